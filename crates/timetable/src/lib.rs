@@ -1,0 +1,677 @@
+//! The immutable in-memory timetable that paradero routes over.
+//!
+//! Layout (see `ARCHITECTURE.md`): trips are grouped into *patterns* — one stop sequence, one
+//! GTFS route, trips that never overtake each other — whose departure and arrival times are
+//! stored stop-major in two flat vectors. Frequency-based trips (`frequencies.txt`) are stored
+//! once as a template (offsets from the first departure) plus a list of headway windows and
+//! answered arithmetically. Stops reach their patterns and footpaths through CSR offset
+//! arrays. Service calendars are deduplicated bitsets referenced by [`ServiceIdx`].
+//!
+//! This crate does no I/O: the `gtfs` crate and the [`text`] format fill a [`TimetableBuilder`].
+
+pub mod builder;
+pub mod calendar;
+pub mod footpaths;
+pub mod geo;
+pub mod ids;
+pub mod text;
+pub mod time;
+pub mod warnings;
+
+pub use builder::{BuildConfig, StopTimeSpec, TimetableBuilder, TripSpec};
+pub use calendar::ServiceDays;
+pub use geo::{Coord, CoordError, PointIndex};
+pub use ids::*;
+pub use time::{DAY, Day, Hm, Hms, Secs};
+pub use warnings::Warnings;
+
+use std::collections::HashMap;
+
+/// Wheelchair accessibility of a stop or trip, as GTFS encodes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Accessibility {
+    /// 0 or empty: no information.
+    #[default]
+    Unknown,
+    /// 1: accessible.
+    Yes,
+    /// 2: not accessible.
+    No,
+}
+
+impl Accessibility {
+    /// From the GTFS code (`None` for an unknown code).
+    pub fn from_gtfs(code: u32) -> Option<Accessibility> {
+        match code {
+            0 => Some(Accessibility::Unknown),
+            1 => Some(Accessibility::Yes),
+            2 => Some(Accessibility::No),
+            _ => None,
+        }
+    }
+}
+
+/// A loaded feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feed {
+    /// Namespace of this feed's ids (`arequipa` → stop `arequipa:5555040128`).
+    pub id: String,
+    /// IANA timezone of the feed's agencies; all its times are local to it.
+    pub timezone: String,
+    /// `feed_info.txt` publisher, if given.
+    pub publisher: Option<String>,
+    /// `feed_info.txt` version, if given.
+    pub version: Option<String>,
+    /// Days with any service.
+    pub service_span: Option<(Day, Day)>,
+}
+
+/// A GTFS agency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agency {
+    /// Feed it belongs to.
+    pub feed: FeedIdx,
+    /// Namespaced id.
+    pub id: String,
+    /// Name riders know it by.
+    pub name: String,
+    /// Web site.
+    pub url: String,
+    /// IANA timezone.
+    pub timezone: String,
+}
+
+/// A stop where vehicles halt (GTFS `location_type` 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stop {
+    /// Feed it belongs to.
+    pub feed: FeedIdx,
+    /// Namespaced id.
+    pub id: String,
+    /// Name (may be `Innominada` in OSM-derived feeds).
+    pub name: String,
+    /// Where it is.
+    pub coord: Coord,
+    /// Namespaced id of the parent station, if any.
+    pub parent_station: Option<String>,
+    /// Fare zone, for fare rules.
+    pub zone_id: Option<String>,
+    /// Wheelchair boarding (after inheriting from the parent station when unknown).
+    pub wheelchair: Accessibility,
+}
+
+/// A GTFS route (a line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Namespaced id.
+    pub id: String,
+    /// Operator.
+    pub agency: AgencyIdx,
+    /// Short name ("Enace").
+    pub short_name: String,
+    /// Long name ("Custer Enace : Urb. Dean Valdivia → Av. Venezuela").
+    pub long_name: String,
+    /// GTFS route type (3 = bus).
+    pub route_type: u16,
+    /// Colour, `RRGGBB`.
+    pub color: Option<String>,
+    /// Text colour, `RRGGBB`.
+    pub text_color: Option<String>,
+}
+
+/// How a trip is run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TripKind {
+    /// Explicit stop times: column `col` of its pattern's time table.
+    Scheduled {
+        /// Column in the pattern.
+        col: u32,
+    },
+    /// A frequency template: its runs are the pattern's windows that name this trip.
+    Frequency,
+}
+
+/// A GTFS trip: one scheduled run or one frequency template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trip {
+    /// Namespaced id.
+    pub id: String,
+    /// Route.
+    pub route: RouteIdx,
+    /// Days it operates.
+    pub service: ServiceIdx,
+    /// Destination sign.
+    pub headsign: Option<String>,
+    /// Short name.
+    pub short_name: Option<String>,
+    /// 0/1 direction.
+    pub direction: Option<u8>,
+    /// Block (vehicle circulation); kept, not used for stay-seated transfers yet.
+    pub block_id: Option<String>,
+    /// Shape for drawing.
+    pub shape: Option<ShapeIdx>,
+    /// Wheelchair accessibility.
+    pub wheelchair: Accessibility,
+    /// Pattern it runs on.
+    pub pattern: PatternIdx,
+    /// Scheduled or frequency.
+    pub kind: TripKind,
+}
+
+/// A pattern: the unit RAPTOR scans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    /// GTFS route all its trips belong to.
+    pub route: RouteIdx,
+    stops_start: u32,
+    n_stops: u32,
+    trips_start: u32,
+    n_trips: u32,
+    times_start: u32,
+    windows_start: u32,
+    n_windows: u32,
+}
+
+impl Pattern {
+    /// Number of stops.
+    pub fn n_stops(&self) -> usize {
+        self.n_stops as usize
+    }
+    /// Number of scheduled trips (for a frequency pattern: 1, the template row of offsets).
+    pub fn n_trips(&self) -> usize {
+        self.n_trips as usize
+    }
+    /// Whether the pattern runs by headways.
+    pub fn is_frequency(&self) -> bool {
+        self.n_windows > 0
+    }
+}
+
+/// A period during which a frequency template runs every `headway` seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FreqWindow {
+    /// First departure from the first stop.
+    pub start: Secs,
+    /// No run departs the first stop at or after this time.
+    pub end: Secs,
+    /// Seconds between runs.
+    pub headway: Secs,
+    /// `exact_times = 1`: runs depart exactly at `start + k·headway`. Otherwise only the
+    /// headway is promised; see [`FreqWindow::next_start`].
+    pub exact: bool,
+    /// The template trip (headsign, wheelchair, shape).
+    pub trip: TripIdx,
+    /// Days it operates.
+    pub service: ServiceIdx,
+}
+
+impl FreqWindow {
+    /// The start (departure from the pattern's first stop) of the earliest run that a rider
+    /// who is ready for a run starting at `t0` can take, or `None` if no run is left.
+    ///
+    /// With exact times this is the next multiple of the headway. Without, the timetable only
+    /// promises "a bus every `headway`", so a rider arriving after service started is planned to
+    /// wait the full headway (the worst case, as OpenTripPlanner does): journeys never promise
+    /// what the operator does not.
+    #[inline]
+    pub fn next_start(&self, t0: Secs) -> Option<Secs> {
+        let s = if t0 <= self.start {
+            self.start
+        } else if self.exact {
+            let k = (t0 - self.start).div_ceil(self.headway);
+            self.start + k * self.headway
+        } else {
+            t0 + self.headway
+        };
+        (s < self.end).then_some(s)
+    }
+
+    /// Number of runs in the window.
+    pub fn runs(&self) -> u32 {
+        (self.end - self.start).div_ceil(self.headway)
+    }
+}
+
+/// Pickup and drop-off permission at a stop of a pattern.
+pub mod flags {
+    /// Riders may board.
+    pub const PICKUP: u8 = 1;
+    /// Riders may alight.
+    pub const DROP_OFF: u8 = 2;
+}
+
+/// A walking connection from one stop to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footpath {
+    /// Where it leads.
+    pub to: StopIdx,
+    /// Walking time at the configured speed, or the explicit `min_transfer_time`.
+    pub duration: Secs,
+    /// Walking distance in metres (straight line × detour factor); 0 for explicit transfers
+    /// between stops without a distance.
+    pub distance_m: u32,
+    /// Whether the duration comes from `transfers.txt` (kept whatever the walking speed).
+    pub explicit: bool,
+}
+
+/// The rule for changing vehicles at one stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SameStopTransfer {
+    /// No rule in the feed: the query's minimum transfer slack applies.
+    #[default]
+    Default,
+    /// `transfers.txt` gives a minimum time.
+    MinTime(Secs),
+    /// `transfers.txt` forbids changing here (type 3).
+    Forbidden,
+}
+
+/// A polyline from `shapes.txt`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    /// Namespaced id.
+    pub id: String,
+    /// Points in order.
+    pub points: Vec<Coord>,
+    /// `shape_dist_traveled` per point, when the feed gives it for every point.
+    pub dist: Option<Vec<f32>>,
+}
+
+/// A fare from `fare_attributes.txt`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fare {
+    /// Namespaced id.
+    pub id: String,
+    /// Price in `currency`.
+    pub price: f64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// 0 = on board, 1 = before boarding.
+    pub payment_method: u8,
+    /// Transfers allowed (`None` = unlimited).
+    pub transfers: Option<u32>,
+    /// Seconds a ticket stays valid for transfers.
+    pub transfer_duration: Option<Secs>,
+    /// Agency, when given.
+    pub agency: Option<AgencyIdx>,
+}
+
+/// A row of `fare_rules.txt`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FareRule {
+    /// Fare applying.
+    pub fare: FareIdx,
+    /// Route it applies to, if restricted.
+    pub route: Option<RouteIdx>,
+    /// Origin zone, if restricted.
+    pub origin_id: Option<String>,
+    /// Destination zone, if restricted.
+    pub destination_id: Option<String>,
+    /// Zone that must be passed, if restricted.
+    pub contains_id: Option<String>,
+}
+
+/// Runs and stop events on one service day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DayStats {
+    /// Vehicle runs of this service day (scheduled trips plus frequency runs).
+    pub runs: u64,
+    /// Stop events (a run passing a stop) of those runs.
+    pub stop_events: u64,
+    /// Runs of the previous service day still running after midnight (times past 24:00).
+    pub runs_from_previous_day: u64,
+}
+
+/// The immutable timetable. Build it with a [`TimetableBuilder`]; share it with `Arc`.
+#[derive(Debug, Clone)]
+pub struct Timetable {
+    pub(crate) feeds: Vec<Feed>,
+    pub(crate) agencies: Vec<Agency>,
+    pub(crate) stops: Vec<Stop>,
+    pub(crate) stop_wheelchair: Vec<Accessibility>,
+    pub(crate) stop_by_id: HashMap<String, StopIdx>,
+    pub(crate) station_children: HashMap<String, Vec<StopIdx>>,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) route_by_id: HashMap<String, RouteIdx>,
+    pub(crate) trips: Vec<Trip>,
+    pub(crate) trip_by_id: HashMap<String, TripIdx>,
+    pub(crate) services: Vec<ServiceDays>,
+    pub(crate) patterns: Vec<Pattern>,
+    pub(crate) pattern_stops: Vec<StopIdx>,
+    pub(crate) pattern_flags: Vec<u8>,
+    pub(crate) pattern_trips: Vec<TripIdx>,
+    pub(crate) pattern_trip_service: Vec<ServiceIdx>,
+    pub(crate) pattern_trip_wheelchair: Vec<Accessibility>,
+    pub(crate) departures: Vec<Secs>,
+    pub(crate) arrivals: Vec<Secs>,
+    pub(crate) windows: Vec<FreqWindow>,
+    pub(crate) stop_patterns_start: Vec<u32>,
+    pub(crate) stop_patterns: Vec<(PatternIdx, u32)>,
+    pub(crate) footpaths_start: Vec<u32>,
+    pub(crate) footpaths: Vec<Footpath>,
+    pub(crate) same_stop: Vec<SameStopTransfer>,
+    pub(crate) shapes: Vec<Shape>,
+    pub(crate) fares: Vec<Fare>,
+    pub(crate) fare_rules: Vec<FareRule>,
+    pub(crate) stop_index: PointIndex,
+    pub(crate) max_time: Secs,
+    pub(crate) footpath_config: footpaths::FootpathConfig,
+}
+
+impl Timetable {
+    /// Loaded feeds.
+    pub fn feeds(&self) -> &[Feed] {
+        &self.feeds
+    }
+    /// All agencies.
+    pub fn agencies(&self) -> &[Agency] {
+        &self.agencies
+    }
+    /// All stops.
+    pub fn stops(&self) -> &[Stop] {
+        &self.stops
+    }
+    /// One stop.
+    #[inline]
+    pub fn stop(&self, s: StopIdx) -> &Stop {
+        &self.stops[s.idx()]
+    }
+    /// Wheelchair boarding at a stop (hot copy of [`Stop::wheelchair`]).
+    #[inline]
+    pub fn stop_wheelchair(&self, s: StopIdx) -> Accessibility {
+        self.stop_wheelchair[s.idx()]
+    }
+    /// A stop by its namespaced id (`arequipa:5555040128`), or by the bare GTFS id when only
+    /// one loaded feed has it.
+    pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
+        if let Some(&s) = self.stop_by_id.get(id) {
+            return Some(s);
+        }
+        let mut found = self.feeds.iter().filter_map(|f| self.stop_by_id.get(&format!("{}:{id}", f.id)));
+        match (found.next(), found.next()) {
+            (Some(&s), None) => Some(s),
+            _ => None,
+        }
+    }
+    /// Stops of a parent station (namespaced station id).
+    pub fn station_stops(&self, station_id: &str) -> &[StopIdx] {
+        self.station_children.get(station_id).map_or(&[], |v| v.as_slice())
+    }
+    /// All routes.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+    /// One route.
+    pub fn route(&self, r: RouteIdx) -> &Route {
+        &self.routes[r.idx()]
+    }
+    /// A route by namespaced id.
+    pub fn route_by_id(&self, id: &str) -> Option<RouteIdx> {
+        self.route_by_id.get(id).copied()
+    }
+    /// All trips.
+    pub fn trips(&self) -> &[Trip] {
+        &self.trips
+    }
+    /// One trip.
+    pub fn trip(&self, t: TripIdx) -> &Trip {
+        &self.trips[t.idx()]
+    }
+    /// A trip by namespaced id.
+    pub fn trip_by_id(&self, id: &str) -> Option<TripIdx> {
+        self.trip_by_id.get(id).copied()
+    }
+    /// Deduplicated service calendars.
+    pub fn services(&self) -> &[ServiceDays] {
+        &self.services
+    }
+    /// Whether a service operates on a day.
+    #[inline]
+    pub fn service_active(&self, s: ServiceIdx, d: Day) -> bool {
+        self.services[s.idx()].contains(d)
+    }
+    /// All patterns.
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+    /// One pattern.
+    #[inline]
+    pub fn pattern(&self, p: PatternIdx) -> &Pattern {
+        &self.patterns[p.idx()]
+    }
+    /// Stops of a pattern in order.
+    #[inline]
+    pub fn pattern_stops(&self, p: PatternIdx) -> &[StopIdx] {
+        let pt = &self.patterns[p.idx()];
+        &self.pattern_stops[pt.stops_start as usize..(pt.stops_start + pt.n_stops) as usize]
+    }
+    /// Pickup/drop-off [`flags`] per stop of a pattern.
+    #[inline]
+    pub fn pattern_flags(&self, p: PatternIdx) -> &[u8] {
+        let pt = &self.patterns[p.idx()];
+        &self.pattern_flags[pt.stops_start as usize..(pt.stops_start + pt.n_stops) as usize]
+    }
+    /// Trips of a scheduled pattern, sorted by departure (for a frequency pattern: the
+    /// template of the first window).
+    #[inline]
+    pub fn pattern_trips(&self, p: PatternIdx) -> &[TripIdx] {
+        let pt = &self.patterns[p.idx()];
+        &self.pattern_trips[pt.trips_start as usize..(pt.trips_start + pt.n_trips) as usize]
+    }
+    /// Services of [`Timetable::pattern_trips`], in the same order.
+    #[inline]
+    pub fn pattern_trip_services(&self, p: PatternIdx) -> &[ServiceIdx] {
+        let pt = &self.patterns[p.idx()];
+        &self.pattern_trip_service[pt.trips_start as usize..(pt.trips_start + pt.n_trips) as usize]
+    }
+    /// Wheelchair accessibility of [`Timetable::pattern_trips`], in the same order.
+    #[inline]
+    pub fn pattern_trip_wheelchair(&self, p: PatternIdx) -> &[Accessibility] {
+        let pt = &self.patterns[p.idx()];
+        &self.pattern_trip_wheelchair[pt.trips_start as usize..(pt.trips_start + pt.n_trips) as usize]
+    }
+    /// Departure times of all trips of a pattern at its `pos`-th stop, sorted ascending.
+    /// For a frequency pattern: the one template offset.
+    #[inline]
+    pub fn departures(&self, p: PatternIdx, pos: usize) -> &[Secs] {
+        let pt = &self.patterns[p.idx()];
+        let s = pt.times_start as usize + pos * pt.n_trips as usize;
+        &self.departures[s..s + pt.n_trips as usize]
+    }
+    /// Arrival times of all trips of a pattern at its `pos`-th stop (same order).
+    #[inline]
+    pub fn arrivals(&self, p: PatternIdx, pos: usize) -> &[Secs] {
+        let pt = &self.patterns[p.idx()];
+        let s = pt.times_start as usize + pos * pt.n_trips as usize;
+        &self.arrivals[s..s + pt.n_trips as usize]
+    }
+    /// Departure of trip column `col` at stop `pos`.
+    #[inline]
+    pub fn departure(&self, p: PatternIdx, pos: usize, col: usize) -> Secs {
+        let pt = &self.patterns[p.idx()];
+        self.departures[pt.times_start as usize + pos * pt.n_trips as usize + col]
+    }
+    /// Arrival of trip column `col` at stop `pos`.
+    #[inline]
+    pub fn arrival(&self, p: PatternIdx, pos: usize, col: usize) -> Secs {
+        let pt = &self.patterns[p.idx()];
+        self.arrivals[pt.times_start as usize + pos * pt.n_trips as usize + col]
+    }
+    /// Headway windows of a frequency pattern, sorted by start.
+    #[inline]
+    pub fn windows(&self, p: PatternIdx) -> &[FreqWindow] {
+        let pt = &self.patterns[p.idx()];
+        &self.windows[pt.windows_start as usize..(pt.windows_start + pt.n_windows) as usize]
+    }
+    /// Patterns serving a stop, with the stop's position in each (a loop visits twice).
+    #[inline]
+    pub fn stop_patterns(&self, s: StopIdx) -> &[(PatternIdx, u32)] {
+        &self.stop_patterns[self.stop_patterns_start[s.idx()] as usize..self.stop_patterns_start[s.idx() + 1] as usize]
+    }
+    /// Footpaths leaving a stop, sorted by duration.
+    #[inline]
+    pub fn footpaths(&self, s: StopIdx) -> &[Footpath] {
+        &self.footpaths[self.footpaths_start[s.idx()] as usize..self.footpaths_start[s.idx() + 1] as usize]
+    }
+    /// Number of footpaths.
+    pub fn n_footpaths(&self) -> usize {
+        self.footpaths.len()
+    }
+    /// The rule for changing vehicles at a stop.
+    #[inline]
+    pub fn same_stop_transfer(&self, s: StopIdx) -> SameStopTransfer {
+        self.same_stop[s.idx()]
+    }
+    /// The walking parameters footpaths were generated with.
+    pub fn footpath_config(&self) -> &footpaths::FootpathConfig {
+        &self.footpath_config
+    }
+    /// All shapes.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
+    }
+    /// One shape.
+    pub fn shape(&self, s: ShapeIdx) -> &Shape {
+        &self.shapes[s.idx()]
+    }
+    /// Fares (GTFS fares v1).
+    pub fn fares(&self) -> &[Fare] {
+        &self.fares
+    }
+    /// Fare rules (GTFS fares v1).
+    pub fn fare_rules(&self) -> &[FareRule] {
+        &self.fare_rules
+    }
+    /// The spatial index of stops (ids are [`StopIdx`] values).
+    pub fn stop_index(&self) -> &PointIndex {
+        &self.stop_index
+    }
+    /// Latest time of day any run reaches (≥ 24 h when runs continue past midnight).
+    pub fn max_time(&self) -> Secs {
+        self.max_time
+    }
+    /// How many earlier service days can still have runs going at a time of `day`: runs of
+    /// day − k are visible when `k ≤ max_days_back()`.
+    pub fn max_days_back(&self) -> i32 {
+        (self.max_time / DAY) as i32
+    }
+
+    /// Runs and stop events of the service day `day`.
+    pub fn day_stats(&self, day: Day) -> DayStats {
+        let mut st = DayStats::default();
+        for (pi, pt) in self.patterns.iter().enumerate() {
+            let p = PatternIdx::new(pi);
+            let n_stops = pt.n_stops as u64;
+            let last = pt.n_stops as usize - 1;
+            if pt.is_frequency() {
+                let first_dep = self.departure(p, 0, 0);
+                let last_arr = self.arrival(p, last, 0);
+                for w in self.windows(p) {
+                    if self.service_active(w.service, day) {
+                        st.runs += u64::from(w.runs());
+                        st.stop_events += u64::from(w.runs()) * n_stops;
+                    }
+                    if self.service_active(w.service, day.offset(-1)) {
+                        // Runs whose last arrival is past midnight.
+                        let duration = last_arr - first_dep;
+                        let past = (0..w.runs()).filter(|k| w.start + k * w.headway + duration >= DAY).count();
+                        st.runs_from_previous_day += past as u64;
+                    }
+                }
+            } else {
+                let services = self.pattern_trip_services(p);
+                let last_arrivals = self.arrivals(p, last);
+                for (col, &svc) in services.iter().enumerate() {
+                    if self.service_active(svc, day) {
+                        st.runs += 1;
+                        st.stop_events += n_stops;
+                    }
+                    if last_arrivals[col] >= DAY && self.service_active(svc, day.offset(-1)) {
+                        st.runs_from_previous_day += 1;
+                    }
+                }
+            }
+        }
+        st
+    }
+
+    /// Connected components of the stop graph (stops linked by a ride between consecutive
+    /// stops of a pattern or by a footpath), largest first, as stop lists. Stops served by no
+    /// pattern and reached by no footpath form components of one.
+    pub fn components(&self) -> Vec<Vec<StopIdx>> {
+        let mut uf = petgraph::unionfind::UnionFind::<u32>::new(self.stops.len());
+        for p in 0..self.patterns.len() {
+            let stops = self.pattern_stops(PatternIdx::new(p));
+            for w in stops.windows(2) {
+                uf.union(w[0].0, w[1].0);
+            }
+        }
+        for s in 0..self.stops.len() {
+            for f in self.footpaths(StopIdx::new(s)) {
+                uf.union(s as u32, f.to.0);
+            }
+        }
+        let labels = uf.into_labeling();
+        let mut by_root: HashMap<u32, Vec<StopIdx>> = HashMap::new();
+        for (s, root) in labels.into_iter().enumerate() {
+            by_root.entry(root).or_default().push(StopIdx::new(s));
+        }
+        let mut comps: Vec<Vec<StopIdx>> = by_root.into_values().collect();
+        comps.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+        comps
+    }
+
+    /// Bytes of heap the timetable holds, approximately (vector capacities and strings).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn v<T>(x: &Vec<T>) -> usize {
+            x.capacity() * size_of::<T>()
+        }
+        fn s(x: &str) -> usize {
+            x.len()
+        }
+        fn map<V>(m: &HashMap<String, V>) -> usize {
+            m.capacity() * (size_of::<String>() + size_of::<V>() + 8) + m.keys().map(|k| k.len()).sum::<usize>()
+        }
+        let strings: usize = self.stops.iter().map(|x| s(&x.id) + s(&x.name) + x.parent_station.as_deref().map_or(0, s)).sum::<usize>()
+            + self.routes.iter().map(|r| s(&r.id) + s(&r.short_name) + s(&r.long_name) + 16).sum::<usize>()
+            + self.trips.iter().map(|t| s(&t.id) + t.headsign.as_deref().map_or(0, s) + t.block_id.as_deref().map_or(0, s)).sum::<usize>()
+            + self.agencies.iter().map(|a| s(&a.id) + s(&a.name) + s(&a.url) + s(&a.timezone)).sum::<usize>();
+        let shapes: usize = self.shapes.iter().map(|x| v(&x.points) + x.dist.as_ref().map_or(0, v) + s(&x.id)).sum();
+        let services: usize = self.services.iter().map(ServiceDays::heap_bytes).sum();
+        let children: usize = self.station_children.values().map(v).sum();
+        strings
+            + shapes
+            + services
+            + children
+            + v(&self.feeds)
+            + v(&self.agencies)
+            + v(&self.stops)
+            + v(&self.stop_wheelchair)
+            + map(&self.stop_by_id)
+            + map(&self.station_children)
+            + v(&self.routes)
+            + map(&self.route_by_id)
+            + v(&self.trips)
+            + map(&self.trip_by_id)
+            + v(&self.services)
+            + v(&self.patterns)
+            + v(&self.pattern_stops)
+            + v(&self.pattern_flags)
+            + v(&self.pattern_trips)
+            + v(&self.pattern_trip_service)
+            + v(&self.pattern_trip_wheelchair)
+            + v(&self.departures)
+            + v(&self.arrivals)
+            + v(&self.windows)
+            + v(&self.stop_patterns_start)
+            + v(&self.stop_patterns)
+            + v(&self.footpaths_start)
+            + v(&self.footpaths)
+            + v(&self.same_stop)
+            + v(&self.shapes)
+            + v(&self.fares)
+            + v(&self.fare_rules)
+            + self.stop_index.heap_bytes()
+    }
+}
