@@ -128,7 +128,10 @@ fn insert_id<I: Copy>(map: &mut HashMap<String, I>, id: &str, idx: I) -> Result<
 }
 
 fn next_idx<T>(v: &[T]) -> Result<u32, Rejected> {
-    u32::try_from(v.len()).ok().filter(|&n| n < u32::MAX - 1).ok_or(Rejected::TooMany)
+    u32::try_from(v.len())
+        .ok()
+        .filter(|&n| n < u32::MAX - 1)
+        .ok_or(Rejected::TooMany)
 }
 
 impl TimetableBuilder {
@@ -234,12 +237,29 @@ impl TimetableBuilder {
 
     /// Declares that `trip` runs every `headway` seconds from `start` (first stop) until `end`.
     /// The trip becomes a frequency template even when the window is rejected.
-    pub fn add_frequency(&mut self, trip: TripIdx, start: Secs, end: Secs, headway: Secs, exact: bool) -> Result<(), Rejected> {
+    pub fn add_frequency(
+        &mut self,
+        trip: TripIdx,
+        start: Secs,
+        end: Secs,
+        headway: Secs,
+        exact: bool,
+    ) -> Result<(), Rejected> {
         self.is_template[trip.idx()] = true;
         if end <= start || headway == 0 {
-            return Err(Rejected::EmptyWindow { start: Hms(start), end: Hms(end), headway });
+            return Err(Rejected::EmptyWindow {
+                start: Hms(start),
+                end: Hms(end),
+                headway,
+            });
         }
-        self.frequencies.push(FreqSpec { trip, start, end, headway, exact });
+        self.frequencies.push(FreqSpec {
+            trip,
+            start,
+            end,
+            headway,
+            exact,
+        });
         Ok(())
     }
 
@@ -321,11 +341,16 @@ impl TimetableBuilder {
                 route_map[r] = Some(RouteIdx::new(new_routes.len()));
                 new_routes.push(route);
             } else {
-                warnings.push("route_without_trips", || format!("route `{}` has no trips; dropped", route.id));
+                warnings.push("route_without_trips", || {
+                    format!("route `{}` has no trips; dropped", route.id)
+                });
             }
         }
-        let route_by_id: HashMap<String, RouteIdx> =
-            new_routes.iter().enumerate().map(|(i, r)| (r.id.clone(), RouteIdx::new(i))).collect();
+        let route_by_id: HashMap<String, RouteIdx> = new_routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), RouteIdx::new(i)))
+            .collect();
 
         // Group trips by (route, stops, pickup/drop-off flags, template or not).
         type Key = (RouteIdx, Vec<StopIdx>, Vec<u8>, bool);
@@ -340,7 +365,12 @@ impl TimetableBuilder {
                 .iter()
                 .map(|st| (st.pickup as u8 * flags::PICKUP) | (st.drop_off as u8 * flags::DROP_OFF))
                 .collect();
-            let key: Key = (spec.route, spec.stop_times.iter().map(|s| s.stop).collect(), fl, is_template[t]);
+            let key: Key = (
+                spec.route,
+                spec.stop_times.iter().map(|s| s.stop).collect(),
+                fl,
+                is_template[t],
+            );
             let g = *group_of.entry(key.clone()).or_insert_with(|| {
                 groups.push((key, Vec::new()));
                 groups.len() - 1
@@ -408,7 +438,10 @@ impl TimetableBuilder {
                 for t in members {
                     let st = &trip_specs[t.idx()].stop_times;
                     let base = st[0].departure;
-                    let offs: Vec<(Secs, Secs)> = st.iter().map(|s| (s.arrival - base, s.departure - base)).collect();
+                    let offs: Vec<(Secs, Secs)> = st
+                        .iter()
+                        .map(|s| (s.arrival - base, s.departure - base))
+                        .collect();
                     match by_offsets.iter_mut().find(|(o, _)| *o == offs) {
                         Some((_, v)) => v.push(t),
                         None => by_offsets.push((offs, vec![t])),
@@ -434,7 +467,17 @@ impl TimetableBuilder {
                         tt.max_time = tt.max_time.max(w.end + duration);
                     }
                     let first = templates[0];
-                    push_pattern(&mut tt, key.0, stop_seq, fl, &[first], &[offs.iter().map(|o| o.0).collect()], &[offs.iter().map(|o| o.1).collect()], &trip_specs, wins);
+                    push_pattern(
+                        &mut tt,
+                        key.0,
+                        stop_seq,
+                        fl,
+                        &[first],
+                        &[offs.iter().map(|o| o.0).collect()],
+                        &[offs.iter().map(|o| o.1).collect()],
+                        &trip_specs,
+                        wins,
+                    );
                     for t in templates {
                         trip_new[t.idx()] = Some((p, TripKind::Frequency));
                     }
@@ -443,15 +486,23 @@ impl TimetableBuilder {
                 // Sort by departure, then split first-fit into sub-patterns that never overtake.
                 let mut members = members;
                 members.sort_by(|&a, &b| {
-                    let (sa, sb) = (&trip_specs[a.idx()].stop_times, &trip_specs[b.idx()].stop_times);
-                    sa.iter().map(|s| (s.departure, s.arrival)).cmp(sb.iter().map(|s| (s.departure, s.arrival))).then(a.cmp(&b))
+                    let (sa, sb) = (
+                        &trip_specs[a.idx()].stop_times,
+                        &trip_specs[b.idx()].stop_times,
+                    );
+                    sa.iter()
+                        .map(|s| (s.departure, s.arrival))
+                        .cmp(sb.iter().map(|s| (s.departure, s.arrival)))
+                        .then(a.cmp(&b))
                 });
                 let mut subs: Vec<Vec<TripIdx>> = Vec::new();
                 for t in members {
                     let st = &trip_specs[t.idx()].stop_times;
                     let fits = |sub: &Vec<TripIdx>| {
                         let last = &trip_specs[sub.last().expect("non-empty").idx()].stop_times;
-                        last.iter().zip(st).all(|(l, s)| l.departure <= s.departure && l.arrival <= s.arrival)
+                        last.iter()
+                            .zip(st)
+                            .all(|(l, s)| l.departure <= s.departure && l.arrival <= s.arrival)
                     };
                     match subs.iter_mut().find(|s| fits(s)) {
                         Some(sub) => sub.push(t),
@@ -460,12 +511,40 @@ impl TimetableBuilder {
                 }
                 for sub in subs {
                     let p = PatternIdx::new(tt.patterns.len());
-                    let arr: Vec<Vec<Secs>> = sub.iter().map(|t| trip_specs[t.idx()].stop_times.iter().map(|s| s.arrival).collect()).collect();
-                    let dep: Vec<Vec<Secs>> = sub.iter().map(|t| trip_specs[t.idx()].stop_times.iter().map(|s| s.departure).collect()).collect();
+                    let arr: Vec<Vec<Secs>> = sub
+                        .iter()
+                        .map(|t| {
+                            trip_specs[t.idx()]
+                                .stop_times
+                                .iter()
+                                .map(|s| s.arrival)
+                                .collect()
+                        })
+                        .collect();
+                    let dep: Vec<Vec<Secs>> = sub
+                        .iter()
+                        .map(|t| {
+                            trip_specs[t.idx()]
+                                .stop_times
+                                .iter()
+                                .map(|s| s.departure)
+                                .collect()
+                        })
+                        .collect();
                     for a in &arr {
                         tt.max_time = tt.max_time.max(*a.last().expect("two stop times"));
                     }
-                    push_pattern(&mut tt, key.0, stop_seq, fl, &sub, &arr, &dep, &trip_specs, Vec::new());
+                    push_pattern(
+                        &mut tt,
+                        key.0,
+                        stop_seq,
+                        fl,
+                        &sub,
+                        &arr,
+                        &dep,
+                        &trip_specs,
+                        Vec::new(),
+                    );
                     for (col, t) in sub.into_iter().enumerate() {
                         trip_new[t.idx()] = Some((p, TripKind::Scheduled { col: col as u32 }));
                     }
@@ -477,7 +556,9 @@ impl TimetableBuilder {
         // pointing at no pattern would be confusing, so renumber densely.
         let mut trip_map = vec![None; trip_specs.len()];
         for (t, spec) in trip_specs.into_iter().enumerate() {
-            let Some((pattern, kind)) = trip_new[t] else { continue };
+            let Some((pattern, kind)) = trip_new[t] else {
+                continue;
+            };
             let idx = TripIdx::new(tt.trips.len());
             trip_map[t] = Some(idx);
             tt.trip_by_id.insert(spec.id.clone(), idx);
@@ -538,7 +619,12 @@ impl TimetableBuilder {
             let mut span: Option<(Day, Day)> = None;
             let mut seen = vec![false; tt.services.len()];
             for t in &tt.trips {
-                if tt.agencies[tt.routes[t.route.idx()].agency.idx()].feed.idx() != fi || seen[t.service.idx()] {
+                if tt.agencies[tt.routes[t.route.idx()].agency.idx()]
+                    .feed
+                    .idx()
+                    != fi
+                    || seen[t.service.idx()]
+                {
                     continue;
                 }
                 seen[t.service.idx()] = true;
@@ -617,7 +703,10 @@ mod tests {
             for pos in 0..3 {
                 let d = tt.departures(p, pos);
                 let a = tt.arrivals(p, pos);
-                assert!(d.windows(2).all(|w| w[0] <= w[1]) && a.windows(2).all(|w| w[0] <= w[1]), "FIFO in every column");
+                assert!(
+                    d.windows(2).all(|w| w[0] <= w[1]) && a.windows(2).all(|w| w[0] <= w[1]),
+                    "FIFO in every column"
+                );
                 assert_eq!(d.len(), n);
             }
         }
@@ -672,10 +761,21 @@ mod tests {
 
     #[test]
     fn inexact_frequencies_plan_the_worst_case_wait() {
-        let w = FreqWindow { start: h(6, 0), end: h(7, 0), headway: 600, exact: false, trip: TripIdx(0), service: ServiceIdx(0) };
+        let w = FreqWindow {
+            start: h(6, 0),
+            end: h(7, 0),
+            headway: 600,
+            exact: false,
+            trip: TripIdx(0),
+            service: ServiceIdx(0),
+        };
         assert_eq!(w.next_start(h(5, 50)), Some(h(6, 0)));
         assert_eq!(w.next_start(h(6, 1)), Some(h(6, 11)));
-        assert_eq!(w.next_start(h(6, 50)), None, "a full headway after 06:50 is past the window");
+        assert_eq!(
+            w.next_start(h(6, 50)),
+            None,
+            "a full headway after 06:50 is past the window"
+        );
     }
 
     #[test]

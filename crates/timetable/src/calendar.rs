@@ -29,7 +29,13 @@ impl ServiceDays {
 
     /// A service from `calendar.txt` (weekday mask, Monday first, `start..=end`), with
     /// `calendar_dates.txt` exceptions applied: `added` days switched on, `removed` switched off.
-    pub fn from_calendar(weekdays: [bool; 7], start: Day, end: Day, added: &[Day], removed: &[Day]) -> ServiceDays {
+    pub fn from_calendar(
+        weekdays: [bool; 7],
+        start: Day,
+        end: Day,
+        added: &[Day],
+        removed: &[Day],
+    ) -> ServiceDays {
         let mut days = Vec::new();
         if start <= end {
             let mut d = start;
@@ -81,7 +87,9 @@ impl ServiceDays {
             return false;
         }
         let o = o as usize;
-        self.bits.get(o / 64).is_some_and(|w| w >> (o % 64) & 1 == 1)
+        self.bits
+            .get(o / 64)
+            .is_some_and(|w| w >> (o % 64) & 1 == 1)
     }
 
     /// Whether the service never operates.
@@ -93,14 +101,18 @@ impl ServiceDays {
     pub fn span(&self) -> Option<(Day, Day)> {
         let first = self.iter().next()?;
         let last_word = self.bits.iter().rposition(|&w| w != 0)?;
-        let last = self.first + (last_word * 64) as i32 + (63 - self.bits[last_word].leading_zeros() as i32);
+        let last = self.first
+            + (last_word * 64) as i32
+            + (63 - self.bits[last_word].leading_zeros() as i32);
         Some((first, Day(last)))
     }
 
     /// Days of operation, in order.
     pub fn iter(&self) -> impl Iterator<Item = Day> + '_ {
         self.bits.iter().enumerate().flat_map(move |(w, &bits)| {
-            (0..64).filter(move |b| bits >> b & 1 == 1).map(move |b| Day(self.first + (w * 64 + b) as i32))
+            (0..64)
+                .filter(move |b| bits >> b & 1 == 1)
+                .map(move |b| Day(self.first + (w * 64 + b) as i32))
         })
     }
 
@@ -140,14 +152,26 @@ mod tests {
 
     #[test]
     fn calendar_dates_only_services_and_equality() {
-        let a = ServiceDays::from_calendar([false; 7], d("20260101"), d("20261231"), &[d("20261225")], &[]);
+        let a = ServiceDays::from_calendar(
+            [false; 7],
+            d("20260101"),
+            d("20261231"),
+            &[d("20261225")],
+            &[],
+        );
         let b = ServiceDays::from_days([d("20261225")]);
         assert_eq!(a, b);
         assert!(a.contains(d("20261225")));
         let empty = ServiceDays::from_calendar([true; 7], d("20260102"), d("20260101"), &[], &[]);
         assert!(empty.is_empty());
         assert_eq!(empty, ServiceDays::default());
-        let removed_all = ServiceDays::from_calendar([true; 7], d("20260101"), d("20260101"), &[], &[d("20260101")]);
+        let removed_all = ServiceDays::from_calendar(
+            [true; 7],
+            d("20260101"),
+            d("20260101"),
+            &[],
+            &[d("20260101")],
+        );
         assert_eq!(removed_all, ServiceDays::default());
     }
 

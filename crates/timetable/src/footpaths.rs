@@ -31,7 +31,11 @@ pub struct FootpathConfig {
 
 impl Default for FootpathConfig {
     fn default() -> Self {
-        FootpathConfig { radius_m: 150.0, detour_factor: 1.3, walking_speed_m_s: 1.2 }
+        FootpathConfig {
+            radius_m: 150.0,
+            detour_factor: 1.3,
+            walking_speed_m_s: 1.2,
+        }
     }
 }
 
@@ -83,7 +87,12 @@ pub struct Footpaths {
 }
 
 /// Generates footpaths between `coords` within the configured radius and merges `transfers`.
-pub fn build(coords: &[Coord], index: &PointIndex, transfers: &[TransferSpec], cfg: &FootpathConfig) -> Footpaths {
+pub fn build(
+    coords: &[Coord],
+    index: &PointIndex,
+    transfers: &[TransferSpec],
+    cfg: &FootpathConfig,
+) -> Footpaths {
     let n = coords.len();
     let mut adj: Vec<Vec<Footpath>> = (0..n)
         .into_par_iter()
@@ -127,9 +136,12 @@ pub fn build(coords: &[Coord], index: &PointIndex, transfers: &[TransferSpec], c
                 distance_m: cfg.walk_distance(straight).round() as u32,
                 explicit: false,
             },
-            TransferKind::MinTime(x) => {
-                Footpath { to: t.to, duration: x, distance_m: cfg.walk_distance(straight).round() as u32, explicit: true }
-            }
+            TransferKind::MinTime(x) => Footpath {
+                to: t.to,
+                duration: x,
+                distance_m: cfg.walk_distance(straight).round() as u32,
+                explicit: true,
+            },
         };
         any_explicit = true;
         let list = &mut adj[t.from.idx()];
@@ -141,7 +153,14 @@ pub fn build(coords: &[Coord], index: &PointIndex, transfers: &[TransferSpec], c
 
     if any_explicit {
         // A rider may chain one explicit transfer with one short walk (to the other kerb).
-        let longest = |explicit: bool| adj.iter().flatten().filter(|f| f.explicit == explicit).map(|f| f.duration).max().unwrap_or(0);
+        let longest = |explicit: bool| {
+            adj.iter()
+                .flatten()
+                .filter(|f| f.explicit == explicit)
+                .map(|f| f.duration)
+                .max()
+                .unwrap_or(0)
+        };
         let bound = longest(true) + longest(false);
         adj = close(&adj, bound);
     }
@@ -157,7 +176,11 @@ pub fn build(coords: &[Coord], index: &PointIndex, transfers: &[TransferSpec], c
         paths.extend(list);
         start.push(paths.len() as u32);
     }
-    Footpaths { start, paths, same_stop }
+    Footpaths {
+        start,
+        paths,
+        same_stop,
+    }
 }
 
 /// Shortest walks of at most `bound` seconds from every stop (bounded Dijkstra).
@@ -174,12 +197,25 @@ fn close(adj: &[Vec<Footpath>], bound: Secs) -> Vec<Vec<Footpath>> {
                     continue;
                 }
                 if v as usize != s {
-                    best.insert(v, Footpath { to: StopIdx(v), duration: d, distance_m: dist, explicit });
+                    best.insert(
+                        v,
+                        Footpath {
+                            to: StopIdx(v),
+                            duration: d,
+                            distance_m: dist,
+                            explicit,
+                        },
+                    );
                 }
                 for f in &adj[v as usize] {
                     let nd = d + f.duration;
                     if nd <= bound && !done.contains_key(&f.to.0) {
-                        heap.push(Reverse((nd, f.to.0, dist + f.distance_m, explicit || f.explicit)));
+                        heap.push(Reverse((
+                            nd,
+                            f.to.0,
+                            dist + f.distance_m,
+                            explicit || f.explicit,
+                        )));
                     }
                 }
             }
@@ -193,19 +229,33 @@ mod tests {
     use super::*;
 
     fn line_of_stops(n: usize, spacing_deg: f64) -> Vec<Coord> {
-        (0..n).map(|i| Coord::new(-16.4, -71.5 + i as f64 * spacing_deg).unwrap()).collect()
+        (0..n)
+            .map(|i| Coord::new(-16.4, -71.5 + i as f64 * spacing_deg).unwrap())
+            .collect()
     }
 
     fn closed(fp: &Footpaths) -> bool {
-        let longest = |e: bool| fp.paths.iter().filter(|f| f.explicit == e && f.distance_m > 0).map(|f| f.duration).max().unwrap_or(0);
+        let longest = |e: bool| {
+            fp.paths
+                .iter()
+                .filter(|f| f.explicit == e && f.distance_m > 0)
+                .map(|f| f.duration)
+                .max()
+                .unwrap_or(0)
+        };
         let bound = longest(true).max(longest(false));
         let n = fp.start.len() - 1;
         let out = |s: usize| &fp.paths[fp.start[s] as usize..fp.start[s + 1] as usize];
         (0..n).all(|a| {
             out(a).iter().all(|ab| {
-                out(ab.to.idx()).iter().filter(|bc| bc.to.idx() != a && ab.duration + bc.duration <= bound).all(|bc| {
-                    out(a).iter().any(|ac| ac.to == bc.to && ac.duration <= ab.duration + bc.duration)
-                })
+                out(ab.to.idx())
+                    .iter()
+                    .filter(|bc| bc.to.idx() != a && ab.duration + bc.duration <= bound)
+                    .all(|bc| {
+                        out(a)
+                            .iter()
+                            .any(|ac| ac.to == bc.to && ac.duration <= ab.duration + bc.duration)
+                    })
             })
         })
     }
@@ -217,8 +267,15 @@ mod tests {
         let idx = PointIndex::new(&coords);
         let cfg = FootpathConfig::default();
         let fp = build(&coords, &idx, &[], &cfg);
-        let from0: Vec<u32> = fp.paths[fp.start[0] as usize..fp.start[1] as usize].iter().map(|f| f.to.0).collect();
-        assert_eq!(from0, (1..=7).collect::<Vec<_>>(), "stops within 150 m of stop 0, nearest first");
+        let from0: Vec<u32> = fp.paths[fp.start[0] as usize..fp.start[1] as usize]
+            .iter()
+            .map(|f| f.to.0)
+            .collect();
+        assert_eq!(
+            from0,
+            (1..=7).collect::<Vec<_>>(),
+            "stops within 150 m of stop 0, nearest first"
+        );
         let f = fp.paths[fp.start[0] as usize];
         assert_eq!(f.duration, cfg.walk_time(coords[0].distance_m(coords[1])));
         assert!(closed(&fp));
@@ -230,7 +287,11 @@ mod tests {
         coords.push(Coord::new(-16.3, -71.5).unwrap()); // 11 km away
         let idx = PointIndex::new(&coords);
         let cfg = FootpathConfig::default();
-        let t = |a: u32, b: u32, kind| TransferSpec { from: StopIdx(a), to: StopIdx(b), kind };
+        let t = |a: u32, b: u32, kind| TransferSpec {
+            from: StopIdx(a),
+            to: StopIdx(b),
+            kind,
+        };
         let fp = build(
             &coords,
             &idx,
@@ -243,13 +304,28 @@ mod tests {
             &cfg,
         );
         let out = |s: usize| &fp.paths[fp.start[s] as usize..fp.start[s + 1] as usize];
-        assert!(out(0).iter().any(|f| f.to == StopIdx(3) && f.duration == 200 && f.explicit));
-        assert!(!out(0).iter().any(|f| f.to == StopIdx(1)), "forbidden transfer removed");
+        assert!(
+            out(0)
+                .iter()
+                .any(|f| f.to == StopIdx(3) && f.duration == 200 && f.explicit)
+        );
+        assert!(
+            !out(0).iter().any(|f| f.to == StopIdx(1)),
+            "forbidden transfer removed"
+        );
         // Closure: 1 -> 0 -> 3 is one walk plus the explicit transfer.
         let walk10 = cfg.walk_time(coords[1].distance_m(coords[0]));
-        assert!(out(1).iter().any(|f| f.to == StopIdx(3) && f.duration == walk10 + 200));
+        assert!(
+            out(1)
+                .iter()
+                .any(|f| f.to == StopIdx(3) && f.duration == walk10 + 200)
+        );
         let walk20 = cfg.walk_time(coords[2].distance_m(coords[0]));
-        assert!(out(2).iter().any(|f| f.to == StopIdx(3) && f.duration == walk20 + 200));
+        assert!(
+            out(2)
+                .iter()
+                .any(|f| f.to == StopIdx(3) && f.duration == walk20 + 200)
+        );
         assert!(out(3).is_empty(), "nothing within reach of the far stop");
         // Not `closed(&fp)`: the forbidden 0 -> 1 is deliberately missing although 0 -> 2 -> 1 walks.
         assert_eq!(fp.same_stop[2], SameStopTransfer::MinTime(120));
@@ -260,14 +336,30 @@ mod tests {
     #[test]
     fn closure_adds_chains_through_explicit_transfers() {
         // 0 and 1 are 2 km apart but linked by an explicit 60 s transfer; 2 is next to 1.
-        let coords =
-            vec![Coord::new(-16.4, -71.5).unwrap(), Coord::new(-16.4, -71.48).unwrap(), Coord::new(-16.4, -71.4799).unwrap()];
+        let coords = vec![
+            Coord::new(-16.4, -71.5).unwrap(),
+            Coord::new(-16.4, -71.48).unwrap(),
+            Coord::new(-16.4, -71.4799).unwrap(),
+        ];
         let idx = PointIndex::new(&coords);
         let cfg = FootpathConfig::default();
-        let fp = build(&coords, &idx, &[TransferSpec { from: StopIdx(0), to: StopIdx(1), kind: TransferKind::MinTime(60) }], &cfg);
+        let fp = build(
+            &coords,
+            &idx,
+            &[TransferSpec {
+                from: StopIdx(0),
+                to: StopIdx(1),
+                kind: TransferKind::MinTime(60),
+            }],
+            &cfg,
+        );
         let out0 = &fp.paths[fp.start[0] as usize..fp.start[1] as usize];
         let walk12 = cfg.walk_time(coords[1].distance_m(coords[2]));
-        assert!(out0.iter().any(|f| f.to == StopIdx(2) && f.duration == 60 + walk12 && f.explicit), "{out0:?}");
+        assert!(
+            out0.iter()
+                .any(|f| f.to == StopIdx(2) && f.duration == 60 + walk12 && f.explicit),
+            "{out0:?}"
+        );
         assert!(closed(&fp));
     }
 }

@@ -31,7 +31,11 @@ pub enum CoordError {
 impl Coord {
     /// A coordinate from latitude and longitude in degrees.
     pub fn new(lat: f64, lon: f64) -> Result<Coord, CoordError> {
-        if lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
+        if lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon)
+        {
             Ok(Coord { lat, lon })
         } else {
             Err(CoordError::Range { lat, lon })
@@ -39,9 +43,17 @@ impl Coord {
     }
     /// Parses `lat,lon`.
     pub fn parse(s: &str) -> Result<Coord, CoordError> {
-        let (a, b) = s.split_once(',').ok_or_else(|| CoordError::Syntax(s.to_string()))?;
-        let lat: f64 = a.trim().parse().map_err(|_| CoordError::Syntax(s.to_string()))?;
-        let lon: f64 = b.trim().parse().map_err(|_| CoordError::Syntax(s.to_string()))?;
+        let (a, b) = s
+            .split_once(',')
+            .ok_or_else(|| CoordError::Syntax(s.to_string()))?;
+        let lat: f64 = a
+            .trim()
+            .parse()
+            .map_err(|_| CoordError::Syntax(s.to_string()))?;
+        let lon: f64 = b
+            .trim()
+            .parse()
+            .map_err(|_| CoordError::Syntax(s.to_string()))?;
         Coord::new(lat, lon)
     }
     /// Latitude in degrees.
@@ -64,7 +76,11 @@ impl Coord {
     /// within 0.01 % of great-circle distances below 10 km, anywhere on Earth.
     fn xyz(self) -> [f64; 3] {
         let (la, lo) = (self.lat.to_radians(), self.lon.to_radians());
-        [EARTH_RADIUS_M * la.cos() * lo.cos(), EARTH_RADIUS_M * la.cos() * lo.sin(), EARTH_RADIUS_M * la.sin()]
+        [
+            EARTH_RADIUS_M * la.cos() * lo.cos(),
+            EARTH_RADIUS_M * la.cos() * lo.sin(),
+            EARTH_RADIUS_M * la.sin(),
+        ]
     }
 }
 
@@ -104,8 +120,18 @@ pub struct PointIndex {
 impl PointIndex {
     /// Indexes the points; the `i`-th point is reported as `i`.
     pub fn new(points: &[Coord]) -> PointIndex {
-        let entries = points.iter().enumerate().map(|(i, c)| Entry { xyz: c.xyz(), id: i as u32 }).collect();
-        PointIndex { tree: RTree::bulk_load(entries), coords: points.to_vec() }
+        let entries = points
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Entry {
+                xyz: c.xyz(),
+                id: i as u32,
+            })
+            .collect();
+        PointIndex {
+            tree: RTree::bulk_load(entries),
+            coords: points.to_vec(),
+        }
     }
 
     /// Points within `radius_m` of `at`, as `(index, distance in metres)`, nearest first.
@@ -120,7 +146,10 @@ impl PointIndex {
         out.clear();
         // A chord is never longer than its arc, so a chord query of the same radius finds every
         // point whose great-circle distance is within it.
-        for e in self.tree.locate_within_distance(at.xyz(), radius_m * radius_m) {
+        for e in self
+            .tree
+            .locate_within_distance(at.xyz(), radius_m * radius_m)
+        {
             let d = at.distance_m(self.coords[e.id as usize]);
             if d <= radius_m {
                 out.push((e.id, d));
@@ -131,13 +160,16 @@ impl PointIndex {
 
     /// The nearest point and its distance, if there is any point.
     pub fn nearest(&self, at: Coord) -> Option<(u32, f64)> {
-        self.tree.nearest_neighbor(at.xyz()).map(|e| (e.id, at.distance_m(self.coords[e.id as usize])))
+        self.tree
+            .nearest_neighbor(at.xyz())
+            .map(|e| (e.id, at.distance_m(self.coords[e.id as usize])))
     }
 
     /// Heap bytes used, roughly.
     pub fn heap_bytes(&self) -> usize {
         // An R*-tree's nodes hold the entries plus about one envelope per few entries.
-        self.tree.size() * (std::mem::size_of::<Entry>() + 16) + self.coords.capacity() * std::mem::size_of::<Coord>()
+        self.tree.size() * (std::mem::size_of::<Entry>() + 16)
+            + self.coords.capacity() * std::mem::size_of::<Coord>()
     }
 }
 
@@ -159,8 +191,14 @@ mod tests {
     fn coordinates_are_validated() {
         assert!(Coord::parse("-16.39,-71.53").is_ok());
         assert!(Coord::parse(" -16.39 , -71.53 ").is_ok());
-        assert!(matches!(Coord::parse("91,0"), Err(CoordError::Range { .. })));
-        assert!(matches!(Coord::parse("NaN,0"), Err(CoordError::Range { .. })));
+        assert!(matches!(
+            Coord::parse("91,0"),
+            Err(CoordError::Range { .. })
+        ));
+        assert!(matches!(
+            Coord::parse("NaN,0"),
+            Err(CoordError::Range { .. })
+        ));
         assert!(matches!(Coord::parse("abc"), Err(CoordError::Syntax(_))));
         assert!(matches!(Coord::parse("1,2,3"), Err(CoordError::Syntax(_))));
     }
@@ -169,7 +207,13 @@ mod tests {
     fn index_finds_exactly_the_points_within_radius() {
         let base = Coord::new(-16.4, -71.5).unwrap();
         let pts: Vec<Coord> = (0..200)
-            .map(|i| Coord::new(-16.4 + (i % 20) as f64 * 0.0003, -71.5 + (i / 20) as f64 * 0.0003).unwrap())
+            .map(|i| {
+                Coord::new(
+                    -16.4 + (i % 20) as f64 * 0.0003,
+                    -71.5 + (i / 20) as f64 * 0.0003,
+                )
+                .unwrap()
+            })
             .collect();
         let idx = PointIndex::new(&pts);
         for r in [0.0, 10.0, 50.0, 120.0, 400.0] {
@@ -178,7 +222,9 @@ mod tests {
                 v.sort();
                 v
             };
-            let want: Vec<u32> = (0..200u32).filter(|&i| base.distance_m(pts[i as usize]) <= r).collect();
+            let want: Vec<u32> = (0..200u32)
+                .filter(|&i| base.distance_m(pts[i as usize]) <= r)
+                .collect();
             assert_eq!(got, want, "radius {r}");
         }
         assert_eq!(idx.nearest(base).map(|x| x.0), Some(0));

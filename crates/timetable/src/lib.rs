@@ -387,7 +387,10 @@ impl Timetable {
         if let Some(&s) = self.stop_by_id.get(id) {
             return Some(s);
         }
-        let mut found = self.feeds.iter().filter_map(|f| self.stop_by_id.get(&format!("{}:{id}", f.id)));
+        let mut found = self
+            .feeds
+            .iter()
+            .filter_map(|f| self.stop_by_id.get(&format!("{}:{id}", f.id)));
         match (found.next(), found.next()) {
             (Some(&s), None) => Some(s),
             _ => None,
@@ -395,7 +398,9 @@ impl Timetable {
     }
     /// Stops of a parent station (namespaced station id).
     pub fn station_stops(&self, station_id: &str) -> &[StopIdx] {
-        self.station_children.get(station_id).map_or(&[], |v| v.as_slice())
+        self.station_children
+            .get(station_id)
+            .map_or(&[], |v| v.as_slice())
     }
     /// All routes.
     pub fn routes(&self) -> &[Route] {
@@ -468,7 +473,8 @@ impl Timetable {
     #[inline]
     pub fn pattern_trip_wheelchair(&self, p: PatternIdx) -> &[Accessibility] {
         let pt = &self.patterns[p.idx()];
-        &self.pattern_trip_wheelchair[pt.trips_start as usize..(pt.trips_start + pt.n_trips) as usize]
+        &self.pattern_trip_wheelchair
+            [pt.trips_start as usize..(pt.trips_start + pt.n_trips) as usize]
     }
     /// Departure times of all trips of a pattern at its `pos`-th stop, sorted ascending.
     /// For a frequency pattern: the one template offset.
@@ -506,12 +512,14 @@ impl Timetable {
     /// Patterns serving a stop, with the stop's position in each (a loop visits twice).
     #[inline]
     pub fn stop_patterns(&self, s: StopIdx) -> &[(PatternIdx, u32)] {
-        &self.stop_patterns[self.stop_patterns_start[s.idx()] as usize..self.stop_patterns_start[s.idx() + 1] as usize]
+        &self.stop_patterns[self.stop_patterns_start[s.idx()] as usize
+            ..self.stop_patterns_start[s.idx() + 1] as usize]
     }
     /// Footpaths leaving a stop, sorted by duration.
     #[inline]
     pub fn footpaths(&self, s: StopIdx) -> &[Footpath] {
-        &self.footpaths[self.footpaths_start[s.idx()] as usize..self.footpaths_start[s.idx() + 1] as usize]
+        &self.footpaths
+            [self.footpaths_start[s.idx()] as usize..self.footpaths_start[s.idx() + 1] as usize]
     }
     /// Number of footpaths.
     pub fn n_footpaths(&self) -> usize {
@@ -574,7 +582,9 @@ impl Timetable {
                     if self.service_active(w.service, day.offset(-1)) {
                         // Runs whose last arrival is past midnight.
                         let duration = last_arr - first_dep;
-                        let past = (0..w.runs()).filter(|k| w.start + k * w.headway + duration >= DAY).count();
+                        let past = (0..w.runs())
+                            .filter(|k| w.start + k * w.headway + duration >= DAY)
+                            .count();
                         st.runs_from_previous_day += past as u64;
                     }
                 }
@@ -631,13 +641,38 @@ impl Timetable {
             x.len()
         }
         fn map<V>(m: &HashMap<String, V>) -> usize {
-            m.capacity() * (size_of::<String>() + size_of::<V>() + 8) + m.keys().map(|k| k.len()).sum::<usize>()
+            m.capacity() * (size_of::<String>() + size_of::<V>() + 8)
+                + m.keys().map(|k| k.len()).sum::<usize>()
         }
-        let strings: usize = self.stops.iter().map(|x| s(&x.id) + s(&x.name) + x.parent_station.as_deref().map_or(0, s)).sum::<usize>()
-            + self.routes.iter().map(|r| s(&r.id) + s(&r.short_name) + s(&r.long_name) + 16).sum::<usize>()
-            + self.trips.iter().map(|t| s(&t.id) + t.headsign.as_deref().map_or(0, s) + t.block_id.as_deref().map_or(0, s)).sum::<usize>()
-            + self.agencies.iter().map(|a| s(&a.id) + s(&a.name) + s(&a.url) + s(&a.timezone)).sum::<usize>();
-        let shapes: usize = self.shapes.iter().map(|x| v(&x.points) + x.dist.as_ref().map_or(0, v) + s(&x.id)).sum();
+        let strings: usize = self
+            .stops
+            .iter()
+            .map(|x| s(&x.id) + s(&x.name) + x.parent_station.as_deref().map_or(0, s))
+            .sum::<usize>()
+            + self
+                .routes
+                .iter()
+                .map(|r| s(&r.id) + s(&r.short_name) + s(&r.long_name) + 16)
+                .sum::<usize>()
+            + self
+                .trips
+                .iter()
+                .map(|t| {
+                    s(&t.id)
+                        + t.headsign.as_deref().map_or(0, s)
+                        + t.block_id.as_deref().map_or(0, s)
+                })
+                .sum::<usize>()
+            + self
+                .agencies
+                .iter()
+                .map(|a| s(&a.id) + s(&a.name) + s(&a.url) + s(&a.timezone))
+                .sum::<usize>();
+        let shapes: usize = self
+            .shapes
+            .iter()
+            .map(|x| v(&x.points) + x.dist.as_ref().map_or(0, v) + s(&x.id))
+            .sum();
         let services: usize = self.services.iter().map(ServiceDays::heap_bytes).sum();
         let children: usize = self.station_children.values().map(v).sum();
         strings

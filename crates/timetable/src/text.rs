@@ -44,7 +44,10 @@ pub fn parse_with(src: &str, cfg: &BuildConfig) -> Result<Timetable, TextError> 
         if line.is_empty() {
             continue;
         }
-        p.line(line).map_err(|message| TextError { line: i + 1, message })?;
+        p.line(line).map_err(|message| TextError {
+            line: i + 1,
+            message,
+        })?;
     }
     let mut w = Warnings::default();
     Ok(p.b.build(cfg, &mut w))
@@ -56,14 +59,17 @@ pub fn parse_duration(s: &str) -> Result<Secs, String> {
         Some((i, _)) => (&s[..i], &s[i..]),
         None => (s, "s"),
     };
-    let n: u32 = num.parse().map_err(|_| format!("`{s}` is not a duration like 90, 30s, 5m or 1h"))?;
+    let n: u32 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 90, 30s, 5m or 1h"))?;
     let mult = match unit {
         "s" => 1,
         "m" | "min" => 60,
         "h" => 3600,
         _ => return Err(format!("unknown unit in `{s}`")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too long"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too long"))
 }
 
 struct Parser {
@@ -87,9 +93,20 @@ impl Parser {
             service_span: None,
         });
         let agency = b
-            .add_agency(Agency { feed, id: "agency".into(), name: "Agency".into(), url: String::new(), timezone: "America/Lima".into() })
+            .add_agency(Agency {
+                feed,
+                id: "agency".into(),
+                name: "Agency".into(),
+                url: String::new(),
+                timezone: "America/Lima".into(),
+            })
             .expect("first agency");
-        Parser { b, agency, feed, trips: 0 }
+        Parser {
+            b,
+            agency,
+            feed,
+            trips: 0,
+        }
     }
 
     fn stop(&mut self, name: &str) -> Result<StopIdx, String> {
@@ -105,7 +122,12 @@ impl Parser {
         self.add_stop(name, coord, Accessibility::Unknown)
     }
 
-    fn add_stop(&mut self, name: &str, coord: Coord, wheelchair: Accessibility) -> Result<StopIdx, String> {
+    fn add_stop(
+        &mut self,
+        name: &str,
+        coord: Coord,
+        wheelchair: Accessibility,
+    ) -> Result<StopIdx, String> {
         self.b
             .add_stop(Stop {
                 feed: self.feed,
@@ -173,21 +195,37 @@ impl Parser {
                 Ok(())
             }
             ("route", Some(body)) => {
-                let [_, name, opts @ ..] = words.as_slice() else { return Err("write `route NAME: STOP TIME …`".into()) };
+                let [_, name, opts @ ..] = words.as_slice() else {
+                    return Err("write `route NAME: STOP TIME …`".into());
+                };
                 self.trip(name, opts, body, None)
             }
             ("freq", Some(body)) => {
-                let [_, name, "every", hw, "from", start, "to", end, opts @ ..] = words.as_slice() else {
-                    return Err("write `freq NAME every 5m from 06:00 to 09:00 [inexact]: STOP OFFSET …`".into());
+                let [_, name, "every", hw, "from", start, "to", end, opts @ ..] = words.as_slice()
+                else {
+                    return Err(
+                        "write `freq NAME every 5m from 06:00 to 09:00 [inexact]: STOP OFFSET …`"
+                            .into(),
+                    );
                 };
-                let window = (parse_duration(hw)?, parse_clock(start).map_err(|e| e.to_string())?, parse_clock(end).map_err(|e| e.to_string())?);
+                let window = (
+                    parse_duration(hw)?,
+                    parse_clock(start).map_err(|e| e.to_string())?,
+                    parse_clock(end).map_err(|e| e.to_string())?,
+                );
                 self.trip(name, opts, body, Some(window))
             }
             _ => Err(format!("cannot read `{line}`")),
         }
     }
 
-    fn trip(&mut self, route: &str, opts: &[&str], body: &str, freq: Option<(Secs, Secs, Secs)>) -> Result<(), String> {
+    fn trip(
+        &mut self,
+        route: &str,
+        opts: &[&str],
+        body: &str,
+        freq: Option<(Secs, Secs, Secs)>,
+    ) -> Result<(), String> {
         let route = self.route(route);
         self.trips += 1;
         let mut id = format!("T{}", self.trips);
@@ -219,7 +257,11 @@ impl Parser {
                         "sat" => [false, false, false, false, false, true, false],
                         "sun" => [false, false, false, false, false, false, true],
                         "sat-sun" => [false, false, false, false, false, true, true],
-                        _ => return Err(format!("weekdays=all, mon-fri, sat, sun or sat-sun, not `{v}`")),
+                        _ => {
+                            return Err(format!(
+                                "weekdays=all, mon-fri, sat, sun or sat-sun, not `{v}`"
+                            ));
+                        }
                     }
                 }
                 _ => return Err(format!("unknown option `{opt}`")),
@@ -253,13 +295,24 @@ impl Parser {
             };
             let stop = self.stop(name)?;
             let t = |s: &str| -> Result<Secs, String> {
-                if s.matches(':').count() == 2 { parse_time(s) } else { parse_clock(s) }.map_err(|e| e.to_string())
+                if s.matches(':').count() == 2 {
+                    parse_time(s)
+                } else {
+                    parse_clock(s)
+                }
+                .map_err(|e| e.to_string())
             };
             let (arrival, departure) = match time_tok.split_once('/') {
                 Some((a, d)) => (t(a)?, t(d)?),
                 None => (t(time_tok)?, t(time_tok)?),
             };
-            stop_times.push(StopTimeSpec { stop, arrival, departure, pickup, drop_off });
+            stop_times.push(StopTimeSpec {
+                stop,
+                arrival,
+                departure,
+                pickup,
+                drop_off,
+            });
         }
         let trip = self
             .b
@@ -277,14 +330,18 @@ impl Parser {
             })
             .map_err(|e| e.to_string())?;
         if let Some((headway, start, end)) = freq {
-            self.b.add_frequency(trip, start, end, headway, exact).map_err(|e| e.to_string())?;
+            self.b
+                .add_frequency(trip, start, end, headway, exact)
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 }
 
 fn parse_days(v: &str) -> Result<Vec<Day>, String> {
-    v.split('+').map(|d| Day::parse(d).ok_or_else(|| format!("`{d}` is not a date YYYYMMDD"))).collect()
+    v.split('+')
+        .map(|d| Day::parse(d).ok_or_else(|| format!("`{d}` is not a date YYYYMMDD")))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,105 @@
+//! `paradero`: the one binary. Subcommands wire the configuration, the feeds and the engines.
+
+mod feed_info;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "paradero",
+    version,
+    about = "Public-transit route planner and mobility observatory"
+)]
+struct Cli {
+    /// Configuration file (default: $PARADERO_CONFIG, else config/paradero.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Inspect GTFS feeds.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FeedCommand {
+    /// Load feeds and print what they hold: counts, runs on a date, footpaths, components,
+    /// warnings, load time and memory.
+    Info(feed_info::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout and usage errors to stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paradero: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let cfg = config::Config::load(cli.config.as_deref()).context("configuration")?;
+    match cli.command {
+        Command::Feed {
+            command: FeedCommand::Info(args),
+        } => feed_info::run(&cfg, args),
+    }
+}
+
+/// Feeds named on the command line, or those of the configuration.
+pub fn feed_specs(cfg: &config::Config, paths: &[PathBuf]) -> Vec<gtfs::FeedSpec> {
+    if paths.is_empty() {
+        cfg.feeds
+            .iter()
+            .map(|f| gtfs::FeedSpec {
+                id: f.id.clone(),
+                path: f.path.clone(),
+            })
+            .collect()
+    } else {
+        paths.iter().map(gtfs::FeedSpec::from_path).collect()
+    }
+}
+
+/// Build parameters from the configuration.
+pub fn load_config(cfg: &config::Config) -> gtfs::LoadConfig {
+    gtfs::LoadConfig {
+        build: timetable::BuildConfig {
+            footpaths: timetable::footpaths::FootpathConfig {
+                radius_m: cfg.walking.footpath_radius_m,
+                detour_factor: cfg.walking.detour_factor,
+                walking_speed_m_s: cfg.walking.speed_m_s,
+            },
+        },
+    }
+}
+
+/// Peak resident memory of this process in bytes (Linux), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

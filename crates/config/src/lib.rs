@@ -1,0 +1,340 @@
+//! paradero's configuration.
+//!
+//! Read from a TOML file (by default `config/paradero.toml`, or `PARADERO_CONFIG`), then every
+//! field may be overridden by an environment variable named after its path:
+//! `PARADERO_<SECTION>__<FIELD>` (double underscore between levels), e.g.
+//! `PARADERO_WALKING__SPEED_M_S=1.0`; top-level fields as `PARADERO_<FIELD>`, e.g.
+//! `PARADERO_FEEDS='[{ id = "trujillo", path = "/data/trujillo.zip" }]'`. Values are read as
+//! TOML (numbers, booleans, arrays) and fall back to plain strings.
+//!
+//! Relative paths inside the file are relative to the file's folder; relative paths from the
+//! environment are relative to the working directory.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A feed to load.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Namespace for the feed's ids (`arequipa` → `arequipa:5555040128`).
+    pub id: String,
+    /// A GTFS zip file or folder.
+    pub path: PathBuf,
+}
+
+/// Walking: footpaths between stops, and walks to and from stops.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WalkingConfig {
+    /// Walking speed in metres per second (1.2 m/s ≈ 4.3 km/h).
+    pub speed_m_s: f64,
+    /// Walking distance ÷ straight-line distance, for streets that do not go straight.
+    pub detour_factor: f64,
+    /// Stops closer than this (straight line, metres) are linked by a footpath.
+    pub footpath_radius_m: f64,
+}
+
+impl Default for WalkingConfig {
+    fn default() -> Self {
+        WalkingConfig {
+            speed_m_s: 1.2,
+            detour_factor: 1.3,
+            footpath_radius_m: 150.0,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Feeds loaded into one timetable (they must share a timezone).
+    pub feeds: Vec<FeedConfig>,
+    /// Walking parameters.
+    pub walking: WalkingConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            feeds: vec![FeedConfig {
+                id: "arequipa".into(),
+                path: "feeds/arequipa.zip".into(),
+            }],
+            walking: WalkingConfig::default(),
+        }
+    }
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file `{path}`: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or a field of the wrong type or name.
+    #[error("configuration `{origin}`: {message}")]
+    Invalid {
+        /// File or environment variable.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Default location, relative to the working directory.
+pub const DEFAULT_PATH: &str = "config/paradero.toml";
+
+/// Environment variable naming the configuration file.
+pub const PATH_VAR: &str = "PARADERO_CONFIG";
+
+impl Config {
+    /// Loads `path`, else `$PARADERO_CONFIG`, else `config/paradero.toml` if it exists, else the
+    /// built-in defaults; then applies `PARADERO_*` overrides from the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_path = std::env::var_os(PATH_VAR).map(PathBuf::from);
+        let path = path
+            .map(Path::to_path_buf)
+            .or(env_path)
+            .or_else(|| Some(PathBuf::from(DEFAULT_PATH)).filter(|p| p.is_file()));
+        let text = match &path {
+            Some(p) => Some(
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Io {
+                    path: p.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        Config::from_parts(text.as_deref(), path.as_deref(), std::env::vars())
+    }
+
+    /// Builds the configuration from file text (if any), the file's path (to resolve relative
+    /// paths) and environment variables.
+    pub fn from_parts(
+        text: Option<&str>,
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let origin = path.map_or_else(
+            || "built-in defaults".to_string(),
+            |p| p.display().to_string(),
+        );
+        let mut table: toml::Table = match text {
+            Some(t) => toml::from_str(t).map_err(|e| ConfigError::Invalid {
+                origin: origin.clone(),
+                message: e.to_string(),
+            })?,
+            None => toml::Table::new(),
+        };
+        let base = path
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        // Resolve file-relative feed paths before the environment may replace the list.
+        if let Some(toml::Value::Array(feeds)) = table.get_mut("feeds") {
+            for f in feeds {
+                if let Some(toml::Value::String(p)) = f.get_mut("path") {
+                    if Path::new(p).is_relative() {
+                        *p = base.join(&*p).to_string_lossy().into_owned();
+                    }
+                }
+            }
+        }
+        let mut env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("PARADERO_"))
+            .collect();
+        env.sort();
+        for (key, raw) in env {
+            let path = key["PARADERO_".len()..].to_ascii_lowercase();
+            let parts: Vec<&str> = path.split("__").collect();
+            let top_level = parts.len() == 1 && TOP_LEVEL.contains(&parts[0]);
+            if !top_level && parts.len() < 2 {
+                continue; // PARADERO_CONFIG, PARADERO_BLESS and the like are not fields
+            }
+            let value = parse_env_value(&raw);
+            let mut t = &mut table;
+            for p in &parts[..parts.len() - 1] {
+                let entry = t
+                    .entry(p.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                t = match entry {
+                    toml::Value::Table(t) => t,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            origin: key.clone(),
+                            message: format!("`{p}` is not a section"),
+                        });
+                    }
+                };
+            }
+            t.insert(parts[parts.len() - 1].to_string(), value);
+        }
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                origin: origin.clone() + " with PARADERO_* overrides",
+                message: e.to_string(),
+            })?;
+        cfg.validate()
+            .map_err(|message| ConfigError::Invalid { origin, message })?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let w = &self.walking;
+        let check = |ok: bool, field: &str, want: &str, got: f64| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{field} must be {want}, got {got}"))
+            }
+        };
+        check(
+            w.speed_m_s.is_finite() && w.speed_m_s > 0.1 && w.speed_m_s < 10.0,
+            "walking.speed_m_s",
+            "between 0.1 and 10",
+            w.speed_m_s,
+        )?;
+        check(
+            w.detour_factor.is_finite() && (1.0..=3.0).contains(&w.detour_factor),
+            "walking.detour_factor",
+            "between 1 and 3",
+            w.detour_factor,
+        )?;
+        check(
+            w.footpath_radius_m.is_finite() && (0.0..=2000.0).contains(&w.footpath_radius_m),
+            "walking.footpath_radius_m",
+            "between 0 and 2000",
+            w.footpath_radius_m,
+        )?;
+        let mut ids = std::collections::HashSet::new();
+        for f in &self.feeds {
+            if f.id.is_empty() || f.id.contains(':') {
+                return Err(format!(
+                    "feed id `{}` must be non-empty and contain no `:`",
+                    f.id
+                ));
+            }
+            if !ids.insert(&f.id) {
+                return Err(format!("feed id `{}` appears twice", f.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Top-level fields and sections (so that `PARADERO_WALKING=3` is an error, not silence).
+const TOP_LEVEL: &[&str] = &["feeds", "walking"];
+
+fn parse_env_value(raw: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn shipped_file_parses_and_matches_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/paradero.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cfg = Config::from_parts(Some(&text), Some(&path), env(&[])).unwrap();
+        assert_eq!(cfg.walking, WalkingConfig::default());
+        assert_eq!(cfg.feeds.len(), 1);
+        assert!(
+            cfg.feeds[0].path.is_file(),
+            "{:?} resolves to the shipped feed",
+            cfg.feeds[0].path
+        );
+    }
+
+    #[test]
+    fn environment_overrides_every_level() {
+        let cfg = Config::from_parts(
+            Some("[walking]\nspeed_m_s = 1.4\n"),
+            Some(Path::new("/etc/paradero/p.toml")),
+            env(&[
+                ("PARADERO_WALKING__SPEED_M_S", "1.0"),
+                ("PARADERO_WALKING__FOOTPATH_RADIUS_M", "200"),
+                ("PARADERO_FEEDS", r#"[{ id = "trujillo", path = "t.zip" }]"#),
+                ("PARADERO_CONFIG", "ignored.toml"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.walking.speed_m_s, 1.0);
+        assert_eq!(cfg.walking.footpath_radius_m, 200.0);
+        assert_eq!(
+            cfg.feeds,
+            vec![FeedConfig {
+                id: "trujillo".into(),
+                path: "t.zip".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn file_paths_are_relative_to_the_file() {
+        let cfg = Config::from_parts(
+            Some("[[feeds]]\nid = \"a\"\npath = \"../feeds/a.zip\"\n"),
+            Some(Path::new("/srv/config/p.toml")),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.feeds[0].path,
+            PathBuf::from("/srv/config/../feeds/a.zip")
+        );
+    }
+
+    #[test]
+    fn bad_configuration_is_a_clear_error() {
+        let cases = [
+            (
+                Some("[walking]\nspeed_m_s = \"fast\"\n"),
+                vec![],
+                "speed_m_s",
+            ),
+            (Some("[walking]\nsped_m_s = 1\n"), vec![], "sped_m_s"),
+            (Some("walking = ["), vec![], "p.toml"),
+            (
+                None,
+                vec![("PARADERO_WALKING__SPEED_M_S", "0")],
+                "walking.speed_m_s",
+            ),
+            (None, vec![("PARADERO_WALKING__DETOUR", "1.2")], "detour"),
+            (
+                None,
+                vec![("PARADERO_FEEDS", r#"[{ id = "a:b", path = "x" }]"#)],
+                "a:b",
+            ),
+            (None, vec![("PARADERO_WALKING", "3")], "walking"),
+        ];
+        for (text, vars, needle) in cases {
+            let err = Config::from_parts(text, Some(Path::new("p.toml")), env(&vars))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "`{err}` should mention `{needle}`");
+        }
+    }
+}
