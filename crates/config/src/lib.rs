@@ -140,10 +140,10 @@ impl Config {
         // Resolve file-relative feed paths before the environment may replace the list.
         if let Some(toml::Value::Array(feeds)) = table.get_mut("feeds") {
             for f in feeds {
-                if let Some(toml::Value::String(p)) = f.get_mut("path") {
-                    if Path::new(p).is_relative() {
-                        *p = base.join(&*p).to_string_lossy().into_owned();
-                    }
+                if let Some(toml::Value::String(p)) = f.get_mut("path")
+                    && Path::new(p).is_relative()
+                {
+                    *p = base.join(&*p).to_string_lossy().into_owned();
                 }
             }
         }

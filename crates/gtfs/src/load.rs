@@ -67,15 +67,15 @@ pub fn load(feeds: &[FeedSpec], cfg: &LoadConfig) -> Result<Loaded, GtfsError> {
         let files = read_files(spec)?;
         load_feed(&mut b, spec, &files, &mut warnings)?;
     }
-    if let Some(first) = b.feeds().first() {
-        if let Some(other) = b.feeds().iter().find(|f| f.timezone != first.timezone) {
-            return Err(GtfsError::MixedTimezones {
-                a: first.id.clone(),
-                tz_a: first.timezone.clone(),
-                b: other.id.clone(),
-                tz_b: other.timezone.clone(),
-            });
-        }
+    if let Some(first) = b.feeds().first()
+        && let Some(other) = b.feeds().iter().find(|f| f.timezone != first.timezone)
+    {
+        return Err(GtfsError::MixedTimezones {
+            a: first.id.clone(),
+            tz_a: first.timezone.clone(),
+            b: other.id.clone(),
+            tz_b: other.timezone.clone(),
+        });
     }
     let timetable = b.build(&cfg.build, &mut warnings);
     Ok(Loaded {
@@ -665,10 +665,6 @@ fn load_feed(
             );
         }
     }
-    for (trip, rows) in raw {
-        // Only reachable for trips skipped above; keeps the warning count honest.
-        let _ = (trip, rows);
-    }
 
     if let Some(t) = freq_t {
         let (f_trip, f_start, f_end, f_hw) = (
@@ -930,7 +926,8 @@ fn read_shapes(
         t.required("shape_pt_sequence")?,
         t.col("shape_dist_traveled"),
     );
-    let mut by_id: HashMap<&str, Vec<(u32, Coord, Option<f32>)>> = HashMap::new();
+    type Point = (u32, Coord, Option<f32>);
+    let mut by_id: HashMap<&str, Vec<Point>> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
     for row in t.rows() {
         let Some(id) = row.get(c_id) else { continue };
@@ -993,10 +990,10 @@ fn read_transfers(
     let (s_id, s_parent) = (stops_t.col("stop_id"), stops_t.col("parent_station"));
     let mut children: HashMap<&str, Vec<StopIdx>> = HashMap::new();
     for row in stops_t.rows() {
-        if let (Some(id), Some(p)) = (row.get(s_id), row.get(s_parent)) {
-            if let Some(s) = b.stop(&ns(feed_id, id)) {
-                children.entry(p).or_default().push(s);
-            }
+        if let (Some(id), Some(p)) = (row.get(s_id), row.get(s_parent))
+            && let Some(s) = b.stop(&ns(feed_id, id))
+        {
+            children.entry(p).or_default().push(s);
         }
     }
     let resolve = |id: &str| -> Vec<StopIdx> {

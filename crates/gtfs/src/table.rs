@@ -1,10 +1,11 @@
 //! A tolerant reader for one GTFS CSV file: UTF-8 byte-order mark, spaces around headers and
-//! values, CRLF, quoted fields, unknown columns, short rows and invalid UTF-8 are all accepted.
+//! values (also around quoted values, which the `csv` crate reads as unquoted), CRLF, quoted
+//! fields with newlines, unknown columns, short rows and invalid UTF-8 are all accepted.
 
 use crate::GtfsError;
 use timetable::Warnings;
 
-/// One parsed file.
+/// One parsed file: all values in one buffer, addressed by spans.
 #[derive(Debug)]
 pub struct Table {
     /// File name (`stops.txt`).
@@ -12,7 +13,16 @@ pub struct Table {
     /// Feed id, for messages.
     pub feed: String,
     headers: Vec<String>,
-    rows: Vec<(u64, csv::StringRecord)>,
+    buf: String,
+    spans: Vec<(u32, u32)>,
+    rows: Vec<RowRef>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RowRef {
+    line: u64,
+    first: u32,
+    len: u32,
 }
 
 /// A column position (absent columns read as empty).
@@ -26,17 +36,101 @@ pub struct Col {
 /// One row and its line number.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
-    /// 1-based line number (the header is line 1).
+    /// 1-based line number where the row starts (the header is line 1).
     pub line: u64,
-    rec: &'a csv::StringRecord,
+    table: &'a Table,
+    first: u32,
+    len: u32,
 }
 
 impl<'a> Row<'a> {
     /// The trimmed value, `None` when the column is absent or the value empty.
     #[inline]
     pub fn get(&self, c: Col) -> Option<&'a str> {
-        let v = self.rec.get(c.idx?)?.trim();
+        let i = c.idx?;
+        if i >= self.len as usize {
+            return None;
+        }
+        let (a, b) = self.table.spans[self.first as usize + i];
+        let v = &self.table.buf[a as usize..b as usize];
         (!v.is_empty()).then_some(v)
+    }
+}
+
+/// Splits CSV text into records of trimmed fields, leniently: spaces around quoted fields,
+/// `""` escapes, newlines inside quotes, CRLF/LF/CR line ends, an unterminated quote at the end
+/// of the file (read to the end). Calls `emit(line, fields)` per record.
+fn scan(text: &str, mut emit: impl FnMut(u64, &[String])) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut line = 1u64;
+    let mut fields: Vec<String> = Vec::new();
+    let mut record_line = 1u64;
+    let is_space = |c: u8| c == b' ' || c == b'\t';
+    while i <= b.len() {
+        // Start of a field.
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        let mut field = String::new();
+        if i < b.len() && b[i] == b'"' {
+            i += 1;
+            let mut start = i;
+            loop {
+                if i >= b.len() {
+                    field.push_str(&text[start..]);
+                    break;
+                }
+                match b[i] {
+                    b'"' if b.get(i + 1) == Some(&b'"') => {
+                        field.push_str(&text[start..=i]);
+                        i += 2;
+                        start = i;
+                    }
+                    b'"' => {
+                        field.push_str(&text[start..i]);
+                        i += 1;
+                        break;
+                    }
+                    b'\n' => {
+                        line += 1;
+                        i += 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+            // Anything between the closing quote and the separator is kept, leniently.
+            let start = i;
+            while i < b.len() && !matches!(b[i], b',' | b'\n' | b'\r') {
+                i += 1;
+            }
+            field.push_str(text[start..i].trim());
+        } else {
+            let start = i;
+            while i < b.len() && !matches!(b[i], b',' | b'\n' | b'\r') {
+                i += 1;
+            }
+            field.push_str(text[start..i].trim());
+        }
+        fields.push(field);
+        if i < b.len() && b[i] == b',' {
+            i += 1;
+            continue;
+        }
+        // End of record: a line end or the end of the text.
+        if !(fields.len() == 1 && fields[0].is_empty()) {
+            emit(record_line, &fields);
+        }
+        fields.clear();
+        if i >= b.len() {
+            break;
+        }
+        if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+            i += 1;
+        }
+        i += 1;
+        line += 1;
+        record_line = line;
     }
 }
 
@@ -52,49 +146,60 @@ impl Table {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 warnings.push("invalid_utf8", || {
-                    format!("{feed}/{file}: bytes that are not UTF-8 were replaced by �")
+                    format!("{feed}/{file}: bytes that are not UTF-8 were replaced by \u{fffd}")
                 });
                 String::from_utf8_lossy(bytes)
             }
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let err = |e: csv::Error| GtfsError::File {
-            feed: feed.to_string(),
+        let mut t = Table {
             file,
-            message: format!("not readable as CSV: {e}"),
+            feed: feed.to_string(),
+            headers: Vec::new(),
+            buf: String::with_capacity(text.len()),
+            spans: Vec::new(),
+            rows: Vec::new(),
         };
-        let headers: Vec<String> = rdr
-            .headers()
-            .map_err(err)?
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect();
-        let mut rows = Vec::new();
-        let mut rec = csv::StringRecord::new();
-        loop {
-            match rdr.read_record(&mut rec) {
-                Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line());
-                    if rec.iter().all(|f| f.trim().is_empty()) {
-                        continue; // blank line
-                    }
-                    rows.push((line, std::mem::take(&mut rec)));
-                }
-                Ok(false) => break,
-                Err(e) => return Err(err(e)),
+        let mut header_seen = false;
+        scan(text, |line, fields| {
+            if !header_seen {
+                header_seen = true;
+                t.headers = fields
+                    .iter()
+                    .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+                    .collect();
+                return;
             }
+            if fields.iter().all(String::is_empty) {
+                return;
+            }
+            let first = t.spans.len() as u32;
+            for f in fields {
+                let a = t.buf.len() as u32;
+                t.buf.push_str(f);
+                t.spans.push((a, t.buf.len() as u32));
+            }
+            t.rows.push(RowRef {
+                line,
+                first,
+                len: fields.len() as u32,
+            });
+        });
+        if !header_seen {
+            return Err(GtfsError::File {
+                feed: feed.to_string(),
+                file,
+                message: "is empty: it has no header line".into(),
+            });
         }
-        Ok(Table {
-            file,
-            feed: feed.to_string(),
-            headers,
-            rows,
-        })
+        if t.buf.len() > u32::MAX as usize / 2 {
+            return Err(GtfsError::File {
+                feed: feed.to_string(),
+                file,
+                message: "is too large (over 2 GB of values)".into(),
+            });
+        }
+        Ok(t)
     }
 
     /// A column that may be absent.
@@ -123,7 +228,12 @@ impl Table {
 
     /// Rows in file order.
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(|(line, rec)| Row { line: *line, rec })
+        self.rows.iter().map(move |r| Row {
+            line: r.line,
+            table: self,
+            first: r.first,
+            len: r.len,
+        })
     }
 
     /// Number of rows.
@@ -182,6 +292,24 @@ mod tests {
         assert_eq!(rows[1].line, 4);
         assert!(w.is_empty());
         assert!(t.required("stop_lat").is_err());
+    }
+
+    fn records(text: &str) -> Vec<(u64, Vec<String>)> {
+        let mut out = Vec::new();
+        scan(text, |l, f| out.push((l, f.to_vec())));
+        out
+    }
+
+    #[test]
+    fn scanner_handles_quotes_newlines_and_line_ends() {
+        let r = records("a,b\r\n \"x, \"\"y\"\"\" , z\n\"multi\nline\",2\r3,\"open");
+        assert_eq!(r[0], (1, vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(r[1], (2, vec!["x, \"y\"".to_string(), "z".to_string()]));
+        assert_eq!(r[2], (3, vec!["multi\nline".to_string(), "2".to_string()]));
+        assert_eq!(r[3], (5, vec!["3".to_string(), "open".to_string()]));
+        assert_eq!(records(""), Vec::<(u64, Vec<String>)>::new());
+        assert_eq!(records("a\n\n\nb\n").len(), 2);
+        assert_eq!(records("a\n\n\nb\n")[1].0, 4);
     }
 
     #[test]

@@ -434,7 +434,7 @@ impl TimetableBuilder {
             let (_, ref stop_seq, ref fl, template) = key;
             if template {
                 // Templates with identical offsets share a pattern; their runs never overtake.
-                let mut by_offsets: Vec<(Vec<(Secs, Secs)>, Vec<TripIdx>)> = Vec::new();
+                let mut by_offsets: Vec<(Offsets, Vec<TripIdx>)> = Vec::new();
                 for t in members {
                     let st = &trip_specs[t.idx()].stop_times;
                     let base = st[0].departure;
@@ -638,6 +638,9 @@ impl TimetableBuilder {
         tt
     }
 }
+
+/// (arrival, departure) offsets from a template's first departure, per stop.
+type Offsets = Vec<(Secs, Secs)>;
 
 #[allow(clippy::too_many_arguments)]
 fn push_pattern(

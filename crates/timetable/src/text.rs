@@ -280,7 +280,7 @@ impl Parser {
         let service = self.b.add_service(service);
 
         let toks: Vec<&str> = body.split_whitespace().collect();
-        if toks.len() % 2 != 0 {
+        if !toks.len().is_multiple_of(2) {
             return Err("stops and times must alternate: `A 08:00 B 08:05`".into());
         }
         let mut stop_times = Vec::new();
