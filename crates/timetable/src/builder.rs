@@ -412,6 +412,8 @@ impl TimetableBuilder {
             stop_patterns: Vec::new(),
             footpaths_start: Vec::new(),
             footpaths: Vec::new(),
+            incoming_start: Vec::new(),
+            incoming: Vec::new(),
             same_stop: Vec::new(),
             shapes,
             fares,
@@ -610,6 +612,21 @@ impl TimetableBuilder {
         // Footpaths.
         let coords: Vec<Coord> = tt.stops.iter().map(|s| s.coord).collect();
         let fp = footpaths::build(&coords, &tt.stop_index, &transfers, &cfg.footpaths);
+        let mut incoming: Vec<Vec<Footpath>> = vec![Vec::new(); n_stops];
+        for from in 0..n_stops {
+            for f in &fp.paths[fp.start[from] as usize..fp.start[from + 1] as usize] {
+                incoming[f.to.idx()].push(Footpath {
+                    to: StopIdx::new(from),
+                    ..*f
+                });
+            }
+        }
+        tt.incoming_start.push(0);
+        for mut list in incoming {
+            list.sort_by_key(|f| (f.duration, f.to));
+            tt.incoming.extend(list);
+            tt.incoming_start.push(tt.incoming.len() as u32);
+        }
         tt.footpaths_start = fp.start;
         tt.footpaths = fp.paths;
         tt.same_stop = fp.same_stop;
@@ -760,6 +777,32 @@ mod tests {
         assert_eq!(st.runs, 12 + 12 + 12 + 1);
         assert_eq!(st.stop_events, 3 * st.runs);
         assert_eq!(tt.trips().len(), 4);
+    }
+
+    #[test]
+    fn latest_start_reverses_next_start() {
+        for exact in [true, false] {
+            let w = FreqWindow {
+                start: h(6, 0),
+                end: h(7, 0),
+                headway: 600,
+                exact,
+                trip: TripIdx(0),
+                service: ServiceIdx(0),
+            };
+            for latest in (h(5, 50)..h(7, 10)).step_by(37) {
+                let got = w.latest_start(latest);
+                // Brute force: the latest run start reachable from any ready time.
+                let want = (h(5, 0)..h(7, 10))
+                    .filter_map(|t0| w.next_start(t0))
+                    .filter(|&s| s <= latest)
+                    .max();
+                assert_eq!(got, want, "exact={exact} latest={latest}");
+                if let Some(s) = got {
+                    assert_eq!(w.next_start(w.ready_for(s)), Some(s));
+                }
+            }
+        }
     }
 
     #[test]

@@ -226,6 +226,39 @@ impl FreqWindow {
         (s < self.end).then_some(s)
     }
 
+    /// The latest run start not after `latest` that a rider can take, if any (the reverse of
+    /// [`FreqWindow::next_start`], for arrive-by searches). With inexact times a rider can make
+    /// the window's first run, or any start one full headway after being ready.
+    #[inline]
+    pub fn latest_start(&self, latest: Secs) -> Option<Secs> {
+        if latest < self.start {
+            return None;
+        }
+        let last = self.start + (self.runs() - 1) * self.headway;
+        if self.exact {
+            let k = (latest.min(last) - self.start) / self.headway;
+            Some(self.start + k * self.headway)
+        } else {
+            let s = latest.min(self.end - 1);
+            Some(if s > self.start + self.headway {
+                s
+            } else {
+                self.start
+            })
+        }
+    }
+
+    /// The latest time (at the first stop) a rider must be ready to take the run starting at
+    /// `start`: the start itself with exact times, one headway earlier otherwise.
+    #[inline]
+    pub fn ready_for(&self, start: Secs) -> Secs {
+        if self.exact || start <= self.start {
+            start
+        } else {
+            start - self.headway
+        }
+    }
+
     /// Number of runs in the window.
     pub fn runs(&self) -> u32 {
         (self.end - self.start).div_ceil(self.headway)
@@ -349,6 +382,8 @@ pub struct Timetable {
     pub(crate) stop_patterns: Vec<(PatternIdx, u32)>,
     pub(crate) footpaths_start: Vec<u32>,
     pub(crate) footpaths: Vec<Footpath>,
+    pub(crate) incoming_start: Vec<u32>,
+    pub(crate) incoming: Vec<Footpath>,
     pub(crate) same_stop: Vec<SameStopTransfer>,
     pub(crate) shapes: Vec<Shape>,
     pub(crate) fares: Vec<Fare>,
@@ -520,6 +555,13 @@ impl Timetable {
     pub fn footpaths(&self, s: StopIdx) -> &[Footpath] {
         &self.footpaths
             [self.footpaths_start[s.idx()] as usize..self.footpaths_start[s.idx() + 1] as usize]
+    }
+    /// Footpaths arriving at a stop (`to` is the stop they come *from*), sorted by duration;
+    /// arrive-by searches walk these.
+    #[inline]
+    pub fn incoming_footpaths(&self, s: StopIdx) -> &[Footpath] {
+        &self.incoming
+            [self.incoming_start[s.idx()] as usize..self.incoming_start[s.idx() + 1] as usize]
     }
     /// Number of footpaths.
     pub fn n_footpaths(&self) -> usize {
@@ -703,6 +745,8 @@ impl Timetable {
             + v(&self.stop_patterns)
             + v(&self.footpaths_start)
             + v(&self.footpaths)
+            + v(&self.incoming_start)
+            + v(&self.incoming)
             + v(&self.same_stop)
             + v(&self.shapes)
             + v(&self.fares)

@@ -1,0 +1,798 @@
+//! The search: rounds of pattern scans and footpath relaxations, in either direction.
+
+use crate::journey::{Journey, Leg, Place, Ride, Run};
+use crate::scratch::{DAY_OFFSETS, FootLabel, INF, MAX_ROUNDS, RideLabel, SOURCE, Scratch};
+use crate::{Options, Request, StopWalk, Wheelchair};
+use timetable::{
+    Accessibility, DAY, Footpath, PatternIdx, SameStopTransfer, ServiceIdx, StopIdx, Timetable,
+    flags,
+};
+
+const DAY_I: i32 = DAY as i32;
+
+/// Per-query constants.
+struct Ctx<'a> {
+    tt: &'a Timetable,
+    rounds: usize,
+    slack: i32,
+    speed: Option<f64>,
+    max_leg_m: u32,
+    wheelchair: Wheelchair,
+    max_time: i32,
+}
+
+/// Answers a depart-at or arrive-by query: the Pareto set over (arrival — or, arrive-by,
+/// departure — time, rides), fewest rides first. Journeys without any ride are not returned.
+pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Options) -> Vec<Journey> {
+    let ctx = prepare(tt, sc, req, opts);
+    sc.reset_labels();
+    let mut out = Vec::new();
+    if req.arrive_by {
+        run::<true>(&ctx, sc, -req.time, req.egress, req.access);
+        collect::<true>(&ctx, sc, opts, &mut out);
+    } else {
+        run::<false>(&ctx, sc, req.time, req.access, req.egress);
+        collect::<false>(&ctx, sc, opts, &mut out);
+    }
+    clear_targets(
+        sc,
+        if req.arrive_by {
+            req.access
+        } else {
+            req.egress
+        },
+    );
+    out
+}
+
+/// rRAPTOR: all Pareto-optimal journeys (later departure, earlier arrival, fewer rides) leaving
+/// within `window_secs` after `req.time`. Departures are tried minute by minute, latest first,
+/// reusing labels. `req.arrive_by` is ignored (range queries depart).
+pub fn range(
+    tt: &Timetable,
+    sc: &mut Scratch,
+    req: &Request<'_>,
+    window_secs: u32,
+    opts: &Options,
+) -> Vec<Journey> {
+    let ctx = prepare(tt, sc, req, opts);
+    sc.reset_labels();
+    let mut all = Vec::new();
+    let last = req.time + window_secs as i32;
+    let mut t = req.time + (window_secs as i32 / 60) * 60;
+    while t >= req.time {
+        run::<false>(&ctx, sc, t, req.access, req.egress);
+        collect::<false>(&ctx, sc, opts, &mut all);
+        t -= 60;
+    }
+    clear_targets(sc, req.egress);
+    all.retain(|j| j.departure <= last);
+    pareto(&mut all);
+    all
+}
+
+/// Keeps journeys no other beats on (departure later-or-equal, arrival earlier-or-equal, rides
+/// fewer-or-equal); duplicates removed. Sorted by departure, then rides.
+fn pareto(js: &mut Vec<Journey>) {
+    js.sort_by(|a, b| {
+        b.departure
+            .cmp(&a.departure)
+            .then(a.arrival.cmp(&b.arrival))
+            .then(a.rides.cmp(&b.rides))
+    });
+    let mut keep: Vec<Journey> = Vec::with_capacity(js.len());
+    for j in js.drain(..) {
+        let dominated = keep
+            .iter()
+            .any(|k| k.departure >= j.departure && k.arrival <= j.arrival && k.rides <= j.rides);
+        if !dominated {
+            keep.push(j);
+        }
+    }
+    keep.sort_by(|a, b| a.departure.cmp(&b.departure).then(a.rides.cmp(&b.rides)));
+    *js = keep;
+}
+
+fn prepare<'a>(tt: &'a Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Options) -> Ctx<'a> {
+    if !sc.fits(tt) {
+        *sc = Scratch::new(tt);
+    }
+    let ns = sc.n_services;
+    for (oi, off) in DAY_OFFSETS.enumerate() {
+        let d = req.day.offset(off);
+        for s in 0..ns {
+            sc.active[oi * ns + s] = tt.service_active(ServiceIdx::new(s), d);
+        }
+    }
+    let filtering = !opts.excluded_route_types.is_empty() || !opts.excluded_agencies.is_empty();
+    for (p, ok) in sc.pattern_ok.iter_mut().enumerate() {
+        *ok = !filtering || {
+            let r = tt.route(tt.pattern(PatternIdx::new(p)).route);
+            !opts.excluded_route_types.contains(&r.route_type)
+                && !opts.excluded_agencies.contains(&r.agency)
+        };
+    }
+    let default_speed = tt.footpath_config().walking_speed_m_s;
+    Ctx {
+        tt,
+        rounds: (opts.max_transfers as usize + 1).min(MAX_ROUNDS),
+        slack: opts.transfer_slack as i32,
+        speed: opts
+            .walking_speed_m_s
+            .filter(|s| s.is_finite() && *s > 0.0 && (*s - default_speed).abs() > 1e-9),
+        max_leg_m: opts.max_walk_leg_m,
+        wheelchair: opts.wheelchair,
+        max_time: tt.max_time() as i32,
+    }
+}
+
+fn clear_targets(sc: &mut Scratch, targets: &[StopWalk]) {
+    for t in targets {
+        sc.target_walk[t.stop.idx()] = INF;
+    }
+}
+
+#[inline]
+fn accessible(w: Wheelchair, a: Accessibility) -> bool {
+    match w {
+        Wheelchair::Off => true,
+        Wheelchair::Accessible => a != Accessibility::No,
+        Wheelchair::Strict => a == Accessibility::Yes,
+    }
+}
+
+#[inline]
+fn walk_secs(ctx: &Ctx<'_>, f: &Footpath) -> i32 {
+    match ctx.speed {
+        Some(v) if !f.explicit => (f64::from(f.distance_m) / v).ceil() as i32,
+        _ => f.duration as i32,
+    }
+}
+
+#[inline]
+fn footpaths<'a, const BACK: bool>(tt: &'a Timetable, s: StopIdx) -> &'a [Footpath] {
+    if BACK {
+        tt.incoming_footpaths(s)
+    } else {
+        tt.footpaths(s)
+    }
+}
+
+fn set_ride(
+    sc: &mut Scratch,
+    rounds: usize,
+    k: usize,
+    s: usize,
+    key: i32,
+    label: RideLabel,
+) -> bool {
+    let n = sc.n_stops;
+    let mut changed = false;
+    for j in k..=rounds {
+        let i = j * n + s;
+        if key < sc.ride_t[i] {
+            sc.ride_t[i] = key;
+            sc.ride_l[i] = label;
+            sc.dirty.push(i as u32);
+            changed = true;
+        } else {
+            break;
+        }
+    }
+    changed
+}
+
+fn set_foot(
+    sc: &mut Scratch,
+    rounds: usize,
+    k: usize,
+    s: usize,
+    key: i32,
+    label: FootLabel,
+) -> bool {
+    let n = sc.n_stops;
+    let mut changed = false;
+    for j in k..=rounds {
+        let i = j * n + s;
+        if key < sc.foot_t[i] {
+            sc.foot_t[i] = key;
+            sc.foot_l[i] = label;
+            sc.dirty.push(i as u32 | 1 << 31);
+            changed = true;
+        } else {
+            break;
+        }
+    }
+    changed
+}
+
+#[inline]
+fn improve(sc: &mut Scratch, s: usize) {
+    if !sc.improved[s] {
+        sc.improved[s] = true;
+        sc.improved_list.push(s as u32);
+    }
+}
+
+/// The earliest key at which a rider who has made `k_prev` rides can board at `s`, and
+/// whether that comes from a footpath label.
+#[inline]
+fn ready_key(ctx: &Ctx<'_>, sc: &Scratch, k_prev: usize, s: usize) -> (i32, bool) {
+    let i = k_prev * sc.n_stops + s;
+    let r = sc.ride_t[i];
+    let via_ride = if r < INF {
+        match ctx.tt.same_stop_transfer(StopIdx::new(s)) {
+            SameStopTransfer::Default => r + ctx.slack,
+            SameStopTransfer::MinTime(t) => r + t as i32,
+            SameStopTransfer::Forbidden => INF,
+        }
+    } else {
+        INF
+    };
+    let f = sc.foot_t[i];
+    let via_foot = if f < INF {
+        let l = &sc.foot_l[i];
+        if l.made == 0 || l.explicit {
+            f
+        } else {
+            f + ctx.slack
+        }
+    } else {
+        INF
+    };
+    if via_foot < via_ride {
+        (via_foot, true)
+    } else {
+        (via_ride, false)
+    }
+}
+
+#[inline]
+fn board_key<const BACK: bool>(tt: &Timetable, p: PatternIdx, pos: usize, run: &Run) -> i32 {
+    if BACK {
+        -run.arrival(tt, p, pos)
+    } else {
+        run.departure(tt, p, pos)
+    }
+}
+
+#[inline]
+fn alight_key<const BACK: bool>(tt: &Timetable, p: PatternIdx, pos: usize, run: &Run) -> i32 {
+    if BACK {
+        -run.ready(tt, p, pos)
+    } else {
+        run.arrival(tt, p, pos)
+    }
+}
+
+/// The best run of pattern `p` boardable at `pos` with key ≥ `ready` (forward: earliest
+/// departure at or after; backward: latest arrival at or before).
+fn find_run<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    sc: &Scratch,
+    p: PatternIdx,
+    pos: usize,
+    ready: i32,
+) -> Option<Run> {
+    let tt = ctx.tt;
+    let ns = sc.n_services;
+    let (lo, hi) = (*DAY_OFFSETS.start(), *DAY_OFFSETS.end());
+    let trip_ok = |a: Accessibility| accessible(ctx.wheelchair, a);
+    let is_freq = tt.pattern(p).is_frequency();
+    let mut best: Option<(i32, Run)> = None;
+    if !BACK {
+        let d_lo = (ready - ctx.max_time).div_euclid(DAY_I)
+            + i32::from((ready - ctx.max_time).rem_euclid(DAY_I) != 0);
+        let d_hi = ready.div_euclid(DAY_I) + 1;
+        for d in d_lo.max(lo)..=d_hi.min(hi) {
+            let base = d * DAY_I;
+            if best.is_some_and(|(b, _)| base >= b) {
+                break;
+            }
+            let t = ready - base;
+            let oi = (d - lo) as usize * ns;
+            if is_freq {
+                let off = tt.departure(p, pos, 0) as i32;
+                for (wi, w) in tt.windows(p).iter().enumerate() {
+                    if !sc.active[oi + w.service.idx()] || !trip_ok(tt.trip(w.trip).wheelchair) {
+                        continue;
+                    }
+                    if let Some(st) = w.next_start((t - off).max(0) as u32) {
+                        let dep = st as i32 + off + base;
+                        if best.is_none_or(|(b, _)| dep < b) {
+                            best = Some((
+                                dep,
+                                Run {
+                                    index: wi as u32,
+                                    start: st,
+                                    frequency: true,
+                                    day_offset: d as i8,
+                                },
+                            ));
+                        }
+                    }
+                }
+            } else {
+                let deps = tt.departures(p, pos);
+                let svc = tt.pattern_trip_services(p);
+                let wc = tt.pattern_trip_wheelchair(p);
+                let t0 = t.max(0) as u32;
+                let mut c = deps.partition_point(|&x| x < t0);
+                while c < deps.len() {
+                    let dep = deps[c] as i32 + base;
+                    if best.is_some_and(|(b, _)| dep >= b) {
+                        break;
+                    }
+                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) {
+                        best = Some((
+                            dep,
+                            Run {
+                                index: c as u32,
+                                start: 0,
+                                frequency: false,
+                                day_offset: d as i8,
+                            },
+                        ));
+                        break;
+                    }
+                    c += 1;
+                }
+            }
+        }
+    } else {
+        let latest = -ready;
+        let d_hi = latest.div_euclid(DAY_I);
+        for d in (lo..=d_hi.min(hi)).rev() {
+            let base = d * DAY_I;
+            if best.is_some_and(|(b, _)| base + ctx.max_time < b) {
+                break;
+            }
+            let t = latest - base;
+            if t < 0 {
+                continue;
+            }
+            let oi = (d - lo) as usize * ns;
+            if is_freq {
+                let off = tt.arrival(p, pos, 0) as i32;
+                if t < off {
+                    continue;
+                }
+                for (wi, w) in tt.windows(p).iter().enumerate() {
+                    if !sc.active[oi + w.service.idx()] || !trip_ok(tt.trip(w.trip).wheelchair) {
+                        continue;
+                    }
+                    if let Some(st) = w.latest_start((t - off) as u32) {
+                        let arr = st as i32 + off + base;
+                        if best.is_none_or(|(b, _)| arr > b) {
+                            best = Some((
+                                arr,
+                                Run {
+                                    index: wi as u32,
+                                    start: st,
+                                    frequency: true,
+                                    day_offset: d as i8,
+                                },
+                            ));
+                        }
+                    }
+                }
+            } else {
+                let arrs = tt.arrivals(p, pos);
+                let svc = tt.pattern_trip_services(p);
+                let wc = tt.pattern_trip_wheelchair(p);
+                let mut c = arrs.partition_point(|&x| x as i32 <= t);
+                while c > 0 {
+                    c -= 1;
+                    let arr = arrs[c] as i32 + base;
+                    if best.is_some_and(|(b, _)| arr <= b) {
+                        break;
+                    }
+                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) {
+                        best = Some((
+                            arr,
+                            Run {
+                                index: c as u32,
+                                start: 0,
+                                frequency: false,
+                                day_offset: d as i8,
+                            },
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    best.map(|b| b.1)
+}
+
+fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternIdx, from: usize) {
+    let tt = ctx.tt;
+    let stops = tt.pattern_stops(p);
+    let fl = tt.pattern_flags(p);
+    let (board_flag, alight_flag) = if BACK {
+        (flags::DROP_OFF, flags::PICKUP)
+    } else {
+        (flags::PICKUP, flags::DROP_OFF)
+    };
+    let n = stops.len();
+    let mut cur: Option<(Run, u32, bool)> = None;
+    let steps = if BACK { from + 1 } else { n - from };
+    for i in 0..steps {
+        let pos = if BACK { from - i } else { from + i };
+        let s = stops[pos];
+        let su = s.idx();
+        let stop_ok = accessible(ctx.wheelchair, tt.stop_wheelchair(s));
+        if !stop_ok {
+            continue;
+        }
+        if let Some((run, bpos, from_foot)) = cur
+            && fl[pos] & alight_flag != 0
+        {
+            let key = alight_key::<BACK>(tt, p, pos, &run);
+            if key < sc.ride_t[k * sc.n_stops + su] && key < sc.dest_best[k] {
+                let label = RideLabel {
+                    pattern: p.0,
+                    run,
+                    board_pos: bpos,
+                    alight_pos: pos as u32,
+                    from_foot,
+                    made: k as u8,
+                };
+                if set_ride(sc, ctx.rounds, k, su, key, label) {
+                    improve(sc, su);
+                    if !sc.ride_improved[su] {
+                        sc.ride_improved[su] = true;
+                        sc.ride_improved_list.push(su as u32);
+                    }
+                }
+            }
+        }
+        if fl[pos] & board_flag != 0 {
+            let (ready, from_foot) = ready_key(ctx, sc, k - 1, su);
+            if ready < INF
+                && cur.is_none_or(|(run, _, _)| ready < board_key::<BACK>(tt, p, pos, &run))
+                && let Some(run) = find_run::<BACK>(ctx, sc, p, pos, ready)
+                && cur.is_none_or(|(c, _, _)| {
+                    board_key::<BACK>(tt, p, pos, &run) < board_key::<BACK>(tt, p, pos, &c)
+                })
+            {
+                cur = Some((run, pos as u32, from_foot));
+            }
+        }
+    }
+}
+
+/// One RAPTOR run from `sources` (walk times added to `key0`) towards `targets`. Labels of
+/// earlier runs are kept (rRAPTOR); call `reset_labels` first for a fresh search.
+fn run<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    sc: &mut Scratch,
+    key0: i32,
+    sources: &[StopWalk],
+    targets: &[StopWalk],
+) {
+    let n = sc.n_stops;
+    let rounds = ctx.rounds;
+    for f in sc.dest_from.iter_mut() {
+        f.2 = false;
+    }
+    for t in targets {
+        let i = t.stop.idx();
+        if (t.duration as i32) < sc.target_walk[i] {
+            sc.target_walk[i] = t.duration as i32;
+            sc.target_dist[i] = t.distance_m;
+        }
+    }
+    // Round 0: walk from the source; a source that is a stop may also take one footpath.
+    for a in sources {
+        let key = key0 + a.duration as i32;
+        let label = FootLabel {
+            from: SOURCE,
+            duration: a.duration,
+            distance_m: a.distance_m,
+            explicit: false,
+            made: 0,
+        };
+        if set_foot(sc, rounds, 0, a.stop.idx(), key, label) {
+            improve(sc, a.stop.idx());
+        }
+    }
+    for a in sources.iter().filter(|a| a.duration == 0) {
+        for f in footpaths::<BACK>(ctx.tt, a.stop) {
+            if f.distance_m > ctx.max_leg_m {
+                continue;
+            }
+            let d = walk_secs(ctx, f);
+            let label = FootLabel {
+                from: a.stop.0,
+                duration: d as u32,
+                distance_m: f.distance_m,
+                explicit: f.explicit,
+                made: 0,
+            };
+            if set_foot(sc, rounds, 0, f.to.idx(), key0 + d, label) {
+                improve(sc, f.to.idx());
+            }
+        }
+    }
+    std::mem::swap(&mut sc.marked, &mut sc.improved);
+    std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
+
+    for k in 1..=rounds {
+        sc.dest_best[k] = sc.dest_best[k].min(sc.dest_best[k - 1]);
+        // Patterns through stops improved in the previous round, from their first such stop.
+        for mi in 0..sc.marked_list.len() {
+            let s = sc.marked_list[mi] as usize;
+            sc.marked[s] = false;
+            for &(p, pos) in ctx.tt.stop_patterns(StopIdx::new(s)) {
+                if !sc.pattern_ok[p.idx()] {
+                    continue;
+                }
+                let cur = &mut sc.pattern_from[p.idx()];
+                if *cur == u32::MAX {
+                    *cur = pos;
+                    sc.pattern_queue.push(p.0);
+                } else if (!BACK && pos < *cur) || (BACK && pos > *cur) {
+                    *cur = pos;
+                }
+            }
+        }
+        sc.marked_list.clear();
+        for qi in 0..sc.pattern_queue.len() {
+            let p = sc.pattern_queue[qi];
+            let from = std::mem::replace(&mut sc.pattern_from[p as usize], u32::MAX) as usize;
+            scan::<BACK>(ctx, sc, k, PatternIdx(p), from);
+        }
+        sc.pattern_queue.clear();
+        // Footpaths from stops reached by a ride this round.
+        for ri in 0..sc.ride_improved_list.len() {
+            let s = sc.ride_improved_list[ri] as usize;
+            sc.ride_improved[s] = false;
+            let base = sc.ride_t[k * n + s];
+            for f in footpaths::<BACK>(ctx.tt, StopIdx::new(s)) {
+                if f.distance_m > ctx.max_leg_m {
+                    continue;
+                }
+                let d = walk_secs(ctx, f);
+                let key = base + d;
+                if key < sc.foot_t[k * n + f.to.idx()] && key < sc.dest_best[k] {
+                    let label = FootLabel {
+                        from: s as u32,
+                        duration: d as u32,
+                        distance_m: f.distance_m,
+                        explicit: f.explicit,
+                        made: k as u8,
+                    };
+                    if set_foot(sc, rounds, k, f.to.idx(), key, label) {
+                        improve(sc, f.to.idx());
+                    }
+                }
+            }
+        }
+        sc.ride_improved_list.clear();
+        // The destination.
+        for t in targets {
+            let i = t.stop.idx();
+            let w = sc.target_walk[i];
+            let by_ride = sc.ride_t[k * n + i].saturating_add(w);
+            let by_foot = if w == 0 { sc.foot_t[k * n + i] } else { INF };
+            let (best, via_foot) = if by_foot < by_ride {
+                (by_foot, true)
+            } else {
+                (by_ride, false)
+            };
+            if best < sc.dest_best[k] {
+                sc.dest_best[k] = best;
+                sc.dest_from[k] = (i as u32, via_foot, true);
+            }
+        }
+        std::mem::swap(&mut sc.marked, &mut sc.improved);
+        std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
+        if sc.marked_list.is_empty() {
+            break;
+        }
+    }
+    for mi in 0..sc.marked_list.len() {
+        let s = sc.marked_list[mi] as usize;
+        sc.marked[s] = false;
+    }
+    sc.marked_list.clear();
+}
+
+/// Journeys found by the last run, one per round that improved on fewer rides.
+fn collect<const BACK: bool>(ctx: &Ctx<'_>, sc: &Scratch, opts: &Options, out: &mut Vec<Journey>) {
+    for k in 1..=ctx.rounds {
+        let (stop, via_foot, found) = sc.dest_from[k];
+        if !found || sc.dest_best[k] >= sc.dest_best[k - 1] {
+            continue;
+        }
+        if let Some(j) = reconstruct::<BACK>(ctx, sc, k, stop as usize, via_foot)
+            && j.walk_distance_m() <= opts.max_walk_total_m
+        {
+            out.push(j);
+        }
+    }
+}
+
+enum Item {
+    Walk {
+        from: Place,
+        to: Place,
+        secs: i32,
+        distance_m: u32,
+        explicit: bool,
+    },
+    Ride(RideLabel),
+}
+
+fn reconstruct<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    sc: &Scratch,
+    k: usize,
+    target: usize,
+    via_foot: bool,
+) -> Option<Journey> {
+    let tt = ctx.tt;
+    let n = sc.n_stops;
+    // Items in key order: from the target back to the source.
+    let mut items = Vec::with_capacity(2 * k + 2);
+    let real = |a: Place, b: Place| if BACK { (b, a) } else { (a, b) };
+    let end = if BACK {
+        Place::Origin
+    } else {
+        Place::Destination
+    };
+    let start = if BACK {
+        Place::Destination
+    } else {
+        Place::Origin
+    };
+    let (from, to) = real(Place::Stop(StopIdx::new(target)), end);
+    items.push(Item::Walk {
+        from,
+        to,
+        secs: sc.target_walk[target],
+        distance_m: sc.target_dist[target],
+        explicit: false,
+    });
+    let (mut stop, mut foot, mut round) = (target, via_foot, k);
+    for _ in 0..(4 * MAX_ROUNDS + 4) {
+        let i = round * n + stop;
+        if foot {
+            let l = sc.foot_l[i];
+            if l.from == SOURCE {
+                let (a, b) = real(start, Place::Stop(StopIdx::new(stop)));
+                items.push(Item::Walk {
+                    from: a,
+                    to: b,
+                    secs: l.duration as i32,
+                    distance_m: l.distance_m,
+                    explicit: false,
+                });
+                return Some(assemble::<BACK>(tt, items));
+            }
+            let (a, b) = real(
+                Place::Stop(StopIdx(l.from)),
+                Place::Stop(StopIdx::new(stop)),
+            );
+            items.push(Item::Walk {
+                from: a,
+                to: b,
+                secs: l.duration as i32,
+                distance_m: l.distance_m,
+                explicit: l.explicit,
+            });
+            stop = l.from as usize;
+            round = l.made as usize;
+            foot = l.made == 0;
+        } else {
+            let l = sc.ride_l[i];
+            items.push(Item::Ride(l));
+            stop = tt.pattern_stops(PatternIdx(l.pattern))[l.board_pos as usize].idx();
+            round = (l.made as usize).checked_sub(1)?;
+            foot = l.from_foot;
+        }
+    }
+    None
+}
+
+fn assemble<const BACK: bool>(tt: &Timetable, mut items: Vec<Item>) -> Journey {
+    if !BACK {
+        items.reverse();
+    }
+    let mut legs: Vec<Leg> = Vec::with_capacity(items.len());
+    let mut cursor: Option<i32> = None;
+    let mut pending: Vec<usize> = Vec::new();
+    for item in items {
+        match item {
+            Item::Ride(l) => {
+                let p = PatternIdx(l.pattern);
+                let (bp, ap) = if BACK {
+                    (l.alight_pos, l.board_pos)
+                } else {
+                    (l.board_pos, l.alight_pos)
+                };
+                let stops = tt.pattern_stops(p);
+                let ride = Ride {
+                    pattern: p,
+                    trip: l.run.trip(tt, p),
+                    run: l.run,
+                    board_pos: bp,
+                    alight_pos: ap,
+                    board_stop: stops[bp as usize],
+                    alight_stop: stops[ap as usize],
+                    ready: l.run.ready(tt, p, bp as usize),
+                    departure: l.run.departure(tt, p, bp as usize),
+                    arrival: l.run.arrival(tt, p, ap as usize),
+                };
+                // Walks before the first ride end when the rider must be at the stop.
+                let mut t = ride.ready;
+                for &wi in pending.iter().rev() {
+                    if let Leg::Walk {
+                        departure, arrival, ..
+                    } = &mut legs[wi]
+                    {
+                        let secs = *departure;
+                        *arrival = t;
+                        *departure = t - secs;
+                        t = *departure;
+                    }
+                }
+                pending.clear();
+                cursor = Some(ride.arrival);
+                legs.push(Leg::Ride(ride));
+            }
+            Item::Walk {
+                from,
+                to,
+                secs,
+                distance_m,
+                explicit,
+            } => match cursor {
+                Some(c) => {
+                    legs.push(Leg::Walk {
+                        from,
+                        to,
+                        departure: c,
+                        arrival: c + secs,
+                        distance_m,
+                        explicit,
+                    });
+                    cursor = Some(c + secs);
+                }
+                None => {
+                    // Duration parked in `departure` until the first ride fixes the times.
+                    pending.push(legs.len());
+                    legs.push(Leg::Walk {
+                        from,
+                        to,
+                        departure: secs,
+                        arrival: 0,
+                        distance_m,
+                        explicit,
+                    });
+                }
+            },
+        }
+    }
+    // Zero-length walks (origin or destination at a stop) say nothing.
+    legs.retain(|l| !matches!(l, Leg::Walk { from, to, departure, arrival, .. } if departure == arrival && (matches!(from, Place::Origin) || matches!(to, Place::Destination))));
+    let departure = match legs.first() {
+        Some(Leg::Walk { departure, .. }) => *departure,
+        Some(Leg::Ride(r)) => r.ready,
+        None => 0,
+    };
+    let arrival = match legs.last() {
+        Some(Leg::Walk { arrival, .. }) => *arrival,
+        Some(Leg::Ride(r)) => r.arrival,
+        None => 0,
+    };
+    let rides = legs.iter().filter(|l| matches!(l, Leg::Ride(_))).count() as u8;
+    Journey {
+        legs,
+        departure,
+        arrival,
+        rides,
+    }
+}

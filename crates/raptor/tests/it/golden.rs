@@ -1,0 +1,294 @@
+//! Golden tests in the text format of GUIDE.md: a timetable, a query, the expected journeys.
+//!
+//! Query: `A -> D at 07:55 [on 20261123] [arrive-by] [wheelchair|wheelchair-strict]
+//! [max-transfers N] [slack 2m]`. Expected: journeys separated by ` | `, each as its legs
+//! separated by `; `: rides `R1 A 08:00 - C 08:10`, walks between stops `walk B C 3m`.
+
+use raptor::{Leg, Options, Place, Request, Scratch, StopWalk, Wheelchair, search};
+use timetable::text::{parse, parse_duration};
+use timetable::{Day, Hm, Timetable, time::parse_clock};
+
+fn hm(t: i32) -> String {
+    if t < 0 {
+        format!("-{}", Hm((-t) as u32))
+    } else {
+        Hm(t as u32).to_string()
+    }
+}
+
+fn describe(tt: &Timetable, j: &raptor::Journey) -> String {
+    let mut parts = Vec::new();
+    for l in &j.legs {
+        match l {
+            Leg::Ride(r) => parts.push(format!(
+                "{} {} {} - {} {}",
+                tt.route(tt.pattern(r.pattern).route).short_name,
+                tt.stop(r.board_stop).id,
+                hm(r.departure),
+                tt.stop(r.alight_stop).id,
+                hm(r.arrival)
+            )),
+            Leg::Walk {
+                from: Place::Stop(a),
+                to: Place::Stop(b),
+                departure,
+                arrival,
+                ..
+            } => parts.push(format!(
+                "walk {} {} {}s",
+                tt.stop(*a).id,
+                tt.stop(*b).id,
+                arrival - departure
+            )),
+            Leg::Walk { .. } => {}
+        }
+    }
+    parts.join("; ")
+}
+
+fn check(timetable: &str, query: &str, expected: &str) {
+    let tt = parse(timetable).unwrap_or_else(|e| panic!("timetable: {e}"));
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let [from, "->", to, "at", time, rest @ ..] = words.as_slice() else {
+        panic!("query `{query}`")
+    };
+    let mut opts = Options::default();
+    let mut day = Day::parse("20261123").unwrap();
+    let mut arrive_by = false;
+    let mut it = rest.iter();
+    while let Some(w) = it.next() {
+        match *w {
+            "arrive-by" => arrive_by = true,
+            "wheelchair" => opts.wheelchair = Wheelchair::Accessible,
+            "wheelchair-strict" => opts.wheelchair = Wheelchair::Strict,
+            "on" => day = Day::parse(it.next().unwrap()).unwrap(),
+            "max-transfers" => opts.max_transfers = it.next().unwrap().parse().unwrap(),
+            "slack" => opts.transfer_slack = parse_duration(it.next().unwrap()).unwrap(),
+            other => panic!("unknown query word {other}"),
+        }
+    }
+    let stop = |id: &str| StopWalk {
+        stop: tt.stop_by_id(id).unwrap_or_else(|| panic!("stop {id}")),
+        duration: 0,
+        distance_m: 0,
+    };
+    let (access, egress) = ([stop(from)], [stop(to)]);
+    let req = Request {
+        day,
+        time: parse_clock(time).unwrap() as i32,
+        arrive_by,
+        access: &access,
+        egress: &egress,
+    };
+    let mut sc = Scratch::new(&tt);
+    let got: Vec<String> = search(&tt, &mut sc, &req, &opts)
+        .iter()
+        .map(|j| describe(&tt, j))
+        .collect();
+    assert_eq!(
+        got.join(" | "),
+        expected,
+        "\nquery: {query}\ntimetable:\n{timetable}"
+    );
+    // The scratch is reusable: the same query again gives the same answer.
+    let again: Vec<String> = search(&tt, &mut sc, &req, &opts)
+        .iter()
+        .map(|j| describe(&tt, j))
+        .collect();
+    assert_eq!(
+        again.join(" | "),
+        expected,
+        "second run on the same scratch"
+    );
+}
+
+const GUIDE: &str = "route R1: A 08:00 B 08:05 C 08:10\nroute R2: C 08:12 D 08:20\n";
+
+#[test]
+fn guide_example() {
+    check(
+        GUIDE,
+        "A -> D at 07:55",
+        "R1 A 08:00 - C 08:10; R2 C 08:12 - D 08:20",
+    );
+    // Missed today's only run: tomorrow's (trips run every day), as hours past 24.
+    check(GUIDE, "A -> C at 08:01", "R1 A 32:00 - C 32:10");
+    check(
+        GUIDE,
+        "B -> D at 08:00",
+        "R1 B 08:05 - C 08:10; R2 C 08:12 - D 08:20",
+    );
+}
+
+#[test]
+fn pareto_set_keeps_fewer_rides_when_slower() {
+    let tt = "route Slow: A 08:00 B 08:50\nroute R1: A 08:00 C 08:10\nroute R2: C 08:12 B 08:25\n";
+    check(
+        tt,
+        "A -> B at 07:50",
+        "Slow A 08:00 - B 08:50 | R1 A 08:00 - C 08:10; R2 C 08:12 - B 08:25",
+    );
+    check(
+        tt,
+        "A -> B at 07:50 max-transfers 0",
+        "Slow A 08:00 - B 08:50",
+    );
+}
+
+#[test]
+fn same_stop_transfer_slack() {
+    let tt = "route R1: A 08:00 C 08:10\nroute R2: C 08:11 D 08:20\nroute R3: C 08:30 D 08:40\n";
+    check(
+        tt,
+        "A -> D at 07:55",
+        "R1 A 08:00 - C 08:10; R2 C 08:11 - D 08:20",
+    );
+    check(
+        tt,
+        "A -> D at 07:55 slack 2m",
+        "R1 A 08:00 - C 08:10; R3 C 08:30 - D 08:40",
+    );
+}
+
+#[test]
+fn transfers_txt_min_time_and_forbidden() {
+    let base = "route R1: A 08:00 C 08:10\nroute R2: C 08:12 D 08:20\nroute R3: C 08:30 D 08:40\n";
+    check(
+        &format!("{base}transfer C C 5m\n"),
+        "A -> D at 07:55",
+        "R1 A 08:00 - C 08:10; R3 C 08:30 - D 08:40",
+    );
+    check(&format!("{base}forbid C C\n"), "A -> D at 07:55", "");
+    // A forbidden transfer leaves the direct alternative.
+    check(
+        &format!("{base}forbid C C\nroute Direct: A 08:00 D 09:00\n"),
+        "A -> D at 07:55",
+        "Direct A 08:00 - D 09:00",
+    );
+}
+
+#[test]
+fn walking_transfers_between_kerbs() {
+    // C and C2 are 22 m apart: 22.2 m × 1.3 ÷ 1.2 m/s = a 25 s walk, plus 60 s slack.
+    let tt = "stop C -16.40,-71.50\nstop C2 -16.4002,-71.50\nroute R1: A 08:00 C 08:10\nroute R2: C2 08:11:30 D 08:20\nroute R3: C2 08:11 D 08:19\n";
+    check(
+        tt,
+        "A -> D at 07:55",
+        "R1 A 08:00 - C 08:10; walk C C2 25s; R2 C2 08:11 - D 08:20",
+    );
+    // An explicit transfers.txt time replaces walk + slack.
+    check(
+        &format!("{tt}transfer C C2 30s\n"),
+        "A -> D at 07:55",
+        "R1 A 08:00 - C 08:10; walk C C2 30s; R3 C2 08:11 - D 08:19",
+    );
+    // Origin and destination at a stop may walk to the other kerb.
+    check(
+        tt,
+        "C -> D at 08:05",
+        "walk C C2 25s; R3 C2 08:11 - D 08:19",
+    );
+    check(
+        tt,
+        "A -> C2 at 07:55",
+        "R1 A 08:00 - C 08:10; walk C C2 25s",
+    );
+}
+
+#[test]
+fn overnight_runs_on_both_sides_of_midnight() {
+    let tt = "route Late days=20261122: A 23:50 B 24:20 C 25:10\nroute Early: A 05:00 C 05:30\n";
+    // Sunday's run past midnight, boarded on Monday at B.
+    check(tt, "B -> C at 00:10", "Late B 00:20 - C 01:10");
+    // At 23:40 on Sunday: Sunday's late run.
+    check(tt, "A -> C at 23:40 on 20261122", "Late A 23:50 - C 25:10");
+    // At 23:55 on Sunday: missed; Monday's first run.
+    check(tt, "A -> C at 23:55 on 20261122", "Early A 29:00 - C 29:30");
+}
+
+#[test]
+fn arrive_by_finds_the_latest_departure() {
+    let tt = "route R1: A 07:00 B 07:30\nroute R1: A 07:30 B 08:00\nroute R1: A 08:00 B 08:30\nroute R2: A 07:40 C 07:45\nroute R3: C 07:47 B 07:58\n";
+    check(
+        tt,
+        "A -> B at 08:10 arrive-by",
+        "R1 A 07:30 - B 08:00 | R2 A 07:40 - C 07:45; R3 C 07:47 - B 07:58",
+    );
+    check(
+        tt,
+        "A -> B at 08:10 arrive-by max-transfers 0",
+        "R1 A 07:30 - B 08:00",
+    );
+    // Too early for today's runs: yesterday's last one (trips run every day).
+    check(tt, "A -> B at 07:29 arrive-by", "R1 A -16:00 - B -15:30");
+    // Across midnight: arrive by 00:20 on Monday with Sunday's late run.
+    check(
+        "route Late days=20261122: A 23:50 B 24:15\n",
+        "A -> B at 00:20 arrive-by",
+        "Late A -00:10 - B 00:15",
+    );
+}
+
+#[test]
+fn wheelchair_avoids_inaccessible_trips_and_stops() {
+    let tt = "stop A -16.3,-71.5 wheelchair=yes\nstop C -16.6,-71.5 wheelchair=yes\nstop B -16.5,-71.5 wheelchair=no\n\
+              route R1 wheelchair=no: A 08:00 C 08:10\n\
+              route R1: A 08:20 C 08:30\n\
+              route R2 wheelchair=yes: A 08:40 C 08:50\n\
+              route Via: A 08:00 B 08:05 D 08:07\n";
+    check(tt, "A -> C at 07:55", "R1 A 08:00 - C 08:10");
+    check(tt, "A -> C at 07:55 wheelchair", "R1 A 08:20 - C 08:30");
+    check(
+        tt,
+        "A -> C at 07:55 wheelchair-strict",
+        "R2 A 08:40 - C 08:50",
+    );
+    // Riding through an inaccessible stop is fine; getting on or off there is not.
+    check(tt, "A -> D at 07:55 wheelchair", "Via A 08:00 - D 08:07");
+    check(tt, "A -> B at 07:55", "Via A 08:00 - B 08:05");
+    check(tt, "A -> B at 07:55 wheelchair", "");
+}
+
+#[test]
+fn pickup_and_drop_off_rules() {
+    let tt = "route R: A 08:00 B[out] 08:05 C[in] 08:10 D 08:15\n";
+    check(tt, "A -> B at 07:55", "R A 08:00 - B 08:05");
+    check(tt, "C -> D at 07:55", "R C 08:10 - D 08:15");
+    check(tt, "A -> C at 07:55", "");
+    check(tt, "B -> D at 07:55", "");
+}
+
+#[test]
+fn frequency_windows_and_their_end() {
+    let tt = "freq F every 10m from 06:00 to 07:00: A 0:00 B 0:07\nfreq F every 30m from 07:00 to 08:00: A 0:00 B 0:07\n";
+    check(tt, "A -> B at 06:01", "F A 06:10 - B 06:17");
+    check(tt, "A -> B at 06:51", "F A 07:00 - B 07:07");
+    // The last run of the 30 min window leaves at 07:30; the window ends at 08:00.
+    check(tt, "A -> B at 07:31", "F A 30:00 - B 30:07");
+    check(tt, "A -> B at 05:00", "F A 06:00 - B 06:07");
+    // Inexact: a rider arriving after the start waits a whole headway.
+    check(
+        "freq G every 10m from 06:00 to 07:00 inexact: A 0:00 B 0:07\n",
+        "A -> B at 06:01",
+        "G A 06:11 - B 06:18",
+    );
+    check(
+        "freq G every 10m from 06:00 to 07:00 inexact: A 0:00 B 0:07\n",
+        "A -> B at 06:51",
+        "G A 30:00 - B 30:07",
+    );
+    check(
+        "freq G every 10m from 06:00 to 07:00 inexact: A 0:00 B 0:07\n",
+        "A -> B at 06:40 arrive-by",
+        "G A 06:33 - B 06:40",
+    );
+}
+
+#[test]
+fn calendar_exceptions_and_days_without_service() {
+    let tt = "route R weekdays=mon-fri except=20261124: A 08:00 B 08:10\n";
+    check(tt, "A -> B at 07:00", "R A 08:00 - B 08:10");
+    check(tt, "A -> B at 07:00 on 20261124", "R A 32:00 - B 32:10");
+    // Saturday: no service today or tomorrow; searches look one service day ahead.
+    check(tt, "A -> B at 07:00 on 20261128", "");
+}

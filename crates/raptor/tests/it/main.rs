@@ -1,0 +1,3 @@
+//! RAPTOR tests: golden journeys written as text, the validator, and the oracle comparisons.
+
+mod golden;
