@@ -1,6 +1,9 @@
 //! Helpers shared by paradero's integration tests: writing small feeds to disk and finding
 //! the shipped ones.
 
+pub mod oracle;
+pub mod validate;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

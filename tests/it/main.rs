@@ -1,4 +1,5 @@
 //! paradero's cross-crate integration tests (one binary, one module per area).
 
 mod gtfs_tolerance;
+mod routing;
 mod shipped_feeds;

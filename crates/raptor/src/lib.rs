@@ -17,7 +17,10 @@
 //!   walk plus `transfer_slack`, unless the footpath is an explicit `transfers.txt` time;
 //! - one footpath per round (the timetable's footpaths are closed, see ARCHITECTURE.md); an
 //!   origin or destination that *is* a stop (walk 0) may also use a footpath to a nearby stop;
-//! - frequency windows follow [`timetable::FreqWindow::next_start`].
+//! - frequency windows follow [`timetable::FreqWindow::next_start`];
+//! - runs come from the query's service day, earlier service days (runs past midnight, up to
+//!   four days back) and the next service day — a query on a day without service and none the
+//!   next day finds nothing.
 
 mod journey;
 mod scratch;

@@ -7,8 +7,9 @@ use timetable::Timetable;
 pub(crate) const INF: i32 = i32::MAX / 2;
 /// Rounds the scratch is sized for (rides); `Options::max_transfers` is clamped to fit.
 pub(crate) const MAX_ROUNDS: usize = 16;
-/// Service-day offsets (relative to the query day) whose calendars a query resolves.
-pub(crate) const DAY_OFFSETS: std::ops::RangeInclusive<i32> = -4..=3;
+/// Service-day offsets (relative to the query day) whose runs a query may use: earlier days'
+/// runs still going past midnight, the query day, and the next day.
+pub(crate) const DAY_OFFSETS: std::ops::RangeInclusive<i32> = -4..=1;
 
 /// How a stop was reached by a ride in some round.
 #[derive(Clone, Copy, Debug, Default)]

@@ -150,7 +150,7 @@ fn walk_secs(ctx: &Ctx<'_>, f: &Footpath) -> i32 {
 }
 
 #[inline]
-fn footpaths<'a, const BACK: bool>(tt: &'a Timetable, s: StopIdx) -> &'a [Footpath] {
+fn footpaths<const BACK: bool>(tt: &Timetable, s: StopIdx) -> &[Footpath] {
     if BACK {
         tt.incoming_footpaths(s)
     } else {
@@ -576,7 +576,12 @@ fn run<const BACK: bool>(
             let i = t.stop.idx();
             let w = sc.target_walk[i];
             let by_ride = sc.ride_t[k * n + i].saturating_add(w);
-            let by_foot = if w == 0 { sc.foot_t[k * n + i] } else { INF };
+            // Walking into a destination stop counts after a ride, not as a journey of its own.
+            let by_foot = if w == 0 && sc.foot_l[k * n + i].made > 0 {
+                sc.foot_t[k * n + i]
+            } else {
+                INF
+            };
             let (best, via_foot) = if by_foot < by_ride {
                 (by_foot, true)
             } else {

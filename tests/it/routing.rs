@@ -1,0 +1,505 @@
+//! RAPTOR against the independent oracle, on random small timetables and on the shipped feeds;
+//! every journey also goes through the validator.
+
+use paradero_tests::feeds_dir;
+use paradero_tests::oracle::{OracleQuery, earliest_arrivals};
+use paradero_tests::validate::validate;
+use proptest::prelude::*;
+use raptor::{Journey, Options, Request, Scratch, StopWalk, Wheelchair, search};
+use timetable::{Coord, Day, StopIdx, Timetable};
+
+const H: i32 = 3600;
+
+/// Best arrival with at most r rides, from a Pareto set.
+fn per_rides(js: &[Journey], max_rides: usize) -> Vec<Option<i64>> {
+    (0..=max_rides)
+        .map(|r| {
+            if r == 0 {
+                None
+            } else {
+                js.iter()
+                    .filter(|j| j.rides as usize <= r)
+                    .map(|j| i64::from(j.arrival))
+                    .min()
+            }
+        })
+        .collect()
+}
+
+fn wheel_code(w: Wheelchair) -> u8 {
+    match w {
+        Wheelchair::Off => 0,
+        Wheelchair::Accessible => 1,
+        Wheelchair::Strict => 2,
+    }
+}
+
+/// Runs one forward query through RAPTOR, the validator and the oracle; returns a description
+/// of any disagreement.
+fn compare(
+    tt: &Timetable,
+    sc: &mut Scratch,
+    req: &Request<'_>,
+    opts: &Options,
+    horizon: i64,
+) -> Result<usize, String> {
+    let js = search(tt, sc, req, opts);
+    for j in &js {
+        validate(tt, req, opts, j).map_err(|e| format!("invalid journey {j:?}: {e}"))?;
+    }
+    let max_rides = usize::from(opts.max_transfers) + 1;
+    let q = OracleQuery {
+        day: req.day,
+        time: i64::from(req.time),
+        access: req
+            .access
+            .iter()
+            .map(|a| (a.stop, i64::from(a.duration)))
+            .collect(),
+        egress: req
+            .egress
+            .iter()
+            .map(|a| (a.stop, i64::from(a.duration)))
+            .collect(),
+        max_rides,
+        slack: i64::from(opts.transfer_slack),
+        wheelchair: wheel_code(opts.wheelchair),
+        horizon,
+    };
+    let want = earliest_arrivals(tt, &q);
+    let cap = i64::from(req.time) + horizon;
+    let got: Vec<Option<i64>> = per_rides(&js, max_rides)
+        .into_iter()
+        .map(|x| x.filter(|&a| a <= cap))
+        .collect();
+    let want: Vec<Option<i64>> = want.into_iter().map(|x| x.filter(|&a| a <= cap)).collect();
+    if got != want {
+        return Err(format!(
+            "earliest arrival per rides: raptor {got:?}, oracle {want:?}"
+        ));
+    }
+    Ok(js.len())
+}
+
+/// Arrive-by: every journey is valid, and for each ride count the departure is the latest
+/// from which the oracle still arrives in time.
+fn compare_arrive_by(
+    tt: &Timetable,
+    sc: &mut Scratch,
+    req: &Request<'_>,
+    opts: &Options,
+) -> Result<(), String> {
+    let js = search(tt, sc, req, opts);
+    for j in &js {
+        validate(tt, req, opts, j).map_err(|e| format!("invalid arrive-by journey {j:?}: {e}"))?;
+    }
+    let max_rides = usize::from(opts.max_transfers) + 1;
+    let deadline = i64::from(req.time);
+    // Runs leaving after the deadline cannot help.
+    let oracle = |t: i64| {
+        earliest_arrivals(
+            tt,
+            &OracleQuery {
+                day: req.day,
+                time: t,
+                access: req
+                    .access
+                    .iter()
+                    .map(|a| (a.stop, i64::from(a.duration)))
+                    .collect(),
+                egress: req
+                    .egress
+                    .iter()
+                    .map(|a| (a.stop, i64::from(a.duration)))
+                    .collect(),
+                max_rides,
+                slack: i64::from(opts.transfer_slack),
+                wheelchair: wheel_code(opts.wheelchair),
+                horizon: (deadline - t).max(0) + 60,
+            },
+        )
+    };
+    for r in 1..=max_rides {
+        let Some(dep) = js
+            .iter()
+            .filter(|j| j.rides as usize <= r)
+            .map(|j| i64::from(j.departure))
+            .max()
+        else {
+            continue;
+        };
+        let at = oracle(dep)[r];
+        if at.is_none_or(|a| a > deadline) {
+            return Err(format!(
+                "rides ≤ {r}: leaving at {dep} the oracle arrives at {at:?}, after {deadline}"
+            ));
+        }
+        let later = oracle(dep + 1)[r];
+        if later.is_some_and(|a| a <= deadline) {
+            return Err(format!(
+                "rides ≤ {r}: leaving at {} still arrives by {deadline} ({later:?}); {dep} is not the latest",
+                dep + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Random small timetables.
+
+#[derive(Debug, Clone)]
+struct RandomRoute {
+    stops: Vec<usize>,
+    hops: Vec<u32>,
+    dwell: Vec<u32>,
+    kind: u8,
+    starts: Vec<u32>,
+    headway: u32,
+    span: u32,
+    days: u8,
+    wheelchair: u8,
+    flags: Vec<u8>,
+}
+
+fn route_strategy(n_stops: usize) -> impl Strategy<Value = RandomRoute> {
+    (
+        proptest::sample::subsequence((0..n_stops).collect::<Vec<_>>(), 2..=3).prop_shuffle(),
+        proptest::collection::vec(1u32..15, 4),
+        proptest::collection::vec(0u32..3, 5),
+        0u8..4,
+        prop_oneof![
+            4 => proptest::collection::vec(6 * 60u32..9 * 60, 2..9),
+            1 => proptest::collection::vec(22 * 60u32..27 * 60, 1..3),
+        ],
+        1u32..6,
+        1u32..4,
+        0u8..5,
+        0u8..4,
+        proptest::collection::vec(0u8..12, 5),
+    )
+        .prop_map(
+            |(stops, hops, dwell, kind, starts, headway, span, days, wheelchair, flags)| {
+                RandomRoute {
+                    stops,
+                    hops,
+                    dwell,
+                    kind,
+                    starts,
+                    headway: headway * 5,
+                    span,
+                    days,
+                    wheelchair,
+                    flags,
+                }
+            },
+        )
+}
+
+fn hhmm(min: u32) -> String {
+    format!("{}:{:02}", min / 60, min % 60)
+}
+
+fn timetable_text(
+    coords: &[(u8, u8)],
+    routes: &[RandomRoute],
+    transfers: &[(usize, usize, u8)],
+) -> String {
+    let mut s = String::new();
+    for (i, (a, b)) in coords.iter().enumerate() {
+        let wc = ["", " wheelchair=yes", " wheelchair=no"][i % 3];
+        s += &format!(
+            "stop S{i} {:.4},{:.4}{wc}\n",
+            -16.4 + f64::from(*a) * 0.0012,
+            -71.5 + f64::from(*b) * 0.0012
+        );
+    }
+    for (ri, r) in routes.iter().enumerate() {
+        let days = [
+            "",
+            " days=20261123",
+            " except=20261123",
+            " weekdays=sat-sun",
+            " days=20261122+20261124",
+        ][r.days as usize];
+        let wc = ["", " wheelchair=yes", " wheelchair=no", ""][r.wheelchair as usize];
+        let stop_tok = |k: usize, i: usize| {
+            let flag = match r.flags[k] {
+                0 if k > 0 => "[out]",
+                1 if k + 1 < r.stops.len() => "[in]",
+                _ => "",
+            };
+            format!("S{i}{flag}")
+        };
+        if r.kind == 0 {
+            // Frequency route, exact or inexact.
+            let start = r.starts[0];
+            let inexact = if r.headway % 2 == 0 { " inexact" } else { "" };
+            let mut body = String::new();
+            let mut t = 0;
+            for (k, &i) in r.stops.iter().enumerate() {
+                body += &format!(" {} {}", stop_tok(k, i), hhmm(t));
+                t += r.hops[k.min(3)];
+            }
+            s += &format!(
+                "freq F{ri} every {}m from {} to {}{days}{wc}{inexact}:{body}\n",
+                r.headway,
+                hhmm(start),
+                hhmm(start + r.span * 60)
+            );
+            // A second window of the same template: several windows in one pattern.
+            if let Some(&later) = r.starts.get(1) {
+                let second = start + r.span * 60 + later % 90;
+                s += &format!(
+                    "freq F{ri} every {}m from {} to {}{days}{wc}{inexact}:{body}\n",
+                    r.headway + 5,
+                    hhmm(second),
+                    hhmm(second + 60)
+                );
+            }
+        } else {
+            for (ti, &start) in r.starts.iter().enumerate() {
+                let mut line = format!("route R{ri}{days}{wc}:");
+                let mut t = start;
+                for (k, &i) in r.stops.iter().enumerate() {
+                    let dwell = r.dwell[k];
+                    // Later trips of kind 2 run slower: they may be overtaken (split patterns).
+                    let hop = r.hops[k.min(3)] + if r.kind == 2 { ti as u32 * 3 } else { 0 };
+                    line += &format!(" {} {}/{}", stop_tok(k, i), hhmm(t), hhmm(t + dwell));
+                    t += dwell + hop;
+                }
+                s += &line;
+                s += "\n";
+            }
+        }
+    }
+    for &(a, b, kind) in transfers {
+        s += &match kind {
+            0 => format!("transfer S{a} S{b} {}m\n", 1 + b % 4),
+            1 => format!("forbid S{a} S{a}\n"),
+            2 => format!("transfer S{a} S{a} {}m\n", 2 + a % 3),
+            _ => format!("forbid S{a} S{b}\n"),
+        };
+    }
+    s
+}
+
+#[test]
+fn raptor_matches_the_oracle_on_random_timetables() {
+    use proptest::test_runner::{Config, TestRunner};
+    use std::cell::Cell;
+    let strategy = (
+        proptest::collection::vec((0u8..5, 0u8..5), 8..10),
+        proptest::collection::vec(route_strategy(8), 4..12),
+        proptest::collection::vec((0usize..8, 0usize..8, 0u8..4), 0..4),
+        proptest::collection::vec(
+            (
+                0usize..8,
+                0usize..8,
+                prop_oneof![4 => 330i32..570, 1 => 3 * 60i32..28 * 60],
+                0i32..3,
+                0u8..6,
+                0u8..5,
+            ),
+            1..8,
+        ),
+    );
+    let (compared, with_journey, with_transfer) =
+        (Cell::new(0usize), Cell::new(0usize), Cell::new(0usize));
+    let mut runner = TestRunner::new(Config {
+        cases: 600,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&strategy, |(coords, routes, transfers, queries)| {
+        let text = timetable_text(&coords, &routes, &transfers);
+        let tt = timetable::text::parse(&text)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let mut sc = Scratch::new(&tt);
+        for (o, d, minute, day, wc, max_tr) in queries {
+            if o == d {
+                continue;
+            }
+            let day = Day::parse("20261122").unwrap().offset(day);
+            let walk = |s: usize| {
+                [StopWalk {
+                    stop: tt.stop_by_id(&format!("S{s}")).unwrap(),
+                    duration: 0,
+                    distance_m: 0,
+                }]
+            };
+            let (access, egress) = (walk(o), walk(d));
+            // Origin and destination a footpath apart: the answer is to walk (the planner offers
+            // that); rides that merely end next to the origin are not compared.
+            if tt
+                .footpaths(access[0].stop)
+                .iter()
+                .any(|f| f.to == egress[0].stop)
+            {
+                continue;
+            }
+            let opts = Options {
+                max_transfers: max_tr,
+                wheelchair: [
+                    Wheelchair::Off,
+                    Wheelchair::Off,
+                    Wheelchair::Off,
+                    Wheelchair::Off,
+                    Wheelchair::Accessible,
+                    Wheelchair::Strict,
+                ][wc as usize],
+                max_walk_total_m: u32::MAX,
+                ..Options::default()
+            };
+            let req = Request {
+                day,
+                time: minute * 60,
+                arrive_by: false,
+                access: &access,
+                egress: &egress,
+            };
+            let found = compare(&tt, &mut sc, &req, &opts, 40 * i64::from(H)).map_err(|e| {
+                TestCaseError::fail(format!(
+                    "{e}\nquery S{o} -> S{d} at {minute} min on {day} {opts:?}\n{text}"
+                ))
+            })?;
+            compared.set(compared.get() + 1);
+            let js = search(&tt, &mut sc, &req, &opts);
+            with_journey.set(with_journey.get() + usize::from(found > 0));
+            with_transfer.set(with_transfer.get() + usize::from(js.iter().any(|j| j.rides > 1)));
+            let back = Request {
+                arrive_by: true,
+                ..req
+            };
+            compare_arrive_by(&tt, &mut sc, &back, &opts).map_err(|e| {
+                TestCaseError::fail(format!(
+                    "{e}\narrive-by S{o} -> S{d} at {minute} min on {day}\n{text}"
+                ))
+            })?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // The comparison has teeth only if the random timetables produce journeys and transfers.
+    let (n, j, t) = (compared.get(), with_journey.get(), with_transfer.get());
+    eprintln!("{n} queries compared, {j} with a journey, {t} with a transfer");
+    assert!(
+        n > 1500 && j * 3 > n && t * 20 > n,
+        "{n} queries compared, {j} with a journey, {t} with a transfer"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The shipped feeds.
+
+/// A small deterministic generator (xorshift), so failures replay.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Stops within `radius` of a point, as walks.
+fn walks(tt: &Timetable, at: Coord, radius: f64) -> Vec<StopWalk> {
+    let cfg = tt.footpath_config();
+    tt.stop_index()
+        .within(at, radius)
+        .into_iter()
+        .map(|(s, d)| StopWalk {
+            stop: StopIdx(s),
+            duration: cfg.walk_time(d),
+            distance_m: cfg.walk_distance(d).round() as u32,
+        })
+        .collect()
+}
+
+fn random_point(tt: &Timetable, rng: &mut Rng) -> Coord {
+    // Near a random stop, so points fall inside the city.
+    let s = tt
+        .stop(StopIdx(rng.below(tt.stops().len() as u64) as u32))
+        .coord;
+    Coord::new(
+        s.lat() + (rng.unit() - 0.5) * 0.004,
+        s.lon() + (rng.unit() - 0.5) * 0.004,
+    )
+    .unwrap()
+}
+
+fn shipped(name: &str, date: &str, queries: usize, arrive_by_every: usize, seed: u64) {
+    let tt = gtfs::load(
+        &[gtfs::FeedSpec::from_path(feeds_dir().join(name))],
+        &gtfs::LoadConfig::default(),
+    )
+    .unwrap()
+    .timetable;
+    let mut sc = Scratch::new(&tt);
+    let mut rng = Rng(seed);
+    let day = Day::parse(date).unwrap();
+    let (mut found, mut empty) = (0, 0);
+    for qi in 0..queries {
+        let (a, b) = (random_point(&tt, &mut rng), random_point(&tt, &mut rng));
+        let (access, egress) = (walks(&tt, a, 400.0), walks(&tt, b, 400.0));
+        if access.is_empty() || egress.is_empty() {
+            empty += 1;
+            continue;
+        }
+        let time = (6 * H) + rng.below(14 * 3600) as i32;
+        let opts = Options {
+            max_walk_total_m: u32::MAX,
+            ..Options::default()
+        };
+        let req = Request {
+            day,
+            time,
+            arrive_by: false,
+            access: &access,
+            egress: &egress,
+        };
+        match compare(&tt, &mut sc, &req, &opts, 4 * i64::from(H)) {
+            Ok(n) => found += usize::from(n > 0),
+            Err(e) => panic!("{name} query {qi} from {a} to {b} at {time}: {e}"),
+        }
+        if qi % arrive_by_every == 0 {
+            let back = Request {
+                arrive_by: true,
+                time: time + 2 * H,
+                ..req
+            };
+            compare_arrive_by(&tt, &mut sc, &back, &opts)
+                .unwrap_or_else(|e| panic!("{name} arrive-by query {qi} from {a} to {b}: {e}"));
+        }
+    }
+    // The comparison means something only if most queries find journeys.
+    assert!(
+        found * 10 >= (queries - empty) * 8,
+        "{name}: only {found} of {} queries found a journey",
+        queries - empty
+    );
+}
+
+#[test]
+fn raptor_matches_the_oracle_on_arequipa() {
+    shipped("arequipa.zip", "20261123", 1000, 20, 0x5eed_a9e0);
+}
+
+#[test]
+fn raptor_matches_the_oracle_on_trujillo() {
+    shipped("trujillo.zip", "20261123", 700, 20, 0x7a0_1110);
+}
+
+#[test]
+fn raptor_matches_the_oracle_on_sao_paulo() {
+    shipped("sao-paulo.zip", "20190603", 300, 10, 0x5a0_9a01);
+}
