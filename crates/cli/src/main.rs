@@ -1,6 +1,7 @@
 //! `paradero`: the one binary. Subcommands wire the configuration, the feeds and the engines.
 
 mod feed_info;
+mod plan;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ enum Command {
         #[command(subcommand)]
         command: FeedCommand,
     },
+    /// Plan a trip: itineraries from a stop or coordinate to another.
+    Plan(plan::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -65,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Feed {
             command: FeedCommand::Info(args),
         } => feed_info::run(&cfg, args),
+        Command::Plan(args) => plan::run(&cfg, args),
     }
 }
 
@@ -93,6 +97,30 @@ pub fn load_config(cfg: &config::Config) -> gtfs::LoadConfig {
                 walking_speed_m_s: cfg.walking.speed_m_s,
             },
         },
+    }
+}
+
+/// Routing options from the configuration.
+pub fn routing_options(cfg: &config::Config) -> raptor::Options {
+    raptor::Options {
+        max_transfers: cfg.routing.max_transfers,
+        transfer_slack: cfg.routing.transfer_slack_s,
+        max_walk_leg_m: cfg.routing.max_walk_leg_m,
+        max_walk_total_m: cfg.routing.max_walk_total_m,
+        ..raptor::Options::default()
+    }
+}
+
+/// Planner parameters from the configuration.
+pub fn planner_config(cfg: &config::Config) -> planner::PlannerConfig {
+    let p = &cfg.planner;
+    planner::PlannerConfig {
+        access_radius_m: p.access_radius_m,
+        max_access_m: p.max_access_m,
+        max_direct_walk_m: p.max_direct_walk_m,
+        co2_bus_g_per_pkm: p.co2_bus_g_per_pkm,
+        co2_car_g_per_km: p.co2_car_g_per_km,
+        max_itineraries: p.max_itineraries,
     }
 }
 

@@ -45,6 +45,62 @@ impl Default for WalkingConfig {
     }
 }
 
+/// Routing defaults (each can be changed per query).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingConfig {
+    /// Most changes of vehicle (rides ≤ max_transfers + 1).
+    pub max_transfers: u8,
+    /// Minimum seconds between alighting and boarding.
+    pub transfer_slack_s: u32,
+    /// Longest single walk between stops, metres.
+    pub max_walk_leg_m: u32,
+    /// Longest total walk of a journey, metres.
+    pub max_walk_total_m: u32,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        RoutingConfig {
+            max_transfers: 7,
+            transfer_slack_s: 60,
+            max_walk_leg_m: 2_000,
+            max_walk_total_m: 5_000,
+        }
+    }
+}
+
+/// Planning: from places to stops, and what itineraries report.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlannerConfig {
+    /// Stops within this straight-line distance of a coordinate are walked to, metres.
+    pub access_radius_m: f64,
+    /// Beyond this distance from every stop a place is outside the covered area, metres.
+    pub max_access_m: f64,
+    /// Origin and destination closer than this on foot also get a walk-only option, metres.
+    pub max_direct_walk_m: f64,
+    /// Grams of CO₂ per passenger-km by bus.
+    pub co2_bus_g_per_pkm: f64,
+    /// Grams of CO₂ per km by car.
+    pub co2_car_g_per_km: f64,
+    /// Most itineraries per answer.
+    pub max_itineraries: usize,
+}
+
+impl Default for PlannerConfig {
+    fn default() -> Self {
+        PlannerConfig {
+            access_radius_m: 400.0,
+            max_access_m: 2_000.0,
+            max_direct_walk_m: 1_500.0,
+            co2_bus_g_per_pkm: 103.0,
+            co2_car_g_per_km: 168.0,
+            max_itineraries: 5,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -53,6 +109,10 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
     /// Walking parameters.
     pub walking: WalkingConfig,
+    /// Routing defaults.
+    pub routing: RoutingConfig,
+    /// Planning parameters.
+    pub planner: PlannerConfig,
 }
 
 impl Default for Config {
@@ -63,6 +123,8 @@ impl Default for Config {
                 path: "feeds/arequipa.zip".into(),
             }],
             walking: WalkingConfig::default(),
+            routing: RoutingConfig::default(),
+            planner: PlannerConfig::default(),
         }
     }
 }
@@ -215,6 +277,37 @@ impl Config {
             "between 0 and 2000",
             w.footpath_radius_m,
         )?;
+        let p = &self.planner;
+        check(
+            p.access_radius_m.is_finite() && (0.0..=5000.0).contains(&p.access_radius_m),
+            "planner.access_radius_m",
+            "between 0 and 5000",
+            p.access_radius_m,
+        )?;
+        check(
+            p.max_access_m.is_finite() && p.max_access_m >= p.access_radius_m,
+            "planner.max_access_m",
+            "at least planner.access_radius_m",
+            p.max_access_m,
+        )?;
+        check(
+            p.co2_bus_g_per_pkm.is_finite() && p.co2_bus_g_per_pkm >= 0.0,
+            "planner.co2_bus_g_per_pkm",
+            "non-negative",
+            p.co2_bus_g_per_pkm,
+        )?;
+        check(
+            p.co2_car_g_per_km.is_finite() && p.co2_car_g_per_km >= 0.0,
+            "planner.co2_car_g_per_km",
+            "non-negative",
+            p.co2_car_g_per_km,
+        )?;
+        if self.routing.max_transfers > 15 {
+            return Err(format!(
+                "routing.max_transfers must be at most 15, got {}",
+                self.routing.max_transfers
+            ));
+        }
         let mut ids = std::collections::HashSet::new();
         for f in &self.feeds {
             if f.id.is_empty() || f.id.contains(':') {
@@ -232,7 +325,7 @@ impl Config {
 }
 
 /// Top-level fields and sections (so that `PARADERO_WALKING=3` is an error, not silence).
-const TOP_LEVEL: &[&str] = &["feeds", "walking"];
+const TOP_LEVEL: &[&str] = &["feeds", "walking", "routing", "planner"];
 
 fn parse_env_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
@@ -260,6 +353,8 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let cfg = Config::from_parts(Some(&text), Some(&path), env(&[])).unwrap();
         assert_eq!(cfg.walking, WalkingConfig::default());
+        assert_eq!(cfg.routing, RoutingConfig::default());
+        assert_eq!(cfg.planner, PlannerConfig::default());
         assert_eq!(cfg.feeds.len(), 1);
         assert!(
             cfg.feeds[0].path.is_file(),

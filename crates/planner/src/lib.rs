@@ -1,1 +1,305 @@
-//! p
+//! The planning boundary: a [`PlanRequest`] in plain values, a [`Plan`] of [`Itinerary`]s out.
+//!
+//! It turns places into stops (a stop id, a station, or a coordinate with the stops within
+//! walking distance), runs RAPTOR, and dresses journeys for people: walk and ride legs with
+//! names, intermediate stops, waiting, GTFS fares v1 and a CO₂ comparison with the car.
+
+mod itinerary;
+mod render;
+
+pub use itinerary::{Co2, FareTotal, Itinerary, ItineraryLeg, StopRef};
+pub use render::render_text;
+
+use raptor::{Options, Request, Scratch, StopWalk};
+use rayon::prelude::*;
+use timetable::{Coord, Day, Secs, StopIdx, Timetable};
+
+/// Planner parameters (from the configuration).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannerConfig {
+    /// Stops within this straight-line distance of a coordinate are walked to, metres.
+    pub access_radius_m: f64,
+    /// With no stop within the access radius, the nearest stops up to this far are used;
+    /// beyond, the place is outside the area the feed covers.
+    pub max_access_m: f64,
+    /// Origin and destination closer than this (walking distance) also get a walk-only option.
+    pub max_direct_walk_m: f64,
+    /// Grams of CO₂ per passenger-km by bus.
+    pub co2_bus_g_per_pkm: f64,
+    /// Grams of CO₂ per km for the same trip by car (one occupant).
+    pub co2_car_g_per_km: f64,
+    /// How many itineraries to return at most.
+    pub max_itineraries: usize,
+}
+
+impl Default for PlannerConfig {
+    fn default() -> Self {
+        PlannerConfig {
+            access_radius_m: 400.0,
+            max_access_m: 2_000.0,
+            max_direct_walk_m: 1_500.0,
+            // UK DESNZ 2023 conversion factors: average local bus 103 g/pkm, average car 168 g/km.
+            co2_bus_g_per_pkm: 103.0,
+            co2_car_g_per_km: 168.0,
+            max_itineraries: 5,
+        }
+    }
+}
+
+/// Where a trip starts or ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Endpoint {
+    /// One stop, or the stops of a station.
+    Stops(Vec<StopIdx>),
+    /// A point; walk to the stops around it.
+    Coord(Coord),
+}
+
+/// Why a plan could not be made. Each is something the rider can act on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// No stop or station with that id.
+    #[error("unknown stop `{0}`: give a stop id of the feed or coordinates lat,lon")]
+    UnknownStop(String),
+    /// Not a coordinate.
+    #[error("`{0}` is not a valid coordinate: write lat,lon, e.g. -16.3989,-71.5350")]
+    BadCoordinate(String),
+    /// Too far from every stop.
+    #[error("the {which} is outside the area the feed covers: the nearest stop is {:.1} km away", *nearest_m / 1000.0)]
+    OutsideArea {
+        /// "origin" or "destination".
+        which: &'static str,
+        /// Distance to the nearest stop, metres.
+        nearest_m: f64,
+    },
+    /// No run operates on that day.
+    #[error("there is no service on {0} in the loaded timetable")]
+    NoService(Day),
+    /// Origin and destination coincide.
+    #[error("origin and destination are the same place")]
+    SamePlace,
+}
+
+impl PlanError {
+    /// The same message in the rider's language, from the catalog.
+    pub fn localized(&self, lang: i18n::Lang) -> String {
+        use i18n::t;
+        match self {
+            PlanError::UnknownStop(id) => t(lang, "error.unknown_stop", &[("id", id)]),
+            PlanError::BadCoordinate(text) => t(lang, "error.bad_coordinate", &[("text", text)]),
+            PlanError::OutsideArea { which, nearest_m } => {
+                let w = t(
+                    lang,
+                    if *which == "origin" {
+                        "word.origin"
+                    } else {
+                        "word.destination"
+                    },
+                    &[],
+                );
+                t(
+                    lang,
+                    "error.outside_area",
+                    &[("which", &w), ("km", &format!("{:.1}", nearest_m / 1000.0))],
+                )
+            }
+            PlanError::NoService(day) => t(lang, "error.no_service", &[("date", day)]),
+            PlanError::SamePlace => t(lang, "error.same_place", &[]),
+        }
+    }
+}
+
+/// Reads a place: `lat,lon`, a stop id (namespaced or bare) or a station id.
+pub fn parse_endpoint(tt: &Timetable, text: &str) -> Result<Endpoint, PlanError> {
+    let s = text.trim();
+    let looks_numeric = s.split_once(',').is_some_and(|(a, b)| {
+        let num = |x: &str| {
+            !x.trim().is_empty()
+                && x.trim()
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+        };
+        num(a) && num(b)
+    });
+    if looks_numeric || s.eq_ignore_ascii_case("nan,nan") {
+        return Coord::parse(s)
+            .map(Endpoint::Coord)
+            .map_err(|_| PlanError::BadCoordinate(s.to_string()));
+    }
+    if let Some(stop) = tt.stop_by_id(s) {
+        return Ok(Endpoint::Stops(vec![stop]));
+    }
+    let station = tt.station_stops(s);
+    if !station.is_empty() {
+        return Ok(Endpoint::Stops(station.to_vec()));
+    }
+    for f in tt.feeds() {
+        let st = tt.station_stops(&format!("{}:{s}", f.id));
+        if !st.is_empty() {
+            return Ok(Endpoint::Stops(st.to_vec()));
+        }
+    }
+    Err(PlanError::UnknownStop(s.to_string()))
+}
+
+/// A planning request.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// Origin.
+    pub from: Endpoint,
+    /// Destination.
+    pub to: Endpoint,
+    /// Service date (local to the feed).
+    pub day: Day,
+    /// Seconds after midnight: departure, or latest arrival with `arrive_by`.
+    pub time: Secs,
+    /// Arrive by `time` instead of leaving at it.
+    pub arrive_by: bool,
+    /// Range query: all options leaving within this many seconds (depart-at only).
+    pub window_secs: Option<u32>,
+    /// Routing options.
+    pub options: Options,
+}
+
+/// The answer to a [`PlanRequest`].
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Plan {
+    /// The service date asked for.
+    pub date: String,
+    /// Itineraries, by departure then arrival.
+    pub itineraries: Vec<Itinerary>,
+}
+
+/// Walks between a place and the stops near it.
+pub fn walks(
+    tt: &Timetable,
+    cfg: &PlannerConfig,
+    e: &Endpoint,
+    which: &'static str,
+) -> Result<Vec<StopWalk>, PlanError> {
+    match e {
+        Endpoint::Stops(s) => Ok(s
+            .iter()
+            .map(|&stop| StopWalk {
+                stop,
+                duration: 0,
+                distance_m: 0,
+            })
+            .collect()),
+        Endpoint::Coord(c) => {
+            let fc = tt.footpath_config();
+            let to_walk = |(s, d): (u32, f64)| StopWalk {
+                stop: StopIdx(s),
+                duration: fc.walk_time(d),
+                distance_m: fc.walk_distance(d).round() as u32,
+            };
+            let near = tt.stop_index().within(*c, cfg.access_radius_m);
+            if !near.is_empty() {
+                return Ok(near.into_iter().map(to_walk).collect());
+            }
+            let nearest = tt.stop_index().nearest(*c).map_or(f64::INFINITY, |n| n.1);
+            if nearest > cfg.max_access_m {
+                return Err(PlanError::OutsideArea {
+                    which,
+                    nearest_m: nearest,
+                });
+            }
+            // Nothing within the usual radius: the stops just beyond the nearest one.
+            Ok(tt
+                .stop_index()
+                .within(*c, nearest + 200.0)
+                .into_iter()
+                .map(to_walk)
+                .collect())
+        }
+    }
+}
+
+fn endpoint_coord(tt: &Timetable, e: &Endpoint) -> Coord {
+    match e {
+        Endpoint::Coord(c) => *c,
+        Endpoint::Stops(s) => tt.stop(s[0]).coord,
+    }
+}
+
+/// Whether any run can be taken on `day` (its own service, or the previous day's past midnight).
+pub fn has_service(tt: &Timetable, day: Day) -> bool {
+    let back = tt.max_days_back();
+    (0..tt.services().len()).any(|s| {
+        let s = timetable::ServiceIdx::new(s);
+        tt.service_active(s, day) || (1..=back).any(|k| tt.service_active(s, day.offset(-k)))
+    })
+}
+
+/// Plans one trip, reusing `sc` (make one per thread with [`Scratch::new`]).
+pub fn plan(
+    tt: &Timetable,
+    sc: &mut Scratch,
+    cfg: &PlannerConfig,
+    req: &PlanRequest,
+) -> Result<Plan, PlanError> {
+    let access = walks(tt, cfg, &req.from, "origin")?;
+    let egress = walks(tt, cfg, &req.to, "destination")?;
+    if req.from == req.to {
+        return Err(PlanError::SamePlace);
+    }
+    if !has_service(tt, req.day) {
+        return Err(PlanError::NoService(req.day));
+    }
+    let r = Request {
+        day: req.day,
+        time: req.time as i32,
+        arrive_by: req.arrive_by,
+        access: &access,
+        egress: &egress,
+    };
+    let journeys = match req.window_secs {
+        Some(w) if !req.arrive_by => raptor::range(tt, sc, &r, w, &req.options),
+        _ => raptor::search(tt, sc, &r, &req.options),
+    };
+    let (from_c, to_c) = (endpoint_coord(tt, &req.from), endpoint_coord(tt, &req.to));
+    let mut its: Vec<Itinerary> = journeys
+        .iter()
+        .map(|j| itinerary::build(tt, cfg, req.day, from_c, to_c, j))
+        .collect();
+    // A walk-only option when the destination is close.
+    let fc = tt.footpath_config();
+    let straight = from_c.distance_m(to_c);
+    if fc.walk_distance(straight) <= cfg.max_direct_walk_m {
+        let secs = fc.walk_time(straight) as i32;
+        let (dep, arr) = if req.arrive_by {
+            (req.time as i32 - secs, req.time as i32)
+        } else {
+            (req.time as i32, req.time as i32 + secs)
+        };
+        its.push(itinerary::walk_only(
+            req.day,
+            dep,
+            arr,
+            fc.walk_distance(straight).round() as u32,
+        ));
+    }
+    its.sort_by(|a, b| {
+        a.departure_secs
+            .cmp(&b.departure_secs)
+            .then(a.arrival_secs.cmp(&b.arrival_secs))
+            .then(a.transfers.cmp(&b.transfers))
+    });
+    its.truncate(cfg.max_itineraries.max(1) * if req.window_secs.is_some() { 4 } else { 1 });
+    Ok(Plan {
+        date: req.day.to_string(),
+        itineraries: its,
+    })
+}
+
+/// Plans many trips in parallel (one-to-many, many-to-many), each worker thread with its own
+/// scratch. Results come back in request order.
+pub fn plan_batch(
+    tt: &Timetable,
+    cfg: &PlannerConfig,
+    reqs: &[PlanRequest],
+) -> Vec<Result<Plan, PlanError>> {
+    reqs.par_iter()
+        .map_init(|| Scratch::new(tt), |sc, r| plan(tt, sc, cfg, r))
+        .collect()
+}

@@ -104,3 +104,153 @@ fn environment_overrides_reach_the_loader() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["footpaths"], 0, "a zero radius generates no footpaths");
 }
+
+const FROM: &str = "--from=-16.3989,-71.5369";
+const TO: &str = "--to=-16.4250,-71.5200";
+
+#[test]
+fn plan_prints_spanish_itineraries_by_default() {
+    let out = paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for needle in [
+        "Opción 1",
+        "Camina",
+        "Toma la ruta",
+        "Bájate en",
+        "PEN",
+        "CO₂",
+    ] {
+        assert!(s.contains(needle), "missing `{needle}` in:\n{s}");
+    }
+    let en =
+        text(&paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00", "--lang", "en"]).stdout);
+    assert!(
+        en.contains("Option 1") && en.contains("Take route") && en.contains("Get off at"),
+        "{en}"
+    );
+}
+
+#[test]
+fn plan_json_is_consistent() {
+    let out = paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let its = v["itineraries"].as_array().unwrap();
+    assert!(!its.is_empty());
+    for it in its {
+        let legs = it["legs"].as_array().unwrap();
+        let rides = legs.iter().filter(|l| l["mode"] == "ride").count() as u64;
+        assert_eq!(it["transfers"].as_u64().unwrap(), rides.saturating_sub(1));
+        assert!(it["departure"].as_str().unwrap() >= "2026-11-23T08:00:00");
+        assert_eq!(
+            it["duration_s"].as_i64().unwrap(),
+            it["arrival_secs"].as_i64().unwrap() - it["departure_secs"].as_i64().unwrap()
+        );
+        if rides > 0 {
+            assert_eq!(it["fare"]["currency"], "PEN");
+            assert_eq!(
+                it["fare"]["amount"].as_f64().unwrap(),
+                rides as f64,
+                "Arequipa: 1 PEN per route"
+            );
+        }
+    }
+    // Arrive-by answers arrive in time; a window gives more options.
+    let out = paradero(&[
+        "plan",
+        FROM,
+        TO,
+        "--arrive-by",
+        "2026-11-23T09:00",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for it in v["itineraries"].as_array().unwrap() {
+        assert!(it["arrival"].as_str().unwrap() <= "2026-11-23T09:00:00");
+    }
+    let out = paradero(&[
+        "plan",
+        FROM,
+        TO,
+        "--at",
+        "2026-11-23T08:00",
+        "--window",
+        "30m",
+        "--json",
+    ]);
+    let w: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(w["itineraries"].as_array().unwrap().len() > its.len());
+}
+
+#[test]
+fn plan_bad_input_gives_one_clear_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["plan", "--from", "nope", TO], "«nope»"),
+        (&["plan", "--from=-12.05,-77.04", TO], "749.7 km"),
+        (&["plan", "--from=95,1", TO], "«95,1»"),
+        (
+            &["plan", FROM, TO, "--at", "2026-13-01T08:00"],
+            "2026-13-01",
+        ),
+        (&["plan", FROM, TO, "--at", "25:00"], "25:00"),
+        (
+            &["plan", FROM, "--to=-16.3989,-71.5369", "--at", "08:00"],
+            "mismo lugar",
+        ),
+        (&["plan", FROM, TO, "--lang", "fr"], "fr"),
+        (&["plan", FROM, TO, "--window", "soon"], "soon"),
+        (&["plan", FROM, TO, "--wheelchair", "maybe"], "maybe"),
+        (
+            &[
+                "plan",
+                FROM,
+                TO,
+                "--at",
+                "2026-11-23T08:00",
+                "--feed",
+                "feeds/sao-paulo.zip",
+            ],
+            "fuera del área",
+        ),
+        (
+            &[
+                "plan",
+                "--from",
+                "5555040128",
+                TO,
+                "--at",
+                "2026-11-23T08:00",
+                "--feed",
+                "feeds/sao-paulo.zip",
+            ],
+            "5555040128",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = paradero(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: `{err}` should mention `{needle}`"
+        );
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+    }
+    // No service: São Paulo's calendar ends in 2020.
+    let out = paradero(&[
+        "plan",
+        "--from=-23.5505,-46.6333",
+        "--to=-23.5610,-46.6560",
+        "--at",
+        "2026-11-23T08:00",
+        "--feed",
+        "feeds/sao-paulo.zip",
+    ]);
+    let err = text(&out.stderr);
+    assert!(err.contains("No hay servicio el 2026-11-23"), "{err}");
+}

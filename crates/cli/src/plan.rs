@@ -1,0 +1,129 @@
+//! `paradero plan`: itineraries between two places, as text (Spanish by default) or JSON.
+
+use anyhow::{Context, anyhow};
+use i18n::Lang;
+use raptor::Wheelchair;
+use timetable::{Day, Secs};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Origin: a stop id (e.g. arequipa:5555040128) or coordinates lat,lon.
+    #[arg(long, allow_hyphen_values = true)]
+    from: String,
+    /// Destination: a stop id or coordinates lat,lon.
+    #[arg(long, allow_hyphen_values = true)]
+    to: String,
+    /// Leave at this local time: 2026-11-23T08:00, or 08:00 for today (default: now).
+    #[arg(long, conflicts_with = "arrive_by")]
+    at: Option<String>,
+    /// Arrive by this local time (same forms as --at).
+    #[arg(long)]
+    arrive_by: Option<String>,
+    /// Only stops and buses not marked inaccessible (`--wheelchair strict`: only those marked accessible).
+    #[arg(long, num_args = 0..=1, default_missing_value = "yes")]
+    wheelchair: Option<String>,
+    /// Most changes of vehicle.
+    #[arg(long)]
+    max_transfers: Option<u8>,
+    /// All options leaving within this window, e.g. 60m or 1h.
+    #[arg(long)]
+    window: Option<String>,
+    /// Language of the text: es (default) or en.
+    #[arg(long, default_value = "es")]
+    lang: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Feeds to plan on instead of the configuration's.
+    #[arg(long = "feed")]
+    feeds: Vec<std::path::PathBuf>,
+}
+
+/// Reads `2026-11-23T08:00[:ss]` or `08:00[:ss]` (today in the feed's timezone).
+fn parse_when(s: &str, today: Day) -> anyhow::Result<(Day, Secs)> {
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (
+            Day::parse(d).ok_or_else(|| anyhow!("`{d}` is not a date YYYY-MM-DD"))?,
+            t,
+        ),
+        None => (today, s),
+    };
+    let secs = timetable::time::parse_clock(time)
+        .map_err(|_| anyhow!("`{s}` is not a time: write 2026-11-23T08:00 or 08:00"))?;
+    if secs >= timetable::DAY {
+        return Err(anyhow!("`{s}`: write times of day below 24:00"));
+    }
+    Ok((date, secs))
+}
+
+pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
+    let lang = Lang::parse(&args.lang)
+        .ok_or_else(|| anyhow!("unsupported language `{}`: use es or en", args.lang))?;
+    let wheelchair = match args.wheelchair.as_deref() {
+        None => Wheelchair::Off,
+        Some("yes" | "true" | "1") => Wheelchair::Accessible,
+        Some("strict") => Wheelchair::Strict,
+        Some(other) => {
+            return Err(anyhow!(
+                "--wheelchair takes no value or `strict`, not `{other}`"
+            ));
+        }
+    };
+    let window_secs = match &args.window {
+        None => None,
+        Some(w) => Some(timetable::text::parse_duration(w).map_err(|e| anyhow!("--window: {e}"))?)
+            .filter(|&w| w > 0),
+    };
+    if window_secs.is_some_and(|w| w > 6 * 3600) {
+        return Err(anyhow!("--window is at most 6h"));
+    }
+    let specs = crate::feed_specs(cfg, &args.feeds);
+    let loaded = gtfs::load(&specs, &crate::load_config(cfg)).context("loading feeds")?;
+    let tt = &loaded.timetable;
+    let tz: chrono_tz::Tz = tt
+        .feeds()
+        .first()
+        .and_then(|f| f.timezone.parse().ok())
+        .unwrap_or(chrono_tz::America::Lima);
+    let now = chrono::Utc::now().with_timezone(&tz);
+    let today = Day::from_date(now.date_naive());
+    let (day, time, arrive_by) = match (&args.at, &args.arrive_by) {
+        (_, Some(a)) => {
+            let (d, t) = parse_when(a, today)?;
+            (d, t, true)
+        }
+        (Some(a), None) => {
+            let (d, t) = parse_when(a, today)?;
+            (d, t, false)
+        }
+        (None, None) => {
+            use chrono::Timelike;
+            (today, now.num_seconds_from_midnight(), false)
+        }
+    };
+    let from = planner::parse_endpoint(tt, &args.from).map_err(|e| anyhow!(e.localized(lang)))?;
+    let to = planner::parse_endpoint(tt, &args.to).map_err(|e| anyhow!(e.localized(lang)))?;
+    let mut options = crate::routing_options(cfg);
+    options.wheelchair = wheelchair;
+    if let Some(m) = args.max_transfers {
+        options.max_transfers = m.min(15);
+    }
+    let req = planner::PlanRequest {
+        from,
+        to,
+        day,
+        time,
+        arrive_by,
+        window_secs,
+        options,
+    };
+    let mut sc = raptor::Scratch::new(tt);
+    let plan = planner::plan(tt, &mut sc, &crate::planner_config(cfg), &req)
+        .map_err(|e| anyhow!(e.localized(lang)))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else {
+        print!("{}", planner::render_text(lang, &plan));
+    }
+    Ok(())
+}

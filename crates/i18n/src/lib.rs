@@ -1,0 +1,147 @@
+//! paradero's message catalog. Every user-facing text lives in `catalog/<lang>.toml`, Spanish
+//! first; code asks for a key and fills `{placeholders}`. A key missing in a language falls
+//! back to Spanish (tests check that no key is missing).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A language paradero speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    /// Spanish (default).
+    #[default]
+    Es,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// All languages, default first.
+    pub const ALL: [Lang; 2] = [Lang::Es, Lang::En];
+
+    /// ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Es => "es",
+            Lang::En => "en",
+        }
+    }
+
+    /// From a code such as `es`, `en`, `es-PE`; `None` if unsupported.
+    pub fn parse(code: &str) -> Option<Lang> {
+        let base = code
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == base)
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::Es => include_str!("../catalog/es.toml"),
+            Lang::En => include_str!("../catalog/en.toml"),
+        }
+    }
+}
+
+type Catalog = HashMap<String, String>;
+
+fn catalogs() -> &'static HashMap<Lang, Catalog> {
+    static CATALOGS: OnceLock<HashMap<Lang, Catalog>> = OnceLock::new();
+    CATALOGS.get_or_init(|| {
+        Lang::ALL
+            .into_iter()
+            .map(|l| {
+                // The catalogs are compiled in and checked by tests; an unreadable one is empty.
+                let table: toml::Table = toml::from_str(l.source()).unwrap_or_default();
+                let map = table
+                    .into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+                    .collect();
+                (l, map)
+            })
+            .collect()
+    })
+}
+
+/// The message `key` in `lang` with `{name}` placeholders replaced by `args`. Unknown keys
+/// come back as the key itself, so a gap is visible rather than silent.
+pub fn t(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let cats = catalogs();
+    let template = cats
+        .get(&lang)
+        .and_then(|c| c.get(key))
+        .or_else(|| cats.get(&Lang::Es).and_then(|c| c.get(key)));
+    let Some(template) = template else {
+        return key.to_string();
+    };
+    let mut out = template.clone();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    out
+}
+
+/// Keys of a language's catalog (for tests and tools).
+pub fn keys(lang: Lang) -> Vec<String> {
+    let mut k: Vec<String> = catalogs()
+        .get(&lang)
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}
+
+/// The raw template of a key (for tests and tools).
+pub fn template(lang: Lang, key: &str) -> Option<&'static str> {
+    catalogs()
+        .get(&lang)
+        .and_then(|c| c.get(key))
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|x| x.0.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn every_language_has_every_key_with_the_same_placeholders() {
+        let es = keys(Lang::Es);
+        assert!(es.len() > 20, "the Spanish catalog parsed");
+        for lang in Lang::ALL {
+            assert_eq!(keys(lang), es, "{lang:?} has the same keys as Spanish");
+            for k in &es {
+                assert_eq!(
+                    placeholders(template(lang, k).unwrap()),
+                    placeholders(template(Lang::Es, k).unwrap()),
+                    "{lang:?} {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fills_placeholders_and_shows_gaps() {
+        assert_eq!(
+            t(Lang::Es, "plan.transfers.n", &[("n", &3)]),
+            "3 transbordos"
+        );
+        assert_eq!(t(Lang::En, "plan.transfers.n", &[("n", &3)]), "3 transfers");
+        assert_eq!(t(Lang::En, "no.such.key", &[]), "no.such.key");
+        assert_eq!(Lang::parse("es-PE"), Some(Lang::Es));
+        assert_eq!(Lang::parse("EN"), Some(Lang::En));
+        assert_eq!(Lang::parse("fr"), None);
+    }
+}

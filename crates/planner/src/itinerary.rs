@@ -1,0 +1,352 @@
+//! Journeys dressed for people: names, times as local date-times, fares, CO₂.
+
+use crate::PlannerConfig;
+use raptor::{Journey, Leg, Place};
+use serde::Serialize;
+use timetable::{Coord, DAY, Day, PatternIdx, StopIdx, Timetable};
+
+/// A stop as shown to riders.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StopRef {
+    /// Namespaced id.
+    pub id: String,
+    /// Name (empty or `Innominada` for many OSM stops).
+    pub name: String,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Time at the stop (local ISO date-time), where it applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+}
+
+/// One leg of an itinerary.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum ItineraryLeg {
+    /// On foot.
+    Walk {
+        /// From (`None`: the origin).
+        from: Option<StopRef>,
+        /// To (`None`: the destination).
+        to: Option<StopRef>,
+        /// Start, local ISO date-time.
+        departure: String,
+        /// End.
+        arrival: String,
+        /// Seconds.
+        duration_s: i32,
+        /// Metres.
+        distance_m: u32,
+    },
+    /// On a vehicle.
+    Ride {
+        /// Namespaced GTFS route id.
+        route_id: String,
+        /// Route short name.
+        route_short_name: String,
+        /// Route long name.
+        route_long_name: String,
+        /// Route colour `RRGGBB`.
+        route_color: Option<String>,
+        /// Operator.
+        agency: String,
+        /// Destination sign (or the last stop's name).
+        headsign: String,
+        /// Namespaced trip id (the template for frequency runs).
+        trip_id: String,
+        /// Boarding stop and vehicle departure.
+        board: StopRef,
+        /// Alighting stop and vehicle arrival.
+        alight: StopRef,
+        /// Stops passed in between, with times.
+        intermediate_stops: Vec<StopRef>,
+        /// For frequency runs: seconds between vehicles.
+        headway_s: Option<u32>,
+        /// Whether departure times are only a headway promise (`exact_times = 0`): the
+        /// departure shown is the worst case.
+        approximate: bool,
+        /// Seconds riding.
+        duration_s: i32,
+        /// Straight-line distance along the stops, metres.
+        distance_m: u32,
+    },
+}
+
+/// A fare for the whole itinerary (GTFS fares v1).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FareTotal {
+    /// Amount.
+    pub amount: f64,
+    /// ISO 4217 currency.
+    pub currency: String,
+}
+
+/// CO₂ of the itinerary by bus against the same trip by car.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Co2 {
+    /// Grams for the rider by bus.
+    pub bus_g: f64,
+    /// Grams by car over the road distance between origin and destination.
+    pub car_g: f64,
+}
+
+/// An itinerary.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Itinerary {
+    /// Leave the origin, local ISO date-time.
+    pub departure: String,
+    /// Reach the destination.
+    pub arrival: String,
+    /// Seconds after midnight of the query date (for sorting; may be negative or > 86 400).
+    pub departure_secs: i32,
+    /// Same for the arrival.
+    pub arrival_secs: i32,
+    /// Total seconds.
+    pub duration_s: i32,
+    /// Seconds walking.
+    pub walk_s: i32,
+    /// Metres walking.
+    pub walk_m: u32,
+    /// Seconds waiting at stops.
+    pub wait_s: i32,
+    /// Changes of vehicle.
+    pub transfers: u8,
+    /// Fare, when the feed gives fares for every ride.
+    pub fare: Option<FareTotal>,
+    /// CO₂ comparison.
+    pub co2: Co2,
+    /// Legs in order.
+    pub legs: Vec<ItineraryLeg>,
+}
+
+/// `day` + seconds (may be negative or past midnight) as a local ISO date-time.
+pub fn local_time(day: Day, secs: i32) -> String {
+    let d = day.offset(secs.div_euclid(DAY as i32));
+    let s = secs.rem_euclid(DAY as i32);
+    format!("{}T{:02}:{:02}:{:02}", d, s / 3600, s / 60 % 60, s % 60)
+}
+
+fn stop_ref(tt: &Timetable, s: StopIdx, time: Option<String>) -> StopRef {
+    let st = tt.stop(s);
+    StopRef {
+        id: st.id.clone(),
+        name: st.name.clone(),
+        lat: st.coord.lat(),
+        lon: st.coord.lon(),
+        time,
+    }
+}
+
+fn place_ref(tt: &Timetable, p: Place) -> Option<StopRef> {
+    match p {
+        Place::Stop(s) => Some(stop_ref(tt, s, None)),
+        _ => None,
+    }
+}
+
+pub(crate) fn walk_only(day: Day, dep: i32, arr: i32, distance_m: u32) -> Itinerary {
+    Itinerary {
+        departure: local_time(day, dep),
+        arrival: local_time(day, arr),
+        departure_secs: dep,
+        arrival_secs: arr,
+        duration_s: arr - dep,
+        walk_s: arr - dep,
+        walk_m: distance_m,
+        wait_s: 0,
+        transfers: 0,
+        fare: Some(FareTotal {
+            amount: 0.0,
+            currency: String::new(),
+        }),
+        co2: Co2 {
+            bus_g: 0.0,
+            car_g: 0.0,
+        },
+        legs: vec![ItineraryLeg::Walk {
+            from: None,
+            to: None,
+            departure: local_time(day, dep),
+            arrival: local_time(day, arr),
+            duration_s: arr - dep,
+            distance_m,
+        }],
+    }
+}
+
+pub(crate) fn build(
+    tt: &Timetable,
+    cfg: &PlannerConfig,
+    day: Day,
+    from: Coord,
+    to: Coord,
+    j: &Journey,
+) -> Itinerary {
+    let mut legs = Vec::with_capacity(j.legs.len());
+    let mut wait = 0;
+    let mut last_arrival: Option<i32> = None;
+    let mut ride_m = 0.0;
+    for leg in &j.legs {
+        match *leg {
+            Leg::Walk {
+                from,
+                to,
+                departure,
+                arrival,
+                distance_m,
+                ..
+            } => {
+                legs.push(ItineraryLeg::Walk {
+                    from: place_ref(tt, from),
+                    to: place_ref(tt, to),
+                    departure: local_time(day, departure),
+                    arrival: local_time(day, arrival),
+                    duration_s: arrival - departure,
+                    distance_m,
+                });
+                last_arrival = Some(arrival);
+            }
+            Leg::Ride(r) => {
+                wait += r.departure - last_arrival.unwrap_or(r.ready);
+                let p = r.pattern;
+                let trip = tt.trip(r.trip);
+                let route = tt.route(trip.route);
+                let stops = tt.pattern_stops(p);
+                let (bp, ap) = (r.board_pos as usize, r.alight_pos as usize);
+                let inter: Vec<StopRef> = (bp + 1..ap)
+                    .map(|i| {
+                        stop_ref(
+                            tt,
+                            stops[i],
+                            Some(local_time(day, r.run.departure(tt, p, i))),
+                        )
+                    })
+                    .collect();
+                let dist: f64 = (bp..ap)
+                    .map(|i| {
+                        tt.stop(stops[i])
+                            .coord
+                            .distance_m(tt.stop(stops[i + 1]).coord)
+                    })
+                    .sum();
+                ride_m += dist;
+                let window = r.run.frequency.then(|| tt.windows(p)[r.run.index as usize]);
+                let headsign = trip
+                    .headsign
+                    .clone()
+                    .unwrap_or_else(|| last_stop_name(tt, p));
+                legs.push(ItineraryLeg::Ride {
+                    route_id: route.id.clone(),
+                    route_short_name: route.short_name.clone(),
+                    route_long_name: route.long_name.clone(),
+                    route_color: route.color.clone(),
+                    agency: tt.agencies()[route.agency.idx()].name.clone(),
+                    headsign,
+                    trip_id: trip.id.clone(),
+                    board: stop_ref(tt, r.board_stop, Some(local_time(day, r.departure))),
+                    alight: stop_ref(tt, r.alight_stop, Some(local_time(day, r.arrival))),
+                    intermediate_stops: inter,
+                    headway_s: window.map(|w| w.headway),
+                    approximate: window.is_some_and(|w| !w.exact),
+                    duration_s: r.arrival - r.departure,
+                    distance_m: dist.round() as u32,
+                });
+                last_arrival = Some(r.arrival);
+            }
+        }
+    }
+    let road_km = tt.footpath_config().detour_factor * from.distance_m(to) / 1000.0;
+    Itinerary {
+        departure: local_time(day, j.departure),
+        arrival: local_time(day, j.arrival),
+        departure_secs: j.departure,
+        arrival_secs: j.arrival,
+        duration_s: j.arrival - j.departure,
+        walk_s: j.walk_secs(),
+        walk_m: j.walk_distance_m(),
+        wait_s: wait,
+        transfers: j.transfers(),
+        fare: fare(tt, j),
+        co2: Co2 {
+            bus_g: (cfg.co2_bus_g_per_pkm * ride_m / 1000.0).round(),
+            car_g: (cfg.co2_car_g_per_km * road_km).round(),
+        },
+        legs,
+    }
+}
+
+fn last_stop_name(tt: &Timetable, p: PatternIdx) -> String {
+    let stops = tt.pattern_stops(p);
+    stops
+        .last()
+        .map(|&s| tt.stop(s).name.clone())
+        .unwrap_or_default()
+}
+
+/// GTFS fares v1: for each ride the cheapest fare whose rules match its route and zones; a
+/// ticket still valid (same fare, transfers left, within its transfer duration) covers the
+/// next ride. `None` when any ride has no fare or currencies differ.
+pub(crate) fn fare(tt: &Timetable, j: &Journey) -> Option<FareTotal> {
+    if tt.fares().is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut currency: Option<&str> = None;
+    // (fare, bought at, transfers used)
+    let mut ticket: Option<(timetable::FareIdx, i32, u32)> = None;
+    for r in j.rides() {
+        let route = tt.trip(r.trip).route;
+        let agency = tt.route(route).agency;
+        let zone = |s: StopIdx| tt.stop(s).zone_id.as_deref();
+        let stops = tt.pattern_stops(r.pattern);
+        let passes = |z: &str| {
+            stops[r.board_pos as usize..=r.alight_pos as usize]
+                .iter()
+                .any(|&s| zone(s) == Some(z))
+        };
+        let best = tt
+            .fare_rules()
+            .iter()
+            .filter(|rule| rule.route.is_none_or(|x| x == route))
+            .filter(|rule| {
+                rule.origin_id
+                    .as_deref()
+                    .is_none_or(|z| zone(r.board_stop) == Some(z))
+            })
+            .filter(|rule| {
+                rule.destination_id
+                    .as_deref()
+                    .is_none_or(|z| zone(r.alight_stop) == Some(z))
+            })
+            .filter(|rule| rule.contains_id.as_deref().is_none_or(passes))
+            .map(|rule| rule.fare)
+            .filter(|&f| tt.fares()[f.idx()].agency.is_none_or(|a| a == agency))
+            .min_by(|a, b| {
+                tt.fares()[a.idx()]
+                    .price
+                    .total_cmp(&tt.fares()[b.idx()].price)
+            })?;
+        let f = &tt.fares()[best.idx()];
+        if let Some((held, bought, used)) = ticket
+            && held == best
+            && f.transfers.is_none_or(|n| used < n)
+            && f.transfer_duration
+                .is_none_or(|d| r.departure - bought <= d as i32)
+        {
+            ticket = Some((held, bought, used + 1));
+            continue;
+        }
+        if currency.is_some_and(|c| c != f.currency) {
+            return None;
+        }
+        currency = Some(&f.currency);
+        total += f.price;
+        ticket = Some((best, r.departure, 0));
+    }
+    Some(FareTotal {
+        amount: total,
+        currency: currency.unwrap_or_default().to_string(),
+    })
+}

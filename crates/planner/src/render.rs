@@ -1,0 +1,146 @@
+//! Itineraries as short readable text, in the rider's language (catalog keys `plan.*`).
+
+use crate::{Itinerary, ItineraryLeg, Plan, StopRef};
+use i18n::{Lang, t};
+
+fn hm(iso: &str) -> &str {
+    iso.get(11..16).unwrap_or(iso)
+}
+
+fn stop_name(lang: Lang, s: &StopRef) -> String {
+    if s.name.is_empty() || s.name.eq_ignore_ascii_case("innominada") {
+        format!("{} ({})", t(lang, "stop.unnamed", &[]), s.id)
+    } else {
+        s.name.clone()
+    }
+}
+
+fn transfers(lang: Lang, n: u8) -> String {
+    match n {
+        0 => t(lang, "plan.transfers.0", &[]),
+        1 => t(lang, "plan.transfers.1", &[]),
+        n => t(lang, "plan.transfers.n", &[("n", &n)]),
+    }
+}
+
+fn minutes(secs: i32) -> i32 {
+    (secs + 59) / 60
+}
+
+/// One itinerary, as lines of text.
+pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
+    let mut out = t(
+        lang,
+        "plan.option",
+        &[
+            ("n", &n),
+            ("dep", &hm(&it.departure)),
+            ("arr", &hm(&it.arrival)),
+            ("minutes", &minutes(it.duration_s)),
+            ("transfers", &transfers(lang, it.transfers)),
+        ],
+    );
+    out.push('\n');
+    for leg in &it.legs {
+        let line = match leg {
+            ItineraryLeg::Walk {
+                to,
+                duration_s,
+                distance_m,
+                from,
+                ..
+            } => {
+                if from.is_none() && to.is_none() {
+                    t(
+                        lang,
+                        "plan.walk_only",
+                        &[("minutes", &minutes(*duration_s)), ("meters", distance_m)],
+                    )
+                } else {
+                    let dest = to.as_ref().map_or_else(
+                        || t(lang, "plan.walk.destination", &[]),
+                        |s| stop_name(lang, s),
+                    );
+                    t(
+                        lang,
+                        "plan.walk",
+                        &[
+                            ("minutes", &minutes(*duration_s)),
+                            ("meters", distance_m),
+                            ("to", &dest),
+                        ],
+                    )
+                }
+            }
+            ItineraryLeg::Ride {
+                route_short_name,
+                headsign,
+                board,
+                alight,
+                intermediate_stops,
+                headway_s,
+                ..
+            } => {
+                let mut l = t(
+                    lang,
+                    "plan.ride",
+                    &[
+                        ("route", route_short_name),
+                        ("headsign", headsign),
+                        ("stop", &stop_name(lang, board)),
+                        ("time", &hm(board.time.as_deref().unwrap_or(""))),
+                    ],
+                );
+                if let Some(h) = headway_s {
+                    l.push(' ');
+                    l.push_str(&t(lang, "plan.ride.every", &[("minutes", &(h / 60))]));
+                }
+                l.push_str("\n   ");
+                l.push_str(&t(
+                    lang,
+                    "plan.alight",
+                    &[
+                        ("stop", &stop_name(lang, alight)),
+                        ("time", &hm(alight.time.as_deref().unwrap_or(""))),
+                        ("stops", &(intermediate_stops.len() + 1)),
+                    ],
+                ));
+                l
+            }
+        };
+        out.push_str(" - ");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let fare = it.fare.as_ref().map_or_else(
+        || t(lang, "plan.fare.unknown", &[]),
+        |f| format!("{:.2} {}", f.amount, f.currency).trim().to_string(),
+    );
+    out.push_str("   ");
+    out.push_str(&t(
+        lang,
+        "plan.summary",
+        &[
+            ("walk_min", &minutes(it.walk_s)),
+            ("wait_min", &minutes(it.wait_s)),
+            ("fare", &fare),
+            ("bus_kg", &format!("{:.2}", it.co2.bus_g / 1000.0)),
+            ("car_kg", &format!("{:.2}", it.co2.car_g / 1000.0)),
+        ],
+    ));
+    out.push('\n');
+    out
+}
+
+/// A whole plan as text.
+pub fn render_text(lang: Lang, plan: &Plan) -> String {
+    if plan.itineraries.is_empty() {
+        return t(lang, "plan.none", &[]) + "\n";
+    }
+    plan.itineraries
+        .iter()
+        .enumerate()
+        .map(|(i, it)| render_itinerary(lang, i + 1, it))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
