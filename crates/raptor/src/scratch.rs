@@ -7,6 +7,8 @@ use timetable::Timetable;
 pub(crate) const INF: i32 = i32::MAX / 2;
 /// Rounds the scratch is sized for (rides); `Options::max_transfers` is clamped to fit.
 pub(crate) const MAX_ROUNDS: usize = 16;
+/// Cells per stop in the label arrays (rounds 0..=MAX_ROUNDS).
+pub(crate) const STRIDE: usize = MAX_ROUNDS + 1;
 /// Service-day offsets (relative to the query day) whose runs a query may use: earlier days'
 /// runs still going past midnight, the query day, and the next day.
 pub(crate) const DAY_OFFSETS: std::ops::RangeInclusive<i32> = -4..=1;
@@ -22,7 +24,7 @@ pub(crate) struct RideLabel {
     pub alight_pos: u32,
     /// Whether the boarding used the previous round's footpath label (else its ride label).
     pub from_foot: bool,
-    /// Round the ride was made in (a carried-forward copy keeps the original round).
+    /// Round the ride was made in.
     pub made: u8,
 }
 
@@ -44,12 +46,21 @@ pub(crate) const SOURCE: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct Scratch {
     pub(crate) n_stops: usize,
+    /// Key reached in round k, at [`Scratch::cell`]`(stop, k)` (round-major). Range queries carry keys forward (the
+    /// earliest with at most k rides, non-increasing in k) so later runs can prune per round;
+    /// single queries write only the round that improved and prune with `best_*`. The label
+    /// is stored only in the round that made it: the lowest round holding the same key
+    /// ([`label_round`]).
     pub(crate) ride_t: Vec<i32>,
     pub(crate) ride_l: Vec<RideLabel>,
     pub(crate) foot_t: Vec<i32>,
     pub(crate) foot_l: Vec<FootLabel>,
-    /// Indices of `ride_t` (bit 31 clear) and `foot_t` (bit 31 set) written since the last reset.
-    pub(crate) dirty: Vec<u32>,
+    /// Single queries: best key over all rounds so far (the paper's τ*), for pruning.
+    pub(crate) best_ride: Vec<i32>,
+    pub(crate) best_foot: Vec<i32>,
+    /// Stops whose cells were written since the last reset.
+    pub(crate) touched: Vec<bool>,
+    pub(crate) touched_list: Vec<u32>,
     pub(crate) marked: Vec<bool>,
     pub(crate) marked_list: Vec<u32>,
     pub(crate) improved: Vec<bool>,
@@ -72,14 +83,17 @@ impl Scratch {
     /// Working memory for queries on `tt`.
     pub fn new(tt: &Timetable) -> Scratch {
         let n = tt.stops().len();
-        let cells = n * (MAX_ROUNDS + 1);
+        let cells = n * STRIDE;
         Scratch {
             n_stops: n,
             ride_t: vec![INF; cells],
             ride_l: vec![RideLabel::default(); cells],
             foot_t: vec![INF; cells],
             foot_l: vec![FootLabel::default(); cells],
-            dirty: Vec::with_capacity(1024),
+            best_ride: vec![INF; n],
+            best_foot: vec![INF; n],
+            touched: vec![false; n],
+            touched_list: Vec::with_capacity(n),
             marked: vec![false; n],
             marked_list: Vec::with_capacity(n),
             improved: vec![false; n],
@@ -107,14 +121,44 @@ impl Scratch {
 
     /// Forgets all labels (only the cells written since the last reset are touched).
     pub(crate) fn reset_labels(&mut self) {
-        for &i in &self.dirty {
-            if i & (1 << 31) == 0 {
-                self.ride_t[i as usize] = INF;
-            } else {
-                self.foot_t[(i & !(1 << 31)) as usize] = INF;
+        for i in 0..self.touched_list.len() {
+            let s = self.touched_list[i] as usize;
+            for k in 0..STRIDE {
+                let c = self.cell(s, k);
+                self.ride_t[c] = INF;
+                self.foot_t[c] = INF;
             }
+            let s = s as u32;
+            self.best_ride[s as usize] = INF;
+            self.best_foot[s as usize] = INF;
+            self.touched[s as usize] = false;
         }
-        self.dirty.clear();
+        self.touched_list.clear();
         self.dest_best = [INF; MAX_ROUNDS + 1];
     }
+
+    /// Index of (stop, round) in the label arrays.
+    #[inline(always)]
+    pub(crate) fn cell(&self, s: usize, k: usize) -> usize {
+        k * self.n_stops + s
+    }
+
+    #[inline]
+    pub(crate) fn touch(&mut self, s: usize) {
+        if !self.touched[s] {
+            self.touched[s] = true;
+            self.touched_list.push(s as u32);
+        }
+    }
+}
+
+/// The round whose label explains `times[(s, r)]`: the lowest round holding the same key.
+#[inline]
+pub(crate) fn label_round(sc: &Scratch, times: &[i32], s: usize, r: usize) -> usize {
+    let t = times[sc.cell(s, r)];
+    let mut j = r;
+    while j > 0 && times[sc.cell(s, j - 1)] == t {
+        j -= 1;
+    }
+    j
 }

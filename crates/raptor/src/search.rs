@@ -1,7 +1,9 @@
 //! The search: rounds of pattern scans and footpath relaxations, in either direction.
 
 use crate::journey::{Journey, Leg, Place, Ride, Run};
-use crate::scratch::{DAY_OFFSETS, FootLabel, INF, MAX_ROUNDS, RideLabel, SOURCE, Scratch};
+use crate::scratch::{
+    DAY_OFFSETS, FootLabel, INF, MAX_ROUNDS, RideLabel, SOURCE, Scratch, label_round,
+};
 use crate::{Options, Request, StopWalk, Wheelchair};
 use timetable::{
     Accessibility, DAY, Footpath, PatternIdx, SameStopTransfer, ServiceIdx, StopIdx, Timetable,
@@ -19,12 +21,14 @@ struct Ctx<'a> {
     max_leg_m: u32,
     wheelchair: Wheelchair,
     max_time: i32,
+    /// rRAPTOR: keys carry forward across rounds and runs, pruning is per round.
+    range: bool,
 }
 
 /// Answers a depart-at or arrive-by query: the Pareto set over (arrival — or, arrive-by,
 /// departure — time, rides), fewest rides first. Journeys without any ride are not returned.
 pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Options) -> Vec<Journey> {
-    let ctx = prepare(tt, sc, req, opts);
+    let ctx = prepare(tt, sc, req, opts, false);
     sc.reset_labels();
     let mut out = Vec::new();
     if req.arrive_by {
@@ -55,7 +59,7 @@ pub fn range(
     window_secs: u32,
     opts: &Options,
 ) -> Vec<Journey> {
-    let ctx = prepare(tt, sc, req, opts);
+    let ctx = prepare(tt, sc, req, opts, true);
     sc.reset_labels();
     let mut all = Vec::new();
     let last = req.time + window_secs as i32;
@@ -93,7 +97,13 @@ fn pareto(js: &mut Vec<Journey>) {
     *js = keep;
 }
 
-fn prepare<'a>(tt: &'a Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Options) -> Ctx<'a> {
+fn prepare<'a>(
+    tt: &'a Timetable,
+    sc: &mut Scratch,
+    req: &Request<'_>,
+    opts: &Options,
+    range: bool,
+) -> Ctx<'a> {
     if !sc.fits(tt) {
         *sc = Scratch::new(tt);
     }
@@ -123,6 +133,7 @@ fn prepare<'a>(tt: &'a Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Op
         max_leg_m: opts.max_walk_leg_m,
         wheelchair: opts.wheelchair,
         max_time: tt.max_time() as i32,
+        range,
     }
 }
 
@@ -158,52 +169,86 @@ fn footpaths<const BACK: bool>(tt: &Timetable, s: StopIdx) -> &[Footpath] {
     }
 }
 
+/// Records a ride arrival at `s` in round `k` if it improves (on τ* for single queries, on
+/// round k for range queries, where it is carried forward).
+#[inline]
 fn set_ride(
+    ctx: &Ctx<'_>,
     sc: &mut Scratch,
-    rounds: usize,
     k: usize,
     s: usize,
     key: i32,
     label: RideLabel,
 ) -> bool {
-    let n = sc.n_stops;
-    let mut changed = false;
-    for j in k..=rounds {
-        let i = j * n + s;
-        if key < sc.ride_t[i] {
-            sc.ride_t[i] = key;
-            sc.ride_l[i] = label;
-            sc.dirty.push(i as u32);
-            changed = true;
-        } else {
-            break;
+    let c = sc.cell(s, k);
+    if ctx.range {
+        if key >= sc.ride_t[c] {
+            return false;
         }
+        for j in k..=ctx.rounds {
+            let cj = sc.cell(s, j);
+            if key < sc.ride_t[cj] {
+                sc.ride_t[cj] = key;
+            } else {
+                break;
+            }
+        }
+    } else {
+        if key >= sc.best_ride[s] {
+            return false;
+        }
+        sc.best_ride[s] = key;
+        sc.ride_t[c] = key;
     }
-    changed
+    sc.ride_l[c] = label;
+    sc.touch(s);
+    true
 }
 
+/// Records a walk arrival at `s` in round `k` if it improves (as [`set_ride`]).
+#[inline]
 fn set_foot(
+    ctx: &Ctx<'_>,
     sc: &mut Scratch,
-    rounds: usize,
     k: usize,
     s: usize,
     key: i32,
     label: FootLabel,
 ) -> bool {
-    let n = sc.n_stops;
-    let mut changed = false;
-    for j in k..=rounds {
-        let i = j * n + s;
-        if key < sc.foot_t[i] {
-            sc.foot_t[i] = key;
-            sc.foot_l[i] = label;
-            sc.dirty.push(i as u32 | 1 << 31);
-            changed = true;
-        } else {
-            break;
+    let c = sc.cell(s, k);
+    if ctx.range {
+        if key >= sc.foot_t[c] {
+            return false;
         }
+        for j in k..=ctx.rounds {
+            let cj = sc.cell(s, j);
+            if key < sc.foot_t[cj] {
+                sc.foot_t[cj] = key;
+            } else {
+                break;
+            }
+        }
+    } else {
+        if key >= sc.best_foot[s] {
+            return false;
+        }
+        sc.best_foot[s] = key;
+        sc.foot_t[c] = key;
     }
-    changed
+    sc.foot_l[c] = label;
+    sc.touch(s);
+    true
+}
+
+/// The key a new ride or walk label at `s` in round `k` must beat.
+#[inline]
+fn bound(ctx: &Ctx<'_>, sc: &Scratch, times: &[i32], best: &[i32], k: usize, s: usize) -> i32 {
+    let local = if ctx.range {
+        times[sc.cell(s, k)]
+    } else {
+        best[s]
+    };
+    local.min(sc.dest_best[k])
 }
 
 #[inline]
@@ -218,7 +263,7 @@ fn improve(sc: &mut Scratch, s: usize) {
 /// whether that comes from a footpath label.
 #[inline]
 fn ready_key(ctx: &Ctx<'_>, sc: &Scratch, k_prev: usize, s: usize) -> (i32, bool) {
-    let i = k_prev * sc.n_stops + s;
+    let i = sc.cell(s, k_prev);
     let r = sc.ride_t[i];
     let via_ride = if r < INF {
         match ctx.tt.same_stop_transfer(StopIdx::new(s)) {
@@ -231,8 +276,9 @@ fn ready_key(ctx: &Ctx<'_>, sc: &Scratch, k_prev: usize, s: usize) -> (i32, bool
     };
     let f = sc.foot_t[i];
     let via_foot = if f < INF {
-        let l = &sc.foot_l[i];
-        if l.made == 0 || l.explicit {
+        // No slack after the walk from the origin (round 0) or an explicit transfer time.
+        let j = label_round(sc, &sc.foot_t, s, k_prev);
+        if j == 0 || sc.foot_l[sc.cell(s, j)].explicit {
             f
         } else {
             f + ctx.slack
@@ -277,7 +323,8 @@ fn find_run<const BACK: bool>(
     let tt = ctx.tt;
     let ns = sc.n_services;
     let (lo, hi) = (*DAY_OFFSETS.start(), *DAY_OFFSETS.end());
-    let trip_ok = |a: Accessibility| accessible(ctx.wheelchair, a);
+    let wheel = ctx.wheelchair;
+    let trip_ok = |a: Accessibility| accessible(wheel, a);
     let is_freq = tt.pattern(p).is_frequency();
     let mut best: Option<(i32, Run)> = None;
     if !BACK {
@@ -294,7 +341,9 @@ fn find_run<const BACK: bool>(
             if is_freq {
                 let off = tt.departure(p, pos, 0) as i32;
                 for (wi, w) in tt.windows(p).iter().enumerate() {
-                    if !sc.active[oi + w.service.idx()] || !trip_ok(tt.trip(w.trip).wheelchair) {
+                    if !sc.active[oi + w.service.idx()]
+                        || (wheel != Wheelchair::Off && !trip_ok(tt.trip(w.trip).wheelchair))
+                    {
                         continue;
                     }
                     if let Some(st) = w.next_start((t - off).max(0) as u32) {
@@ -358,7 +407,9 @@ fn find_run<const BACK: bool>(
                     continue;
                 }
                 for (wi, w) in tt.windows(p).iter().enumerate() {
-                    if !sc.active[oi + w.service.idx()] || !trip_ok(tt.trip(w.trip).wheelchair) {
+                    if !sc.active[oi + w.service.idx()]
+                        || (wheel != Wheelchair::Off && !trip_ok(tt.trip(w.trip).wheelchair))
+                    {
                         continue;
                     }
                     if let Some(st) = w.latest_start((t - off) as u32) {
@@ -422,15 +473,14 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         let pos = if BACK { from - i } else { from + i };
         let s = stops[pos];
         let su = s.idx();
-        let stop_ok = accessible(ctx.wheelchair, tt.stop_wheelchair(s));
-        if !stop_ok {
+        if ctx.wheelchair != Wheelchair::Off && !accessible(ctx.wheelchair, tt.stop_wheelchair(s)) {
             continue;
         }
         if let Some((run, bpos, from_foot)) = cur
             && fl[pos] & alight_flag != 0
         {
             let key = alight_key::<BACK>(tt, p, pos, &run);
-            if key < sc.ride_t[k * sc.n_stops + su] && key < sc.dest_best[k] {
+            if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su) {
                 let label = RideLabel {
                     pattern: p.0,
                     run,
@@ -439,7 +489,7 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
                     from_foot,
                     made: k as u8,
                 };
-                if set_ride(sc, ctx.rounds, k, su, key, label) {
+                if set_ride(ctx, sc, k, su, key, label) {
                     improve(sc, su);
                     if !sc.ride_improved[su] {
                         sc.ride_improved[su] = true;
@@ -448,7 +498,9 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
                 }
             }
         }
-        if fl[pos] & board_flag != 0 {
+        // Boarding only where the previous round improved: a stop reached earlier was a
+        // boarding point in an earlier round already, with the same runs to choose from.
+        if sc.marked[su] && fl[pos] & board_flag != 0 {
             let (ready, from_foot) = ready_key(ctx, sc, k - 1, su);
             if ready < INF
                 && cur.is_none_or(|(run, _, _)| ready < board_key::<BACK>(tt, p, pos, &run))
@@ -472,7 +524,6 @@ fn run<const BACK: bool>(
     sources: &[StopWalk],
     targets: &[StopWalk],
 ) {
-    let n = sc.n_stops;
     let rounds = ctx.rounds;
     for f in sc.dest_from.iter_mut() {
         f.2 = false;
@@ -494,7 +545,7 @@ fn run<const BACK: bool>(
             explicit: false,
             made: 0,
         };
-        if set_foot(sc, rounds, 0, a.stop.idx(), key, label) {
+        if set_foot(ctx, sc, 0, a.stop.idx(), key, label) {
             improve(sc, a.stop.idx());
         }
     }
@@ -511,7 +562,7 @@ fn run<const BACK: bool>(
                 explicit: f.explicit,
                 made: 0,
             };
-            if set_foot(sc, rounds, 0, f.to.idx(), key0 + d, label) {
+            if set_foot(ctx, sc, 0, f.to.idx(), key0 + d, label) {
                 improve(sc, f.to.idx());
             }
         }
@@ -524,7 +575,6 @@ fn run<const BACK: bool>(
         // Patterns through stops improved in the previous round, from their first such stop.
         for mi in 0..sc.marked_list.len() {
             let s = sc.marked_list[mi] as usize;
-            sc.marked[s] = false;
             for &(p, pos) in ctx.tt.stop_patterns(StopIdx::new(s)) {
                 if !sc.pattern_ok[p.idx()] {
                     continue;
@@ -538,25 +588,30 @@ fn run<const BACK: bool>(
                 }
             }
         }
-        sc.marked_list.clear();
         for qi in 0..sc.pattern_queue.len() {
             let p = sc.pattern_queue[qi];
             let from = std::mem::replace(&mut sc.pattern_from[p as usize], u32::MAX) as usize;
             scan::<BACK>(ctx, sc, k, PatternIdx(p), from);
         }
         sc.pattern_queue.clear();
+        // Only stops improved in the previous round were boarding points in this one.
+        for mi in 0..sc.marked_list.len() {
+            let s = sc.marked_list[mi] as usize;
+            sc.marked[s] = false;
+        }
+        sc.marked_list.clear();
         // Footpaths from stops reached by a ride this round.
         for ri in 0..sc.ride_improved_list.len() {
             let s = sc.ride_improved_list[ri] as usize;
             sc.ride_improved[s] = false;
-            let base = sc.ride_t[k * n + s];
+            let base = sc.ride_t[sc.cell(s, k)];
             for f in footpaths::<BACK>(ctx.tt, StopIdx::new(s)) {
                 if f.distance_m > ctx.max_leg_m {
                     continue;
                 }
                 let d = walk_secs(ctx, f);
                 let key = base + d;
-                if key < sc.foot_t[k * n + f.to.idx()] && key < sc.dest_best[k] {
+                if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx()) {
                     let label = FootLabel {
                         from: s as u32,
                         duration: d as u32,
@@ -564,7 +619,7 @@ fn run<const BACK: bool>(
                         explicit: f.explicit,
                         made: k as u8,
                     };
-                    if set_foot(sc, rounds, k, f.to.idx(), key, label) {
+                    if set_foot(ctx, sc, k, f.to.idx(), key, label) {
                         improve(sc, f.to.idx());
                     }
                 }
@@ -575,10 +630,11 @@ fn run<const BACK: bool>(
         for t in targets {
             let i = t.stop.idx();
             let w = sc.target_walk[i];
-            let by_ride = sc.ride_t[k * n + i].saturating_add(w);
+            let by_ride = sc.ride_t[sc.cell(i, k)].saturating_add(w);
             // Walking into a destination stop counts after a ride, not as a journey of its own.
-            let by_foot = if w == 0 && sc.foot_l[k * n + i].made > 0 {
-                sc.foot_t[k * n + i]
+            let foot = sc.foot_t[sc.cell(i, k)];
+            let by_foot = if w == 0 && foot < INF && label_round(sc, &sc.foot_t, i, k) > 0 {
+                foot
             } else {
                 INF
             };
@@ -639,7 +695,6 @@ fn reconstruct<const BACK: bool>(
     via_foot: bool,
 ) -> Option<Journey> {
     let tt = ctx.tt;
-    let n = sc.n_stops;
     // Items in key order: from the target back to the source.
     let mut items = Vec::with_capacity(2 * k + 2);
     let real = |a: Place, b: Place| if BACK { (b, a) } else { (a, b) };
@@ -663,9 +718,8 @@ fn reconstruct<const BACK: bool>(
     });
     let (mut stop, mut foot, mut round) = (target, via_foot, k);
     for _ in 0..(4 * MAX_ROUNDS + 4) {
-        let i = round * n + stop;
         if foot {
-            let l = sc.foot_l[i];
+            let l = sc.foot_l[sc.cell(stop, label_round(sc, &sc.foot_t, stop, round))];
             if l.from == SOURCE {
                 let (a, b) = real(start, Place::Stop(StopIdx::new(stop)));
                 items.push(Item::Walk {
@@ -692,7 +746,7 @@ fn reconstruct<const BACK: bool>(
             round = l.made as usize;
             foot = l.made == 0;
         } else {
-            let l = sc.ride_l[i];
+            let l = sc.ride_l[sc.cell(stop, label_round(sc, &sc.ride_t, stop, round))];
             items.push(Item::Ride(l));
             stop = tt.pattern_stops(PatternIdx(l.pattern))[l.board_pos as usize].idx();
             round = (l.made as usize).checked_sub(1)?;
