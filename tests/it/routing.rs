@@ -501,5 +501,152 @@ fn raptor_matches_the_oracle_on_trujillo() {
 
 #[test]
 fn raptor_matches_the_oracle_on_sao_paulo() {
-    shipped("sao-paulo.zip", "20190603", 300, 10, 0x5a0_9a01);
+    shipped("sao-paulo.zip", "20190603", 300, 10, 0x05a0_9a01);
+}
+
+// ---------------------------------------------------------------------------------------
+// Range queries (rRAPTOR) against repeated single searches.
+
+/// Every journey a single search finds at any minute of the window is matched or beaten by a
+/// range journey (leaving no earlier, arriving no later, no more rides); every range journey
+/// is valid and optimal for its own departure time.
+fn compare_range(
+    tt: &Timetable,
+    sc: &mut Scratch,
+    req: &Request<'_>,
+    window: u32,
+    opts: &Options,
+) -> Result<usize, String> {
+    let range = raptor::range(tt, sc, req, window, opts);
+    for r in &range {
+        validate(tt, req, opts, r).map_err(|e| format!("invalid range journey {r:?}: {e}"))?;
+        let at = Request {
+            time: r.departure,
+            ..*req
+        };
+        let best = search(tt, sc, &at, opts)
+            .iter()
+            .filter(|j| j.rides <= r.rides)
+            .map(|j| j.arrival)
+            .min();
+        if best != Some(r.arrival) {
+            return Err(format!(
+                "range journey leaving {} with {} rides arrives {}, a search from then arrives {best:?}",
+                r.departure, r.rides, r.arrival
+            ));
+        }
+    }
+    for m in 0..=window as i32 / 60 {
+        let at = Request {
+            time: req.time + 60 * m,
+            ..*req
+        };
+        for j in search(tt, sc, &at, opts) {
+            if !range
+                .iter()
+                .any(|r| r.departure >= j.departure && r.arrival <= j.arrival && r.rides <= j.rides)
+            {
+                return Err(format!(
+                    "search at +{m} min finds {} -> {} with {} rides; no range journey covers it",
+                    j.departure, j.arrival, j.rides
+                ));
+            }
+        }
+    }
+    Ok(range.len())
+}
+
+#[test]
+fn range_matches_repeated_searches_on_arequipa() {
+    let tt = gtfs::load(
+        &[gtfs::FeedSpec::from_path(feeds_dir().join("arequipa.zip"))],
+        &gtfs::LoadConfig::default(),
+    )
+    .unwrap()
+    .timetable;
+    let mut sc = Scratch::new(&tt);
+    let mut rng = Rng(0xA110);
+    let day = Day::parse("20261123").unwrap();
+    let mut total = 0;
+    for qi in 0..40 {
+        let (a, b) = (random_point(&tt, &mut rng), random_point(&tt, &mut rng));
+        let (access, egress) = (walks(&tt, a, 400.0), walks(&tt, b, 400.0));
+        if access.is_empty() || egress.is_empty() {
+            continue;
+        }
+        let time = 6 * H + rng.below(14 * 3600) as i32;
+        let opts = Options {
+            max_walk_total_m: u32::MAX,
+            ..Options::default()
+        };
+        let req = Request {
+            day,
+            time,
+            arrive_by: false,
+            access: &access,
+            egress: &egress,
+        };
+        total += compare_range(&tt, &mut sc, &req, 1800, &opts)
+            .unwrap_or_else(|e| panic!("range query {qi} from {a} to {b} at {time}: {e}"));
+    }
+    assert!(total > 100, "only {total} range journeys in 40 queries");
+}
+
+#[test]
+fn range_matches_repeated_searches_on_random_timetables() {
+    use proptest::test_runner::{Config, TestRunner};
+    let strategy = (
+        proptest::collection::vec((0u8..5, 0u8..5), 8..10),
+        proptest::collection::vec(route_strategy(8), 4..12),
+        proptest::collection::vec((0usize..8, 0usize..8, 330i32..540), 1..4),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 200,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&strategy, |(coords, routes, queries)| {
+        let text = timetable_text(&coords, &routes, &[]);
+        let tt = timetable::text::parse(&text)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let mut sc = Scratch::new(&tt);
+        for (o, d, minute) in queries {
+            if o == d {
+                continue;
+            }
+            let walk = |s: usize| {
+                [StopWalk {
+                    stop: tt.stop_by_id(&format!("S{s}")).unwrap(),
+                    duration: 0,
+                    distance_m: 0,
+                }]
+            };
+            let (access, egress) = (walk(o), walk(d));
+            if tt
+                .footpaths(access[0].stop)
+                .iter()
+                .any(|f| f.to == egress[0].stop)
+            {
+                continue;
+            }
+            let opts = Options {
+                max_walk_total_m: u32::MAX,
+                ..Options::default()
+            };
+            let req = Request {
+                day: Day::parse("20261123").unwrap(),
+                time: minute * 60,
+                arrive_by: false,
+                access: &access,
+                egress: &egress,
+            };
+            compare_range(&tt, &mut sc, &req, 3600, &opts).map_err(|e| {
+                TestCaseError::fail(format!("{e}\nrange S{o} -> S{d} at {minute} min\n{text}"))
+            })?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }

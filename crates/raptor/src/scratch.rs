@@ -58,7 +58,9 @@ pub struct Scratch {
     /// Single queries: best key over all rounds so far (the paper's τ*), for pruning.
     pub(crate) best_ride: Vec<i32>,
     pub(crate) best_foot: Vec<i32>,
-    /// Stops whose cells were written since the last reset.
+    /// Cells of `ride_t` (bit 31 clear) and `foot_t` (bit 31 set) written since the last reset.
+    pub(crate) dirty: Vec<u32>,
+    /// Stops whose `best_*` were written since the last reset.
     pub(crate) touched: Vec<bool>,
     pub(crate) touched_list: Vec<u32>,
     pub(crate) marked: Vec<bool>,
@@ -68,8 +70,13 @@ pub struct Scratch {
     pub(crate) ride_improved: Vec<bool>,
     pub(crate) ride_improved_list: Vec<u32>,
     pub(crate) pattern_from: Vec<u32>,
+    /// Last position (in scan order) of a stop improved in the previous round, per pattern.
+    pub(crate) pattern_last: Vec<u32>,
     pub(crate) pattern_queue: Vec<u32>,
     pub(crate) pattern_ok: Vec<bool>,
+    /// Per pattern: a lower bound on the time between two runs at any stop (0 if unknown),
+    /// so a scan skips looking for an earlier run when the rider is not ready that early.
+    pub(crate) min_gap: Vec<i32>,
     /// `active[(offset - first offset) * n_services + service]`.
     pub(crate) active: Vec<bool>,
     pub(crate) n_services: usize,
@@ -92,6 +99,7 @@ impl Scratch {
             foot_l: vec![FootLabel::default(); cells],
             best_ride: vec![INF; n],
             best_foot: vec![INF; n],
+            dirty: Vec::with_capacity(4 * n),
             touched: vec![false; n],
             touched_list: Vec::with_capacity(n),
             marked: vec![false; n],
@@ -101,8 +109,12 @@ impl Scratch {
             ride_improved: vec![false; n],
             ride_improved_list: Vec::with_capacity(n),
             pattern_from: vec![u32::MAX; tt.patterns().len()],
+            pattern_last: vec![0; tt.patterns().len()],
             pattern_queue: Vec::with_capacity(tt.patterns().len()),
             pattern_ok: vec![true; tt.patterns().len()],
+            min_gap: (0..tt.patterns().len())
+                .map(|p| min_gap(tt, timetable::PatternIdx::new(p)))
+                .collect(),
             active: vec![false; tt.services().len() * DAY_OFFSETS.count()],
             n_services: tt.services().len(),
             dest_best: [INF; MAX_ROUNDS + 1],
@@ -121,14 +133,15 @@ impl Scratch {
 
     /// Forgets all labels (only the cells written since the last reset are touched).
     pub(crate) fn reset_labels(&mut self) {
-        for i in 0..self.touched_list.len() {
-            let s = self.touched_list[i] as usize;
-            for k in 0..STRIDE {
-                let c = self.cell(s, k);
-                self.ride_t[c] = INF;
-                self.foot_t[c] = INF;
+        for &c in &self.dirty {
+            if c & (1 << 31) == 0 {
+                self.ride_t[c as usize] = INF;
+            } else {
+                self.foot_t[(c & !(1 << 31)) as usize] = INF;
             }
-            let s = s as u32;
+        }
+        self.dirty.clear();
+        for &s in &self.touched_list {
             self.best_ride[s as usize] = INF;
             self.best_foot[s as usize] = INF;
             self.touched[s as usize] = false;
@@ -150,6 +163,27 @@ impl Scratch {
             self.touched_list.push(s as u32);
         }
     }
+}
+
+/// A lower bound on the time between the departures of two distinct runs of a frequency
+/// pattern at the same stop: the smallest headway or gap between consecutive windows. 0 when
+/// windows overlap, are inexact (any start is possible) or run past midnight (yesterday's
+/// runs interleave), and for scheduled patterns.
+fn min_gap(tt: &Timetable, p: timetable::PatternIdx) -> i32 {
+    let ws = tt.windows(p);
+    if ws.is_empty() || ws.iter().any(|w| !w.exact || w.end > timetable::DAY) {
+        return 0;
+    }
+    let mut gap = ws.iter().map(|w| w.headway).min().unwrap_or(0);
+    for pair in ws.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if b.start < a.end {
+            return 0;
+        }
+        let last_a = a.start + (a.runs() - 1) * a.headway;
+        gap = gap.min(b.start - last_a);
+    }
+    gap as i32
 }
 
 /// The round whose label explains `times[(s, r)]`: the lowest round holding the same key.

@@ -32,10 +32,10 @@ pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Option
     sc.reset_labels();
     let mut out = Vec::new();
     if req.arrive_by {
-        run::<true>(&ctx, sc, -req.time, req.egress, req.access);
+        run::<true>(&ctx, sc, -req.time, req.egress, req.access, None);
         collect::<true>(&ctx, sc, opts, &mut out);
     } else {
-        run::<false>(&ctx, sc, req.time, req.access, req.egress);
+        run::<false>(&ctx, sc, req.time, req.access, req.egress, None);
         collect::<false>(&ctx, sc, opts, &mut out);
     }
     clear_targets(
@@ -49,8 +49,9 @@ pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Option
     out
 }
 
-/// rRAPTOR: all Pareto-optimal journeys (later departure, earlier arrival, fewer rides) leaving
-/// within `window_secs` after `req.time`. Departures are tried minute by minute, latest first,
+/// rRAPTOR: all Pareto-optimal journeys (later departure, earlier arrival, fewer rides) for
+/// departures within `window_secs` after `req.time` (from the window's last minute, the next
+/// journeys may leave after the window). Departures are tried minute by minute, latest first,
 /// reusing labels. `req.arrive_by` is ignored (range queries depart).
 pub fn range(
     tt: &Timetable,
@@ -62,15 +63,17 @@ pub fn range(
     let ctx = prepare(tt, sc, req, opts, true);
     sc.reset_labels();
     let mut all = Vec::new();
-    let last = req.time + window_secs as i32;
     let mut t = req.time + (window_secs as i32 / 60) * 60;
+    let mut step = None;
     while t >= req.time {
-        run::<false>(&ctx, sc, t, req.access, req.egress);
+        run::<false>(&ctx, sc, t, req.access, req.egress, step);
+        step = Some(60);
         collect::<false>(&ctx, sc, opts, &mut all);
         t -= 60;
     }
     clear_targets(sc, req.egress);
-    all.retain(|j| j.departure <= last);
+    // Journeys found from the window's last minute may leave later (the rider waits): they
+    // stay, both because they are that minute's answer and because they prune earlier ones.
     pareto(&mut all);
     all
 }
@@ -189,6 +192,7 @@ fn set_ride(
             let cj = sc.cell(s, j);
             if key < sc.ride_t[cj] {
                 sc.ride_t[cj] = key;
+                sc.dirty.push(cj as u32);
             } else {
                 break;
             }
@@ -199,6 +203,7 @@ fn set_ride(
         }
         sc.best_ride[s] = key;
         sc.ride_t[c] = key;
+        sc.dirty.push(c as u32);
     }
     sc.ride_l[c] = label;
     sc.touch(s);
@@ -224,6 +229,7 @@ fn set_foot(
             let cj = sc.cell(s, j);
             if key < sc.foot_t[cj] {
                 sc.foot_t[cj] = key;
+                sc.dirty.push(cj as u32 | 1 << 31);
             } else {
                 break;
             }
@@ -234,6 +240,7 @@ fn set_foot(
         }
         sc.best_foot[s] = key;
         sc.foot_t[c] = key;
+        sc.dirty.push(c as u32 | 1 << 31);
     }
     sc.foot_l[c] = label;
     sc.touch(s);
@@ -290,24 +297,6 @@ fn ready_key(ctx: &Ctx<'_>, sc: &Scratch, k_prev: usize, s: usize) -> (i32, bool
         (via_foot, true)
     } else {
         (via_ride, false)
-    }
-}
-
-#[inline]
-fn board_key<const BACK: bool>(tt: &Timetable, p: PatternIdx, pos: usize, run: &Run) -> i32 {
-    if BACK {
-        -run.arrival(tt, p, pos)
-    } else {
-        run.departure(tt, p, pos)
-    }
-}
-
-#[inline]
-fn alight_key<const BACK: bool>(tt: &Timetable, p: PatternIdx, pos: usize, run: &Run) -> i32 {
-    if BACK {
-        -run.ready(tt, p, pos)
-    } else {
-        run.arrival(tt, p, pos)
     }
 }
 
@@ -457,36 +446,103 @@ fn find_run<const BACK: bool>(
     best.map(|b| b.1)
 }
 
+/// The run in hand during a pattern scan, resolved to its column and time offsets.
+#[derive(Clone, Copy)]
+struct InHand {
+    run: Run,
+    col: usize,
+    /// Added to the column's times: the day offset, plus the run start for frequencies.
+    off: i32,
+    /// Same for the latest time a rider must be at a stop (inexact frequencies wait a headway).
+    ready_off: i32,
+    board_pos: u32,
+    from_foot: bool,
+}
+
+impl InHand {
+    fn new(tt: &Timetable, p: PatternIdx, run: Run, board_pos: u32, from_foot: bool) -> InHand {
+        let day = i32::from(run.day_offset) * DAY_I;
+        if run.frequency {
+            let w = &tt.windows(p)[run.index as usize];
+            InHand {
+                run,
+                col: 0,
+                off: day + run.start as i32,
+                ready_off: day + w.ready_for(run.start) as i32,
+                board_pos,
+                from_foot,
+            }
+        } else {
+            InHand {
+                run,
+                col: run.index as usize,
+                off: day,
+                ready_off: day,
+                board_pos,
+                from_foot,
+            }
+        }
+    }
+}
+
 fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternIdx, from: usize) {
     let tt = ctx.tt;
     let stops = tt.pattern_stops(p);
     let fl = tt.pattern_flags(p);
+    let (deps, arrs, n_trips) = tt.pattern_times(p);
     let (board_flag, alight_flag) = if BACK {
         (flags::DROP_OFF, flags::PICKUP)
     } else {
         (flags::PICKUP, flags::DROP_OFF)
     };
+    // Keys of the run in hand at a position: where it can be boarded, and where left.
+    let board = |h: &InHand, pos: usize| -> i32 {
+        if BACK {
+            -(arrs[pos * n_trips + h.col] as i32 + h.off)
+        } else {
+            deps[pos * n_trips + h.col] as i32 + h.off
+        }
+    };
+    let alight = |h: &InHand, pos: usize| -> i32 {
+        if BACK {
+            -(deps[pos * n_trips + h.col] as i32 + h.ready_off)
+        } else {
+            arrs[pos * n_trips + h.col] as i32 + h.off
+        }
+    };
     let n = stops.len();
-    let mut cur: Option<(Run, u32, bool)> = None;
+    // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier.
+    let gap_slack = (sc.min_gap[p.idx()] - 1).max(0);
+    let mut cur: Option<InHand> = None;
     let steps = if BACK { from + 1 } else { n - from };
+    let last = sc.pattern_last[p.idx()] as usize;
     for i in 0..steps {
         let pos = if BACK { from - i } else { from + i };
+        // Past the last improved stop nothing can be boarded any more; once the run in hand
+        // arrives after the best destination arrival, nothing later on it can help either.
+        if (!BACK && pos > last) || (BACK && pos < last) {
+            match &cur {
+                None => break,
+                Some(h) if alight(h, pos) >= sc.dest_best[k] => break,
+                Some(_) => {}
+            }
+        }
         let s = stops[pos];
         let su = s.idx();
         if ctx.wheelchair != Wheelchair::Off && !accessible(ctx.wheelchair, tt.stop_wheelchair(s)) {
             continue;
         }
-        if let Some((run, bpos, from_foot)) = cur
+        if let Some(h) = &cur
             && fl[pos] & alight_flag != 0
         {
-            let key = alight_key::<BACK>(tt, p, pos, &run);
+            let key = alight(h, pos);
             if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su) {
                 let label = RideLabel {
                     pattern: p.0,
-                    run,
-                    board_pos: bpos,
+                    run: h.run,
+                    board_pos: h.board_pos,
                     alight_pos: pos as u32,
-                    from_foot,
+                    from_foot: h.from_foot,
                     made: k as u8,
                 };
                 if set_ride(ctx, sc, k, su, key, label) {
@@ -503,13 +559,15 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         if sc.marked[su] && fl[pos] & board_flag != 0 {
             let (ready, from_foot) = ready_key(ctx, sc, k - 1, su);
             if ready < INF
-                && cur.is_none_or(|(run, _, _)| ready < board_key::<BACK>(tt, p, pos, &run))
+                && cur
+                    .as_ref()
+                    .is_none_or(|h| ready < board(h, pos) - gap_slack)
                 && let Some(run) = find_run::<BACK>(ctx, sc, p, pos, ready)
-                && cur.is_none_or(|(c, _, _)| {
-                    board_key::<BACK>(tt, p, pos, &run) < board_key::<BACK>(tt, p, pos, &c)
-                })
             {
-                cur = Some((run, pos as u32, from_foot));
+                let h = InHand::new(tt, p, run, pos as u32, from_foot);
+                if cur.as_ref().is_none_or(|c| board(&h, pos) < board(c, pos)) {
+                    cur = Some(h);
+                }
             }
         }
     }
@@ -523,6 +581,7 @@ fn run<const BACK: bool>(
     key0: i32,
     sources: &[StopWalk],
     targets: &[StopWalk],
+    step: Option<i32>,
 ) {
     let rounds = ctx.rounds;
     for f in sc.dest_from.iter_mut() {
@@ -567,6 +626,18 @@ fn run<const BACK: bool>(
             }
         }
     }
+    // rRAPTOR step (departures tried every `step` seconds, latest first): a stop whose next
+    // departure is the same as one step later cannot improve anything, so it is not marked.
+    if let Some(step) = step {
+        for i in (0..sc.improved_list.len()).rev() {
+            let s = sc.improved_list[i] as usize;
+            let ready = sc.foot_t[sc.cell(s, 0)];
+            if !departs_before(ctx, sc, s, ready, ready + step) {
+                sc.improved[s] = false;
+                sc.improved_list.swap_remove(i);
+            }
+        }
+    }
     std::mem::swap(&mut sc.marked, &mut sc.improved);
     std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
 
@@ -582,9 +653,16 @@ fn run<const BACK: bool>(
                 let cur = &mut sc.pattern_from[p.idx()];
                 if *cur == u32::MAX {
                     *cur = pos;
+                    sc.pattern_last[p.idx()] = pos;
                     sc.pattern_queue.push(p.0);
-                } else if (!BACK && pos < *cur) || (BACK && pos > *cur) {
-                    *cur = pos;
+                } else {
+                    if (!BACK && pos < *cur) || (BACK && pos > *cur) {
+                        *cur = pos;
+                    }
+                    let last = &mut sc.pattern_last[p.idx()];
+                    if (!BACK && pos > *last) || (BACK && pos < *last) {
+                        *last = pos;
+                    }
                 }
             }
         }
@@ -659,6 +737,20 @@ fn run<const BACK: bool>(
         sc.marked[s] = false;
     }
     sc.marked_list.clear();
+}
+
+/// Whether leaving a stop at `from` rather than `until` can change the run caught there: some
+/// run departs in `[from, until)`, or an inexact frequency serves it (its planned departure
+/// moves with the rider's arrival).
+fn departs_before(ctx: &Ctx<'_>, sc: &Scratch, s: usize, from: i32, until: i32) -> bool {
+    let tt = ctx.tt;
+    tt.stop_patterns(StopIdx::new(s)).iter().any(|&(p, pos)| {
+        sc.pattern_ok[p.idx()]
+            && tt.pattern_flags(p)[pos as usize] & flags::PICKUP != 0
+            && (tt.windows(p).iter().any(|w| !w.exact)
+                || find_run::<false>(ctx, sc, p, pos as usize, from)
+                    .is_some_and(|r| r.departure(tt, p, pos as usize) < until))
+    })
 }
 
 /// Journeys found by the last run, one per round that improved on fewer rides.

@@ -526,6 +526,19 @@ impl Timetable {
         let s = pt.times_start as usize + pos * pt.n_trips as usize;
         &self.arrivals[s..s + pt.n_trips as usize]
     }
+    /// The whole time table of a pattern: departures and arrivals stop-major (the time of
+    /// column `col` at position `pos` is at `pos * n_trips + col`), and `n_trips`.
+    #[inline]
+    pub fn pattern_times(&self, p: PatternIdx) -> (&[Secs], &[Secs], usize) {
+        let pt = &self.patterns[p.idx()];
+        let a = pt.times_start as usize;
+        let len = pt.n_stops as usize * pt.n_trips as usize;
+        (
+            &self.departures[a..a + len],
+            &self.arrivals[a..a + len],
+            pt.n_trips as usize,
+        )
+    }
     /// Departure of trip column `col` at stop `pos`.
     #[inline]
     pub fn departure(&self, p: PatternIdx, pos: usize, col: usize) -> Secs {
