@@ -650,3 +650,42 @@ fn range_matches_repeated_searches_on_random_timetables() {
         panic!("{e}");
     }
 }
+
+#[test]
+fn batches_answer_like_single_plans() {
+    let tt = gtfs::load(
+        &[gtfs::FeedSpec::from_path(feeds_dir().join("arequipa.zip"))],
+        &gtfs::LoadConfig::default(),
+    )
+    .unwrap()
+    .timetable;
+    let cfg = planner::PlannerConfig::default();
+    let mut rng = Rng(0xBA7C);
+    let day = Day::parse("20261123").unwrap();
+    // One-to-many: one origin, many destinations; plus many-to-many pairs.
+    let origin = random_point(&tt, &mut rng);
+    let reqs: Vec<planner::PlanRequest> = (0..60)
+        .map(|i| planner::PlanRequest {
+            from: planner::Endpoint::Coord(if i < 30 {
+                origin
+            } else {
+                random_point(&tt, &mut rng)
+            }),
+            to: planner::Endpoint::Coord(random_point(&tt, &mut rng)),
+            day,
+            time: 7 * 3600 + (i as u32 % 12) * 600,
+            arrive_by: i % 5 == 0,
+            window_secs: None,
+            options: Options::default(),
+        })
+        .collect();
+    let batch = planner::plan_batch(&tt, &cfg, &reqs);
+    let mut sc = Scratch::new(&tt);
+    let mut nonempty = 0;
+    for (r, b) in reqs.iter().zip(&batch) {
+        let single = planner::plan(&tt, &mut sc, &cfg, r);
+        assert_eq!(format!("{single:?}"), format!("{b:?}"));
+        nonempty += usize::from(b.as_ref().is_ok_and(|p| !p.itineraries.is_empty()));
+    }
+    assert!(nonempty > 50, "{nonempty}");
+}

@@ -1,6 +1,6 @@
 //! Per-thread working memory, sized once for a timetable and reused by every query.
 
-use crate::journey::Run;
+use crate::journey::{Place, Run};
 use timetable::Timetable;
 
 /// "Not reached" key. Half of `i32::MAX` so that adding a walk never overflows.
@@ -41,6 +41,19 @@ pub(crate) struct FootLabel {
 }
 
 pub(crate) const SOURCE: u32 = u32::MAX;
+
+/// A step of a journey being reconstructed, in search order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Item {
+    Walk {
+        from: Place,
+        to: Place,
+        secs: i32,
+        distance_m: u32,
+        explicit: bool,
+    },
+    Ride(RideLabel),
+}
 
 /// Reusable working memory for queries on one timetable. Create one per thread.
 #[derive(Debug, Clone)]
@@ -84,6 +97,9 @@ pub struct Scratch {
     pub(crate) dest_from: [(u32, bool, bool); MAX_ROUNDS + 1],
     pub(crate) target_walk: Vec<i32>,
     pub(crate) target_dist: Vec<u32>,
+    /// Reconstruction buffers, reused so that a warm query allocates only its result.
+    pub(crate) items: Vec<Item>,
+    pub(crate) pending: Vec<usize>,
 }
 
 impl Scratch {
@@ -121,6 +137,8 @@ impl Scratch {
             dest_from: [(0, false, false); MAX_ROUNDS + 1],
             target_walk: vec![INF; n],
             target_dist: vec![0; n],
+            items: Vec::with_capacity(4 * MAX_ROUNDS + 4),
+            pending: Vec::with_capacity(4),
         }
     }
 

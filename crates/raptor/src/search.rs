@@ -2,7 +2,7 @@
 
 use crate::journey::{Journey, Leg, Place, Ride, Run};
 use crate::scratch::{
-    DAY_OFFSETS, FootLabel, INF, MAX_ROUNDS, RideLabel, SOURCE, Scratch, label_round,
+    DAY_OFFSETS, FootLabel, INF, Item, MAX_ROUNDS, RideLabel, SOURCE, Scratch, label_round,
 };
 use crate::{Options, Request, StopWalk, Wheelchair};
 use timetable::{
@@ -30,7 +30,8 @@ struct Ctx<'a> {
 pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Options) -> Vec<Journey> {
     let ctx = prepare(tt, sc, req, opts, false);
     sc.reset_labels();
-    let mut out = Vec::new();
+    // The result is the only allocation a warm query makes (plus each journey's legs).
+    let mut out = Vec::with_capacity(ctx.rounds);
     if req.arrive_by {
         run::<true>(&ctx, sc, -req.time, req.egress, req.access, None);
         collect::<true>(&ctx, sc, opts, &mut out);
@@ -754,29 +755,29 @@ fn departs_before(ctx: &Ctx<'_>, sc: &Scratch, s: usize, from: i32, until: i32) 
 }
 
 /// Journeys found by the last run, one per round that improved on fewer rides.
-fn collect<const BACK: bool>(ctx: &Ctx<'_>, sc: &Scratch, opts: &Options, out: &mut Vec<Journey>) {
+fn collect<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    sc: &mut Scratch,
+    opts: &Options,
+    out: &mut Vec<Journey>,
+) {
+    let mut items = std::mem::take(&mut sc.items);
+    let mut pending = std::mem::take(&mut sc.pending);
     for k in 1..=ctx.rounds {
         let (stop, via_foot, found) = sc.dest_from[k];
         if !found || sc.dest_best[k] >= sc.dest_best[k - 1] {
             continue;
         }
-        if let Some(j) = reconstruct::<BACK>(ctx, sc, k, stop as usize, via_foot)
-            && j.walk_distance_m() <= opts.max_walk_total_m
-        {
-            out.push(j);
+        items.clear();
+        if reconstruct::<BACK>(ctx, sc, k, stop as usize, via_foot, &mut items) {
+            let j = assemble::<BACK>(ctx.tt, &mut items, &mut pending);
+            if j.walk_distance_m() <= opts.max_walk_total_m {
+                out.push(j);
+            }
         }
     }
-}
-
-enum Item {
-    Walk {
-        from: Place,
-        to: Place,
-        secs: i32,
-        distance_m: u32,
-        explicit: bool,
-    },
-    Ride(RideLabel),
+    sc.items = items;
+    sc.pending = pending;
 }
 
 fn reconstruct<const BACK: bool>(
@@ -785,10 +786,10 @@ fn reconstruct<const BACK: bool>(
     k: usize,
     target: usize,
     via_foot: bool,
-) -> Option<Journey> {
+    items: &mut Vec<Item>,
+) -> bool {
     let tt = ctx.tt;
     // Items in key order: from the target back to the source.
-    let mut items = Vec::with_capacity(2 * k + 2);
     let real = |a: Place, b: Place| if BACK { (b, a) } else { (a, b) };
     let end = if BACK {
         Place::Origin
@@ -821,7 +822,7 @@ fn reconstruct<const BACK: bool>(
                     distance_m: l.distance_m,
                     explicit: false,
                 });
-                return Some(assemble::<BACK>(tt, items));
+                return true;
             }
             let (a, b) = real(
                 Place::Stop(StopIdx(l.from)),
@@ -841,21 +842,28 @@ fn reconstruct<const BACK: bool>(
             let l = sc.ride_l[sc.cell(stop, label_round(sc, &sc.ride_t, stop, round))];
             items.push(Item::Ride(l));
             stop = tt.pattern_stops(PatternIdx(l.pattern))[l.board_pos as usize].idx();
-            round = (l.made as usize).checked_sub(1)?;
+            let Some(r) = (l.made as usize).checked_sub(1) else {
+                return false;
+            };
+            round = r;
             foot = l.from_foot;
         }
     }
-    None
+    false
 }
 
-fn assemble<const BACK: bool>(tt: &Timetable, mut items: Vec<Item>) -> Journey {
+fn assemble<const BACK: bool>(
+    tt: &Timetable,
+    items: &mut [Item],
+    pending: &mut Vec<usize>,
+) -> Journey {
     if !BACK {
         items.reverse();
     }
     let mut legs: Vec<Leg> = Vec::with_capacity(items.len());
     let mut cursor: Option<i32> = None;
-    let mut pending: Vec<usize> = Vec::new();
-    for item in items {
+    pending.clear();
+    for &item in items.iter() {
         match item {
             Item::Ride(l) => {
                 let p = PatternIdx(l.pattern);
