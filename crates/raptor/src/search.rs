@@ -690,6 +690,10 @@ fn run<const BACK: bool>(
                 }
                 let d = walk_secs(ctx, f);
                 let key = base + d;
+                // Footpaths are sorted by duration: past the destination bound, so are the rest.
+                if ctx.speed.is_none() && key >= sc.dest_best[k] {
+                    break;
+                }
                 if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx()) {
                     let label = FootLabel {
                         from: s as u32,
