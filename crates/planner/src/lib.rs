@@ -170,12 +170,23 @@ pub struct Plan {
     pub itineraries: Vec<Itinerary>,
 }
 
-/// Walks between a place and the stops near it.
+/// Walks between a place and the stops near it, at the timetable's walking speed.
 pub fn walks(
     tt: &Timetable,
     cfg: &PlannerConfig,
     e: &Endpoint,
     which: &'static str,
+) -> Result<Vec<StopWalk>, PlanError> {
+    walks_at(tt, cfg, e, which, None)
+}
+
+/// Walks between a place and the stops near it, at `speed_m_s` if given.
+pub fn walks_at(
+    tt: &Timetable,
+    cfg: &PlannerConfig,
+    e: &Endpoint,
+    which: &'static str,
+    speed_m_s: Option<f64>,
 ) -> Result<Vec<StopWalk>, PlanError> {
     match e {
         Endpoint::Stops(s) => Ok(s
@@ -187,7 +198,10 @@ pub fn walks(
             })
             .collect()),
         Endpoint::Coord(c) => {
-            let fc = tt.footpath_config();
+            let mut fc = *tt.footpath_config();
+            if let Some(v) = speed_m_s.filter(|v| v.is_finite() && *v > 0.0) {
+                fc.walking_speed_m_s = v;
+            }
             let to_walk = |(s, d): (u32, f64)| StopWalk {
                 stop: StopIdx(s),
                 duration: fc.walk_time(d),
@@ -238,8 +252,9 @@ pub fn plan(
     cfg: &PlannerConfig,
     req: &PlanRequest,
 ) -> Result<Plan, PlanError> {
-    let access = walks(tt, cfg, &req.from, "origin")?;
-    let egress = walks(tt, cfg, &req.to, "destination")?;
+    let speed = req.options.walking_speed_m_s;
+    let access = walks_at(tt, cfg, &req.from, "origin", speed)?;
+    let egress = walks_at(tt, cfg, &req.to, "destination", speed)?;
     if req.from == req.to {
         return Err(PlanError::SamePlace);
     }
@@ -263,7 +278,10 @@ pub fn plan(
         .map(|j| itinerary::build(tt, cfg, req.day, from_c, to_c, j))
         .collect();
     // A walk-only option when the destination is close.
-    let fc = tt.footpath_config();
+    let mut fc = *tt.footpath_config();
+    if let Some(v) = speed.filter(|v| v.is_finite() && *v > 0.0) {
+        fc.walking_speed_m_s = v;
+    }
     let straight = from_c.distance_m(to_c);
     if fc.walk_distance(straight) <= cfg.max_direct_walk_m {
         let secs = fc.walk_time(straight) as i32;

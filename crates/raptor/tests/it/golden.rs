@@ -292,3 +292,71 @@ fn calendar_exceptions_and_days_without_service() {
     // Saturday: no service today or tomorrow; searches look one service day ahead.
     check(tt, "A -> B at 07:00 on 20261128", "");
 }
+
+#[test]
+fn route_type_agency_and_walking_options() {
+    use raptor::{Options, Request, Scratch, StopWalk, search};
+    use timetable::Day;
+    // R1 walks to R2 over 22 m; Alt is a slower direct ride.
+    let tt = parse(
+        "stop C -16.40,-71.50\nstop C2 -16.4002,-71.50\n\
+         route R1: A 08:00 C 08:10\nroute R2: C2 08:11:30 D 08:20\nroute Alt: A 08:00 D 08:40\n",
+    )
+    .unwrap();
+    let walk = |id: &str| {
+        [StopWalk {
+            stop: tt.stop_by_id(id).unwrap(),
+            duration: 0,
+            distance_m: 0,
+        }]
+    };
+    let (a, d) = (walk("A"), walk("D"));
+    let req = Request {
+        day: Day::parse("20261123").unwrap(),
+        time: 7 * 3600,
+        arrive_by: false,
+        access: &a,
+        egress: &d,
+    };
+    let mut sc = Scratch::new(&tt);
+    let arrivals = |opts: &Options, sc: &mut Scratch| {
+        search(&tt, sc, &req, opts)
+            .iter()
+            .map(|j| (j.rides, j.arrival))
+            .collect::<Vec<_>>()
+    };
+    let h = |hh: i32, mm: i32| hh * 3600 + mm * 60;
+    assert_eq!(
+        arrivals(&Options::default(), &mut sc),
+        vec![(1, h(8, 40)), (2, h(8, 20))]
+    );
+    // Excluding the route type (bus = 3) leaves nothing; excluding the agency too.
+    let no_bus = Options {
+        excluded_route_types: vec![3],
+        ..Options::default()
+    };
+    assert_eq!(arrivals(&no_bus, &mut sc), vec![]);
+    let no_agency = Options {
+        excluded_agencies: vec![tt.route(tt.route_by_id("R2").unwrap()).agency],
+        ..Options::default()
+    };
+    assert_eq!(arrivals(&no_agency, &mut sc), vec![]);
+    // Walking slowly (0.2 m/s: 22 m × 1.3 takes 145 s) misses R2: only the direct ride is left.
+    let slow = Options {
+        walking_speed_m_s: Some(0.2),
+        ..Options::default()
+    };
+    assert_eq!(arrivals(&slow, &mut sc), vec![(1, h(8, 40))]);
+    // A footpath longer than the per-leg limit is not walked.
+    let short = Options {
+        max_walk_leg_m: 10,
+        ..Options::default()
+    };
+    assert_eq!(arrivals(&short, &mut sc), vec![(1, h(8, 40))]);
+    // The total walking limit drops journeys that walk more.
+    let total = Options {
+        max_walk_total_m: 10,
+        ..Options::default()
+    };
+    assert_eq!(arrivals(&total, &mut sc), vec![(1, h(8, 40))]);
+}
