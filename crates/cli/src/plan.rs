@@ -40,43 +40,41 @@ pub struct Args {
 }
 
 /// Reads `2026-11-23T08:00[:ss]` or `08:00[:ss]` (today in the feed's timezone).
-fn parse_when(s: &str, today: Day) -> anyhow::Result<(Day, Secs)> {
+fn parse_when(s: &str, today: Day, lang: Lang) -> anyhow::Result<(Day, Secs)> {
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (
-            Day::parse(d).ok_or_else(|| anyhow!("`{d}` is not a date YYYY-MM-DD"))?,
+            Day::parse(d).ok_or_else(|| anyhow!(t_err(lang, "error.bad_date", d)))?,
             t,
         ),
         None => (today, s),
     };
-    let secs = timetable::time::parse_clock(time)
-        .map_err(|_| anyhow!("`{s}` is not a time: write 2026-11-23T08:00 or 08:00"))?;
-    if secs >= timetable::DAY {
-        return Err(anyhow!("`{s}`: write times of day below 24:00"));
+    match timetable::time::parse_clock(time) {
+        Ok(secs) if secs < timetable::DAY => Ok((date, secs)),
+        _ => Err(anyhow!(t_err(lang, "error.bad_time", s))),
     }
-    Ok((date, secs))
+}
+
+/// A catalog message about the text the user typed.
+fn t_err(lang: Lang, key: &str, text: &str) -> String {
+    i18n::t(lang, key, &[("text", &text)])
 }
 
 pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     let lang = Lang::parse(&args.lang)
-        .ok_or_else(|| anyhow!("unsupported language `{}`: use es or en", args.lang))?;
+        .ok_or_else(|| anyhow!(t_err(Lang::Es, "error.bad_lang", &args.lang)))?;
     let wheelchair = match args.wheelchair.as_deref() {
         None => Wheelchair::Off,
         Some("yes" | "true" | "1") => Wheelchair::Accessible,
         Some("strict") => Wheelchair::Strict,
-        Some(other) => {
-            return Err(anyhow!(
-                "--wheelchair takes no value or `strict`, not `{other}`"
-            ));
-        }
+        Some(other) => return Err(anyhow!(t_err(lang, "error.bad_wheelchair", other))),
     };
     let window_secs = match &args.window {
         None => None,
-        Some(w) => Some(timetable::text::parse_duration(w).map_err(|e| anyhow!("--window: {e}"))?)
-            .filter(|&w| w > 0),
+        Some(w) => match timetable::text::parse_duration(w) {
+            Ok(secs) if secs <= 6 * 3600 => Some(secs).filter(|&s| s > 0),
+            _ => return Err(anyhow!(t_err(lang, "error.bad_window", w))),
+        },
     };
-    if window_secs.is_some_and(|w| w > 6 * 3600) {
-        return Err(anyhow!("--window is at most 6h"));
-    }
     let specs = crate::feed_specs(cfg, &args.feeds);
     let loaded = gtfs::load(&specs, &crate::load_config(cfg)).context("loading feeds")?;
     let tt = &loaded.timetable;
@@ -89,11 +87,11 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     let today = Day::from_date(now.date_naive());
     let (day, time, arrive_by) = match (&args.at, &args.arrive_by) {
         (_, Some(a)) => {
-            let (d, t) = parse_when(a, today)?;
+            let (d, t) = parse_when(a, today, lang)?;
             (d, t, true)
         }
         (Some(a), None) => {
-            let (d, t) = parse_when(a, today)?;
+            let (d, t) = parse_when(a, today, lang)?;
             (d, t, false)
         }
         (None, None) => {

@@ -198,7 +198,7 @@ fn plan_bad_input_gives_one_clear_line() {
             &["plan", FROM, "--to=-16.3989,-71.5369", "--at", "08:00"],
             "mismo lugar",
         ),
-        (&["plan", FROM, TO, "--lang", "fr"], "fr"),
+        (&["plan", FROM, TO, "--lang", "fr"], "«fr»"),
         (&["plan", FROM, TO, "--window", "soon"], "soon"),
         (&["plan", FROM, TO, "--wheelchair", "maybe"], "maybe"),
         (
