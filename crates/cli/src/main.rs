@@ -2,6 +2,7 @@
 
 mod feed_info;
 mod plan;
+mod serve;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -18,8 +19,9 @@ struct Cli {
     /// Configuration file (default: $PARADERO_CONFIG, else config/paradero.toml).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// What to do (default: `serve`).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -31,6 +33,8 @@ enum Command {
     },
     /// Plan a trip: itineraries from a stop or coordinate to another.
     Plan(plan::Args),
+    /// Serve the HTTP API on the configured feeds.
+    Serve(serve::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,11 +68,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let cfg = config::Config::load(cli.config.as_deref()).context("configuration")?;
-    match cli.command {
+    match cli
+        .command
+        .unwrap_or(Command::Serve(serve::Args::default()))
+    {
         Command::Feed {
             command: FeedCommand::Info(args),
         } => feed_info::run(&cfg, args),
         Command::Plan(args) => plan::run(&cfg, args),
+        Command::Serve(args) => serve::run(&cfg, args),
     }
 }
 

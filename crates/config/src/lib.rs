@@ -101,6 +101,28 @@ impl Default for PlannerConfig {
     }
 }
 
+/// The HTTP server.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Requests running longer are answered 408, seconds.
+    pub request_timeout_s: u64,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            request_timeout_s: 10,
+            max_body_bytes: 65_536,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -113,6 +135,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// Planning parameters.
     pub planner: PlannerConfig,
+    /// HTTP server.
+    pub server: ServerConfig,
 }
 
 impl Default for Config {
@@ -125,6 +149,7 @@ impl Default for Config {
             walking: WalkingConfig::default(),
             routing: RoutingConfig::default(),
             planner: PlannerConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -308,6 +333,15 @@ impl Config {
                 self.routing.max_transfers
             ));
         }
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "server.listen must be an address such as 127.0.0.1:8080, got `{}`",
+                self.server.listen
+            ));
+        }
+        if self.server.request_timeout_s == 0 {
+            return Err("server.request_timeout_s must be at least 1".into());
+        }
         let mut ids = std::collections::HashSet::new();
         for f in &self.feeds {
             if f.id.is_empty() || f.id.contains(':') {
@@ -325,7 +359,7 @@ impl Config {
 }
 
 /// Top-level fields and sections (so that `PARADERO_WALKING=3` is an error, not silence).
-const TOP_LEVEL: &[&str] = &["feeds", "walking", "routing", "planner"];
+const TOP_LEVEL: &[&str] = &["feeds", "walking", "routing", "planner", "server"];
 
 fn parse_env_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
@@ -355,6 +389,7 @@ mod tests {
         assert_eq!(cfg.walking, WalkingConfig::default());
         assert_eq!(cfg.routing, RoutingConfig::default());
         assert_eq!(cfg.planner, PlannerConfig::default());
+        assert_eq!(cfg.server, ServerConfig::default());
         assert_eq!(cfg.feeds.len(), 1);
         assert!(
             cfg.feeds[0].path.is_file(),

@@ -4,10 +4,12 @@
 //! walking distance), runs RAPTOR, and dresses journeys for people: walk and ride legs with
 //! names, intermediate stops, waiting, GTFS fares v1 and a CO₂ comparison with the car.
 
+mod departures;
 mod itinerary;
 mod render;
 
-pub use itinerary::{Co2, FareTotal, Itinerary, ItineraryLeg, StopRef};
+pub use departures::{Departure, departures};
+pub use itinerary::{Co2, FareTotal, Itinerary, ItineraryLeg, StopRef, local_time};
 pub use render::render_text;
 
 use raptor::{Options, Request, Scratch, StopWalk};

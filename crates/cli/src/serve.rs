@@ -1,0 +1,60 @@
+//! `paradero serve`: the HTTP API on the configured feeds.
+
+use anyhow::Context;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug, Default)]
+pub struct Args {
+    /// Address to listen on (default: server.listen of the configuration).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PARADERO_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let started = std::time::Instant::now();
+    let specs = crate::feed_specs(cfg, &[]);
+    anyhow::ensure!(
+        !specs.is_empty(),
+        "no feeds in the configuration: add a [[feeds]] entry"
+    );
+    let loaded = gtfs::load(&specs, &crate::load_config(cfg)).context("loading feeds")?;
+    tracing::info!(
+        stops = loaded.timetable.stops().len(),
+        routes = loaded.timetable.routes().len(),
+        warnings = loaded.warnings.total(),
+        load_s = loaded.elapsed.as_secs_f64(),
+        "timetable ready"
+    );
+    let settings = server::Settings {
+        planner: crate::planner_config(cfg),
+        routing: crate::routing_options(cfg),
+        request_timeout: std::time::Duration::from_secs(cfg.server.request_timeout_s),
+        max_body_bytes: cfg.server.max_body_bytes,
+    };
+    let state = server::AppState::new(
+        server::Dataset {
+            timetable: Arc::new(loaded.timetable),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        settings,
+    );
+    let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        tracing::info!(addr = %listener.local_addr()?, ready_s = started.elapsed().as_secs_f64(), "paradero serving");
+        server::serve(listener, state).await.context("serving")
+    })
+}

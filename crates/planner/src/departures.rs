@@ -1,0 +1,153 @@
+//! Next departures at a stop: scheduled trips and frequency runs, by departure time.
+
+use crate::itinerary::local_time;
+use serde::Serialize;
+use timetable::{DAY, Day, PatternIdx, ServiceIdx, StopIdx, Timetable, flags};
+
+/// One departure from a stop.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Departure {
+    /// Namespaced route id.
+    pub route_id: String,
+    /// Route short name.
+    pub route_short_name: String,
+    /// Route colour.
+    pub route_color: Option<String>,
+    /// Destination sign (or the pattern's last stop).
+    pub headsign: String,
+    /// Local ISO date-time of the departure.
+    pub departure: String,
+    /// Seconds after midnight of the query date.
+    pub departure_secs: i32,
+    /// Minutes to wait from the query time.
+    pub wait_min: i32,
+    /// For frequency runs: seconds between vehicles.
+    pub headway_s: Option<u32>,
+    /// Whether the time is only a headway promise (`exact_times = 0`).
+    pub approximate: bool,
+}
+
+/// The next `limit` departures at `stop` from `time` (seconds after midnight of `day`), from
+/// runs of the day before (past midnight), the day and the next day.
+pub fn departures(
+    tt: &Timetable,
+    stop: StopIdx,
+    day: Day,
+    time: i32,
+    limit: usize,
+) -> Vec<Departure> {
+    let mut out: Vec<(i32, PatternIdx, Option<usize>, Option<u32>)> = Vec::new();
+    let active = |s: ServiceIdx, d: i32| tt.service_active(s, day.offset(d));
+    for &(p, pos) in tt.stop_patterns(stop) {
+        let pos = pos as usize;
+        if tt.pattern_flags(p)[pos] & flags::PICKUP == 0 || pos + 1 == tt.pattern_stops(p).len() {
+            continue;
+        }
+        for d in -tt.max_days_back()..=1 {
+            let base = d * DAY as i32;
+            let from = time - base;
+            if tt.pattern(p).is_frequency() {
+                let off = tt.departure(p, pos, 0) as i32;
+                for (wi, w) in tt.windows(p).iter().enumerate() {
+                    if !active(w.service, d) {
+                        continue;
+                    }
+                    let mut t0 = (from - off).max(0) as u32;
+                    for _ in 0..limit {
+                        let Some(start) = w.next_start(t0) else { break };
+                        out.push((start as i32 + off + base, p, Some(wi), None));
+                        t0 = start + 1;
+                    }
+                }
+            } else {
+                let deps = tt.departures(p, pos);
+                let svc = tt.pattern_trip_services(p);
+                let first = deps.partition_point(|&x| (x as i32) < from);
+                let mut n = 0;
+                for c in first..deps.len() {
+                    if n == limit {
+                        break;
+                    }
+                    if active(svc[c], d) {
+                        out.push((deps[c] as i32 + base, p, None, Some(c as u32)));
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by_key(|x| (x.0, x.1));
+    out.dedup();
+    out.truncate(limit);
+    out.into_iter()
+        .map(|(t, p, window, col)| {
+            let w = window.map(|wi| tt.windows(p)[wi]);
+            let trip = match (w, col) {
+                (Some(w), _) => w.trip,
+                (None, Some(c)) => tt.pattern_trips(p)[c as usize],
+                (None, None) => tt.pattern_trips(p)[0],
+            };
+            let route = tt.route(tt.pattern(p).route);
+            let last = *tt.pattern_stops(p).last().expect("patterns have stops");
+            Departure {
+                route_id: route.id.clone(),
+                route_short_name: route.short_name.clone(),
+                route_color: route.color.clone(),
+                headsign: tt
+                    .trip(trip)
+                    .headsign
+                    .clone()
+                    .unwrap_or_else(|| tt.stop(last).name.clone()),
+                departure: local_time(day, t),
+                departure_secs: t,
+                wait_min: (t - time + 59).div_euclid(60),
+                headway_s: w.map(|w| w.headway),
+                approximate: w.is_some_and(|w| !w.exact),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_scheduled_and_frequency_runs_across_midnight() {
+        let tt = timetable::text::parse(
+            "route Late days=20261122: A 23:50 B 24:20\n\
+             route Day: A 08:00 B 08:10\nroute Day: A 08:30 B 08:40\n\
+             freq F every 10m from 08:05 to 08:30: A 0:00 C 0:05\n\
+             route End: C 08:00 A 08:10\n",
+        )
+        .unwrap();
+        let a = tt.stop_by_id("A").unwrap();
+        let monday = Day::parse("20261123").unwrap();
+        let got: Vec<(String, String)> = departures(&tt, a, monday, 8 * 3600, 5)
+            .into_iter()
+            .map(|d| (d.route_short_name, d.departure[11..16].to_string()))
+            .collect();
+        let want = [
+            ("Day", "08:00"),
+            ("F", "08:05"),
+            ("F", "08:15"),
+            ("F", "08:25"),
+            ("Day", "08:30"),
+        ];
+        assert_eq!(
+            got,
+            want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+        );
+        // Sunday's run at 23:50 appears for a query at 23:45 Sunday, as Sunday's.
+        let sunday = Day::parse("20261122").unwrap();
+        let late = departures(&tt, a, sunday, 23 * 3600 + 45 * 60, 1);
+        assert_eq!(late[0].route_short_name, "Late");
+        assert_eq!(late[0].wait_min, 5);
+        // The last stop of a pattern has no departures of it: `End` ends at A.
+        assert!(
+            departures(&tt, a, monday, 0, 50)
+                .iter()
+                .all(|d| d.route_short_name != "End")
+        );
+    }
+}

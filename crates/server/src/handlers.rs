@@ -1,0 +1,365 @@
+//! Endpoint handlers.
+
+use crate::query::Params;
+use crate::{AppState, Problem};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use i18n::Lang;
+use planner::{PlanError, PlanRequest};
+use raptor::{Scratch, Wheelchair};
+use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::sync::Arc;
+use timetable::{Coord, Day, Secs, StopIdx, Timetable};
+
+type Answer = Result<Response, Problem>;
+
+thread_local! {
+    /// One scratch per blocking-pool thread, for the timetable it was made for (the `Arc`
+    /// kept here also keeps that timetable's address from being reused).
+    static SCRATCH: RefCell<Option<(Arc<Timetable>, Scratch)>> = const { RefCell::new(None) };
+}
+
+fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(t, _)| !Arc::ptr_eq(t, tt)) {
+            *slot = Some((Arc::clone(tt), Scratch::new(tt)));
+        }
+        let (_, sc) = slot.as_mut().expect("just set");
+        f(sc)
+    })
+}
+
+/// "Now" in the feed's timezone, as a service day and seconds after midnight.
+fn now(tt: &Timetable) -> (Day, Secs) {
+    use chrono::Timelike;
+    let tz: chrono_tz::Tz = tt
+        .feeds()
+        .first()
+        .and_then(|f| f.timezone.parse().ok())
+        .unwrap_or(chrono_tz::America::Lima);
+    let t = chrono::Utc::now().with_timezone(&tz);
+    (
+        Day::from_date(t.date_naive()),
+        t.num_seconds_from_midnight(),
+    )
+}
+
+/// `2026-11-23T08:00`, `08:00` (today) or absent (now).
+fn when(p: &Params, key: &str, tt: &Timetable) -> Result<Option<(Day, Secs)>, Problem> {
+    let Some(v) = p.get(key) else { return Ok(None) };
+    let bad = |k: &str, text: &str| Problem::bad_request(i18n::t(p.lang, k, &[("text", &text)]));
+    let (day, time) = match v.split_once('T') {
+        Some((d, t)) => (Day::parse(d).ok_or_else(|| bad("error.bad_date", d))?, t),
+        None => (now(tt).0, v),
+    };
+    match timetable::time::parse_clock(time) {
+        Ok(s) if s < timetable::DAY => Ok(Some((day, s))),
+        _ => Err(bad("error.bad_time", v)),
+    }
+}
+
+fn plan_problem(e: &PlanError, lang: Lang) -> Problem {
+    let detail = e.localized(lang);
+    match e {
+        PlanError::BadCoordinate(_) => Problem::bad_request(detail),
+        PlanError::UnknownStop(_) => Problem::not_found(detail),
+        PlanError::OutsideArea { .. } | PlanError::NoService(_) | PlanError::SamePlace => {
+            Problem::unprocessable(detail)
+        }
+    }
+}
+
+fn params(raw: Option<String>) -> Result<Params, Problem> {
+    Params::parse(raw.as_deref())
+}
+
+pub async fn healthz(State(s): State<Arc<AppState>>) -> Response {
+    let ds = s.dataset();
+    Json(json!({ "status": "ok", "stops": ds.timetable.stops().len() })).into_response()
+}
+
+pub async fn not_found() -> Problem {
+    Problem::not_found(
+        "no such endpoint: see /v1/plan, /v1/stops, /v1/stops/near, /v1/stops/{id}/departures, /v1/routes, /v1/feeds",
+    )
+}
+
+pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let loaded: chrono::DateTime<chrono::Utc> = ds.loaded_at.into();
+    let feeds: Vec<Value> = tt
+        .feeds()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let fi = timetable::FeedIdx::new(i);
+            json!({
+                "id": f.id,
+                "timezone": f.timezone,
+                "publisher": f.publisher,
+                "version": f.version,
+                "valid_from": f.service_span.map(|x| x.0.to_string()),
+                "valid_to": f.service_span.map(|x| x.1.to_string()),
+                "stops": tt.stops().iter().filter(|s| s.feed == fi).count(),
+                "routes": tt.routes().iter().filter(|r| tt.agencies()[r.agency.idx()].feed == fi).count(),
+                "loaded_at": loaded.to_rfc3339(),
+            })
+        })
+        .collect();
+    Json(json!({ "feeds": feeds })).into_response()
+}
+
+pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
+    let p = params(raw)?;
+    let ds = s.dataset();
+    let tt = Arc::clone(&ds.timetable);
+    let lang = p.lang;
+    let from = planner::parse_endpoint(&tt, p.need("from")?).map_err(|e| plan_problem(&e, lang))?;
+    let to = planner::parse_endpoint(&tt, p.need("to")?).map_err(|e| plan_problem(&e, lang))?;
+    let (at, by) = (when(&p, "at", &tt)?, when(&p, "arrive_by", &tt)?);
+    if at.is_some() && by.is_some() {
+        return Err(Problem::bad_request("give `at` or `arrive_by`, not both"));
+    }
+    let (day, time) = by.or(at).unwrap_or_else(|| now(&tt));
+    let window_secs = match p.get("window") {
+        None => None,
+        Some(w) => match timetable::text::parse_duration(w) {
+            Ok(x) if x <= 6 * 3600 => Some(x).filter(|&x| x > 0),
+            _ => {
+                return Err(Problem::bad_request(i18n::t(
+                    lang,
+                    "error.bad_window",
+                    &[("text", &w)],
+                )));
+            }
+        },
+    };
+    let mut options = s.settings.routing.clone();
+    options.wheelchair = match p.get("wheelchair") {
+        None | Some("false" | "0" | "no") => Wheelchair::Off,
+        Some("true" | "1" | "yes") => Wheelchair::Accessible,
+        Some("strict") => Wheelchair::Strict,
+        Some(other) => {
+            return Err(Problem::bad_request(format!(
+                "`wheelchair` must be true, false or strict, not `{other}`"
+            )));
+        }
+    };
+    options.max_transfers = p.number("max_transfers", options.max_transfers, 0..=15)?;
+    options.max_walk_leg_m = p.number("max_walk_m", options.max_walk_leg_m, 0..=5_000)?;
+    let req = PlanRequest {
+        from,
+        to,
+        day,
+        time,
+        arrive_by: by.is_some(),
+        window_secs,
+        options,
+    };
+    let cfg = s.settings.planner.clone();
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
+        with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))
+    })
+    .await
+    .map_err(|_| {
+        Problem::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "the planner stopped unexpectedly",
+        )
+    })?;
+    tracing::debug!(elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "plan");
+    let plan = result.map_err(|e| plan_problem(&e, lang))?;
+    Ok(Json(plan).into_response())
+}
+
+/// Lower case without accents, for matching names as people type them.
+fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
+fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
+    let st = tt.stop(s);
+    let mut routes: Vec<&str> = tt
+        .stop_patterns(s)
+        .iter()
+        .map(|&(p, _)| tt.route(tt.pattern(p).route).short_name.as_str())
+        .collect();
+    routes.sort_unstable();
+    routes.dedup();
+    json!({ "id": st.id, "name": st.name, "lat": st.coord.lat(), "lon": st.coord.lon(), "routes": routes })
+}
+
+pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
+    let p = params(raw)?;
+    let q = fold(p.need("q")?);
+    if q.chars().count() < 2 {
+        return Err(Problem::bad_request("`q` needs at least 2 characters"));
+    }
+    let limit = p.number("limit", 20usize, 1..=100)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    // Rank: exact name, then prefix, then contained; named stops before unnamed OSM nodes.
+    let mut hits: Vec<(u8, StopIdx)> = Vec::new();
+    for (i, st) in tt.stops().iter().enumerate() {
+        let name = fold(&st.name);
+        let rank = if name == q {
+            0
+        } else if name.starts_with(&q) {
+            1
+        } else if name.contains(&q) {
+            2
+        } else {
+            continue;
+        };
+        hits.push((rank, StopIdx::new(i)));
+    }
+    hits.sort_by_key(|&(r, s)| (r, tt.stop(s).name.len(), s));
+    let stops: Vec<Value> = hits
+        .iter()
+        .take(limit)
+        .map(|&(_, s)| stop_json(tt, s))
+        .collect();
+    // Most Arequipa stops are unnamed: routes whose names match lead to their stops.
+    let routes: Vec<Value> = tt
+        .routes()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| fold(&r.short_name).contains(&q) || fold(&r.long_name).contains(&q))
+        .take(limit)
+        .map(|(i, r)| json!({ "id": r.id, "short_name": r.short_name, "long_name": r.long_name, "stops": route_stops(tt, timetable::RouteIdx::new(i)).iter().map(|&s| tt.stop(s).id.clone()).collect::<Vec<_>>() }))
+        .collect();
+    Ok(Json(json!({ "stops": stops, "routes": routes })).into_response())
+}
+
+pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
+    let p = params(raw)?;
+    let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
+    let lon = p.number("lon", f64::NAN, -180.0..=180.0)?;
+    let at = Coord::new(lat, lon).map_err(|_| {
+        Problem::bad_request(
+            "`lat` and `lon` are required: a point such as lat=-16.3989&lon=-71.5369",
+        )
+    })?;
+    let radius = p.number("radius", 300.0, 1.0..=2_000.0)?;
+    let limit = p.number("limit", 20usize, 1..=200)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let fc = tt.footpath_config();
+    let stops: Vec<Value> = tt
+        .stop_index()
+        .within(at, radius)
+        .into_iter()
+        .take(limit)
+        .map(|(i, d)| {
+            let mut v = stop_json(tt, StopIdx(i));
+            v["distance_m"] = json!(d.round());
+            v["walk_s"] = json!(fc.walk_time(d));
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "stops": stops })).into_response())
+}
+
+pub async fn departures(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let p = params(raw)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let stop = tt
+        .stop_by_id(&id)
+        .ok_or_else(|| Problem::not_found(i18n::t(p.lang, "error.unknown_stop", &[("id", &id)])))?;
+    let (day, time) = when(&p, "at", tt)?.unwrap_or_else(|| now(tt));
+    let limit = p.number("limit", 10usize, 1..=50)?;
+    let deps = planner::departures(tt, stop, day, time as i32, limit);
+    Ok(Json(json!({ "stop": stop_json(tt, stop), "departures": deps })).into_response())
+}
+
+/// The stops of a route in order: those of its pattern with the most stops.
+fn route_stops(tt: &Timetable, r: timetable::RouteIdx) -> Vec<StopIdx> {
+    (0..tt.patterns().len())
+        .map(timetable::PatternIdx::new)
+        .filter(|&p| tt.pattern(p).route == r)
+        .max_by_key(|&p| tt.pattern_stops(p).len())
+        .map(|p| tt.pattern_stops(p).to_vec())
+        .unwrap_or_default()
+}
+
+fn route_json(tt: &Timetable, r: timetable::RouteIdx, detail: bool) -> Value {
+    let route = tt.route(r);
+    let mut v = json!({
+        "id": route.id,
+        "short_name": route.short_name,
+        "long_name": route.long_name,
+        "color": route.color,
+        "text_color": route.text_color,
+        "type": route.route_type,
+        "agency": tt.agencies()[route.agency.idx()].name,
+    });
+    if detail {
+        let stops = route_stops(tt, r);
+        let shape = tt
+            .trips()
+            .iter()
+            .filter(|t| t.route == r)
+            .find_map(|t| t.shape);
+        let coords: Vec<[f64; 2]> = match shape {
+            Some(sh) => tt
+                .shape(sh)
+                .points
+                .iter()
+                .map(|c| [c.lon(), c.lat()])
+                .collect(),
+            None => stops
+                .iter()
+                .map(|&s| [tt.stop(s).coord.lon(), tt.stop(s).coord.lat()])
+                .collect(),
+        };
+        v["stops"] = json!(stops.iter().map(|&s| stop_json(tt, s)).collect::<Vec<_>>());
+        v["geometry"] = json!({ "type": "LineString", "coordinates": coords });
+    }
+    v
+}
+
+pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let routes: Vec<Value> = (0..tt.routes().len())
+        .map(|i| route_json(tt, timetable::RouteIdx::new(i), false))
+        .collect();
+    Json(json!({ "routes": routes })).into_response()
+}
+
+pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let r = tt
+        .route_by_id(&id)
+        .or_else(|| {
+            tt.feeds()
+                .iter()
+                .find_map(|f| tt.route_by_id(&format!("{}:{id}", f.id)))
+        })
+        .ok_or_else(|| {
+            Problem::not_found(format!("no route `{id}`: see /v1/routes for the ids"))
+        })?;
+    Ok(Json(route_json(tt, r, true)).into_response())
+}

@@ -1,0 +1,269 @@
+//! The HTTP API through `app().oneshot(…)`: every endpoint, its errors, and RFC 9457 bodies.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::{AppState, Dataset, Settings, app};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+fn state() -> Arc<AppState> {
+    static STATE: OnceLock<Arc<AppState>> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/arequipa.zip");
+            let tt = gtfs::load(
+                &[gtfs::FeedSpec::from_path(feed)],
+                &gtfs::LoadConfig::default(),
+            )
+            .unwrap()
+            .timetable;
+            AppState::new(
+                Dataset {
+                    timetable: Arc::new(tt),
+                    loaded_at: std::time::SystemTime::now(),
+                },
+                Settings::default(),
+            )
+        })
+        .clone()
+}
+
+async fn get(uri: &str) -> (StatusCode, String, Value) {
+    let res = app(state())
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let ctype = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, ctype, json)
+}
+
+const FROM: &str = "-16.3989,-71.5369";
+const TO: &str = "-16.4250,-71.5200";
+
+#[tokio::test]
+async fn health_and_feeds() {
+    let (s, _, v) = get("/healthz").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["status"], "ok");
+    let (s, _, v) = get("/v1/feeds").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["feeds"][0]["id"], "arequipa");
+    assert_eq!(v["feeds"][0]["stops"], 6711);
+    assert_eq!(v["feeds"][0]["routes"], 192);
+    assert_eq!(v["feeds"][0]["timezone"], "America/Lima");
+}
+
+#[tokio::test]
+async fn plan_depart_arrive_and_window() {
+    let (s, ctype, v) = get(&format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(ctype.starts_with("application/json"));
+    let its = v["itineraries"].as_array().unwrap();
+    assert!(!its.is_empty());
+    assert!(
+        its.iter()
+            .all(|it| it["departure"].as_str().unwrap() >= "2026-11-23T08:00:00")
+    );
+    assert!(its.iter().any(|it| {
+        it["legs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["mode"] == "ride")
+    }));
+    let (s, _, v) = get(&format!(
+        "/v1/plan?from={FROM}&to={TO}&arrive_by=2026-11-23T09:00&lang=en"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["itineraries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|it| it["arrival"].as_str().unwrap() <= "2026-11-23T09:00:00")
+    );
+    let (s, _, w) = get(&format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00&window=30m&wheelchair=false&max_transfers=3")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(w["itineraries"].as_array().unwrap().len() > its.len());
+}
+
+#[tokio::test]
+async fn plan_errors_are_problems() {
+    let cases = [
+        ("/v1/plan", 400, "`from`"),
+        (&format!("/v1/plan?from={FROM}") as &str, 400, "`to`"),
+        (&format!("/v1/plan?from=95,1&to={TO}"), 400, "95,1"),
+        (&format!("/v1/plan?from=nope&to={TO}"), 404, "nope"),
+        (
+            &format!("/v1/plan?from=-12.05,-77.04&to={TO}"),
+            422,
+            "749.7 km",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={FROM}"),
+            422,
+            "mismo lugar",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={TO}&at=2026-13-01T08:00"),
+            400,
+            "2026-13-01",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={TO}&at=25:00"),
+            400,
+            "25:00",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={TO}&at=08:00&arrive_by=09:00"),
+            400,
+            "not both",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={TO}&window=forever"),
+            400,
+            "forever",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={TO}&max_transfers=99"),
+            400,
+            "max_transfers",
+        ),
+        (
+            &format!("/v1/plan?from={FROM}&to={TO}&wheelchair=maybe"),
+            400,
+            "maybe",
+        ),
+        (&format!("/v1/plan?from={FROM}&to={TO}&lang=fr"), 400, "fr"),
+        ("/v1/plan?from=%zz", 400, "percent-encoding"),
+        ("/v1/nothing", 404, "/v1/plan"),
+    ];
+    for (uri, status, needle) in cases {
+        let (s, ctype, v) = get(uri).await;
+        assert_eq!(s.as_u16(), status, "{uri}: {v}");
+        assert_eq!(ctype, "application/problem+json", "{uri}");
+        assert_eq!(v["status"], status);
+        assert!(v["detail"].as_str().unwrap().contains(needle), "{uri}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn stops_near_search_and_departures() {
+    let (s, _, v) = get("/v1/stops/near?lat=-16.3989&lon=-71.5369&radius=300").await;
+    assert_eq!(s, StatusCode::OK);
+    let stops = v["stops"].as_array().unwrap();
+    assert!(!stops.is_empty());
+    let d: Vec<f64> = stops
+        .iter()
+        .map(|s| s["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        d.windows(2).all(|w| w[0] <= w[1]) && d.iter().all(|&x| x <= 300.0),
+        "nearest first, within the radius"
+    );
+    for bad in [
+        "/v1/stops/near",
+        "/v1/stops/near?lat=abc&lon=1",
+        "/v1/stops/near?lat=-16.4&lon=-71.5&radius=99999",
+    ] {
+        assert_eq!(get(bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // Accent- and case-insensitive.
+    let (s, _, v) = get("/v1/stops?q=CALLE%20VILLALBA").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["stops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "Calle Villalba"),
+        "{v}"
+    );
+    let (_, _, v) = get("/v1/stops?q=pachacutec").await;
+    assert!(
+        !v["routes"].as_array().unwrap().is_empty(),
+        "route names lead to their stops"
+    );
+    assert_eq!(get("/v1/stops?q=a").await.0, StatusCode::BAD_REQUEST);
+    let id = stops[0]["id"].as_str().unwrap().to_string();
+    let (s, _, v) = get(&format!(
+        "/v1/stops/{id}/departures?at=2026-11-23T08:00&limit=5"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let deps = v["departures"].as_array().unwrap();
+    assert!(!deps.is_empty() && deps.len() <= 5);
+    assert!(
+        deps.iter()
+            .all(|d| d["wait_min"].as_i64().unwrap() >= 0 && d["headway_s"].as_u64().is_some())
+    );
+    assert_eq!(
+        get("/v1/stops/nope/departures").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&format!("/v1/stops/{id}/departures?limit=0")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn routes_with_geometry() {
+    let (s, _, v) = get("/v1/routes").await;
+    assert_eq!(s, StatusCode::OK);
+    let routes = v["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 192);
+    let id = routes[0]["id"].as_str().unwrap();
+    let (s, _, r) = get(&format!("/v1/routes/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r["geometry"]["type"], "LineString");
+    assert!(r["geometry"]["coordinates"].as_array().unwrap().len() > 10);
+    assert!(!r["stops"].as_array().unwrap().is_empty());
+    assert_eq!(get("/v1/routes/nope").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn swapping_the_timetable_is_atomic() {
+    // A tiny timetable swapped in; a fresh state so other tests keep Arequipa.
+    let st = AppState::new(
+        Dataset {
+            timetable: state().dataset().timetable.clone(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        Settings::default(),
+    );
+    let tiny = timetable::text::parse("route R: A 08:00 B 08:10\n").unwrap();
+    let before = st.dataset();
+    st.swap(Dataset {
+        timetable: Arc::new(tiny),
+        loaded_at: std::time::SystemTime::now(),
+    });
+    assert_eq!(
+        before.timetable.stops().len(),
+        6711,
+        "a request holding the old dataset keeps it"
+    );
+    let res = app(st)
+        .oneshot(
+            Request::builder()
+                .uri("/healthz")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let v: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(v["stops"], 2);
+}
