@@ -21,6 +21,25 @@ pub struct StopRef {
     pub time: Option<String>,
 }
 
+/// A GeoJSON LineString: `[lon, lat]` pairs.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LineString {
+    /// Always `LineString`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `[longitude, latitude]` pairs.
+    pub coordinates: Vec<[f64; 2]>,
+}
+
+impl LineString {
+    fn new(points: impl IntoIterator<Item = Coord>) -> LineString {
+        LineString {
+            kind: "LineString",
+            coordinates: points.into_iter().map(|c| [c.lon(), c.lat()]).collect(),
+        }
+    }
+}
+
 /// One leg of an itinerary.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -39,6 +58,8 @@ pub enum ItineraryLeg {
         duration_s: i32,
         /// Metres.
         distance_m: u32,
+        /// A straight line from start to end.
+        geometry: LineString,
     },
     /// On a vehicle.
     Ride {
@@ -71,7 +92,29 @@ pub enum ItineraryLeg {
         duration_s: i32,
         /// Straight-line distance along the stops, metres.
         distance_m: u32,
+        /// The route's shape between the two stops, or stop-to-stop lines without a shape.
+        geometry: LineString,
     },
+}
+
+/// The part of a shape between two stops: from the shape point nearest the first stop to the
+/// one nearest the second, searching forward (routes can pass near a stop twice).
+pub fn cut_shape(points: &[Coord], from: Coord, to: Coord) -> Option<Vec<Coord>> {
+    let nearest = |c: Coord, start: usize| {
+        (start..points.len())
+            .min_by(|&a, &b| points[a].distance_m(c).total_cmp(&points[b].distance_m(c)))
+    };
+    let a = nearest(from, 0)?;
+    let b = nearest(to, a)?;
+    // A shape far from the stops (more than 300 m) is not this trip's: fall back.
+    if points[a].distance_m(from) > 300.0 || points[b].distance_m(to) > 300.0 || b <= a {
+        return None;
+    }
+    let mut out = Vec::with_capacity(b - a + 3);
+    out.push(from);
+    out.extend_from_slice(&points[a..=b]);
+    out.push(to);
+    Some(out)
 }
 
 /// A fare for the whole itinerary (GTFS fares v1).
@@ -146,7 +189,14 @@ fn place_ref(tt: &Timetable, p: Place) -> Option<StopRef> {
     }
 }
 
-pub(crate) fn walk_only(day: Day, dep: i32, arr: i32, distance_m: u32) -> Itinerary {
+pub(crate) fn walk_only(
+    day: Day,
+    dep: i32,
+    arr: i32,
+    distance_m: u32,
+    from: Coord,
+    to: Coord,
+) -> Itinerary {
     Itinerary {
         departure: local_time(day, dep),
         arrival: local_time(day, arr),
@@ -172,6 +222,7 @@ pub(crate) fn walk_only(day: Day, dep: i32, arr: i32, distance_m: u32) -> Itiner
             arrival: local_time(day, arr),
             duration_s: arr - dep,
             distance_m,
+            geometry: LineString::new([from, to]),
         }],
     }
 }
@@ -180,8 +231,8 @@ pub(crate) fn build(
     tt: &Timetable,
     cfg: &PlannerConfig,
     day: Day,
-    from: Coord,
-    to: Coord,
+    origin: Coord,
+    destination: Coord,
     j: &Journey,
 ) -> Itinerary {
     let mut legs = Vec::with_capacity(j.legs.len());
@@ -198,6 +249,14 @@ pub(crate) fn build(
                 distance_m,
                 ..
             } => {
+                let at = |p: Place, end: Coord| {
+                    if let Place::Stop(s) = p {
+                        tt.stop(s).coord
+                    } else {
+                        end
+                    }
+                };
+                let (a, b) = (at(from, origin), at(to, destination));
                 legs.push(ItineraryLeg::Walk {
                     from: place_ref(tt, from),
                     to: place_ref(tt, to),
@@ -205,6 +264,7 @@ pub(crate) fn build(
                     arrival: local_time(day, arrival),
                     duration_s: arrival - departure,
                     distance_m,
+                    geometry: LineString::new([a, b]),
                 });
                 last_arrival = Some(arrival);
             }
@@ -252,12 +312,21 @@ pub(crate) fn build(
                     approximate: window.is_some_and(|w| !w.exact),
                     duration_s: r.arrival - r.departure,
                     distance_m: dist.round() as u32,
+                    geometry: {
+                        let (a, b) = (tt.stop(r.board_stop).coord, tt.stop(r.alight_stop).coord);
+                        let cut = trip
+                            .shape
+                            .and_then(|sh| cut_shape(&tt.shape(sh).points, a, b));
+                        LineString::new(cut.unwrap_or_else(|| {
+                            stops[bp..=ap].iter().map(|&s| tt.stop(s).coord).collect()
+                        }))
+                    },
                 });
                 last_arrival = Some(r.arrival);
             }
         }
     }
-    let road_km = tt.footpath_config().detour_factor * from.distance_m(to) / 1000.0;
+    let road_km = tt.footpath_config().detour_factor * origin.distance_m(destination) / 1000.0;
     Itinerary {
         departure: local_time(day, j.departure),
         arrival: local_time(day, j.arrival),
@@ -349,4 +418,23 @@ pub(crate) fn fare(tt: &Timetable, j: &Journey) -> Option<FareTotal> {
         amount: total,
         currency: currency.unwrap_or_default().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_cut_between_stops() {
+        let pts: Vec<Coord> = (0..10)
+            .map(|i| Coord::new(-16.4, -71.5 + f64::from(i) * 0.001).unwrap())
+            .collect();
+        let cut = cut_shape(&pts, pts[2], pts[6]).unwrap();
+        assert_eq!(cut.len(), 5 + 2);
+        assert_eq!(cut[1], pts[2]);
+        assert_eq!(cut[5], pts[6]);
+        // Stops far from the shape, or in the wrong order: no cut.
+        assert!(cut_shape(&pts, Coord::new(-16.5, -71.5).unwrap(), pts[6]).is_none());
+        assert!(cut_shape(&pts, pts[6], pts[2]).is_none());
+    }
 }

@@ -9,7 +9,9 @@ mod itinerary;
 mod render;
 
 pub use departures::{Departure, departures};
-pub use itinerary::{Co2, FareTotal, Itinerary, ItineraryLeg, StopRef, local_time};
+pub use itinerary::{
+    Co2, FareTotal, Itinerary, ItineraryLeg, LineString, StopRef, cut_shape, local_time,
+};
 pub use render::render_text;
 
 use raptor::{Options, Request, Scratch, StopWalk};
@@ -297,6 +299,8 @@ pub fn plan(
             dep,
             arr,
             fc.walk_distance(straight).round() as u32,
+            from_c,
+            to_c,
         ));
     }
     its.sort_by(|a, b| {

@@ -267,3 +267,29 @@ async fn swapping_the_timetable_is_atomic() {
         serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(v["stops"], 2);
 }
+
+#[tokio::test]
+async fn plan_legs_carry_geometry_along_the_route() {
+    let (_, _, v) = get(&format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00")).await;
+    for it in v["itineraries"].as_array().unwrap() {
+        for leg in it["legs"].as_array().unwrap() {
+            let coords = leg["geometry"]["coordinates"].as_array().unwrap();
+            assert_eq!(leg["geometry"]["type"], "LineString");
+            assert!(coords.len() >= 2);
+            if leg["mode"] == "ride" {
+                // The line starts at the boarding stop and ends at the alighting stop.
+                let first = &coords[0];
+                let last = &coords[coords.len() - 1];
+                assert_eq!(
+                    (first[0].as_f64(), first[1].as_f64()),
+                    (leg["board"]["lon"].as_f64(), leg["board"]["lat"].as_f64())
+                );
+                assert_eq!(
+                    (last[0].as_f64(), last[1].as_f64()),
+                    (leg["alight"]["lon"].as_f64(), leg["alight"]["lat"].as_f64())
+                );
+                assert!(coords.len() > 2, "cut from the shape, not a straight line");
+            }
+        }
+    }
+}
