@@ -81,6 +81,22 @@ pub async fn healthz(State(s): State<Arc<AppState>>) -> Response {
     Json(json!({ "status": "ok", "stops": ds.timetable.stops().len() })).into_response()
 }
 
+pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    let age = s
+        .dataset()
+        .loaded_at
+        .elapsed()
+        .map_or(0.0, |d| d.as_secs_f64());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        s.metrics.render(age),
+    )
+        .into_response()
+}
+
 pub async fn not_found() -> Problem {
     Problem::not_found(
         "no such endpoint: see /v1/plan, /v1/stops, /v1/stops/near, /v1/stops/{id}/departures, /v1/routes, /v1/feeds",
@@ -172,7 +188,7 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
             "the planner stopped unexpectedly",
         )
     })?;
-    tracing::debug!(elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "plan");
+    s.metrics.observe_routing(started.elapsed().as_secs_f64());
     let plan = result.map_err(|e| plan_problem(&e, lang))?;
     Ok(Json(plan).into_response())
 }

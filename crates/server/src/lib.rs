@@ -7,8 +7,11 @@
 //! reload swaps it while requests in flight finish on the old one.
 
 mod handlers;
+mod metrics;
 mod problem;
 mod query;
+
+pub use metrics::Metrics;
 
 pub use problem::Problem;
 
@@ -57,6 +60,7 @@ impl Default for Settings {
 pub struct AppState {
     data: ArcSwap<Dataset>,
     settings: Settings,
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -65,6 +69,7 @@ impl AppState {
         Arc::new(AppState {
             data: ArcSwap::from_pointee(dataset),
             settings,
+            metrics: Metrics::default(),
         })
     }
     /// Replaces the dataset atomically; requests in flight keep the old one.
@@ -93,6 +98,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/stops/{id}/departures", get(handlers::departures))
         .route("/v1/routes", get(handlers::routes))
         .route("/v1/routes/{id}", get(handlers::route))
+        .route("/metrics", get(handlers::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .fallback(handlers::not_found)
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(body))

@@ -293,3 +293,65 @@ async fn plan_legs_carry_geometry_along_the_route() {
         }
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_per_endpoint_template() {
+    let st = AppState::new(
+        Dataset {
+            timetable: state().dataset().timetable.clone(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        Settings::default(),
+    );
+    for uri in [
+        "/healthz",
+        "/healthz",
+        "/v1/stops/nope/departures",
+        &format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00"),
+    ] {
+        app(st.clone())
+            .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    }
+    let res = app(st)
+        .oneshot(
+            Request::builder()
+                .uri("/metrics")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        text.contains("paradero_http_requests_total{endpoint=\"/healthz\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "paradero_http_requests_total{endpoint=\"/v1/stops/{id}/departures\",status=\"404\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("paradero_http_request_duration_seconds_count{endpoint=\"/v1/plan\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("paradero_routing_duration_seconds_count 1"),
+        "{text}"
+    );
+    assert!(text.contains("paradero_feed_age_seconds "));
+    assert!(
+        !text.contains("nope") && !text.contains("-16.39"),
+        "no ids or coordinates from requests in metrics"
+    );
+}

@@ -1,0 +1,144 @@
+//! Prometheus metrics: request counts and latency histograms per endpoint, routing time, feed
+//! age. Endpoints are route templates (`/v1/stops/{id}/departures`), never raw paths or
+//! queries, so no stop a rider asked for and no coordinate reaches the metrics or the logs.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Upper bounds of the latency buckets, seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    /// Observations at or below each bucket bound (not cumulative; summed when rendered).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        if let Some(i) = BUCKETS.iter().position(|&b| secs <= b) {
+            self.buckets[i] += 1;
+        }
+        self.count += 1;
+        self.sum += secs;
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (b, n) in BUCKETS.iter().zip(self.buckets) {
+            cumulative += n;
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {cumulative}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let braces = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+    routing: Histogram,
+}
+
+/// The server's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl Metrics {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave counters inconsistent enough to matter.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records one answered request.
+    pub fn observe_request(&self, endpoint: &str, status: u16, secs: f64) {
+        let mut m = self.lock();
+        *m.requests
+            .entry((endpoint.to_string(), status))
+            .or_default() += 1;
+        m.latency
+            .entry(endpoint.to_string())
+            .or_default()
+            .observe(secs);
+    }
+
+    /// Records the time one plan spent routing.
+    pub fn observe_routing(&self, secs: f64) {
+        self.lock().routing.observe(secs);
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self, feed_age_secs: f64) -> String {
+        let m = self.lock();
+        let mut out = String::new();
+        out.push_str("# HELP paradero_http_requests_total Requests answered, by endpoint template and status.\n");
+        out.push_str("# TYPE paradero_http_requests_total counter\n");
+        for ((e, s), n) in &m.requests {
+            let _ = writeln!(
+                out,
+                "paradero_http_requests_total{{endpoint=\"{e}\",status=\"{s}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP paradero_http_request_duration_seconds Time to answer, by endpoint template.\n",
+        );
+        out.push_str("# TYPE paradero_http_request_duration_seconds histogram\n");
+        for (e, h) in &m.latency {
+            h.render(
+                &mut out,
+                "paradero_http_request_duration_seconds",
+                &format!("endpoint=\"{e}\""),
+            );
+        }
+        out.push_str("# HELP paradero_routing_duration_seconds Time spent planning one trip.\n");
+        out.push_str("# TYPE paradero_routing_duration_seconds histogram\n");
+        m.routing
+            .render(&mut out, "paradero_routing_duration_seconds", "");
+        out.push_str("# HELP paradero_feed_age_seconds Seconds since the timetable was loaded.\n");
+        out.push_str("# TYPE paradero_feed_age_seconds gauge\n");
+        let _ = writeln!(out, "paradero_feed_age_seconds {feed_age_secs}");
+        out
+    }
+}
+
+/// Middleware: counts, times and logs each routed request (no query, no client address).
+pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().clone();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let secs = started.elapsed().as_secs_f64();
+    let status = res.status().as_u16();
+    s.metrics.observe_request(&endpoint, status, secs);
+    tracing::info!(target: "access", %method, endpoint, status, ms = secs * 1e3, "request");
+    res
+}
