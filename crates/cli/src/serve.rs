@@ -34,11 +34,22 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         load_s = loaded.elapsed.as_secs_f64(),
         "timetable ready"
     );
+    // Reloads read the same feeds again with the same parameters.
+    let (reload_specs, reload_cfg) = (specs.clone(), crate::load_config(cfg));
+    let loader: server::Loader = Arc::new(move || {
+        let l = gtfs::load(&reload_specs, &reload_cfg).map_err(|e| e.to_string())?;
+        Ok(server::Dataset {
+            timetable: Arc::new(l.timetable),
+            loaded_at: std::time::SystemTime::now(),
+        })
+    });
     let settings = server::Settings {
         planner: crate::planner_config(cfg),
         routing: crate::routing_options(cfg),
         request_timeout: std::time::Duration::from_secs(cfg.server.request_timeout_s),
         max_body_bytes: cfg.server.max_body_bytes,
+        admin_token: cfg.server.admin_token.clone().filter(|t| !t.is_empty()),
+        loader: Some(loader),
     };
     let state = server::AppState::new(
         server::Dataset {

@@ -111,6 +111,9 @@ pub struct ServerConfig {
     pub request_timeout_s: u64,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
+    /// Token for `POST /v1/admin/reload`; unset disables it. Set it through the environment
+    /// (`PARADERO_SERVER__ADMIN_TOKEN`) rather than in a file under version control.
+    pub admin_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -119,6 +122,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             request_timeout_s: 10,
             max_body_bytes: 65_536,
+            admin_token: None,
         }
     }
 }

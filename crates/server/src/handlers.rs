@@ -97,6 +97,37 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
+/// `POST /v1/admin/reload` with `Authorization: Bearer <admin token>`.
+pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderMap) -> Answer {
+    let Some(token) = s.settings.admin_token.as_deref() else {
+        return Err(Problem::not_found(
+            "reloading over HTTP is disabled: set server.admin_token (or send SIGHUP)",
+        ));
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Compare without stopping at the first differing byte.
+    let ok = given.is_some_and(|g| {
+        g.len() == token.len()
+            && g.bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if !ok {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "send the admin token as `Authorization: Bearer <token>`",
+        ));
+    }
+    match s.reload().await {
+        Ok(ds) => Ok(Json(json!({ "status": "reloaded", "stops": ds.timetable.stops().len(), "routes": ds.timetable.routes().len() })).into_response()),
+        Err(e) => Err(Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("reload failed, still serving the previous timetable: {e}"))),
+    }
+}
+
 pub async fn not_found() -> Problem {
     Problem::not_found(
         "no such endpoint: see /v1/plan, /v1/stops, /v1/stops/near, /v1/stops/{id}/departures, /v1/routes, /v1/feeds",

@@ -31,8 +31,11 @@ pub struct Dataset {
     pub loaded_at: SystemTime,
 }
 
+/// Builds a fresh dataset (reads the feeds again); used by reloads.
+pub type Loader = Arc<dyn Fn() -> Result<Dataset, String> + Send + Sync>;
+
 /// Server parameters.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Planner parameters.
     pub planner: planner::PlannerConfig,
@@ -42,6 +45,24 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Token that authorises `POST /v1/admin/reload` (`Authorization: Bearer …`); `None`
+    /// disables the endpoint.
+    pub admin_token: Option<String>,
+    /// How to reload; `None` disables reloads.
+    pub loader: Option<Loader>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("planner", &self.planner)
+            .field("routing", &self.routing)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "…"))
+            .field("loader", &self.loader.is_some())
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -51,6 +72,8 @@ impl Default for Settings {
             routing: raptor::Options::default(),
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 64 * 1024,
+            admin_token: None,
+            loader: None,
         }
     }
 }
@@ -80,6 +103,24 @@ impl AppState {
     pub fn dataset(&self) -> Arc<Dataset> {
         self.data.load_full()
     }
+    /// Builds a new dataset aside with the configured loader and swaps it in; the old one
+    /// keeps serving meanwhile and on failure.
+    pub async fn reload(&self) -> Result<Arc<Dataset>, String> {
+        let loader = self
+            .settings
+            .loader
+            .clone()
+            .ok_or("reloading is not configured")?;
+        let ds = tokio::task::spawn_blocking(move || loader())
+            .await
+            .map_err(|e| format!("the reload stopped unexpectedly: {e}"))??;
+        self.swap(ds);
+        tracing::info!(
+            stops = self.dataset().timetable.stops().len(),
+            "timetable reloaded"
+        );
+        Ok(self.dataset())
+    }
 }
 
 /// The HTTP application.
@@ -99,6 +140,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/routes", get(handlers::routes))
         .route("/v1/routes/{id}", get(handlers::route))
         .route("/metrics", get(handlers::metrics))
+        .route("/v1/admin/reload", axum::routing::post(handlers::reload))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -113,8 +155,22 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM; requests in flight finish first.
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM (requests in flight finish first);
+/// SIGHUP reloads the timetable.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    // SIGHUP reloads the timetable (built aside, swapped atomically).
+    #[cfg(unix)]
+    {
+        let st = Arc::clone(&state);
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                if let Err(e) = st.reload().await {
+                    tracing::error!(error = %e, "reload on SIGHUP failed; still serving the previous timetable");
+                }
+            }
+        });
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

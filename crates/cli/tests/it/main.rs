@@ -289,6 +289,26 @@ fn serve_answers_on_loopback_and_stops_on_sigterm() {
         &response[..response.len().min(200)]
     );
     assert!(response.contains("\"itineraries\""));
+    // SIGHUP reloads the timetable while serving.
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut reloaded = false;
+    for _ in 0..20 {
+        let mut line = String::new();
+        if log.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if line.contains("timetable reloaded") {
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(reloaded, "SIGHUP reloads");
     // SIGTERM: a graceful stop with exit code 0.
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

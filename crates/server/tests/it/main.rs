@@ -355,3 +355,87 @@ async fn metrics_count_requests_per_endpoint_template() {
         "no ids or coordinates from requests in metrics"
     );
 }
+
+#[tokio::test]
+async fn reload_needs_the_admin_token_and_swaps_the_timetable() {
+    let tiny = || timetable::text::parse("route R: A 08:00 B 08:10\n").unwrap();
+    let settings = Settings {
+        admin_token: Some("s3cret".into()),
+        loader: Some(Arc::new(move || {
+            Ok(Dataset {
+                timetable: Arc::new(tiny()),
+                loaded_at: std::time::SystemTime::now(),
+            })
+        })),
+        ..Settings::default()
+    };
+    let st = AppState::new(
+        Dataset {
+            timetable: state().dataset().timetable.clone(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        settings,
+    );
+    let post = |auth: Option<&str>| {
+        let mut b = Request::builder().method("POST").uri("/v1/admin/reload");
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("s3cret"),
+        Some("Bearer s3cre"),
+    ] {
+        let res = app(st.clone()).oneshot(post(auth)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+    }
+    assert_eq!(
+        st.dataset().timetable.stops().len(),
+        6711,
+        "nothing reloaded without the token"
+    );
+    let res = app(st.clone())
+        .oneshot(post(Some("Bearer s3cret")))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(st.dataset().timetable.stops().len(), 2);
+    // A failing loader keeps the old timetable.
+    let failing = Settings {
+        admin_token: Some("t".into()),
+        loader: Some(Arc::new(|| Err("feed missing".to_string()))),
+        ..Settings::default()
+    };
+    let st = AppState::new(
+        Dataset {
+            timetable: state().dataset().timetable.clone(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        failing,
+    );
+    let res = app(st.clone())
+        .oneshot(
+            Request::builder()
+                .method("POST")
+                .uri("/v1/admin/reload")
+                .header(header::AUTHORIZATION, "Bearer t")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(st.dataset().timetable.stops().len(), 6711);
+    // Without a configured token the endpoint does not exist.
+    assert_eq!(
+        app(state())
+            .oneshot(post(Some("Bearer x")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
