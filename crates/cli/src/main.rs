@@ -121,15 +121,7 @@ pub fn routing_options(cfg: &config::Config) -> raptor::Options {
 
 /// Planner parameters from the configuration.
 pub fn planner_config(cfg: &config::Config) -> planner::PlannerConfig {
-    let p = &cfg.planner;
-    planner::PlannerConfig {
-        access_radius_m: p.access_radius_m,
-        max_access_m: p.max_access_m,
-        max_direct_walk_m: p.max_direct_walk_m,
-        co2_bus_g_per_pkm: p.co2_bus_g_per_pkm,
-        co2_car_g_per_km: p.co2_car_g_per_km,
-        max_itineraries: p.max_itineraries,
-    }
+    cfg.planner.clone()
 }
 
 /// Peak resident memory of this process in bytes (Linux), if known.

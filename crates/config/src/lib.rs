@@ -70,36 +70,8 @@ impl Default for RoutingConfig {
     }
 }
 
-/// Planning: from places to stops, and what itineraries report.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PlannerConfig {
-    /// Stops within this straight-line distance of a coordinate are walked to, metres.
-    pub access_radius_m: f64,
-    /// Beyond this distance from every stop a place is outside the covered area, metres.
-    pub max_access_m: f64,
-    /// Origin and destination closer than this on foot also get a walk-only option, metres.
-    pub max_direct_walk_m: f64,
-    /// Grams of CO₂ per passenger-km by bus.
-    pub co2_bus_g_per_pkm: f64,
-    /// Grams of CO₂ per km by car.
-    pub co2_car_g_per_km: f64,
-    /// Most itineraries per answer.
-    pub max_itineraries: usize,
-}
-
-impl Default for PlannerConfig {
-    fn default() -> Self {
-        PlannerConfig {
-            access_radius_m: 400.0,
-            max_access_m: 2_000.0,
-            max_direct_walk_m: 1_500.0,
-            co2_bus_g_per_pkm: 103.0,
-            co2_car_g_per_km: 168.0,
-            max_itineraries: 5,
-        }
-    }
-}
+/// Planning: from places to stops, and what itineraries report (defined by the planner).
+pub use planner::PlannerConfig;
 
 /// The HTTP server.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

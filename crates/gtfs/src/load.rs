@@ -1,6 +1,6 @@
 //! From GTFS files to a [`TimetableBuilder`], one feed after another.
 
-use crate::source::Source;
+use crate::source::{FILES, Source};
 use crate::table::{Row, Table};
 use crate::{GtfsError, Warnings};
 use rayon::prelude::*;
@@ -84,22 +84,6 @@ pub fn load(feeds: &[FeedSpec], cfg: &LoadConfig) -> Result<Loaded, GtfsError> {
         elapsed: t0.elapsed(),
     })
 }
-
-const FILES: [&str; 13] = [
-    "agency.txt",
-    "stops.txt",
-    "routes.txt",
-    "trips.txt",
-    "stop_times.txt",
-    "calendar.txt",
-    "calendar_dates.txt",
-    "frequencies.txt",
-    "transfers.txt",
-    "shapes.txt",
-    "fare_attributes.txt",
-    "fare_rules.txt",
-    "feed_info.txt",
-];
 
 struct Files {
     tables: HashMap<&'static str, Table>,

@@ -122,24 +122,26 @@ impl Source {
     }
 }
 
+/// The GTFS files the loader reads.
+pub(crate) const FILES: [&str; 13] = [
+    "agency.txt",
+    "stops.txt",
+    "routes.txt",
+    "trips.txt",
+    "stop_times.txt",
+    "calendar.txt",
+    "calendar_dates.txt",
+    "frequencies.txt",
+    "transfers.txt",
+    "shapes.txt",
+    "fare_attributes.txt",
+    "fare_rules.txt",
+    "feed_info.txt",
+];
+
 /// GTFS file names are a fixed set; map them to `'static` for error values.
 pub(crate) fn leak_name(name: &str) -> &'static str {
-    const NAMES: &[&str] = &[
-        "agency.txt",
-        "stops.txt",
-        "routes.txt",
-        "trips.txt",
-        "stop_times.txt",
-        "calendar.txt",
-        "calendar_dates.txt",
-        "frequencies.txt",
-        "transfers.txt",
-        "shapes.txt",
-        "fare_attributes.txt",
-        "fare_rules.txt",
-        "feed_info.txt",
-    ];
-    NAMES
+    FILES
         .iter()
         .find(|n| **n == name)
         .copied()

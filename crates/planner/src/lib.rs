@@ -18,8 +18,9 @@ use raptor::{Options, Request, Scratch, StopWalk};
 use rayon::prelude::*;
 use timetable::{Coord, Day, Secs, StopIdx, Timetable};
 
-/// Planner parameters (from the configuration).
-#[derive(Clone, Debug, PartialEq)]
+/// Planner parameters: the `[planner]` section of the configuration.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct PlannerConfig {
     /// Stops within this straight-line distance of a coordinate are walked to, metres.
     pub access_radius_m: f64,
