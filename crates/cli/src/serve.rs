@@ -50,6 +50,8 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         max_body_bytes: cfg.server.max_body_bytes,
         admin_token: cfg.server.admin_token.clone().filter(|t| !t.is_empty()),
         loader: Some(loader),
+        cors_origins: cfg.server.cors_origins.clone(),
+        max_concurrent_plans: cfg.server.max_concurrent_plans,
     };
     let state = server::AppState::new(
         server::Dataset {

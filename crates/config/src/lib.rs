@@ -86,6 +86,10 @@ pub struct ServerConfig {
     /// Token for `POST /v1/admin/reload`; unset disables it. Set it through the environment
     /// (`PARADERO_SERVER__ADMIN_TOKEN`) rather than in a file under version control.
     pub admin_token: Option<String>,
+    /// Origins allowed to call the API from a browser (`["*"]` for any); empty: none.
+    pub cors_origins: Vec<String>,
+    /// Plans computed at once; more wait.
+    pub max_concurrent_plans: usize,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +99,8 @@ impl Default for ServerConfig {
             request_timeout_s: 10,
             max_body_bytes: 65_536,
             admin_token: None,
+            cors_origins: Vec::new(),
+            max_concurrent_plans: 64,
         }
     }
 }
@@ -314,6 +320,9 @@ impl Config {
                 "server.listen must be an address such as 127.0.0.1:8080, got `{}`",
                 self.server.listen
             ));
+        }
+        if self.server.max_concurrent_plans == 0 {
+            return Err("server.max_concurrent_plans must be at least 1".into());
         }
         if self.server.request_timeout_s == 0 {
             return Err("server.request_timeout_s must be at least 1".into());

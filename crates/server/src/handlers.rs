@@ -208,6 +208,13 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
         options,
     };
     let cfg = s.settings.planner.clone();
+    // At most `max_concurrent_plans` at once; the others wait (bounded by the request timeout).
+    let _permit = s.plans.acquire().await.map_err(|_| {
+        Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        )
+    })?;
     let started = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || {
         with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))

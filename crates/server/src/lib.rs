@@ -50,6 +50,10 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// How to reload; `None` disables reloads.
     pub loader: Option<Loader>,
+    /// Origins allowed to call the API from a browser (`*` for any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Plans computed at once; more wait (within the request timeout).
+    pub max_concurrent_plans: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -61,6 +65,8 @@ impl std::fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "…"))
             .field("loader", &self.loader.is_some())
+            .field("cors_origins", &self.cors_origins)
+            .field("max_concurrent_plans", &self.max_concurrent_plans)
             .finish()
     }
 }
@@ -74,6 +80,8 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             admin_token: None,
             loader: None,
+            cors_origins: Vec::new(),
+            max_concurrent_plans: 64,
         }
     }
 }
@@ -84,6 +92,7 @@ pub struct AppState {
     data: ArcSwap<Dataset>,
     settings: Settings,
     metrics: Metrics,
+    plans: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -91,6 +100,7 @@ impl AppState {
     pub fn new(dataset: Dataset, settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
             data: ArcSwap::from_pointee(dataset),
+            plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
             settings,
             metrics: Metrics::default(),
         })
@@ -152,7 +162,25 @@ pub fn app(state: Arc<AppState>) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(cors(&state.settings.cors_origins))
         .with_state(state)
+}
+
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let methods = [axum::http::Method::GET, axum::http::Method::POST];
+    if origins.iter().any(|o| o == "*") {
+        return CorsLayer::new()
+            .allow_origin(AllowOrigin::any())
+            .allow_methods(methods);
+    }
+    let list: Vec<axum::http::HeaderValue> =
+        origins.iter().filter_map(|o| o.parse().ok()).collect();
+    if list.is_empty() {
+        CorsLayer::new()
+    } else {
+        CorsLayer::new().allow_origin(list).allow_methods(methods)
+    }
 }
 
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM (requests in flight finish first);

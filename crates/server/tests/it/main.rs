@@ -439,3 +439,79 @@ async fn reload_needs_the_admin_token_and_swaps_the_timetable() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn cors_only_for_configured_origins() {
+    let ask = |st: Arc<AppState>| async move {
+        let req = Request::builder()
+            .uri("/healthz")
+            .header(header::ORIGIN, "https://example.org")
+            .body(Body::empty())
+            .unwrap();
+        app(st)
+            .oneshot(req)
+            .await
+            .unwrap()
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let ds = || Dataset {
+        timetable: state().dataset().timetable.clone(),
+        loaded_at: std::time::SystemTime::now(),
+    };
+    assert_eq!(ask(state()).await, None, "no CORS by default");
+    let allowed = AppState::new(
+        ds(),
+        Settings {
+            cors_origins: vec!["https://example.org".into()],
+            ..Settings::default()
+        },
+    );
+    assert_eq!(ask(allowed).await.as_deref(), Some("https://example.org"));
+    let other = AppState::new(
+        ds(),
+        Settings {
+            cors_origins: vec!["https://other.org".into()],
+            ..Settings::default()
+        },
+    );
+    assert_eq!(ask(other).await, None);
+    let any = AppState::new(
+        ds(),
+        Settings {
+            cors_origins: vec!["*".into()],
+            ..Settings::default()
+        },
+    );
+    assert_eq!(ask(any).await.as_deref(), Some("*"));
+}
+
+/// Whole plan answers compared with files in `tests/golden/`; `PARADERO_BLESS=1` rewrites them.
+#[tokio::test]
+async fn golden_plans() {
+    let cases = [
+        ("plan-centre-south-0800", format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00")),
+        ("plan-centre-south-arrive-0900-en", format!("/v1/plan?from={FROM}&to={TO}&arrive_by=2026-11-23T09:00&lang=en")),
+        ("plan-stop-to-coordinate-wheelchair", "/v1/plan?from=arequipa:1252917034&to=-16.4100,-71.5300&at=2026-11-23T17:30&wheelchair=true".to_string()),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let bless = std::env::var_os("PARADERO_BLESS").is_some();
+    for (name, uri) in cases {
+        let (status, _, v) = get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {v}");
+        let got = serde_json::to_string_pretty(&v).unwrap() + "\n";
+        let file = dir.join(format!("{name}.json"));
+        if bless {
+            std::fs::write(&file, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| panic!("{} missing: run with PARADERO_BLESS=1", file.display()));
+        assert!(
+            got == want,
+            "{name} differs from {} (PARADERO_BLESS=1 to accept)",
+            file.display()
+        );
+    }
+}
