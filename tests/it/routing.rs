@@ -148,6 +148,25 @@ fn compare_arrive_by(
 // ---------------------------------------------------------------------------------------
 // Random small timetables.
 
+/// Stop-to-stop walks between stops `S{o}` and `S{d}` of a random timetable, or `None` when the
+/// pair is not compared: the same stop, or stops a footpath apart (the answer is to walk, which
+/// the planner offers; rides that merely end next to the origin are not compared).
+fn stop_pair(tt: &Timetable, o: usize, d: usize) -> Option<([StopWalk; 1], [StopWalk; 1])> {
+    let walk = |s: usize| {
+        [StopWalk {
+            stop: tt.stop_by_id(&format!("S{s}")).expect("generated stop"),
+            duration: 0,
+            distance_m: 0,
+        }]
+    };
+    let (access, egress) = (walk(o), walk(d));
+    let adjacent = tt
+        .footpaths(access[0].stop)
+        .iter()
+        .any(|f| f.to == egress[0].stop);
+    (o != d && !adjacent).then_some((access, egress))
+}
+
 #[derive(Debug, Clone)]
 struct RandomRoute {
     stops: Vec<usize>,
@@ -317,27 +336,10 @@ fn raptor_matches_the_oracle_on_random_timetables() {
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let mut sc = Scratch::new(&tt);
         for (o, d, minute, day, wc, max_tr) in queries {
-            if o == d {
-                continue;
-            }
             let day = Day::parse("20261122").unwrap().offset(day);
-            let walk = |s: usize| {
-                [StopWalk {
-                    stop: tt.stop_by_id(&format!("S{s}")).unwrap(),
-                    duration: 0,
-                    distance_m: 0,
-                }]
-            };
-            let (access, egress) = (walk(o), walk(d));
-            // Origin and destination a footpath apart: the answer is to walk (the planner offers
-            // that); rides that merely end next to the origin are not compared.
-            if tt
-                .footpaths(access[0].stop)
-                .iter()
-                .any(|f| f.to == egress[0].stop)
-            {
+            let Some((access, egress)) = stop_pair(&tt, o, d) else {
                 continue;
-            }
+            };
             let opts = Options {
                 max_transfers: max_tr,
                 wheelchair: [
@@ -611,24 +613,9 @@ fn range_matches_repeated_searches_on_random_timetables() {
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let mut sc = Scratch::new(&tt);
         for (o, d, minute) in queries {
-            if o == d {
+            let Some((access, egress)) = stop_pair(&tt, o, d) else {
                 continue;
-            }
-            let walk = |s: usize| {
-                [StopWalk {
-                    stop: tt.stop_by_id(&format!("S{s}")).unwrap(),
-                    duration: 0,
-                    distance_m: 0,
-                }]
             };
-            let (access, egress) = (walk(o), walk(d));
-            if tt
-                .footpaths(access[0].stop)
-                .iter()
-                .any(|f| f.to == egress[0].stop)
-            {
-                continue;
-            }
             let opts = Options {
                 max_walk_total_m: u32::MAX,
                 ..Options::default()

@@ -16,6 +16,23 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Bad input: exit code 1 and one line on stderr that mentions `needle`, never a panic.
+fn fails_clearly(args: &[&str], needle: &str) {
+    let out = paradero(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: `{err}` should mention `{needle}`"
+    );
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "{args:?}: one line, got {err}"
+    );
+}
+
 #[test]
 fn feed_info_on_the_default_feed() {
     let out = paradero(&["feed", "info", "--date", "2026-11-23"]);
@@ -74,19 +91,7 @@ fn bad_input_gives_one_clear_line_and_failure() {
         ),
     ];
     for (args, needle) in cases {
-        let out = paradero(args);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(
-            err.contains(needle),
-            "{args:?}: `{err}` should mention `{needle}`"
-        );
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert_eq!(
-            err.trim().lines().count(),
-            1,
-            "{args:?}: one line, got {err}"
-        );
+        fails_clearly(args, needle);
     }
     let out = paradero(&["feed", "nope"]);
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
@@ -228,18 +233,7 @@ fn plan_bad_input_gives_one_clear_line() {
         ),
     ];
     for (args, needle) in cases {
-        let out = paradero(args);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(
-            err.contains(needle),
-            "{args:?}: `{err}` should mention `{needle}`"
-        );
-        assert_eq!(
-            err.trim().lines().count(),
-            1,
-            "{args:?}: one line, got {err}"
-        );
+        fails_clearly(args, needle);
     }
     // No service: São Paulo's calendar ends in 2020.
     let out = paradero(&[
