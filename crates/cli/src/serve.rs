@@ -52,6 +52,11 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         loader: Some(loader),
         cors_origins: cfg.server.cors_origins.clone(),
         max_concurrent_plans: cfg.server.max_concurrent_plans,
+        rate_limit: server::RateLimit {
+            per_minute: cfg.server.rate_limit_per_minute,
+            burst: cfg.server.rate_limit_burst,
+            trust_forwarded_for: cfg.server.trust_forwarded_for,
+        },
     };
     let state = server::AppState::new(
         server::Dataset {

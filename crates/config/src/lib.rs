@@ -90,6 +90,12 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Plans computed at once; more wait.
     pub max_concurrent_plans: usize,
+    /// Sustained requests per minute per client address; 0 turns limiting off.
+    pub rate_limit_per_minute: u32,
+    /// Requests a client may make at once above the sustained rate.
+    pub rate_limit_burst: u32,
+    /// Identify clients by the last `X-Forwarded-For` address (only behind your own proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +107,9 @@ impl Default for ServerConfig {
             admin_token: None,
             cors_origins: Vec::new(),
             max_concurrent_plans: 64,
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 60,
+            trust_forwarded_for: false,
         }
     }
 }

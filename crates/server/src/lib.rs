@@ -10,10 +10,12 @@ mod handlers;
 mod metrics;
 mod problem;
 mod query;
+mod ratelimit;
 
 pub use metrics::Metrics;
 
 pub use problem::Problem;
+pub use ratelimit::{Limiter, RateLimit};
 
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -54,6 +56,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Plans computed at once; more wait (within the request timeout).
     pub max_concurrent_plans: usize,
+    /// Per-client request rate.
+    pub rate_limit: RateLimit,
 }
 
 impl std::fmt::Debug for Settings {
@@ -67,6 +71,7 @@ impl std::fmt::Debug for Settings {
             .field("loader", &self.loader.is_some())
             .field("cors_origins", &self.cors_origins)
             .field("max_concurrent_plans", &self.max_concurrent_plans)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -82,6 +87,7 @@ impl Default for Settings {
             loader: None,
             cors_origins: Vec::new(),
             max_concurrent_plans: 64,
+            rate_limit: RateLimit::default(),
         }
     }
 }
@@ -93,6 +99,7 @@ pub struct AppState {
     settings: Settings,
     metrics: Metrics,
     plans: tokio::sync::Semaphore,
+    limiter: Limiter,
 }
 
 impl AppState {
@@ -101,6 +108,7 @@ impl AppState {
         Arc::new(AppState {
             data: ArcSwap::from_pointee(dataset),
             plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
+            limiter: Limiter::new(settings.rate_limit),
             settings,
             metrics: Metrics::default(),
         })
@@ -156,6 +164,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             metrics::track,
         ))
         .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(body))
         .layer(TimeoutLayer::with_status_code(
@@ -199,7 +211,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> s
             }
         });
     }
-    axum::serve(listener, app(state))
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -60,6 +60,7 @@ struct Inner {
     requests: BTreeMap<(String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
     routing: Histogram,
+    rate_limited: u64,
 }
 
 /// The server's counters.
@@ -93,6 +94,11 @@ impl Metrics {
         self.lock().routing.observe(secs);
     }
 
+    /// Records one request refused for its client's rate.
+    pub fn observe_rate_limited(&self) {
+        self.lock().rate_limited += 1;
+    }
+
     /// Prometheus text exposition.
     pub fn render(&self, feed_age_secs: f64) -> String {
         let m = self.lock();
@@ -120,6 +126,9 @@ impl Metrics {
         out.push_str("# TYPE paradero_routing_duration_seconds histogram\n");
         m.routing
             .render(&mut out, "paradero_routing_duration_seconds", "");
+        out.push_str("# HELP paradero_rate_limited_total Requests refused with 429 for their client's rate.\n");
+        out.push_str("# TYPE paradero_rate_limited_total counter\n");
+        let _ = writeln!(out, "paradero_rate_limited_total {}", m.rate_limited);
         out.push_str("# HELP paradero_feed_age_seconds Seconds since the timetable was loaded.\n");
         out.push_str("# TYPE paradero_feed_age_seconds gauge\n");
         let _ = writeln!(out, "paradero_feed_age_seconds {feed_age_secs}");

@@ -31,6 +31,17 @@ fn state() -> Arc<AppState> {
         .clone()
 }
 
+/// A fresh state over the shared timetable with other settings.
+fn with_settings(settings: Settings) -> Arc<AppState> {
+    AppState::new(
+        Dataset {
+            timetable: state().dataset().timetable.clone(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        settings,
+    )
+}
+
 async fn get(uri: &str) -> (StatusCode, String, Value) {
     let res = app(state())
         .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
@@ -456,35 +467,106 @@ async fn cors_only_for_configured_origins() {
             .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
             .map(|v| v.to_str().unwrap().to_string())
     };
-    let ds = || Dataset {
-        timetable: state().dataset().timetable.clone(),
-        loaded_at: std::time::SystemTime::now(),
-    };
     assert_eq!(ask(state()).await, None, "no CORS by default");
-    let allowed = AppState::new(
-        ds(),
-        Settings {
-            cors_origins: vec!["https://example.org".into()],
-            ..Settings::default()
-        },
-    );
+    let allowed = with_settings(Settings {
+        cors_origins: vec!["https://example.org".into()],
+        ..Settings::default()
+    });
     assert_eq!(ask(allowed).await.as_deref(), Some("https://example.org"));
-    let other = AppState::new(
-        ds(),
-        Settings {
-            cors_origins: vec!["https://other.org".into()],
-            ..Settings::default()
-        },
-    );
+    let other = with_settings(Settings {
+        cors_origins: vec!["https://other.org".into()],
+        ..Settings::default()
+    });
     assert_eq!(ask(other).await, None);
-    let any = AppState::new(
-        ds(),
-        Settings {
-            cors_origins: vec!["*".into()],
-            ..Settings::default()
-        },
-    );
+    let any = with_settings(Settings {
+        cors_origins: vec!["*".into()],
+        ..Settings::default()
+    });
     assert_eq!(ask(any).await.as_deref(), Some("*"));
+}
+
+#[tokio::test]
+async fn rate_limit_per_client_address() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let st = with_settings(Settings {
+        rate_limit: server::RateLimit {
+            per_minute: 60,
+            burst: 2,
+            trust_forwarded_for: false,
+        },
+        ..Settings::default()
+    });
+    let ask = |peer: &str, forwarded: Option<&str>| {
+        let st = st.clone();
+        let peer: SocketAddr = peer.parse().unwrap();
+        let forwarded = forwarded.map(str::to_string);
+        async move {
+            let mut req = Request::builder().uri("/v1/stops/near?lat=-16.3964&lon=-71.5385");
+            if let Some(f) = forwarded {
+                req = req.header("x-forwarded-for", f);
+            }
+            let mut req = req.body(Body::empty()).unwrap();
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app(st).oneshot(req).await.unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(ask("10.1.1.1:5000", None).await.status(), StatusCode::OK);
+    }
+    let refused = ask("10.1.1.1:5001", None).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = refused.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    assert_eq!(
+        refused.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    // Another address is unaffected; X-Forwarded-For is ignored unless trusted.
+    assert_eq!(ask("10.1.1.2:5000", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        ask("10.1.1.1:5002", Some("192.0.2.7")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_behind_a_trusted_proxy() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let st = with_settings(Settings {
+        rate_limit: server::RateLimit {
+            per_minute: 60,
+            burst: 0,
+            trust_forwarded_for: true,
+        },
+        ..Settings::default()
+    });
+    let ask = |forwarded: &str| {
+        let st = st.clone();
+        let forwarded = forwarded.to_string();
+        async move {
+            let mut req = Request::builder()
+                .uri("/healthz")
+                .header("x-forwarded-for", forwarded)
+                .body(Body::empty())
+                .unwrap();
+            let proxy: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+            req.extensions_mut().insert(ConnectInfo(proxy));
+            app(st).oneshot(req).await.unwrap().status()
+        }
+    };
+    // The proxy appends the address it saw; a client cannot escape by prepending others.
+    assert_eq!(ask("203.0.113.5").await, StatusCode::OK);
+    assert_eq!(
+        ask("1.2.3.4, 203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(ask("203.0.113.6").await, StatusCode::OK);
 }
 
 /// Whole plan answers compared with files in `tests/golden/`; `PARADERO_BLESS=1` rewrites them.
