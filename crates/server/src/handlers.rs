@@ -76,11 +76,17 @@ fn params(raw: Option<String>) -> Result<Params, Problem> {
     Params::parse(raw.as_deref())
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    summary = "Liveness: the server answers and how many stops it serves",
+    responses((status = 200, description = "`{\"status\": \"ok\", \"stops\": N}`", body = Object)))]
 pub async fn healthz(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     Json(json!({ "status": "ok", "stops": ds.timetable.stops().len() })).into_response()
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    summary = "Prometheus metrics: requests and latency per endpoint template, routing time, feed age",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     let age = s
         .dataset()
@@ -98,6 +104,14 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 }
 
 /// `POST /v1/admin/reload` with `Authorization: Bearer <admin token>`.
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "service",
+    summary = "Reload the timetable without downtime (built aside, swapped atomically)",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "Reloaded: counts of the new timetable", body = Object),
+        (status = 401, description = "Missing or wrong admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Reloading over HTTP is disabled (no admin token configured)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The reload failed; the previous timetable keeps serving", body = Problem, content_type = "application/problem+json")))]
 pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderMap) -> Answer {
     let Some(token) = s.settings.admin_token.as_deref() else {
         return Err(Problem::not_found(
@@ -130,10 +144,13 @@ pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderM
 
 pub async fn not_found() -> Problem {
     Problem::not_found(
-        "no such endpoint: see /v1/plan, /v1/stops, /v1/stops/near, /v1/stops/{id}/departures, /v1/routes, /v1/feeds",
+        "no such endpoint: see /docs (or /openapi.json) for the API; the riders' page is /",
     )
 }
 
+#[utoipa::path(get, path = "/v1/feeds", tag = "network",
+    summary = "Loaded feeds with their validity, counts and load time",
+    responses((status = 200, description = "`{\"feeds\": [{id, timezone, publisher, version, valid_from, valid_to, stops, routes, loaded_at}]}`", body = Object)))]
 pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let tt = &ds.timetable;
@@ -160,6 +177,25 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
     Json(json!({ "feeds": feeds })).into_response()
 }
 
+#[utoipa::path(get, path = "/v1/plan", tag = "planner",
+    summary = "Plan a trip: the Pareto set over arrival time and transfers",
+    description = "Itineraries with walk and ride legs, each leg with a GeoJSON LineString (cut from shapes.txt, or straight stop-to-stop lines), waiting, walking, fare (GTFS fares v1) and a CO₂ comparison with the same trip by car. With `window`, every Pareto-optimal journey departing within the window (rRAPTOR).",
+    params(
+        ("from" = String, Query, description = "Origin: a stop id (`arequipa:1264347406`) or `lat,lon`", example = "-16.3989,-71.5369"),
+        ("to" = String, Query, description = "Destination: a stop id or `lat,lon`", example = "-16.4250,-71.5200"),
+        ("at" = Option<String>, Query, description = "Depart at `YYYY-MM-DDTHH:MM` or `HH:MM` (today), local to the feed; default now", example = "2026-11-23T08:00"),
+        ("arrive_by" = Option<String>, Query, description = "Arrive by this time instead (latest departure; a backward search); not with `at`"),
+        ("window" = Option<String>, Query, description = "Range query: all options departing within e.g. `60m` (at most 6h)"),
+        ("wheelchair" = Option<String>, Query, description = "`true` (avoid stops and runs marked inaccessible), `strict` (only those marked accessible) or `false`"),
+        ("max_transfers" = Option<u8>, Query, description = "0–15"),
+        ("max_walk_m" = Option<u32>, Query, description = "Longest walk per leg, metres (0–5000)"),
+        ("lang" = Option<String>, Query, description = "`es` (default) or `en`, for error messages")),
+    responses(
+        (status = 200, description = "`{date, itineraries: [{departure, arrival, duration_s, transfers, wait_s, walk_m, walk_s, fare, co2, legs: [...]}]}`", body = Object),
+        (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
     let ds = s.dataset();
@@ -259,6 +295,15 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
     json!({ "id": st.id, "name": st.name, "lat": st.coord.lat(), "lon": st.coord.lon(), "routes": routes })
 }
 
+#[utoipa::path(get, path = "/v1/stops", tag = "network",
+    summary = "Search stops by name (accent- and case-insensitive, ranked) and routes by name",
+    description = "Most Arequipa stops are unnamed OpenStreetMap nodes, so routes whose names match are returned too, with their stops in order.",
+    params(
+        ("q" = String, Query, description = "At least 2 characters", example = "villalba"),
+        ("limit" = Option<usize>, Query, description = "1–100, default 20")),
+    responses(
+        (status = 200, description = "`{stops: [{id, name, lat, lon, routes}], routes: [{id, short_name, long_name, stops}]}`", body = Object),
+        (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
     let q = fold(p.need("q")?);
@@ -301,6 +346,16 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuer
     Ok(Json(json!({ "stops": stops, "routes": routes })).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/stops/near", tag = "network",
+    summary = "Nearest stops to a point, with distance and walking time",
+    params(
+        ("lat" = f64, Query, description = "Latitude", example = -16.3964),
+        ("lon" = f64, Query, description = "Longitude", example = -71.5385),
+        ("radius" = Option<f64>, Query, description = "Metres, 1–2000, default 300"),
+        ("limit" = Option<usize>, Query, description = "1–200, default 20")),
+    responses(
+        (status = 200, description = "`{stops: [{id, name, lat, lon, routes, distance_m, walk_s}]}`, nearest first", body = Object),
+        (status = 400, description = "Missing or malformed point, radius or limit", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
     let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
@@ -330,6 +385,17 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
     Ok(Json(json!({ "stops": stops })).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/stops/{id}/departures", tag = "network",
+    summary = "Next departures at a stop, frequency routes included",
+    params(
+        ("id" = String, Path, description = "Stop id", example = "arequipa:1264347406"),
+        ("at" = Option<String>, Query, description = "`YYYY-MM-DDTHH:MM` or `HH:MM`; default now"),
+        ("limit" = Option<usize>, Query, description = "1–50, default 10"),
+        ("lang" = Option<String>, Query, description = "`es` or `en`")),
+    responses(
+        (status = 200, description = "`{stop, departures: [{route_id, route_short_name, route_color, headsign, departure, wait_min, headway_s, approximate}]}`", body = Object),
+        (status = 400, description = "Malformed time or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown stop", body = Problem, content_type = "application/problem+json")))]
 pub async fn departures(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -393,6 +459,9 @@ fn route_json(tt: &Timetable, r: timetable::RouteIdx, detail: bool) -> Value {
     v
 }
 
+#[utoipa::path(get, path = "/v1/routes", tag = "network",
+    summary = "All routes with colour, agency and type",
+    responses((status = 200, description = "`{routes: [{id, short_name, long_name, color, text_color, type, agency}]}`", body = Object)))]
 pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let tt = &ds.timetable;
@@ -402,6 +471,12 @@ pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
     Json(json!({ "routes": routes })).into_response()
 }
 
+#[utoipa::path(get, path = "/v1/routes/{id}", tag = "network",
+    summary = "One route with its stops in order and its geometry (GeoJSON LineString)",
+    params(("id" = String, Path, description = "Route id, with or without the feed prefix")),
+    responses(
+        (status = 200, description = "The route, `stops` and `geometry`", body = Object),
+        (status = 404, description = "Unknown route", body = Problem, content_type = "application/problem+json")))]
 pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     let ds = s.dataset();
     let tt = &ds.timetable;

@@ -8,12 +8,15 @@
 
 mod handlers;
 mod metrics;
+mod openapi;
 mod problem;
 mod query;
 mod ratelimit;
+mod web;
 
 pub use metrics::Metrics;
 
+pub use openapi::document as openapi_document;
 pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};
 
@@ -100,6 +103,8 @@ pub struct AppState {
     metrics: Metrics,
     plans: tokio::sync::Semaphore,
     limiter: Limiter,
+    /// `/v1/network` for the timetable it was built from.
+    network: std::sync::Mutex<Option<(Arc<Timetable>, axum::body::Bytes)>>,
 }
 
 impl AppState {
@@ -109,6 +114,7 @@ impl AppState {
             data: ArcSwap::from_pointee(dataset),
             plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
             limiter: Limiter::new(settings.rate_limit),
+            network: std::sync::Mutex::new(None),
             settings,
             metrics: Metrics::default(),
         })
@@ -149,6 +155,11 @@ pub fn app(state: Arc<AppState>) -> Router {
     let timeout = state.settings.request_timeout;
     let body = state.settings.max_body_bytes;
     Router::new()
+        .route("/", get(web::index))
+        .route("/docs", get(web::docs))
+        .route("/assets/{name}", get(web::asset))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/v1/network", get(web::network))
         .route("/healthz", get(handlers::healthz))
         .route("/v1/feeds", get(handlers::feeds))
         .route("/v1/plan", get(handlers::plan))

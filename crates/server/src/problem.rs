@@ -5,10 +5,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// An error answer: `application/problem+json`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Problem {
     /// Always `about:blank`: the status says the kind.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     pub kind: &'static str,
     /// Short summary of the kind.
     pub title: String,

@@ -15,8 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How many requests a client may make.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How many requests a client may make (by default: unlimited).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RateLimit {
     /// Sustained requests per minute per client; 0 turns limiting off.
     pub per_minute: u32,
@@ -24,16 +24,6 @@ pub struct RateLimit {
     pub burst: u32,
     /// Take the client from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        RateLimit {
-            per_minute: 0,
-            burst: 0,
-            trust_forwarded_for: false,
-        }
-    }
 }
 
 const SHARDS: usize = 16;

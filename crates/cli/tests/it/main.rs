@@ -1,5 +1,7 @@
 //! The `paradero` binary, run as a user would.
 
+mod browser;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -249,30 +251,57 @@ fn plan_bad_input_gives_one_clear_line() {
     assert!(err.contains("No hay servicio el 2026-11-23"), "{err}");
 }
 
+/// A real `paradero serve` on a free loopback port; killed when dropped.
+#[derive(Debug)]
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: String,
+    pub log: std::io::BufReader<std::process::ChildStderr>,
+}
+
+impl Served {
+    pub fn start(env: &[(&str, &str)]) -> Served {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_paradero"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+            .env_remove("PARADERO_CONFIG")
+            .envs(env.iter().copied())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The log says where it listens.
+        let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut addr = None;
+        for _ in 0..20 {
+            let mut line = String::new();
+            if log.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if let Some(rest) = line.split("addr=").nth(1) {
+                addr = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+        }
+        let addr = addr.expect("the server logs its address");
+        Served { child, addr, log }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn serve_answers_on_loopback_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paradero"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .env_remove("PARADERO_CONFIG")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The log says where it listens.
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = None;
-    for _ in 0..20 {
-        let mut line = String::new();
-        if log.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(rest) = line.split("addr=").nth(1) {
-            addr = rest.split_whitespace().next().map(str::to_string);
-            break;
-        }
-    }
-    let addr = addr.expect("the server logs its address");
+    use std::io::{BufRead, Read, Write};
+    let mut served = Served::start(&[]);
+    let addr = served.addr.clone();
+    let log = &mut served.log;
+    let child = &mut served.child;
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     write!(stream, "GET /v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();

@@ -158,7 +158,7 @@ async fn plan_errors_are_problems() {
         ),
         (&format!("/v1/plan?from={FROM}&to={TO}&lang=fr"), 400, "fr"),
         ("/v1/plan?from=%zz", 400, "percent-encoding"),
-        ("/v1/nothing", 404, "/v1/plan"),
+        ("/v1/nothing", 404, "/docs"),
     ];
     for (uri, status, needle) in cases {
         let (s, ctype, v) = get(uri).await;
@@ -596,4 +596,165 @@ async fn golden_plans() {
             file.display()
         );
     }
+}
+
+async fn get_raw(
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app(state())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let h = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, h, bytes)
+}
+
+#[tokio::test]
+async fn riders_page_in_the_riders_language_with_its_assets() {
+    let (s, h, body) = get_raw("/", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(h.contains_key(header::CONTENT_SECURITY_POLICY));
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("<html lang=\"es\">"));
+    assert!(page.contains(&i18n::t(i18n::Lang::Es, "web.search", &[])));
+    assert!(!page.contains("{{"), "an unfilled placeholder");
+    // English by Accept-Language or ?lang=; ?lang= wins.
+    let (_, _, en) = get_raw("/", &[("accept-language", "en-GB,en;q=0.9")]).await;
+    let en = String::from_utf8(en).unwrap();
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains(&i18n::t(i18n::Lang::En, "web.search", &[])));
+    let (_, _, es) = get_raw("/?lang=es", &[("accept-language", "en")]).await;
+    assert!(
+        String::from_utf8(es)
+            .unwrap()
+            .contains("<html lang=\"es\">")
+    );
+    // Every asset the page names is served, with a long cache life; nothing from elsewhere.
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/assets/"))
+        .collect();
+    assert!(assets.len() >= 4, "{assets:?}");
+    for a in assets {
+        let (s, h, body) = get_raw(a, &[]).await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        assert!(!body.is_empty(), "{a}");
+        assert!(
+            h[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+    }
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no external resources"
+    );
+    let (s, _, _) = get_raw("/assets/nope.js", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn network_map_covers_every_route_compactly() {
+    let (s, h, body) = get_raw("/v1/network", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "application/geo+json");
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    let tt = state().dataset().timetable.clone();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), tt.routes().len(), "one feature per route");
+    let bbox: Vec<f64> = serde_json::from_value(v["bbox"].clone()).unwrap();
+    let mut points = 0;
+    for f in features {
+        for line in f["geometry"]["coordinates"].as_array().unwrap() {
+            for p in line.as_array().unwrap() {
+                let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                assert!(lon >= bbox[0] - 0.05 && lon <= bbox[2] + 0.05, "{lon}");
+                assert!(lat >= bbox[1] - 0.05 && lat <= bbox[3] + 0.05, "{lat}");
+                points += 1;
+            }
+        }
+    }
+    let shape_points: usize = tt.shapes().iter().map(|s| s.points.len()).sum();
+    assert!(
+        points * 2 < shape_points,
+        "{points} of {shape_points} points kept"
+    );
+    // Built once per timetable: a second answer is the same bytes.
+    let (_, _, again) = get_raw("/v1/network", &[]).await;
+    assert_eq!(again, body);
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_api_route() {
+    let (s, _, body) = get_raw("/openapi.json", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/v1/plan",
+        "/v1/stops",
+        "/v1/stops/near",
+        "/v1/stops/{id}/departures",
+        "/v1/routes",
+        "/v1/routes/{id}",
+        "/v1/network",
+        "/v1/feeds",
+        "/healthz",
+        "/metrics",
+        "/v1/admin/reload",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    // Every documented GET answers something other than 404-for-no-such-endpoint and 500.
+    for (path, item) in paths {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let uri = path
+            .replace("{id}", "nope")
+            .replace("/v1/stops/near", "/v1/stops/near?lat=-16.4&lon=-71.53");
+        let (s, _, body) = get_raw(&uri, &[]).await;
+        assert!(s.as_u16() < 500, "{uri}: {s}");
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("no such endpoint"),
+            "{uri} is documented but not routed"
+        );
+    }
+    let plan = &paths["/v1/plan"]["get"];
+    let names: Vec<&str> = plan["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "from",
+        "to",
+        "at",
+        "arrive_by",
+        "window",
+        "wheelchair",
+        "max_transfers",
+        "max_walk_m",
+        "lang",
+    ] {
+        assert!(names.contains(&n), "/v1/plan lacks {n}");
+    }
+    let (s, h, _) = get_raw("/docs", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8");
 }

@@ -1,0 +1,318 @@
+// paradero riders' page. Plain script, no build step: Leaflet draws the network (no tiles),
+// the API answers plans, stops and departures. Every text comes from the catalog the server
+// embedded in the page (#strings).
+(function () {
+  'use strict';
+  var S = JSON.parse(document.getElementById('strings').textContent);
+  var LANG = document.documentElement.lang || 'es';
+
+  function t(key, args) {
+    var s = S[key] || key;
+    if (args) {
+      Object.keys(args).forEach(function (k) { s = s.split('{' + k + '}').join(String(args[k])); });
+    }
+    return s;
+  }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'class') e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+  function clock(iso) { return iso ? iso.slice(11, 16) : ''; }
+  function minutes(secs) { return Math.max(0, Math.round(secs / 60)); }
+  function stopName(s) { return (s && s.name) || t('web.unnamed_stop'); }
+  function status(text, isError) {
+    var st = $('status');
+    st.textContent = text || '';
+    st.className = isError ? 'error' : '';
+  }
+  function api(path) {
+    return fetch(path, { headers: { Accept: 'application/json' } }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        if (!r.ok) { var e = new Error(body.detail || r.statusText); e.status = r.status; throw e; }
+        return body;
+      });
+    });
+  }
+  function failed(err) {
+    status(err && err.status ? err.message : t('web.network_error'), true);
+    document.body.dataset.state = 'error';
+  }
+
+  // ---- the map: the network itself is the base map ----
+  var map = L.map('map', { preferCanvas: true, zoomControl: true, attributionControl: true });
+  map.attributionControl.setPrefix(false);
+  map.setView([-16.4, -71.535], 13);
+  var network = L.layerGroup().addTo(map);
+  var stopsLayer = L.layerGroup().addTo(map);
+  var tripLayer = L.layerGroup().addTo(map);
+  // The trip is drawn in SVG (a few paths, each a DOM element); the network stays on canvas.
+  var tripRenderer = L.svg();
+  var pins = { from: null, to: null };
+  var highlighted = null;
+
+  api('/v1/network').then(function (gj) {
+    L.geoJSON(gj, {
+      interactive: false,
+      style: function (f) {
+        var c = f.properties.color ? '#' + f.properties.color : '#607d8b';
+        return { color: c, weight: 2, opacity: 0.45 };
+      }
+    }).addTo(network);
+    if (gj.bbox) map.fitBounds([[gj.bbox[1], gj.bbox[0]], [gj.bbox[3], gj.bbox[2]]], { padding: [8, 8] });
+    document.body.dataset.network = 'ready';
+  }).catch(failed);
+
+  // Stops appear once zoomed in (there are thousands); a tap shows their next departures.
+  var stopsTimer = null;
+  function loadStops() {
+    clearTimeout(stopsTimer);
+    stopsTimer = setTimeout(function () {
+      if (map.getZoom() < 16) { stopsLayer.clearLayers(); return; }
+      var c = map.getCenter();
+      var radius = Math.min(2000, Math.round(map.distance(c, map.getBounds().getNorthEast())));
+      api('/v1/stops/near?lat=' + c.lat.toFixed(5) + '&lon=' + c.lng.toFixed(5) + '&radius=' + radius + '&limit=200')
+        .then(function (r) {
+          stopsLayer.clearLayers();
+          r.stops.forEach(function (s) {
+            L.circleMarker([s.lat, s.lon], { radius: 6, color: '#14213d', weight: 2, fillColor: '#fff', fillOpacity: 1 })
+              .on('click', function (ev) { L.DomEvent.stop(ev); showStop(s); })
+              .addTo(stopsLayer);
+          });
+        }).catch(function () { /* stops are a convenience; planning still works */ });
+    }, 200);
+  }
+  map.on('moveend', loadStops);
+
+  function showStop(s) {
+    var box = el('div', {}, [el('strong', { text: stopName(s) }), el('div', { class: 'meta', text: (s.routes || []).join(', ') })]);
+    var list = el('ul', { class: 'popup-deps' });
+    var fromBtn = el('button', { type: 'button', class: 'secondary', text: t('web.set_origin') });
+    var toBtn = el('button', { type: 'button', text: t('web.set_destination') });
+    fromBtn.onclick = function () { setPlace('from', { label: stopName(s), value: s.id, lat: s.lat, lon: s.lon }); map.closePopup(); };
+    toBtn.onclick = function () { setPlace('to', { label: stopName(s), value: s.id, lat: s.lat, lon: s.lon }); map.closePopup(); };
+    box.appendChild(el('div', { class: 'meta', text: t('web.departures') }));
+    box.appendChild(list);
+    box.appendChild(el('div', { class: 'row' }, [fromBtn, toBtn]));
+    L.popup().setLatLng([s.lat, s.lon]).setContent(box).openOn(map);
+    api('/v1/stops/' + encodeURIComponent(s.id) + '/departures?limit=6&lang=' + LANG).then(function (r) {
+      if (!r.departures.length) list.appendChild(el('li', { text: t('web.departures_none') }));
+      r.departures.forEach(function (d) {
+        list.appendChild(el('li', { text: t('web.departure', { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min }) }));
+      });
+    }).catch(function (e) { list.appendChild(el('li', { text: e.message })); });
+  }
+
+  // ---- origin and destination ----
+  var places = { from: null, to: null };
+  var next = 'from';
+
+  function pin(which, p) {
+    if (pins[which]) tripLayer.removeLayer(pins[which]), map.removeLayer(pins[which]);
+    if (!p) { pins[which] = null; return; }
+    var icon = L.divIcon({ className: '', html: '<div class="pin ' + (which === 'from' ? 'a' : 'b') + '">' + (which === 'from' ? 'A' : 'B') + '</div>', iconSize: [28, 28], iconAnchor: [14, 14] });
+    pins[which] = L.marker([p.lat, p.lon], { icon: icon, keyboard: false, title: t(which === 'from' ? 'web.from' : 'web.to') }).addTo(map);
+  }
+  function setPlace(which, p) {
+    places[which] = p;
+    $(which).value = p ? p.label : '';
+    $(which + '-options').hidden = true;
+    pin(which, p);
+    next = places.from ? (places.to ? 'to' : 'to') : 'from';
+    if (places.from && places.to) plan();
+  }
+  map.on('click', function (ev) {
+    var which = !places.from ? 'from' : (!places.to ? 'to' : next);
+    var lat = ev.latlng.lat.toFixed(5), lon = ev.latlng.lng.toFixed(5);
+    setPlace(which, { label: t('web.map_point') + ' (' + lat + ', ' + lon + ')', value: lat + ',' + lon, lat: +lat, lon: +lon });
+  });
+
+  // Typing searches stops and routes; results are buttons, so keyboard and screen readers work.
+  ['from', 'to'].forEach(function (which) {
+    var input = $(which), list = $(which + '-options'), timer = null;
+    input.addEventListener('focus', function () { next = which; });
+    input.addEventListener('input', function () {
+      places[which] = null; pin(which, null);
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2) { list.hidden = true; return; }
+      timer = setTimeout(function () {
+        api('/v1/stops?limit=8&q=' + encodeURIComponent(q)).then(function (r) {
+          list.innerHTML = '';
+          r.stops.forEach(function (s) {
+            var b = el('button', { type: 'button' }, [document.createTextNode(stopName(s)), el('small', { text: (s.routes || []).slice(0, 6).join(', ') })]);
+            b.onclick = function () { setPlace(which, { label: stopName(s), value: s.id, lat: s.lat, lon: s.lon }); map.setView([s.lat, s.lon], 16); };
+            list.appendChild(el('li', {}, [b]));
+          });
+          r.routes.slice(0, 5).forEach(function (route) {
+            var b = el('button', { type: 'button' }, [document.createTextNode(t('web.route', { name: route.short_name })), el('small', { text: route.long_name })]);
+            b.onclick = function () { showRoute(route.id, route.short_name); list.hidden = true; };
+            list.appendChild(el('li', {}, [b]));
+          });
+          if (!list.children.length) list.appendChild(el('li', { class: 'hint', text: t('web.nothing_found') }));
+          list.hidden = false;
+        }).catch(failed);
+      }, 250);
+    });
+  });
+
+  function showRoute(id, name) {
+    api('/v1/routes/' + encodeURIComponent(id)).then(function (r) {
+      if (highlighted) map.removeLayer(highlighted);
+      var color = r.color ? '#' + r.color : '#0b5563';
+      highlighted = L.geoJSON(r.geometry, { interactive: false, style: { color: color, weight: 5, opacity: 0.9 } }).addTo(map);
+      map.fitBounds(highlighted.getBounds(), { padding: [16, 16] });
+      status(t('web.route_hint', { name: name }));
+    }).catch(failed);
+  }
+
+  $('locate').onclick = function () {
+    if (!navigator.geolocation) { status(t('web.location_failed'), true); return; }
+    status(t('web.locating'));
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var lat = pos.coords.latitude.toFixed(5), lon = pos.coords.longitude.toFixed(5);
+      status('');
+      setPlace('from', { label: t('web.my_location'), value: lat + ',' + lon, lat: +lat, lon: +lon });
+      map.setView([+lat, +lon], 16);
+    }, function () { status(t('web.location_failed'), true); }, { enableHighAccuracy: true, timeout: 15000 });
+  };
+  $('swap').onclick = function () {
+    var a = places.from, b = places.to;
+    places.from = null; places.to = null;
+    setPlace('from', b); setPlace('to', a);
+  };
+  $('clear').onclick = function () {
+    setPlace('from', null); setPlace('to', null);
+    tripLayer.clearLayers(); $('results').innerHTML = ''; status('');
+    if (highlighted) { map.removeLayer(highlighted); highlighted = null; }
+    document.body.dataset.state = '';
+  };
+  $('mode').onchange = function () {
+    var timeInput = $('time');
+    timeInput.hidden = this.value === 'now';
+    if (!timeInput.value) {
+      var d = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
+      timeInput.value = d.toISOString().slice(0, 16);
+    }
+  };
+  $('plan-form').addEventListener('submit', function (ev) { ev.preventDefault(); plan(); });
+
+  // ---- planning ----
+  var planSeq = 0;
+  function plan() {
+    if (!places.from) { $('from').focus(); status(t('web.hint_tap')); return; }
+    if (!places.to) { $('to').focus(); status(t('web.hint_tap')); return; }
+    var q = 'from=' + encodeURIComponent(places.from.value) + '&to=' + encodeURIComponent(places.to.value) + '&lang=' + LANG;
+    var mode = $('mode').value, when = $('time').value;
+    if (mode === 'at' && when) q += '&at=' + encodeURIComponent(when);
+    if (mode === 'by' && when) q += '&arrive_by=' + encodeURIComponent(when);
+    if ($('wheelchair').checked) q += '&wheelchair=true';
+    var seq = ++planSeq;
+    status(t('web.planning'));
+    document.body.dataset.state = 'planning';
+    api('/v1/plan?' + q).then(function (r) {
+      if (seq !== planSeq) return;
+      renderPlan(r.itineraries || []);
+    }).catch(function (e) { if (seq === planSeq) { tripLayer.clearLayers(); $('results').innerHTML = ''; failed(e); } });
+  }
+
+  function legSteps(it) {
+    var steps = [];
+    var legs = it.legs;
+    legs.forEach(function (leg, i) {
+      if (leg.mode === 'walk') {
+        var to = leg.to ? stopName(leg.to) : t('web.walk.destination');
+        steps.push(t('web.walk', { minutes: minutes(leg.duration_s), meters: leg.distance_m, to: to }));
+      } else {
+        var prev = legs[i - 1];
+        var ready = prev ? Date.parse(prev.arrival || (prev.alight && prev.alight.time)) : NaN;
+        var wait = (Date.parse(leg.board.time) - ready) / 1000;
+        if (wait >= 60) steps.push(t('web.wait', { minutes: minutes(wait) }));
+        var ride = t('web.ride', { route: leg.route_short_name, headsign: leg.headsign, stop: stopName(leg.board), time: clock(leg.board.time) });
+        if (leg.headway_s) ride += ' (' + t('web.every', { minutes: minutes(leg.headway_s) }) + ')';
+        steps.push(ride);
+        steps.push(t('web.alight', { stop: stopName(leg.alight), time: clock(leg.alight.time), stops: (leg.intermediate_stops || []).length + 1 }));
+      }
+    });
+    steps.push(t('web.arrive', { time: clock(it.arrival) }));
+    return steps;
+  }
+
+  function transfersText(n) {
+    return n === 0 ? t('web.transfers.0') : (n === 1 ? t('web.transfers.1') : t('web.transfers.n', { n: n }));
+  }
+
+  function renderPlan(its) {
+    var list = $('results');
+    list.innerHTML = '';
+    tripLayer.clearLayers();
+    if (!its.length) { status(t('web.no_results'), true); document.body.dataset.state = 'empty'; return; }
+    status('');
+    its.forEach(function (it, i) {
+      var routes = it.legs.filter(function (l) { return l.mode === 'ride'; }).map(function (l) {
+        var b = el('span', { class: 'badge', text: l.route_short_name });
+        b.style.background = l.route_color ? '#' + l.route_color : '#0b5563';
+        b.style.color = l.route_text_color ? '#' + l.route_text_color : contrastInk(l.route_color);
+        return b;
+      });
+      var summary = el('div', { class: 'summary' }, [
+        el('strong', { text: clock(it.departure) + ' → ' + clock(it.arrival) }),
+        el('span', { text: t('web.duration', { minutes: minutes(it.duration_s) }) }),
+        el('span', { class: 'meta', text: transfersText(it.transfers) })
+      ].concat(routes));
+      var steps = el('ol', { class: 'steps' }, legSteps(it).map(function (s) { return el('li', { text: s }); }));
+      var meta = [];
+      if (it.fare) meta.push(t('web.fare', { amount: it.fare.currency === 'PEN' ? 'S/ ' + it.fare.amount.toFixed(2) : it.fare.amount + ' ' + it.fare.currency }));
+      if (it.co2) meta.push(t('web.co2', { bus_kg: (it.co2.bus_g / 1000).toFixed(2), car_kg: (it.co2.car_g / 1000).toFixed(2) }));
+      var show = el('button', { type: 'button', class: 'secondary', text: t('web.show_on_map') });
+      var li = el('li', { 'aria-label': t('web.option', { n: i + 1 }) }, [summary, steps, el('p', { class: 'meta', text: meta.join(' · ') }), show]);
+      show.onclick = function () { draw(it, li); };
+      list.appendChild(li);
+    });
+    draw(its[0], list.firstChild);
+    document.body.dataset.state = 'planned';
+  }
+
+  function contrastInk(hex) {
+    if (!hex || hex.length !== 6) return '#fff';
+    var r = parseInt(hex.slice(0, 2), 16), g = parseInt(hex.slice(2, 4), 16), b = parseInt(hex.slice(4, 6), 16);
+    return (0.299 * r + 0.587 * g + 0.114 * b) > 150 ? '#000' : '#fff';
+  }
+
+  function draw(it, li) {
+    tripLayer.clearLayers();
+    Array.prototype.forEach.call($('results').children, function (c) { c.classList.toggle('selected', c === li); });
+    var group = L.featureGroup();
+    it.legs.forEach(function (leg) {
+      if (!leg.geometry) return;
+      var ride = leg.mode === 'ride';
+      // A dark casing keeps pale route colours visible over the network.
+      if (ride) L.geoJSON(leg.geometry, { interactive: false, renderer: tripRenderer, style: { color: '#14213d', weight: 10, opacity: 0.85 } }).addTo(group);
+      L.geoJSON(leg.geometry, {
+        interactive: false,
+        renderer: tripRenderer,
+        style: ride
+          ? { color: leg.route_color ? '#' + leg.route_color : '#0b5563', weight: 6, opacity: 0.95, className: 'leg-ride' }
+          : { color: '#14213d', weight: 4, opacity: 0.8, dashArray: '4 8', className: 'leg-walk' }
+      }).addTo(group);
+      if (ride) {
+        L.circleMarker([leg.board.lat, leg.board.lon], { radius: 6, color: '#14213d', fillColor: '#fff', fillOpacity: 1, interactive: false }).addTo(group);
+        L.circleMarker([leg.alight.lat, leg.alight.lon], { radius: 6, color: '#14213d', fillColor: '#fff', fillOpacity: 1, interactive: false }).addTo(group);
+      }
+    });
+    group.addTo(tripLayer);
+    var b = group.getBounds();
+    // No animation: instant on a cheap phone, and the drawn trip is in view at once.
+    if (b.isValid()) map.fitBounds(b, { padding: [24, 24], animate: false });
+    document.body.dataset.drawn = String(it.legs.length);
+  }
+
+  // For tests and bookmarklets: the map and the current places.
+  window.paradero = { map: map, places: places };
+})();
