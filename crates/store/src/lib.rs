@@ -1,0 +1,735 @@
+//! paradero's storage: the only crate that talks to a database.
+//!
+//! SQLite by default (one file under `data/`, WAL, created and migrated on first start) and
+//! PostgreSQL for deployments where several `paradero serve` replicas share one database. Both
+//! run the same versioned migrations (`migrations/`, portable SQL) and the same queries
+//! through sqlx's `Any` driver, so there is one implementation of everything, tested on both.
+//!
+//! What is stored is anonymous by construction: trips carry zones, not coordinates; profiles
+//! only with consent; a rider is at most a hashed handle that lets them erase their records.
+
+mod model;
+
+pub use model::*;
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::path::Path;
+use std::str::FromStr;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is not `sqlite://…` or `postgres://…`.
+    #[error("store url `{0}` must start with sqlite:// or postgres://")]
+    BadUrl(String),
+    /// The database could not be opened, created or migrated.
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// No report with this reference.
+    #[error("no report with reference `{0}`")]
+    UnknownReport(String),
+    /// The status workflow does not allow this change.
+    #[error("a report cannot go from `{from}` to `{to}`")]
+    BadTransition {
+        /// Current status.
+        from: Status,
+        /// Requested status.
+        to: Status,
+    },
+    /// An idempotency key was reused for a different submission.
+    #[error("this Idempotency-Key was already used for a different submission")]
+    KeyReused,
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A connection pool and the backend behind it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A new random id: positive, 62 bits, so it fits every backend's BIGINT.
+fn new_id() -> i64 {
+    (rand::rng().random::<u64>() >> 2) as i64
+}
+
+/// A reference a person can read out: `R-` and 8 characters without look-alikes.
+fn new_reference() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    let tail: String = (0..8)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("R-{tail}")
+}
+
+/// SHA-256 of a string, hex.
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the database at `url`: `sqlite://data/x.db`
+    /// (relative to the working directory; `sqlite::memory:` for a throwaway one) or
+    /// `postgres://user@host/db`.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let mut url = url.to_string();
+        if backend == Backend::Sqlite && !url.contains(":memory:") {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Open(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            if !url.contains("mode=") {
+                url.push_str(if url.contains('?') { "&" } else { "?" });
+                url.push_str("mode=rwc");
+            }
+        }
+        let options = AnyPoolOptions::new()
+            // SQLite has one writer at a time; a few connections serve readers meanwhile.
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            // A database that is down fails start-up in seconds, not half a minute.
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .min_connections(1)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never block the writer. synchronous=FULL: a commit is on
+                        // disk before it is acknowledged, so it survives a crash or kill -9.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Open(format!("migrations failed: {e}")))?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Records planned trips in one transaction.
+    pub async fn record_trips(&self, trips: &[TripRecord]) -> Result<()> {
+        if trips.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for t in trips {
+            sqlx::query(
+                "INSERT INTO trips (id, planned_at, local_day, local_hour, channel, origin_zone,
+                 dest_zone, found, travel_s, wait_s, walk_s, transfers, routes, gender, age_band,
+                 disability, caregiver, purpose, rider)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 $17, $18, $19)",
+            )
+            .bind(new_id())
+            .bind(t.planned_at)
+            .bind(&t.local_day)
+            .bind(i32::from(t.local_hour))
+            .bind(t.channel.as_str())
+            .bind(&t.origin_zone)
+            .bind(&t.dest_zone)
+            .bind(i32::from(t.best.is_some()))
+            .bind(t.best.as_ref().map(|b| b.travel_s))
+            .bind(t.best.as_ref().map(|b| b.wait_s))
+            .bind(t.best.as_ref().map(|b| b.walk_s))
+            .bind(t.best.as_ref().map(|b| b.transfers))
+            .bind(t.best.as_ref().map(|b| b.routes.join(",")))
+            .bind(
+                t.profile
+                    .as_ref()
+                    .and_then(|p| p.gender)
+                    .map(|g| g.as_str()),
+            )
+            .bind(
+                t.profile
+                    .as_ref()
+                    .and_then(|p| p.age_band)
+                    .map(|a| a.as_str()),
+            )
+            .bind(t.profile.as_ref().map(|p| i32::from(p.disability)))
+            .bind(t.profile.as_ref().map(|p| i32::from(p.caregiver)))
+            .bind(
+                t.profile
+                    .as_ref()
+                    .and_then(|p| p.purpose)
+                    .map(|p| p.as_str()),
+            )
+            .bind(t.rider.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Number of trip records (for tests and the dashboard's header).
+    pub async fn count_trips(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM trips")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// Stores a report, linking it to a likely duplicate (same category within `radius_m`
+    /// and two hours). With an idempotency key already seen for the same submission, returns
+    /// the first report instead of storing another.
+    pub async fn create_report(
+        &self,
+        r: &NewReport,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> Result<Created> {
+        let fingerprint = r.fingerprint();
+        if let Some(key) = idempotency_key
+            && let Some(found) = self.replay(key, &fingerprint).await?
+        {
+            return Ok(Created {
+                report: self
+                    .report(&found)
+                    .await?
+                    .ok_or(StoreError::UnknownReport(found))?,
+                replayed: true,
+            });
+        }
+        let duplicate_of = self.likely_duplicate(r).await?;
+        let id = new_id();
+        let reference = new_reference();
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = idempotency_key {
+            // A concurrent retry with the same key loses on the primary key and replays.
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency (key, fingerprint, reference, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(&fingerprint)
+            .bind(&reference)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                let found = self
+                    .replay(key, &fingerprint)
+                    .await?
+                    .ok_or(StoreError::KeyReused)?;
+                return Ok(Created {
+                    report: self
+                        .report(&found)
+                        .await?
+                        .ok_or(StoreError::UnknownReport(found))?,
+                    replayed: true,
+                });
+            }
+        }
+        sqlx::query(
+            "INSERT INTO reports (id, reference, category, lat, lon, stop_id, route_id, zone,
+             occurred_at, local_hour, reported_at, description, gender, age_band, channel, status,
+             updated_at, duplicate_of, rider)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+             $18, $19)",
+        )
+        .bind(id)
+        .bind(&reference)
+        .bind(&r.category)
+        .bind(r.lat)
+        .bind(r.lon)
+        .bind(r.stop_id.as_deref())
+        .bind(r.route_id.as_deref())
+        .bind(&r.zone)
+        .bind(r.occurred_at)
+        .bind(i32::from(r.local_hour))
+        .bind(now)
+        .bind(r.description.as_deref())
+        .bind(r.gender.map(|g| g.as_str()))
+        .bind(r.age_band.map(|a| a.as_str()))
+        .bind(r.channel.as_str())
+        .bind(Status::Open.as_str())
+        .bind(now)
+        .bind(duplicate_of.as_deref())
+        .bind(r.rider.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Created {
+            report: self
+                .report(&reference)
+                .await?
+                .ok_or(StoreError::UnknownReport(reference))?,
+            replayed: false,
+        })
+    }
+
+    async fn replay(&self, key: &str, fingerprint: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT fingerprint, reference FROM idempotency WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let fp: String = row.try_get(0)?;
+                if fp != fingerprint {
+                    return Err(StoreError::KeyReused);
+                }
+                Ok(Some(row.try_get(1)?))
+            }
+        }
+    }
+
+    /// The earliest report of the same category within 200 m and 2 hours, if any.
+    async fn likely_duplicate(&self, r: &NewReport) -> Result<Option<String>> {
+        const WINDOW_S: i64 = 2 * 3600;
+        let (Some(lat), Some(lon)) = (r.lat, r.lon) else {
+            return Ok(None);
+        };
+        // A bounding box in SQL, the exact distance here.
+        let dlat = DUPLICATE_RADIUS_M / 111_320.0;
+        let dlon = dlat / lat.to_radians().cos().max(0.01);
+        let rows = sqlx::query(
+            "SELECT reference, lat, lon FROM reports
+             WHERE category = $1 AND occurred_at BETWEEN $2 AND $3
+               AND lat BETWEEN $4 AND $5 AND lon BETWEEN $6 AND $7
+             ORDER BY occurred_at, reference",
+        )
+        .bind(&r.category)
+        .bind(r.occurred_at - WINDOW_S)
+        .bind(r.occurred_at + WINDOW_S)
+        .bind(lat - dlat)
+        .bind(lat + dlat)
+        .bind(lon - dlon)
+        .bind(lon + dlon)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let (olat, olon): (f64, f64) = (row.try_get(1)?, row.try_get(2)?);
+            if haversine_m(lat, lon, olat, olon) <= DUPLICATE_RADIUS_M {
+                return Ok(Some(row.try_get(0)?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A report by its reference.
+    pub async fn report(&self, reference: &str) -> Result<Option<Report>> {
+        let row = sqlx::query(&format!("{REPORT_SELECT} WHERE reference = $1"))
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| report_from_row(&r)).transpose()
+    }
+
+    /// Reports matching a filter, newest first.
+    pub async fn reports(&self, f: &ReportFilter) -> Result<Vec<Report>> {
+        let rows = sqlx::query(&format!(
+            "{REPORT_SELECT} WHERE occurred_at >= $1 AND occurred_at < $2
+               AND ($3 = '' OR status = $3) AND ($4 = '' OR category = $4)
+             ORDER BY occurred_at DESC, reference LIMIT $5"
+        ))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.status.map_or("", |s| s.as_str()))
+        .bind(f.category.as_deref().unwrap_or(""))
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
+    /// The status history of a report, oldest first.
+    pub async fn report_events(&self, reference: &str) -> Result<Vec<ReportEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.at, e.status, e.note, e.official FROM report_events e
+             JOIN reports r ON r.id = e.report_id WHERE r.reference = $1 ORDER BY e.at, e.id",
+        )
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportEvent {
+                    at: r.try_get(0)?,
+                    status: parse_status(&r.try_get::<String, _>(1)?)?,
+                    note: r.try_get(2)?,
+                    official: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a report along the workflow (open → acknowledged → in progress → closed), with
+    /// an official's note.
+    pub async fn change_status(
+        &self,
+        reference: &str,
+        to: Status,
+        note: &str,
+        official: &str,
+        now: i64,
+    ) -> Result<Report> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT id, status FROM reports WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::UnknownReport(reference.to_string()))?;
+        let id: i64 = row.try_get(0)?;
+        let from = parse_status(&row.try_get::<String, _>(1)?)?;
+        if !from.can_become(to) {
+            return Err(StoreError::BadTransition { from, to });
+        }
+        // Guarded by the status read above, so two officials racing cannot both move it.
+        let changed = sqlx::query(
+            "UPDATE reports SET status = $1, updated_at = $2,
+               acknowledged_at = CASE WHEN acknowledged_at IS NULL AND $3 = 1 THEN $4 ELSE acknowledged_at END,
+               closed_at = CASE WHEN $5 = 1 THEN $6 ELSE NULL END
+             WHERE id = $7 AND status = $8",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(i32::from(to != Status::Open))
+        .bind(now)
+        .bind(i32::from(to == Status::Closed))
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::BadTransition { from, to });
+        }
+        sqlx::query(
+            "INSERT INTO report_events (id, report_id, at, status, note, official)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(id)
+        .bind(now)
+        .bind(to.as_str())
+        .bind(note)
+        .bind(official)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.report(reference)
+            .await?
+            .ok_or_else(|| StoreError::UnknownReport(reference.to_string()))
+    }
+
+    /// Stores a survey answer.
+    pub async fn add_survey(&self, s: &NewSurvey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO surveys (id, answered_at, local_hour, route_id, safety, satisfaction,
+             gender, age_band, channel, rider) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(new_id())
+        .bind(s.answered_at)
+        .bind(i32::from(s.local_hour))
+        .bind(s.route_id.as_deref())
+        .bind(s.safety.map(i32::from))
+        .bind(s.satisfaction.map(i32::from))
+        .bind(s.gender.map(|g| g.as_str()))
+        .bind(s.age_band.map(|a| a.as_str()))
+        .bind(s.channel.as_str())
+        .bind(s.rider.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Creates an official and returns their bearer token; only its hash is stored, so this
+    /// is the only time it can be seen.
+    pub async fn create_official(&self, name: &str, role: Role, now: i64) -> Result<String> {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill(&mut bytes);
+        let token = format!(
+            "pdr_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        sqlx::query(
+            "INSERT INTO officials (id, name, role, token_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(name)
+        .bind(role.as_str())
+        .bind(sha256_hex(&token))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// The official a bearer token belongs to, unless unknown or revoked.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Official>> {
+        let row = sqlx::query(
+            "SELECT name, role FROM officials WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(sha256_hex(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let role: String = r.try_get(1)?;
+            Ok(Official {
+                name: r.try_get(0)?,
+                role: Role::from_str(&role)
+                    .map_err(|()| StoreError::Open(format!("unknown role `{role}` stored")))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Revokes every token of an official by name; returns how many.
+    pub async fn revoke_official(&self, name: &str, now: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE officials SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(name)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Right to erasure: deletes a rider's trips and survey answers and unlinks their reports
+    /// (the reports stay, anonymous, for the statistics and the officials handling them).
+    pub async fn erase_rider(&self, rider: &str) -> Result<Erased> {
+        let mut tx = self.pool.begin().await?;
+        let trips = sqlx::query("DELETE FROM trips WHERE rider = $1")
+            .bind(rider)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let surveys = sqlx::query("DELETE FROM surveys WHERE rider = $1")
+            .bind(rider)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let reports = sqlx::query("UPDATE reports SET rider = NULL WHERE rider = $1")
+            .bind(rider)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Erased {
+            trips,
+            surveys,
+            reports_unlinked: reports,
+        })
+    }
+
+    /// Retention: deletes raw trip records planned before `before`.
+    pub async fn delete_trips_before(&self, before: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM trips WHERE planned_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Trip counts and sums for indicators, grouped by gender, hour and purpose.
+    pub async fn trip_groups(&self, from: i64, to: i64) -> Result<Vec<TripGroup>> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(gender, ''), local_hour, COALESCE(purpose, ''), COUNT(*),
+                    SUM(found), COALESCE(SUM(travel_s), 0), COALESCE(SUM(wait_s), 0),
+                    COALESCE(SUM(walk_s), 0), COALESCE(SUM(transfers), 0)
+             FROM trips WHERE planned_at >= $1 AND planned_at < $2
+             GROUP BY COALESCE(gender, ''), local_hour, COALESCE(purpose, '')",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TripGroup {
+                    gender: non_empty(r.try_get(0)?),
+                    local_hour: hour(r, 1)?,
+                    purpose: non_empty(r.try_get(2)?),
+                    trips: r.try_get(3)?,
+                    found: r.try_get(4)?,
+                    travel_s: r.try_get(5)?,
+                    wait_s: r.try_get(6)?,
+                    walk_s: r.try_get(7)?,
+                    transfers: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Incident counts grouped by category, gender, hour and route.
+    pub async fn report_groups(&self, from: i64, to: i64) -> Result<Vec<ReportGroup>> {
+        let rows = sqlx::query(
+            "SELECT category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*)
+             FROM reports WHERE occurred_at >= $1 AND occurred_at < $2
+             GROUP BY category, COALESCE(gender, ''), local_hour, COALESCE(route_id, '')",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportGroup {
+                    category: r.try_get(0)?,
+                    gender: non_empty(r.try_get(1)?),
+                    local_hour: hour(r, 2)?,
+                    route_id: non_empty(r.try_get(3)?),
+                    reports: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A plain connection to a PostgreSQL server, for administration (creating databases).
+#[derive(Debug)]
+pub struct Admin {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Connects to a PostgreSQL server without migrating anything.
+    pub async fn admin_connect(url: &str) -> Result<Admin> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        Ok(Admin { pool })
+    }
+}
+
+impl Admin {
+    /// Creates a database named with lower-case letters, digits and underscores.
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(StoreError::Open(format!("bad database name `{name}`")));
+        }
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+const DUPLICATE_RADIUS_M: f64 = 200.0;
+
+const REPORT_SELECT: &str = "SELECT reference, category, lat, lon, stop_id, route_id, zone,
+    occurred_at, local_hour, reported_at, description, gender, age_band, channel, status,
+    updated_at, acknowledged_at, closed_at, duplicate_of FROM reports";
+
+fn non_empty(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+fn hour(r: &AnyRow, i: usize) -> Result<u8> {
+    let h: i32 = r.try_get(i)?;
+    Ok(u8::try_from(h.clamp(0, 23)).unwrap_or(0))
+}
+
+fn parse_status(s: &str) -> Result<Status> {
+    Status::from_str(s).map_err(|()| StoreError::Open(format!("unknown status `{s}` stored")))
+}
+
+fn report_from_row(r: &AnyRow) -> Result<Report> {
+    let gender: Option<String> = r.try_get(11)?;
+    let age: Option<String> = r.try_get(12)?;
+    let channel: String = r.try_get(13)?;
+    Ok(Report {
+        reference: r.try_get(0)?,
+        category: r.try_get(1)?,
+        lat: r.try_get(2)?,
+        lon: r.try_get(3)?,
+        stop_id: r.try_get(4)?,
+        route_id: r.try_get(5)?,
+        zone: r.try_get(6)?,
+        occurred_at: r.try_get(7)?,
+        local_hour: hour(r, 8)?,
+        reported_at: r.try_get(9)?,
+        description: r.try_get(10)?,
+        gender: gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
+        age_band: age.as_deref().and_then(|a| AgeBand::from_str(a).ok()),
+        channel: Channel::from_str(&channel).unwrap_or(Channel::Api),
+        status: parse_status(&r.try_get::<String, _>(14)?)?,
+        updated_at: r.try_get(15)?,
+        acknowledged_at: r.try_get(16)?,
+        closed_at: r.try_get(17)?,
+        duplicate_of: r.try_get(18)?,
+    })
+}
+
+/// Great-circle distance in metres.
+pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().asin()
+}

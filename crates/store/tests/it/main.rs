@@ -1,0 +1,2 @@
+//! Store tests; see store.rs.
+mod store;

@@ -1,0 +1,367 @@
+//! The whole store suite, run against SQLite (a file in a temp dir) and against a real
+//! PostgreSQL server (`PARADERO_TEST_POSTGRES_URL`, which `.ci/test` starts on loopback): each
+//! test gets a fresh database of its own.
+
+use store::*;
+
+/// A fresh store of each kind, and what must be kept alive meanwhile.
+pub struct Fresh {
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/sub/paradero.db", dir.path().display());
+    Fresh {
+        store: Store::open(&url).await.unwrap(),
+        _dir: Some(dir),
+    }
+}
+
+pub async fn postgres() -> Fresh {
+    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
+        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
+         `bash .ci/test`, which starts one on loopback",
+    );
+    let name = format!("paradero_t{:016x}", rand_u64());
+    let admin = Store::admin_connect(&base).await.unwrap();
+    admin.create_database(&name).await.unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    Fresh {
+        store: Store::open(&format!("{prefix}/{name}")).await.unwrap(),
+        _dir: None,
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+/// Runs one async test body against both backends.
+macro_rules! both {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let f = super::sqlite().await;
+                assert_eq!(f.store.backend(), store::Backend::Sqlite);
+                $body(&f.store).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let f = super::postgres().await;
+                assert_eq!(f.store.backend(), store::Backend::Postgres);
+                $body(&f.store).await;
+            }
+        }
+    };
+}
+
+const NOW: i64 = 1_795_000_000;
+
+fn report(category: &str, lat: f64, lon: f64, at: i64) -> NewReport {
+    NewReport {
+        category: category.into(),
+        lat: Some(lat),
+        lon: Some(lon),
+        stop_id: None,
+        route_id: Some("arequipa:17658212".into()),
+        zone: "z:-3279:-14307".into(),
+        occurred_at: at,
+        local_hour: 8,
+        description: Some("Un hombre me tocó en el bus.".into()),
+        gender: Some(Gender::Woman),
+        age_band: Some(AgeBand::From18To29),
+        channel: Channel::Web,
+        rider: Some("rider-a".into()),
+    }
+}
+
+fn trip(hour: u8, gender: Option<Gender>, rider: Option<&str>) -> TripRecord {
+    TripRecord {
+        planned_at: NOW,
+        local_day: "2026-11-23".into(),
+        local_hour: hour,
+        channel: Channel::Api,
+        origin_zone: "z:1:1".into(),
+        dest_zone: "z:2:2".into(),
+        best: Some(BestJourney {
+            travel_s: 1200,
+            wait_s: 120,
+            walk_s: 300,
+            transfers: 1,
+            routes: vec!["r1".into(), "r2".into()],
+        }),
+        profile: gender.map(|g| Profile {
+            gender: Some(g),
+            purpose: Some(Purpose::Care),
+            ..Profile::default()
+        }),
+        rider: rider.map(str::to_string),
+    }
+}
+
+async fn reports_round_trip_and_link_duplicates(s: &Store) {
+    let a = s
+        .create_report(
+            &report("acoso_tocamientos", -16.4, -71.53, NOW - 600),
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(!a.replayed);
+    assert!(a.report.reference.starts_with("R-") && a.report.reference.len() == 10);
+    assert_eq!(a.report.status, Status::Open);
+    assert_eq!(a.report.duplicate_of, None);
+    assert_eq!(a.report.gender, Some(Gender::Woman));
+    assert_eq!(
+        s.report(&a.report.reference).await.unwrap().as_ref(),
+        Some(&a.report)
+    );
+    // 100 m away, an hour later, same category: linked, not merged.
+    let b = s
+        .create_report(
+            &report("acoso_tocamientos", -16.4009, -71.53, NOW + 3000),
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        b.report.duplicate_of.as_deref(),
+        Some(a.report.reference.as_str())
+    );
+    assert_ne!(b.report.reference, a.report.reference);
+    // Other category, or 500 m away, or 3 h later: not a duplicate.
+    for r in [
+        report("robo", -16.4, -71.53, NOW),
+        report("acoso_tocamientos", -16.4045, -71.53, NOW),
+        report("acoso_tocamientos", -16.4, -71.53, NOW + 3 * 3600),
+    ] {
+        let c = s.create_report(&r, None, NOW).await.unwrap();
+        assert_eq!(c.report.duplicate_of, None, "{r:?}");
+    }
+    assert_eq!(s.report("R-NOPE").await.unwrap(), None);
+}
+both!(
+    reports_round_trip_and_link_duplicates,
+    super::reports_round_trip_and_link_duplicates
+);
+
+async fn idempotency_keys_never_duplicate(s: &Store) {
+    let r = report("robo", -16.4, -71.53, NOW);
+    let first = s.create_report(&r, Some("key-1"), NOW).await.unwrap();
+    let again = s.create_report(&r, Some("key-1"), NOW + 5).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.report.reference, first.report.reference);
+    let all = s
+        .reports(&ReportFilter {
+            from: 0,
+            to: i64::MAX,
+            status: None,
+            category: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "a retried POST stores nothing new");
+    // The same key for something else is refused, and stores nothing.
+    let mut other = r.clone();
+    other.description = Some("otra cosa".into());
+    assert!(matches!(
+        s.create_report(&other, Some("key-1"), NOW).await,
+        Err(StoreError::KeyReused)
+    ));
+    // Concurrent retries of one submission: one report.
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        let r = report("sobrecarga", -16.41, -71.52, NOW);
+        handles.push(tokio::spawn(async move {
+            s.create_report(&r, Some("key-2"), NOW).await
+        }));
+    }
+    let mut refs = std::collections::BTreeSet::new();
+    for h in handles {
+        refs.insert(h.await.unwrap().unwrap().report.reference);
+    }
+    assert_eq!(refs.len(), 1, "{refs:?}");
+}
+both!(
+    idempotency_keys_never_duplicate,
+    super::idempotency_keys_never_duplicate
+);
+
+async fn status_workflow_moves_forward_with_notes(s: &Store) {
+    let r = s
+        .create_report(&report("robo", -16.4, -71.53, NOW), None, NOW)
+        .await
+        .unwrap()
+        .report;
+    let ack = s
+        .change_status(
+            &r.reference,
+            Status::Acknowledged,
+            "Recibido",
+            "ana",
+            NOW + 60,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack.status, Status::Acknowledged);
+    assert_eq!(ack.acknowledged_at, Some(NOW + 60));
+    assert!(matches!(
+        s.change_status(&r.reference, Status::Open, "x", "ana", NOW + 61)
+            .await,
+        Err(StoreError::BadTransition { .. })
+    ));
+    let closed = s
+        .change_status(
+            &r.reference,
+            Status::Closed,
+            "Se habló con la empresa",
+            "luis",
+            NOW + 3600,
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.closed_at, Some(NOW + 3600));
+    assert_eq!(closed.acknowledged_at, Some(NOW + 60), "kept");
+    let events = s.report_events(&r.reference).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.status, e.note.as_str(), e.official.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (Status::Acknowledged, "Recibido", "ana"),
+            (Status::Closed, "Se habló con la empresa", "luis")
+        ]
+    );
+    assert!(matches!(
+        s.change_status("R-NOPE", Status::Closed, "", "x", NOW)
+            .await,
+        Err(StoreError::UnknownReport(_))
+    ));
+}
+both!(
+    status_workflow_moves_forward_with_notes,
+    super::status_workflow_moves_forward_with_notes
+);
+
+async fn trips_are_grouped_and_erasable(s: &Store) {
+    let trips = vec![
+        trip(7, Some(Gender::Woman), Some("rider-a")),
+        trip(7, Some(Gender::Woman), None),
+        trip(7, None, None),
+        trip(18, Some(Gender::Man), Some("rider-a")),
+    ];
+    s.record_trips(&trips).await.unwrap();
+    assert_eq!(s.count_trips().await.unwrap(), 4);
+    let mut groups = s.trip_groups(0, i64::MAX).await.unwrap();
+    groups.sort_by_key(|g| (g.local_hour, g.gender.clone()));
+    let summary: Vec<(u8, Option<&str>, i64, i64)> = groups
+        .iter()
+        .map(|g| (g.local_hour, g.gender.as_deref(), g.trips, g.travel_s))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (7, None, 1, 1200),
+            (7, Some("mujer"), 2, 2400),
+            (18, Some("hombre"), 1, 1200)
+        ]
+    );
+    s.add_survey(&NewSurvey {
+        answered_at: NOW,
+        local_hour: 7,
+        route_id: Some("r1".into()),
+        safety: Some(2),
+        satisfaction: Some(3),
+        gender: Some(Gender::Woman),
+        age_band: None,
+        channel: Channel::Bot,
+        rider: Some("rider-a".into()),
+    })
+    .await
+    .unwrap();
+    let rep = s
+        .create_report(&report("robo", -16.4, -71.53, NOW), None, NOW)
+        .await
+        .unwrap();
+    let erased = s.erase_rider("rider-a").await.unwrap();
+    assert_eq!(
+        erased,
+        Erased {
+            trips: 2,
+            surveys: 1,
+            reports_unlinked: 1
+        }
+    );
+    assert_eq!(s.count_trips().await.unwrap(), 2);
+    // The report stays for the officials, no longer linked to the rider.
+    assert!(s.report(&rep.report.reference).await.unwrap().is_some());
+    assert_eq!(s.erase_rider("rider-a").await.unwrap().trips, 0);
+    // Retention.
+    assert_eq!(s.delete_trips_before(NOW + 1).await.unwrap(), 2);
+    assert_eq!(s.count_trips().await.unwrap(), 0);
+}
+both!(
+    trips_are_grouped_and_erasable,
+    super::trips_are_grouped_and_erasable
+);
+
+async fn officials_tokens_are_hashed_and_revocable(s: &Store) {
+    let token = s.create_official("ana", Role::Editor, NOW).await.unwrap();
+    assert!(token.starts_with("pdr_") && token.len() > 40);
+    let who = s.authenticate(&token).await.unwrap().unwrap();
+    assert_eq!(
+        who,
+        Official {
+            name: "ana".into(),
+            role: Role::Editor
+        }
+    );
+    assert_eq!(s.authenticate("pdr_wrong").await.unwrap(), None);
+    assert_eq!(s.authenticate("").await.unwrap(), None);
+    assert_eq!(s.revoke_official("ana", NOW).await.unwrap(), 1);
+    assert_eq!(s.authenticate(&token).await.unwrap(), None);
+}
+both!(
+    officials_tokens_are_hashed_and_revocable,
+    super::officials_tokens_are_hashed_and_revocable
+);
+
+#[tokio::test]
+async fn bad_urls_are_clear_errors() {
+    let e = Store::open("mysql://x").await.unwrap_err();
+    assert!(e.to_string().contains("sqlite://"), "{e}");
+    let e = Store::open("postgres://nobody@127.0.0.1:1/x")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot open the database"), "{e}");
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/p.db", dir.path().display());
+    let s = Store::open(&url).await.unwrap();
+    let r = s
+        .create_report(&report("robo", -16.4, -71.53, NOW), None, NOW)
+        .await
+        .unwrap();
+    s.close().await;
+    let s = Store::open(&url).await.unwrap();
+    assert!(s.report(&r.report.reference).await.unwrap().is_some());
+}
