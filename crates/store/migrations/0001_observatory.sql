@@ -28,6 +28,16 @@ CREATE TABLE trips (
 CREATE INDEX trips_planned_at ON trips (planned_at);
 CREATE INDEX trips_rider ON trips (rider);
 
+-- The routes of each trip's best journey, for demand per route.
+CREATE TABLE trip_routes (
+    trip_id BIGINT NOT NULL REFERENCES trips (id) ON DELETE CASCADE,
+    route_id TEXT NOT NULL,
+    planned_at BIGINT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    PRIMARY KEY (trip_id, route_id)
+);
+CREATE INDEX trip_routes_planned_at ON trip_routes (planned_at);
+
 -- Incident reports. `reference` is what the reporter keeps to follow the report.
 CREATE TABLE reports (
     id BIGINT PRIMARY KEY,

@@ -8,12 +8,9 @@
 //! What is stored is anonymous by construction: trips carry zones, not coordinates; profiles
 //! only with consent; a rider is at most a hashed handle that lets them erase their records.
 
-mod model;
-
-pub use model::*;
+pub use observatory::model::*;
 
 use rand::Rng;
-use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::path::Path;
@@ -82,13 +79,7 @@ fn new_reference() -> String {
     format!("R-{tail}")
 }
 
-/// SHA-256 of a string, hex.
-pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use observatory::sha256_hex;
 
 impl Store {
     /// Opens (creating and migrating if needed) the database at `url`: `sqlite://data/x.db`
@@ -173,6 +164,7 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         for t in trips {
+            let id = new_id();
             sqlx::query(
                 "INSERT INTO trips (id, planned_at, local_day, local_hour, channel, origin_zone,
                  dest_zone, found, travel_s, wait_s, walk_s, transfers, routes, gender, age_band,
@@ -180,7 +172,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
                  $17, $18, $19)",
             )
-            .bind(new_id())
+            .bind(id)
             .bind(t.planned_at)
             .bind(&t.local_day)
             .bind(i32::from(t.local_hour))
@@ -216,6 +208,21 @@ impl Store {
             .bind(t.rider.as_deref())
             .execute(&mut *tx)
             .await?;
+            let mut routes: Vec<&String> = t.best.iter().flat_map(|b| &b.routes).collect();
+            routes.sort_unstable();
+            routes.dedup();
+            for r in routes {
+                sqlx::query(
+                    "INSERT INTO trip_routes (trip_id, route_id, planned_at, local_hour)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(r)
+                .bind(t.planned_at)
+                .bind(i32::from(t.local_hour))
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -676,6 +683,101 @@ impl Admin {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Planned trips per route and hour (demand).
+    pub async fn route_demand(&self, from: i64, to: i64) -> Result<Vec<RouteHour>> {
+        let rows = sqlx::query(
+            "SELECT route_id, local_hour, COUNT(*) FROM trip_routes
+             WHERE planned_at >= $1 AND planned_at < $2 GROUP BY route_id, local_hour",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RouteHour {
+                    route_id: r.try_get(0)?,
+                    local_hour: hour(r, 1)?,
+                    count: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Survey answers grouped by gender, hour and route.
+    pub async fn survey_groups(&self, from: i64, to: i64) -> Result<Vec<SurveyGroup>> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*),
+                    COALESCE(SUM(safety), 0), COUNT(safety),
+                    COALESCE(SUM(satisfaction), 0), COUNT(satisfaction)
+             FROM surveys WHERE answered_at >= $1 AND answered_at < $2
+             GROUP BY COALESCE(gender, ''), local_hour, COALESCE(route_id, '')",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SurveyGroup {
+                    gender: non_empty(r.try_get(0)?),
+                    local_hour: hour(r, 1)?,
+                    route_id: non_empty(r.try_get(2)?),
+                    answers: r.try_get(3)?,
+                    safety_sum: r.try_get(4)?,
+                    safety_n: r.try_get(5)?,
+                    satisfaction_sum: r.try_get(6)?,
+                    satisfaction_n: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// How reports reported in `[from, to)` were handled.
+    pub async fn handling(&self, from: i64, to: i64) -> Result<Handling> {
+        let rows = sqlx::query(
+            "SELECT reported_at, acknowledged_at, closed_at FROM reports
+             WHERE reported_at >= $1 AND reported_at < $2",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut h = Handling::default();
+        for r in &rows {
+            let reported: i64 = r.try_get(0)?;
+            let ack: Option<i64> = r.try_get(1)?;
+            let closed: Option<i64> = r.try_get(2)?;
+            h.reports += 1;
+            if ack.is_some_and(|a| a - reported <= 48 * 3600) {
+                h.acknowledged_within_48h += 1;
+            }
+            if let Some(c) = closed {
+                h.closed += 1;
+                h.close_durations_s.push(c - reported);
+            }
+        }
+        h.close_durations_s.sort_unstable();
+        Ok(h)
+    }
+
+    /// Incidents in a zone grid: count per (zone, category).
+    pub async fn report_zones(&self, from: i64, to: i64) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT zone, category, COUNT(*) FROM reports
+             WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY zone, category",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
     }
 }
 

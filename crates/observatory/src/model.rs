@@ -395,3 +395,48 @@ pub struct ReportGroup {
     /// Reports.
     pub reports: i64,
 }
+
+/// Planned trips on one route in one local hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteHour {
+    /// Route id.
+    pub route_id: String,
+    /// Local hour.
+    pub local_hour: u8,
+    /// Trips.
+    pub count: i64,
+}
+
+/// Survey answers of one (gender, hour, route) group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyGroup {
+    /// Gender, if declared.
+    pub gender: Option<String>,
+    /// Local hour.
+    pub local_hour: u8,
+    /// Route, if given.
+    pub route_id: Option<String>,
+    /// Answers.
+    pub answers: i64,
+    /// Sum of safety scores.
+    pub safety_sum: i64,
+    /// Answers with a safety score.
+    pub safety_n: i64,
+    /// Sum of satisfaction scores.
+    pub satisfaction_sum: i64,
+    /// Answers with a satisfaction score.
+    pub satisfaction_n: i64,
+}
+
+/// How reports were handled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handling {
+    /// Reports.
+    pub reports: i64,
+    /// Closed.
+    pub closed: i64,
+    /// Acknowledged within 48 hours of being reported.
+    pub acknowledged_within_48h: i64,
+    /// Seconds from report to close, sorted.
+    pub close_durations_s: Vec<i64>,
+}

@@ -1,0 +1,1 @@
+//! Indicators: see issue [observatory].
