@@ -1,5 +1,6 @@
 //! `paradero`: the one binary. Subcommands wire the configuration, the feeds and the engines.
 
+mod admin;
 mod feed_info;
 mod plan;
 mod serve;
@@ -35,6 +36,9 @@ enum Command {
     Plan(plan::Args),
     /// Serve the HTTP API on the configured feeds.
     Serve(serve::Args),
+    /// Administration of the observatory (officials' tokens).
+    #[command(subcommand)]
+    Admin(admin::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,7 +81,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => feed_info::run(&cfg, args),
         Command::Plan(args) => plan::run(&cfg, args),
         Command::Serve(args) => serve::run(&cfg, args),
+        Command::Admin(cmd) => admin::run(&cfg, cmd),
     }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Feeds named on the command line, or those of the configuration.

@@ -57,14 +57,12 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
             burst: cfg.server.rate_limit_burst,
             trust_forwarded_for: cfg.server.trust_forwarded_for,
         },
+        observatory: None,
     };
-    let state = server::AppState::new(
-        server::Dataset {
-            timetable: Arc::new(loaded.timetable),
-            loaded_at: std::time::SystemTime::now(),
-        },
-        settings,
-    );
+    let dataset = server::Dataset {
+        timetable: Arc::new(loaded.timetable),
+        loaded_at: std::time::SystemTime::now(),
+    };
     let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
     // Routing is CPU-bound: a few blocking threads (each with its own routing scratch) serve
     // more plans per second than tokio's default of up to 512, and use far less memory.
@@ -74,9 +72,61 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         .max_blocking_threads(2 * cores)
         .build()
         .context("starting the async runtime")?;
+    let obs_cfg = cfg.observatory.clone();
+    let store_url = cfg.store.url.clone();
+    let max_access_m = cfg.planner.max_access_m;
     rt.block_on(async move {
+        let mut settings = settings;
+        if obs_cfg.enabled {
+            let store = store::Store::open(&store_url)
+                .await
+                .with_context(|| format!("opening the store {store_url}"))?;
+            tracing::info!(backend = ?store.backend(), "observatory store ready");
+            spawn_retention(store.clone(), obs_cfg.retention_days);
+            settings.observatory = Some(server::Obs::start(
+                store,
+                server::ObservatorySettings {
+                    k: i64::from(obs_cfg.k),
+                    zone_cell_m: obs_cfg.zone_cell_m,
+                    max_description_chars: obs_cfg.max_description_chars,
+                    categories: obs_cfg
+                        .categories
+                        .iter()
+                        .map(|c| observatory::Category {
+                            key: c.key.clone(),
+                            harassment: c.harassment,
+                        })
+                        .collect(),
+                    max_distance_m: max_access_m,
+                },
+            ));
+        }
+        let obs = settings.observatory.clone();
+        let state = server::AppState::new(dataset, settings);
         let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         tracing::info!(addr = %listener.local_addr()?, ready_s = started.elapsed().as_secs_f64(), "paradero serving");
-        server::serve(listener, state).await.context("serving")
+        server::serve(listener, state).await.context("serving")?;
+        // Trips still queued are written before the process exits.
+        if let Some(o) = obs {
+            o.flush().await;
+            o.store.close().await;
+        }
+        Ok(())
     })
+}
+
+/// Deletes raw trip records older than the retention period, at start and every 6 hours.
+fn spawn_retention(store: store::Store, days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+        loop {
+            every.tick().await;
+            let before = crate::unix_now() - i64::from(days) * 86_400;
+            match store.delete_trips_before(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, days, "old trip records deleted"),
+                Err(e) => tracing::error!(error = %e, "retention failed"),
+            }
+        }
+    });
 }

@@ -114,6 +114,71 @@ impl Default for ServerConfig {
     }
 }
 
+/// Where the observatory's records live.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://path.db` (relative to this file when set in it; created on first start) or
+    /// `postgres://user@host/db`.
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: "sqlite://data/paradero.db".into(),
+        }
+    }
+}
+
+/// One incident category.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryConfig {
+    /// Stable key (its label is `category.<key>` in the catalog).
+    pub key: String,
+    /// Counted as sexual harassment.
+    #[serde(default)]
+    pub harassment: bool,
+}
+
+/// The observatory.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObservatoryConfig {
+    /// Record trips, take reports and surveys; off: the planner alone.
+    pub enabled: bool,
+    /// Published cells counting fewer people than this are suppressed.
+    pub k: u32,
+    /// Side of the grid cells trips and public maps use instead of coordinates, metres.
+    pub zone_cell_m: f64,
+    /// Raw trip records older than this are deleted (aggregates are kept), days.
+    pub retention_days: u32,
+    /// Longest description of a report, characters.
+    pub max_description_chars: usize,
+    /// Incident categories.
+    pub categories: Vec<CategoryConfig>,
+}
+
+impl Default for ObservatoryConfig {
+    fn default() -> Self {
+        ObservatoryConfig {
+            enabled: true,
+            k: 5,
+            zone_cell_m: 500.0,
+            retention_days: 365,
+            max_description_chars: 1000,
+            categories: observatory::DEFAULT_CATEGORIES
+                .iter()
+                .map(|(k, h)| CategoryConfig {
+                    key: (*k).to_string(),
+                    harassment: *h,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -128,6 +193,10 @@ pub struct Config {
     pub planner: PlannerConfig,
     /// HTTP server.
     pub server: ServerConfig,
+    /// Database.
+    pub store: StoreConfig,
+    /// Observatory.
+    pub observatory: ObservatoryConfig,
 }
 
 impl Default for Config {
@@ -141,6 +210,8 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             planner: PlannerConfig::default(),
             server: ServerConfig::default(),
+            store: StoreConfig::default(),
+            observatory: ObservatoryConfig::default(),
         }
     }
 }
@@ -224,6 +295,15 @@ impl Config {
                     *p = base.join(&*p).to_string_lossy().into_owned();
                 }
             }
+        }
+        // A relative SQLite path in the file is relative to the file, like the feeds.
+        if let Some(toml::Value::Table(st)) = table.get_mut("store")
+            && let Some(toml::Value::String(url)) = st.get_mut("url")
+            && let Some(p) = url.strip_prefix("sqlite://")
+            && !p.starts_with('/')
+            && !p.starts_with(':')
+        {
+            *url = format!("sqlite://{}", base.join(p).to_string_lossy());
         }
         let mut env: Vec<(String, String)> = env
             .into_iter()
@@ -333,6 +413,41 @@ impl Config {
         if self.server.max_concurrent_plans == 0 {
             return Err("server.max_concurrent_plans must be at least 1".into());
         }
+        if self.observatory.k < 2 {
+            return Err("observatory.k must be at least 2".into());
+        }
+        if !(50.0..=10_000.0).contains(&self.observatory.zone_cell_m) {
+            return Err(format!(
+                "observatory.zone_cell_m must be between 50 and 10000 metres, got {}",
+                self.observatory.zone_cell_m
+            ));
+        }
+        if self.observatory.categories.is_empty() {
+            return Err("observatory.categories must not be empty".into());
+        }
+        let mut keys = std::collections::HashSet::new();
+        for c in &self.observatory.categories {
+            if c.key.is_empty()
+                || !c
+                    .key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(format!(
+                    "observatory category `{}` must be lower-case letters, digits and _",
+                    c.key
+                ));
+            }
+            if !keys.insert(&c.key) {
+                return Err(format!("observatory category `{}` appears twice", c.key));
+            }
+        }
+        if !(self.store.url.starts_with("sqlite:") || self.store.url.starts_with("postgres")) {
+            return Err(format!(
+                "store.url must start with sqlite:// or postgres://, got `{}`",
+                self.store.url
+            ));
+        }
         if self.server.request_timeout_s == 0 {
             return Err("server.request_timeout_s must be at least 1".into());
         }
@@ -353,7 +468,15 @@ impl Config {
 }
 
 /// Top-level fields and sections (so that `PARADERO_WALKING=3` is an error, not silence).
-const TOP_LEVEL: &[&str] = &["feeds", "walking", "routing", "planner", "server"];
+const TOP_LEVEL: &[&str] = &[
+    "feeds",
+    "walking",
+    "routing",
+    "planner",
+    "server",
+    "store",
+    "observatory",
+];
 
 fn parse_env_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
@@ -384,6 +507,13 @@ mod tests {
         assert_eq!(cfg.routing, RoutingConfig::default());
         assert_eq!(cfg.planner, PlannerConfig::default());
         assert_eq!(cfg.server, ServerConfig::default());
+        assert_eq!(cfg.observatory, ObservatoryConfig::default());
+        // The file's database is the default's, relative to the file.
+        assert!(
+            cfg.store.url.ends_with("config/../data/paradero.db"),
+            "{}",
+            cfg.store.url
+        );
         assert_eq!(cfg.feeds.len(), 1);
         assert!(
             cfg.feeds[0].path.is_file(),
@@ -429,6 +559,21 @@ mod tests {
             cfg.feeds[0].path,
             PathBuf::from("/srv/config/../feeds/a.zip")
         );
+        let cfg = Config::from_parts(
+            Some("[store]\nurl = \"sqlite://../data/p.db\"\n"),
+            Some(Path::new("/srv/config/p.toml")),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(cfg.store.url, "sqlite:///srv/config/../data/p.db");
+        // From the environment: as given.
+        let cfg = Config::from_parts(
+            None,
+            None,
+            env(&[("PARADERO_STORE__URL", "sqlite:///tmp/x.db")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.store.url, "sqlite:///tmp/x.db");
     }
 
     #[test]
@@ -453,6 +598,26 @@ mod tests {
                 "a:b",
             ),
             (None, vec![("PARADERO_WALKING", "3")], "walking"),
+            (
+                None,
+                vec![("PARADERO_STORE__URL", "mysql://x")],
+                "store.url",
+            ),
+            (
+                None,
+                vec![("PARADERO_OBSERVATORY__K", "1")],
+                "observatory.k",
+            ),
+            (
+                Some("[observatory]\ncategories = [{ key = \"Robo!\" }]\n"),
+                vec![],
+                "Robo!",
+            ),
+            (
+                Some("[observatory]\ncategories = [{ key = \"robo\" }, { key = \"robo\" }]\n"),
+                vec![],
+                "twice",
+            ),
         ];
         for (text, vars, needle) in cases {
             let err = Config::from_parts(text, Some(Path::new("p.toml")), env(&vars))

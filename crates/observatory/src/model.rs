@@ -3,6 +3,14 @@
 use serde::Serialize;
 use std::str::FromStr;
 
+/// A closed set of words stored and sent as text (genders, age bands, statuses, …).
+pub trait Word: Copy + FromStr + 'static {
+    /// Every value, in order.
+    const ALL: &'static [Self];
+    /// The stored and API word.
+    fn word(self) -> &'static str;
+}
+
 macro_rules! word_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
@@ -16,6 +24,13 @@ macro_rules! word_enum {
             /// The stored and API word.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl Word for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            fn word(self) -> &'static str {
+                self.as_str()
             }
         }
 

@@ -234,6 +234,17 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
     };
     options.max_transfers = p.number("max_transfers", options.max_transfers, 0..=15)?;
     options.max_walk_leg_m = p.number("max_walk_m", options.max_walk_leg_m, 0..=5_000)?;
+    // Consent and profile are checked before routing: a bad value is a 400, not a lost record.
+    let profile = crate::obs::profile_from(&p)?;
+    let channel = match p.get("channel") {
+        Some("web") => store::Channel::Web,
+        _ => store::Channel::Api,
+    };
+    let endpoints = s
+        .settings
+        .observatory
+        .as_ref()
+        .map(|_| (from.clone(), to.clone()));
     let req = PlanRequest {
         from,
         to,
@@ -263,6 +274,27 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
         )
     })?;
     s.metrics.observe_routing(started.elapsed().as_secs_f64());
+    if let (Some(o), Some((from, to))) = (&s.settings.observatory, &endpoints) {
+        // Off the request path: queued for the batch writer. Impossible requests (no service,
+        // outside the area) are recorded too: they are unmet demand.
+        if !matches!(
+            result,
+            Err(PlanError::BadCoordinate(_) | PlanError::UnknownStop(_))
+        ) {
+            o.record(crate::obs::trip_record(
+                &ds.timetable,
+                &o.settings,
+                from,
+                to,
+                day,
+                time,
+                result.as_ref().ok(),
+                channel,
+                profile,
+                None,
+            ));
+        }
+    }
     let plan = result.map_err(|e| plan_problem(&e, lang))?;
     Ok(Json(plan).into_response())
 }

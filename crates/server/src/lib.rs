@@ -8,6 +8,7 @@
 
 mod handlers;
 mod metrics;
+mod obs;
 mod openapi;
 mod problem;
 mod query;
@@ -16,6 +17,7 @@ mod web;
 
 pub use metrics::Metrics;
 
+pub use obs::{Obs, ObservatorySettings};
 pub use openapi::document as openapi_document;
 pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};
@@ -61,6 +63,8 @@ pub struct Settings {
     pub max_concurrent_plans: usize,
     /// Per-client request rate.
     pub rate_limit: RateLimit,
+    /// The observatory (store, settings, trip writer); `None`: planner only.
+    pub observatory: Option<Arc<Obs>>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -75,6 +79,7 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("max_concurrent_plans", &self.max_concurrent_plans)
             .field("rate_limit", &self.rate_limit)
+            .field("observatory", &self.observatory.is_some())
             .finish()
     }
 }
@@ -91,6 +96,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             max_concurrent_plans: 64,
             rate_limit: RateLimit::default(),
+            observatory: None,
         }
     }
 }
@@ -169,6 +175,17 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/routes", get(handlers::routes))
         .route("/v1/routes/{id}", get(handlers::route))
         .route("/metrics", get(handlers::metrics))
+        .route(
+            "/v1/reports",
+            axum::routing::post(obs::create_report).get(obs::list_reports),
+        )
+        .route("/v1/reports/{reference}", get(obs::report_status))
+        .route(
+            "/v1/reports/{reference}/status",
+            axum::routing::post(obs::change_status),
+        )
+        .route("/v1/surveys", axum::routing::post(obs::create_survey))
+        .route("/v1/observatory/indicators", get(obs::indicators))
         .route("/v1/admin/reload", axum::routing::post(handlers::reload))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -619,6 +619,38 @@ impl Timetable {
         (self.max_time / DAY) as i32
     }
 
+    /// Every run of the service day `day`: its route, departure from the first stop (seconds
+    /// after the day's noon-minus-12h; may pass 24:00) and wheelchair accessibility.
+    /// Frequency windows are expanded here (reports only; routing never does).
+    pub fn runs_of_day(&self, day: Day) -> Vec<(RouteIdx, Secs, Accessibility)> {
+        let mut out = Vec::new();
+        for (pi, pt) in self.patterns.iter().enumerate() {
+            let p = PatternIdx::new(pi);
+            if pt.is_frequency() {
+                let first_dep = self.departure(p, 0, 0);
+                for w in self.windows(p) {
+                    if self.service_active(w.service, day) {
+                        let a = self.trips[w.trip.idx()].wheelchair;
+                        out.extend(
+                            (0..w.runs())
+                                .map(|k| (pt.route, w.start + k * w.headway + first_dep, a)),
+                        );
+                    }
+                }
+            } else {
+                let services = self.pattern_trip_services(p);
+                let wheel = self.pattern_trip_wheelchair(p);
+                let deps = self.departures(p, 0);
+                for (col, &svc) in services.iter().enumerate() {
+                    if self.service_active(svc, day) {
+                        out.push((pt.route, deps[col], wheel[col]));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Runs and stop events of the service day `day`.
     pub fn day_stats(&self, day: Day) -> DayStats {
         let mut st = DayStats::default();

@@ -257,15 +257,24 @@ pub struct Served {
     pub child: std::process::Child,
     pub addr: String,
     pub log: std::io::BufReader<std::process::ChildStderr>,
+    /// The store's folder (a fresh SQLite database unless `env` names another).
+    pub data: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl Served {
     pub fn start(env: &[(&str, &str)]) -> Served {
+        Served::start_in(std::sync::Arc::new(tempfile::tempdir().unwrap()), env)
+    }
+
+    /// Starts a server on the database in `data` (restarts share it).
+    pub fn start_in(data: std::sync::Arc<tempfile::TempDir>, env: &[(&str, &str)]) -> Served {
         use std::io::BufRead;
+        let url = format!("sqlite://{}/paradero.db", data.path().display());
         let mut child = Command::new(env!("CARGO_BIN_EXE_paradero"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
             .env_remove("PARADERO_CONFIG")
+            .env("PARADERO_STORE__URL", url)
             .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -284,7 +293,12 @@ impl Served {
             }
         }
         let addr = addr.expect("the server logs its address");
-        Served { child, addr, log }
+        Served {
+            child,
+            addr,
+            log,
+            data,
+        }
     }
 }
 
@@ -340,4 +354,154 @@ fn serve_answers_on_loopback_and_stops_on_sigterm() {
     assert!(ok.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "exit {status:?}");
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: status and body.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn an_acknowledged_report_survives_kill_9() {
+    let first = Served::start(&[]);
+    let body = r#"{"category": "robo", "lat": -16.3989, "lon": -71.5369, "description": "Me robaron el celular."}"#;
+    let (status, answer) = http(
+        &first.addr,
+        "POST",
+        "/v1/reports",
+        &[
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", "k-1"),
+        ],
+        body,
+    );
+    assert_eq!(status, 201, "{answer}");
+    let reference = answer
+        .split("\"reference\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    // SIGKILL right after the answer: no shutdown, no flush.
+    let data = std::sync::Arc::clone(&first.data);
+    let mut first = first;
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &first.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = first.child.wait();
+    drop(first);
+    let second = Served::start_in(data, &[]);
+    let (status, shown) = http(
+        &second.addr,
+        "GET",
+        &format!("/v1/reports/{reference}"),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown.contains("\"status\":\"open\""), "{shown}");
+    // The retry after the crash is recognised, not stored twice.
+    let (status, again) = http(
+        &second.addr,
+        "POST",
+        "/v1/reports",
+        &[
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", "k-1"),
+        ],
+        body,
+    );
+    assert_eq!(status, 200, "{again}");
+    assert!(again.contains(&reference), "{again}");
+}
+
+#[test]
+fn admin_creates_tokens_that_open_the_raw_reports() {
+    let served = Served::start(&[]);
+    let url = format!("sqlite://{}/paradero.db", served.data.path().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "admin",
+            "token",
+            "create",
+            "--name",
+            "Ana Quispe",
+            "--role",
+            "editor",
+        ])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(token.starts_with("pdr_"), "{token}");
+    let (status, _) = http(&served.addr, "GET", "/v1/reports", &[], "");
+    assert_eq!(status, 401);
+    let bearer = format!("Bearer {token}");
+    let (status, body) = http(
+        &served.addr,
+        "GET",
+        "/v1/reports",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    // Bad roles are clear errors; revoking closes the door.
+    let bad = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args(["admin", "token", "create", "--name", "x", "--role", "boss"])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("viewer, editor or admin"));
+    let revoke = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args(["admin", "token", "revoke", "--name", "Ana Quispe"])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    let (status, _) = http(
+        &served.addr,
+        "GET",
+        "/v1/reports",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 401);
 }

@@ -1,0 +1,983 @@
+//! The observatory over HTTP: trips recorded off the request path, incident reports (with
+//! idempotency keys and a status workflow), surveys, officials' access, and the public,
+//! suppressed indicators.
+//!
+//! Public answers never carry anything that identifies a reporter: a report's status page
+//! shows its category, status and history, not its place, text or reporter. Raw reports need
+//! an official's bearer token.
+
+use crate::query::Params;
+use crate::{AppState, Problem};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use i18n::Lang;
+use observatory::Category;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use store::{
+    AgeBand, Channel, Gender, NewReport, NewSurvey, Official, Profile, Purpose, ReportFilter, Role,
+    Status, Store, StoreError, TripRecord,
+};
+use timetable::{Coord, Day, Secs, Timetable};
+use tokio::sync::{mpsc, oneshot};
+
+/// Observatory parameters.
+#[derive(Debug, Clone)]
+pub struct ObservatorySettings {
+    /// Suppression threshold.
+    pub k: i64,
+    /// Zone grid cell side, metres.
+    pub zone_cell_m: f64,
+    /// Longest description, characters.
+    pub max_description_chars: usize,
+    /// Incident categories.
+    pub categories: Vec<Category>,
+    /// A place farther than this from every stop is outside the area, metres.
+    pub max_distance_m: f64,
+}
+
+impl Default for ObservatorySettings {
+    fn default() -> Self {
+        ObservatorySettings {
+            k: 5,
+            zone_cell_m: 500.0,
+            max_description_chars: 1000,
+            categories: observatory::default_categories(),
+            max_distance_m: 2000.0,
+        }
+    }
+}
+
+enum Msg {
+    Trip(Box<TripRecord>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The store, its settings, and the background writer of trip records.
+#[derive(Debug)]
+pub struct Obs {
+    /// The database.
+    pub store: Store,
+    /// Parameters.
+    pub settings: ObservatorySettings,
+    tx: mpsc::Sender<Msg>,
+    dropped: AtomicU64,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Msg")
+    }
+}
+
+/// Trips buffered before the request path starts dropping them (counted) rather than wait.
+const QUEUE: usize = 65_536;
+/// Trips written per transaction.
+const BATCH: usize = 512;
+
+impl Obs {
+    /// Starts the trip writer on the current tokio runtime.
+    pub fn start(store: Store, settings: ObservatorySettings) -> Arc<Obs> {
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
+        let writer = store.clone();
+        tokio::spawn(async move {
+            let mut batch: Vec<TripRecord> = Vec::with_capacity(BATCH);
+            while let Some(first) = rx.recv().await {
+                let mut flushes = Vec::new();
+                let mut next = Some(first);
+                // Take whatever is queued, up to a batch, without waiting for more.
+                while let Some(m) = next {
+                    match m {
+                        Msg::Trip(t) => batch.push(*t),
+                        Msg::Flush(done) => flushes.push(done),
+                    }
+                    next = if batch.len() < BATCH {
+                        rx.try_recv().ok()
+                    } else {
+                        None
+                    };
+                }
+                if !batch.is_empty() {
+                    if let Err(e) = writer.record_trips(&batch).await {
+                        tracing::error!(error = %e, trips = batch.len(), "recording trips failed");
+                    }
+                    batch.clear();
+                }
+                for f in flushes {
+                    let _ = f.send(());
+                }
+            }
+        });
+        Arc::new(Obs {
+            store,
+            settings,
+            tx,
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// Queues a trip record; never waits (a full queue drops it and counts).
+    pub fn record(&self, t: TripRecord) {
+        if self.tx.try_send(Msg::Trip(Box::new(t))).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits until every trip queued so far is written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Trip records dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+fn obs(s: &AppState, lang: Lang) -> Result<&Arc<Obs>, Problem> {
+    s.settings
+        .observatory
+        .as_ref()
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, i18n::t(lang, "obs.unavailable", &[])))
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn tz(tt: &Timetable) -> chrono_tz::Tz {
+    tt.feeds()
+        .first()
+        .and_then(|f| f.timezone.parse().ok())
+        .unwrap_or(chrono_tz::America::Lima)
+}
+
+/// Unix seconds of a local (day, seconds) in the feed's timezone.
+fn local_to_unix(tt: &Timetable, day: Day, secs: Secs) -> i64 {
+    use chrono::TimeZone;
+    let naive = day.date().and_hms_opt(0, 0, 0).unwrap_or_default()
+        + chrono::Duration::seconds(i64::from(secs));
+    tz(tt)
+        .from_local_datetime(&naive)
+        .earliest()
+        .map_or(0, |t| t.timestamp())
+}
+
+/// Local date and hour of a Unix time in the feed's timezone.
+fn unix_to_local(tt: &Timetable, t: i64) -> (String, u8) {
+    use chrono::{TimeZone, Timelike};
+    match tz(tt).timestamp_opt(t, 0).single() {
+        Some(d) => (d.date_naive().to_string(), d.hour() as u8),
+        None => (String::new(), 0),
+    }
+}
+
+/// A closed-set word (`gender`, `status`, …): absent is `None`, unknown is a 400 that lists
+/// the allowed values.
+fn word<T: store::Word>(lang: Lang, field: &str, v: Option<&str>) -> Result<Option<T>, Problem> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(x) => T::from_str(x).map(Some).map_err(|_| {
+            let allowed: Vec<&str> = T::ALL.iter().map(|w| w.word()).collect();
+            Problem::bad_request(i18n::t(
+                lang,
+                "obs.bad_value",
+                &[
+                    ("text", &x),
+                    ("field", &field),
+                    ("allowed", &allowed.join(", ")),
+                ],
+            ))
+        }),
+    }
+}
+
+/// The consented profile of a plan request (`consent=true` plus `gender`, `age_band`,
+/// `purpose`, `disability`, `caregiver`); nothing is kept without consent.
+pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
+    let lang = p.lang;
+    let gender = word::<Gender>(lang, "gender", p.get("gender"))?;
+    let age_band = word::<AgeBand>(lang, "age_band", p.get("age_band"))?;
+    let purpose = word::<Purpose>(lang, "purpose", p.get("purpose"))?;
+    let flag = |k: &str| matches!(p.get(k), Some("true" | "1" | "yes"));
+    if !flag("consent") {
+        return Ok(None);
+    }
+    Ok(Some(Profile {
+        gender,
+        age_band,
+        disability: flag("disability"),
+        caregiver: flag("caregiver"),
+        purpose,
+    }))
+}
+
+/// Where a plan starts or ends, as a zone.
+pub fn zone_of_endpoint(tt: &Timetable, e: &planner::Endpoint, cell_m: f64) -> String {
+    let c = match e {
+        planner::Endpoint::Coord(c) => Some(*c),
+        planner::Endpoint::Stops(s) => s.first().map(|&s| tt.stop(s).coord),
+    };
+    c.map_or_else(
+        || "z:?".to_string(),
+        |c| observatory::zone::zone_of(c.lat(), c.lon(), cell_m),
+    )
+}
+
+/// The record of one plan served.
+#[allow(clippy::too_many_arguments)]
+pub fn trip_record(
+    tt: &Timetable,
+    o: &ObservatorySettings,
+    from: &planner::Endpoint,
+    to: &planner::Endpoint,
+    day: Day,
+    time: Secs,
+    plan: Option<&planner::Plan>,
+    channel: Channel,
+    profile: Option<Profile>,
+    rider: Option<String>,
+) -> TripRecord {
+    let best = plan.and_then(|p| {
+        p.itineraries
+            .iter()
+            .min_by_key(|i| (i.arrival_secs, i.transfers))
+    });
+    TripRecord {
+        planned_at: now_unix(),
+        local_day: day.date().to_string(),
+        local_hour: u8::try_from((time / 3600) % 24).unwrap_or(0),
+        channel,
+        origin_zone: zone_of_endpoint(tt, from, o.zone_cell_m),
+        dest_zone: zone_of_endpoint(tt, to, o.zone_cell_m),
+        best: best.map(|b| store::BestJourney {
+            travel_s: b.duration_s,
+            wait_s: b.wait_s,
+            walk_s: b.walk_s,
+            transfers: i32::from(b.transfers),
+            routes: b
+                .legs
+                .iter()
+                .filter_map(|l| match l {
+                    planner::ItineraryLeg::Ride { route_id, .. } => Some(route_id.clone()),
+                    planner::ItineraryLeg::Walk { .. } => None,
+                })
+                .collect(),
+        }),
+        profile,
+        rider,
+    }
+}
+
+fn body_json(body: &[u8], lang: Lang) -> Result<serde_json::Map<String, Value>, Problem> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Problem::bad_request(i18n::t(
+            lang,
+            "obs.bad_json",
+            &[("error", &"expected an object")],
+        ))),
+        Err(e) => Err(Problem::bad_request(i18n::t(
+            lang,
+            "obs.bad_json",
+            &[("error", &e)],
+        ))),
+    }
+}
+
+fn str_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a str> {
+    m.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A report as submitted, checked against the timetable and the configuration.
+pub struct ReportInput<'a> {
+    /// Category key.
+    pub category: Option<&'a str>,
+    /// Point.
+    pub lat: Option<f64>,
+    /// Point.
+    pub lon: Option<f64>,
+    /// Stop id.
+    pub stop_id: Option<&'a str>,
+    /// Route id.
+    pub route_id: Option<&'a str>,
+    /// When it happened, local `YYYY-MM-DDTHH:MM` or Unix seconds; `None`: now.
+    pub occurred_at: Option<i64>,
+    /// Free text.
+    pub description: Option<&'a str>,
+    /// Reporter's gender.
+    pub gender: Option<&'a str>,
+    /// Reporter's age band.
+    pub age_band: Option<&'a str>,
+    /// Channel.
+    pub channel: Channel,
+    /// Hashed rider handle.
+    pub rider: Option<String>,
+}
+
+/// Validates a report; every problem is a 400 or 422 naming the field, and nothing is stored.
+pub fn validate_report(
+    tt: &Timetable,
+    o: &ObservatorySettings,
+    r: &ReportInput<'_>,
+    now: i64,
+    lang: Lang,
+) -> Result<NewReport, Problem> {
+    let cat = r.category.unwrap_or("");
+    if !o.categories.iter().any(|c| c.key == cat) {
+        return Err(Problem::bad_request(i18n::t(
+            lang,
+            "obs.unknown_category",
+            &[("text", &cat)],
+        )));
+    }
+    let stop = match r.stop_id {
+        None => None,
+        Some(id) => Some(tt.stop_by_id(id).ok_or_else(|| {
+            Problem::unprocessable(i18n::t(lang, "error.unknown_stop", &[("id", &id)]))
+        })?),
+    };
+    let point = match (r.lat, r.lon, stop) {
+        (Some(lat), Some(lon), _) => Some(Coord::new(lat, lon).map_err(|_| {
+            Problem::bad_request(i18n::t(
+                lang,
+                "error.bad_coordinate",
+                &[("text", &format!("{lat},{lon}"))],
+            ))
+        })?),
+        (None, None, Some(s)) => Some(tt.stop(s).coord),
+        _ => None,
+    };
+    let Some(point) = point else {
+        return Err(Problem::bad_request(i18n::t(lang, "obs.no_place", &[])));
+    };
+    let nearest = tt
+        .stop_index()
+        .nearest(point)
+        .map_or(f64::INFINITY, |x| x.1);
+    if nearest > o.max_distance_m {
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "obs.outside_area",
+            &[("km", &format!("{:.1}", nearest / 1000.0))],
+        )));
+    }
+    let route = match r.route_id {
+        None => None,
+        Some(id) => Some(
+            tt.route_by_id(id)
+                .map(|ri| tt.route(ri).id.clone())
+                .ok_or_else(|| {
+                    Problem::unprocessable(i18n::t(lang, "obs.unknown_route", &[("text", &id)]))
+                })?,
+        ),
+    };
+    let occurred = r.occurred_at.unwrap_or(now);
+    let (_, hour) = unix_to_local(tt, occurred);
+    let shown = || {
+        use chrono::TimeZone;
+        tz(tt).timestamp_opt(occurred, 0).single().map_or_else(
+            || occurred.to_string(),
+            |d| d.format("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    if occurred > now + 300 {
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "obs.future",
+            &[("text", &shown())],
+        )));
+    }
+    if occurred < now - 366 * 86_400 {
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "obs.too_old",
+            &[("text", &shown())],
+        )));
+    }
+    let description = r.description.map(str::trim).filter(|d| !d.is_empty());
+    if let Some(d) = description {
+        let n = d.chars().count();
+        if n > o.max_description_chars {
+            return Err(Problem::bad_request(i18n::t(
+                lang,
+                "obs.description_too_long",
+                &[("n", &n), ("max", &o.max_description_chars)],
+            )));
+        }
+    }
+    let gender = word::<Gender>(lang, "gender", r.gender)?;
+    let age_band = word::<AgeBand>(lang, "age_band", r.age_band)?;
+    Ok(NewReport {
+        category: cat.to_string(),
+        lat: Some(point.lat()),
+        lon: Some(point.lon()),
+        stop_id: stop.map(|s| tt.stop(s).id.clone()),
+        route_id: route,
+        zone: observatory::zone::zone_of(point.lat(), point.lon(), o.zone_cell_m),
+        occurred_at: occurred,
+        local_hour: hour,
+        description: description.map(str::to_string),
+        gender,
+        age_band,
+        channel: r.channel,
+        rider: r.rider.clone(),
+    })
+}
+
+/// `2026-11-23T08:00` (local) or Unix seconds.
+fn parse_when(tt: &Timetable, v: &Value, lang: Lang) -> Result<i64, Problem> {
+    if let Some(n) = v.as_i64() {
+        return Ok(n);
+    }
+    let text = v.as_str().unwrap_or("");
+    let bad = || Problem::bad_request(i18n::t(lang, "error.bad_time", &[("text", &text)]));
+    let (d, t) = text.split_once('T').ok_or_else(bad)?;
+    let day = Day::parse(d).ok_or_else(bad)?;
+    let secs = timetable::time::parse_clock(t.get(..5).unwrap_or(t)).map_err(|_| bad())?;
+    Ok(local_to_unix(tt, day, secs))
+}
+
+fn idempotency_key(h: &HeaderMap, lang: Lang) -> Result<Option<String>, Problem> {
+    match h.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v.to_str().unwrap_or("");
+            if k.is_empty() || k.len() > 100 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(Problem::bad_request(i18n::t(lang, "obs.bad_key", &[])));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+fn store_problem(e: &StoreError, lang: Lang) -> Problem {
+    match e {
+        StoreError::KeyReused => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            i18n::t(lang, "obs.key_reused", &[]),
+        ),
+        StoreError::UnknownReport(r) => {
+            Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", r)]))
+        }
+        StoreError::BadTransition { from, to } => Problem::new(
+            StatusCode::CONFLICT,
+            i18n::t(lang, "obs.bad_transition", &[("from", from), ("to", to)]),
+        ),
+        other => {
+            tracing::error!(error = %other, "store");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is not answering; try again in a moment",
+            )
+        }
+    }
+}
+
+/// The public view of a report, with its history.
+async fn public_answer(o: &Obs, r: &store::Report, lang: Lang) -> Result<Response, Problem> {
+    let events = o
+        .store
+        .report_events(&r.reference)
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    Ok(Json(public_report(r, &events)).into_response())
+}
+
+/// What the reporter (or anyone with the reference) may see of a report.
+fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
+    json!({
+        "reference": r.reference,
+        "category": r.category,
+        "status": r.status,
+        "reported_at": r.reported_at,
+        "updated_at": r.updated_at,
+        "history": events.iter().map(|e| json!({ "status": e.status, "at": e.at, "note": e.note })).collect::<Vec<_>>(),
+    })
+}
+
+/// `POST /v1/reports`: a JSON report; `Idempotency-Key` makes retries safe.
+pub async fn create_report(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    let o = obs(&s, lang)?;
+    let key = idempotency_key(&headers, lang)?;
+    let m = body_json(&body, lang)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let now = now_unix();
+    let occurred = m
+        .get("occurred_at")
+        .map(|v| parse_when(tt, v, lang))
+        .transpose()?;
+    let num = |k: &str| m.get(k).and_then(Value::as_f64);
+    let input = ReportInput {
+        category: str_field(&m, "category"),
+        lat: num("lat"),
+        lon: num("lon"),
+        stop_id: str_field(&m, "stop_id"),
+        route_id: str_field(&m, "route_id"),
+        occurred_at: occurred,
+        description: str_field(&m, "description"),
+        gender: str_field(&m, "gender"),
+        age_band: str_field(&m, "age_band"),
+        channel: if str_field(&m, "channel") == Some("web") {
+            Channel::Web
+        } else {
+            Channel::Api
+        },
+        rider: None,
+    };
+    let new = validate_report(tt, &o.settings, &input, now, lang)?;
+    let created = o
+        .store
+        .create_report(&new, key.as_deref(), now)
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    let r = &created.report;
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = json!({
+        "reference": r.reference,
+        "status": r.status,
+        "duplicate_of": r.duplicate_of,
+        "status_url": format!("/v1/reports/{}", r.reference),
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+/// `GET /v1/reports/{reference}`: status and history, nothing that identifies the reporter.
+pub async fn report_status(
+    State(s): State<Arc<AppState>>,
+    Path(reference): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    let o = obs(&s, lang)?;
+    let r = o
+        .store
+        .report(&reference)
+        .await
+        .map_err(|e| store_problem(&e, lang))?
+        .ok_or_else(|| {
+            Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", &reference)]))
+        })?;
+    public_answer(o, &r, lang).await
+}
+
+/// The official behind the request's bearer token, if their role is at least `needed`.
+pub async fn official(
+    o: &Obs,
+    headers: &HeaderMap,
+    needed: Role,
+    lang: Lang,
+) -> Result<Official, Problem> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let unauthorized = || {
+        let mut r = Problem::new(
+            StatusCode::UNAUTHORIZED,
+            i18n::t(lang, "obs.need_token", &[]),
+        );
+        r.title = "Unauthorized".into();
+        r
+    };
+    let Some(token) = token else {
+        return Err(unauthorized());
+    };
+    let who = o
+        .store
+        .authenticate(token)
+        .await
+        .map_err(|e| store_problem(&e, lang))?
+        .ok_or_else(unauthorized)?;
+    if who.role < needed {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            i18n::t(
+                lang,
+                "obs.wrong_role",
+                &[("role", &who.role), ("needed", &needed)],
+            ),
+        ));
+    }
+    Ok(who)
+}
+
+/// `GET /v1/reports` (officials): raw reports with place and description.
+pub async fn list_reports(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let p = Params::parse(raw.as_deref())?;
+    let lang = p.lang;
+    let o = obs(&s, lang)?;
+    official(o, &headers, Role::Viewer, lang).await?;
+    let ds = s.dataset();
+    let (from, to) = range(&ds.timetable, &p)?;
+    let status = word::<Status>(lang, "status", p.get("status"))?;
+    let limit = p.number("limit", 200i64, 1..=5000)?;
+    let reports = o
+        .store
+        .reports(&ReportFilter {
+            from,
+            to,
+            status,
+            category: p.get("category").map(str::to_string),
+            limit,
+        })
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    Ok(Json(json!({ "reports": reports })).into_response())
+}
+
+/// `POST /v1/reports/{reference}/status` (editors): `{"status": "...", "note": "..."}`.
+pub async fn change_status(
+    State(s): State<Arc<AppState>>,
+    Path(reference): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    let o = obs(&s, lang)?;
+    let who = official(o, &headers, Role::Editor, lang).await?;
+    let m = body_json(&body, lang)?;
+    // A missing status is reported like a wrong one, with the allowed values.
+    let Some(to) = word::<Status>(lang, "status", Some(str_field(&m, "status").unwrap_or("-")))?
+    else {
+        return Err(Problem::bad_request("`status` is required"));
+    };
+    let note = str_field(&m, "note").unwrap_or("");
+    if note.chars().count() > o.settings.max_description_chars {
+        return Err(Problem::bad_request(i18n::t(
+            lang,
+            "obs.description_too_long",
+            &[
+                ("n", &note.chars().count()),
+                ("max", &o.settings.max_description_chars),
+            ],
+        )));
+    }
+    let r = o
+        .store
+        .change_status(&reference, to, note, &who.name, now_unix())
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    public_answer(o, &r, lang).await
+}
+
+/// `POST /v1/surveys`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
+pub async fn create_survey(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    let o = obs(&s, lang)?;
+    let m = body_json(&body, lang)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let score = |k: &str| -> Result<Option<u8>, Problem> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.as_u64() {
+                Some(n @ 1..=5) => Ok(Some(n as u8)),
+                _ => Err(Problem::bad_request(i18n::t(
+                    lang,
+                    "obs.bad_score",
+                    &[("field", &k), ("text", &v)],
+                ))),
+            },
+        }
+    };
+    let (safety, satisfaction) = (score("safety")?, score("satisfaction")?);
+    if safety.is_none() && satisfaction.is_none() {
+        return Err(Problem::bad_request(i18n::t(lang, "obs.no_score", &[])));
+    }
+    let route = match str_field(&m, "route_id") {
+        None => None,
+        Some(id) => Some(
+            tt.route_by_id(id)
+                .map(|ri| tt.route(ri).id.clone())
+                .ok_or_else(|| {
+                    Problem::unprocessable(i18n::t(lang, "obs.unknown_route", &[("text", &id)]))
+                })?,
+        ),
+    };
+    let now = now_unix();
+    let at = m
+        .get("at")
+        .map(|v| parse_when(tt, v, lang))
+        .transpose()?
+        .unwrap_or(now);
+    if at > now + 300 {
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "obs.future",
+            &[("text", &at)],
+        )));
+    }
+    let survey = NewSurvey {
+        answered_at: now,
+        local_hour: unix_to_local(tt, at).1,
+        route_id: route,
+        safety,
+        satisfaction,
+        gender: word::<Gender>(lang, "gender", str_field(&m, "gender"))?,
+        age_band: word::<AgeBand>(lang, "age_band", str_field(&m, "age_band"))?,
+        channel: Channel::Api,
+        rider: None,
+    };
+    o.store
+        .add_survey(&survey)
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    Ok((StatusCode::CREATED, Json(json!({ "status": "recorded" }))).into_response())
+}
+
+/// `from`/`to` (dates, local) as Unix seconds; default: the last 30 days.
+fn range(tt: &Timetable, p: &Params) -> Result<(i64, i64), Problem> {
+    let lang = p.lang;
+    let day = |k: &str| -> Result<Option<i64>, Problem> {
+        match p.get(k) {
+            None => Ok(None),
+            Some(d) => Day::parse(d)
+                .map(|d| Some(local_to_unix(tt, d, 0)))
+                .ok_or_else(|| {
+                    Problem::bad_request(i18n::t(lang, "error.bad_date", &[("text", &d)]))
+                }),
+        }
+    };
+    let now = now_unix();
+    let to = day("to")?.map_or(now + 1, |t| t + 86_400);
+    let from = day("from")?.unwrap_or(to - 30 * 86_400);
+    if from >= to {
+        return Err(Problem::bad_request(i18n::t(lang, "obs.bad_range", &[])));
+    }
+    Ok((from, to))
+}
+
+/// Runs per route and hour on `day` (frequencies included), and accessibility, from the
+/// timetable.
+fn supply(
+    tt: &Timetable,
+    day: Day,
+) -> (
+    Vec<store::RouteHour>,
+    observatory::indicators::Accessibility,
+) {
+    let mut per: std::collections::BTreeMap<(String, u8), i64> = Default::default();
+    let mut acc = observatory::indicators::Accessibility {
+        stops: tt.stops().len() as u64,
+        stops_accessible: tt
+            .stops()
+            .iter()
+            .filter(|s| s.wheelchair == timetable::Accessibility::Yes)
+            .count() as u64,
+        ..Default::default()
+    };
+    for (route, departure, wheelchair) in tt.runs_of_day(day) {
+        let route = tt.route(route).id.clone();
+        let hour = u8::try_from((departure / 3600) % 24).unwrap_or(0);
+        *per.entry((route, hour)).or_default() += 1;
+        acc.runs += 1;
+        if wheelchair == timetable::Accessibility::Yes {
+            acc.runs_accessible += 1;
+        }
+    }
+    (
+        per.into_iter()
+            .map(|((route_id, local_hour), count)| store::RouteHour {
+                route_id,
+                local_hour,
+                count,
+            })
+            .collect(),
+        acc,
+    )
+}
+
+/// `GET /v1/observatory/indicators?from=&to=&group_by=&route=&category=&format=csv`.
+pub async fn indicators(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let p = Params::parse(raw.as_deref())?;
+    let lang = p.lang;
+    let o = obs(&s, lang)?;
+    let ds = s.dataset();
+    let tt = Arc::clone(&ds.timetable);
+    let (from, to) = range(&tt, &p)?;
+    let group_by: Vec<String> = p
+        .get("group_by")
+        .map(|g| {
+            g.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let q = observatory::indicators::Query {
+        group_by,
+        route: p.get("route").map(str::to_string),
+        category: p.get("category").map(str::to_string),
+    };
+    if let Some(c) = &q.category
+        && !o.settings.categories.iter().any(|x| &x.key == c)
+    {
+        return Err(Problem::bad_request(i18n::t(
+            lang,
+            "obs.unknown_category",
+            &[("text", c)],
+        )));
+    }
+    let st = &o.store;
+    let map = |e: StoreError| store_problem(&e, lang);
+    let (trips, demand, reports, zones, surveys, handling) = tokio::try_join!(
+        async { st.trip_groups(from, to).await.map_err(map) },
+        async { st.route_demand(from, to).await.map_err(map) },
+        async { st.report_groups(from, to).await.map_err(map) },
+        async { st.report_zones(from, to).await.map_err(map) },
+        async { st.survey_groups(from, to).await.map_err(map) },
+        async { st.handling(from, to).await.map_err(map) },
+    )?;
+    let ref_day = Day::from_date(
+        chrono::DateTime::from_timestamp(to - 1, 0)
+            .map_or_else(|| chrono::Utc::now().date_naive(), |d| d.date_naive()),
+    );
+    let settings = o.settings.clone();
+    let days = ((to - from) as f64 / 86_400.0).max(1.0);
+    let computed = tokio::task::spawn_blocking(move || {
+        let (supply, accessibility) = supply(&tt, ref_day);
+        let inputs = observatory::indicators::Inputs {
+            trips,
+            demand,
+            supply,
+            reports,
+            zones,
+            surveys,
+            handling,
+            accessibility,
+            days,
+        };
+        observatory::indicators::compute(&inputs, &q, &settings.categories, settings.k)
+            .map(|list| (list, settings))
+    })
+    .await
+    .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "indicators stopped"))?;
+    let (list, settings) = computed.map_err(|e| match e {
+        observatory::indicators::IndicatorError::UnknownDimension(d) => {
+            let mut allowed: Vec<&str> = observatory::indicators::TRIP_DIMS.to_vec();
+            allowed.extend(observatory::indicators::INCIDENT_DIMS);
+            allowed.sort_unstable();
+            allowed.dedup();
+            Problem::bad_request(i18n::t(
+                lang,
+                "obs.bad_group_by",
+                &[("text", &d), ("allowed", &allowed.join(", "))],
+            ))
+        }
+        observatory::indicators::IndicatorError::TooLarge(n) => {
+            Problem::unprocessable(i18n::t(lang, "obs.too_large", &[("n", &n)]))
+        }
+    })?;
+    let csv = p.get("format") == Some("csv")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"));
+    if csv {
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"indicadores.csv\"",
+                ),
+            ],
+            to_csv(&list),
+        )
+            .into_response());
+    }
+    let indicators: Vec<Value> = list
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "title": i18n::t(lang, &format!("indicator.{}.title", i.id), &[]),
+                "definition": i18n::t(lang, &format!("indicator.{}.definition", i.id), &[]),
+                "dimensions": i.table.dimensions,
+                "measures": i.table.measures,
+                "rows": i.table.rows,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": from,
+        "to": to,
+        "k": settings.k,
+        "zone_cell_m": settings.zone_cell_m,
+        "indicators": indicators,
+    }))
+    .into_response())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One CSV for all indicators: indicator, dimension=value pairs, count, suppressed, measures.
+fn to_csv(list: &[observatory::indicators::Indicator]) -> String {
+    let mut out = String::from("indicator,group,count,suppressed,measure,value\n");
+    for i in list {
+        for r in &i.table.rows {
+            let group: Vec<String> = i
+                .table
+                .dimensions
+                .iter()
+                .zip(&r.key)
+                .map(|(d, v)| format!("{d}={v}"))
+                .collect();
+            let group = csv_field(&group.join(";"));
+            let count = r.count.map_or(String::new(), |c| c.to_string());
+            if i.table.measures.is_empty() {
+                out.push_str(&format!("{},{group},{count},{},,\n", i.id, r.suppressed));
+            }
+            for (m, v) in i.table.measures.iter().zip(&r.values) {
+                let v = v.map_or(String::new(), |x| format!("{x:.4}"));
+                out.push_str(&format!(
+                    "{},{group},{count},{},{m},{v}\n",
+                    i.id, r.suppressed
+                ));
+            }
+        }
+    }
+    out
+}
