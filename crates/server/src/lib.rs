@@ -9,6 +9,7 @@
 mod handlers;
 mod metrics;
 mod obs;
+mod open311;
 mod openapi;
 mod problem;
 mod query;
@@ -185,6 +186,12 @@ pub fn app(state: Arc<AppState>) -> Router {
             axum::routing::post(obs::change_status),
         )
         .route("/v1/surveys", axum::routing::post(obs::create_survey))
+        .route("/open311/v2/services.json", get(open311::services))
+        .route(
+            "/open311/v2/requests.json",
+            axum::routing::post(open311::create).get(open311::list),
+        )
+        .route("/open311/v2/requests/{file}", get(open311::one))
         .route("/v1/observatory/indicators", get(obs::indicators))
         .route("/v1/admin/reload", axum::routing::post(handlers::reload))
         .route_layer(axum::middleware::from_fn_with_state(

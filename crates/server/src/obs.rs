@@ -147,7 +147,7 @@ fn obs(s: &AppState, lang: Lang) -> Result<&Arc<Obs>, Problem> {
         .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, i18n::t(lang, "obs.unavailable", &[])))
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -446,7 +446,7 @@ fn parse_when(tt: &Timetable, v: &Value, lang: Lang) -> Result<i64, Problem> {
     Ok(local_to_unix(tt, day, secs))
 }
 
-fn idempotency_key(h: &HeaderMap, lang: Lang) -> Result<Option<String>, Problem> {
+pub(crate) fn idempotency_key(h: &HeaderMap, lang: Lang) -> Result<Option<String>, Problem> {
     match h.get("idempotency-key") {
         None => Ok(None),
         Some(v) => {
@@ -459,7 +459,7 @@ fn idempotency_key(h: &HeaderMap, lang: Lang) -> Result<Option<String>, Problem>
     }
 }
 
-fn store_problem(e: &StoreError, lang: Lang) -> Problem {
+pub(crate) fn store_problem(e: &StoreError, lang: Lang) -> Problem {
     match e {
         StoreError::KeyReused => Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -66,7 +66,7 @@ impl Env {
             .unwrap_or_default();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        if status.is_client_error() {
+        if status.is_client_error() && !uri.starts_with("/open311/") {
             assert_eq!(ctype, "application/problem+json", "{uri}: {text}");
         }
         (
@@ -492,4 +492,89 @@ async fn without_an_observatory_the_endpoints_say_so() {
     };
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["detail"].as_str().unwrap().contains("observatorio"));
+}
+
+#[tokio::test]
+async fn open311_reads_and_writes_reports_without_exposing_reporters() {
+    let e = env().await;
+    let (s, v, _) = e.call("GET", "/open311/v2/services.json", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let services = v.as_array().unwrap();
+    assert_eq!(services.len(), observatory::DEFAULT_CATEGORIES.len());
+    let groping = services
+        .iter()
+        .find(|x| x["service_code"] == "acoso_tocamientos")
+        .unwrap();
+    assert_eq!(groping["service_name"], "Tocamientos indebidos");
+    // A form post, as GeoReport clients send it; personal fields are ignored.
+    let form = "service_code=robo&lat=-16.3989&long=-71.5369&description=Me+robaron+en+el+paradero\
+                &email=ana%40example.org&first_name=Ana&requested_datetime=2026-11-20T08%3A15%3A00-05%3A00";
+    let (s, v, _) = e.call("POST", "/open311/v2/requests.json", &[], form).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v[0]["service_request_id"].as_str().unwrap().to_string();
+    assert!(v[0]["service_notice"].as_str().unwrap().contains(&id));
+    let stored = e.obs.store.report(&id).await.unwrap().unwrap();
+    assert_eq!(stored.channel, store::Channel::Open311);
+    assert_eq!(
+        stored.description.as_deref(),
+        Some("Me robaron en el paradero")
+    );
+    // Public lookups by id: status, no place, no text.
+    for uri in [
+        format!("/open311/v2/requests/{id}.json"),
+        format!("/open311/v2/requests.json?service_request_id={id}"),
+    ] {
+        let (s, v, text) = e.call("GET", &uri, &[], "").await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        assert_eq!(v[0]["status"], "open");
+        assert_eq!(v[0]["service_code"], "robo");
+        assert!(
+            !text.contains("-16.39") && !text.contains("robaron") && !text.contains("Ana"),
+            "{text}"
+        );
+    }
+    let (s, v, _) = e
+        .call("GET", "/open311/v2/requests/R-NOPE2345.json", &[], "")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(v[0]["code"], 404);
+    // Lists are for officials, with details.
+    let (s, v, _) = e.call("GET", "/open311/v2/requests.json", &[], "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v[0]["code"], 401);
+    let token = e
+        .obs
+        .store
+        .create_official("ana", store::Role::Viewer, 0)
+        .await
+        .unwrap();
+    let auth = format!("Bearer {token}");
+    let (s, v, _) = e
+        .call(
+            "GET",
+            "/open311/v2/requests.json?status=open&start_date=2026-01-01T00%3A00%3A00Z",
+            &[("authorization", &auth)],
+            "",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v[0]["lat"], -16.3989);
+    // Malformed forms: GeoReport errors, nothing stored.
+    for (form, needle) in [
+        ("service_code=robo&lat=abc&long=-71.53", "abc"),
+        ("lat=-16.39&long=-71.53", "categoría"),
+        ("service_code=ovni&lat=-16.39&long=-71.53", "ovni"),
+        (
+            "service_code=robo&lat=-16.39&long=-71.53&requested_datetime=ayer",
+            "ayer",
+        ),
+        ("service_code=robo", "stop_id"),
+        ("service_code=robo&lat=%zz", "percent"),
+    ] {
+        let (s, v, _) = e.call("POST", "/open311/v2/requests.json", &[], form).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{form}: {v}");
+        let d = v[0]["description"].as_str().unwrap();
+        assert!(d.contains(needle), "{form}: {d}");
+    }
+    assert_eq!(e.reports_stored().await, 1);
 }

@@ -1,0 +1,292 @@
+//! Open311 GeoReport v2, so existing civic tools can read and write reports.
+//!
+//! Differences from a plain GeoReport server, all for privacy: personal fields (`email`,
+//! `first_name`, `last_name`, `phone`, `device_id`, `account_id`) are accepted and ignored,
+//! never stored; without an official's token, `GET requests.json` answers only for the ids
+//! asked for (`service_request_id=`), and public answers carry no coordinates, address or
+//! description. Errors use GeoReport's format, `[{"code": …, "description": …}]`, with the
+//! HTTP status of the problem.
+
+use crate::obs::{ReportInput, official, validate_report};
+use crate::query::Params;
+use crate::{AppState, Problem};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use i18n::Lang;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::{Channel, Role};
+
+/// A GeoReport error answer.
+fn error(p: Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        Json(json!([{ "code": p.status, "description": p.detail }])),
+    )
+        .into_response()
+}
+
+fn lang_of(p: &Params) -> Lang {
+    p.lang
+}
+
+/// `GET /open311/v2/services.json`: the incident categories.
+pub async fn services(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
+    let p = match Params::parse(raw.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return error(e),
+    };
+    let Some(o) = s.settings.observatory.as_ref() else {
+        return error(Problem::not_found(i18n::t(
+            lang_of(&p),
+            "obs.unavailable",
+            &[],
+        )));
+    };
+    let list: Vec<Value> = o
+        .settings
+        .categories
+        .iter()
+        .map(|c| {
+            json!({
+                "service_code": c.key,
+                "service_name": i18n::t(p.lang, &format!("category.{}", c.key), &[]),
+                "description": i18n::t(p.lang, &format!("category.{}", c.key), &[]),
+                "metadata": false,
+                "type": "realtime",
+                "keywords": if c.harassment { "acoso" } else { "" },
+                "group": if c.harassment { "acoso" } else { "servicio" },
+            })
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+/// ISO 8601 with an offset (`2026-11-23T08:00:00-05:00`), as GeoReport sends it.
+fn parse_datetime(v: &str, lang: Lang) -> Result<i64, Problem> {
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|d| d.timestamp())
+        .map_err(|_| Problem::bad_request(i18n::t(lang, "error.bad_time", &[("text", &v)])))
+}
+
+/// `POST /open311/v2/requests.json` (form-encoded): creates a report.
+pub async fn create(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match create_inner(&s, raw.as_deref(), &headers, &body).await {
+        Ok(r) => r,
+        Err(p) => error(p),
+    }
+}
+
+async fn create_inner(
+    s: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, Problem> {
+    let q = Params::parse(raw)?;
+    let lang = q.lang;
+    let o = s
+        .settings
+        .observatory
+        .as_ref()
+        .ok_or_else(|| Problem::not_found(i18n::t(lang, "obs.unavailable", &[])))?;
+    let text = std::str::from_utf8(body).map_err(|_| {
+        Problem::bad_request("the form is not UTF-8 text (application/x-www-form-urlencoded)")
+    })?;
+    let f = Params::parse(Some(text))?;
+    let num = |k: &str| -> Result<Option<f64>, Problem> {
+        match f.get(k) {
+            None => Ok(None),
+            Some(v) => v.parse::<f64>().map(Some).map_err(|_| {
+                Problem::bad_request(i18n::t(lang, "error.bad_coordinate", &[("text", &v)]))
+            }),
+        }
+    };
+    let occurred = f
+        .get("requested_datetime")
+        .map(|v| parse_datetime(v, lang))
+        .transpose()?;
+    let ds = s.dataset();
+    let input = ReportInput {
+        category: f.get("service_code"),
+        lat: num("lat")?,
+        lon: num("long")?,
+        stop_id: f.get("attribute[stop_id]"),
+        route_id: f.get("attribute[route_id]"),
+        occurred_at: occurred,
+        description: f.get("description"),
+        gender: f.get("attribute[gender]"),
+        age_band: f.get("attribute[age_band]"),
+        channel: Channel::Open311,
+        rider: None,
+    };
+    let now = crate::obs::now_unix();
+    let new = validate_report(&ds.timetable, &o.settings, &input, now, lang)?;
+    let key = crate::obs::idempotency_key(headers, lang)?;
+    let created = o
+        .store
+        .create_report(&new, key.as_deref(), now)
+        .await
+        .map_err(|e| crate::obs::store_problem(&e, lang))?;
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(json!([{
+            "service_request_id": created.report.reference,
+            "service_notice": i18n::t(lang, "open311.notice", &[("reference", &created.report.reference)]),
+        }])),
+    )
+        .into_response())
+}
+
+fn status_word(st: store::Status) -> &'static str {
+    if st == store::Status::Closed {
+        "closed"
+    } else {
+        "open"
+    }
+}
+
+fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(String::new, |d| d.to_rfc3339())
+}
+
+/// A report in GeoReport's shape; with `full`, the officials' details too.
+fn request_json(r: &store::Report, events: &[store::ReportEvent], lang: Lang, full: bool) -> Value {
+    let mut v = json!({
+        "service_request_id": r.reference,
+        "status": status_word(r.status),
+        "status_notes": events.last().map(|e| e.note.clone()),
+        "service_code": r.category,
+        "service_name": i18n::t(lang, &format!("category.{}", r.category), &[]),
+        "requested_datetime": iso(r.occurred_at),
+        "updated_datetime": iso(r.updated_at),
+    });
+    if full {
+        v["lat"] = json!(r.lat);
+        v["long"] = json!(r.lon);
+        v["description"] = json!(r.description);
+        v["agency_responsible"] = json!(r.route_id);
+    }
+    v
+}
+
+/// `GET /open311/v2/requests.json`: by ids for anyone, filtered lists for officials.
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match list_inner(&s, raw.as_deref(), &headers).await {
+        Ok(r) => r,
+        Err(p) => error(p),
+    }
+}
+
+async fn list_inner(
+    s: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, Problem> {
+    let q = Params::parse(raw)?;
+    let lang = q.lang;
+    let o = s
+        .settings
+        .observatory
+        .as_ref()
+        .ok_or_else(|| Problem::not_found(i18n::t(lang, "obs.unavailable", &[])))?;
+    let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
+    if let Some(ids) = q.get("service_request_id") {
+        let full = headers.contains_key(axum::http::header::AUTHORIZATION)
+            && official(o, headers, Role::Viewer, lang).await.is_ok();
+        let mut out = Vec::new();
+        for id in ids
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .take(100)
+        {
+            if let Some(r) = o.store.report(id).await.map_err(problem)? {
+                let ev = o.store.report_events(id).await.map_err(problem)?;
+                out.push(request_json(&r, &ev, lang, full));
+            }
+        }
+        return Ok(Json(out).into_response());
+    }
+    // Lists of individual reports are for officials only.
+    official(o, headers, Role::Viewer, lang).await?;
+    let from = q
+        .get("start_date")
+        .map(|v| parse_datetime(v, lang))
+        .transpose()?
+        .unwrap_or(crate::obs::now_unix() - 90 * 86_400);
+    let to = q
+        .get("end_date")
+        .map(|v| parse_datetime(v, lang))
+        .transpose()?
+        .unwrap_or(i64::MAX);
+    let reports = o
+        .store
+        .reports(&store::ReportFilter {
+            from,
+            to,
+            status: None,
+            category: q.get("service_code").map(str::to_string),
+            limit: 1000,
+        })
+        .await
+        .map_err(problem)?;
+    let want = q.get("status");
+    let mut out = Vec::new();
+    for r in reports
+        .iter()
+        .filter(|r| want.is_none_or(|w| w == status_word(r.status)))
+    {
+        let ev = o.store.report_events(&r.reference).await.map_err(problem)?;
+        out.push(request_json(r, &ev, lang, true));
+    }
+    Ok(Json(out).into_response())
+}
+
+/// `GET /open311/v2/requests/{id}.json`.
+pub async fn one(
+    State(s): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let id = file.strip_suffix(".json").unwrap_or(&file).to_string();
+    let raw = match raw {
+        Some(r) => format!("{r}&service_request_id={id}"),
+        None => format!("service_request_id={id}"),
+    };
+    let r = list(State(s), RawQuery(Some(raw)), headers).await;
+    // One id: an empty list is a 404.
+    if r.status() == StatusCode::OK {
+        let (parts, body) = r.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        if bytes.as_ref() == b"[]" {
+            return error(Problem::not_found(i18n::t(
+                Lang::Es,
+                "obs.unknown_report",
+                &[("text", &id)],
+            )));
+        }
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    r
+}
