@@ -164,6 +164,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(web::index))
         .route("/docs", get(web::docs))
+        .route("/observatorio", get(web::dashboard))
         .route("/assets/{name}", get(web::asset))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/network", get(web::network))

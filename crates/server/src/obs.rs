@@ -904,6 +904,22 @@ pub async fn indicators(
             Problem::unprocessable(i18n::t(lang, "obs.too_large", &[("n", &n)]))
         }
     })?;
+    // `indicator=<id>`: one table only (the dashboard's per-chart downloads).
+    let mut list = list;
+    if let Some(one) = p.get("indicator") {
+        list.retain(|i| i.id == one);
+        if list.is_empty() {
+            return Err(Problem::bad_request(i18n::t(
+                lang,
+                "obs.bad_value",
+                &[
+                    ("text", &one),
+                    ("field", &"indicator"),
+                    ("allowed", &INDICATOR_IDS.join(", ")),
+                ],
+            )));
+        }
+    }
     let csv = p.get("format") == Some("csv")
         || headers
             .get(header::ACCEPT)
@@ -981,3 +997,18 @@ fn to_csv(list: &[observatory::indicators::Indicator]) -> String {
     }
     out
 }
+
+/// Ids of the published indicators.
+const INDICATOR_IDS: [&str; 11] = [
+    "trips",
+    "trip_times",
+    "incidents",
+    "incidents_per_10k_trips",
+    "harassment_share",
+    "perceived_safety",
+    "satisfaction",
+    "report_handling",
+    "accessibility",
+    "supply_demand",
+    "incidents_by_zone",
+];

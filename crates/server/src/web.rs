@@ -40,6 +40,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../web/docs.js"),
     },
     Asset {
+        name: "observatorio.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/observatorio.js"),
+    },
+    Asset {
         name: "leaflet.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.js"),
@@ -53,6 +58,7 @@ const ASSETS: &[Asset] = &[
 
 const INDEX: &str = include_str!("../web/index.html");
 const DOCS: &str = include_str!("../web/docs.html");
+const DASHBOARD: &str = include_str!("../web/observatorio.html");
 
 /// A short fingerprint of all assets, so URLs change when they do and can be cached for long.
 fn version() -> &'static str {
@@ -124,10 +130,10 @@ fn page_lang(raw: Option<&str>, headers: &HeaderMap) -> Lang {
 
 /// Fills `{{key}}` placeholders: `lang`, `version`, `strings` (the `web.*` catalog as JSON) and
 /// any catalog key (HTML-escaped).
-fn render(template: &str, lang: Lang) -> String {
+fn render(template: &str, lang: Lang, prefixes: &[&str]) -> String {
     let strings: serde_json::Map<String, Value> = i18n::keys(Lang::Es)
         .into_iter()
-        .filter(|k| k.starts_with("web."))
+        .filter(|k| prefixes.iter().any(|p| k.starts_with(p)))
         .map(|k| {
             let v = i18n::t(lang, &k, &[]);
             (k, Value::String(v))
@@ -185,12 +191,25 @@ fn html(body: String) -> Response {
 
 /// `GET /`: the riders' page.
 pub async fn index(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
-    html(render(INDEX, page_lang(raw.as_deref(), &headers)))
+    html(render(
+        INDEX,
+        page_lang(raw.as_deref(), &headers),
+        &["web."],
+    ))
 }
 
 /// `GET /docs`: the API documentation page (reads `/openapi.json`).
 pub async fn docs(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
-    html(render(DOCS, page_lang(raw.as_deref(), &headers)))
+    html(render(DOCS, page_lang(raw.as_deref(), &headers), &["web."]))
+}
+
+/// `GET /observatorio`: the officials' dashboard (public charts; reports with a token).
+pub async fn dashboard(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    html(render(
+        DASHBOARD,
+        page_lang(raw.as_deref(), &headers),
+        &["dash.", "status.", "gender.", "category.", "indicator."],
+    ))
 }
 
 /// Douglas–Peucker on planar (equirectangular) metres: keeps the points that matter at
@@ -391,6 +410,7 @@ mod tests {
         let out = render(
             "<p>{{web.title}}</p><script>{{strings}}</script>{{nope",
             Lang::Es,
+            &["web."],
         );
         assert!(out.starts_with("<p>"));
         assert!(!out.contains("{{web.title}}"));

@@ -241,3 +241,170 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     assert!(sections.len() >= 11, "{} endpoints shown", sections.len());
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chromium() {
+    use crate::http;
+    let served = Served::start(&[]);
+    let addr = served.addr.clone();
+    // Seed through the public API, as riders would: 12 women, 3 men, 9 without a profile
+    // plan at 8:00; reports by women (6 harassment, 5 overcrowding) and one theft by a man.
+    let plan =
+        "/v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00&consent=true";
+    for i in 0..24 {
+        let who = match i {
+            0..12 => "&gender=mujer",
+            12..15 => "&gender=hombre",
+            _ => "",
+        };
+        assert_eq!(http(&addr, "GET", &format!("{plan}{who}"), &[], "").0, 200);
+    }
+    let mut references = Vec::new();
+    for i in 0..12 {
+        let (cat, gender) = match i {
+            0..6 => ("acoso_verbal", "mujer"),
+            6 => ("robo", "hombre"),
+            _ => ("sobrecarga", "mujer"),
+        };
+        let body = format!(
+            r#"{{"category": "{cat}", "lat": -16.3989, "lon": -71.5369, "gender": "{gender}", "description": "caso {i}"}}"#
+        );
+        let (status, answer) = http(
+            &addr,
+            "POST",
+            "/v1/reports",
+            &[("Content-Type", "application/json")],
+            &body,
+        );
+        assert_eq!(status, 201, "{answer}");
+        let v: Value = serde_json::from_str(&answer).unwrap();
+        references.push(v["reference"].as_str().unwrap().to_string());
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "admin", "token", "create", "--name", "Rosa", "--role", "editor",
+        ])
+        .env_remove("PARADERO_CONFIG")
+        .env(
+            "PARADERO_STORE__URL",
+            format!("sqlite://{}/paradero.db", served.data.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    c.set_window_size(1280, 1400).await.unwrap();
+    c.goto(&format!("http://{addr}/observatorio?lang=es"))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'ready'",
+        30,
+        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
+    )
+    .await;
+    // Public charts are drawn without a token; withheld cells are marked, not zero.
+    let bars = c
+        .find_all(Locator::Css("#chart-trips rect.bar"))
+        .await
+        .unwrap();
+    assert!(!bars.is_empty(), "trips chart drawn");
+    let hidden = c
+        .find_all(Locator::Css("#chart-trips rect.bar.suppressed"))
+        .await
+        .unwrap();
+    assert!(!hidden.is_empty(), "the 3 men are withheld, visibly");
+    let incidents = c
+        .find_all(Locator::Css("#chart-incidents rect.bar"))
+        .await
+        .unwrap();
+    assert!(!incidents.is_empty(), "incidents chart drawn");
+    assert!(
+        c.find_all(Locator::Css("#reports tbody tr"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no reports without a token"
+    );
+    let csv = c
+        .find(Locator::Css("section[data-indicator=trips] a.csv"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, text) = http(&addr, "GET", &csv, &[], "");
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("trips,gender=mujer;hour_band=06-08;purpose=*,12,false"),
+        "{text}"
+    );
+
+    // Log in with the token: the open reports appear; change one.
+    c.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(&token)
+        .await
+        .unwrap();
+    c.find(Locator::Id("update"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.querySelectorAll('#reports tbody tr').length === 12",
+        30,
+        "return document.getElementById('reports-hint').textContent",
+    )
+    .await;
+    let target = &references[6];
+    let row = c
+        .find(Locator::Css(&format!(
+            "#reports tr[data-reference='{target}']"
+        )))
+        .await
+        .unwrap();
+    row.find(Locator::Css("select"))
+        .await
+        .unwrap()
+        .select_by_value("acknowledged")
+        .await
+        .unwrap();
+    row.find(Locator::Css("input"))
+        .await
+        .unwrap()
+        .send_keys("Derivado a la comisaría")
+        .await
+        .unwrap();
+    row.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.getElementById('status').textContent.indexOf('recibido') >= 0",
+        15,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+    let (status, shown) = http(&addr, "GET", &format!("/v1/reports/{target}"), &[], "");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(v["status"], "acknowledged");
+    assert_eq!(v["history"][0]["note"], "Derivado a la comisaría");
+    let shot = c.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("observatorio.png"), &shot).unwrap();
+    c.close().await.unwrap();
+}
