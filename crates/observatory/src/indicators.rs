@@ -64,6 +64,21 @@ pub struct Indicator {
     pub table: Table,
 }
 
+/// Ids of the published indicators, in the order [`compute`] returns them.
+pub const IDS: [&str; 11] = [
+    "trips",
+    "trip_times",
+    "incidents",
+    "incidents_per_10k_trips",
+    "harassment_share",
+    "perceived_safety",
+    "satisfaction",
+    "report_handling",
+    "accessibility",
+    "supply_demand",
+    "incidents_by_zone",
+];
+
 /// Dimensions the trips table can be grouped by.
 pub const TRIP_DIMS: [&str; 3] = ["gender", "hour_band", "purpose"];
 /// Dimensions the incidents table can be grouped by.
@@ -543,22 +558,7 @@ mod tests {
         let cats = crate::default_categories();
         let out = compute(&inputs(), &Query::default(), &cats, 5).unwrap();
         let ids: Vec<&str> = out.iter().map(|i| i.id).collect();
-        assert_eq!(
-            ids,
-            [
-                "trips",
-                "trip_times",
-                "incidents",
-                "incidents_per_10k_trips",
-                "harassment_share",
-                "perceived_safety",
-                "satisfaction",
-                "report_handling",
-                "accessibility",
-                "supply_demand",
-                "incidents_by_zone"
-            ]
-        );
+        assert_eq!(ids, IDS);
         for i in &out {
             assert!(attack_table(&i.table).is_empty(), "{}", i.id);
             for r in &i.table.rows {

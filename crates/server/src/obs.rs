@@ -915,7 +915,7 @@ pub async fn indicators(
                 &[
                     ("text", &one),
                     ("field", &"indicator"),
-                    ("allowed", &INDICATOR_IDS.join(", ")),
+                    ("allowed", &observatory::indicators::IDS.join(", ")),
                 ],
             )));
         }
@@ -997,18 +997,3 @@ fn to_csv(list: &[observatory::indicators::Indicator]) -> String {
     }
     out
 }
-
-/// Ids of the published indicators.
-const INDICATOR_IDS: [&str; 11] = [
-    "trips",
-    "trip_times",
-    "incidents",
-    "incidents_per_10k_trips",
-    "harassment_share",
-    "perceived_safety",
-    "satisfaction",
-    "report_handling",
-    "accessibility",
-    "supply_demand",
-    "incidents_by_zone",
-];
