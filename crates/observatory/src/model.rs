@@ -182,9 +182,9 @@ pub struct BestJourney {
 pub struct TripRecord {
     /// When (Unix seconds).
     pub planned_at: i64,
-    /// Local date, `YYYY-MM-DD`.
+    /// Local date the plan was made, `YYYY-MM-DD` (the aggregates' day).
     pub local_day: String,
-    /// Local hour 0–23.
+    /// Local hour 0–23 of the requested departure (or arrival).
     pub local_hour: u8,
     /// From where.
     pub channel: Channel,

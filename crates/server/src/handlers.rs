@@ -286,7 +286,6 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
                 &o.settings,
                 from,
                 to,
-                day,
                 time,
                 result.as_ref().ok(),
                 channel,

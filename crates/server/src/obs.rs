@@ -239,7 +239,6 @@ pub fn trip_record(
     o: &ObservatorySettings,
     from: &planner::Endpoint,
     to: &planner::Endpoint,
-    day: Day,
     time: Secs,
     plan: Option<&planner::Plan>,
     channel: Channel,
@@ -251,9 +250,12 @@ pub fn trip_record(
             .iter()
             .min_by_key(|i| (i.arrival_secs, i.transfers))
     });
+    let planned_at = now_unix();
     TripRecord {
-        planned_at: now_unix(),
-        local_day: day.date().to_string(),
+        planned_at,
+        // Trips are counted on the day they were planned (ranges are about when riders asked),
+        // at the hour they travel.
+        local_day: unix_to_local(tt, planned_at).0,
         local_hour: u8::try_from((time / 3600) % 24).unwrap_or(0),
         channel,
         origin_zone: zone_of_endpoint(tt, from, o.zone_cell_m),
@@ -856,9 +858,11 @@ pub async fn indicators(
     }
     let st = &o.store;
     let map = |e: StoreError| store_problem(&e, lang);
+    // Trips are counted by local day of travel (aggregates), incidents by when they happened.
+    let (from_day, to_day) = (unix_to_local(&tt, from).0, unix_to_local(&tt, to - 1).0);
     let (trips, demand, reports, zones, surveys, handling) = tokio::try_join!(
-        async { st.trip_groups(from, to).await.map_err(map) },
-        async { st.route_demand(from, to).await.map_err(map) },
+        async { st.trip_groups(&from_day, &to_day).await.map_err(map) },
+        async { st.route_demand(&from_day, &to_day).await.map_err(map) },
         async { st.report_groups(from, to).await.map_err(map) },
         async { st.report_zones(from, to).await.map_err(map) },
         async { st.survey_groups(from, to).await.map_err(map) },

@@ -28,15 +28,30 @@ CREATE TABLE trips (
 CREATE INDEX trips_planned_at ON trips (planned_at);
 CREATE INDEX trips_rider ON trips (rider);
 
--- The routes of each trip's best journey, for demand per route.
-CREATE TABLE trip_routes (
-    trip_id BIGINT NOT NULL REFERENCES trips (id) ON DELETE CASCADE,
-    route_id TEXT NOT NULL,
-    planned_at BIGINT NOT NULL,
+-- Aggregates kept beside the raw trips, updated in the same transaction: indicators read
+-- these (small) tables, and they outlive the raw records' retention. '' = undeclared.
+CREATE TABLE trip_rollup (
+    local_day TEXT NOT NULL,
     local_hour INTEGER NOT NULL,
-    PRIMARY KEY (trip_id, route_id)
+    gender TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    trips BIGINT NOT NULL,
+    found BIGINT NOT NULL,
+    travel_s BIGINT NOT NULL,
+    wait_s BIGINT NOT NULL,
+    walk_s BIGINT NOT NULL,
+    transfers BIGINT NOT NULL,
+    PRIMARY KEY (local_day, local_hour, gender, purpose)
 );
-CREATE INDEX trip_routes_planned_at ON trip_routes (planned_at);
+
+-- Planned trips per route (of the best journey) and hour.
+CREATE TABLE route_rollup (
+    local_day TEXT NOT NULL,
+    route_id TEXT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    trips BIGINT NOT NULL,
+    PRIMARY KEY (local_day, route_id, local_hour)
+);
 
 -- Incident reports. `reference` is what the reporter keeps to follow the report.
 CREATE TABLE reports (

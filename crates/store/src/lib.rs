@@ -60,6 +60,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite allows one writer at a time; writers queue here instead of sleeping in
+    /// SQLite's busy handler (which backs off by milliseconds and caps ingest).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -122,11 +125,14 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. synchronous=FULL: a commit is on
-                        // disk before it is acknowledged, so it survives a crash or kill -9.
+                        // WAL: readers never block the writer. synchronous=NORMAL: a commit is
+                        // in the WAL file (the OS holds it) before it is acknowledged, so it
+                        // survives a crash or kill -9 of the server; only a power cut can lose
+                        // the last commits. FULL would fsync every commit and cap ingest at the
+                        // disk's fsync rate (PostgreSQL is the choice where that matters).
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL",
+                            "PRAGMA synchronous = NORMAL",
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
                         ] {
@@ -144,7 +150,19 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Open(format!("migrations failed: {e}")))?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// Held while writing to SQLite (PostgreSQL handles concurrent writers itself).
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Which database this is.
@@ -162,6 +180,7 @@ impl Store {
         if trips.is_empty() {
             return Ok(());
         }
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         for t in trips {
             let id = new_id();
@@ -208,21 +227,78 @@ impl Store {
             .bind(t.rider.as_deref())
             .execute(&mut *tx)
             .await?;
-            let mut routes: Vec<&String> = t.best.iter().flat_map(|b| &b.routes).collect();
-            routes.sort_unstable();
-            routes.dedup();
-            for r in routes {
-                sqlx::query(
-                    "INSERT INTO trip_routes (trip_id, route_id, planned_at, local_hour)
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(r)
-                .bind(t.planned_at)
-                .bind(i32::from(t.local_hour))
-                .execute(&mut *tx)
-                .await?;
+        }
+        // The aggregates, summed per key over the batch, then added in the same transaction.
+        type TripKey<'a> = (&'a str, u8, &'a str, &'a str);
+        let mut rollup: std::collections::BTreeMap<TripKey<'_>, [i64; 6]> = Default::default();
+        let mut per_route: std::collections::BTreeMap<(&str, &str, u8), i64> = Default::default();
+        for t in trips {
+            let gender = t
+                .profile
+                .as_ref()
+                .and_then(|p| p.gender)
+                .map_or("", |g| g.as_str());
+            let purpose = t
+                .profile
+                .as_ref()
+                .and_then(|p| p.purpose)
+                .map_or("", |p| p.as_str());
+            let e = rollup
+                .entry((&t.local_day, t.local_hour, gender, purpose))
+                .or_default();
+            e[0] += 1;
+            if let Some(b) = &t.best {
+                e[1] += 1;
+                e[2] += i64::from(b.travel_s);
+                e[3] += i64::from(b.wait_s);
+                e[4] += i64::from(b.walk_s);
+                e[5] += i64::from(b.transfers);
+                let mut routes: Vec<&String> = b.routes.iter().collect();
+                routes.sort_unstable();
+                routes.dedup();
+                for r in routes {
+                    *per_route
+                        .entry((&t.local_day, r, t.local_hour))
+                        .or_default() += 1;
+                }
             }
+        }
+        for ((day, hour, gender, purpose), v) in rollup {
+            sqlx::query(
+                "INSERT INTO trip_rollup (local_day, local_hour, gender, purpose, trips, found,
+                 travel_s, wait_s, walk_s, transfers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (local_day, local_hour, gender, purpose) DO UPDATE SET
+                 trips = trip_rollup.trips + excluded.trips, found = trip_rollup.found + excluded.found,
+                 travel_s = trip_rollup.travel_s + excluded.travel_s,
+                 wait_s = trip_rollup.wait_s + excluded.wait_s,
+                 walk_s = trip_rollup.walk_s + excluded.walk_s,
+                 transfers = trip_rollup.transfers + excluded.transfers",
+            )
+            .bind(day)
+            .bind(i32::from(hour))
+            .bind(gender)
+            .bind(purpose)
+            .bind(v[0])
+            .bind(v[1])
+            .bind(v[2])
+            .bind(v[3])
+            .bind(v[4])
+            .bind(v[5])
+            .execute(&mut *tx)
+            .await?;
+        }
+        for ((day, route, hour), n) in per_route {
+            sqlx::query(
+                "INSERT INTO route_rollup (local_day, route_id, local_hour, trips)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (local_day, route_id, local_hour)
+                 DO UPDATE SET trips = route_rollup.trips + excluded.trips",
+            )
+            .bind(day)
+            .bind(route)
+            .bind(i32::from(hour))
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -260,6 +336,7 @@ impl Store {
         let duplicate_of = self.likely_duplicate(r).await?;
         let id = new_id();
         let reference = new_reference();
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         if let Some(key) = idempotency_key {
             // A concurrent retry with the same key loses on the primary key and replays.
@@ -434,6 +511,7 @@ impl Store {
         official: &str,
         now: i64,
     ) -> Result<Report> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query("SELECT id, status FROM reports WHERE reference = $1")
             .bind(reference)
@@ -486,6 +564,7 @@ impl Store {
 
     /// Stores a survey answer.
     pub async fn add_survey(&self, s: &NewSurvey) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO surveys (id, answered_at, local_hour, route_id, safety, satisfaction,
              gender, age_band, channel, rider) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -508,6 +587,7 @@ impl Store {
     /// Creates an official and returns their bearer token; only its hash is stored, so this
     /// is the only time it can be seen.
     pub async fn create_official(&self, name: &str, role: Role, now: i64) -> Result<String> {
+        let _turn = self.write_turn().await;
         let mut bytes = [0u8; 24];
         rand::rng().fill(&mut bytes);
         let token = format!(
@@ -549,6 +629,7 @@ impl Store {
 
     /// Revokes every token of an official by name; returns how many.
     pub async fn revoke_official(&self, name: &str, now: i64) -> Result<u64> {
+        let _turn = self.write_turn().await;
         Ok(sqlx::query(
             "UPDATE officials SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
         )
@@ -562,6 +643,7 @@ impl Store {
     /// Right to erasure: deletes a rider's trips and survey answers and unlinks their reports
     /// (the reports stay, anonymous, for the statistics and the officials handling them).
     pub async fn erase_rider(&self, rider: &str) -> Result<Erased> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let trips = sqlx::query("DELETE FROM trips WHERE rider = $1")
             .bind(rider)
@@ -588,6 +670,7 @@ impl Store {
 
     /// Retention: deletes raw trip records planned before `before`.
     pub async fn delete_trips_before(&self, before: i64) -> Result<u64> {
+        let _turn = self.write_turn().await;
         Ok(sqlx::query("DELETE FROM trips WHERE planned_at < $1")
             .bind(before)
             .execute(&self.pool)
@@ -595,17 +678,20 @@ impl Store {
             .rows_affected())
     }
 
-    /// Trip counts and sums for indicators, grouped by gender, hour and purpose.
-    pub async fn trip_groups(&self, from: i64, to: i64) -> Result<Vec<TripGroup>> {
+    /// Trip counts and sums for indicators, grouped by gender, hour and purpose, for the local
+    /// days `from_day..=to_day` (`YYYY-MM-DD`), from the aggregates.
+    pub async fn trip_groups(&self, from_day: &str, to_day: &str) -> Result<Vec<TripGroup>> {
         let rows = sqlx::query(
-            "SELECT COALESCE(gender, ''), local_hour, COALESCE(purpose, ''), COUNT(*),
-                    SUM(found), COALESCE(SUM(travel_s), 0), COALESCE(SUM(wait_s), 0),
-                    COALESCE(SUM(walk_s), 0), COALESCE(SUM(transfers), 0)
-             FROM trips WHERE planned_at >= $1 AND planned_at < $2
-             GROUP BY COALESCE(gender, ''), local_hour, COALESCE(purpose, '')",
+            // PostgreSQL sums BIGINT into NUMERIC: cast back, on both backends.
+            "SELECT gender, local_hour, purpose, CAST(SUM(trips) AS BIGINT),
+                    CAST(SUM(found) AS BIGINT), CAST(SUM(travel_s) AS BIGINT),
+                    CAST(SUM(wait_s) AS BIGINT), CAST(SUM(walk_s) AS BIGINT),
+                    CAST(SUM(transfers) AS BIGINT)
+             FROM trip_rollup WHERE local_day >= $1 AND local_day <= $2
+             GROUP BY gender, local_hour, purpose",
         )
-        .bind(from)
-        .bind(to)
+        .bind(from_day)
+        .bind(to_day)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -687,14 +773,14 @@ impl Admin {
 }
 
 impl Store {
-    /// Planned trips per route and hour (demand).
-    pub async fn route_demand(&self, from: i64, to: i64) -> Result<Vec<RouteHour>> {
+    /// Planned trips per route and hour (demand), for the local days `from_day..=to_day`.
+    pub async fn route_demand(&self, from_day: &str, to_day: &str) -> Result<Vec<RouteHour>> {
         let rows = sqlx::query(
-            "SELECT route_id, local_hour, COUNT(*) FROM trip_routes
-             WHERE planned_at >= $1 AND planned_at < $2 GROUP BY route_id, local_hour",
+            "SELECT route_id, local_hour, CAST(SUM(trips) AS BIGINT) FROM route_rollup
+             WHERE local_day >= $1 AND local_day <= $2 GROUP BY route_id, local_hour",
         )
-        .bind(from)
-        .bind(to)
+        .bind(from_day)
+        .bind(to_day)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -328,7 +328,12 @@ async fn plans_are_recorded_anonymously_with_consented_profiles_only() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     e.obs.flush().await;
     assert_eq!(e.obs.store.count_trips().await.unwrap(), 3);
-    let groups = e.obs.store.trip_groups(0, i64::MAX).await.unwrap();
+    let groups = e
+        .obs
+        .store
+        .trip_groups("0000-01-01", "9999-12-31")
+        .await
+        .unwrap();
     let women: i64 = groups
         .iter()
         .filter(|g| g.gender.as_deref() == Some("mujer"))
