@@ -506,6 +506,15 @@ fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
     })
 }
 
+#[utoipa::path(post, path = "/v1/reports", tag = "observatory",
+    summary = "Report an incident (JSON); `Idempotency-Key` makes retries safe",
+    description = "Body: `category` (see /open311/v2/services.json), `lat`+`lon` or `stop_id`, optional `route_id`, `occurred_at` (`YYYY-MM-DDTHH:MM` local, default now), `description`, `gender`, `age_band`. Likely duplicates (same category, 200 m, 2 h) are linked, not merged.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report")),
+    responses(
+        (status = 201, description = "`{reference, status, duplicate_of, status_url}`", body = Object),
+        (status = 200, description = "A retry: the report stored the first time", body = Object),
+        (status = 400, description = "Malformed body or field; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Outside the network, unknown stop or route, future or too old, key reused; nothing stored", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/reports`: a JSON report; `Idempotency-Key` makes retries safe.
 pub async fn create_report(
     State(s): State<Arc<AppState>>,
@@ -563,6 +572,11 @@ pub async fn create_report(
     Ok((status, Json(body)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/reports/{reference}", tag = "observatory",
+    summary = "A report's status and history, for whoever holds its reference (no place, text or reporter)",
+    params(("reference" = String, Path, description = "As returned on creation, e.g. R-7F3K9Q2M")),
+    responses((status = 200, description = "`{reference, category, status, reported_at, updated_at, history}`", body = Object),
+        (status = 404, description = "Unknown reference", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports/{reference}`: status and history, nothing that identifies the reporter.
 pub async fn report_status(
     State(s): State<Arc<AppState>>,
@@ -625,6 +639,13 @@ pub async fn official(
     Ok(who)
 }
 
+#[utoipa::path(get, path = "/v1/reports", tag = "observatory",
+    summary = "Raw reports with place and description (officials: viewer or above)",
+    security(("official_token" = [])),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("status" = Option<String>, Query), ("category" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1–5000")),
+    responses((status = 200, description = "`{reports: [...]}`", body = Object),
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports` (officials): raw reports with place and description.
 pub async fn list_reports(
     State(s): State<Arc<AppState>>,
@@ -653,6 +674,14 @@ pub async fn list_reports(
     Ok(Json(json!({ "reports": reports })).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/reports/{reference}/status", tag = "observatory",
+    summary = "Move a report along open → acknowledged → in_progress → closed, with a note (editors)",
+    security(("official_token" = [])),
+    params(("reference" = String, Path)),
+    responses((status = 200, description = "The report's public view with its history", body = Object),
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role below editor", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The workflow does not allow that change", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/reports/{reference}/status` (editors): `{"status": "...", "note": "..."}`.
 pub async fn change_status(
     State(s): State<Arc<AppState>>,
@@ -689,6 +718,10 @@ pub async fn change_status(
     public_answer(o, &r, lang).await
 }
 
+#[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
+    summary = "Perceived safety and satisfaction (1–5) for a route and time",
+    responses((status = 201, description = "Recorded", body = Object),
+        (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/surveys`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
 pub async fn create_survey(
     State(s): State<Arc<AppState>>,
@@ -820,6 +853,16 @@ fn supply(
     )
 }
 
+#[utoipa::path(get, path = "/v1/observatory/indicators", tag = "observatory",
+    summary = "Every indicator with its definition; cells under k people suppressed (null + flag)",
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
+        ("group_by" = Option<String>, Query, description = "Comma list for the trips/incidents tables: gender, hour_band, purpose, category, route"),
+        ("route" = Option<String>, Query), ("category" = Option<String>, Query),
+        ("indicator" = Option<String>, Query, description = "One indicator only"),
+        ("format" = Option<String>, Query, description = "`csv` (or `Accept: text/csv`)")),
+    responses((status = 200, description = "JSON `{from, to, k, indicators: [{id, title, definition, dimensions, measures, rows}]}` or CSV", body = Object),
+        (status = 400, description = "Unknown dimension, category or bad dates", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/observatory/indicators?from=&to=&group_by=&route=&category=&format=csv`.
 pub async fn indicators(
     State(s): State<Arc<AppState>>,

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa), served at
 //! `/openapi.json` and rendered for people at `/docs`.
 
-use crate::{Problem, handlers, web};
+use crate::{Problem, handlers, obs, web};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -26,6 +26,12 @@ use utoipa::{Modify, OpenApi};
         handlers::healthz,
         handlers::metrics,
         handlers::reload,
+        obs::create_report,
+        obs::report_status,
+        obs::list_reports,
+        obs::change_status,
+        obs::create_survey,
+        obs::indicators,
     ),
     components(schemas(Problem)),
     modifiers(&AdminToken),
@@ -33,6 +39,7 @@ use utoipa::{Modify, OpenApi};
         (name = "planner", description = "Trip planning"),
         (name = "network", description = "Stops, routes, departures and feeds"),
         (name = "service", description = "Health, metrics and administration"),
+        (name = "observatory", description = "Incident reports, surveys and the anonymised indicators; Open311 GeoReport v2 at /open311/v2/"),
     )
 )]
 struct ApiDoc;
@@ -44,6 +51,10 @@ impl Modify for AdminToken {
         if let Some(c) = openapi.components.as_mut() {
             c.add_security_scheme(
                 "admin_token",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+            c.add_security_scheme(
+                "official_token",
                 SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
             );
         }

@@ -714,6 +714,11 @@ async fn openapi_document_lists_every_api_route() {
         "/healthz",
         "/metrics",
         "/v1/admin/reload",
+        "/v1/reports",
+        "/v1/reports/{reference}",
+        "/v1/reports/{reference}/status",
+        "/v1/surveys",
+        "/v1/observatory/indicators",
     ] {
         assert!(
             paths.contains_key(p),
@@ -727,6 +732,7 @@ async fn openapi_document_lists_every_api_route() {
         }
         let uri = path
             .replace("{id}", "nope")
+            .replace("{reference}", "R-NOPE2345")
             .replace("/v1/stops/near", "/v1/stops/near?lat=-16.4&lon=-71.53");
         let (s, _, body) = get_raw(&uri, &[]).await;
         assert!(s.as_u16() < 500, "{uri}: {s}");
