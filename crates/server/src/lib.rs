@@ -181,7 +181,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/v1/reports",
             axum::routing::post(obs::create_report).get(obs::list_reports),
         )
-        .route("/v1/reports/{reference}", get(obs::report_status))
+        .route(
+            "/v1/reports/{reference}",
+            get(obs::report_status).delete(obs::erase_report),
+        )
         .route(
             "/v1/reports/{reference}/status",
             axum::routing::post(obs::change_status),

@@ -596,6 +596,34 @@ pub async fn report_status(
     public_answer(o, &r, lang).await
 }
 
+#[utoipa::path(delete, path = "/v1/reports/{reference}", tag = "observatory",
+    summary = "Right to erasure: the reporter deletes their report (and its history) by its reference",
+    params(("reference" = String, Path)),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown reference", body = Problem, content_type = "application/problem+json")))]
+/// `DELETE /v1/reports/{reference}`: whoever holds the reference (the reporter) may erase it.
+pub async fn erase_report(
+    State(s): State<Arc<AppState>>,
+    Path(reference): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    let o = obs(&s, lang)?;
+    if o.store
+        .erase_report(&reference)
+        .await
+        .map_err(|e| store_problem(&e, lang))?
+    {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found(i18n::t(
+            lang,
+            "obs.unknown_report",
+            &[("text", &reference)],
+        )))
+    }
+}
+
 /// The official behind the request's bearer token, if their role is at least `needed`.
 pub async fn official(
     o: &Obs,

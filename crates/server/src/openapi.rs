@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         handlers::reload,
         obs::create_report,
         obs::report_status,
+        obs::erase_report,
         obs::list_reports,
         obs::change_status,
         obs::create_survey,

@@ -208,7 +208,7 @@
   function plan() {
     if (!places.from) { $('from').focus(); status(t('web.hint_tap')); return; }
     if (!places.to) { $('to').focus(); status(t('web.hint_tap')); return; }
-    var q = 'from=' + encodeURIComponent(places.from.value) + '&to=' + encodeURIComponent(places.to.value) + '&lang=' + LANG;
+    var q = 'from=' + encodeURIComponent(places.from.value) + '&to=' + encodeURIComponent(places.to.value) + '&lang=' + LANG + '&channel=web';
     var mode = $('mode').value, when = $('time').value;
     if (mode === 'at' && when) q += '&at=' + encodeURIComponent(when);
     if (mode === 'by' && when) q += '&arrive_by=' + encodeURIComponent(when);

@@ -668,6 +668,36 @@ impl Store {
         })
     }
 
+    /// Right to erasure by a report's reference: deletes the report and its history (and the
+    /// idempotency keys pointing at it). Returns whether there was one.
+    pub async fn erase_report(&self, reference: &str) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM report_events WHERE report_id IN
+             (SELECT id FROM reports WHERE reference = $1)",
+        )
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM idempotency WHERE reference = $1")
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM reports WHERE reference = $1")
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // Later reports that pointed at it as a likely duplicate no longer do.
+        sqlx::query("UPDATE reports SET duplicate_of = NULL WHERE duplicate_of = $1")
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     /// Retention: deletes raw trip records planned before `before`.
     pub async fn delete_trips_before(&self, before: i64) -> Result<u64> {
         let _turn = self.write_turn().await;

@@ -138,6 +138,20 @@ async fn a_report_is_stored_once_and_its_status_is_public_without_details() {
     }
     let (s, _, _) = e.call("GET", "/v1/reports/R-NOPE2345", &[], "").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Right to erasure, by the reference: gone, and the key no longer replays it.
+    let (s, _, _) = e
+        .call("DELETE", &format!("/v1/reports/{reference}"), &[], "")
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(e.reports_stored().await, 0);
+    let (s, _, _) = e
+        .call("GET", &format!("/v1/reports/{reference}"), &[], "")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = e
+        .call("DELETE", &format!("/v1/reports/{reference}"), &[], "")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
