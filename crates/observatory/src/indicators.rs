@@ -82,7 +82,7 @@ pub const IDS: [&str; 11] = [
 /// Dimensions the trips table can be grouped by.
 pub const TRIP_DIMS: [&str; 3] = ["gender", "hour_band", "purpose"];
 /// Dimensions the incidents table can be grouped by.
-pub const INCIDENT_DIMS: [&str; 4] = ["category", "gender", "hour_band", "route"];
+pub const INCIDENT_DIMS: [&str; 5] = ["category", "gender", "hour_band", "route", "zone"];
 
 /// The label used for an undeclared value.
 pub const UNDECLARED: &str = "sin_dato";
@@ -233,6 +233,7 @@ pub fn compute(
                     "category" => r.category.clone(),
                     "gender" => or_undeclared(r.gender.as_ref()),
                     "hour_band" => hour_band(r.local_hour).to_string(),
+                    "zone" => or_undeclared(r.zone.as_ref()),
                     _ => or_undeclared(r.route_id.as_ref()),
                 })
                 .collect(),
@@ -548,6 +549,7 @@ mod tests {
                 local_hour: h,
                 route_id: Some("r1".into()),
                 reports: n,
+                zone: None,
             });
         }
         i

@@ -409,6 +409,8 @@ pub struct ReportGroup {
     pub route_id: Option<String>,
     /// Reports.
     pub reports: i64,
+    /// Zone, when grouped by zone.
+    pub zone: Option<String>,
 }
 
 /// Planned trips on one route in one local hour.

@@ -934,7 +934,11 @@ pub async fn indicators(
     let (trips, demand, reports, zones, surveys, handling) = tokio::try_join!(
         async { st.trip_groups(&from_day, &to_day).await.map_err(map) },
         async { st.route_demand(&from_day, &to_day).await.map_err(map) },
-        async { st.report_groups(from, to).await.map_err(map) },
+        async {
+            st.report_groups(from, to, q.group_by.iter().any(|d| d == "zone"))
+                .await
+                .map_err(map)
+        },
         async { st.report_zones(from, to).await.map_err(map) },
         async { st.survey_groups(from, to).await.map_err(map) },
         async { st.handling(from, to).await.map_err(map) },

@@ -742,12 +742,20 @@ impl Store {
     }
 
     /// Incident counts grouped by category, gender, hour and route.
-    pub async fn report_groups(&self, from: i64, to: i64) -> Result<Vec<ReportGroup>> {
-        let rows = sqlx::query(
-            "SELECT category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*)
+    /// With `by_zone`, also by zone (more groups; only when a table asks for it).
+    pub async fn report_groups(
+        &self,
+        from: i64,
+        to: i64,
+        by_zone: bool,
+    ) -> Result<Vec<ReportGroup>> {
+        let zone = if by_zone { "zone" } else { "''" };
+        let rows = sqlx::query(&format!(
+            "SELECT category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*),
+                    {zone}
              FROM reports WHERE occurred_at >= $1 AND occurred_at < $2
-             GROUP BY category, COALESCE(gender, ''), local_hour, COALESCE(route_id, '')",
-        )
+             GROUP BY category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), {zone}"
+        ))
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -760,6 +768,7 @@ impl Store {
                     local_hour: hour(r, 2)?,
                     route_id: non_empty(r.try_get(3)?),
                     reports: r.try_get(4)?,
+                    zone: non_empty(r.try_get(5)?),
                 })
             })
             .collect()

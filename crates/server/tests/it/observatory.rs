@@ -480,6 +480,26 @@ async fn indicators_are_suppressed_and_downloadable() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["indicators"][0]["dimensions"], json!(["gender"]));
+    // Incidents by category and zone (the grid cell of the reports' point).
+    let (s, v, _) = e
+        .call(
+            "GET",
+            "/v1/observatory/indicators?group_by=category,zone",
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let inc = &v["indicators"][2];
+    assert_eq!(inc["dimensions"], json!(["category", "zone"]));
+    let zone = observatory::zone::zone_of(-16.3989, -71.5369, 500.0);
+    let cell = inc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == json!(["acoso_tocamientos", zone]))
+        .unwrap();
+    assert_eq!(cell["count"], 6);
     for (q, status) in [
         ("group_by=shoe_size", 400),
         ("category=ovni", 400),
