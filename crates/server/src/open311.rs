@@ -183,6 +183,27 @@ fn request_json(r: &store::Report, events: &[store::ReportEvent], lang: Lang, fu
     v
 }
 
+/// The reports with these ids, in GeoReport's shape (unknown ids are left out); officials'
+/// details only with a viewer's token.
+async fn by_ids(
+    o: &crate::Obs,
+    ids: &[&str],
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<Vec<Value>, Problem> {
+    let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
+    let full = headers.contains_key(axum::http::header::AUTHORIZATION)
+        && official(o, headers, Role::Viewer, lang).await.is_ok();
+    let mut out = Vec::new();
+    for &id in ids {
+        if let Some(r) = o.store.report(id).await.map_err(problem)? {
+            let ev = o.store.report_events(id).await.map_err(problem)?;
+            out.push(request_json(&r, &ev, lang, full));
+        }
+    }
+    Ok(out)
+}
+
 /// `GET /open311/v2/requests.json`: by ids for anyone, filtered lists for officials.
 pub async fn list(
     State(s): State<Arc<AppState>>,
@@ -209,21 +230,13 @@ async fn list_inner(
         .ok_or_else(|| Problem::not_found(i18n::t(lang, "obs.unavailable", &[])))?;
     let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
     if let Some(ids) = q.get("service_request_id") {
-        let full = headers.contains_key(axum::http::header::AUTHORIZATION)
-            && official(o, headers, Role::Viewer, lang).await.is_ok();
-        let mut out = Vec::new();
-        for id in ids
+        let ids: Vec<&str> = ids
             .split(',')
             .map(str::trim)
             .filter(|x| !x.is_empty())
             .take(100)
-        {
-            if let Some(r) = o.store.report(id).await.map_err(problem)? {
-                let ev = o.store.report_events(id).await.map_err(problem)?;
-                out.push(request_json(&r, &ev, lang, full));
-            }
-        }
-        return Ok(Json(out).into_response());
+            .collect();
+        return Ok(Json(by_ids(o, &ids, headers, lang).await?).into_response());
     }
     // Lists of individual reports are for officials only.
     official(o, headers, Role::Viewer, lang).await?;
@@ -267,26 +280,21 @@ pub async fn one(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let id = file.strip_suffix(".json").unwrap_or(&file).to_string();
-    let raw = match raw {
-        Some(r) => format!("{r}&service_request_id={id}"),
-        None => format!("service_request_id={id}"),
+    let lang = match Params::parse(raw.as_deref()) {
+        Ok(p) => p.lang,
+        Err(e) => return error(e),
     };
-    let r = list(State(s), RawQuery(Some(raw)), headers).await;
-    // One id: an empty list is a 404.
-    if r.status() == StatusCode::OK {
-        let (parts, body) = r.into_parts();
-        let bytes = axum::body::to_bytes(body, 1 << 20)
-            .await
-            .unwrap_or_default();
-        if bytes.as_ref() == b"[]" {
-            return error(Problem::not_found(i18n::t(
-                Lang::Es,
-                "obs.unknown_report",
-                &[("text", &id)],
-            )));
-        }
-        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    let id = file.strip_suffix(".json").unwrap_or(&file);
+    let Some(o) = s.settings.observatory.as_ref() else {
+        return error(Problem::not_found(i18n::t(lang, "obs.unavailable", &[])));
+    };
+    match by_ids(o, &[id], &headers, lang).await {
+        Ok(found) if found.is_empty() => error(Problem::not_found(i18n::t(
+            lang,
+            "obs.unknown_report",
+            &[("text", &id)],
+        ))),
+        Ok(found) => Json(found).into_response(),
+        Err(p) => error(p),
     }
-    r
 }

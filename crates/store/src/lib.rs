@@ -711,19 +711,19 @@ impl Store {
     /// Trip counts and sums for indicators, grouped by gender, hour and purpose, for the local
     /// days `from_day..=to_day` (`YYYY-MM-DD`), from the aggregates.
     pub async fn trip_groups(&self, from_day: &str, to_day: &str) -> Result<Vec<TripGroup>> {
-        let rows = sqlx::query(
-            // PostgreSQL sums BIGINT into NUMERIC: cast back, on both backends.
-            "SELECT gender, local_hour, purpose, CAST(SUM(trips) AS BIGINT),
+        // PostgreSQL sums BIGINT into NUMERIC: cast back, on both backends.
+        let rows = self
+            .rows_between(
+                "SELECT gender, local_hour, purpose, CAST(SUM(trips) AS BIGINT),
                     CAST(SUM(found) AS BIGINT), CAST(SUM(travel_s) AS BIGINT),
                     CAST(SUM(wait_s) AS BIGINT), CAST(SUM(walk_s) AS BIGINT),
                     CAST(SUM(transfers) AS BIGINT)
              FROM trip_rollup WHERE local_day >= $1 AND local_day <= $2
              GROUP BY gender, local_hour, purpose",
-        )
-        .bind(from_day)
-        .bind(to_day)
-        .fetch_all(&self.pool)
-        .await?;
+                from_day,
+                to_day,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(TripGroup {
@@ -750,16 +750,13 @@ impl Store {
         by_zone: bool,
     ) -> Result<Vec<ReportGroup>> {
         let zone = if by_zone { "zone" } else { "''" };
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*),
                     {zone}
              FROM reports WHERE occurred_at >= $1 AND occurred_at < $2
              GROUP BY category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), {zone}"
-        ))
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
+        );
+        let rows = self.rows_between(&sql, from, to).await?;
         rows.iter()
             .map(|r| {
                 Ok(ReportGroup {
@@ -772,6 +769,20 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// Rows of `sql`, whose `$1` and `$2` are the two ends of a range.
+    async fn rows_between<'q, T>(&self, sql: &'q str, from: T, to: T) -> Result<Vec<AnyRow>>
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+    {
+        Ok(sqlx::query(sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }
 
@@ -814,14 +825,14 @@ impl Admin {
 impl Store {
     /// Planned trips per route and hour (demand), for the local days `from_day..=to_day`.
     pub async fn route_demand(&self, from_day: &str, to_day: &str) -> Result<Vec<RouteHour>> {
-        let rows = sqlx::query(
-            "SELECT route_id, local_hour, CAST(SUM(trips) AS BIGINT) FROM route_rollup
+        let rows = self
+            .rows_between(
+                "SELECT route_id, local_hour, CAST(SUM(trips) AS BIGINT) FROM route_rollup
              WHERE local_day >= $1 AND local_day <= $2 GROUP BY route_id, local_hour",
-        )
-        .bind(from_day)
-        .bind(to_day)
-        .fetch_all(&self.pool)
-        .await?;
+                from_day,
+                to_day,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(RouteHour {
@@ -835,17 +846,17 @@ impl Store {
 
     /// Survey answers grouped by gender, hour and route.
     pub async fn survey_groups(&self, from: i64, to: i64) -> Result<Vec<SurveyGroup>> {
-        let rows = sqlx::query(
-            "SELECT COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*),
+        let rows = self
+            .rows_between(
+                "SELECT COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*),
                     COALESCE(SUM(safety), 0), COUNT(safety),
                     COALESCE(SUM(satisfaction), 0), COUNT(satisfaction)
              FROM surveys WHERE answered_at >= $1 AND answered_at < $2
              GROUP BY COALESCE(gender, ''), local_hour, COALESCE(route_id, '')",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
+                from,
+                to,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(SurveyGroup {
@@ -864,14 +875,14 @@ impl Store {
 
     /// How reports reported in `[from, to)` were handled.
     pub async fn handling(&self, from: i64, to: i64) -> Result<Handling> {
-        let rows = sqlx::query(
-            "SELECT reported_at, acknowledged_at, closed_at FROM reports
+        let rows = self
+            .rows_between(
+                "SELECT reported_at, acknowledged_at, closed_at FROM reports
              WHERE reported_at >= $1 AND reported_at < $2",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
+                from,
+                to,
+            )
+            .await?;
         let mut h = Handling::default();
         for r in &rows {
             let reported: i64 = r.try_get(0)?;
@@ -892,14 +903,14 @@ impl Store {
 
     /// Incidents in a zone grid: count per (zone, category).
     pub async fn report_zones(&self, from: i64, to: i64) -> Result<Vec<(String, String, i64)>> {
-        let rows = sqlx::query(
-            "SELECT zone, category, COUNT(*) FROM reports
+        let rows = self
+            .rows_between(
+                "SELECT zone, category, COUNT(*) FROM reports
              WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY zone, category",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
+                from,
+                to,
+            )
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
