@@ -1,6 +1,7 @@
 //! `paradero`: the one binary. Subcommands wire the configuration, the feeds and the engines.
 
 mod admin;
+mod bot;
 mod feed_info;
 mod plan;
 mod serve;
@@ -36,6 +37,8 @@ enum Command {
     Plan(plan::Args),
     /// Serve the HTTP API on the configured feeds.
     Serve(serve::Args),
+    /// Run the Telegram chatbot (long polling; token from TELOXIDE_TOKEN or [bot] token).
+    Bot(bot::Args),
     /// Administration of the observatory (officials' tokens).
     #[command(subcommand)]
     Admin(admin::Command),
@@ -82,6 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(&cfg, args),
         Command::Serve(args) => serve::run(&cfg, args),
         Command::Admin(cmd) => admin::run(&cfg, cmd),
+        Command::Bot(args) => bot::run(&cfg, args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `paradero serve`: the HTTP API on the configured feeds.
+//! `paradero serve`: the HTTP API on the configured feeds (and the chatbot in-process when a
+//! token is configured).
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -10,8 +11,8 @@ pub struct Args {
     listen: Option<String>,
 }
 
-pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PARADERO_LOG")
                 .unwrap_or_else(|_| "info".into()),
@@ -19,8 +20,11 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
-        .init();
-    let started = std::time::Instant::now();
+        .try_init();
+}
+
+/// Loads the feeds and builds the server's parameters from the configuration.
+pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server::Settings)> {
     let specs = crate::feed_specs(cfg, &[]);
     anyhow::ensure!(
         !specs.is_empty(),
@@ -63,49 +67,77 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         timetable: Arc::new(loaded.timetable),
         loaded_at: std::time::SystemTime::now(),
     };
-    let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
-    // Routing is CPU-bound: a few blocking threads (each with its own routing scratch) serve
-    // more plans per second than tokio's default of up to 512, and use far less memory.
+    Ok((dataset, settings))
+}
+
+/// A runtime for CPU-bound routing: a few blocking threads (each with its own routing
+/// scratch) serve more plans per second than tokio's default of up to 512, with far less
+/// memory.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(2 * cores)
         .build()
-        .context("starting the async runtime")?;
-    let obs_cfg = cfg.observatory.clone();
-    let store_url = cfg.store.url.clone();
-    let max_access_m = cfg.planner.max_access_m;
+        .context("starting the async runtime")
+}
+
+/// Opens the store and starts the observatory (trip writer, retention), if enabled.
+pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc<server::Obs>>> {
+    let obs_cfg = &cfg.observatory;
+    if !obs_cfg.enabled {
+        return Ok(None);
+    }
+    let store_url = &cfg.store.url;
+    let store = store::Store::open(store_url)
+        .await
+        .with_context(|| format!("opening the store {store_url}"))?;
+    tracing::info!(backend = ?store.backend(), "observatory store ready");
+    spawn_retention(store.clone(), obs_cfg.retention_days);
+    Ok(Some(server::Obs::start(
+        store,
+        server::ObservatorySettings {
+            k: i64::from(obs_cfg.k),
+            zone_cell_m: obs_cfg.zone_cell_m,
+            max_description_chars: obs_cfg.max_description_chars,
+            categories: obs_cfg
+                .categories
+                .iter()
+                .map(|c| observatory::Category {
+                    key: c.key.clone(),
+                    harassment: c.harassment,
+                })
+                .collect(),
+            max_distance_m: cfg.planner.max_access_m,
+        },
+    )))
+}
+
+pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
+    init_logging();
+    let started = std::time::Instant::now();
+    let (dataset, settings) = prepare(cfg)?;
+    let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
+    let rt = runtime()?;
     rt.block_on(async move {
         let mut settings = settings;
-        if obs_cfg.enabled {
-            let store = store::Store::open(&store_url)
-                .await
-                .with_context(|| format!("opening the store {store_url}"))?;
-            tracing::info!(backend = ?store.backend(), "observatory store ready");
-            spawn_retention(store.clone(), obs_cfg.retention_days);
-            settings.observatory = Some(server::Obs::start(
-                store,
-                server::ObservatorySettings {
-                    k: i64::from(obs_cfg.k),
-                    zone_cell_m: obs_cfg.zone_cell_m,
-                    max_description_chars: obs_cfg.max_description_chars,
-                    categories: obs_cfg
-                        .categories
-                        .iter()
-                        .map(|c| observatory::Category {
-                            key: c.key.clone(),
-                            harassment: c.harassment,
-                        })
-                        .collect(),
-                    max_distance_m: max_access_m,
-                },
-            ));
-        }
+        settings.observatory = open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
         let state = server::AppState::new(dataset, settings);
+        // The chatbot in-process, on the same state, when a token is configured.
+        let mut bot_running = None;
+        let mut extra = None;
+        if cfg.bot.with_server && cfg.bot.token().is_some() {
+            let (running, router) = crate::bot::start(cfg, Arc::clone(&state)).await?;
+            bot_running = Some(running);
+            extra = router;
+        }
         let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         tracing::info!(addr = %listener.local_addr()?, ready_s = started.elapsed().as_secs_f64(), "paradero serving");
-        server::serve(listener, state).await.context("serving")?;
+        server::serve_with(listener, state, extra).await.context("serving")?;
+        if let Some(b) = bot_running {
+            b.stop().await;
+        }
         // Trips still queued are written before the process exits.
         if let Some(o) = obs {
             o.flush().await;

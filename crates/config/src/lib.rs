@@ -179,6 +179,59 @@ impl Default for ObservatoryConfig {
     }
 }
 
+/// The Telegram chatbot.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BotConfig {
+    /// Bot token from @BotFather; unset: no bot. `TELOXIDE_TOKEN` is read too. Set it
+    /// through the environment, not in a file under version control.
+    pub token: Option<String>,
+    /// Telegram Bot API base URL (a local Bot API server, or a fake one in tests).
+    pub api_url: Option<String>,
+    /// Also start the bot inside `paradero serve` when a token is configured.
+    pub with_server: bool,
+    /// Public HTTPS URL Telegram posts updates to (through `paradero serve`'s listener);
+    /// unset: long polling.
+    pub webhook_url: Option<String>,
+    /// Secret Telegram sends with every webhook call (`X-Telegram-Bot-Api-Secret-Token`);
+    /// required with `webhook_url`.
+    pub webhook_secret: Option<String>,
+    /// Seconds a long poll waits for updates.
+    pub poll_timeout_s: u32,
+    /// Milliseconds between readings of the status-change outbox.
+    pub notify_every_ms: u64,
+    /// Plans per chat per minute.
+    pub plans_per_minute: u32,
+    /// Reports per chat per hour.
+    pub reports_per_hour: u32,
+}
+
+impl Default for BotConfig {
+    fn default() -> Self {
+        BotConfig {
+            token: None,
+            api_url: None,
+            with_server: true,
+            webhook_url: None,
+            webhook_secret: None,
+            poll_timeout_s: 25,
+            notify_every_ms: 2_000,
+            plans_per_minute: 10,
+            reports_per_hour: 6,
+        }
+    }
+}
+
+impl BotConfig {
+    /// The token: configured, else `TELOXIDE_TOKEN`.
+    pub fn token(&self) -> Option<String> {
+        self.token
+            .clone()
+            .or_else(|| std::env::var("TELOXIDE_TOKEN").ok())
+            .filter(|t| !t.trim().is_empty())
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -197,6 +250,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Observatory.
     pub observatory: ObservatoryConfig,
+    /// Telegram chatbot.
+    pub bot: BotConfig,
 }
 
 impl Default for Config {
@@ -212,6 +267,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             store: StoreConfig::default(),
             observatory: ObservatoryConfig::default(),
+            bot: BotConfig::default(),
         }
     }
 }
@@ -412,6 +468,35 @@ impl Config {
         }
         if self.server.max_concurrent_plans == 0 {
             return Err("server.max_concurrent_plans must be at least 1".into());
+        }
+        let b = &self.bot;
+        for (field, v) in [
+            ("bot.api_url", &b.api_url),
+            ("bot.webhook_url", &b.webhook_url),
+        ] {
+            if let Some(u) = v
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                return Err(format!("{field} must be an http(s) URL, got `{u}`"));
+            }
+        }
+        if b.webhook_url.is_some()
+            && b.webhook_secret.as_deref().is_none_or(|s| {
+                s.len() < 16
+                    || !s
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            })
+        {
+            return Err(
+                "bot.webhook_secret must be set with bot.webhook_url: 16 to 256 characters A-Z, a-z, 0-9, _ or -"
+                    .into(),
+            );
+        }
+        if b.poll_timeout_s > 50 || b.notify_every_ms < 50 {
+            return Err(
+                "bot.poll_timeout_s must be at most 50 and bot.notify_every_ms at least 50".into(),
+            );
         }
         if self.observatory.k < 2 {
             return Err("observatory.k must be at least 2".into());

@@ -13,17 +13,21 @@ pub enum Lang {
     Es,
     /// English.
     En,
+    /// Quechua (Southern Quechua, as spoken around Arequipa and Cusco). Only the texts riders
+    /// read in the chatbot are translated; the rest falls back to Spanish.
+    Qu,
 }
 
 impl Lang {
     /// All languages, default first.
-    pub const ALL: [Lang; 2] = [Lang::Es, Lang::En];
+    pub const ALL: [Lang; 3] = [Lang::Es, Lang::En, Lang::Qu];
 
     /// ISO 639-1 code.
     pub fn code(self) -> &'static str {
         match self {
             Lang::Es => "es",
             Lang::En => "en",
+            Lang::Qu => "qu",
         }
     }
 
@@ -42,6 +46,7 @@ impl Lang {
         match self {
             Lang::Es => include_str!("../catalog/es.toml"),
             Lang::En => include_str!("../catalog/en.toml"),
+            Lang::Qu => include_str!("../catalog/qu.toml"),
         }
     }
 }
@@ -116,13 +121,47 @@ mod tests {
         v
     }
 
+    /// What riders read in the chatbot (and nothing else) must exist in Quechua.
+    const QUECHUA_PREFIXES: [&str; 10] = [
+        "bot.",
+        "plan.",
+        "stop.",
+        "error.",
+        "word.",
+        "category.",
+        "status.",
+        "gender.",
+        "age.",
+        "obs.",
+    ];
+    const QUECHUA_OBS: [&str; 7] = [
+        "obs.no_place",
+        "obs.outside_area",
+        "obs.unknown_category",
+        "obs.unknown_route",
+        "obs.future",
+        "obs.too_old",
+        "obs.description_too_long",
+    ];
+
     #[test]
     fn every_language_has_every_key_with_the_same_placeholders() {
         let es = keys(Lang::Es);
         assert!(es.len() > 20, "the Spanish catalog parsed");
         for lang in Lang::ALL {
-            assert_eq!(keys(lang), es, "{lang:?} has the same keys as Spanish");
-            for k in &es {
+            let expected: Vec<String> = match lang {
+                Lang::Qu => es
+                    .iter()
+                    .filter(|k| {
+                        QUECHUA_PREFIXES.iter().any(|p| k.starts_with(p))
+                            && (!k.starts_with("obs.") || QUECHUA_OBS.contains(&k.as_str()))
+                    })
+                    .cloned()
+                    .collect(),
+                _ => es.clone(),
+            };
+            assert_eq!(keys(lang), expected, "{lang:?} has the keys it must have");
+            for k in &expected {
                 assert_eq!(
                     placeholders(template(lang, k).unwrap()),
                     placeholders(template(Lang::Es, k).unwrap()),
@@ -130,6 +169,17 @@ mod tests {
                 );
             }
         }
+        assert!(keys(Lang::Qu).len() > 150, "the Quechua catalog parsed");
+    }
+
+    #[test]
+    fn quechua_falls_back_to_spanish_outside_the_bot() {
+        assert_eq!(t(Lang::Qu, "web.title", &[]), t(Lang::Es, "web.title", &[]));
+        assert_ne!(
+            t(Lang::Qu, "bot.welcome", &[]),
+            t(Lang::Es, "bot.welcome", &[])
+        );
+        assert_eq!(Lang::parse("qu"), Some(Lang::Qu));
     }
 
     #[test]

@@ -6,13 +6,17 @@
 
 mod departures;
 mod itinerary;
+mod places;
 mod render;
 
 pub use departures::{Departure, departures};
 pub use itinerary::{
     Co2, FareTotal, Itinerary, ItineraryLeg, LineString, StopRef, cut_shape, local_time,
 };
-pub use render::render_text;
+pub use places::{
+    PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_routes,
+};
+pub use render::{render_itinerary, render_text};
 
 use raptor::{Options, Request, Scratch, StopWalk};
 use rayon::prelude::*;

@@ -21,7 +21,7 @@ thread_local! {
     static SCRATCH: RefCell<Option<(Arc<Timetable>, Scratch)>> = const { RefCell::new(None) };
 }
 
-fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T {
+pub(crate) fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T {
     SCRATCH.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().is_none_or(|(t, _)| !Arc::ptr_eq(t, tt)) {
@@ -33,7 +33,7 @@ fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T 
 }
 
 /// "Now" in the feed's timezone, as a service day and seconds after midnight.
-fn now(tt: &Timetable) -> (Day, Secs) {
+pub fn now(tt: &Timetable) -> (Day, Secs) {
     use chrono::Timelike;
     let tz: chrono_tz::Tz = tt
         .feeds()
@@ -254,26 +254,7 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
         window_secs,
         options,
     };
-    let cfg = s.settings.planner.clone();
-    // At most `max_concurrent_plans` at once; the others wait (bounded by the request timeout).
-    let _permit = s.plans.acquire().await.map_err(|_| {
-        Problem::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "the server is shutting down",
-        )
-    })?;
-    let started = std::time::Instant::now();
-    let result = tokio::task::spawn_blocking(move || {
-        with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))
-    })
-    .await
-    .map_err(|_| {
-        Problem::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "the planner stopped unexpectedly",
-        )
-    })?;
-    s.metrics.observe_routing(started.elapsed().as_secs_f64());
+    let result = s.run_plan(Arc::clone(&tt), req).await?;
     if let (Some(o), Some((from, to))) = (&s.settings.observatory, &endpoints) {
         // Off the request path: queued for the batch writer. Impossible requests (no service,
         // outside the area) are recorded too: they are unmet demand.
@@ -298,31 +279,9 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
     Ok(Json(plan).into_response())
 }
 
-/// Lower case without accents, for matching names as people type them.
-fn fold(s: &str) -> String {
-    s.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'á' | 'à' | 'ä' | 'â' => 'a',
-            'é' | 'è' | 'ë' | 'ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' => 'u',
-            'ñ' => 'n',
-            c => c,
-        })
-        .collect()
-}
-
 fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
     let st = tt.stop(s);
-    let mut routes: Vec<&str> = tt
-        .stop_patterns(s)
-        .iter()
-        .map(|&(p, _)| tt.route(tt.pattern(p).route).short_name.as_str())
-        .collect();
-    routes.sort_unstable();
-    routes.dedup();
+    let routes = planner::stop_routes(tt, s);
     json!({ "id": st.id, "name": st.name, "lat": st.coord.lat(), "lon": st.coord.lon(), "routes": routes })
 }
 
@@ -337,42 +296,26 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
         (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
-    let q = fold(p.need("q")?);
+    let q = planner::fold(p.need("q")?);
     if q.chars().count() < 2 {
         return Err(Problem::bad_request("`q` needs at least 2 characters"));
     }
     let limit = p.number("limit", 20usize, 1..=100)?;
     let ds = s.dataset();
     let tt = &ds.timetable;
-    // Rank: exact name, then prefix, then contained; named stops before unnamed OSM nodes.
-    let mut hits: Vec<(u8, StopIdx)> = Vec::new();
-    for (i, st) in tt.stops().iter().enumerate() {
-        let name = fold(&st.name);
-        let rank = if name == q {
-            0
-        } else if name.starts_with(&q) {
-            1
-        } else if name.contains(&q) {
-            2
-        } else {
-            continue;
-        };
-        hits.push((rank, StopIdx::new(i)));
-    }
-    hits.sort_by_key(|&(r, s)| (r, tt.stop(s).name.len(), s));
-    let stops: Vec<Value> = hits
-        .iter()
+    let stops: Vec<Value> = planner::search_stops(tt, &q)
+        .into_iter()
         .take(limit)
-        .map(|&(_, s)| stop_json(tt, s))
+        .map(|s| stop_json(tt, s))
         .collect();
     // Most Arequipa stops are unnamed: routes whose names match lead to their stops.
-    let routes: Vec<Value> = tt
-        .routes()
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| fold(&r.short_name).contains(&q) || fold(&r.long_name).contains(&q))
+    let routes: Vec<Value> = planner::search_routes(tt, &q)
+        .into_iter()
         .take(limit)
-        .map(|(i, r)| json!({ "id": r.id, "short_name": r.short_name, "long_name": r.long_name, "stops": route_stops(tt, timetable::RouteIdx::new(i)).iter().map(|&s| tt.stop(s).id.clone()).collect::<Vec<_>>() }))
+        .map(|i| {
+            let r = tt.route(i);
+            json!({ "id": r.id, "short_name": r.short_name, "long_name": r.long_name, "stops": route_stops(tt, i).iter().map(|&s| tt.stop(s).id.clone()).collect::<Vec<_>>() })
+        })
         .collect();
     Ok(Json(json!({ "stops": stops, "routes": routes })).into_response())
 }
@@ -444,15 +387,7 @@ pub async fn departures(
     Ok(Json(json!({ "stop": stop_json(tt, stop), "departures": deps })).into_response())
 }
 
-/// The stops of a route in order: those of its pattern with the most stops.
-fn route_stops(tt: &Timetable, r: timetable::RouteIdx) -> Vec<StopIdx> {
-    (0..tt.patterns().len())
-        .map(timetable::PatternIdx::new)
-        .filter(|&p| tt.pattern(p).route == r)
-        .max_by_key(|&p| tt.pattern_stops(p).len())
-        .map(|p| tt.pattern_stops(p).to_vec())
-        .unwrap_or_default()
-}
+use planner::route_stops;
 
 fn route_json(tt: &Timetable, r: timetable::RouteIdx, detail: bool) -> Value {
     let route = tt.route(r);

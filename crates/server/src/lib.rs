@@ -18,7 +18,11 @@ mod web;
 
 pub use metrics::Metrics;
 
-pub use obs::{Obs, ObservatorySettings};
+pub use handlers::now as local_now;
+pub use obs::{
+    Obs, ObservatorySettings, ReportInput, local_datetime, local_to_unix, trip_record,
+    unix_to_local, validate_report,
+};
 pub use openapi::document as openapi_document;
 pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};
@@ -134,6 +138,44 @@ impl AppState {
     pub fn dataset(&self) -> Arc<Dataset> {
         self.data.load_full()
     }
+    /// The server's parameters.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    /// The observatory, if enabled.
+    pub fn observatory(&self) -> Option<&Arc<Obs>> {
+        self.settings.observatory.as_ref()
+    }
+    /// Plans on the blocking pool with a per-thread scratch, at most
+    /// `max_concurrent_plans` at once (the others wait), and records the routing time. The
+    /// HTTP API and the chatbot both plan through here.
+    pub async fn run_plan(
+        &self,
+        tt: Arc<Timetable>,
+        req: planner::PlanRequest,
+    ) -> Result<Result<planner::Plan, planner::PlanError>, Problem> {
+        let cfg = self.settings.planner.clone();
+        let _permit = self.plans.acquire().await.map_err(|_| {
+            Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "the server is shutting down",
+            )
+        })?;
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            handlers::with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))
+        })
+        .await
+        .map_err(|_| {
+            Problem::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "the planner stopped unexpectedly",
+            )
+        })?;
+        self.metrics
+            .observe_routing(started.elapsed().as_secs_f64());
+        Ok(result)
+    }
     /// Builds a new dataset aside with the configured loader and swaps it in; the old one
     /// keeps serving meanwhile and on failure.
     pub async fn reload(&self) -> Result<Arc<Dataset>, String> {
@@ -237,6 +279,15 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM (requests in flight finish first);
 /// SIGHUP reloads the timetable.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    serve_with(listener, state, None).await
+}
+
+/// [`serve`] with extra routes beside the API (the chatbot's webhook).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    extra: Option<Router>,
+) -> std::io::Result<()> {
     // SIGHUP reloads the timetable (built aside, swapped atomically).
     #[cfg(unix)]
     {
@@ -250,13 +301,18 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> s
             }
         });
     }
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let mut app = app(state);
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -161,7 +161,7 @@ fn tz(tt: &Timetable) -> chrono_tz::Tz {
 }
 
 /// Unix seconds of a local (day, seconds) in the feed's timezone.
-fn local_to_unix(tt: &Timetable, day: Day, secs: Secs) -> i64 {
+pub fn local_to_unix(tt: &Timetable, day: Day, secs: Secs) -> i64 {
     use chrono::TimeZone;
     let naive = day.date().and_hms_opt(0, 0, 0).unwrap_or_default()
         + chrono::Duration::seconds(i64::from(secs));
@@ -171,8 +171,17 @@ fn local_to_unix(tt: &Timetable, day: Day, secs: Secs) -> i64 {
         .map_or(0, |t| t.timestamp())
 }
 
+/// A Unix time as local `YYYY-MM-DD HH:MM` in the feed's timezone.
+pub fn local_datetime(tt: &Timetable, t: i64) -> String {
+    use chrono::TimeZone;
+    tz(tt)
+        .timestamp_opt(t, 0)
+        .single()
+        .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}
+
 /// Local date and hour of a Unix time in the feed's timezone.
-fn unix_to_local(tt: &Timetable, t: i64) -> (String, u8) {
+pub fn unix_to_local(tt: &Timetable, t: i64) -> (String, u8) {
     use chrono::{TimeZone, Timelike};
     match tz(tt).timestamp_opt(t, 0).single() {
         Some(d) => (d.date_naive().to_string(), d.hour() as u8),
@@ -300,6 +309,7 @@ fn str_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a s
 }
 
 /// A report as submitted, checked against the timetable and the configuration.
+#[derive(Debug)]
 pub struct ReportInput<'a> {
     /// Category key.
     pub category: Option<&'a str>,

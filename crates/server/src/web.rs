@@ -167,7 +167,7 @@ fn render(template: &str, lang: Lang, prefixes: &[&str]) -> String {
 
 fn other(lang: Lang) -> Lang {
     match lang {
-        Lang::Es => Lang::En,
+        Lang::Es | Lang::Qu => Lang::En,
         Lang::En => Lang::Es,
     }
 }

@@ -84,6 +84,16 @@ fn new_reference() -> String {
 
 pub use observatory::sha256_hex;
 
+mod bot;
+pub use bot::{BotChat, Notification};
+
+/// A new random handle for a rider (128 bits, hex): linked to nothing outside the store.
+pub fn new_handle() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Store {
     /// Opens (creating and migrating if needed) the database at `url`: `sqlite://data/x.db`
     /// (relative to the working directory; `sqlite::memory:` for a throwaway one) or
@@ -556,6 +566,18 @@ impl Store {
         .bind(official)
         .execute(&mut *tx)
         .await?;
+        // The reporter is told (by the bot) if the report is linked to one.
+        sqlx::query(
+            "INSERT INTO notifications (id, rider, reference, status, note, created_at)
+             SELECT $1, rider, reference, $2, $3, $4 FROM reports WHERE id = $5 AND rider IS NOT NULL",
+        )
+        .bind(new_id())
+        .bind(to.as_str())
+        .bind(note)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.report(reference)
             .await?
@@ -660,6 +682,10 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query("DELETE FROM notifications WHERE rider = $1")
+            .bind(rider)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Erased {
             trips,
@@ -681,6 +707,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM idempotency WHERE reference = $1")
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM notifications WHERE reference = $1")
             .bind(reference)
             .execute(&mut *tx)
             .await?;

@@ -1,5 +1,6 @@
 //! The `paradero` binary, run as a user would.
 
+mod bot;
 mod browser;
 
 use std::path::Path;

@@ -365,3 +365,103 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
     let s = Store::open(&url).await.unwrap();
     assert!(s.report(&r.report.reference).await.unwrap().is_some());
 }
+
+async fn bot_chats_and_the_notification_outbox(s: &Store) {
+    use store::BotChat;
+    assert_eq!(s.bot_chat(42).await.unwrap(), None);
+    let mut chat = BotChat {
+        chat_id: 42,
+        rider: "rider-a".into(),
+        lang: "qu".into(),
+        state: r#"{"step":{"step":"idle"}}"#.into(),
+    };
+    s.save_bot_chat(&chat, NOW).await.unwrap();
+    chat.state = r#"{"step":{"step":"report_category"}}"#.into();
+    s.save_bot_chat(&chat, NOW + 1).await.unwrap();
+    assert_eq!(
+        s.bot_chat(42).await.unwrap(),
+        Some(chat.clone()),
+        "upserted"
+    );
+
+    // A report of the chat's rider, and one of nobody's.
+    let mine = s
+        .create_report(&report("robo", -16.4, -71.53, NOW), None, NOW)
+        .await
+        .unwrap()
+        .report;
+    let mut anon = report("robo", -16.3, -71.6, NOW);
+    anon.rider = None;
+    let theirs = s.create_report(&anon, None, NOW).await.unwrap().report;
+    assert_eq!(
+        s.reports_of_rider("rider-a", 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.reference.as_str())
+            .collect::<Vec<_>>(),
+        vec![mine.reference.as_str()]
+    );
+    assert!(s.pending_notifications(10).await.unwrap().is_empty());
+    for r in [&mine, &theirs] {
+        s.change_status(
+            &r.reference,
+            Status::Acknowledged,
+            "Lo vemos",
+            "ana",
+            NOW + 5,
+        )
+        .await
+        .unwrap();
+    }
+    let pending = s.pending_notifications(10).await.unwrap();
+    assert_eq!(
+        pending.len(),
+        1,
+        "only the linked report is told: {pending:?}"
+    );
+    let n = &pending[0];
+    assert_eq!(
+        (
+            n.chat_id,
+            n.lang.as_str(),
+            n.reference.as_str(),
+            n.status,
+            n.note.as_str()
+        ),
+        (
+            42,
+            "qu",
+            mine.reference.as_str(),
+            Status::Acknowledged,
+            "Lo vemos"
+        )
+    );
+    s.mark_notified(n.id, NOW + 6).await.unwrap();
+    assert!(s.pending_notifications(10).await.unwrap().is_empty());
+
+    // Erasure: the chat, its pending notifications and the link to its reports go.
+    s.change_status(&mine.reference, Status::Closed, "Listo", "ana", NOW + 7)
+        .await
+        .unwrap();
+    assert_eq!(s.pending_notifications(10).await.unwrap().len(), 1);
+    let e = s.erase_rider("rider-a").await.unwrap();
+    assert_eq!(e.reports_unlinked, 1);
+    assert!(s.delete_bot_chat(42).await.unwrap());
+    assert!(!s.delete_bot_chat(42).await.unwrap());
+    assert_eq!(s.bot_chat(42).await.unwrap(), None);
+    assert!(s.pending_notifications(10).await.unwrap().is_empty());
+    assert!(s.reports_of_rider("rider-a", 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.report(&mine.reference).await.unwrap().unwrap().status,
+        Status::Closed,
+        "kept"
+    );
+    let h1 = store::new_handle();
+    assert_eq!(h1.len(), 32);
+    assert_ne!(h1, store::new_handle());
+}
+both!(
+    bot_chats_and_the_notification_outbox,
+    super::bot_chats_and_the_notification_outbox
+);

@@ -1,0 +1,249 @@
+//! The state of a conversation, as stored between messages (JSON in the store's `bot_chats`).
+//!
+//! Everything the bot must remember to continue a dialogue after a restart lives here; a
+//! state that cannot be read (a future version's, a corrupted row) starts the chat afresh
+//! rather than failing.
+
+use serde::{Deserialize, Serialize};
+
+/// A consented profile, used only for anonymous statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileData {
+    /// A `store::Gender` word.
+    pub gender: Option<String>,
+    /// A `store::AgeBand` word.
+    pub age_band: Option<String>,
+    /// Travels with a disability.
+    pub disability: bool,
+    /// Travels as a caregiver.
+    pub caregiver: bool,
+}
+
+/// A place the rider gave: a point, or stops (with the route it was found through).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    /// How to show it.
+    pub label: String,
+    /// Stop ids (empty for a point).
+    #[serde(default)]
+    pub stops: Vec<String>,
+    /// A shared location.
+    #[serde(default)]
+    pub point: Option<(f64, f64)>,
+    /// Route id, when picked through a route.
+    #[serde(default)]
+    pub route: Option<String>,
+}
+
+/// The last trip planned, for "later departures" and the survey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastTrip {
+    /// Origin.
+    pub from: Place,
+    /// Destination.
+    pub to: Place,
+    /// Service day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Where "later" starts: seconds after midnight of `day`.
+    pub next_secs: i32,
+    /// Route ids ridden in the itineraries shown.
+    pub routes: Vec<String>,
+}
+
+/// An incident report being put together.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Category key.
+    pub category: String,
+    /// Where.
+    pub place: Option<Place>,
+    /// When (Unix seconds); `None`: now.
+    pub occurred_at: Option<i64>,
+    /// What happened.
+    pub description: Option<String>,
+    /// Reporter's gender, for this report only.
+    pub gender: Option<String>,
+    /// Reporter's age band, for this report only.
+    pub age_band: Option<String>,
+}
+
+/// Where the dialogue is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Waiting for a command.
+    #[default]
+    Idle,
+    /// Choosing a language (`onboarding`: then the profile question of `/start`).
+    Language {
+        /// Part of `/start`.
+        onboarding: bool,
+    },
+    /// May we keep a profile?
+    Consent,
+    /// Profile: gender.
+    ProfileGender {
+        /// The profile being filled in.
+        profile: ProfileData,
+    },
+    /// Profile: age band.
+    ProfileAge {
+        /// The profile being filled in.
+        profile: ProfileData,
+    },
+    /// Profile: disability, caregiving.
+    ProfileNeeds {
+        /// The profile being filled in.
+        profile: ProfileData,
+    },
+    /// `/perfil`: keep, change or withdraw.
+    ProfileMenu,
+    /// `/ruta`: where from.
+    RouteFrom {
+        /// Places offered when the name was ambiguous.
+        #[serde(default)]
+        choices: Vec<Place>,
+    },
+    /// `/ruta`: where to.
+    RouteTo {
+        /// Origin.
+        from: Place,
+        /// Places offered.
+        #[serde(default)]
+        choices: Vec<Place>,
+    },
+    /// `/ruta`: now or at a time.
+    RouteWhen {
+        /// Origin.
+        from: Place,
+        /// Destination.
+        to: Place,
+    },
+    /// `/salidas`: which stop.
+    DeparturesStop {
+        /// Stops offered.
+        #[serde(default)]
+        choices: Vec<Place>,
+    },
+    /// `/reportar`: category.
+    ReportCategory,
+    /// `/reportar`: where.
+    ReportWhere {
+        /// The report so far.
+        draft: Draft,
+        /// Places offered.
+        #[serde(default)]
+        choices: Vec<Place>,
+    },
+    /// `/reportar`: now, earlier today or another day.
+    ReportWhen {
+        /// The report so far.
+        draft: Draft,
+    },
+    /// `/reportar`: the time (and day) typed.
+    ReportTime {
+        /// The report so far.
+        draft: Draft,
+        /// Another day: a date is needed too.
+        other_day: bool,
+    },
+    /// `/reportar`: what happened (optional).
+    ReportDescription {
+        /// The report so far.
+        draft: Draft,
+    },
+    /// `/reportar`: gender, when there is no profile (optional).
+    ReportGender {
+        /// The report so far.
+        draft: Draft,
+    },
+    /// `/reportar`: age band, when there is no profile (optional).
+    ReportAge {
+        /// The report so far.
+        draft: Draft,
+    },
+    /// `/reportar`: send, send anonymously, or cancel.
+    ReportConfirm {
+        /// The report.
+        draft: Draft,
+    },
+    /// `/encuesta`: which route.
+    SurveyRoute {
+        /// Route ids offered.
+        #[serde(default)]
+        choices: Vec<String>,
+    },
+    /// `/encuesta`: how safe (1–5).
+    SurveySafety {
+        /// Route id.
+        route: String,
+    },
+    /// `/encuesta`: how satisfied (1–5).
+    SurveySatisfaction {
+        /// Route id.
+        route: String,
+        /// Safety answer.
+        safety: u8,
+    },
+    /// `/borrar`: sure?
+    EraseConfirm,
+}
+
+/// What is remembered of a chat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatState {
+    /// Consented profile; `None`: no consent (nothing about the rider is kept).
+    #[serde(default)]
+    pub profile: Option<ProfileData>,
+    /// Where the dialogue is.
+    #[serde(default)]
+    pub step: Step,
+    /// Last trip planned.
+    #[serde(default)]
+    pub last_trip: Option<LastTrip>,
+}
+
+impl ChatState {
+    /// Reads a stored state; anything unreadable starts afresh.
+    pub fn from_json(s: &str) -> ChatState {
+        serde_json::from_str(s).unwrap_or_default()
+    }
+    /// For the store.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_and_bad_json_starts_afresh() {
+        let s = ChatState {
+            profile: Some(ProfileData {
+                gender: Some("mujer".into()),
+                ..ProfileData::default()
+            }),
+            step: Step::ReportConfirm {
+                draft: Draft {
+                    category: "robo".into(),
+                    place: Some(Place {
+                        label: "x".into(),
+                        stops: vec![],
+                        point: Some((-16.4, -71.5)),
+                        route: None,
+                    }),
+                    ..Draft::default()
+                },
+            },
+            last_trip: None,
+        };
+        assert_eq!(ChatState::from_json(&s.to_json()), s);
+        assert_eq!(ChatState::from_json("{not json"), ChatState::default());
+        assert_eq!(
+            ChatState::from_json(r#"{"step":{"step":"from_the_future"}}"#),
+            ChatState::default()
+        );
+    }
+}

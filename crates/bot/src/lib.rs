@@ -1,0 +1,361 @@
+//! paradero's Telegram chatbot, in the style of Trujillo's TRUXI: plan a trip, see the next
+//! departures, report an incident, follow one's reports, answer a survey, erase one's data.
+//!
+//! [`engine`] holds the conversations, independent of Telegram; this module adapts teloxide:
+//! updates in (long polling or a webhook route on paradero's own axum server), replies out
+//! (retrying after Telegram's flood-control `retry_after`), the command menu per language,
+//! and the delivery of report status changes from the store's outbox. Planning, validation
+//! and storage are the server's and the store's functions, shared with the HTTP API.
+
+pub mod dialogue;
+pub mod engine;
+#[cfg(feature = "fake-api")]
+pub mod fake;
+
+pub use engine::{BotSettings, Engine, Input, Keyboard, Out};
+
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::{
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup,
+    KeyboardRemove, ReplyMarkup,
+};
+use teloxide::{ApiError, RequestError};
+
+/// How the bot talks to Telegram.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Bot token.
+    pub token: String,
+    /// Bot API base URL (a fake one in tests).
+    pub api_url: Option<String>,
+    /// Seconds a long poll waits for updates.
+    pub poll_timeout_s: u32,
+    /// How often the outbox of status changes is read.
+    pub notify_every: Duration,
+}
+
+/// A teloxide `Bot` for a connection.
+pub fn make_bot(c: &Connection) -> Result<Bot, String> {
+    let mut bot = Bot::new(&c.token);
+    if let Some(url) = &c.api_url {
+        let url = url
+            .parse()
+            .map_err(|e| format!("bot api_url `{url}` is not a URL: {e}"))?;
+        bot = bot.set_api_url(url);
+    }
+    Ok(bot)
+}
+
+/// Sends a request, waiting out Telegram's flood control (`429 retry_after`) up to 5 times.
+async fn with_retry<T, F, Fut>(what: &str, mut send: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RequestError>>,
+{
+    let mut tries = 0;
+    loop {
+        match send().await {
+            Err(RequestError::RetryAfter(secs)) if tries < 5 => {
+                tries += 1;
+                tracing::warn!(
+                    what,
+                    seconds = secs.seconds(),
+                    "Telegram flood control: waiting"
+                );
+                tokio::time::sleep(secs.duration()).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn markup(k: &Keyboard) -> ReplyMarkup {
+    match k {
+        Keyboard::Inline(rows) => {
+            ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows.iter().map(|r| {
+                r.iter()
+                    .map(|(label, data)| InlineKeyboardButton::callback(label, data))
+                    .collect::<Vec<_>>()
+            })))
+        }
+        Keyboard::AskLocation(label) => ReplyMarkup::Keyboard(
+            KeyboardMarkup::new(vec![vec![
+                KeyboardButton::new(label).request(teloxide::types::ButtonRequest::Location),
+            ]])
+            .resize_keyboard()
+            .one_time_keyboard(),
+        ),
+        Keyboard::None => ReplyMarkup::KeyboardRemove(KeyboardRemove::new()),
+    }
+}
+
+/// Sends replies in order.
+pub async fn send_all(bot: &Bot, chat: ChatId, outs: &[Out]) -> Result<(), RequestError> {
+    for o in outs {
+        with_retry("sendMessage", || {
+            bot.send_message(chat, &o.text)
+                .reply_markup(markup(&o.keyboard))
+                .send()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a Telegram message says, as the engine's input.
+pub fn input_of(msg: &Message) -> Input {
+    if let Some(v) = msg.venue() {
+        return Input::Location(v.location.latitude, v.location.longitude);
+    }
+    if let Some(l) = msg.location() {
+        return Input::Location(l.latitude, l.longitude);
+    }
+    match msg.text() {
+        Some(text) if text.starts_with('/') => {
+            let (head, args) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let name = head[1..].split('@').next().unwrap_or("").to_lowercase();
+            Input::Command(name, args.trim().to_string())
+        }
+        Some(text) => Input::Text(text.to_string()),
+        None => Input::Other,
+    }
+}
+
+async fn on_message(bot: Bot, msg: Message, engine: Arc<Engine>) -> ResponseResult<()> {
+    // Only private chats: reports and profiles are personal.
+    if !msg.chat.is_private() {
+        return Ok(());
+    }
+    let lang = msg.from.as_ref().and_then(|u| u.language_code.clone());
+    let key = format!("m{}", msg.id.0);
+    let outs = match engine
+        .handle(msg.chat.id.0, input_of(&msg), lang.as_deref(), &key)
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "the bot could not handle a message");
+            vec![Out {
+                text: i18n::t(i18n::Lang::Es, "bot.error", &[]),
+                keyboard: Keyboard::None,
+            }]
+        }
+    };
+    send_all(&bot, msg.chat.id, &outs).await
+}
+
+async fn on_callback(bot: Bot, q: CallbackQuery, engine: Arc<Engine>) -> ResponseResult<()> {
+    // Stop the button's spinner first.
+    let _ = with_retry("answerCallbackQuery", || {
+        bot.answer_callback_query(q.id.clone()).send()
+    })
+    .await;
+    let Some(chat) = q.message.as_ref().map(|m| m.chat().id) else {
+        return Ok(());
+    };
+    let Some(data) = q.data.clone() else {
+        return Ok(());
+    };
+    let lang = q.from.language_code.clone();
+    let outs = match engine
+        .handle(chat.0, Input::Button(data), lang.as_deref(), &q.id.0)
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "the bot could not handle a button");
+            vec![Out {
+                text: i18n::t(i18n::Lang::Es, "bot.error", &[]),
+                keyboard: Keyboard::None,
+            }]
+        }
+    };
+    send_all(&bot, chat, &outs).await
+}
+
+/// The command menu, per language (Spanish also as the default for other languages).
+pub async fn set_commands(bot: &Bot) -> Result<(), RequestError> {
+    for lang in engine::LANGS {
+        let cmds: Vec<BotCommand> = engine::COMMANDS
+            .iter()
+            .map(|(name, key)| BotCommand::new(*name, i18n::t(lang, key, &[])))
+            .collect();
+        with_retry("setMyCommands", || {
+            bot.set_my_commands(cmds.clone())
+                .language_code(lang.code())
+                .send()
+        })
+        .await?;
+        if lang == i18n::Lang::Es {
+            with_retry("setMyCommands", || bot.set_my_commands(cmds.clone()).send()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tells reporters about status changes of their reports (the store's outbox), every
+/// `every`, until the task is dropped.
+pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duration) {
+    let Some(obs) = engine.app().observatory().cloned() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let pending = match obs.store.pending_notifications(100).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "reading notifications failed");
+                continue;
+            }
+        };
+        for n in pending {
+            let lang = i18n::Lang::parse(&n.lang).unwrap_or_default();
+            let status = i18n::t(lang, &format!("status.{}", n.status.as_str()), &[]);
+            let mut text = i18n::t(
+                lang,
+                "bot.notify",
+                &[("reference", &n.reference), ("status", &status)],
+            );
+            if !n.note.is_empty() {
+                text.push('\n');
+                text.push_str(&i18n::t(lang, "bot.notify.note", &[("note", &n.note)]));
+            }
+            let sent = with_retry("sendMessage", || {
+                bot.send_message(ChatId(n.chat_id), &text).send()
+            })
+            .await;
+            match sent {
+                // A rider who blocked the bot or deleted the chat will not get it later either.
+                Ok(_) | Err(RequestError::Api(ApiError::BotBlocked | ApiError::ChatNotFound)) => {
+                    if let Err(e) = obs.store.mark_notified(n.id, now_unix()).await {
+                        tracing::error!(error = %e, "marking a notification failed");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "notification not delivered; will retry");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+type Handler = teloxide::dispatching::UpdateHandler<RequestError>;
+
+fn handler() -> Handler {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// A running bot: stop it with [`Running::stop`].
+pub struct Running {
+    shutdown: teloxide::dispatching::ShutdownToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("tasks", &self.tasks.len())
+            .finish()
+    }
+}
+
+impl Running {
+    /// Stops taking updates, lets the ones in hand finish, stops notifications.
+    pub async fn stop(self) {
+        if let Ok(done) = self.shutdown.shutdown() {
+            done.await;
+        }
+        for t in self.tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+/// Dispatches updates from `listener` (one chat at a time, chats in parallel) and delivers
+/// notifications, until stopped.
+fn run<L>(bot: Bot, engine: Arc<Engine>, listener: L, notify_every: Duration) -> Running
+where
+    L: teloxide::update_listeners::UpdateListener + Send + 'static,
+    L::Err: std::fmt::Debug + Send,
+{
+    let mut d = Dispatcher::builder(bot.clone(), handler())
+        .dependencies(dptree::deps![Arc::clone(&engine)])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text(
+            "the bot could not answer an update",
+        ))
+        .build();
+    let shutdown = d.shutdown_token();
+    let dispatch = tokio::spawn(async move {
+        d.dispatch_with_listener(
+            listener,
+            LoggingErrorHandler::with_custom_text("reading updates from Telegram failed"),
+        )
+        .await;
+    });
+    let notify = tokio::spawn(deliver_notifications(bot, engine, notify_every));
+    Running {
+        shutdown,
+        tasks: vec![dispatch, notify],
+    }
+}
+
+/// Starts the bot with long polling (and the notifier) on the current runtime.
+pub async fn start_polling(c: &Connection, engine: Arc<Engine>) -> Result<Running, String> {
+    let bot = make_bot(c)?;
+    bot.get_me()
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the Telegram Bot API: {e}"))?;
+    if let Err(e) = set_commands(&bot).await {
+        tracing::warn!(error = %e, "setting the command menu failed");
+    }
+    let listener = teloxide::update_listeners::Polling::builder(bot.clone())
+        .timeout(Duration::from_secs(u64::from(c.poll_timeout_s)))
+        .delete_webhook()
+        .await
+        .build();
+    Ok(run(bot, engine, listener, c.notify_every))
+}
+
+/// Webhook mode: registers `url` with Telegram (with `secret`, checked on every request as
+/// `X-Telegram-Bot-Api-Secret-Token`) and returns the route to merge into paradero's axum
+/// server, and the running bot.
+pub async fn start_webhook(
+    c: &Connection,
+    engine: Arc<Engine>,
+    url: &str,
+    secret: &str,
+) -> Result<(axum::Router, Running), String> {
+    use teloxide::update_listeners::webhooks;
+    let bot = make_bot(c)?;
+    let parsed: url::Url = url
+        .parse()
+        .map_err(|e| format!("bot webhook_url `{url}` is not a URL: {e}"))?;
+    // The address is only used by teloxide's own server, which we do not start.
+    let options =
+        webhooks::Options::new(([127, 0, 0, 1], 0).into(), parsed).secret_token(secret.to_string());
+    let (listener, _stop, router) = webhooks::axum_to_router(bot.clone(), options)
+        .await
+        .map_err(|e| format!("registering the webhook with Telegram failed: {e}"))?;
+    if let Err(e) = set_commands(&bot).await {
+        tracing::warn!(error = %e, "setting the command menu failed");
+    }
+    Ok((router, run(bot, engine, listener, c.notify_every)))
+}

@@ -1,0 +1,582 @@
+//! Every conversation through the fake Bot API.
+
+use crate::{Harness, buttons, text};
+use i18n::{Lang, t};
+use std::time::Duration;
+use store::{Channel, Status};
+
+const HOME: (f64, f64) = (-16.3989, -71.5369);
+const WORK: (f64, f64) = (-16.4250, -71.5200);
+
+fn yesterday() -> String {
+    let (day, _) = server::local_now(&crate::timetable());
+    day.offset(-1).to_string()
+}
+
+#[tokio::test]
+async fn start_sets_language_menu_and_an_optional_profile() {
+    let h = Harness::start().await;
+    // The command menu is set for every language, Spanish also as the default.
+    let cmds = h
+        .fake
+        .wait_calls("setmycommands", 4, Duration::from_secs(10))
+        .await;
+    let langs: Vec<Option<&str>> = cmds
+        .iter()
+        .map(|c| c.params.get("language_code").and_then(|v| v.as_str()))
+        .collect();
+    for l in [Some("es"), Some("en"), Some("qu"), None] {
+        assert!(langs.contains(&l), "commands for {l:?}: {langs:?}");
+    }
+    let qu = cmds
+        .iter()
+        .find(|c| c.params["language_code"] == "qu")
+        .unwrap();
+    assert!(qu.params["commands"].to_string().contains("mis_reportes"));
+
+    let chat = 101;
+    let r = h.say(chat, "/start").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.welcome", &[])));
+    assert_eq!(buttons(&r), ["lang:es", "lang:en", "lang:qu"]);
+    let r = h.press(chat, "lang:qu").await;
+    assert!(
+        text(&r).contains(&t(Lang::Qu, "bot.privacy", &[])),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(buttons(&r), ["consent:yes", "consent:no"]);
+    let r = h.press(chat, "consent:yes").await;
+    assert!(buttons(&r).contains(&"g:mujer".to_string()));
+    let r = h.press(chat, "g:mujer").await;
+    assert!(buttons(&r).contains(&"a:18_29".to_string()));
+    let r = h.press(chat, "a:18_29").await;
+    assert!(buttons(&r).contains(&"n:caregiver".to_string()));
+    let r = h.press(chat, "n:caregiver").await;
+    assert!(text(&r).contains(&t(Lang::Qu, "bot.profile.saved", &[])));
+    let stored = h.store().bot_chat(chat).await.unwrap().unwrap();
+    assert_eq!(stored.lang, "qu");
+    assert!(stored.state.contains("mujer") && stored.state.contains("\"caregiver\":true"));
+
+    // /perfil shows it in Quechua and can withdraw consent.
+    let r = h.say(chat, "/perfil").await;
+    assert!(text(&r).contains("warmi"), "{}", text(&r));
+    let r = h.press(chat, "profile:withdraw").await;
+    assert!(text(&r).contains(&t(Lang::Qu, "bot.profile.withdrawn", &[])));
+    let stored = h.store().bot_chat(chat).await.unwrap().unwrap();
+    assert!(
+        !stored.state.contains("mujer"),
+        "profile gone: {}",
+        stored.state
+    );
+
+    // /idioma switches back; declining the profile keeps nothing.
+    h.say(chat, "/idioma").await;
+    let r = h.press(chat, "lang:en").await;
+    assert!(text(&r).contains(&t(Lang::En, "bot.lang_set", &[])));
+    let other = 102;
+    h.say(other, "/start").await;
+    h.press(other, "lang:es").await;
+    let r = h.press(other, "consent:no").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.profile.none", &[])));
+    assert!(
+        h.store()
+            .bot_chat(other)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .contains("\"profile\":null")
+    );
+}
+
+#[tokio::test]
+async fn route_by_location_and_typed_name_with_later_departures_and_a_survey() {
+    let h = Harness::start().await;
+    let chat = 201;
+    let r = h.say(chat, "/ruta").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.ask.from", &[])));
+    // A one-tap "share my location" keyboard.
+    assert_eq!(
+        r[0].params
+            .pointer("/reply_markup/keyboard/0/0/request_location")
+            .and_then(|v| v.as_bool()),
+        Some(true),
+        "{}",
+        r[0].params
+    );
+    let r = h.locate(chat, HOME.0, HOME.1).await;
+    assert!(text(&r).contains(&t(
+        Lang::Es,
+        "bot.ask.to",
+        &[("from", &t(Lang::Es, "bot.your_location", &[]))]
+    )));
+    // A typed name that matches several places is offered as buttons.
+    let mut r = h.say(chat, "charcani").await;
+    if buttons(&r).iter().any(|b| b.starts_with("p:")) {
+        assert!(text(&r).contains(&t(Lang::Es, "bot.place.which", &[])));
+        r = h.press(chat, "p:0").await;
+    }
+    assert_eq!(buttons(&r), ["when:now"], "{}", text(&r));
+    let r = h.say(chat, "08:00").await;
+    let plan = text(&r);
+    assert!(plan.contains("Opción 1"), "{plan}");
+    assert!(plan.contains("Toma la ruta"), "{plan}");
+    assert!(buttons(&r).contains(&"later".to_string()));
+    let first_dep = plan
+        .split("salida ")
+        .nth(1)
+        .and_then(|s| s.get(..5))
+        .unwrap()
+        .to_string();
+    // Later departures leave after the ones shown.
+    let r = h.press(chat, "later").await;
+    let later = text(&r);
+    assert!(later.contains("Opción 1"), "{later}");
+    let later_dep = later
+        .split("salida ")
+        .nth(1)
+        .and_then(|s| s.get(..5))
+        .unwrap()
+        .to_string();
+    assert!(later_dep > first_dep, "{later_dep} after {first_dep}");
+    // Both plans were recorded for the observatory, as the bot's, linked to the rider.
+    h.state.observatory().unwrap().flush().await;
+    assert_eq!(h.store().count_trips().await.unwrap(), 2);
+
+    // Rate the trip: the route comes from the plan.
+    let mut r = h.press(chat, "rate").await;
+    if buttons(&r).iter().any(|b| b.starts_with("r:")) {
+        r = h.press(chat, "r:0").await;
+    }
+    assert_eq!(buttons(&r), ["s:1", "s:2", "s:3", "s:4", "s:5"]);
+    h.press(chat, "s:2").await;
+    let r = h.press(chat, "s:4").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.survey.thanks", &[])));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let groups = h
+        .store()
+        .survey_groups(now - 3600, now + 3600)
+        .await
+        .unwrap();
+    assert_eq!(groups.iter().map(|g| g.answers).sum::<i64>(), 1);
+    assert_eq!(groups.iter().map(|g| g.safety_sum).sum::<i64>(), 2);
+}
+
+#[tokio::test]
+async fn departures_at_a_shared_location() {
+    let h = Harness::start().await;
+    let chat = 301;
+    let r = h.say(chat, "/salidas").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.ask.stop", &[])));
+    let mut r = h.locate(chat, HOME.0, HOME.1).await;
+    if buttons(&r).iter().any(|b| b.starts_with("p:")) {
+        r = h.press(chat, "p:0").await;
+    }
+    let s = text(&r);
+    assert!(s.starts_with("Próximas salidas en"), "{s}");
+    assert!(s.contains("• ") && s.contains(" min)"), "{s}");
+    // Far from every stop: said so, and the question stays.
+    h.say(chat, "/salidas").await;
+    let r = h.locate(chat, -12.0464, -77.0428).await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.dep.none_near", &[])));
+}
+
+/// Walks chat `chat` through a report; returns its reference.
+async fn report(h: &Harness, chat: i64, category: &str, anonymous: bool) -> String {
+    let r = h.say(chat, "/reportar").await;
+    let b = buttons(&r);
+    assert_eq!(b.len(), 20, "every category offered");
+    assert!(b.contains(&format!("cat:{category}")));
+    let r = h.press(chat, &format!("cat:{category}")).await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.ask.where", &[])));
+    let r = h.locate(chat, HOME.0, HOME.1).await;
+    assert_eq!(buttons(&r), ["when:now", "when:today", "when:other"]);
+    let r = h.press(chat, "when:other").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.ask.day_time", &[])));
+    let r = h.say(chat, &format!("{} 07:45", yesterday())).await;
+    assert_eq!(buttons(&r), ["desc:skip"], "{}", text(&r));
+    let r = h.say(chat, "Un hombre me siguió desde el paradero.").await;
+    let r = if buttons(&r).contains(&"g:mujer".to_string()) {
+        h.press(chat, "g:mujer").await;
+        h.press(chat, "a:30_44").await
+    } else {
+        r
+    };
+    let summary = text(&r);
+    assert!(summary.contains(&t(Lang::Es, &format!("category.{category}"), &[])));
+    assert!(
+        summary.contains("07:45") && summary.contains("me siguió"),
+        "{summary}"
+    );
+    assert_eq!(buttons(&r), ["send", "send:anon", "cancel"]);
+    let r = h
+        .press(chat, if anonymous { "send:anon" } else { "send" })
+        .await;
+    let done = text(&r);
+    done.split_whitespace()
+        .find(|w| w.starts_with("R-"))
+        .unwrap_or_else(|| panic!("a reference in {done}"))
+        .trim_end_matches(['.', ':', ','])
+        .to_string()
+}
+
+#[tokio::test]
+async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let h = Harness::start().await;
+    let (a, b, c) = (401, 402, 403);
+    let ra = report(&h, a, "acoso_verbal", false).await;
+    let rb = report(&h, b, "acoso_verbal", false).await;
+    let rc = report(&h, c, "acoso_verbal", true).await;
+    let stored = h.store().report(&ra).await.unwrap().unwrap();
+    assert_eq!(stored.category, "acoso_verbal");
+    assert_eq!(stored.channel, Channel::Bot);
+    assert_eq!(stored.gender, Some(store::Gender::Woman));
+    assert_eq!(stored.age_band, Some(store::AgeBand::From30To44));
+    assert_eq!(
+        stored.description.as_deref(),
+        Some("Un hombre me siguió desde el paradero.")
+    );
+    assert_eq!(stored.local_hour, 7);
+    let rider = h.store().bot_chat(a).await.unwrap().unwrap().rider;
+    assert_eq!(
+        h.store().reports_of_rider(&rider, 10).await.unwrap().len(),
+        1,
+        "linked to the chat's rider"
+    );
+    // The anonymous one is linked to nobody.
+    let rider_c = h.store().bot_chat(c).await.unwrap().unwrap().rider;
+    assert!(
+        h.store()
+            .reports_of_rider(&rider_c, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(h.store().report(&rc).await.unwrap().is_some());
+
+    // The public indicators count them (k = 2 in this harness).
+    let day = yesterday();
+    let res = server::app(h.state.clone())
+        .oneshot(
+            axum::http::Request::get(format!(
+                "/v1/observatory/indicators?indicator=incidents&group_by=category&from={day}&to={day}"
+            ))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let rows = v["indicators"][0]["rows"].as_array().unwrap().clone();
+    let row = rows
+        .iter()
+        .find(|r| r["key"] == serde_json::json!(["acoso_verbal"]))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(row["count"], 3, "{v}");
+
+    // /mis_reportes, then an official's status change is told to the reporter.
+    let r = h.say(a, "/mis_reportes").await;
+    assert!(
+        text(&r).contains(&ra) && text(&r).contains("abierto"),
+        "{}",
+        text(&r)
+    );
+    let before = h.fake.sent_to(a).len();
+    h.store()
+        .change_status(
+            &ra,
+            Status::Acknowledged,
+            "Serenazgo revisará el paradero esta noche.",
+            "ana",
+            stored.reported_at + 60,
+        )
+        .await
+        .unwrap();
+    let sent = h
+        .fake
+        .wait_sent(a, before + 1, Duration::from_secs(10))
+        .await;
+    let note = sent[before..].iter().map(|c| c.text()).collect::<String>();
+    assert!(
+        note.contains(&ra) && note.contains("recibido") && note.contains("Serenazgo"),
+        "{note}"
+    );
+    assert!(
+        h.store()
+            .pending_notifications(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Told once, not again on the next round of the notifier.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(h.fake.sent_to(a).len(), before + 1);
+    let r = h.say(a, "/mis_reportes").await;
+    assert!(text(&r).contains("recibido") && text(&r).contains("Serenazgo"));
+    let _ = rb;
+}
+
+#[tokio::test]
+async fn a_restart_mid_dialogue_loses_nothing() {
+    let mut h = Harness::start().await;
+    let chat = 501;
+    h.say(chat, "/reportar").await;
+    h.press(chat, "cat:robo").await;
+    h.restart().await;
+    // The new process picks the dialogue up where it was: a place is asked.
+    let r = h.locate(chat, HOME.0, HOME.1).await;
+    assert_eq!(
+        buttons(&r),
+        ["when:now", "when:today", "when:other"],
+        "{}",
+        text(&r)
+    );
+    h.press(chat, "when:now").await;
+    h.press(chat, "desc:skip").await;
+    h.press(chat, "g:skip").await;
+    let r = h.press(chat, "a:skip").await;
+    assert!(text(&r).contains(&t(Lang::Es, "category.robo", &[])));
+    h.restart().await;
+    let r = h.press(chat, "send").await;
+    assert!(text(&r).contains("R-"), "{}", text(&r));
+}
+
+#[tokio::test]
+async fn unexpected_input_at_each_step_gets_help_and_the_dialogue_goes_on() {
+    let h = Harness::start().await;
+    let chat = 601;
+    let use_buttons = t(Lang::Es, "bot.use_buttons", &[]);
+    let media = t(Lang::Es, "bot.unexpected_media", &[]);
+    // Idle: a sticker, text, an unknown command.
+    let r = h
+        .after(chat, |f| {
+            f.sticker(chat);
+        })
+        .await;
+    assert!(text(&r).contains(&media));
+    let r = h.say(chat, "hola").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.idle_hint", &[])));
+    let r = h.say(chat, "/volar").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.unknown_command", &[("name", &"volar")])));
+    // Route: gibberish, an over-long message, a photo, a place far away, a bad time.
+    h.say(chat, "/ruta").await;
+    let r = h.say(chat, "xqzzyv").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.place.not_found", &[("text", &"xqzzyv")])));
+    let r = h.say(chat, &"a".repeat(5000)).await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.too_long", &[("max", &200)])));
+    let r = h
+        .after(chat, |f| {
+            f.photo(chat);
+        })
+        .await;
+    assert!(text(&r).contains(&media));
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.ask.from", &[])),
+        "asked again"
+    );
+    let r = h.locate(chat, -12.0464, -77.0428).await;
+    assert!(text(&r).contains("km"), "outside the area: {}", text(&r));
+    let r = h.say(chat, "-16.3989,-71.5369").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.your_location", &[])));
+    h.locate(chat, WORK.0, WORK.1).await;
+    let r = h.say(chat, "25:99").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.bad_time", &[])));
+    let r = h.press(chat, "p:7").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.stale", &[])));
+    let r = h.press(chat, "when:now").await;
+    assert!(text(&r).contains("Opción 1") || text(&r).contains(&t(Lang::Es, "plan.none", &[])));
+    // Report: text where a category button is expected, a made-up category, a time in the
+    // future, a description over the limit.
+    h.say(chat, "/reportar").await;
+    let r = h.say(chat, "robo").await;
+    assert!(text(&r).contains(&use_buttons));
+    let r = h.press(chat, "cat:ovni").await;
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.stale", &[])),
+        "{}",
+        text(&r)
+    );
+    h.press(chat, "cat:robo").await;
+    h.locate(chat, HOME.0, HOME.1).await;
+    h.press(chat, "when:other").await;
+    let (today, _) = server::local_now(&crate::timetable());
+    let r = h.say(chat, &format!("{} 10:00", today.offset(3))).await;
+    assert!(text(&r).contains("futuro"), "{}", text(&r));
+    let r = h.say(chat, &format!("{} 10:00", yesterday())).await;
+    assert_eq!(buttons(&r), ["desc:skip"]);
+    let r = h.say(chat, &"x".repeat(1500)).await;
+    assert!(
+        text(&r).contains(&t(
+            Lang::Es,
+            "obs.description_too_long",
+            &[("n", &1500), ("max", &1000)]
+        )),
+        "{}",
+        text(&r)
+    );
+    let r = h.press(chat, "desc:skip").await;
+    assert!(buttons(&r).contains(&"g:skip".to_string()));
+    // /cancelar leaves the dialogue; nothing was stored.
+    let r = h.say(chat, "/cancelar").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.cancelled", &[])));
+    let rider = h.store().bot_chat(chat).await.unwrap().unwrap().rider;
+    assert!(
+        h.store()
+            .reports_of_rider(&rider, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A command with arguments answers the first question at once.
+    let r = h.say(chat, "/ruta xqzzyv").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.place.not_found", &[("text", &"xqzzyv")])));
+}
+
+#[tokio::test]
+async fn erasure_removes_profile_dialogue_trips_surveys_and_links() {
+    let h = Harness::start().await;
+    let chat = 701;
+    h.say(chat, "/start").await;
+    h.press(chat, "lang:es").await;
+    h.press(chat, "consent:yes").await;
+    h.press(chat, "g:mujer").await;
+    h.press(chat, "a:18_29").await;
+    h.press(chat, "n:none").await;
+    h.say(chat, "/ruta").await;
+    h.locate(chat, HOME.0, HOME.1).await;
+    h.locate(chat, WORK.0, WORK.1).await;
+    h.press(chat, "when:now").await;
+    h.say(chat, "/encuesta").await;
+    let r = h.say(chat, "A").await;
+    let mut r = r;
+    if buttons(&r).iter().any(|b| b.starts_with("r:")) {
+        r = h.press(chat, "r:0").await;
+    }
+    assert!(buttons(&r).contains(&"s:3".to_string()), "{}", text(&r));
+    h.press(chat, "s:3").await;
+    h.press(chat, "s:3").await;
+    let reference = report(&h, chat, "robo", false).await;
+    h.state.observatory().unwrap().flush().await;
+    let rider = h.store().bot_chat(chat).await.unwrap().unwrap().rider;
+
+    let r = h.say(chat, "/borrar").await;
+    assert_eq!(buttons(&r), ["erase:yes", "erase:no"]);
+    let r = h.press(chat, "erase:no").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.cancelled", &[])));
+    h.say(chat, "/borrar").await;
+    let r = h.press(chat, "erase:yes").await;
+    assert!(
+        text(&r).contains(&t(
+            Lang::Es,
+            "bot.erase.done",
+            &[("trips", &1), ("surveys", &1), ("reports", &1)]
+        )),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(h.store().bot_chat(chat).await.unwrap(), None);
+    assert!(
+        h.store()
+            .reports_of_rider(&rider, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let kept = h.store().report(&reference).await.unwrap().unwrap();
+    assert_eq!(kept.category, "robo", "the report stays, anonymous");
+    // Starting again is a new rider: nothing of the old one shows.
+    let r = h.say(chat, "/mis_reportes").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.my_reports.none", &[])));
+    assert_ne!(
+        h.store().bot_chat(chat).await.unwrap().unwrap().rider,
+        rider
+    );
+}
+
+#[tokio::test]
+async fn flood_control_and_per_rider_limits() {
+    let h = Harness::with(bot::BotSettings {
+        reports_per_hour: 1,
+        plans_per_minute: 1,
+        ..bot::BotSettings::default()
+    })
+    .await;
+    let chat = 801;
+    // Telegram says "retry after 1 s" once: the reply still arrives, a second later.
+    h.fake.flood("sendMessage", 1, 1);
+    let started = std::time::Instant::now();
+    let r = h.say(chat, "/ayuda").await;
+    assert!(text(&r).contains("/ruta"));
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    // One report an hour here: the second /reportar is refused with the wait.
+    h.say(chat, "/reportar").await;
+    let r = h.say(chat, "/reportar").await;
+    assert!(text(&r).contains("105"), "{}", text(&r));
+    // One plan a minute here.
+    for round in 0..2 {
+        h.say(chat, "/ruta").await;
+        h.locate(chat, HOME.0, HOME.1).await;
+        h.locate(chat, WORK.0, WORK.1).await;
+        let r = h.press(chat, "when:now").await;
+        if round == 1 {
+            let lead = i18n::template(Lang::Es, "bot.limited.plans")
+                .unwrap()
+                .split('{')
+                .next()
+                .unwrap();
+            assert!(text(&r).contains(lead), "{}", text(&r));
+        }
+    }
+}
+
+#[tokio::test]
+async fn webhook_mode_checks_the_secret_and_answers() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bot.db").display());
+    let fake = bot::fake::FakeTelegram::start().await;
+    let state = crate::app_state(&url).await;
+    let engine = std::sync::Arc::new(bot::Engine::new(state, bot::BotSettings::default()).unwrap());
+    let secret = "s3cret-token-0123456789";
+    let (router, running) = bot::start_webhook(
+        &crate::connection(&fake),
+        engine,
+        "https://paradero.example/telegram/hook",
+        secret,
+    )
+    .await
+    .unwrap();
+    let set = fake
+        .wait_calls("setwebhook", 1, Duration::from_secs(5))
+        .await;
+    assert_eq!(set[0].params["secret_token"], secret);
+    assert_eq!(
+        set[0].params["url"],
+        "https://paradero.example/telegram/hook"
+    );
+    let update = serde_json::json!({ "update_id": 1, "message": { "message_id": 1, "date": 0,
+        "chat": { "id": 901, "type": "private", "first_name": "R" },
+        "from": { "id": 901, "is_bot": false, "first_name": "R" }, "text": "/ayuda",
+        "entities": [{ "type": "bot_command", "offset": 0, "length": 6 }] } });
+    let post = |s: &str| {
+        axum::http::Request::post("/telegram/hook")
+            .header("content-type", "application/json")
+            .header("X-Telegram-Bot-Api-Secret-Token", s)
+            .body(axum::body::Body::from(update.to_string()))
+            .unwrap()
+    };
+    let res = router.clone().oneshot(post("wrong-secret")).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = router.oneshot(post(secret)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let sent = fake.wait_sent(901, 1, Duration::from_secs(10)).await;
+    assert!(sent[0].text().contains("/ruta"), "{}", sent[0].text());
+    running.stop().await;
+}

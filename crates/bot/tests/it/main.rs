@@ -1,0 +1,180 @@
+//! The chatbot end to end: the real bot (teloxide, long polling or webhook) against a fake
+//! Telegram Bot API on loopback, with the Arequipa timetable and a SQLite store in a temp
+//! dir. Every conversation of the issue, restarts, notifications, bad input and erasure.
+
+mod conversations;
+
+use bot::fake::{Call, FakeTelegram, TOKEN};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use timetable::Timetable;
+
+pub fn timetable() -> Arc<Timetable> {
+    static TT: OnceLock<Arc<Timetable>> = OnceLock::new();
+    TT.get_or_init(|| {
+        let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/arequipa.zip");
+        Arc::new(
+            gtfs::load(
+                &[gtfs::FeedSpec::from_path(feed)],
+                &gtfs::LoadConfig::default(),
+            )
+            .expect("the Arequipa feed loads")
+            .timetable,
+        )
+    })
+    .clone()
+}
+
+/// A bot, its fake Telegram, its store.
+#[allow(missing_debug_implementations)]
+pub struct Harness {
+    pub fake: FakeTelegram,
+    pub state: Arc<server::AppState>,
+    pub running: Option<bot::Running>,
+    pub settings: bot::BotSettings,
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+pub fn connection(fake: &FakeTelegram) -> bot::Connection {
+    bot::Connection {
+        token: TOKEN.into(),
+        api_url: Some(fake.url()),
+        poll_timeout_s: 1,
+        notify_every: Duration::from_millis(100),
+    }
+}
+
+async fn app_state(url: &str) -> Arc<server::AppState> {
+    let store = store::Store::open(url).await.expect("store opens");
+    let obs = server::Obs::start(
+        store,
+        server::ObservatorySettings {
+            // Two riders are enough to publish a cell here (production: 5).
+            k: 2,
+            ..server::ObservatorySettings::default()
+        },
+    );
+    server::AppState::new(
+        server::Dataset {
+            timetable: timetable(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        server::Settings {
+            observatory: Some(obs),
+            ..server::Settings::default()
+        },
+    )
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::with(bot::BotSettings::default()).await
+    }
+
+    pub async fn with(settings: bot::BotSettings) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("bot.db").display());
+        let fake = FakeTelegram::start().await;
+        let state = app_state(&url).await;
+        let mut h = Harness {
+            fake,
+            state,
+            running: None,
+            settings,
+            _dir: dir,
+            url,
+        };
+        h.run().await;
+        h
+    }
+
+    async fn run(&mut self) {
+        let engine = Arc::new(bot::Engine::new(self.state.clone(), self.settings.clone()).unwrap());
+        self.running = Some(
+            bot::start_polling(&connection(&self.fake), engine)
+                .await
+                .expect("the bot starts"),
+        );
+    }
+
+    /// Stops the bot and starts a new one (new process state: a fresh server state over
+    /// the same database file).
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        if let Some(o) = self.state.observatory() {
+            o.flush().await;
+            o.store.close().await;
+        }
+        self.state = app_state(&self.url).await;
+        self.run().await;
+    }
+
+    pub fn store(&self) -> &store::Store {
+        &self.state.observatory().unwrap().store
+    }
+
+    /// Does something as a rider and returns the messages the bot sent back (waits for the
+    /// first and then until the bot has been quiet for a moment).
+    pub async fn after(&self, chat: i64, act: impl FnOnce(&FakeTelegram)) -> Vec<Call> {
+        let before = self.fake.sent_to(chat).len();
+        act(&self.fake);
+        let mut n = before + 1;
+        let mut sent = self.fake.wait_sent(chat, n, Duration::from_secs(20)).await;
+        assert!(sent.len() >= n, "the bot answered chat {chat}");
+        loop {
+            n = sent.len() + 1;
+            let more = self
+                .fake
+                .wait_sent(chat, n, Duration::from_millis(250))
+                .await;
+            if more.len() < n {
+                break;
+            }
+            sent = more;
+        }
+        sent.split_off(before)
+    }
+
+    pub async fn say(&self, chat: i64, text: &str) -> Vec<Call> {
+        self.after(chat, |f| {
+            f.text(chat, text);
+        })
+        .await
+    }
+
+    pub async fn press(&self, chat: i64, data: &str) -> Vec<Call> {
+        self.after(chat, |f| {
+            f.press(chat, data);
+        })
+        .await
+    }
+
+    pub async fn locate(&self, chat: i64, lat: f64, lon: f64) -> Vec<Call> {
+        self.after(chat, |f| {
+            f.location(chat, lat, lon);
+        })
+        .await
+    }
+}
+
+/// All texts of a reply, joined.
+pub fn text(calls: &[Call]) -> String {
+    calls
+        .iter()
+        .map(Call::text)
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
+/// All button data of a reply.
+pub fn buttons(calls: &[Call]) -> Vec<String> {
+    calls
+        .iter()
+        .flat_map(Call::buttons)
+        .map(|(_, d)| d)
+        .collect()
+}

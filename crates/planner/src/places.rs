@@ -1,0 +1,153 @@
+//! Finding places by name: stops (accent- and case-insensitive, ranked) and routes, for the
+//! HTTP search and the chatbot's "where from?". Most Arequipa stops are unnamed OSM nodes and
+//! many named ones share a street's name, so stops with one name are grouped by proximity and
+//! route names lead to their stops.
+
+use timetable::{RouteIdx, StopIdx, Timetable};
+
+/// Lower case without accents, for matching names as people type them.
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
+fn unnamed(name: &str) -> bool {
+    name.is_empty() || name.eq_ignore_ascii_case("innominada")
+}
+
+/// Stops whose folded name matches the folded query `q`, best first: exact name, then
+/// prefix, then contained; shorter names first.
+pub fn search_stops(tt: &Timetable, q: &str) -> Vec<StopIdx> {
+    let mut hits: Vec<(u8, StopIdx)> = Vec::new();
+    for (i, st) in tt.stops().iter().enumerate() {
+        let name = fold(&st.name);
+        let rank = if name == q {
+            0
+        } else if name.starts_with(q) {
+            1
+        } else if name.contains(q) {
+            2
+        } else {
+            continue;
+        };
+        hits.push((rank, StopIdx::new(i)));
+    }
+    hits.sort_by_key(|&(r, s)| (r, tt.stop(s).name.len(), s));
+    hits.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Routes whose short or long name contains the folded query `q`.
+pub fn search_routes(tt: &Timetable, q: &str) -> Vec<RouteIdx> {
+    tt.routes()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| fold(&r.short_name).contains(q) || fold(&r.long_name).contains(q))
+        .map(|(i, _)| RouteIdx::new(i))
+        .collect()
+}
+
+/// The stops of a route in order: those of its pattern with the most stops.
+pub fn route_stops(tt: &Timetable, r: RouteIdx) -> Vec<StopIdx> {
+    (0..tt.patterns().len())
+        .map(timetable::PatternIdx::new)
+        .filter(|&p| tt.pattern(p).route == r)
+        .max_by_key(|&p| tt.pattern_stops(p).len())
+        .map(|p| tt.pattern_stops(p).to_vec())
+        .unwrap_or_default()
+}
+
+/// Short names of the routes serving a stop, sorted, without repeats.
+pub fn stop_routes(tt: &Timetable, s: StopIdx) -> Vec<String> {
+    let mut routes: Vec<String> = tt
+        .stop_patterns(s)
+        .iter()
+        .map(|&(p, _)| tt.route(tt.pattern(p).route).short_name.clone())
+        .collect();
+    routes.sort_unstable();
+    routes.dedup();
+    routes
+}
+
+/// A place a rider may have meant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceMatch {
+    /// Stop name (or the route's end it is).
+    pub name: String,
+    /// The stops of the place (one kerb or both, a few along a street).
+    pub stops: Vec<StopIdx>,
+    /// The route it was found through, if any.
+    pub route: Option<RouteIdx>,
+}
+
+/// Stops of one name closer than this are one place.
+const GROUP_M: f64 = 300.0;
+
+/// Places matching a typed name, best first, at most `limit`: named stops grouped by name and
+/// proximity, then the first and last stops of matching routes (terminals are places riders
+/// know). Empty for queries under 2 characters.
+pub fn find_places(tt: &Timetable, query: &str, limit: usize) -> Vec<PlaceMatch> {
+    let q = fold(query.trim());
+    if q.chars().count() < 2 {
+        return Vec::new();
+    }
+    let mut out: Vec<PlaceMatch> = Vec::new();
+    for s in search_stops(tt, &q) {
+        let st = tt.stop(s);
+        if unnamed(&st.name) {
+            continue;
+        }
+        let near_same = out.iter().position(|p| {
+            p.route.is_none()
+                && p.name == st.name
+                && p.stops
+                    .iter()
+                    .any(|&o| tt.stop(o).coord.distance_m(st.coord) <= GROUP_M)
+        });
+        match near_same {
+            Some(i) => out[i].stops.push(s),
+            None if out.len() < limit => out.push(PlaceMatch {
+                name: st.name.clone(),
+                stops: vec![s],
+                route: None,
+            }),
+            None => {}
+        }
+    }
+    for r in search_routes(tt, &q) {
+        let stops = route_stops(tt, r);
+        for s in [stops.first(), stops.last()].into_iter().flatten() {
+            if out.len() >= limit {
+                return out;
+            }
+            if out.iter().any(|p| p.stops.contains(s)) {
+                continue;
+            }
+            out.push(PlaceMatch {
+                name: tt.stop(*s).name.clone(),
+                stops: vec![*s],
+                route: Some(r),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_and_accents() {
+        assert_eq!(fold("Ramón CASTILLA Ñuñoa"), "ramon castilla nunoa");
+    }
+}
