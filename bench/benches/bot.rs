@@ -1,7 +1,7 @@
 //! The Telegram bot under load, against the fake Bot API on loopback, on the Arequipa feed
 //! and a SQLite store in a temp dir (`cargo bench -p paradero-bench --bench bot [-- quick]`).
 //!
-//! `CHATS` riders at once each run whole `/ruta` dialogues (command, origin location,
+//! 8, 16 and 64 riders at once each run whole `/ruta` dialogues (command, origin location,
 //! destination location, "leave now" button): four updates, four replies, the last one
 //! with itineraries planned between random points of the city. Each rider sends its next
 //! update when the previous reply has arrived, as a person does. Prints updates handled per
@@ -12,8 +12,6 @@ use bot::fake::{FakeTelegram, TOKEN};
 use paradero_bench::{Rng, median_p99};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const CHATS: i64 = 64;
 
 fn points(tt: &timetable::Timetable, n: usize, seed: u64) -> Vec<(f64, f64)> {
     let mut rng = Rng(seed);
@@ -88,44 +86,57 @@ fn main() {
         .await
         .expect("bot starts");
         let pts = Arc::new(points(&tt, 4096, 7));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for chat in 1..=CHATS {
-            let fake = fake.clone();
-            let pts = pts.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut plan_ms = Vec::new();
-                let mut all_ms = Vec::new();
-                for d in 0..dialogues_per_chat {
-                    let i = (chat as usize * 97 + d * 13) % (pts.len() - 1);
-                    let (a, b) = (pts[i], pts[i + 1]);
-                    all_ms.push(exchange(&fake, chat, |f| f.text(chat, "/ruta")).await);
-                    all_ms.push(exchange(&fake, chat, |f| f.location(chat, a.0, a.1)).await);
-                    all_ms.push(exchange(&fake, chat, |f| f.location(chat, b.0, b.1)).await);
-                    let p = exchange(&fake, chat, |f| f.press(chat, "when:now")).await;
-                    plan_ms.push(p);
-                    all_ms.push(p);
-                }
-                (plan_ms, all_ms)
-            }));
+        for (round, riders) in [8_i64, 16, 64].into_iter().enumerate() {
+            let first = 1 + 1000 * round as i64;
+            measure(&fake, &pts, first, riders, dialogues_per_chat).await;
         }
-        let (mut plan_ms, mut all_ms) = (Vec::new(), Vec::new());
-        for t in tasks {
-            let (p, a) = t.await.expect("rider task");
-            plan_ms.extend(p);
-            all_ms.extend(a);
-        }
-        let secs = started.elapsed().as_secs_f64();
-        let updates = all_ms.len();
-        let (pm, pp) = median_p99(&mut plan_ms);
-        let (am, ap) = median_p99(&mut all_ms);
-        println!(
-            "bot: {CHATS} riders at once, {updates} updates ({} /ruta dialogues) in {secs:.1} s",
-            plan_ms.len()
-        );
-        println!("  updates handled: {:.0}/s", updates as f64 / secs);
-        println!("  /ruta planning reply latency: median {pm:.1} ms, p99 {pp:.1} ms");
-        println!("  any reply latency:            median {am:.1} ms, p99 {ap:.1} ms");
         running.stop().await;
     });
+}
+
+async fn measure(
+    fake: &FakeTelegram,
+    pts: &Arc<Vec<(f64, f64)>>,
+    first: i64,
+    riders: i64,
+    dialogues_per_chat: usize,
+) {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for chat in first..first + riders {
+        let fake = fake.clone();
+        let pts = pts.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut plan_ms = Vec::new();
+            let mut all_ms = Vec::new();
+            for d in 0..dialogues_per_chat {
+                let i = (chat as usize * 97 + d * 13) % (pts.len() - 1);
+                let (a, b) = (pts[i], pts[i + 1]);
+                all_ms.push(exchange(&fake, chat, |f| f.text(chat, "/ruta")).await);
+                all_ms.push(exchange(&fake, chat, |f| f.location(chat, a.0, a.1)).await);
+                all_ms.push(exchange(&fake, chat, |f| f.location(chat, b.0, b.1)).await);
+                let p = exchange(&fake, chat, |f| f.press(chat, "when:now")).await;
+                plan_ms.push(p);
+                all_ms.push(p);
+            }
+            (plan_ms, all_ms)
+        }));
+    }
+    let (mut plan_ms, mut all_ms) = (Vec::new(), Vec::new());
+    for t in tasks {
+        let (p, a) = t.await.expect("rider task");
+        plan_ms.extend(p);
+        all_ms.extend(a);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let updates = all_ms.len();
+    let (pm, pp) = median_p99(&mut plan_ms);
+    let (am, ap) = median_p99(&mut all_ms);
+    println!(
+        "bot: {riders} riders at once, {updates} updates ({} /ruta dialogues) in {secs:.1} s",
+        plan_ms.len()
+    );
+    println!("  updates handled: {:.0}/s", updates as f64 / secs);
+    println!("  /ruta planning reply latency: median {pm:.1} ms, p99 {pp:.1} ms");
+    println!("  any reply latency:            median {am:.1} ms, p99 {ap:.1} ms");
 }

@@ -63,6 +63,8 @@ struct Inner {
     queue: Mutex<VecDeque<Value>>,
     arrived: Notify,
     calls: Mutex<Vec<Call>>,
+    /// Messages sent, per chat (what riders see; kept apart so waiting stays cheap).
+    sent: Mutex<HashMap<i64, Vec<Call>>>,
     called: Notify,
     next_update: AtomicI64,
     next_message: AtomicI64,
@@ -207,11 +209,23 @@ async fn method(
         }
     };
     if name != "getupdates" {
-        inner.calls.lock().expect("fake lock").push(Call {
+        let call = Call {
             method: name,
             params,
             at: Instant::now(),
-        });
+        };
+        if call.method == "sendmessage"
+            && let Some(chat) = call.chat_id()
+        {
+            inner
+                .sent
+                .lock()
+                .expect("fake lock")
+                .entry(chat)
+                .or_default()
+                .push(call.clone());
+        }
+        inner.calls.lock().expect("fake lock").push(call);
         inner.called.notify_waiters();
     }
     ok(result).into_response()
@@ -356,10 +370,22 @@ impl FakeTelegram {
 
     /// Messages sent to a chat so far.
     pub fn sent_to(&self, chat_id: i64) -> Vec<Call> {
-        self.calls()
-            .into_iter()
-            .filter(|c| c.method == "sendmessage" && c.chat_id() == Some(chat_id))
-            .collect()
+        self.inner
+            .sent
+            .lock()
+            .expect("fake lock")
+            .get(&chat_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn sent_count(&self, chat_id: i64) -> usize {
+        self.inner
+            .sent
+            .lock()
+            .expect("fake lock")
+            .get(&chat_id)
+            .map_or(0, Vec::len)
     }
 
     /// When an update was queued.
@@ -378,9 +404,8 @@ impl FakeTelegram {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let called = self.inner.called.notified();
-            let sent = self.sent_to(chat_id);
-            if sent.len() >= n {
-                return sent;
+            if self.sent_count(chat_id) >= n {
+                return self.sent_to(chat_id);
             }
             if tokio::time::timeout_at(deadline, called).await.is_err() {
                 return self.sent_to(chat_id);
