@@ -178,6 +178,22 @@ async fn departures_at_a_shared_location() {
     let s = text(&r);
     assert!(s.starts_with("Próximas salidas en"), "{s}");
     assert!(s.contains("• ") && s.contains(" min)"), "{s}");
+    // A venue picked in Telegram counts as its location; a typed street name works too.
+    h.say(chat, "/salidas").await;
+    let mut r = h
+        .after(chat, |f| {
+            f.venue(chat, HOME.0, HOME.1, "Plaza de Armas");
+        })
+        .await;
+    if buttons(&r).iter().any(|b| b.starts_with("p:")) {
+        r = h.press(chat, "p:0").await;
+    }
+    assert!(text(&r).starts_with("Próximas salidas en"), "{}", text(&r));
+    let mut r = h.say(chat, "/salidas charcani").await;
+    if buttons(&r).iter().any(|b| b.starts_with("p:")) {
+        r = h.press(chat, "p:0").await;
+    }
+    assert!(text(&r).contains("Avenida Charcani"), "{}", text(&r));
     // Far from every stop: said so, and the question stays.
     h.say(chat, "/salidas").await;
     let r = h.locate(chat, -12.0464, -77.0428).await;
@@ -321,6 +337,43 @@ async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified
     let r = h.say(a, "/mis_reportes").await;
     assert!(text(&r).contains("recibido") && text(&r).contains("Serenazgo"));
     let _ = rb;
+
+    // Survey answers on demand (/encuesta, route typed) reach the public indicators too.
+    for (chat, safety) in [(a, "s:2"), (b, "s:4")] {
+        h.say(chat, "/encuesta").await;
+        let mut r = h.say(chat, "Cotaspa 4").await;
+        if buttons(&r).iter().any(|x| x.starts_with("r:")) {
+            r = h.press(chat, "r:0").await;
+        }
+        assert_eq!(
+            buttons(&r),
+            ["s:1", "s:2", "s:3", "s:4", "s:5"],
+            "{}",
+            text(&r)
+        );
+        h.press(chat, safety).await;
+        let r = h.press(chat, "s:5").await;
+        assert!(text(&r).contains(&t(Lang::Es, "bot.survey.thanks", &[])));
+    }
+    let res = server::app(h.state.clone())
+        .oneshot(
+            axum::http::Request::get("/v1/observatory/indicators?indicator=perceived_safety")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let total = v["indicators"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == serde_json::json!(["*", "*"]))
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    assert_eq!(total["count"], 2, "{v}");
+    assert_eq!(total["values"][0], 3.0, "mean of 2 and 4: {v}");
 }
 
 #[tokio::test]

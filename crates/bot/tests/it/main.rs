@@ -3,6 +3,7 @@
 //! dir. Every conversation of the issue, restarts, notifications, bad input and erasure.
 
 mod conversations;
+mod fuzz;
 
 use bot::fake::{Call, FakeTelegram, TOKEN};
 use std::path::Path;
@@ -46,7 +47,7 @@ pub fn connection(fake: &FakeTelegram) -> bot::Connection {
     }
 }
 
-async fn app_state(url: &str) -> Arc<server::AppState> {
+pub async fn app_state(url: &str) -> Arc<server::AppState> {
     let store = store::Store::open(url).await.expect("store opens");
     let obs = server::Obs::start(
         store,
