@@ -22,6 +22,7 @@
 //!   four days back) and the next service day — a query on a day without service and none the
 //!   next day finds nothing.
 
+mod goal;
 mod journey;
 mod scratch;
 mod search;

@@ -97,6 +97,10 @@ pub struct Scratch {
     pub(crate) dest_from: [(u32, bool, bool); MAX_ROUNDS + 1],
     pub(crate) target_walk: Vec<i32>,
     pub(crate) target_dist: Vec<u32>,
+    /// Stops in the plane and the timetable's fastest movement (goal-directed pruning).
+    pub(crate) geometry: crate::goal::Geometry,
+    /// The current query's destination (origin when backward).
+    pub(crate) goal: crate::goal::Goal,
     /// Reconstruction buffers, reused so that a warm query allocates only its result.
     pub(crate) items: Vec<Item>,
     pub(crate) pending: Vec<usize>,
@@ -137,6 +141,8 @@ impl Scratch {
             dest_from: [(0, false, false); MAX_ROUNDS + 1],
             target_walk: vec![INF; n],
             target_dist: vec![0; n],
+            geometry: crate::goal::Geometry::new(tt),
+            goal: crate::goal::Goal::default(),
             items: Vec::with_capacity(4 * MAX_ROUNDS + 4),
             pending: Vec::with_capacity(4),
         }

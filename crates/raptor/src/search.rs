@@ -30,6 +30,15 @@ struct Ctx<'a> {
 pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Options) -> Vec<Journey> {
     let ctx = prepare(tt, sc, req, opts, false);
     sc.reset_labels();
+    set_goal(
+        &ctx,
+        sc,
+        if req.arrive_by {
+            req.access
+        } else {
+            req.egress
+        },
+    );
     // The result is the only allocation a warm query makes (plus each journey's legs).
     let mut out = Vec::with_capacity(ctx.rounds);
     if req.arrive_by {
@@ -63,6 +72,7 @@ pub fn range(
 ) -> Vec<Journey> {
     let ctx = prepare(tt, sc, req, opts, true);
     sc.reset_labels();
+    set_goal(&ctx, sc, req.egress);
     let mut all = Vec::new();
     let mut t = req.time + (window_secs as i32 / 60) * 60;
     let mut step = None;
@@ -139,6 +149,22 @@ fn prepare<'a>(
         max_time: tt.max_time() as i32,
         range,
     }
+}
+
+fn set_goal(ctx: &Ctx<'_>, sc: &mut Scratch, targets: &[StopWalk]) {
+    sc.goal = crate::goal::Goal::new(
+        &sc.geometry,
+        targets.iter().map(|t| t.stop.idx()),
+        ctx.speed,
+    );
+}
+
+/// Whether a label with `key` at stop `s` in round `k` cannot lead to a destination arrival
+/// better than the best of its round, even at the timetable's fastest (see `goal`).
+#[inline]
+fn beyond_goal(sc: &Scratch, k: usize, s: usize, key: i32) -> bool {
+    let best = sc.dest_best[k];
+    best < INF && key + sc.goal.lower_bound(&sc.geometry, s) >= best
 }
 
 fn clear_targets(sc: &mut Scratch, targets: &[StopWalk]) {
@@ -537,7 +563,9 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
             && fl[pos] & alight_flag != 0
         {
             let key = alight(h, pos);
-            if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su) {
+            if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su)
+                && !beyond_goal(sc, k, su, key)
+            {
                 let label = RideLabel {
                     pattern: p.0,
                     run: h.run,
@@ -694,7 +722,9 @@ fn run<const BACK: bool>(
                 if ctx.speed.is_none() && key >= sc.dest_best[k] {
                     break;
                 }
-                if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx()) {
+                if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx())
+                    && !beyond_goal(sc, k, f.to.idx(), key)
+                {
                     let label = FootLabel {
                         from: s as u32,
                         duration: d as u32,
