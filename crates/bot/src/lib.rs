@@ -215,6 +215,15 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
             }
         };
         for n in pending {
+            // Claimed before sending: another bot process may be reading the same outbox.
+            match obs.store.claim_notification(n.id, now_unix()).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming a notification failed");
+                    break;
+                }
+            }
             let lang = i18n::Lang::parse(&n.lang).unwrap_or_default();
             let status = i18n::t(lang, &format!("status.{}", n.status.as_str()), &[]);
             let mut text = i18n::t(
@@ -232,13 +241,12 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
             .await;
             match sent {
                 // A rider who blocked the bot or deleted the chat will not get it later either.
-                Ok(_) | Err(RequestError::Api(ApiError::BotBlocked | ApiError::ChatNotFound)) => {
-                    if let Err(e) = obs.store.mark_notified(n.id, now_unix()).await {
-                        tracing::error!(error = %e, "marking a notification failed");
-                    }
-                }
+                Ok(_) | Err(RequestError::Api(ApiError::BotBlocked | ApiError::ChatNotFound)) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "notification not delivered; will retry");
+                    if let Err(e) = obs.store.release_notification(n.id).await {
+                        tracing::error!(error = %e, "giving a notification back failed");
+                    }
                     break;
                 }
             }

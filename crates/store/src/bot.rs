@@ -118,11 +118,25 @@ impl Store {
             .collect()
     }
 
-    /// Marks a notification as delivered.
-    pub async fn mark_notified(&self, id: i64, now: i64) -> Result<()> {
+    /// Claims a notification for delivery (marks it sent); false if another process already
+    /// did, so several bot processes never tell a rider twice.
+    pub async fn claim_notification(&self, id: i64, now: i64) -> Result<bool> {
         let _turn = self.write_turn().await;
-        sqlx::query("UPDATE notifications SET sent_at = $1 WHERE id = $2")
-            .bind(now)
+        Ok(
+            sqlx::query("UPDATE notifications SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    /// Gives a claimed notification back (delivery failed; it is tried again later).
+    pub async fn release_notification(&self, id: i64) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE notifications SET sent_at = NULL WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;

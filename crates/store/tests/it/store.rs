@@ -437,8 +437,19 @@ async fn bot_chats_and_the_notification_outbox(s: &Store) {
             "Lo vemos"
         )
     );
-    s.mark_notified(n.id, NOW + 6).await.unwrap();
+    assert!(s.claim_notification(n.id, NOW + 6).await.unwrap());
+    assert!(
+        !s.claim_notification(n.id, NOW + 6).await.unwrap(),
+        "claimed once"
+    );
     assert!(s.pending_notifications(10).await.unwrap().is_empty());
+    s.release_notification(n.id).await.unwrap();
+    assert_eq!(
+        s.pending_notifications(10).await.unwrap().len(),
+        1,
+        "given back"
+    );
+    assert!(s.claim_notification(n.id, NOW + 7).await.unwrap());
 
     // Erasure: the chat, its pending notifications and the link to its reports go.
     s.change_status(&mine.reference, Status::Closed, "Listo", "ana", NOW + 7)
