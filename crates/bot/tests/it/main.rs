@@ -119,7 +119,8 @@ impl Harness {
     }
 
     /// Does something as a rider and returns the messages the bot sent back (waits for the
-    /// first and then until the bot has been quiet for a moment).
+    /// first and then until the bot has been quiet for half a second: the messages of one
+    /// reply are sent back to back, but CI machines running other suites can be slow).
     pub async fn after(&self, chat: i64, act: impl FnOnce(&FakeTelegram)) -> Vec<Call> {
         let before = self.fake.sent_to(chat).len();
         act(&self.fake);
@@ -130,7 +131,7 @@ impl Harness {
             n = sent.len() + 1;
             let more = self
                 .fake
-                .wait_sent(chat, n, Duration::from_millis(250))
+                .wait_sent(chat, n, Duration::from_millis(500))
                 .await;
             if more.len() < n {
                 break;
