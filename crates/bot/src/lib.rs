@@ -132,20 +132,42 @@ async fn on_message(bot: Bot, msg: Message, engine: Arc<Engine>) -> ResponseResu
     }
     let lang = msg.from.as_ref().and_then(|u| u.language_code.clone());
     let key = format!("m{}", msg.id.0);
-    let outs = match engine
-        .handle(msg.chat.id.0, input_of(&msg), lang.as_deref(), &key)
-        .await
-    {
+    answer(
+        &bot,
+        &engine,
+        msg.chat.id,
+        input_of(&msg),
+        lang.as_deref(),
+        &key,
+    )
+    .await
+}
+
+/// Handles one input and sends the replies; a failure (the store is down) gets an apology.
+async fn answer(
+    bot: &Bot,
+    engine: &Engine,
+    chat: ChatId,
+    input: Input,
+    lang: Option<&str>,
+    key: &str,
+) -> ResponseResult<()> {
+    let outs = match engine.handle(chat.0, input, lang, key).await {
         Ok(o) => o,
         Err(e) => {
-            tracing::error!(error = %e, "the bot could not handle a message");
+            tracing::error!(error = %e, "the bot could not handle an update");
             vec![Out {
-                text: i18n::t(i18n::Lang::Es, "bot.error", &[]),
+                // The store failed, so the chat's language is unknown: Telegram's guess.
+                text: i18n::t(
+                    lang.and_then(i18n::Lang::parse).unwrap_or_default(),
+                    "bot.error",
+                    &[],
+                ),
                 keyboard: Keyboard::None,
             }]
         }
     };
-    send_all(&bot, msg.chat.id, &outs).await
+    send_all(bot, chat, &outs).await
 }
 
 async fn on_callback(bot: Bot, q: CallbackQuery, engine: Arc<Engine>) -> ResponseResult<()> {
@@ -161,20 +183,15 @@ async fn on_callback(bot: Bot, q: CallbackQuery, engine: Arc<Engine>) -> Respons
         return Ok(());
     };
     let lang = q.from.language_code.clone();
-    let outs = match engine
-        .handle(chat.0, Input::Button(data), lang.as_deref(), &q.id.0)
-        .await
-    {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::error!(error = %e, "the bot could not handle a button");
-            vec![Out {
-                text: i18n::t(i18n::Lang::Es, "bot.error", &[]),
-                keyboard: Keyboard::None,
-            }]
-        }
-    };
-    send_all(&bot, chat, &outs).await
+    answer(
+        &bot,
+        &engine,
+        chat,
+        Input::Button(data),
+        lang.as_deref(),
+        &q.id.0,
+    )
+    .await
 }
 
 /// The command menu, per language (Spanish also as the default for other languages).
