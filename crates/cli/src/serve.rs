@@ -128,9 +128,15 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         let mut bot_running = None;
         let mut extra = None;
         if cfg.bot.with_server && cfg.bot.token().is_some() {
-            let (running, router) = crate::bot::start(cfg, Arc::clone(&state)).await?;
-            bot_running = Some(running);
-            extra = router;
+            // Riders of the web and the API must not lose the planner because Telegram is
+            // unreachable at start: the bot's failure is logged, the server still starts.
+            match crate::bot::start(cfg, Arc::clone(&state)).await {
+                Ok((running, router)) => {
+                    bot_running = Some(running);
+                    extra = router;
+                }
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "the Telegram bot did not start; serving without it"),
+            }
         }
         let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         tracing::info!(addr = %listener.local_addr()?, ready_s = started.elapsed().as_secs_f64(), "paradero serving");

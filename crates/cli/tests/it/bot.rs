@@ -89,3 +89,14 @@ async fn serve_runs_the_bot_in_process_when_a_token_is_set() {
     let status = stop(child);
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn serve_keeps_serving_when_telegram_is_unreachable() {
+    // Port 9 (discard) on loopback: nothing answers there.
+    let served = crate::Served::start(&[
+        ("TELOXIDE_TOKEN", TOKEN),
+        ("PARADERO_BOT__API_URL", "http://127.0.0.1:9/"),
+    ]);
+    let (status, body) = crate::http(&served.addr, "GET", "/healthz", &[], "");
+    assert_eq!(status, 200, "{body}");
+}
