@@ -158,7 +158,7 @@ fn lang_of(code: &str) -> Lang {
     Lang::parse(code).unwrap_or_default()
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -177,11 +177,7 @@ fn word_label<W: Word + std::fmt::Display>(lang: Lang, prefix: &str, w: W) -> St
 
 fn stop_label(lang: Lang, tt: &Timetable, s: StopIdx) -> String {
     let st = tt.stop(s);
-    if st.name.is_empty() || st.name.eq_ignore_ascii_case("innominada") {
-        format!("{} ({})", t(lang, "stop.unnamed", &[]), st.id)
-    } else {
-        st.name.clone()
-    }
+    planner::stop_display_name(lang, &st.name, &st.id)
 }
 
 /// What a handled update leaves behind.
@@ -287,15 +283,13 @@ impl Engine {
                 "bot.too_long",
                 &[("max", &self.settings.max_text_chars)],
             )));
-            let p = self.prompt(turn);
-            turn.out.push(p);
+            self.ask(turn);
             return Ok(());
         }
         if input == Input::Other {
             turn.out
                 .push(Out::text(t(lang, "bot.unexpected_media", &[])));
-            let p = self.prompt(turn);
-            turn.out.push(p);
+            self.ask(turn);
             return Ok(());
         }
         let step = std::mem::take(&mut turn.state.step);
@@ -311,8 +305,7 @@ impl Engine {
                 if onboarding {
                     turn.out.push(Out::text(t(lang, "bot.privacy", &[])));
                     turn.state.step = Step::Consent;
-                    let p = self.prompt(turn);
-                    turn.out.push(p);
+                    self.ask(turn);
                 } else {
                     turn.out.push(Out::text(t(lang, "bot.lang_set", &[])));
                 }
@@ -321,8 +314,7 @@ impl Engine {
                 turn.state.step = Step::ProfileGender {
                     profile: ProfileData::default(),
                 };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::Consent, Input::Button(b)) if b == "consent:no" => {
                 turn.state.profile = None;
@@ -333,8 +325,7 @@ impl Engine {
                 turn.state.step = Step::ProfileGender {
                     profile: ProfileData::default(),
                 };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ProfileMenu, Input::Button(b)) if b == "profile:withdraw" => {
                 turn.state.profile = None;
@@ -347,14 +338,12 @@ impl Engine {
             (Step::ProfileGender { mut profile }, Input::Button(b)) if b.starts_with("g:") => {
                 profile.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
                 turn.state.step = Step::ProfileAge { profile };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ProfileAge { mut profile }, Input::Button(b)) if b.starts_with("a:") => {
                 profile.age_band = AgeBand::from_str(&b[2..]).ok().map(|a| a.as_str().into());
                 turn.state.step = Step::ProfileNeeds { profile };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ProfileNeeds { mut profile }, Input::Button(b)) if b.starts_with("n:") => {
                 profile.disability = matches!(&b[2..], "disability" | "both");
@@ -381,8 +370,7 @@ impl Engine {
                         turn.state.step = Step::RouteFrom { choices };
                     }
                 }
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::RouteTo { from, choices }, input) => {
                 match self.place(lang, &choices, input, true) {
@@ -397,8 +385,7 @@ impl Engine {
                         turn.state.step = Step::RouteTo { from, choices };
                     }
                 }
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::RouteWhen { from, to }, input) => {
                 let tt = self.app.dataset().timetable.clone();
@@ -420,8 +407,7 @@ impl Engine {
                         };
                         turn.out.push(Out::text(t(lang, key, &[])));
                         turn.state.step = Step::RouteWhen { from, to };
-                        let p = self.prompt(turn);
-                        turn.out.push(p);
+                        self.ask(turn);
                     }
                 }
             }
@@ -463,8 +449,7 @@ impl Engine {
                     Picked::Nothing(msg) => {
                         turn.out.push(Out::text(msg));
                         turn.state.step = Step::DeparturesStop { choices };
-                        let p = self.prompt(turn);
-                        turn.out.push(p);
+                        self.ask(turn);
                     }
                 }
             }
@@ -479,8 +464,7 @@ impl Engine {
                     },
                     choices: vec![],
                 };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ReportWhere { mut draft, choices }, input) => {
                 match self.place(lang, &choices, input, true) {
@@ -508,8 +492,7 @@ impl Engine {
                         turn.state.step = Step::ReportWhere { draft, choices };
                     }
                 }
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ReportWhen { draft }, Input::Button(b)) if b == "when:now" => {
                 self.after_when(turn, draft);
@@ -521,8 +504,7 @@ impl Engine {
                     draft,
                     other_day: b == "when:other",
                 };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (
                 Step::ReportTime {
@@ -545,16 +527,14 @@ impl Engine {
                                 draft.occurred_at = None;
                                 turn.out.push(Out::text(msg));
                                 turn.state.step = Step::ReportTime { draft, other_day };
-                                let p = self.prompt(turn);
-                                turn.out.push(p);
+                                self.ask(turn);
                             }
                         }
                     }
                     None => {
                         turn.out.push(Out::text(t(lang, "bot.bad_time", &[])));
                         turn.state.step = Step::ReportTime { draft, other_day };
-                        let p = self.prompt(turn);
-                        turn.out.push(p);
+                        self.ask(turn);
                     }
                 }
             }
@@ -572,8 +552,7 @@ impl Engine {
                             &[("n", &s.chars().count()), ("max", &max)],
                         )));
                         turn.state.step = Step::ReportDescription { draft };
-                        let p = self.prompt(turn);
-                        turn.out.push(p);
+                        self.ask(turn);
                     }
                     Input::Text(s) => {
                         draft.description = Some(s.trim().to_string()).filter(|d| !d.is_empty());
@@ -582,22 +561,19 @@ impl Engine {
                     _ => {
                         turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
                         turn.state.step = Step::ReportDescription { draft };
-                        let p = self.prompt(turn);
-                        turn.out.push(p);
+                        self.ask(turn);
                     }
                 }
             }
             (Step::ReportGender { mut draft }, Input::Button(b)) if b.starts_with("g:") => {
                 draft.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
                 turn.state.step = Step::ReportAge { draft };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ReportAge { mut draft }, Input::Button(b)) if b.starts_with("a:") => {
                 draft.age_band = AgeBand::from_str(&b[2..]).ok().map(|a| a.as_str().into());
                 turn.state.step = Step::ReportConfirm { draft };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::ReportConfirm { draft }, Input::Button(b))
                 if b == "send" || b == "send:anon" =>
@@ -646,8 +622,7 @@ impl Engine {
                                 .map(|&r| tt.route(r).id.clone())
                                 .collect();
                             turn.state.step = Step::SurveyRoute { choices: ids };
-                            let p = self.prompt(turn);
-                            turn.out.push(p);
+                            self.ask(turn);
                             return Ok(());
                         }
                     }
@@ -662,16 +637,14 @@ impl Engine {
                         turn.state.step = Step::SurveyRoute { choices };
                     }
                 }
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::SurveySafety { route }, Input::Button(b)) if score(&b).is_some() => {
                 turn.state.step = Step::SurveySatisfaction {
                     route,
                     safety: score(&b).unwrap_or(3),
                 };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
             }
             (Step::SurveySatisfaction { route, safety }, Input::Button(b))
                 if score(&b).is_some() =>
@@ -707,8 +680,7 @@ impl Engine {
                 turn.out.push(Out::text(t(lang, key, &[])));
                 turn.state.step = step;
                 if turn.state.step != Step::Idle {
-                    let p = self.prompt(turn);
-                    turn.out.push(p);
+                    self.ask(turn);
                 }
             }
         }
@@ -800,9 +772,14 @@ impl Engine {
         {
             return Box::pin(self.step(chat, rider, turn, Input::Text(args.to_string()), "")).await;
         }
+        self.ask(turn);
+        Ok(())
+    }
+
+    /// Asks the current step's question again (or for the first time).
+    fn ask(&self, turn: &mut Turn) {
         let p = self.prompt(turn);
         turn.out.push(p);
-        Ok(())
     }
 
     /// The question of the current step, with its buttons.
@@ -1314,8 +1291,7 @@ impl Engine {
 
     fn after_when(&self, turn: &mut Turn, draft: Draft) {
         turn.state.step = Step::ReportDescription { draft };
-        let p = self.prompt(turn);
-        turn.out.push(p);
+        self.ask(turn);
     }
 
     fn after_description(&self, turn: &mut Turn, mut draft: Draft) {
@@ -1327,8 +1303,7 @@ impl Engine {
             }
             None => Step::ReportGender { draft },
         };
-        let p = self.prompt(turn);
-        turn.out.push(p);
+        self.ask(turn);
     }
 
     fn draft_text(&self, lang: Lang, tt: &Timetable, d: &Draft) -> String {
@@ -1362,8 +1337,7 @@ impl Engine {
             Err(msg) => {
                 turn.out.push(Out::text(msg));
                 turn.state.step = Step::ReportWhen { draft };
-                let p = self.prompt(turn);
-                turn.out.push(p);
+                self.ask(turn);
                 return Ok(());
             }
         };
@@ -1438,8 +1412,7 @@ impl Engine {
         } else {
             Step::SurveyRoute { choices }
         };
-        let p = self.prompt(turn);
-        turn.out.push(p);
+        self.ask(turn);
     }
 
     async fn save_survey(

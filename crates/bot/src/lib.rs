@@ -233,7 +233,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
         };
         for n in pending {
             // Claimed before sending: another bot process may be reading the same outbox.
-            match obs.store.claim_notification(n.id, now_unix()).await {
+            match obs.store.claim_notification(n.id, engine::now_unix()).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -269,12 +269,6 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
             }
         }
     }
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 type Handler = teloxide::dispatching::UpdateHandler<RequestError>;

@@ -16,7 +16,7 @@ pub use itinerary::{
 pub use places::{
     PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_routes,
 };
-pub use render::{render_itinerary, render_text};
+pub use render::{render_itinerary, render_text, stop_display_name};
 
 use raptor::{Options, Request, Scratch, StopWalk};
 use rayon::prelude::*;

@@ -21,7 +21,7 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
-fn unnamed(name: &str) -> bool {
+pub(crate) fn unnamed(name: &str) -> bool {
     name.is_empty() || name.eq_ignore_ascii_case("innominada")
 }
 

@@ -8,10 +8,15 @@ fn hm(iso: &str) -> &str {
 }
 
 fn stop_name(lang: Lang, s: &StopRef) -> String {
-    if s.name.is_empty() || s.name.eq_ignore_ascii_case("innominada") {
-        format!("{} ({})", t(lang, "stop.unnamed", &[]), s.id)
+    stop_display_name(lang, &s.name, &s.id)
+}
+
+/// A stop's name for riders; OSM's unnamed nodes (`Innominada`) as "an unnamed stop (id)".
+pub fn stop_display_name(lang: Lang, name: &str, id: &str) -> String {
+    if crate::places::unnamed(name) {
+        format!("{} ({id})", t(lang, "stop.unnamed", &[]))
     } else {
-        s.name.clone()
+        name.to_string()
     }
 }
 
