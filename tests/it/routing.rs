@@ -600,24 +600,28 @@ fn range_matches_repeated_searches_on_random_timetables() {
     let strategy = (
         proptest::collection::vec((0u8..5, 0u8..5), 8..10),
         proptest::collection::vec(route_strategy(8), 4..12),
-        proptest::collection::vec((0usize..8, 0usize..8, 330i32..540), 1..4),
+        proptest::collection::vec((0usize..8, 0usize..8, 0u8..4), 0..4),
+        proptest::collection::vec((0usize..8, 0usize..8, 330i32..540, 0usize..3), 1..4),
     );
     let mut runner = TestRunner::new(Config {
         cases: 200,
         failure_persistence: None,
         ..Config::default()
     });
-    let result = runner.run(&strategy, |(coords, routes, queries)| {
-        let text = timetable_text(&coords, &routes, &[]);
+    let result = runner.run(&strategy, |(coords, routes, transfers, queries)| {
+        let text = timetable_text(&coords, &routes, &transfers);
         let tt = timetable::text::parse(&text)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let mut sc = Scratch::new(&tt);
-        for (o, d, minute) in queries {
+        for (o, d, minute, speed) in queries {
             let Some((access, egress)) = stop_pair(&tt, o, d) else {
                 continue;
             };
+            // The timetable's walking speed, a slow and a fast walker (the range query's
+            // least-time bounds follow the query's speed).
             let opts = Options {
                 max_walk_total_m: u32::MAX,
+                walking_speed_m_s: [None, Some(0.7), Some(2.5)][speed],
                 ..Options::default()
             };
             let req = Request {

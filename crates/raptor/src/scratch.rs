@@ -97,9 +97,10 @@ pub struct Scratch {
     pub(crate) dest_from: [(u32, bool, bool); MAX_ROUNDS + 1],
     pub(crate) target_walk: Vec<i32>,
     pub(crate) target_dist: Vec<u32>,
-    /// Stops in the plane and the timetable's fastest movement (goal-directed pruning).
-    pub(crate) geometry: crate::goal::Geometry,
-    /// The current query's destination (origin when backward).
+    /// The timetable's stops in a plane and least travel times between them (goal-directed
+    /// pruning).
+    pub(crate) graph: crate::goal::Graph,
+    /// The current query's lower bounds to its destination (origin when backward).
     pub(crate) goal: crate::goal::Goal,
     /// Reconstruction buffers, reused so that a warm query allocates only its result.
     pub(crate) items: Vec<Item>,
@@ -141,8 +142,8 @@ impl Scratch {
             dest_from: [(0, false, false); MAX_ROUNDS + 1],
             target_walk: vec![INF; n],
             target_dist: vec![0; n],
-            geometry: crate::goal::Geometry::new(tt),
-            goal: crate::goal::Goal::default(),
+            graph: crate::goal::Graph::new(tt),
+            goal: crate::goal::Goal::new(n),
             items: Vec::with_capacity(4 * MAX_ROUNDS + 4),
             pending: Vec::with_capacity(4),
         }

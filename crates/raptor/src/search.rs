@@ -38,6 +38,7 @@ pub fn search(tt: &Timetable, sc: &mut Scratch, req: &Request<'_>, opts: &Option
         } else {
             req.egress
         },
+        req.arrive_by,
     );
     // The result is the only allocation a warm query makes (plus each journey's legs).
     let mut out = Vec::with_capacity(ctx.rounds);
@@ -72,7 +73,7 @@ pub fn range(
 ) -> Vec<Journey> {
     let ctx = prepare(tt, sc, req, opts, true);
     sc.reset_labels();
-    set_goal(&ctx, sc, req.egress);
+    set_goal(&ctx, sc, req.egress, false);
     let mut all = Vec::new();
     let mut t = req.time + (window_secs as i32 / 60) * 60;
     let mut step = None;
@@ -151,20 +152,20 @@ fn prepare<'a>(
     }
 }
 
-fn set_goal(ctx: &Ctx<'_>, sc: &mut Scratch, targets: &[StopWalk]) {
-    sc.goal = crate::goal::Goal::new(
-        &sc.geometry,
-        targets.iter().map(|t| t.stop.idx()),
-        ctx.speed,
-    );
+fn set_goal(ctx: &Ctx<'_>, sc: &mut Scratch, targets: &[StopWalk], backward: bool) {
+    if ctx.range {
+        sc.goal.least_times(&sc.graph, targets, backward, ctx.speed);
+    } else {
+        sc.goal.straight(&sc.graph, targets, ctx.speed);
+    }
 }
 
 /// Whether a label with `key` at stop `s` in round `k` cannot lead to a destination arrival
-/// better than the best of its round, even at the timetable's fastest (see `goal`).
+/// better than the best of its round, even at the fastest (see `goal`).
 #[inline]
 fn beyond_goal(sc: &Scratch, k: usize, s: usize, key: i32) -> bool {
     let best = sc.dest_best[k];
-    best < INF && key + sc.goal.lower_bound(&sc.geometry, s) >= best
+    best < INF && key + sc.goal.lower_bound(&sc.graph, s) >= best
 }
 
 fn clear_targets(sc: &mut Scratch, targets: &[StopWalk]) {
@@ -283,6 +284,35 @@ fn bound(ctx: &Ctx<'_>, sc: &Scratch, times: &[i32], best: &[i32], k: usize, s: 
         best[s]
     };
     local.min(sc.dest_best[k])
+}
+
+/// Whether a walk reaching `s` at `key` in round `k` lets a rider board there no earlier than
+/// a ride that reached `s` in round `k` or before: the walk would only repeat that ride's
+/// boardings (and a walk cannot continue on foot), so it is not recorded.
+#[inline]
+fn ride_is_as_good(
+    ctx: &Ctx<'_>,
+    sc: &Scratch,
+    k: usize,
+    s: usize,
+    key: i32,
+    explicit: bool,
+) -> bool {
+    let ride = if ctx.range {
+        sc.ride_t[sc.cell(s, k)]
+    } else {
+        sc.best_ride[s]
+    };
+    if ride >= INF {
+        return false;
+    }
+    let after_ride = match ctx.tt.same_stop_transfer(StopIdx::new(s)) {
+        SameStopTransfer::Default => ctx.slack,
+        SameStopTransfer::MinTime(t) => t as i32,
+        SameStopTransfer::Forbidden => return false,
+    };
+    let after_walk = if explicit { 0 } else { ctx.slack };
+    key + after_walk >= ride + after_ride
 }
 
 #[inline]
@@ -723,6 +753,7 @@ fn run<const BACK: bool>(
                     break;
                 }
                 if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx())
+                    && !ride_is_as_good(ctx, sc, k, f.to.idx(), key, f.explicit)
                     && !beyond_goal(sc, k, f.to.idx(), key)
                 {
                     let label = FootLabel {
