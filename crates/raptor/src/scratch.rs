@@ -82,13 +82,18 @@ pub struct Scratch {
     pub(crate) improved_list: Vec<u32>,
     pub(crate) ride_improved: Vec<bool>,
     pub(crate) ride_improved_list: Vec<u32>,
+    /// Per marked stop: the key from which a rider can board there in this round, and
+    /// whether it comes from a walk ([`crate::search`]'s `ready_key`, once per round instead
+    /// of once per pattern through the stop).
+    pub(crate) ready_at: Vec<(i32, bool)>,
     pub(crate) pattern_from: Vec<u32>,
     /// Last position (in scan order) of a stop improved in the previous round, per pattern.
     pub(crate) pattern_last: Vec<u32>,
     pub(crate) pattern_queue: Vec<u32>,
     pub(crate) pattern_ok: Vec<bool>,
-    /// Per pattern: a lower bound on the time between two runs at any stop (0 if unknown),
-    /// so a scan skips looking for an earlier run when the rider is not ready that early.
+    /// Per pattern, for the current query's days: a lower bound on the time between two
+    /// runs at any stop (0 if unknown), so a scan skips looking for an earlier run when the
+    /// rider is not ready that early.
     pub(crate) min_gap: Vec<i32>,
     /// `active[(offset - first offset) * n_services + service]`.
     pub(crate) active: Vec<bool>,
@@ -129,13 +134,12 @@ impl Scratch {
             improved_list: Vec::with_capacity(n),
             ride_improved: vec![false; n],
             ride_improved_list: Vec::with_capacity(n),
+            ready_at: vec![(INF, false); n],
             pattern_from: vec![u32::MAX; tt.patterns().len()],
             pattern_last: vec![0; tt.patterns().len()],
             pattern_queue: Vec::with_capacity(tt.patterns().len()),
             pattern_ok: vec![true; tt.patterns().len()],
-            min_gap: (0..tt.patterns().len())
-                .map(|p| min_gap(tt, timetable::PatternIdx::new(p)))
-                .collect(),
+            min_gap: vec![0; tt.patterns().len()],
             active: vec![false; tt.services().len() * DAY_OFFSETS.count()],
             n_services: tt.services().len(),
             dest_best: [INF; MAX_ROUNDS + 1],
@@ -191,24 +195,49 @@ impl Scratch {
 }
 
 /// A lower bound on the time between the departures of two distinct runs of a frequency
-/// pattern at the same stop: the smallest headway or gap between consecutive windows. 0 when
+/// pattern at the same stop, among the runs of the windows active on the query's days
+/// (`active` as in [`Scratch::active`]): the smallest headway, gap between consecutive
+/// windows of a day, and gap from one day's last run to the next day's first. 0 when active
 /// windows overlap, are inexact (any start is possible) or run past midnight (yesterday's
 /// runs interleave), and for scheduled patterns.
-fn min_gap(tt: &Timetable, p: timetable::PatternIdx) -> i32 {
+pub(crate) fn min_gap(
+    tt: &Timetable,
+    p: timetable::PatternIdx,
+    active: &[bool],
+    n_services: usize,
+) -> i32 {
     let ws = tt.windows(p);
-    if ws.is_empty() || ws.iter().any(|w| !w.exact || w.end > timetable::DAY) {
-        return 0;
-    }
-    let mut gap = ws.iter().map(|w| w.headway).min().unwrap_or(0);
-    for pair in ws.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        if b.start < a.end {
-            return 0;
+    let mut gap = i64::MAX;
+    // Start of the latest run so far, in seconds from the first day offset's midnight.
+    let mut prev_last: Option<i64> = None;
+    for oi in 0..DAY_OFFSETS.count() {
+        let base = oi as i64 * i64::from(timetable::DAY);
+        // Windows are sorted by start.
+        for w in ws
+            .iter()
+            .filter(|w| active[oi * n_services + w.service.idx()])
+        {
+            if !w.exact || w.end > timetable::DAY {
+                return 0;
+            }
+            let first = base + i64::from(w.start);
+            if let Some(last) = prev_last {
+                if first <= last {
+                    return 0;
+                }
+                gap = gap.min(first - last);
+            }
+            if w.runs() > 1 {
+                gap = gap.min(i64::from(w.headway));
+            }
+            prev_last = Some(first + i64::from((w.runs() - 1) * w.headway));
         }
-        let last_a = a.start + (a.runs() - 1) * a.headway;
-        gap = gap.min(b.start - last_a);
     }
-    gap as i32
+    if gap == i64::MAX {
+        0
+    } else {
+        gap.min(i64::from(i32::MAX)) as i32
+    }
 }
 
 /// The round whose label explains `times[(s, r)]`: the lowest round holding the same key.

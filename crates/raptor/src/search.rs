@@ -129,6 +129,12 @@ fn prepare<'a>(
             sc.active[oi * ns + s] = tt.service_active(ServiceIdx::new(s), d);
         }
     }
+    for p in 0..sc.min_gap.len() {
+        let p = PatternIdx::new(p);
+        if tt.pattern(p).is_frequency() {
+            sc.min_gap[p.idx()] = crate::scratch::min_gap(tt, p, &sc.active, ns);
+        }
+    }
     let filtering = !opts.excluded_route_types.is_empty() || !opts.excluded_agencies.is_empty();
     for (p, ok) in sc.pattern_ok.iter_mut().enumerate() {
         *ok = !filtering || {
@@ -571,6 +577,9 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
     // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier.
     let gap_slack = (sc.min_gap[p.idx()] - 1).max(0);
     let mut cur: Option<InHand> = None;
+    // The run in hand arrives no earlier than the best destination arrival from here on
+    // (times along a run never decrease): it is kept only to compare boardings with.
+    let mut spent = false;
     let steps = if BACK { from + 1 } else { n - from };
     let last = sc.pattern_last[p.idx()] as usize;
     for i in 0..steps {
@@ -580,6 +589,7 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         if (!BACK && pos > last) || (BACK && pos < last) {
             match &cur {
                 None => break,
+                Some(_) if spent => break,
                 Some(h) if alight(h, pos) >= sc.dest_best[k] => break,
                 Some(_) => {}
             }
@@ -590,10 +600,13 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
             continue;
         }
         if let Some(h) = &cur
+            && !spent
             && fl[pos] & alight_flag != 0
         {
             let key = alight(h, pos);
-            if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su)
+            if key >= sc.dest_best[k] {
+                spent = true;
+            } else if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su)
                 && !beyond_goal(sc, k, su, key)
             {
                 let label = RideLabel {
@@ -616,7 +629,7 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         // Boarding only where the previous round improved: a stop reached earlier was a
         // boarding point in an earlier round already, with the same runs to choose from.
         if sc.marked[su] && fl[pos] & board_flag != 0 {
-            let (ready, from_foot) = ready_key(ctx, sc, k - 1, su);
+            let (ready, from_foot) = sc.ready_at[su];
             if ready < INF
                 && cur
                     .as_ref()
@@ -626,6 +639,7 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
                 let h = InHand::new(tt, p, run, pos as u32, from_foot);
                 if cur.as_ref().is_none_or(|c| board(&h, pos) < board(c, pos)) {
                     cur = Some(h);
+                    spent = false;
                 }
             }
         }
@@ -705,6 +719,11 @@ fn run<const BACK: bool>(
         // Patterns through stops improved in the previous round, from their first such stop.
         for mi in 0..sc.marked_list.len() {
             let s = sc.marked_list[mi] as usize;
+            let ready = ready_key(ctx, sc, k - 1, s);
+            sc.ready_at[s] = ready;
+            if ready.0 >= INF {
+                continue;
+            }
             for &(p, pos) in ctx.tt.stop_patterns(StopIdx::new(s)) {
                 if !sc.pattern_ok[p.idx()] {
                     continue;

@@ -360,3 +360,34 @@ fn route_type_agency_and_walking_options() {
     };
     assert_eq!(arrivals(&total, &mut sc), vec![(1, h(8, 40))]);
 }
+
+#[test]
+fn a_later_stop_catches_the_last_run_before_midnight() {
+    // Runs start every 7 min from 00:00; the last one of the day at 23:55 is only 5 min
+    // before the next day's first. A rider who reaches A at 23:57 boards the 00:00 run, but
+    // at B (reached on foot at 00:04, i.e. 23:54 on the runs' clock) the 23:55 run is still
+    // there, and it reaches C 5 min earlier. The scan must look for it although the headway
+    // (7 min) says no earlier run can be that close.
+    let tt = parse("freq F every 7m from 00:00 to 23:59: A 0:00 B 0:10 C 0:20\n").unwrap();
+    let at = |id: &str, mins: u32| StopWalk {
+        stop: tt.stop_by_id(id).unwrap(),
+        duration: mins * 60,
+        distance_m: mins * 60,
+    };
+    let (access, egress) = ([at("A", 7), at("B", 14)], [at("C", 0)]);
+    let req = Request {
+        day: Day::parse("20261123").unwrap(),
+        time: 23 * 3600 + 50 * 60,
+        arrive_by: false,
+        access: &access,
+        egress: &egress,
+    };
+    let opts = Options {
+        max_walk_total_m: u32::MAX,
+        ..Options::default()
+    };
+    let js = search(&tt, &mut Scratch::new(&tt), &req, &opts);
+    let arrivals: Vec<i32> = js.iter().map(|j| j.arrival).collect();
+    // 23:55 + 0:20 = 24:15.
+    assert_eq!(arrivals, vec![24 * 3600 + 15 * 60], "{js:#?}");
+}
