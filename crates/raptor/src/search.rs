@@ -719,7 +719,12 @@ fn run<const BACK: bool>(
         // Patterns through stops improved in the previous round, from their first such stop.
         for mi in 0..sc.marked_list.len() {
             let s = sc.marked_list[mi] as usize;
-            let ready = ready_key(ctx, sc, k - 1, s);
+            let mut ready = ready_key(ctx, sc, k - 1, s);
+            // The label was checked against the destination before the previous round found
+            // its best arrival: check again.
+            if ready.0 < INF && beyond_goal(sc, k, s, ready.0) {
+                ready.0 = INF;
+            }
             sc.ready_at[s] = ready;
             if ready.0 >= INF {
                 continue;
