@@ -100,9 +100,19 @@ pub enum ItineraryLeg {
 /// The part of a shape between two stops: from the shape point nearest the first stop to the
 /// one nearest the second, searching forward (routes can pass near a stop twice).
 pub fn cut_shape(points: &[Coord], from: Coord, to: Coord) -> Option<Vec<Coord>> {
+    // Nearest by squared equirectangular distance: the same order as great-circle distance
+    // at a city's scale, without trigonometry for every point of a long shape.
+    let k = from.lat().to_radians().cos();
     let nearest = |c: Coord, start: usize| {
-        (start..points.len())
-            .min_by(|&a, &b| points[a].distance_m(c).total_cmp(&points[b].distance_m(c)))
+        let mut best: Option<(usize, f64)> = None;
+        for (i, p) in points.iter().enumerate().skip(start) {
+            let (dy, dx) = (p.lat() - c.lat(), (p.lon() - c.lon()) * k);
+            let d = dx * dx + dy * dy;
+            if best.is_none_or(|(_, b)| d < b) {
+                best = Some((i, d));
+            }
+        }
+        best.map(|b| b.0)
     };
     let a = nearest(from, 0)?;
     let b = nearest(to, a)?;
