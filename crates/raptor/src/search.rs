@@ -623,6 +623,13 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
                         sc.ride_improved[su] = true;
                         sc.ride_improved_list.push(su as u32);
                     }
+                    // A destination stop: the rest of the round prunes with this arrival.
+                    let w = sc.target_walk[su];
+                    if w < INF && key + w < sc.dest_best[k] {
+                        let at_dest = key + w;
+                        sc.dest_best[k] = at_dest;
+                        sc.dest_from[k] = (su as u32, false, true);
+                    }
                 }
             }
         }
