@@ -14,7 +14,8 @@ pub use itinerary::{
     Co2, FareTotal, Itinerary, ItineraryLeg, LineString, StopRef, cut_shape, local_time,
 };
 pub use places::{
-    PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_routes,
+    PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_route_names,
+    stop_routes,
 };
 pub use render::{render_itinerary, render_text, stop_display_name};
 

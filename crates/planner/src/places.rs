@@ -68,10 +68,18 @@ pub fn route_stops(tt: &Timetable, r: RouteIdx) -> Vec<StopIdx> {
 
 /// Short names of the routes serving a stop, sorted, without repeats.
 pub fn stop_routes(tt: &Timetable, s: StopIdx) -> Vec<String> {
-    let mut routes: Vec<String> = tt
+    stop_route_names(tt, s)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// [`stop_routes`], borrowed from the timetable (no copies, for hot endpoints).
+pub fn stop_route_names(tt: &Timetable, s: StopIdx) -> Vec<&str> {
+    let mut routes: Vec<&str> = tt
         .stop_patterns(s)
         .iter()
-        .map(|&(p, _)| tt.route(tt.pattern(p).route).short_name.clone())
+        .map(|&(p, _)| tt.route(tt.pattern(p).route).short_name.as_str())
         .collect();
     routes.sort_unstable();
     routes.dedup();

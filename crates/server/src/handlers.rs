@@ -344,19 +344,41 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
     let ds = s.dataset();
     let tt = &ds.timetable;
     let fc = tt.footpath_config();
-    let stops: Vec<Value> = tt
+    /// Borrowed from the timetable and serialised directly: this endpoint is hit on every
+    /// map move, so it builds no intermediate JSON values.
+    #[derive(serde::Serialize)]
+    struct Near<'a> {
+        id: &'a str,
+        name: &'a str,
+        lat: f64,
+        lon: f64,
+        routes: Vec<&'a str>,
+        distance_m: f64,
+        walk_s: Secs,
+    }
+    #[derive(serde::Serialize)]
+    struct Answer<'a> {
+        stops: Vec<Near<'a>>,
+    }
+    let stops: Vec<Near<'_>> = tt
         .stop_index()
         .within(at, radius)
         .into_iter()
         .take(limit)
         .map(|(i, d)| {
-            let mut v = stop_json(tt, StopIdx(i));
-            v["distance_m"] = json!(d.round());
-            v["walk_s"] = json!(fc.walk_time(d));
-            v
+            let st = tt.stop(StopIdx(i));
+            Near {
+                id: &st.id,
+                name: &st.name,
+                lat: st.coord.lat(),
+                lon: st.coord.lon(),
+                routes: planner::stop_route_names(tt, StopIdx(i)),
+                distance_m: d.round(),
+                walk_s: fc.walk_time(d),
+            }
         })
         .collect();
-    Ok(Json(json!({ "stops": stops })).into_response())
+    Ok(Json(Answer { stops }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/stops/{id}/departures", tag = "network",
