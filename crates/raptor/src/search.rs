@@ -577,9 +577,6 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
     // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier.
     let gap_slack = (sc.min_gap[p.idx()] - 1).max(0);
     let mut cur: Option<InHand> = None;
-    // The run in hand arrives no earlier than the best destination arrival from here on
-    // (times along a run never decrease): it is kept only to compare boardings with.
-    let mut spent = false;
     let steps = if BACK { from + 1 } else { n - from };
     let last = sc.pattern_last[p.idx()] as usize;
     for i in 0..steps {
@@ -589,7 +586,6 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         if (!BACK && pos > last) || (BACK && pos < last) {
             match &cur {
                 None => break,
-                Some(_) if spent => break,
                 Some(h) if alight(h, pos) >= sc.dest_best[k] => break,
                 Some(_) => {}
             }
@@ -600,13 +596,10 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
             continue;
         }
         if let Some(h) = &cur
-            && !spent
             && fl[pos] & alight_flag != 0
         {
             let key = alight(h, pos);
-            if key >= sc.dest_best[k] {
-                spent = true;
-            } else if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su)
+            if key < bound(ctx, sc, &sc.ride_t, &sc.best_ride, k, su)
                 && !beyond_goal(sc, k, su, key)
             {
                 let label = RideLabel {
@@ -646,7 +639,6 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
                 let h = InHand::new(tt, p, run, pos as u32, from_foot);
                 if cur.as_ref().is_none_or(|c| board(&h, pos) < board(c, pos)) {
                     cur = Some(h);
-                    spent = false;
                 }
             }
         }

@@ -357,7 +357,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
         walk_s: Secs,
     }
     #[derive(serde::Serialize)]
-    struct Answer<'a> {
+    struct Body<'a> {
         stops: Vec<Near<'a>>,
     }
     let stops: Vec<Near<'_>> = tt
@@ -378,7 +378,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
             }
         })
         .collect();
-    Ok(Json(Answer { stops }).into_response())
+    Ok(Json(Body { stops }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/stops/{id}/departures", tag = "network",
