@@ -15,6 +15,7 @@ fn main() {
     let opts = Options::default();
     let mut sc = Scratch::new(&tt);
     let mut total = 0;
+    let started = std::time::Instant::now();
     for q in &qs {
         let r = Request {
             day,
@@ -29,5 +30,9 @@ fn main() {
             raptor::search(&tt, &mut sc, &r, &opts).len()
         };
     }
-    println!("{total} journeys");
+    println!(
+        "{total} journeys, {} stops, queries {:.1} ms",
+        tt.stops().len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
 }

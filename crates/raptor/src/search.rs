@@ -171,7 +171,7 @@ fn set_goal(ctx: &Ctx<'_>, sc: &mut Scratch, targets: &[StopWalk], backward: boo
 #[inline]
 fn beyond_goal(sc: &Scratch, k: usize, s: usize, key: i32) -> bool {
     let best = sc.dest_best[k];
-    best < INF && key + sc.goal.lower_bound(&sc.graph, s) >= best
+    best < INF && key + sc.goal.lower_bound(s) >= best
 }
 
 fn clear_targets(sc: &mut Scratch, targets: &[StopWalk]) {
