@@ -28,6 +28,17 @@ pub struct OracleQuery {
     pub wheelchair: u8,
     /// Runs departing more than this many seconds after `time` are ignored.
     pub horizon: i64,
+    /// The rider's own walking speed (m/s), if not the timetable's: a generated footpath then
+    /// takes its walking distance over this speed, rounded up; `transfers.txt` times stay.
+    pub walk_speed: Option<f64>,
+}
+
+/// Seconds to walk footpath `f` for this query.
+fn foot_secs(q: &OracleQuery, f: &timetable::Footpath) -> i64 {
+    match q.walk_speed {
+        Some(v) if !f.explicit => (f64::from(f.distance_m) / v).ceil() as i64,
+        _ => i64::from(f.duration),
+    }
 }
 
 fn ok(w: u8, a: Accessibility) -> bool {
@@ -119,7 +130,7 @@ pub fn earliest_arrivals(tt: &Timetable, q: &OracleQuery) -> Vec<Option<i64>> {
         walked_to[s.idx()] = walked_to[s.idx()].min(q.time + w);
         if w == 0 {
             for f in tt.footpaths(s) {
-                let t = q.time + i64::from(f.duration);
+                let t = q.time + foot_secs(q, f);
                 walked_to[f.to.idx()] = walked_to[f.to.idx()].min(t);
             }
         }
@@ -189,7 +200,7 @@ pub fn earliest_arrivals(tt: &Timetable, q: &OracleQuery) -> Vec<Option<i64>> {
             };
             next_ready[s] = next_ready[s].min(same);
             for f in tt.footpaths(StopIdx::new(s)) {
-                let t = ride_new[s] + i64::from(f.duration);
+                let t = ride_new[s] + foot_secs(q, f);
                 foot_new[f.to.idx()] = foot_new[f.to.idx()].min(t);
                 let rdy = if f.explicit { t } else { t + q.slack };
                 next_ready[f.to.idx()] = next_ready[f.to.idx()].min(rdy);

@@ -13,7 +13,9 @@ fn main() {
     let qs = random_coordinate_queries(&tt, n, 0xA2E9);
     let day = Day::parse("20261123").expect("date");
     let opts = Options::default();
+    let built = std::time::Instant::now();
     let mut sc = Scratch::new(&tt);
+    let scratch_ms = built.elapsed().as_secs_f64() * 1e3;
     let mut total = 0;
     let started = std::time::Instant::now();
     for q in &qs {
@@ -31,7 +33,7 @@ fn main() {
         };
     }
     println!(
-        "{total} journeys, {} stops, queries {:.1} ms",
+        "{total} journeys, {} stops, scratch {scratch_ms:.1} ms, queries {:.1} ms",
         tt.stops().len(),
         started.elapsed().as_secs_f64() * 1e3
     );

@@ -65,6 +65,7 @@ fn compare(
         slack: i64::from(opts.transfer_slack),
         wheelchair: wheel_code(opts.wheelchair),
         horizon,
+        walk_speed: own_speed(tt, opts),
     };
     let want = earliest_arrivals(tt, &q);
     let cap = i64::from(req.time) + horizon;
@@ -79,6 +80,13 @@ fn compare(
         ));
     }
     Ok(js.len())
+}
+
+/// The query's walking speed, when it is not the timetable's (as `Options` documents).
+fn own_speed(tt: &Timetable, opts: &Options) -> Option<f64> {
+    let default = tt.footpath_config().walking_speed_m_s;
+    opts.walking_speed_m_s
+        .filter(|v| v.is_finite() && *v > 0.0 && (v - default).abs() > 1e-9)
 }
 
 /// Arrive-by: every journey is valid, and for each ride count the departure is the latest
@@ -116,6 +124,7 @@ fn compare_arrive_by(
                 slack: i64::from(opts.transfer_slack),
                 wheelchair: wheel_code(opts.wheelchair),
                 horizon: (deadline - t).max(0) + 60,
+                walk_speed: own_speed(tt, opts),
             },
         )
     };
@@ -319,6 +328,7 @@ fn raptor_matches_the_oracle_on_random_timetables() {
                 0i32..3,
                 0u8..6,
                 0u8..5,
+                prop_oneof![4 => Just(None), 1 => Just(Some(0.7)), 1 => Just(Some(2.5))],
             ),
             1..8,
         ),
@@ -335,7 +345,7 @@ fn raptor_matches_the_oracle_on_random_timetables() {
         let tt = timetable::text::parse(&text)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let mut sc = Scratch::new(&tt);
-        for (o, d, minute, day, wc, max_tr) in queries {
+        for (o, d, minute, day, wc, max_tr, speed) in queries {
             let day = Day::parse("20261122").unwrap().offset(day);
             let Some((access, egress)) = stop_pair(&tt, o, d) else {
                 continue;
@@ -351,6 +361,7 @@ fn raptor_matches_the_oracle_on_random_timetables() {
                     Wheelchair::Strict,
                 ][wc as usize],
                 max_walk_total_m: u32::MAX,
+                walking_speed_m_s: speed,
                 ..Options::default()
             };
             let req = Request {
@@ -458,8 +469,15 @@ fn shipped(name: &str, date: &str, queries: usize, arrive_by_every: usize, seed:
             continue;
         }
         let time = (6 * H) + rng.below(14 * 3600) as i32;
+        // Most riders walk at the timetable's speed; some slower, some faster (the pruning
+        // bounds depend on it).
         let opts = Options {
             max_walk_total_m: u32::MAX,
+            walking_speed_m_s: match qi % 10 {
+                3 => Some(0.7),
+                7 => Some(2.0),
+                _ => None,
+            },
             ..Options::default()
         };
         let req = Request {

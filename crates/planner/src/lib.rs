@@ -329,7 +329,9 @@ pub fn plan_batch(
     cfg: &PlannerConfig,
     reqs: &[PlanRequest],
 ) -> Vec<Result<Plan, PlanError>> {
+    // Rayon may split the work many times: each split clones one scratch built here.
+    let fresh = Scratch::new(tt);
     reqs.par_iter()
-        .map_init(|| Scratch::new(tt), |sc, r| plan(tt, sc, cfg, r))
+        .map_init(|| fresh.clone(), |sc, r| plan(tt, sc, cfg, r))
         .collect()
 }

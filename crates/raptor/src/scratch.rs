@@ -55,7 +55,9 @@ pub(crate) enum Item {
     Ride(RideLabel),
 }
 
-/// Reusable working memory for queries on one timetable. Create one per thread.
+/// Reusable working memory for queries on one timetable. Create one per thread; building one
+/// costs a few Dijkstras over the network (tens of milliseconds on a city), cloning a fresh
+/// one only copies its arrays (the read-only bound tables are shared).
 #[derive(Debug, Clone)]
 pub struct Scratch {
     pub(crate) n_stops: usize,
@@ -102,9 +104,9 @@ pub struct Scratch {
     pub(crate) dest_from: [(u32, bool, bool); MAX_ROUNDS + 1],
     pub(crate) target_walk: Vec<i32>,
     pub(crate) target_dist: Vec<u32>,
-    /// The timetable's stops in a plane and least travel times between them (goal-directed
-    /// pruning).
-    pub(crate) graph: crate::goal::Graph,
+    /// The timetable's stops in a plane, least travel times between them and the landmarks'
+    /// tables (goal-directed pruning). Read-only after building, so clones share it.
+    pub(crate) graph: std::sync::Arc<crate::goal::Graph>,
     /// The current query's lower bounds to its destination (origin when backward).
     pub(crate) goal: crate::goal::Goal,
     /// Reconstruction buffers, reused so that a warm query allocates only its result.
@@ -146,7 +148,7 @@ impl Scratch {
             dest_from: [(0, false, false); MAX_ROUNDS + 1],
             target_walk: vec![INF; n],
             target_dist: vec![0; n],
-            graph: crate::goal::Graph::new(tt),
+            graph: std::sync::Arc::new(crate::goal::Graph::new(tt)),
             goal: crate::goal::Goal::new(n),
             items: Vec::with_capacity(4 * MAX_ROUNDS + 4),
             pending: Vec::with_capacity(4),

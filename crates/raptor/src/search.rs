@@ -163,6 +163,10 @@ fn set_goal(ctx: &Ctx<'_>, sc: &mut Scratch, targets: &[StopWalk], backward: boo
         sc.goal.least_times(&sc.graph, targets, backward, ctx.speed);
     } else {
         sc.goal.straight(&sc.graph, targets, ctx.speed);
+        // The landmarks' tables hold times at the timetable's walking speed.
+        if ctx.speed.is_none() {
+            sc.goal.landmarks(&sc.graph, targets, backward);
+        }
     }
 }
 

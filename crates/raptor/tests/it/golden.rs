@@ -1,7 +1,7 @@
 //! Golden tests in the text format of GUIDE.md: a timetable, a query, the expected journeys.
 //!
 //! Query: `A -> D at 07:55 [on 20261123] [arrive-by] [wheelchair|wheelchair-strict]
-//! [max-transfers N] [slack 2m]`. Expected: journeys separated by ` | `, each as its legs
+//! [max-transfers N] [slack 2m] [walk 2.5]` (the last: the rider's walking speed, m/s). Expected: journeys separated by ` | `, each as its legs
 //! separated by `; `: rides `R1 A 08:00 - C 08:10`, walks between stops `walk B C 3m`.
 
 use raptor::{Leg, Options, Place, Request, Scratch, StopWalk, Wheelchair, search};
@@ -64,6 +64,7 @@ fn check(timetable: &str, query: &str, expected: &str) {
             "on" => day = Day::parse(it.next().unwrap()).unwrap(),
             "max-transfers" => opts.max_transfers = it.next().unwrap().parse().unwrap(),
             "slack" => opts.transfer_slack = parse_duration(it.next().unwrap()).unwrap(),
+            "walk" => opts.walking_speed_m_s = Some(it.next().unwrap().parse().unwrap()),
             other => panic!("unknown query word {other}"),
         }
     }
@@ -390,4 +391,23 @@ fn a_later_stop_catches_the_last_run_before_midnight() {
     let arrivals: Vec<i32> = js.iter().map(|j| j.arrival).collect();
     // 23:55 + 0:20 = 24:15.
     assert_eq!(arrivals, vec![24 * 3600 + 15 * 60], "{js:#?}");
+}
+
+#[test]
+fn a_fast_walker_is_not_pruned_by_bounds_at_the_timetable_walking_speed() {
+    // B and C are 133 m apart: 173 m walking, 145 s at the timetable's 1.2 m/s, 70 s at
+    // 2.5 m/s. R2 (scanned first) reaches C at 08:11:40; R1 reaches B at 08:10. At 1.2 m/s
+    // the walk from B arrives 08:12:25, too late; at 2.5 m/s it arrives 08:11:10, first. The
+    // landmark bounds hold walking times at 1.2 m/s (B is 145 s from C): applied to the fast
+    // walker they would drop the label at B.
+    let tt = "stop A -16.45,-71.50\nstop B -16.400,-71.50\nstop C -16.4012,-71.50\n\
+              route R2: A 08:00 C 08:11:40\nroute R1: A 08:00 B 08:10\n";
+    check(tt, "A -> C at 07:55", "R2 A 08:00 - C 08:11");
+    check(
+        tt,
+        "A -> C at 07:55 walk 2.5",
+        "R1 A 08:00 - B 08:10; walk B C 70s",
+    );
+    // A slow walker keeps the direct ride.
+    check(tt, "A -> C at 07:55 walk 0.7", "R2 A 08:00 - C 08:11");
 }
