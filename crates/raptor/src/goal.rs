@@ -85,15 +85,32 @@ const LANDMARKS: usize = 8;
 /// `backward_graph`), at the timetable's walking speed.
 fn dijkstra(g: &Graph, from: usize, backward_graph: bool) -> Vec<i32> {
     let mut d = vec![INF; g.xy.len()];
-    let mut heap = BinaryHeap::new();
     d[from] = 0;
-    heap.push(Reverse((0, from as u32)));
+    let mut heap = BinaryHeap::from(vec![Reverse((0, from as u32))]);
+    settle(g, &mut d, &mut heap, backward_graph, None);
+    d
+}
+
+/// Runs Dijkstra over `g` from the stops queued in `heap` (their times already in `d`),
+/// following edges backwards with `backward_graph`. A walk takes `⌊metres / walk_m_s⌋` at the
+/// query's own speed, its timetable time otherwise.
+fn settle(
+    g: &Graph,
+    d: &mut [i32],
+    heap: &mut BinaryHeap<Reverse<(i32, u32)>>,
+    backward_graph: bool,
+    walk_m_s: Option<f64>,
+) {
     while let Some(Reverse((t, s))) = heap.pop() {
         if t > d[s as usize] {
             continue;
         }
         for e in g.edges(s as usize, backward_graph) {
-            let nt = t + e.secs as i32;
+            let w = match walk_m_s {
+                Some(v) if e.walk_m != FIXED => (f64::from(e.walk_m) / v).floor() as i32,
+                _ => e.secs as i32,
+            };
+            let nt = t + w;
             let o = e.other as usize;
             if nt < d[o] {
                 d[o] = nt;
@@ -101,7 +118,6 @@ fn dijkstra(g: &Graph, from: usize, backward_graph: bool) -> Vec<i32> {
             }
         }
     }
-    d
 }
 
 fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -275,8 +291,8 @@ impl Graph {
     }
 }
 
-/// Per-query lower bounds to the goal, one per stop (straight line or least travel times),
-/// and the Dijkstra's memory.
+/// Per-query lower bounds to the goal, one per stop (straight line, raised by the landmarks,
+/// or least travel times), and the Dijkstra's memory.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Goal {
     lb: Vec<i32>,
@@ -382,23 +398,7 @@ impl Goal {
                 self.heap.push(Reverse((d, s as u32)));
             }
         }
-        while let Some(Reverse((d, s))) = self.heap.pop() {
-            if d > self.lb[s as usize] {
-                continue;
-            }
-            for e in g.edges(s as usize, !towards_origin) {
-                let w = match walk_m_s {
-                    Some(v) if e.walk_m != FIXED => (f64::from(e.walk_m) / v).floor() as i32,
-                    _ => e.secs as i32,
-                };
-                let nd = d + w;
-                let o = e.other as usize;
-                if nd < self.lb[o] {
-                    self.lb[o] = nd;
-                    self.heap.push(Reverse((nd, e.other)));
-                }
-            }
-        }
+        settle(g, &mut self.lb, &mut self.heap, !towards_origin, walk_m_s);
     }
 
     /// Seconds the goal is at least away from stop `s` ([`INF`] if it cannot be reached).
