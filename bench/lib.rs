@@ -19,6 +19,7 @@ pub fn load_feed(name: &str) -> Timetable {
 pub fn load_feed_with(name: &str, fp: FootpathConfig) -> Timetable {
     let cfg = gtfs::LoadConfig {
         build: BuildConfig { footpaths: fp },
+        ..gtfs::LoadConfig::default()
     };
     gtfs::load(&[gtfs::FeedSpec::from_path(feeds_dir().join(name))], &cfg)
         .expect("shipped feed loads")

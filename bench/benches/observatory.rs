@@ -106,6 +106,7 @@ fn main() {
                 route_id: Some(routes[rng.below(routes.len() as u64) as usize].clone()),
                 zone: format!("z:{}:{}", -3640 - rng.below(20) as i64, -14300 - rng.below(20) as i64),
                 occurred_at: now - rng.below(30 * 86_400) as i64,
+                occurred_at_given: true,
                 local_hour: rng.below(24) as u8,
                 description: Some(format!("reporte {i}")),
                 gender: GENDERS[rng.below(5) as usize],

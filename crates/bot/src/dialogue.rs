@@ -65,6 +65,10 @@ pub struct Draft {
     pub gender: Option<String>,
     /// Reporter's age band, for this report only.
     pub age_band: Option<String>,
+    /// Random, set when the draft starts: the report's idempotency key, so a retried "send"
+    /// never stores it twice.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 /// Where the dialogue is.

@@ -143,14 +143,26 @@ pub struct Engine {
     limits: Mutex<Limits>,
 }
 
-/// Why an update could not be handled (the store failed); the rider is told to try again.
+/// Why an update could not be handled; the rider is told what happened and to try again.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct EngineError(String);
+pub enum EngineError {
+    /// The store failed (a full disk, a database that does not answer).
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Anything else on our side.
+    #[error("{0}")]
+    Internal(String),
+}
 
-impl From<store::StoreError> for EngineError {
-    fn from(e: store::StoreError) -> Self {
-        EngineError(e.to_string())
+impl EngineError {
+    /// The catalog key of what the rider is told.
+    pub fn catalog_key(&self) -> &'static str {
+        match self {
+            EngineError::Store(store::StoreError::DiskFull) => "store.disk_full",
+            EngineError::Store(store::StoreError::ReadOnly) => "store.read_only",
+            EngineError::Store(e) if e.is_fault() => "store.unavailable",
+            _ => "bot.error",
+        }
     }
 }
 
@@ -192,7 +204,7 @@ impl Engine {
     /// An engine over the server's state; the observatory (store) must be enabled.
     pub fn new(app: Arc<AppState>, settings: BotSettings) -> Result<Engine, EngineError> {
         if app.observatory().is_none() {
-            return Err(EngineError(
+            return Err(EngineError::Internal(
                 "the bot keeps its conversations in the store: enable [observatory]".into(),
             ));
         }
@@ -389,7 +401,7 @@ impl Engine {
             }
             (Step::RouteWhen { from, to }, input) => {
                 let tt = self.app.dataset().timetable.clone();
-                let (today, now) = server::local_now(&tt);
+                let (today, now) = planner::clock::now(&tt);
                 let when = match &input {
                     Input::Button(b) if b == "when:now" => Some((today, now as i32)),
                     Input::Text(s) => parse_when(s, today, now as i32, true),
@@ -460,6 +472,7 @@ impl Engine {
                 turn.state.step = Step::ReportWhere {
                     draft: Draft {
                         category: b[4..].to_string(),
+                        nonce: store::new_handle(),
                         ..Draft::default()
                     },
                     choices: vec![],
@@ -514,13 +527,14 @@ impl Engine {
                 Input::Text(s),
             ) => {
                 let tt = self.app.dataset().timetable.clone();
-                let (today, now) = server::local_now(&tt);
+                let (today, now) = planner::clock::now(&tt);
                 match parse_when(&s, today, now as i32, false).filter(|_| {
                     // "another day" needs a date; "earlier today" takes a time alone.
                     other_day || !s.contains(['-', '/'])
                 }) {
                     Some((day, secs)) => {
-                        draft.occurred_at = Some(server::local_to_unix(&tt, day, secs as u32));
+                        draft.occurred_at =
+                            Some(planner::clock::local_to_unix(&tt, day, secs as u32));
                         match self.check(&draft, lang) {
                             Ok(_) => self.after_when(turn, draft),
                             Err(msg) => {
@@ -710,7 +724,7 @@ impl Engine {
                 let limited = self
                     .limits
                     .lock()
-                    .map_err(|_| EngineError("limits poisoned".into()))?
+                    .map_err(|_| EngineError::Internal("limits poisoned".into()))?
                     .take(chat, Limit::Report, max, Duration::from_secs(3600));
                 if let Err(secs) = limited {
                     turn.out.push(Out::text(t(
@@ -1108,7 +1122,7 @@ impl Engine {
         let limited = self
             .limits
             .lock()
-            .map_err(|_| EngineError("limits poisoned".into()))?
+            .map_err(|_| EngineError::Internal("limits poisoned".into()))?
             .take(chat, Limit::Plan, max, Duration::from_secs(60));
         if let Err(secs) = limited {
             turn.out.push(Out::text(t(
@@ -1143,7 +1157,7 @@ impl Engine {
             .app
             .run_plan(Arc::clone(&tt), req)
             .await
-            .map_err(|p| EngineError(p.detail))?;
+            .map_err(|p| EngineError::Internal(p.detail))?;
         let o = self.obs();
         let profile = turn.state.profile.as_ref().map(|p| store::Profile {
             gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
@@ -1236,7 +1250,7 @@ impl Engine {
             turn.out.push(Out::text(t(lang, "bot.stale", &[])));
             return;
         };
-        let (day, now) = server::local_now(&tt);
+        let (day, now) = planner::clock::now(&tt);
         let deps = planner::departures(&tt, stop, day, now as i32, 8);
         let mut text = t(
             lang,
@@ -1309,7 +1323,7 @@ impl Engine {
     fn draft_text(&self, lang: Lang, tt: &Timetable, d: &Draft) -> String {
         let when = d.occurred_at.map_or_else(
             || t(lang, "bot.when.now", &[]),
-            |at| server::local_datetime(tt, at),
+            |at| planner::clock::local_datetime(tt, at),
         );
         let mut lines = vec![
             format!("• {}", t(lang, &format!("category.{}", d.category), &[])),
@@ -1342,7 +1356,14 @@ impl Engine {
             }
         };
         new.rider = (!anonymous).then(|| rider.to_string());
-        let key = (!key.is_empty()).then(|| format!("telegram:{chat}:{key}"));
+        // One key per draft (and choice of anonymity), not per update: when the report was
+        // stored but saving the dialogue failed, the rider presses "send" again on the same
+        // draft and gets the same report back instead of a second one.
+        let key = if draft.nonce.is_empty() {
+            (!key.is_empty()).then(|| format!("telegram:{chat}:{key}"))
+        } else {
+            Some(format!("telegram:{chat}:{}:{anonymous}", draft.nonce))
+        };
         let created = self
             .obs()
             .store
@@ -1430,7 +1451,7 @@ impl Engine {
             .store
             .add_survey(&store::NewSurvey {
                 answered_at: now,
-                local_hour: server::unix_to_local(&tt, now).1,
+                local_hour: planner::clock::unix_to_local(&tt, now).1,
                 route_id: Some(route),
                 safety: Some(safety),
                 satisfaction: Some(satisfaction),

@@ -160,7 +160,7 @@ async fn answer(
                 // The store failed, so the chat's language is unknown: Telegram's guess.
                 text: i18n::t(
                     lang.and_then(i18n::Lang::parse).unwrap_or_default(),
-                    "bot.error",
+                    e.catalog_key(),
                     &[],
                 ),
                 keyboard: Keyboard::None,

@@ -44,9 +44,7 @@ pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
                     !name.trim().is_empty() && name.chars().count() <= 100,
                     "--name must have 1 to 100 characters"
                 );
-                let store = store::Store::open(&cfg.store.url)
-                    .await
-                    .context("opening the store")?;
+                let store = crate::open_store(cfg).await?;
                 let token = store
                     .create_official(name.trim(), role, crate::unix_now())
                     .await
@@ -60,9 +58,7 @@ pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
                 Ok(())
             }
             TokenCommand::Revoke { name } => {
-                let store = store::Store::open(&cfg.store.url)
-                    .await
-                    .context("opening the store")?;
+                let store = crate::open_store(cfg).await?;
                 let n = store
                     .revoke_official(name.trim(), crate::unix_now())
                     .await

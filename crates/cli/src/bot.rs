@@ -80,8 +80,7 @@ pub fn run(cfg: &config::Config, _args: Args) -> anyhow::Result<()> {
         tracing::info!("stopping the bot: finishing updates in hand");
         running.stop().await;
         if let Some(o) = obs {
-            o.flush().await;
-            o.store.close().await;
+            crate::close_observatory(&o).await;
         }
         Ok(())
     })

@@ -89,6 +89,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Where the configured store is: a SQLite file by path (relative to the configuration
+/// file's folder when set there), or the PostgreSQL URL.
+pub fn store_location(cfg: &config::Config) -> anyhow::Result<store::Location> {
+    if cfg.store.is_memory() {
+        return Ok(store::Location::Memory);
+    }
+    if let Some(path) = cfg.store.sqlite_path() {
+        return Ok(store::Location::Sqlite(path));
+    }
+    Ok(store::Location::parse(&cfg.store.url)?)
+}
+
+/// Opens (creating and migrating if needed) the configured store.
+pub async fn open_store(cfg: &config::Config) -> anyhow::Result<store::Store> {
+    let location = store_location(cfg)?;
+    let shown = match &location {
+        store::Location::Sqlite(p) => p.display().to_string(),
+        store::Location::Memory => "in memory".into(),
+        store::Location::Postgres(_) => "on PostgreSQL".into(),
+    };
+    store::Store::open_at(&location)
+        .await
+        .with_context(|| format!("opening the store {shown}"))
+}
+
+/// Writes the trips still queued (for a few seconds at most: the store may be down) and
+/// closes the store, so that a stop never hangs on a database that does not answer.
+pub async fn close_observatory(o: &server::Obs) {
+    if !o.flush_within(std::time::Duration::from_secs(5)).await {
+        tracing::error!(
+            "the store did not take the last trip records within 5 s; exiting without them"
+        );
+    }
+    if tokio::time::timeout(std::time::Duration::from_secs(2), o.store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the store's connections did not close within 2 s");
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -120,6 +161,11 @@ pub fn load_config(cfg: &config::Config) -> gtfs::LoadConfig {
                 detour_factor: cfg.walking.detour_factor,
                 walking_speed_m_s: cfg.walking.speed_m_s,
             },
+        },
+        limits: gtfs::Limits {
+            max_file_bytes: cfg.gtfs.max_file_mib << 20,
+            max_feed_bytes: cfg.gtfs.max_feed_mib << 20,
+            max_ratio: cfg.gtfs.max_compression_ratio,
         },
     }
 }

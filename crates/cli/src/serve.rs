@@ -62,6 +62,12 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server:
             trust_forwarded_for: cfg.server.trust_forwarded_for,
         },
         observatory: None,
+        connections: server::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(cfg.server.header_read_timeout_s),
+            idle_timeout: std::time::Duration::from_secs(cfg.server.keep_alive_idle_s),
+            max_connections: cfg.server.max_connections,
+            shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
+        },
     };
     let dataset = server::Dataset {
         timetable: Arc::new(loaded.timetable),
@@ -88,10 +94,7 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
     if !obs_cfg.enabled {
         return Ok(None);
     }
-    let store_url = &cfg.store.url;
-    let store = store::Store::open(store_url)
-        .await
-        .with_context(|| format!("opening the store {store_url}"))?;
+    let store = crate::open_store(cfg).await?;
     tracing::info!(backend = ?store.backend(), "observatory store ready");
     spawn_retention(store.clone(), obs_cfg.retention_days);
     Ok(Some(server::Obs::start(
@@ -144,10 +147,10 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         if let Some(b) = bot_running {
             b.stop().await;
         }
-        // Trips still queued are written before the process exits.
+        // Trips still queued are written before the process exits, unless the store is down:
+        // then the process still exits, after saying what was lost.
         if let Some(o) = obs {
-            o.flush().await;
-            o.store.close().await;
+            crate::close_observatory(&o).await;
         }
         Ok(())
     })

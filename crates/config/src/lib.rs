@@ -96,6 +96,15 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Identify clients by the last `X-Forwarded-For` address (only behind your own proxy).
     pub trust_forwarded_for: bool,
+    /// A client must send a request's headers within this many seconds of starting it (or
+    /// of its previous answer, on a kept-alive connection), else the connection is closed.
+    pub header_read_timeout_s: u64,
+    /// A connection that neither sends nor receives anything for this long is closed.
+    pub keep_alive_idle_s: u64,
+    /// Most connections open at once; further clients wait in the listen queue.
+    pub max_connections: usize,
+    /// On SIGTERM, requests in flight get this long to finish before the process exits.
+    pub shutdown_grace_s: u64,
 }
 
 impl Default for ServerConfig {
@@ -110,6 +119,33 @@ impl Default for ServerConfig {
             rate_limit_per_minute: 600,
             rate_limit_burst: 60,
             trust_forwarded_for: false,
+            header_read_timeout_s: 10,
+            keep_alive_idle_s: 30,
+            max_connections: 1024,
+            shutdown_grace_s: 10,
+        }
+    }
+}
+
+/// Limits on what a feed may make the loader read, so that a hostile or broken archive (a
+/// zip bomb, a file declaring 4 GiB) is a clear error instead of a process out of memory.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GtfsConfig {
+    /// Largest uncompressed file of a feed, MiB.
+    pub max_file_mib: u64,
+    /// Largest uncompressed feed (all its files together), MiB.
+    pub max_feed_mib: u64,
+    /// Largest ratio of uncompressed to compressed bytes of a file in a zip.
+    pub max_compression_ratio: u64,
+}
+
+impl Default for GtfsConfig {
+    fn default() -> Self {
+        GtfsConfig {
+            max_file_mib: 3 * 1024,
+            max_feed_mib: 6 * 1024,
+            max_compression_ratio: 200,
         }
     }
 }
@@ -121,13 +157,38 @@ pub struct StoreConfig {
     /// `sqlite://path.db` (relative to this file when set in it; created on first start) or
     /// `postgres://user@host/db`.
     pub url: String,
+    /// The folder a relative SQLite path is relative to: the configuration file's, when the
+    /// URL came from the file; the working directory otherwise.
+    #[serde(skip)]
+    pub base: PathBuf,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             url: "sqlite://data/paradero.db".into(),
+            base: PathBuf::new(),
         }
+    }
+}
+
+impl StoreConfig {
+    /// The SQLite file, when the store is one: the path after `sqlite:` or `sqlite://`,
+    /// joined to [`StoreConfig::base`] when relative. It is a path, never parsed as a URL
+    /// (`sqlite://config/../data/x.db` would give the URL parser a host `config`).
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.url.strip_prefix("sqlite:")?;
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(self.base.join(path))
+    }
+
+    /// Whether this is the throwaway in-memory SQLite database.
+    pub fn is_memory(&self) -> bool {
+        self.url.starts_with("sqlite:") && self.url.contains(":memory:")
     }
 }
 
@@ -252,6 +313,8 @@ pub struct Config {
     pub observatory: ObservatoryConfig,
     /// Telegram chatbot.
     pub bot: BotConfig,
+    /// Feed loading limits.
+    pub gtfs: GtfsConfig,
 }
 
 impl Default for Config {
@@ -268,6 +331,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             observatory: ObservatoryConfig::default(),
             bot: BotConfig::default(),
+            gtfs: GtfsConfig::default(),
         }
     }
 }
@@ -276,12 +340,12 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read configuration file `{path}`: {source}")]
+    #[error("cannot read configuration file `{path}`: {cause}")]
     Io {
         /// File.
         path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause; part of the message, so not a `source()` (a chain prints it once).
+        cause: std::io::Error,
     },
     /// Not valid TOML, or a field of the wrong type or name.
     #[error("configuration `{origin}`: {message}")]
@@ -309,12 +373,10 @@ impl Config {
             .or(env_path)
             .or_else(|| Some(PathBuf::from(DEFAULT_PATH)).filter(|p| p.is_file()));
         let text = match &path {
-            Some(p) => Some(
-                std::fs::read_to_string(p).map_err(|source| ConfigError::Io {
-                    path: p.clone(),
-                    source,
-                })?,
-            ),
+            Some(p) => Some(std::fs::read_to_string(p).map_err(|cause| ConfigError::Io {
+                path: p.clone(),
+                cause,
+            })?),
             None => None,
         };
         Config::from_parts(text.as_deref(), path.as_deref(), std::env::vars())
@@ -352,20 +414,18 @@ impl Config {
                 }
             }
         }
-        // A relative SQLite path in the file is relative to the file, like the feeds.
-        if let Some(toml::Value::Table(st)) = table.get_mut("store")
-            && let Some(toml::Value::String(url)) = st.get_mut("url")
-            && let Some(p) = url.strip_prefix("sqlite://")
-            && !p.starts_with('/')
-            && !p.starts_with(':')
-        {
-            *url = format!("sqlite://{}", base.join(p).to_string_lossy());
-        }
         let mut env: Vec<(String, String)> = env
             .into_iter()
             .filter(|(k, _)| k.starts_with("PARADERO_"))
             .collect();
         env.sort();
+        // A relative SQLite path in the file is relative to the file, like the feeds; one
+        // from the environment is relative to the working directory.
+        let file_has_store_url =
+            text.is_some_and(|_| table.get("store").and_then(|s| s.get("url")).is_some());
+        let env_sets_store_url = env
+            .iter()
+            .any(|(k, _)| k == "PARADERO_STORE__URL" || k == "PARADERO_STORE");
         for (key, raw) in env {
             let path = key["PARADERO_".len()..].to_ascii_lowercase();
             let parts: Vec<&str> = path.split("__").collect();
@@ -391,73 +451,200 @@ impl Config {
             }
             t.insert(parts[parts.len() - 1].to_string(), value);
         }
-        let cfg: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                origin: origin.clone() + " with PARADERO_* overrides",
-                message: e.to_string(),
-            })?;
+        let mut cfg: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: origin.clone() + " with PARADERO_* overrides",
+                    message: e.to_string(),
+                })?;
+        if file_has_store_url && !env_sets_store_url {
+            cfg.store.base = base;
+        }
         cfg.validate()
             .map_err(|message| ConfigError::Invalid { origin, message })?;
         Ok(cfg)
     }
 
     fn validate(&self) -> Result<(), String> {
-        let w = &self.walking;
-        let check = |ok: bool, field: &str, want: &str, got: f64| {
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{field} must be {want}, got {got}"))
+        // Every number has a range; out of it, the message names the field and the range.
+        let (w, r, p, sv, o, b, g) = (
+            &self.walking,
+            &self.routing,
+            &self.planner,
+            &self.server,
+            &self.observatory,
+            &self.bot,
+            &self.gtfs,
+        );
+        let ranges: [(&str, f64, f64, f64); 31] = [
+            ("walking.speed_m_s", w.speed_m_s, 0.1, 10.0),
+            ("walking.detour_factor", w.detour_factor, 1.0, 3.0),
+            (
+                "walking.footpath_radius_m",
+                w.footpath_radius_m,
+                0.0,
+                2000.0,
+            ),
+            (
+                "routing.max_transfers",
+                f64::from(r.max_transfers),
+                0.0,
+                15.0,
+            ),
+            (
+                "routing.transfer_slack_s",
+                f64::from(r.transfer_slack_s),
+                0.0,
+                3600.0,
+            ),
+            (
+                "routing.max_walk_leg_m",
+                f64::from(r.max_walk_leg_m),
+                0.0,
+                10_000.0,
+            ),
+            (
+                "routing.max_walk_total_m",
+                f64::from(r.max_walk_total_m),
+                0.0,
+                50_000.0,
+            ),
+            ("planner.access_radius_m", p.access_radius_m, 0.0, 5000.0),
+            ("planner.max_access_m", p.max_access_m, 0.0, 50_000.0),
+            (
+                "planner.max_direct_walk_m",
+                p.max_direct_walk_m,
+                0.0,
+                10_000.0,
+            ),
+            (
+                "planner.co2_bus_g_per_pkm",
+                p.co2_bus_g_per_pkm,
+                0.0,
+                10_000.0,
+            ),
+            (
+                "planner.co2_car_g_per_km",
+                p.co2_car_g_per_km,
+                0.0,
+                10_000.0,
+            ),
+            (
+                "planner.max_itineraries",
+                p.max_itineraries as f64,
+                1.0,
+                50.0,
+            ),
+            (
+                "server.request_timeout_s",
+                sv.request_timeout_s as f64,
+                1.0,
+                600.0,
+            ),
+            (
+                "server.max_body_bytes",
+                sv.max_body_bytes as f64,
+                1024.0,
+                64.0 * 1024.0 * 1024.0,
+            ),
+            (
+                "server.max_concurrent_plans",
+                sv.max_concurrent_plans as f64,
+                1.0,
+                100_000.0,
+            ),
+            (
+                "server.header_read_timeout_s",
+                sv.header_read_timeout_s as f64,
+                1.0,
+                600.0,
+            ),
+            (
+                "server.keep_alive_idle_s",
+                sv.keep_alive_idle_s as f64,
+                1.0,
+                3600.0,
+            ),
+            (
+                "server.max_connections",
+                sv.max_connections as f64,
+                1.0,
+                1_000_000.0,
+            ),
+            (
+                "server.shutdown_grace_s",
+                sv.shutdown_grace_s as f64,
+                0.0,
+                600.0,
+            ),
+            ("observatory.k", f64::from(o.k), 2.0, 1000.0),
+            ("observatory.zone_cell_m", o.zone_cell_m, 50.0, 10_000.0),
+            (
+                "observatory.retention_days",
+                f64::from(o.retention_days),
+                1.0,
+                36_500.0,
+            ),
+            (
+                "observatory.max_description_chars",
+                o.max_description_chars as f64,
+                1.0,
+                100_000.0,
+            ),
+            ("bot.poll_timeout_s", f64::from(b.poll_timeout_s), 0.0, 50.0),
+            (
+                "bot.notify_every_ms",
+                b.notify_every_ms as f64,
+                50.0,
+                3_600_000.0,
+            ),
+            (
+                "bot.plans_per_minute",
+                f64::from(b.plans_per_minute),
+                1.0,
+                10_000.0,
+            ),
+            (
+                "bot.reports_per_hour",
+                f64::from(b.reports_per_hour),
+                1.0,
+                10_000.0,
+            ),
+            (
+                "gtfs.max_file_mib",
+                g.max_file_mib as f64,
+                1.0,
+                1024.0 * 1024.0,
+            ),
+            (
+                "gtfs.max_feed_mib",
+                g.max_feed_mib as f64,
+                1.0,
+                1024.0 * 1024.0,
+            ),
+            (
+                "gtfs.max_compression_ratio",
+                g.max_compression_ratio as f64,
+                2.0,
+                1_000_000.0,
+            ),
+        ];
+        for (field, v, lo, hi) in ranges {
+            if !(v.is_finite() && (lo..=hi).contains(&v)) {
+                return Err(format!("{field} must be between {lo} and {hi}, got {v}"));
             }
-        };
-        check(
-            w.speed_m_s.is_finite() && w.speed_m_s > 0.1 && w.speed_m_s < 10.0,
-            "walking.speed_m_s",
-            "between 0.1 and 10",
-            w.speed_m_s,
-        )?;
-        check(
-            w.detour_factor.is_finite() && (1.0..=3.0).contains(&w.detour_factor),
-            "walking.detour_factor",
-            "between 1 and 3",
-            w.detour_factor,
-        )?;
-        check(
-            w.footpath_radius_m.is_finite() && (0.0..=2000.0).contains(&w.footpath_radius_m),
-            "walking.footpath_radius_m",
-            "between 0 and 2000",
-            w.footpath_radius_m,
-        )?;
-        let p = &self.planner;
-        check(
-            p.access_radius_m.is_finite() && (0.0..=5000.0).contains(&p.access_radius_m),
-            "planner.access_radius_m",
-            "between 0 and 5000",
-            p.access_radius_m,
-        )?;
-        check(
-            p.max_access_m.is_finite() && p.max_access_m >= p.access_radius_m,
-            "planner.max_access_m",
-            "at least planner.access_radius_m",
-            p.max_access_m,
-        )?;
-        check(
-            p.co2_bus_g_per_pkm.is_finite() && p.co2_bus_g_per_pkm >= 0.0,
-            "planner.co2_bus_g_per_pkm",
-            "non-negative",
-            p.co2_bus_g_per_pkm,
-        )?;
-        check(
-            p.co2_car_g_per_km.is_finite() && p.co2_car_g_per_km >= 0.0,
-            "planner.co2_car_g_per_km",
-            "non-negative",
-            p.co2_car_g_per_km,
-        )?;
-        if self.routing.max_transfers > 15 {
+        }
+        if p.max_access_m < p.access_radius_m {
             return Err(format!(
-                "routing.max_transfers must be at most 15, got {}",
-                self.routing.max_transfers
+                "planner.max_access_m must be at least planner.access_radius_m ({}), got {}",
+                p.access_radius_m, p.max_access_m
+            ));
+        }
+        if g.max_feed_mib < g.max_file_mib {
+            return Err(format!(
+                "gtfs.max_feed_mib must be at least gtfs.max_file_mib ({}), got {}",
+                g.max_file_mib, g.max_feed_mib
             ));
         }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -466,10 +653,6 @@ impl Config {
                 self.server.listen
             ));
         }
-        if self.server.max_concurrent_plans == 0 {
-            return Err("server.max_concurrent_plans must be at least 1".into());
-        }
-        let b = &self.bot;
         for (field, v) in [
             ("bot.api_url", &b.api_url),
             ("bot.webhook_url", &b.webhook_url),
@@ -492,20 +675,6 @@ impl Config {
                 "bot.webhook_secret must be set with bot.webhook_url: 16 to 256 characters A-Z, a-z, 0-9, _ or -"
                     .into(),
             );
-        }
-        if b.poll_timeout_s > 50 || b.notify_every_ms < 50 {
-            return Err(
-                "bot.poll_timeout_s must be at most 50 and bot.notify_every_ms at least 50".into(),
-            );
-        }
-        if self.observatory.k < 2 {
-            return Err("observatory.k must be at least 2".into());
-        }
-        if !(50.0..=10_000.0).contains(&self.observatory.zone_cell_m) {
-            return Err(format!(
-                "observatory.zone_cell_m must be between 50 and 10000 metres, got {}",
-                self.observatory.zone_cell_m
-            ));
         }
         if self.observatory.categories.is_empty() {
             return Err("observatory.categories must not be empty".into());
@@ -533,9 +702,6 @@ impl Config {
                 self.store.url
             ));
         }
-        if self.server.request_timeout_s == 0 {
-            return Err("server.request_timeout_s must be at least 1".into());
-        }
         let mut ids = std::collections::HashSet::new();
         for f in &self.feeds {
             if f.id.is_empty() || f.id.contains(':') {
@@ -561,6 +727,8 @@ const TOP_LEVEL: &[&str] = &[
     "server",
     "store",
     "observatory",
+    "bot",
+    "gtfs",
 ];
 
 fn parse_env_value(raw: &str) -> toml::Value {
@@ -593,11 +761,11 @@ mod tests {
         assert_eq!(cfg.planner, PlannerConfig::default());
         assert_eq!(cfg.server, ServerConfig::default());
         assert_eq!(cfg.observatory, ObservatoryConfig::default());
+        assert_eq!(cfg.gtfs, GtfsConfig::default());
         // The file's database is the default's, relative to the file.
-        assert!(
-            cfg.store.url.ends_with("config/../data/paradero.db"),
-            "{}",
-            cfg.store.url
+        assert_eq!(
+            cfg.store.sqlite_path().unwrap(),
+            path.parent().unwrap().join("../data/paradero.db")
         );
         assert_eq!(cfg.feeds.len(), 1);
         assert!(
@@ -644,21 +812,59 @@ mod tests {
             cfg.feeds[0].path,
             PathBuf::from("/srv/config/../feeds/a.zip")
         );
+        // The SQLite file is a path joined to the file's folder, never a string-joined URL
+        // (`sqlite://config/../data` would give a URL parser the host `config`).
+        for (url, file, want) in [
+            (
+                "sqlite://../data/p.db",
+                "/srv/config/p.toml",
+                "/srv/config/../data/p.db",
+            ),
+            (
+                "sqlite:../data/p.db",
+                "/srv/config/p.toml",
+                "/srv/config/../data/p.db",
+            ),
+            (
+                "sqlite://../data/p.db",
+                "config/p.toml",
+                "config/../data/p.db",
+            ),
+            ("sqlite:///var/lib/p.db", "config/p.toml", "/var/lib/p.db"),
+            (
+                "sqlite://a b/p #1.db",
+                "config/p.toml",
+                "config/a b/p #1.db",
+            ),
+        ] {
+            let cfg = Config::from_parts(
+                Some(&format!("[store]\nurl = \"{url}\"\n")),
+                Some(Path::new(file)),
+                env(&[]),
+            )
+            .unwrap();
+            assert_eq!(cfg.store.sqlite_path(), Some(PathBuf::from(want)), "{url}");
+        }
+        // From the environment: relative to the working directory, even with a file.
         let cfg = Config::from_parts(
             Some("[store]\nurl = \"sqlite://../data/p.db\"\n"),
             Some(Path::new("/srv/config/p.toml")),
-            env(&[]),
+            env(&[("PARADERO_STORE__URL", "sqlite://data/x.db")]),
         )
         .unwrap();
-        assert_eq!(cfg.store.url, "sqlite:///srv/config/../data/p.db");
-        // From the environment: as given.
+        assert_eq!(cfg.store.sqlite_path(), Some(PathBuf::from("data/x.db")));
+        let cfg = Config::from_parts(None, None, env(&[])).unwrap();
+        assert_eq!(
+            cfg.store.sqlite_path(),
+            Some(PathBuf::from("data/paradero.db"))
+        );
         let cfg = Config::from_parts(
             None,
             None,
-            env(&[("PARADERO_STORE__URL", "sqlite:///tmp/x.db")]),
+            env(&[("PARADERO_STORE__URL", "postgres://u@h/db")]),
         )
         .unwrap();
-        assert_eq!(cfg.store.url, "sqlite:///tmp/x.db");
+        assert_eq!(cfg.store.sqlite_path(), None);
     }
 
     #[test]
@@ -702,6 +908,47 @@ mod tests {
                 Some("[observatory]\ncategories = [{ key = \"robo\" }, { key = \"robo\" }]\n"),
                 vec![],
                 "twice",
+            ),
+            // Out of range: the field is named.
+            (
+                None,
+                vec![("PARADERO_PLANNER__MAX_DIRECT_WALK_M", "-1")],
+                "planner.max_direct_walk_m",
+            ),
+            (
+                None,
+                vec![("PARADERO_ROUTING__TRANSFER_SLACK_S", "99999")],
+                "routing.transfer_slack_s",
+            ),
+            (
+                None,
+                vec![("PARADERO_PLANNER__MAX_ITINERARIES", "0")],
+                "planner.max_itineraries",
+            ),
+            (
+                None,
+                vec![("PARADERO_SERVER__MAX_CONNECTIONS", "0")],
+                "server.max_connections",
+            ),
+            (
+                None,
+                vec![("PARADERO_GTFS__MAX_COMPRESSION_RATIO", "1")],
+                "gtfs.max_compression_ratio",
+            ),
+            (
+                None,
+                vec![("PARADERO_GTFS__MAX_FEED_MIB", "10")],
+                "gtfs.max_feed_mib",
+            ),
+            (
+                None,
+                vec![("PARADERO_OBSERVATORY__RETENTION_DAYS", "0")],
+                "observatory.retention_days",
+            ),
+            (
+                None,
+                vec![("PARADERO_PLANNER__ACCESS_RADIUS_M", "nan")],
+                "planner.access_radius_m",
             ),
         ];
         for (text, vars, needle) in cases {

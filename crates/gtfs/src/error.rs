@@ -6,12 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum GtfsError {
     /// The path could not be read.
-    #[error("cannot read feed `{path}`: {source}")]
+    #[error("cannot read feed `{path}`: {cause}")]
     Io {
         /// Path given.
         path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause; part of the message, so not a `source()` (a chain prints it once).
+        cause: std::io::Error,
     },
     /// Not a zip archive, or a corrupt one.
     #[error("`{path}` is neither a folder nor a readable zip archive: {message}")]

@@ -13,4 +13,5 @@ pub mod table;
 
 pub use error::GtfsError;
 pub use load::{FeedSpec, LoadConfig, Loaded, load};
+pub use source::Limits;
 pub use timetable::Warnings;

@@ -2,6 +2,7 @@
 
 use crate::source::{FILES, Source};
 use crate::table::{Row, Table};
+
 use crate::{GtfsError, Warnings};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -39,6 +40,8 @@ impl FeedSpec {
 pub struct LoadConfig {
     /// Layout parameters (footpaths).
     pub build: BuildConfig,
+    /// What a feed may make the loader read.
+    pub limits: crate::source::Limits,
 }
 
 /// A loaded timetable and what was skipped on the way.
@@ -64,7 +67,7 @@ pub fn load(feeds: &[FeedSpec], cfg: &LoadConfig) -> Result<Loaded, GtfsError> {
     let mut b = TimetableBuilder::new();
     let mut warnings = Warnings::default();
     for spec in feeds {
-        let files = read_files(spec)?;
+        let files = read_files(spec, &cfg.limits)?;
         load_feed(&mut b, spec, &files, &mut warnings)?;
     }
     if let Some(first) = b.feeds().first()
@@ -101,18 +104,20 @@ impl Files {
     }
 }
 
-/// Reads and parses every file of a feed, in parallel.
-fn read_files(spec: &FeedSpec) -> Result<(Files, Warnings), GtfsError> {
+/// Reads and parses every file of a feed, in parallel, within the limits.
+fn read_files(
+    spec: &FeedSpec,
+    limits: &crate::source::Limits,
+) -> Result<(Files, Warnings), GtfsError> {
     let source = Source::open(&spec.path)?;
+    let total = std::sync::atomic::AtomicU64::new(0);
     let parsed: Vec<Result<Option<(Table, Warnings)>, GtfsError>> = FILES
         .par_iter()
         .map(|&name| {
-            let Some(bytes) = source.read(name, &spec.id)? else {
-                return Ok(None);
-            };
             let mut w = Warnings::default();
-            let t = Table::parse(&spec.id, name, &bytes, &mut w)?;
-            Ok(Some((t, w)))
+            Ok(source
+                .table(name, &spec.id, limits, &total, &mut w)?
+                .map(|t| (t, w)))
         })
         .collect();
     let mut tables = HashMap::new();

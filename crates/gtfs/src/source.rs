@@ -2,34 +2,101 @@
 //! sub-folder, as many published zips have them).
 
 use crate::GtfsError;
+use crate::table::{LimitExceeded, Table};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use timetable::Warnings;
 
-/// Largest uncompressed file we read (guards against zip bombs).
-pub const MAX_FILE_BYTES: u64 = 4 << 30;
+/// What a feed may make the loader read: hostile or broken archives (zip bombs, files that
+/// declare 4 GiB) stop with an error naming the file and the limit, before they exhaust the
+/// memory. Declared sizes are never trusted: every byte is counted as it is decompressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest uncompressed file.
+    pub max_file_bytes: u64,
+    /// Largest uncompressed feed (all its files).
+    pub max_feed_bytes: u64,
+    /// Largest ratio of uncompressed to compressed bytes of a file in a zip (past a first
+    /// MiB, which any file may reach).
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    /// Sized for a national feed: 3 GiB per file, 6 GiB per feed, 200:1.
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 3 << 30,
+            max_feed_bytes: 6 << 30,
+            max_ratio: 200,
+        }
+    }
+}
 
 /// An opened feed.
 #[derive(Debug)]
 pub enum Source {
     /// A folder holding the `.txt` files.
     Dir(PathBuf),
-    /// A zip archive; `prefix` is the folder inside it holding the files ("" for the root).
+    /// A zip archive, read from the file as needed (never loaded whole); `prefix` is the
+    /// folder inside it holding the files ("" for the root).
     Zip {
         /// Path of the archive.
         path: PathBuf,
-        /// Its bytes.
-        bytes: Vec<u8>,
         /// Folder inside holding `stops.txt`.
         prefix: String,
     },
 }
 
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes.div_ceil(1 << 20))
+}
+
+/// Counts what passes through and stops at the limits.
+struct Capped<'a, R> {
+    inner: R,
+    read: u64,
+    file_limit: u64,
+    ratio_limit: Option<(u64, u64)>,
+    feed_total: &'a AtomicU64,
+    feed_limit: u64,
+}
+
+impl<R: Read> Read for Capped<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        let over = |m: String| Err(std::io::Error::other(LimitExceeded(m)));
+        if self.read > self.file_limit {
+            return over(format!(
+                "is larger than {} uncompressed, the most a file may be (gtfs.max_file_mib)",
+                mib(self.file_limit)
+            ));
+        }
+        if let Some((compressed, ratio)) = self.ratio_limit
+            && self.read > (compressed.saturating_mul(ratio)).max(1 << 20)
+        {
+            return over(format!(
+                "expands more than {ratio} times its {compressed} compressed bytes (gtfs.max_compression_ratio): a zip bomb or a broken archive"
+            ));
+        }
+        let total = self.feed_total.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if total > self.feed_limit {
+            return over(format!(
+                "takes the feed past {} uncompressed, the most a feed may be (gtfs.max_feed_mib)",
+                mib(self.feed_limit)
+            ));
+        }
+        Ok(n)
+    }
+}
+
 impl Source {
     /// Opens a folder or zip file.
     pub fn open(path: &Path) -> Result<Source, GtfsError> {
-        let io = |source| GtfsError::Io {
+        let io = |cause| GtfsError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_dir() {
@@ -50,12 +117,7 @@ impl Source {
                 path.to_path_buf()
             }));
         }
-        let bytes = std::fs::read(path).map_err(io)?;
-        let zip_err = |e: zip::result::ZipError| GtfsError::Zip {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
-        let archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).map_err(zip_err)?;
+        let archive = Source::archive(path)?;
         let prefix = archive
             .file_names()
             .filter_map(Result::ok)
@@ -65,58 +127,91 @@ impl Source {
             .unwrap_or_default();
         Ok(Source::Zip {
             path: path.to_path_buf(),
-            bytes,
             prefix,
         })
     }
 
-    /// Reads one file, `None` if the feed does not have it.
-    pub fn read(&self, name: &str, feed: &str) -> Result<Option<Vec<u8>>, GtfsError> {
+    fn archive(
+        path: &Path,
+    ) -> Result<zip::ZipArchive<std::io::BufReader<std::fs::File>>, GtfsError> {
+        let file = std::fs::File::open(path).map_err(|cause| GtfsError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| GtfsError::Zip {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads and parses one file, `None` if the feed does not have it. `feed_total` counts
+    /// the uncompressed bytes of every file of the feed read so far (files are read in
+    /// parallel).
+    pub fn table(
+        &self,
+        name: &'static str,
+        feed: &str,
+        limits: &Limits,
+        feed_total: &AtomicU64,
+        warnings: &mut Warnings,
+    ) -> Result<Option<Table>, GtfsError> {
+        let too_large = |declared: u64| GtfsError::File {
+            feed: feed.to_string(),
+            file: leak_name(name),
+            message: format!(
+                "declares {} uncompressed, more than the {} a file may be (gtfs.max_file_mib)",
+                mib(declared),
+                mib(limits.max_file_bytes)
+            ),
+        };
         match self {
             Source::Dir(dir) => {
                 let p = dir.join(name);
-                match std::fs::read(&p) {
-                    Ok(b) => Ok(Some(b)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(source) => Err(GtfsError::Io { path: p, source }),
+                let f = match std::fs::File::open(&p) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(cause) => return Err(GtfsError::Io { path: p, cause }),
+                };
+                if f.metadata().is_ok_and(|m| m.len() > limits.max_file_bytes) {
+                    return Err(too_large(f.metadata().map_or(0, |m| m.len())));
                 }
+                let mut input = Capped {
+                    inner: std::io::BufReader::new(f),
+                    read: 0,
+                    file_limit: limits.max_file_bytes,
+                    ratio_limit: None,
+                    feed_total,
+                    feed_limit: limits.max_feed_bytes,
+                };
+                Table::read(feed, leak_name(name), &mut input, warnings).map(Some)
             }
-            Source::Zip {
-                path,
-                bytes,
-                prefix,
-            } => {
+            Source::Zip { path, prefix } => {
                 let zip_err = |e: zip::result::ZipError| GtfsError::Zip {
                     path: path.clone(),
                     message: e.to_string(),
                 };
-                let mut archive =
-                    zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_err)?;
+                let mut archive = Source::archive(path)?;
                 let full = format!("{prefix}{name}");
-                let mut f = match archive.by_name(&full) {
+                let f = match archive.by_name(&full) {
                     Ok(f) => f,
                     Err(zip::result::ZipError::FileNotFound) => return Ok(None),
                     Err(e) => return Err(zip_err(e)),
                 };
-                if f.size() > MAX_FILE_BYTES {
-                    return Err(GtfsError::File {
-                        feed: feed.to_string(),
-                        file: leak_name(name),
-                        message: format!(
-                            "{} bytes uncompressed is more than the {MAX_FILE_BYTES} we accept",
-                            f.size()
-                        ),
-                    });
+                // A declared size over the limit is refused at once; under it, it is only a
+                // claim, and the bytes are counted as they come.
+                if f.size() > limits.max_file_bytes {
+                    return Err(too_large(f.size()));
                 }
-                let mut out = Vec::with_capacity(f.size() as usize);
-                (&mut f)
-                    .take(MAX_FILE_BYTES)
-                    .read_to_end(&mut out)
-                    .map_err(|e| GtfsError::Zip {
-                        path: path.clone(),
-                        message: format!("{full}: {e}"),
-                    })?;
-                Ok(Some(out))
+                let compressed = f.compressed_size();
+                let mut input = Capped {
+                    inner: f,
+                    read: 0,
+                    file_limit: limits.max_file_bytes,
+                    ratio_limit: Some((compressed, limits.max_ratio)),
+                    feed_total,
+                    feed_limit: limits.max_feed_bytes,
+                };
+                Table::read(feed, leak_name(name), &mut input, warnings).map(Some)
             }
         }
     }

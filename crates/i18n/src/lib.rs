@@ -122,8 +122,9 @@ mod tests {
     }
 
     /// What riders read in the chatbot (and nothing else) must exist in Quechua.
-    const QUECHUA_PREFIXES: [&str; 10] = [
+    const QUECHUA_PREFIXES: [&str; 11] = [
         "bot.",
+        "store.",
         "plan.",
         "stop.",
         "error.",

@@ -217,6 +217,9 @@ pub struct NewReport {
     pub zone: String,
     /// When it happened (Unix seconds).
     pub occurred_at: i64,
+    /// Whether the reporter gave that time (else it is when the report arrived, and a retry
+    /// a second later is still the same submission).
+    pub occurred_at_given: bool,
     /// Local hour it happened.
     pub local_hour: u8,
     /// Free text (length-limited by the caller).
@@ -235,13 +238,13 @@ impl NewReport {
     /// What makes two submissions the same, for idempotency keys.
     pub fn fingerprint(&self) -> String {
         crate::sha256_hex(&format!(
-            "{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{}",
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
             self.category,
             self.lat,
             self.lon,
             self.stop_id,
             self.route_id,
-            self.occurred_at,
+            self.occurred_at_given.then_some(self.occurred_at),
             self.description,
             self.gender,
             self.age_band,

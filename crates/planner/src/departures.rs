@@ -36,6 +36,7 @@ pub fn departures(
     time: i32,
     limit: usize,
 ) -> Vec<Departure> {
+    let tz = crate::clock::timezone(tt);
     let mut out: Vec<(i32, PatternIdx, Option<usize>, Option<u32>)> = Vec::new();
     let active = |s: ServiceIdx, d: i32| tt.service_active(s, day.offset(d));
     for &(p, pos) in tt.stop_patterns(stop) {
@@ -98,7 +99,7 @@ pub fn departures(
                     .headsign
                     .clone()
                     .unwrap_or_else(|| tt.stop(last).name.clone()),
-                departure: local_time(day, t),
+                departure: local_time(tz, day, t),
                 departure_secs: t,
                 wait_min: (t - time + 59).div_euclid(60),
                 headway_s: w.map(|w| w.headway),

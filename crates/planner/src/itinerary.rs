@@ -3,7 +3,7 @@
 use crate::PlannerConfig;
 use raptor::{Journey, Leg, Place};
 use serde::Serialize;
-use timetable::{Coord, DAY, Day, PatternIdx, StopIdx, Timetable};
+use timetable::{Coord, Day, PatternIdx, StopIdx, Timetable};
 
 /// A stop as shown to riders.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -174,11 +174,9 @@ pub struct Itinerary {
     pub legs: Vec<ItineraryLeg>,
 }
 
-/// `day` + seconds (may be negative or past midnight) as a local ISO date-time.
-pub fn local_time(day: Day, secs: i32) -> String {
-    let d = day.offset(secs.div_euclid(DAY as i32));
-    let s = secs.rem_euclid(DAY as i32);
-    format!("{}T{:02}:{:02}:{:02}", d, s / 3600, s / 60 % 60, s % 60)
+/// `day` + seconds (may be negative or past midnight) as RFC 3339 with the local offset.
+pub fn local_time(tz: chrono_tz::Tz, day: Day, secs: i32) -> String {
+    crate::clock::rfc3339(tz, day, secs)
 }
 
 fn stop_ref(tt: &Timetable, s: StopIdx, time: Option<String>) -> StopRef {
@@ -200,6 +198,7 @@ fn place_ref(tt: &Timetable, p: Place) -> Option<StopRef> {
 }
 
 pub(crate) fn walk_only(
+    tz: chrono_tz::Tz,
     day: Day,
     dep: i32,
     arr: i32,
@@ -208,8 +207,8 @@ pub(crate) fn walk_only(
     to: Coord,
 ) -> Itinerary {
     Itinerary {
-        departure: local_time(day, dep),
-        arrival: local_time(day, arr),
+        departure: local_time(tz, day, dep),
+        arrival: local_time(tz, day, arr),
         departure_secs: dep,
         arrival_secs: arr,
         duration_s: arr - dep,
@@ -228,8 +227,8 @@ pub(crate) fn walk_only(
         legs: vec![ItineraryLeg::Walk {
             from: None,
             to: None,
-            departure: local_time(day, dep),
-            arrival: local_time(day, arr),
+            departure: local_time(tz, day, dep),
+            arrival: local_time(tz, day, arr),
             duration_s: arr - dep,
             distance_m,
             geometry: LineString::new([from, to]),
@@ -240,6 +239,7 @@ pub(crate) fn walk_only(
 pub(crate) fn build(
     tt: &Timetable,
     cfg: &PlannerConfig,
+    tz: chrono_tz::Tz,
     day: Day,
     origin: Coord,
     destination: Coord,
@@ -270,8 +270,8 @@ pub(crate) fn build(
                 legs.push(ItineraryLeg::Walk {
                     from: place_ref(tt, from),
                     to: place_ref(tt, to),
-                    departure: local_time(day, departure),
-                    arrival: local_time(day, arrival),
+                    departure: local_time(tz, day, departure),
+                    arrival: local_time(tz, day, arrival),
                     duration_s: arrival - departure,
                     distance_m,
                     geometry: LineString::new([a, b]),
@@ -290,7 +290,7 @@ pub(crate) fn build(
                         stop_ref(
                             tt,
                             stops[i],
-                            Some(local_time(day, r.run.departure(tt, p, i))),
+                            Some(local_time(tz, day, r.run.departure(tt, p, i))),
                         )
                     })
                     .collect();
@@ -315,8 +315,8 @@ pub(crate) fn build(
                     agency: tt.agencies()[route.agency.idx()].name.clone(),
                     headsign,
                     trip_id: trip.id.clone(),
-                    board: stop_ref(tt, r.board_stop, Some(local_time(day, r.departure))),
-                    alight: stop_ref(tt, r.alight_stop, Some(local_time(day, r.arrival))),
+                    board: stop_ref(tt, r.board_stop, Some(local_time(tz, day, r.departure))),
+                    alight: stop_ref(tt, r.alight_stop, Some(local_time(tz, day, r.arrival))),
                     intermediate_stops: inter,
                     headway_s: window.map(|w| w.headway),
                     approximate: window.is_some_and(|w| !w.exact),
@@ -338,8 +338,8 @@ pub(crate) fn build(
     }
     let road_km = tt.footpath_config().detour_factor * origin.distance_m(destination) / 1000.0;
     Itinerary {
-        departure: local_time(day, j.departure),
-        arrival: local_time(day, j.arrival),
+        departure: local_time(tz, day, j.departure),
+        arrival: local_time(tz, day, j.arrival),
         departure_secs: j.departure,
         arrival_secs: j.arrival,
         duration_s: j.arrival - j.departure,

@@ -4,6 +4,7 @@
 //! walking distance), runs RAPTOR, and dresses journeys for people: walk and ride legs with
 //! names, intermediate stops, waiting, GTFS fares v1 and a CO₂ comparison with the car.
 
+pub mod clock;
 mod departures;
 mod itinerary;
 mod places;
@@ -283,9 +284,10 @@ pub fn plan(
         _ => raptor::search(tt, sc, &r, &req.options),
     };
     let (from_c, to_c) = (endpoint_coord(tt, &req.from), endpoint_coord(tt, &req.to));
+    let tz = clock::timezone(tt);
     let mut its: Vec<Itinerary> = journeys
         .iter()
-        .map(|j| itinerary::build(tt, cfg, req.day, from_c, to_c, j))
+        .map(|j| itinerary::build(tt, cfg, tz, req.day, from_c, to_c, j))
         .collect();
     // A walk-only option when the destination is close.
     let mut fc = *tt.footpath_config();
@@ -301,6 +303,7 @@ pub fn plan(
             (req.time as i32, req.time as i32 + secs)
         };
         its.push(itinerary::walk_only(
+            tz,
             req.day,
             dep,
             arr,

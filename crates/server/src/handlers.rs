@@ -32,20 +32,7 @@ pub(crate) fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) 
     })
 }
 
-/// "Now" in the feed's timezone, as a service day and seconds after midnight.
-pub fn now(tt: &Timetable) -> (Day, Secs) {
-    use chrono::Timelike;
-    let tz: chrono_tz::Tz = tt
-        .feeds()
-        .first()
-        .and_then(|f| f.timezone.parse().ok())
-        .unwrap_or(chrono_tz::America::Lima);
-    let t = chrono::Utc::now().with_timezone(&tz);
-    (
-        Day::from_date(t.date_naive()),
-        t.num_seconds_from_midnight(),
-    )
-}
+use planner::clock::now;
 
 /// `2026-11-23T08:00`, `08:00` (today) or absent (now).
 fn when(p: &Params, key: &str, tt: &Timetable) -> Result<Option<(Day, Secs)>, Problem> {
@@ -88,17 +75,28 @@ pub async fn healthz(State(s): State<Arc<AppState>>) -> Response {
     summary = "Prometheus metrics: requests and latency per endpoint template, routing time, feed age",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
-    let age = s
-        .dataset()
-        .loaded_at
-        .elapsed()
-        .map_or(0.0, |d| d.as_secs_f64());
+    use std::sync::atomic::Ordering::Relaxed;
+    let process = crate::metrics::Process {
+        feed_loaded_unix: s
+            .dataset()
+            .loaded_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
+        trips: s.observatory().map(|o| {
+            let c = o.trip_counters();
+            crate::metrics::TripFigures {
+                written: c.written.load(Relaxed),
+                dropped: c.dropped.load(Relaxed),
+                failed_writes: c.failed_writes.load(Relaxed),
+            }
+        }),
+    };
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        s.metrics.render(age),
+        s.metrics.render(&process),
     )
         .into_response()
 }

@@ -14,18 +14,16 @@ mod openapi;
 mod problem;
 mod query;
 mod ratelimit;
+mod serve;
 mod web;
 
 pub use metrics::Metrics;
 
-pub use handlers::now as local_now;
-pub use obs::{
-    Obs, ObservatorySettings, ReportInput, local_datetime, local_to_unix, trip_record,
-    unix_to_local, validate_report,
-};
+pub use obs::{Obs, ObservatorySettings, ReportInput, trip_record, validate_report};
 pub use openapi::document as openapi_document;
 pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};
+pub use serve::ConnectionLimits;
 
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -70,6 +68,8 @@ pub struct Settings {
     pub rate_limit: RateLimit,
     /// The observatory (store, settings, trip writer); `None`: planner only.
     pub observatory: Option<Arc<Obs>>,
+    /// Timeouts and the cap on open connections.
+    pub connections: ConnectionLimits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -85,6 +85,7 @@ impl std::fmt::Debug for Settings {
             .field("max_concurrent_plans", &self.max_concurrent_plans)
             .field("rate_limit", &self.rate_limit)
             .field("observatory", &self.observatory.is_some())
+            .field("connections", &self.connections)
             .finish()
     }
 }
@@ -102,6 +103,7 @@ impl Default for Settings {
             max_concurrent_plans: 64,
             rate_limit: RateLimit::default(),
             observatory: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -259,21 +261,66 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// CORS for the origins configured (`*` for any): simple requests and preflights for the
+/// methods and headers the API takes (JSON bodies, officials' tokens, idempotency keys).
 fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header};
     use tower_http::cors::{AllowOrigin, CorsLayer};
-    let methods = [axum::http::Method::GET, axum::http::Method::POST];
-    if origins.iter().any(|o| o == "*") {
-        return CorsLayer::new()
-            .allow_origin(AllowOrigin::any())
-            .allow_methods(methods);
-    }
     let list: Vec<axum::http::HeaderValue> =
         origins.iter().filter_map(|o| o.parse().ok()).collect();
-    if list.is_empty() {
-        CorsLayer::new()
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else if list.is_empty() {
+        return CorsLayer::new();
     } else {
-        CorsLayer::new().allow_origin(list).allow_methods(methods)
+        AllowOrigin::list(list)
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            axum::http::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::RETRY_AFTER, header::LOCATION])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Refuses a request that a page of another site made a browser send (its `Origin` is neither
+/// this server's own nor an allowed one). Requests without `Origin` (not from a browser, or
+/// a same-origin GET) pass.
+pub(crate) fn cross_site_check(
+    allowed: &[String],
+    headers: &axum::http::HeaderMap,
+    lang: i18n::Lang,
+) -> Result<(), Problem> {
+    let Some(origin) = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(());
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let own = origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest.eq_ignore_ascii_case(host));
+    if own
+        || allowed
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
+        return Ok(());
     }
+    Err(Problem::new(
+        axum::http::StatusCode::FORBIDDEN,
+        i18n::t(lang, "error.cross_site", &[("origin", &origin)]),
+    ))
 }
 
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM (requests in flight finish first);
@@ -301,14 +348,14 @@ pub async fn serve_with(
             }
         });
     }
-    let mut app = app(state);
-    if let Some(extra) = extra {
-        app = app.merge(extra);
-    }
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let limits = state.settings.connections;
+    serve::run(
+        listener,
+        serve::with_extra(state, extra),
+        limits,
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -331,5 +378,4 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

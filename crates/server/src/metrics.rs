@@ -63,6 +63,26 @@ struct Inner {
     rate_limited: u64,
 }
 
+/// Figures of the process that live outside the request counters.
+#[derive(Debug, Default, Clone)]
+pub struct Process {
+    /// When the timetable being served was loaded, Unix seconds.
+    pub feed_loaded_unix: f64,
+    /// The trip writer's counters, when the observatory is on.
+    pub trips: Option<TripFigures>,
+}
+
+/// A reading of the trip writer's counters.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TripFigures {
+    /// Records written.
+    pub written: u64,
+    /// Records dropped (queue full).
+    pub dropped: u64,
+    /// Failed (retried) batch writes.
+    pub failed_writes: u64,
+}
+
 /// The server's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -100,7 +120,7 @@ impl Metrics {
     }
 
     /// Prometheus text exposition.
-    pub fn render(&self, feed_age_secs: f64) -> String {
+    pub fn render(&self, process: &Process) -> String {
         let m = self.lock();
         let mut out = String::new();
         out.push_str("# HELP paradero_http_requests_total Requests answered, by endpoint template and status.\n");
@@ -129,9 +149,40 @@ impl Metrics {
         out.push_str("# HELP paradero_rate_limited_total Requests refused with 429 for their client's rate.\n");
         out.push_str("# TYPE paradero_rate_limited_total counter\n");
         let _ = writeln!(out, "paradero_rate_limited_total {}", m.rate_limited);
-        out.push_str("# HELP paradero_feed_age_seconds Seconds since the timetable was loaded.\n");
-        out.push_str("# TYPE paradero_feed_age_seconds gauge\n");
-        let _ = writeln!(out, "paradero_feed_age_seconds {feed_age_secs}");
+        out.push_str("# HELP paradero_feed_loaded_timestamp_seconds When the timetable being served was loaded (Unix time).\n");
+        out.push_str("# TYPE paradero_feed_loaded_timestamp_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "paradero_feed_loaded_timestamp_seconds {}",
+            process.feed_loaded_unix
+        );
+        if let Some(t) = &process.trips {
+            for (name, help, kind, v) in [
+                (
+                    "paradero_observatory_trips_written_total",
+                    "Trip records written to the store.",
+                    "counter",
+                    t.written,
+                ),
+                (
+                    "paradero_observatory_trips_dropped_total",
+                    "Trip records lost because the writer's queue was full (the store was down or slow).",
+                    "counter",
+                    t.dropped,
+                ),
+                (
+                    "paradero_observatory_trip_write_failures_total",
+                    "Batches of trip records whose write failed and was retried.",
+                    "counter",
+                    t.failed_writes,
+                ),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+                );
+            }
+        }
         out
     }
 }

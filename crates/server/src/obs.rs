@@ -64,7 +64,18 @@ pub struct Obs {
     /// Parameters.
     pub settings: ObservatorySettings,
     tx: mpsc::Sender<Msg>,
-    dropped: AtomicU64,
+    counters: Arc<TripCounters>,
+}
+
+/// What happened to trip records on their way to the store.
+#[derive(Debug, Default)]
+pub struct TripCounters {
+    /// Dropped because the queue was full (the store was slower than the planner, or down).
+    pub dropped: AtomicU64,
+    /// Batches whose write failed and was retried.
+    pub failed_writes: AtomicU64,
+    /// Records written.
+    pub written: AtomicU64,
 }
 
 impl std::fmt::Debug for Msg {
@@ -77,66 +88,106 @@ impl std::fmt::Debug for Msg {
 const QUEUE: usize = 65_536;
 /// Trips written per transaction.
 const BATCH: usize = 512;
+/// Waits between retries of a failed batch.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(200);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Obs {
     /// Starts the trip writer on the current tokio runtime.
     pub fn start(store: Store, settings: ObservatorySettings) -> Arc<Obs> {
-        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
-        let writer = store.clone();
-        tokio::spawn(async move {
-            let mut batch: Vec<TripRecord> = Vec::with_capacity(BATCH);
-            while let Some(first) = rx.recv().await {
-                let mut flushes = Vec::new();
-                let mut next = Some(first);
-                // Take whatever is queued, up to a batch, without waiting for more.
-                while let Some(m) = next {
-                    match m {
-                        Msg::Trip(t) => batch.push(*t),
-                        Msg::Flush(done) => flushes.push(done),
-                    }
-                    next = if batch.len() < BATCH {
-                        rx.try_recv().ok()
-                    } else {
-                        None
-                    };
-                }
-                if !batch.is_empty() {
-                    if let Err(e) = writer.record_trips(&batch).await {
-                        tracing::error!(error = %e, trips = batch.len(), "recording trips failed");
-                    }
-                    batch.clear();
-                }
-                for f in flushes {
-                    let _ = f.send(());
-                }
-            }
-        });
+        let (tx, rx) = mpsc::channel::<Msg>(QUEUE);
+        let counters = Arc::new(TripCounters::default());
+        tokio::spawn(write_trips(store.clone(), rx, counters.clone()));
         Arc::new(Obs {
             store,
             settings,
             tx,
-            dropped: AtomicU64::new(0),
+            counters,
         })
     }
 
     /// Queues a trip record; never waits (a full queue drops it and counts).
     pub fn record(&self, t: TripRecord) {
         if self.tx.try_send(Msg::Trip(Box::new(t))).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Waits until every trip queued so far is written, or `within` has passed (the store
+    /// may be down); returns whether everything was written.
+    pub async fn flush_within(&self, within: std::time::Duration) -> bool {
+        let (done, wait) = oneshot::channel();
+        tokio::time::timeout(within, async {
+            self.tx.send(Msg::Flush(done)).await.is_ok() && wait.await.is_ok()
+        })
+        .await
+        .unwrap_or(false)
     }
 
     /// Waits until every trip queued so far is written.
     pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
+        let _ = self.flush_within(std::time::Duration::MAX).await;
     }
 
     /// Trip records dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.counters.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The trip writer's counters.
+    pub fn trip_counters(&self) -> &TripCounters {
+        &self.counters
+    }
+}
+
+/// The trip writer: takes what is queued (up to a batch) and writes it in one transaction. A
+/// failed batch is kept and retried with a growing pause, so a full disk or a database
+/// restart loses nothing that fits in the queue; meanwhile new records wait in the queue and
+/// only a full queue drops (and counts) them.
+async fn write_trips(store: Store, mut rx: mpsc::Receiver<Msg>, counters: Arc<TripCounters>) {
+    let mut batch: Vec<TripRecord> = Vec::with_capacity(BATCH);
+    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut pause = RETRY_FIRST;
+    loop {
+        // Wait for work only when nothing is pending; then take whatever is queued.
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(Msg::Trip(t)) => batch.push(*t),
+                Some(Msg::Flush(done)) => flushes.push(done),
+                None => return,
+            }
+        }
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Trip(t)) => batch.push(*t),
+                Ok(Msg::Flush(done)) => {
+                    flushes.push(done);
+                    // Trips queued after this flush may wait for the next batch.
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            if let Err(e) = store.record_trips(&batch).await {
+                let failed = counters.failed_writes.fetch_add(1, Ordering::Relaxed);
+                if failed.is_power_of_two() || failed == 0 {
+                    tracing::error!(error = %e, trips = batch.len(), retry_in_ms = pause.as_millis() as u64,
+                        "recording trips failed; keeping them and retrying");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(RETRY_MAX);
+                continue;
+            }
+            counters
+                .written
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            batch.clear();
+            pause = RETRY_FIRST;
+        }
+        for f in flushes.drain(..) {
+            let _ = f.send(());
+        }
     }
 }
 
@@ -153,41 +204,7 @@ pub(crate) fn now_unix() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn tz(tt: &Timetable) -> chrono_tz::Tz {
-    tt.feeds()
-        .first()
-        .and_then(|f| f.timezone.parse().ok())
-        .unwrap_or(chrono_tz::America::Lima)
-}
-
-/// Unix seconds of a local (day, seconds) in the feed's timezone.
-pub fn local_to_unix(tt: &Timetable, day: Day, secs: Secs) -> i64 {
-    use chrono::TimeZone;
-    let naive = day.date().and_hms_opt(0, 0, 0).unwrap_or_default()
-        + chrono::Duration::seconds(i64::from(secs));
-    tz(tt)
-        .from_local_datetime(&naive)
-        .earliest()
-        .map_or(0, |t| t.timestamp())
-}
-
-/// A Unix time as local `YYYY-MM-DD HH:MM` in the feed's timezone.
-pub fn local_datetime(tt: &Timetable, t: i64) -> String {
-    use chrono::TimeZone;
-    tz(tt)
-        .timestamp_opt(t, 0)
-        .single()
-        .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
-}
-
-/// Local date and hour of a Unix time in the feed's timezone.
-pub fn unix_to_local(tt: &Timetable, t: i64) -> (String, u8) {
-    use chrono::{TimeZone, Timelike};
-    match tz(tt).timestamp_opt(t, 0).single() {
-        Some(d) => (d.date_naive().to_string(), d.hour() as u8),
-        None => (String::new(), 0),
-    }
-}
+use planner::clock::{local_to_unix, timezone as tz, unix_to_local};
 
 /// A closed-set word (`gender`, `status`, …): absent is `None`, unknown is a 400 that lists
 /// the allowed values.
@@ -286,6 +303,27 @@ pub fn trip_record(
         profile,
         rider,
     }
+}
+
+/// JSON endpoints take `application/json` only (415 otherwise): a page elsewhere can make a
+/// browser POST `text/plain` or a form without asking (no CORS preflight), never JSON.
+pub(crate) fn require_json(headers: &HeaderMap, lang: Lang) -> Result<(), Problem> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ctype.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        i18n::t(
+            lang,
+            "error.need_json",
+            &[("given", &if ctype.is_empty() { "-" } else { ctype })],
+        ),
+    ))
 }
 
 fn body_json(body: &[u8], lang: Lang) -> Result<serde_json::Map<String, Value>, Problem> {
@@ -436,6 +474,7 @@ pub fn validate_report(
         route_id: route,
         zone: observatory::zone::zone_of(point.lat(), point.lon(), o.zone_cell_m),
         occurred_at: occurred,
+        occurred_at_given: r.occurred_at.is_some(),
         local_hour: hour,
         description: description.map(str::to_string),
         gender,
@@ -484,14 +523,24 @@ pub(crate) fn store_problem(e: &StoreError, lang: Lang) -> Problem {
             StatusCode::CONFLICT,
             i18n::t(lang, "obs.bad_transition", &[("from", from), ("to", to)]),
         ),
+        StoreError::DiskFull => {
+            tracing::error!("store: no space left on the data volume");
+            unavailable(i18n::t(lang, "store.disk_full", &[]), 30)
+        }
+        StoreError::ReadOnly => {
+            tracing::error!("store: the data volume is read-only");
+            unavailable(i18n::t(lang, "store.read_only", &[]), 60)
+        }
         other => {
             tracing::error!(error = %other, "store");
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database is not answering; try again in a moment",
-            )
+            unavailable(i18n::t(lang, "store.unavailable", &[]), 5)
         }
     }
+}
+
+/// 503 with `Retry-After`: the request was fine, the store could not take it now.
+fn unavailable(detail: String, retry_after_s: u32) -> Problem {
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail).retry_after(retry_after_s)
 }
 
 /// The public view of a report, with its history.
@@ -533,6 +582,7 @@ pub async fn create_report(
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let lang = Params::parse(raw.as_deref())?.lang;
+    require_json(&headers, lang)?;
     let o = obs(&s, lang)?;
     let key = idempotency_key(&headers, lang)?;
     let m = body_json(&body, lang)?;
@@ -731,6 +781,7 @@ pub async fn change_status(
     let lang = Params::parse(raw.as_deref())?.lang;
     let o = obs(&s, lang)?;
     let who = official(o, &headers, Role::Editor, lang).await?;
+    require_json(&headers, lang)?;
     let m = body_json(&body, lang)?;
     // A missing status is reported like a wrong one, with the allowed values.
     let Some(to) = word::<Status>(lang, "status", Some(str_field(&m, "status").unwrap_or("-")))?
@@ -764,9 +815,11 @@ pub async fn change_status(
 pub async fn create_survey(
     State(s): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let lang = Params::parse(raw.as_deref())?.lang;
+    require_json(&headers, lang)?;
     let o = obs(&s, lang)?;
     let m = body_json(&body, lang)?;
     let ds = s.dataset();

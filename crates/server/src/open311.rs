@@ -93,6 +93,9 @@ async fn create_inner(
 ) -> Result<Response, Problem> {
     let q = Params::parse(raw)?;
     let lang = q.lang;
+    // GeoReport posts a form, which any page can make a browser send: a request from a page
+    // of another site (its `Origin`) is refused unless that origin is allowed.
+    crate::cross_site_check(&s.settings.cors_origins, headers, lang)?;
     let o = s
         .settings
         .observatory

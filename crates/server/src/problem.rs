@@ -17,6 +17,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong and what to do, for a person.
     pub detail: String,
+    /// Seconds to wait before retrying (sent as `Retry-After`, not in the body).
+    #[serde(skip)]
+    pub retry_after_s: Option<u32>,
 }
 
 impl Problem {
@@ -27,7 +30,13 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: detail.into(),
+            retry_after_s: None,
         }
+    }
+    /// The same problem, telling the client when to try again.
+    pub fn retry_after(mut self, secs: u32) -> Problem {
+        self.retry_after_s = Some(secs);
+        self
     }
     /// 400.
     pub fn bad_request(detail: impl Into<String>) -> Problem {
@@ -52,6 +61,10 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after_s {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         r
     }
 }

@@ -76,6 +76,7 @@ impl Limiter {
         let interval = Duration::from_secs(60) / self.limit.per_minute;
         let tolerance = interval * self.limit.burst;
         let now = now.saturating_duration_since(self.epoch);
+        let client = client_key(client);
         let shard = shard_of(client);
         let mut sh = self.shards[shard]
             .lock()
@@ -90,6 +91,19 @@ impl Limiter {
         }
         sh.tat.insert(client, tat + interval);
         Ok(())
+    }
+}
+
+/// The key a client is limited by: an IPv4 address, or the /64 network of an IPv6 one (one
+/// household or phone gets a whole /64 and can pick any address in it). IPv4-mapped IPv6
+/// addresses count as their IPv4 address.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
     }
 }
 
@@ -181,6 +195,30 @@ mod tests {
             assert_eq!(l.check(ip, t2), Ok(()));
         }
         assert!(l.check(ip, t2).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let l = limiter(60, 2);
+        let t0 = l.epoch;
+        // Three addresses of one /64 share one allowance; another /64 has its own.
+        for a in [
+            "2001:db8:1:2::1",
+            "2001:db8:1:2::ffff",
+            "2001:db8:1:2:abcd::9",
+        ] {
+            assert_eq!(l.check(a.parse().unwrap(), t0), Ok(()), "{a}");
+        }
+        assert!(
+            l.check("2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap(), t0)
+                .is_err()
+        );
+        assert_eq!(l.check("2001:db8:1:3::1".parse().unwrap(), t0), Ok(()));
+        // An IPv4-mapped address is its IPv4 address.
+        for _ in 0..3 {
+            assert_eq!(l.check("10.0.0.9".parse().unwrap(), t0), Ok(()));
+        }
+        assert!(l.check("::ffff:10.0.0.9".parse().unwrap(), t0).is_err());
     }
 
     #[test]

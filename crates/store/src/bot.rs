@@ -54,31 +54,28 @@ impl Store {
 
     /// Saves a chat's state (insert or replace).
     pub async fn save_bot_chat(&self, c: &BotChat, now: i64) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO bot_chats (chat_id, rider, lang, state, updated_at)
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO bot_chats (chat_id, rider, lang, state, updated_at)
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (chat_id) DO UPDATE SET rider = excluded.rider, lang = excluded.lang,
                state = excluded.state, updated_at = excluded.updated_at",
+            )
+            .bind(c.chat_id)
+            .bind(&c.rider)
+            .bind(&c.lang)
+            .bind(&c.state)
+            .bind(now),
         )
-        .bind(c.chat_id)
-        .bind(&c.rider)
-        .bind(&c.lang)
-        .bind(&c.state)
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Forgets a chat (profile, dialogue state, the link to its rider handle).
     pub async fn delete_bot_chat(&self, chat_id: i64) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        Ok(sqlx::query("DELETE FROM bot_chats WHERE chat_id = $1")
-            .bind(chat_id)
-            .execute(&self.pool)
+        Ok(self
+            .write_one(sqlx::query("DELETE FROM bot_chats WHERE chat_id = $1").bind(chat_id))
             .await?
-            .rows_affected()
             > 0)
     }
 
@@ -121,25 +118,24 @@ impl Store {
     /// Claims a notification for delivery (marks it sent); false if another process already
     /// did, so several bot processes never tell a rider twice.
     pub async fn claim_notification(&self, id: i64, now: i64) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        Ok(
-            sqlx::query("UPDATE notifications SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL")
+        Ok(self
+            .write_one(
+                sqlx::query(
+                    "UPDATE notifications SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL",
+                )
                 .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
+                .bind(id),
+            )
+            .await?
+            == 1)
     }
 
     /// Gives a claimed notification back (delivery failed; it is tried again later).
     pub async fn release_notification(&self, id: i64) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE notifications SET sent_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        self.write_one(
+            sqlx::query("UPDATE notifications SET sent_at = NULL WHERE id = $1").bind(id),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -13,21 +13,31 @@ pub use observatory::model::*;
 use rand::Rng;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The URL is not `sqlite://…` or `postgres://…`.
-    #[error("store url `{0}` must start with sqlite:// or postgres://")]
+    /// The URL is not `sqlite:…` or `postgres://…`.
+    #[error("store url `{0}` must start with sqlite:// (a file) or postgres://")]
     BadUrl(String),
     /// The database could not be opened, created or migrated.
     #[error("cannot open the database: {0}")]
     Open(String),
-    /// A query failed.
+    /// A query failed for a reason other than the faults below.
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+    /// The data volume is full (SQLite `SQLITE_FULL`, PostgreSQL `disk_full`): nothing was
+    /// written.
+    #[error("no space left on the data volume: nothing was written")]
+    DiskFull,
+    /// The data volume or database is read-only: nothing was written.
+    #[error("the data volume is read-only: nothing was written")]
+    ReadOnly,
+    /// The database did not answer (connection lost, busy, shutting down, I/O error).
+    #[error("the database is not answering: {0}")]
+    Unavailable(String),
     /// No report with this reference.
     #[error("no report with reference `{0}`")]
     UnknownReport(String),
@@ -42,6 +52,20 @@ pub enum StoreError {
     /// An idempotency key was reused for a different submission.
     #[error("this Idempotency-Key was already used for a different submission")]
     KeyReused,
+}
+
+impl StoreError {
+    /// A fault of the database or its volume (not of the request): worth a 503 and a retry.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(_)
+                | StoreError::DiskFull
+                | StoreError::ReadOnly
+                | StoreError::Unavailable(_)
+                | StoreError::Open(_)
+        )
+    }
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -63,6 +87,82 @@ pub struct Store {
     /// SQLite allows one writer at a time; writers queue here instead of sleeping in
     /// SQLite's busy handler (which backs off by milliseconds and caps ingest).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite `max_page_count` applied before each use; 0: none set.
+    page_limit: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// Settings of every new connection.
+async fn prepare(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+) -> std::result::Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        // WAL: readers never block the writer. synchronous=NORMAL: a commit is in the WAL
+        // file (the OS holds it) before it is acknowledged, so it survives a crash or kill -9
+        // of the server; only a power cut can lose the last commits. FULL would fsync every
+        // commit and cap ingest at the disk's fsync rate (PostgreSQL is the choice where that
+        // matters). busy_timeout only matters between processes: writers of this one take
+        // turns before they touch the file.
+        for pragma in [
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",
+        ] {
+            sqlx::query(pragma).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The SQLite URL of a file, built from its path: the folder is created and made absolute
+/// (no `..`, no host part for the URL parser to misread), and every byte that means something
+/// in a URL is percent-encoded, so any path works.
+fn sqlite_url(path: &Path) -> Result<String> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| StoreError::Open(format!("`{}` names no file", path.display())))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| io_open_error(&dir, &e))?;
+    let dir = std::fs::canonicalize(&dir).map_err(|e| io_open_error(&dir, &e))?;
+    let file = dir.join(name);
+    let url = url::Url::from_file_path(&file)
+        .map_err(|()| StoreError::Open(format!("`{}` is not a usable path", file.display())))?;
+    Ok(format!("sqlite://{}?mode=rwc", url.path()))
+}
+
+fn io_open_error(dir: &Path, e: &std::io::Error) -> StoreError {
+    if e.raw_os_error() == Some(28) {
+        return StoreError::DiskFull;
+    }
+    StoreError::Open(format!("cannot create the folder {}: {e}", dir.display()))
+}
+
+fn shown(location: &Location) -> String {
+    match location {
+        Location::Sqlite(p) => p.display().to_string(),
+        Location::Memory => "an in-memory database".into(),
+        // Never print a password.
+        Location::Postgres(url) => url::Url::parse(url).map_or_else(
+            |_| "the PostgreSQL server".into(),
+            |u| format!("postgres://{}{}", u.host_str().unwrap_or(""), u.path()),
+        ),
+    }
+}
+
+/// Why opening failed, as plainly as the driver lets us tell: a full or read-only volume
+/// is named as such, not as a pool timeout.
+fn open_error(location: &Location, e: sqlx::Error) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::DiskFull => StoreError::DiskFull,
+        StoreError::ReadOnly => StoreError::ReadOnly,
+        StoreError::Db(e) => StoreError::Open(format!("{}: {e}", shown(location))),
+        StoreError::Unavailable(why) => StoreError::Open(format!("{}: {why}", shown(location))),
+        other => other,
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -85,6 +185,9 @@ fn new_reference() -> String {
 pub use observatory::sha256_hex;
 
 mod bot;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod tx;
 pub use bot::{BotChat, Notification};
 
 /// A new random handle for a rider (128 bits, hex): linked to nothing outside the store.
@@ -94,85 +197,113 @@ pub fn new_handle() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Store {
-    /// Opens (creating and migrating if needed) the database at `url`: `sqlite://data/x.db`
-    /// (relative to the working directory; `sqlite::memory:` for a throwaway one) or
-    /// `postgres://user@host/db`.
-    pub async fn open(url: &str) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::BadUrl(url.to_string()));
-        };
-        let mut url = url.to_string();
-        if backend == Backend::Sqlite && !url.contains(":memory:") {
-            let path = url
-                .trim_start_matches("sqlite://")
-                .trim_start_matches("sqlite:");
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file (created, with its folder, on first open).
+    Sqlite(PathBuf),
+    /// A throwaway in-memory SQLite database (tests).
+    Memory,
+    /// A PostgreSQL server, `postgres://user@host/db`.
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads `sqlite:path` / `sqlite://path` (the path taken as it is, relative to the working
+    /// directory unless absolute; never parsed as a URL, so `sqlite://config/../x.db` is the
+    /// file `config/../x.db`), `sqlite::memory:` or `postgres://…`.
+    pub fn parse(url: &str) -> Result<Location> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
             let path = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = Path::new(path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Open(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
-            if !url.contains("mode=") {
-                url.push_str(if url.contains('?') { "&" } else { "?" });
-                url.push_str("mode=rwc");
-            }
+            return match path {
+                ":memory:" => Ok(Location::Memory),
+                "" => Err(StoreError::BadUrl(url.to_string())),
+                p => Ok(Location::Sqlite(PathBuf::from(p))),
+            };
         }
-        let options = AnyPoolOptions::new()
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Location::Postgres(url.to_string()));
+        }
+        Err(StoreError::BadUrl(url.to_string()))
+    }
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the database at `url`; see
+    /// [`Location::parse`].
+    pub async fn open(url: &str) -> Result<Store> {
+        Store::open_at(&Location::parse(url)?).await
+    }
+
+    /// Opens (creating and migrating if needed) the database at `location`.
+    pub async fn open_at(location: &Location) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = match location {
+            Location::Sqlite(path) => (Backend::Sqlite, sqlite_url(path)?),
+            Location::Memory => (Backend::Sqlite, "sqlite::memory:".to_string()),
+            Location::Postgres(url) => (Backend::Postgres, url.clone()),
+        };
+        let options = sqlx::any::AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Open(format!("{}: {e}", shown(location))))?;
+        // One connection first, outside the pool: a pool that cannot connect only says that
+        // it timed out, while this says why (a full disk, a refused connection).
+        {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect_with(&options)
+                .await
+                .map_err(|e| open_error(location, e))?;
+            prepare(backend, &mut conn)
+                .await
+                .map_err(|e| open_error(location, e))?;
+            let _ = conn.close().await;
+        }
+        let page_limit = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let limit = page_limit.clone();
+        let pool_options = AnyPoolOptions::new()
             // SQLite has one writer at a time; a few connections serve readers meanwhile.
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            // A database that is down fails start-up in seconds, not half a minute.
+            // A database that is down fails a request in seconds, not half a minute.
             .acquire_timeout(std::time::Duration::from_secs(5))
             .min_connections(1)
-            .after_connect(move |conn, _| {
+            .after_connect(move |conn, _| Box::pin(prepare(backend, conn)))
+            .before_acquire(move |conn, _| {
+                let limit = limit.clone();
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. synchronous=NORMAL: a commit is
-                        // in the WAL file (the OS holds it) before it is acknowledged, so it
-                        // survives a crash or kill -9 of the server; only a power cut can lose
-                        // the last commits. FULL would fsync every commit and cap ingest at the
-                        // disk's fsync rate (PostgreSQL is the choice where that matters).
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = NORMAL",
-                            "PRAGMA foreign_keys = ON",
-                            "PRAGMA busy_timeout = 10000",
-                        ] {
-                            sqlx::query(pragma).execute(&mut *conn).await?;
-                        }
+                    let pages = limit.load(std::sync::atomic::Ordering::Relaxed);
+                    if pages > 0 {
+                        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                            .execute(&mut *conn)
+                            .await?;
                     }
-                    Ok(())
+                    Ok(true)
                 })
             });
-        let pool = options
-            .connect(&url)
+        let pool = pool_options
+            .connect_with(options)
             .await
-            .map_err(|e| StoreError::Open(e.to_string()))?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Open(format!("migrations failed: {e}")))?;
+            .map_err(|e| open_error(location, e))?;
+        MIGRATOR.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => open_error(location, e),
+            e => StoreError::Open(format!("{}: migrations failed: {e}", shown(location))),
+        })?;
         Ok(Store {
             pool,
             backend,
             writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+            page_limit,
         })
     }
 
-    /// Held while writing to SQLite (PostgreSQL handles concurrent writers itself).
-    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.writer.lock().await),
-            Backend::Postgres => None,
-        }
+    /// Caps a SQLite database at `pages` pages (SQLite's own `max_page_count`, applied to
+    /// every connection before use); `None` lifts the cap. Writes past it fail as on a full
+    /// disk, which is what the fault tests use where they cannot mount a small file system.
+    pub fn limit_sqlite_pages(&self, pages: Option<u32>) {
+        // 1073741823 is SQLite's default maximum.
+        self.page_limit.store(
+            pages.unwrap_or(1_073_741_823).max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Which database this is.
@@ -190,8 +321,7 @@ impl Store {
         if trips.is_empty() {
             return Ok(());
         }
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for t in trips {
             let id = new_id();
             sqlx::query(
@@ -235,7 +365,7 @@ impl Store {
                     .map(|p| p.as_str()),
             )
             .bind(t.rider.as_deref())
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
         // The aggregates, summed per key over the batch, then added in the same transaction.
@@ -294,7 +424,7 @@ impl Store {
             .bind(v[3])
             .bind(v[4])
             .bind(v[5])
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
         for ((day, route, hour), n) in per_route {
@@ -307,7 +437,7 @@ impl Store {
             .bind(route)
             .bind(i32::from(hour))
             .bind(n)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
         tx.commit().await?;
@@ -346,8 +476,7 @@ impl Store {
         let duplicate_of = self.likely_duplicate(r).await?;
         let id = new_id();
         let reference = new_reference();
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = idempotency_key {
             // A concurrent retry with the same key loses on the primary key and replays.
             let inserted = sqlx::query(
@@ -358,11 +487,11 @@ impl Store {
             .bind(&fingerprint)
             .bind(&reference)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
             if inserted == 0 {
-                tx.rollback().await?;
+                tx.rollback().await;
                 let found = self
                     .replay(key, &fingerprint)
                     .await?
@@ -402,14 +531,33 @@ impl Store {
         .bind(now)
         .bind(duplicate_of.as_deref())
         .bind(r.rider.as_deref())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         tx.commit().await?;
+        // Built from what was written, not read back: once COMMIT returned, the answer is a
+        // success even if the database stopped answering right after.
         Ok(Created {
-            report: self
-                .report(&reference)
-                .await?
-                .ok_or(StoreError::UnknownReport(reference))?,
+            report: Report {
+                reference,
+                category: r.category.clone(),
+                lat: r.lat,
+                lon: r.lon,
+                stop_id: r.stop_id.clone(),
+                route_id: r.route_id.clone(),
+                zone: r.zone.clone(),
+                occurred_at: r.occurred_at,
+                local_hour: r.local_hour,
+                reported_at: now,
+                description: r.description.clone(),
+                gender: r.gender,
+                age_band: r.age_band,
+                channel: r.channel,
+                status: Status::Open,
+                updated_at: now,
+                acknowledged_at: None,
+                closed_at: None,
+                duplicate_of,
+            },
             replayed: false,
         })
     }
@@ -431,20 +579,24 @@ impl Store {
         }
     }
 
-    /// The earliest report of the same category within 200 m and 2 hours, if any.
+    /// The earliest report of the same category within 200 m and 2 hours, if any. The
+    /// distance is tested in SQL (equirectangular, exact to well under a metre at 200 m) and
+    /// the scan, along the (category, occurred_at) index, stops at the first match: a spot
+    /// with thousands of reports costs what a spot with one does.
     async fn likely_duplicate(&self, r: &NewReport) -> Result<Option<String>> {
         const WINDOW_S: i64 = 2 * 3600;
         let (Some(lat), Some(lon)) = (r.lat, r.lon) else {
             return Ok(None);
         };
-        // A bounding box in SQL, the exact distance here.
         let dlat = DUPLICATE_RADIUS_M / 111_320.0;
-        let dlon = dlat / lat.to_radians().cos().max(0.01);
-        let rows = sqlx::query(
-            "SELECT reference, lat, lon FROM reports
+        let cos = lat.to_radians().cos().max(0.01);
+        let dlon = dlat / cos;
+        let row = sqlx::query(
+            "SELECT reference FROM reports
              WHERE category = $1 AND occurred_at BETWEEN $2 AND $3
                AND lat BETWEEN $4 AND $5 AND lon BETWEEN $6 AND $7
-             ORDER BY occurred_at, reference",
+               AND (lat - $8) * (lat - $9) + (lon - $10) * (lon - $11) * $12 <= $13
+             ORDER BY occurred_at, reference LIMIT 1",
         )
         .bind(&r.category)
         .bind(r.occurred_at - WINDOW_S)
@@ -453,15 +605,17 @@ impl Store {
         .bind(lat + dlat)
         .bind(lon - dlon)
         .bind(lon + dlon)
-        .fetch_all(&self.pool)
+        .bind(lat)
+        .bind(lat)
+        .bind(lon)
+        .bind(lon)
+        .bind(cos * cos)
+        .bind(dlat * dlat)
+        .fetch_optional(&self.pool)
         .await?;
-        for row in rows {
-            let (olat, olon): (f64, f64) = (row.try_get(1)?, row.try_get(2)?);
-            if haversine_m(lat, lon, olat, olon) <= DUPLICATE_RADIUS_M {
-                return Ok(Some(row.try_get(0)?));
-            }
-        }
-        Ok(None)
+        row.map(|row| row.try_get(0))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// A report by its reference.
@@ -521,11 +675,10 @@ impl Store {
         official: &str,
         now: i64,
     ) -> Result<Report> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT id, status FROM reports WHERE reference = $1")
             .bind(reference)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?
             .ok_or_else(|| StoreError::UnknownReport(reference.to_string()))?;
         let id: i64 = row.try_get(0)?;
@@ -548,7 +701,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(from.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?
         .rows_affected();
         if changed != 1 {
@@ -564,7 +717,7 @@ impl Store {
         .bind(to.as_str())
         .bind(note)
         .bind(official)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         // The reporter is told (by the bot) if the report is linked to one.
         sqlx::query(
@@ -576,7 +729,7 @@ impl Store {
         .bind(note)
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         tx.commit().await?;
         self.report(reference)
@@ -586,22 +739,22 @@ impl Store {
 
     /// Stores a survey answer.
     pub async fn add_survey(&self, s: &NewSurvey) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO surveys (id, answered_at, local_hour, route_id, safety, satisfaction,
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO surveys (id, answered_at, local_hour, route_id, safety, satisfaction,
              gender, age_band, channel, rider) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(new_id())
+            .bind(s.answered_at)
+            .bind(i32::from(s.local_hour))
+            .bind(s.route_id.as_deref())
+            .bind(s.safety.map(i32::from))
+            .bind(s.satisfaction.map(i32::from))
+            .bind(s.gender.map(|g| g.as_str()))
+            .bind(s.age_band.map(|a| a.as_str()))
+            .bind(s.channel.as_str())
+            .bind(s.rider.as_deref()),
         )
-        .bind(new_id())
-        .bind(s.answered_at)
-        .bind(i32::from(s.local_hour))
-        .bind(s.route_id.as_deref())
-        .bind(s.safety.map(i32::from))
-        .bind(s.satisfaction.map(i32::from))
-        .bind(s.gender.map(|g| g.as_str()))
-        .bind(s.age_band.map(|a| a.as_str()))
-        .bind(s.channel.as_str())
-        .bind(s.rider.as_deref())
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -609,23 +762,23 @@ impl Store {
     /// Creates an official and returns their bearer token; only its hash is stored, so this
     /// is the only time it can be seen.
     pub async fn create_official(&self, name: &str, role: Role, now: i64) -> Result<String> {
-        let _turn = self.write_turn().await;
         let mut bytes = [0u8; 24];
         rand::rng().fill(&mut bytes);
         let token = format!(
             "pdr_{}",
             bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
-        sqlx::query(
-            "INSERT INTO officials (id, name, role, token_hash, created_at)
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO officials (id, name, role, token_hash, created_at)
              VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_id())
+            .bind(name)
+            .bind(role.as_str())
+            .bind(sha256_hex(&token))
+            .bind(now),
         )
-        .bind(new_id())
-        .bind(name)
-        .bind(role.as_str())
-        .bind(sha256_hex(&token))
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         Ok(token)
     }
@@ -651,40 +804,38 @@ impl Store {
 
     /// Revokes every token of an official by name; returns how many.
     pub async fn revoke_official(&self, name: &str, now: i64) -> Result<u64> {
-        let _turn = self.write_turn().await;
-        Ok(sqlx::query(
-            "UPDATE officials SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        self.write_one(
+            sqlx::query(
+                "UPDATE officials SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(name),
         )
-        .bind(now)
-        .bind(name)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        .await
     }
 
     /// Right to erasure: deletes a rider's trips and survey answers and unlinks their reports
     /// (the reports stay, anonymous, for the statistics and the officials handling them).
     pub async fn erase_rider(&self, rider: &str) -> Result<Erased> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let trips = sqlx::query("DELETE FROM trips WHERE rider = $1")
             .bind(rider)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         let surveys = sqlx::query("DELETE FROM surveys WHERE rider = $1")
             .bind(rider)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         let reports = sqlx::query("UPDATE reports SET rider = NULL WHERE rider = $1")
             .bind(rider)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         sqlx::query("DELETE FROM notifications WHERE rider = $1")
             .bind(rider)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(Erased {
@@ -697,32 +848,31 @@ impl Store {
     /// Right to erasure by a report's reference: deletes the report and its history (and the
     /// idempotency keys pointing at it). Returns whether there was one.
     pub async fn erase_report(&self, reference: &str) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM report_events WHERE report_id IN
              (SELECT id FROM reports WHERE reference = $1)",
         )
         .bind(reference)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         sqlx::query("DELETE FROM idempotency WHERE reference = $1")
             .bind(reference)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         sqlx::query("DELETE FROM notifications WHERE reference = $1")
             .bind(reference)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         let n = sqlx::query("DELETE FROM reports WHERE reference = $1")
             .bind(reference)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         // Later reports that pointed at it as a likely duplicate no longer do.
         sqlx::query("UPDATE reports SET duplicate_of = NULL WHERE duplicate_of = $1")
             .bind(reference)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(n > 0)
@@ -730,12 +880,8 @@ impl Store {
 
     /// Retention: deletes raw trip records planned before `before`.
     pub async fn delete_trips_before(&self, before: i64) -> Result<u64> {
-        let _turn = self.write_turn().await;
-        Ok(sqlx::query("DELETE FROM trips WHERE planned_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        self.write_one(sqlx::query("DELETE FROM trips WHERE planned_at < $1").bind(before))
+            .await
     }
 
     /// Trip counts and sums for indicators, grouped by gender, hour and purpose, for the local
@@ -779,12 +925,17 @@ impl Store {
         to: i64,
         by_zone: bool,
     ) -> Result<Vec<ReportGroup>> {
-        let zone = if by_zone { "zone" } else { "''" };
+        // PostgreSQL refuses a constant in GROUP BY: group by the zone only when asked.
+        let (zone, group_zone) = if by_zone {
+            ("zone", ", zone")
+        } else {
+            ("''", "")
+        };
         let sql = format!(
             "SELECT category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), COUNT(*),
                     {zone}
              FROM reports WHERE occurred_at >= $1 AND occurred_at < $2
-             GROUP BY category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''), {zone}"
+             GROUP BY category, COALESCE(gender, ''), local_hour, COALESCE(route_id, ''){group_zone}"
         );
         let rows = self.rows_between(&sql, from, to).await?;
         rows.iter()

@@ -1,13 +1,13 @@
 //! Walking transfers between nearby stops, merged with `transfers.txt`.
 //!
 //! OSM-derived feeds put the two kerbs of a street 10–30 m apart as different stops, so without
-//! generated footpaths routes almost never connect. We link every pair of stops within
+//! generated footpaths routes almost never connect. We link every pair of stops closer than
 //! `radius_m` (straight line × `detour_factor` ÷ `walking_speed_m_s`).
 //!
 //! RAPTOR relaxes one footpath per round, so the footpath relation must be *closed*: whenever
 //! a→b and b→c can be walked within the limits, a direct a→c no slower must exist. Generated
-//! footpaths are closed by the triangle inequality: a chain a→b→c no longer than the radius
-//! implies d(a,c) ≤ radius, so the direct footpath exists and is no longer. Explicit
+//! footpaths are closed by the triangle inequality: a chain a→b→c shorter than the radius
+//! implies d(a,c) < radius, so the direct footpath exists and is no longer. Explicit
 //! `transfers.txt` times break that metric argument, so when a feed has any we close the
 //! relation with a bounded Dijkstra from every stop, bounded by the longest explicit transfer
 //! plus the longest generated walk (one transfer and a step to the other kerb).
@@ -100,7 +100,8 @@ pub fn build(
             index
                 .within(coords[s], cfg.radius_m)
                 .into_iter()
-                .filter(|&(t, _)| t as usize != s)
+                // "Closer than" the radius: 0 links nothing, not even stops at one point.
+                .filter(|&(t, d)| t as usize != s && d < cfg.radius_m)
                 .map(|(t, d)| Footpath {
                     to: StopIdx(t),
                     duration: cfg.walk_time(d),
@@ -279,6 +280,34 @@ mod tests {
         let f = fp.paths[fp.start[0] as usize];
         assert_eq!(f.duration, cfg.walk_time(coords[0].distance_m(coords[1])));
         assert!(closed(&fp));
+    }
+
+    #[test]
+    fn a_zero_radius_links_no_stops_not_even_at_one_point() {
+        let here = Coord::new(-16.4, -71.53).unwrap();
+        let coords = vec![here, here, line_of_stops(1, 0.0002)[0]];
+        let idx = PointIndex::new(&coords);
+        let cfg = FootpathConfig {
+            radius_m: 0.0,
+            ..FootpathConfig::default()
+        };
+        let fp = build(&coords, &idx, &[], &cfg);
+        assert!(fp.paths.is_empty(), "{:?}", fp.paths);
+        // Just past the distance between two kerbs links them; exactly at it does not.
+        let kerbs = line_of_stops(2, 0.0002);
+        let d = kerbs[0].distance_m(kerbs[1]);
+        let idx = PointIndex::new(&kerbs);
+        for (radius, links) in [(d, 0), (d + 0.01, 2)] {
+            let cfg = FootpathConfig {
+                radius_m: radius,
+                ..FootpathConfig::default()
+            };
+            assert_eq!(
+                build(&kerbs, &idx, &[], &cfg).paths.len(),
+                links,
+                "radius {radius}"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ const HOME: (f64, f64) = (-16.3989, -71.5369);
 const WORK: (f64, f64) = (-16.4250, -71.5200);
 
 fn yesterday() -> String {
-    let (day, _) = server::local_now(&crate::timetable());
+    let (day, _) = planner::clock::now(&crate::timetable());
     day.offset(-1).to_string()
 }
 
@@ -459,7 +459,7 @@ async fn unexpected_input_at_each_step_gets_help_and_the_dialogue_goes_on() {
     h.press(chat, "cat:robo").await;
     h.locate(chat, HOME.0, HOME.1).await;
     h.press(chat, "when:other").await;
-    let (today, _) = server::local_now(&crate::timetable());
+    let (today, _) = planner::clock::now(&crate::timetable());
     let r = h.say(chat, &format!("{} 10:00", today.offset(3))).await;
     assert!(text(&r).contains("futuro"), "{}", text(&r));
     let r = h.say(chat, &format!("{} 10:00", yesterday())).await;
@@ -632,4 +632,87 @@ async fn webhook_mode_checks_the_secret_and_answers() {
     let sent = fake.wait_sent(901, 1, Duration::from_secs(10)).await;
     assert!(sent[0].text().contains("/ruta"), "{}", sent[0].text());
     running.stop().await;
+}
+
+#[tokio::test]
+async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back() {
+    let h = Harness::start().await;
+    let chat = 901;
+    h.say(chat, "/reportar").await;
+    h.press(chat, "cat:robo").await;
+    h.locate(chat, HOME.0, HOME.1).await;
+    h.press(chat, "when:now").await;
+    h.press(chat, "desc:skip").await;
+    h.press(chat, "g:skip").await;
+    let r = h.press(chat, "a:skip").await;
+    assert_eq!(buttons(&r), ["send", "send:anon", "cancel"]);
+    // The disk fills up: SQLite's page cap at the current size, and rows until no free
+    // space is left in the pages there are.
+    let store = h.store();
+    store.limit_sqlite_pages(Some(1));
+    // Every table the send touches (reports, idempotency keys, chats) is filled too, with
+    // rows of falling size so no page keeps room.
+    let mut fillers = 0;
+    for size in [900usize, 100, 1] {
+        for i in 0..10_000 {
+            let r = store::NewReport {
+                category: "robo".into(),
+                lat: Some(-16.3),
+                lon: Some(-71.5),
+                stop_id: None,
+                route_id: None,
+                zone: "z:0:0".into(),
+                occurred_at: 1_000_000 + i,
+                occurred_at_given: true,
+                local_hour: 8,
+                description: Some("d".repeat(size)),
+                gender: None,
+                age_band: None,
+                channel: Channel::Api,
+                rider: None,
+            };
+            let key = format!("filler-{size}-{i}");
+            let chat_row = store::BotChat {
+                chat_id: 1_000_000 + i,
+                rider: format!("filler-{size}-{i}"),
+                lang: "es".into(),
+                state: "s".repeat(size),
+            };
+            let a = store
+                .create_report(&r, Some(&key), 0)
+                .await
+                .map(|_| fillers += 1);
+            let b = store.save_bot_chat(&chat_row, 0).await;
+            match (a, b) {
+                (Ok(()), Ok(())) => {}
+                (Err(store::StoreError::DiskFull), _) | (_, Err(store::StoreError::DiskFull)) => {
+                    break;
+                }
+                (Err(e), _) | (_, Err(e)) => panic!("{e}"),
+            }
+        }
+    }
+    let r = h.press(chat, "send").await;
+    assert_eq!(
+        text(&r),
+        t(Lang::Es, "store.disk_full", &[]),
+        "the rider is told what happened"
+    );
+    // Space is back: the dialogue is still at the summary (nothing was lost), and sending
+    // stores the report once.
+    store.limit_sqlite_pages(None);
+    let r = h.press(chat, "send").await;
+    let done = text(&r);
+    assert!(done.contains("R-"), "{done}");
+    let all = store
+        .reports(&store::ReportFilter {
+            from: 0,
+            to: i64::MAX,
+            status: None,
+            category: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), fillers + 1, "one report");
 }

@@ -2,6 +2,8 @@
 
 mod bot;
 mod browser;
+mod first_run;
+mod resilience;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -96,6 +98,11 @@ fn bad_input_gives_one_clear_line_and_failure() {
     for (args, needle) in cases {
         fails_clearly(args, needle);
     }
+    // The cause is said once, not once per level of the error chain.
+    let err = text(&paradero(&["feed", "info", "/no/such/feed.zip"]).stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    let err = text(&paradero(&["--config", "/no/such.toml", "feed", "info"]).stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     let out = paradero(&["feed", "nope"]);
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
 }
@@ -150,7 +157,7 @@ fn plan_json_is_consistent() {
         let legs = it["legs"].as_array().unwrap();
         let rides = legs.iter().filter(|l| l["mode"] == "ride").count() as u64;
         assert_eq!(it["transfers"].as_u64().unwrap(), rides.saturating_sub(1));
-        assert!(it["departure"].as_str().unwrap() >= "2026-11-23T08:00:00");
+        assert!(it["departure"].as_str().unwrap() >= "2026-11-23T08:00:00-05:00");
         assert_eq!(
             it["duration_s"].as_i64().unwrap(),
             it["arrival_secs"].as_i64().unwrap() - it["departure_secs"].as_i64().unwrap()
@@ -175,7 +182,7 @@ fn plan_json_is_consistent() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for it in v["itineraries"].as_array().unwrap() {
-        assert!(it["arrival"].as_str().unwrap() <= "2026-11-23T09:00:00");
+        assert!(it["arrival"].as_str().unwrap() <= "2026-11-23T09:00:00-05:00");
     }
     let out = paradero(&[
         "plan",

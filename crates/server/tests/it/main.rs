@@ -9,6 +9,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
+mod cross_site;
+mod faults;
 mod observatory;
 
 pub fn state() -> Arc<AppState> {
@@ -33,8 +35,18 @@ pub fn state() -> Arc<AppState> {
         .clone()
 }
 
+/// A fresh state over the shared timetable with the observatory on `store`.
+pub fn with_store(store: store::Store, settings: Settings) -> (Arc<AppState>, Arc<server::Obs>) {
+    let obs = server::Obs::start(store, server::ObservatorySettings::default());
+    let state = with_settings(Settings {
+        observatory: Some(obs.clone()),
+        ..settings
+    });
+    (state, obs)
+}
+
 /// A fresh state over the shared timetable with other settings.
-fn with_settings(settings: Settings) -> Arc<AppState> {
+pub fn with_settings(settings: Settings) -> Arc<AppState> {
     AppState::new(
         Dataset {
             timetable: state().dataset().timetable.clone(),
@@ -85,7 +97,7 @@ async fn plan_depart_arrive_and_window() {
     assert!(!its.is_empty());
     assert!(
         its.iter()
-            .all(|it| it["departure"].as_str().unwrap() >= "2026-11-23T08:00:00")
+            .all(|it| it["departure"].as_str().unwrap() >= "2026-11-23T08:00:00-05:00")
     );
     assert!(its.iter().any(|it| {
         it["legs"]
@@ -104,7 +116,7 @@ async fn plan_depart_arrive_and_window() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|it| it["arrival"].as_str().unwrap() <= "2026-11-23T09:00:00")
+            .all(|it| it["arrival"].as_str().unwrap() <= "2026-11-23T09:00:00-05:00")
     );
     let (s, _, w) = get(&format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00&window=30m&wheelchair=false&max_transfers=3")).await;
     assert_eq!(s, StatusCode::OK);
@@ -217,6 +229,12 @@ async fn stops_near_search_and_departures() {
     assert_eq!(s, StatusCode::OK, "{v}");
     let deps = v["departures"].as_array().unwrap();
     assert!(!deps.is_empty() && deps.len() <= 5);
+    // RFC 3339 with the feed's offset, as OpenTripPlanner and MOTIS write times.
+    for d in deps {
+        let t = d["departure"].as_str().unwrap();
+        assert!(t.starts_with("2026-11-23T") && t.ends_with("-05:00"), "{t}");
+        assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{t}");
+    }
     assert!(
         deps.iter()
             .all(|d| d["wait_min"].as_i64().unwrap() >= 0 && d["headway_s"].as_u64().is_some())
@@ -362,7 +380,7 @@ async fn metrics_count_requests_per_endpoint_template() {
         text.contains("paradero_routing_duration_seconds_count 1"),
         "{text}"
     );
-    assert!(text.contains("paradero_feed_age_seconds "));
+    assert!(text.contains("paradero_feed_loaded_timestamp_seconds "));
     assert!(
         !text.contains("nope") && !text.contains("-16.39"),
         "no ids or coordinates from requests in metrics"

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use server::{AppState, Dataset, Obs, ObservatorySettings, Settings, app};
+use server::{AppState, Obs, Settings, app};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -16,22 +16,55 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-async fn env() -> Env {
+/// The database behind a test: SQLite in a temp dir, or a fresh database on the PostgreSQL
+/// server `.ci/test` starts (`PARADERO_TEST_POSTGRES_URL`).
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub async fn open_store(backend: Backend, dir: &std::path::Path) -> store::Store {
+    match backend {
+        Backend::Sqlite => store::Store::open_at(&store::Location::Sqlite(dir.join("o.db")))
+            .await
+            .unwrap(),
+        Backend::Postgres => {
+            let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
+                "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests \
+                 with `bash .ci/test`, which starts one on loopback",
+            );
+            let name = format!("paradero_s{:016x}", rand::random::<u64>());
+            let admin = store::Store::admin_connect(&base).await.unwrap();
+            admin.create_database(&name).await.unwrap();
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            store::Store::open(&format!("{prefix}/{name}"))
+                .await
+                .unwrap()
+        }
+    }
+}
+
+/// Runs a test body on both backends.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::env_on(super::Backend::Sqlite).await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(super::env_on(super::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+async fn env_on(backend: Backend) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::Store::open(&format!("sqlite://{}/o.db", dir.path().display()))
-        .await
-        .unwrap();
-    let obs = Obs::start(store, ObservatorySettings::default());
-    let state = AppState::new(
-        Dataset {
-            timetable: state().dataset().timetable.clone(),
-            loaded_at: std::time::SystemTime::now(),
-        },
-        Settings {
-            observatory: Some(obs.clone()),
-            ..Settings::default()
-        },
-    );
+    let store = open_store(backend, dir.path()).await;
+    let (state, obs) = super::with_store(store, Settings::default());
     Env {
         state,
         obs,
@@ -102,9 +135,7 @@ fn report_body() -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_report_is_stored_once_and_its_status_is_public_without_details() {
-    let e = env().await;
+async fn a_report_is_stored_once_and_its_status_is_public_without_details(e: Env) {
     let body = report_body().to_string();
     let key = [("idempotency-key", "phone-42-1")];
     let (s, v, _) = e.call("POST", "/v1/reports", &key, &body).await;
@@ -154,9 +185,7 @@ async fn a_report_is_stored_once_and_its_status_is_public_without_details() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn bad_reports_are_clear_errors_and_store_nothing() {
-    let e = env().await;
+async fn bad_reports_are_clear_errors_and_store_nothing(e: Env) {
     let with = |k: &str, v: Value| {
         let mut b = report_body();
         if v.is_null() {
@@ -233,9 +262,7 @@ async fn bad_reports_are_clear_errors_and_store_nothing() {
     assert!(v["detail"].as_str().unwrap().contains("We do not know"));
 }
 
-#[tokio::test]
-async fn officials_need_a_token_with_the_right_role() {
-    let e = env().await;
+async fn officials_need_a_token_with_the_right_role(e: Env) {
     let (_, v, _) = e
         .call("POST", "/v1/reports", &[], &report_body().to_string())
         .await;
@@ -322,9 +349,7 @@ async fn officials_need_a_token_with_the_right_role() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn plans_are_recorded_anonymously_with_consented_profiles_only() {
-    let e = env().await;
+async fn plans_are_recorded_anonymously_with_consented_profiles_only(e: Env) {
     let plan = "/v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00";
     let (s, _, _) = e.call("GET", plan, &[], "").await;
     assert_eq!(s, StatusCode::OK);
@@ -366,9 +391,7 @@ async fn plans_are_recorded_anonymously_with_consented_profiles_only() {
     );
 }
 
-#[tokio::test]
-async fn surveys_validate_their_scores() {
-    let e = env().await;
+async fn surveys_validate_their_scores(e: Env) {
     let ok =
         json!({"route_id": "arequipa:17658212", "safety": 2, "satisfaction": 4, "gender": "mujer"});
     let (s, v, _) = e.call("POST", "/v1/surveys", &[], &ok.to_string()).await;
@@ -390,9 +413,7 @@ async fn surveys_validate_their_scores() {
     assert_eq!(groups.iter().map(|g| g.answers).sum::<i64>(), 1);
 }
 
-#[tokio::test]
-async fn indicators_are_suppressed_and_downloadable() {
-    let e = env().await;
+async fn indicators_are_suppressed_and_downloadable(e: Env) {
     // 12 women, 3 men and 9 riders without a profile plan at 8:00; women report 6
     // harassments and 5 overcrowded buses, a man 1 theft.
     let plan =
@@ -533,9 +554,7 @@ async fn without_an_observatory_the_endpoints_say_so() {
     assert!(v["detail"].as_str().unwrap().contains("observatorio"));
 }
 
-#[tokio::test]
-async fn open311_reads_and_writes_reports_without_exposing_reporters() {
-    let e = env().await;
+async fn open311_reads_and_writes_reports_without_exposing_reporters(e: Env) {
     let (s, v, _) = e.call("GET", "/open311/v2/services.json", &[], "").await;
     assert_eq!(s, StatusCode::OK);
     let services = v.as_array().unwrap();
@@ -617,3 +636,13 @@ async fn open311_reads_and_writes_reports_without_exposing_reporters() {
     }
     assert_eq!(e.reports_stored().await, 1);
 }
+
+both!(
+    a_report_is_stored_once_and_its_status_is_public_without_details,
+    bad_reports_are_clear_errors_and_store_nothing,
+    officials_need_a_token_with_the_right_role,
+    plans_are_recorded_anonymously_with_consented_profiles_only,
+    surveys_validate_their_scores,
+    indicators_are_suppressed_and_downloadable,
+    open311_reads_and_writes_reports_without_exposing_reporters,
+);

@@ -1,2 +1,3 @@
 //! Store tests; see store.rs.
+mod faults;
 mod store;

@@ -77,6 +77,7 @@ fn report(category: &str, lat: f64, lon: f64, at: i64) -> NewReport {
         route_id: Some("arequipa:17658212".into()),
         zone: "z:-3279:-14307".into(),
         occurred_at: at,
+        occurred_at_given: true,
         local_hour: 8,
         description: Some("Un hombre me tocó en el bus.".into()),
         gender: Some(Gender::Woman),
