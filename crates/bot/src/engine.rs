@@ -1374,11 +1374,10 @@ impl Engine {
         } else {
             "bot.report.done"
         };
-        turn.out.push(Out::text(t(
-            lang,
-            text,
-            &[("reference", &created.report.reference)],
-        )));
+        // The secret, shown once: the rider follows the report here by the chat, and on the
+        // web (or to erase it) by this.
+        turn.out
+            .push(Out::text(t(lang, text, &[("reference", &created.secret)])));
         Ok(())
     }
 
@@ -1398,7 +1397,10 @@ impl Engine {
                 lang,
                 "bot.my_reports.line",
                 &[
-                    ("reference", &r.reference),
+                    (
+                        "date",
+                        &planner::clock::local_date(&self.app.dataset().timetable, r.reported_at),
+                    ),
                     (
                         "category",
                         &t(lang, &format!("category.{}", r.category), &[]),

@@ -243,10 +243,17 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
             }
             let lang = i18n::Lang::parse(&n.lang).unwrap_or_default();
             let status = i18n::t(lang, &format!("status.{}", n.status.as_str()), &[]);
+            let tt = engine.app().dataset().timetable.clone();
+            let category = i18n::t(lang, &format!("category.{}", n.category), &[]);
+            let date = planner::clock::local_date(&tt, n.reported_at);
             let mut text = i18n::t(
                 lang,
                 "bot.notify",
-                &[("reference", &n.reference), ("status", &status)],
+                &[
+                    ("category", &category),
+                    ("date", &date),
+                    ("status", &status),
+                ],
             );
             if !n.note.is_empty() {
                 text.push('\n');

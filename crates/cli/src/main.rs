@@ -3,6 +3,7 @@
 mod admin;
 mod bot;
 mod feed_info;
+mod observatory;
 mod plan;
 mod serve;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Administration of the observatory (officials' tokens).
     #[command(subcommand)]
     Admin(admin::Command),
+    /// The observatory's public statistics: releases and the privacy budget.
+    #[command(subcommand)]
+    Observatory(observatory::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cfg, args),
         Command::Admin(cmd) => admin::run(&cfg, cmd),
         Command::Bot(args) => bot::run(&cfg, args),
+        Command::Observatory(cmd) => observatory::run(&cfg, cmd),
     }
 }
 

@@ -61,6 +61,11 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server:
             burst: cfg.server.rate_limit_burst,
             trust_forwarded_for: cfg.server.trust_forwarded_for,
         },
+        lookup_limit: server::RateLimit {
+            per_minute: cfg.server.lookups_per_minute,
+            burst: cfg.server.lookup_burst,
+            trust_forwarded_for: cfg.server.trust_forwarded_for,
+        },
         observatory: None,
         connections: server::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(cfg.server.header_read_timeout_s),
@@ -100,7 +105,7 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
     Ok(Some(server::Obs::start(
         store,
         server::ObservatorySettings {
-            k: i64::from(obs_cfg.k),
+            budget: obs_cfg.privacy.budget(),
             zone_cell_m: obs_cfg.zone_cell_m,
             max_description_chars: obs_cfg.max_description_chars,
             categories: obs_cfg
@@ -127,6 +132,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         settings.observatory = open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
         let state = server::AppState::new(dataset, settings);
+        server::spawn_release_job(&state);
         // The chatbot in-process, on the same state, when a token is configured.
         let mut bot_running = None;
         let mut extra = None;
@@ -156,10 +162,11 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     })
 }
 
-/// Deletes raw trip records older than the retention period, at start and every 6 hours.
+/// Deletes raw trip records older than the retention period and day-old idempotency keys, at
+/// start and every hour.
 fn spawn_retention(store: store::Store, days: u32) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
             let before = crate::unix_now() - i64::from(days) * 86_400;
@@ -167,6 +174,10 @@ fn spawn_retention(store: store::Store, days: u32) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, days, "old trip records deleted"),
                 Err(e) => tracing::error!(error = %e, "retention failed"),
+            }
+            // Idempotency keys (and the secrets they replay) live a day.
+            if let Err(e) = store.expire_idempotency_keys(crate::unix_now()).await {
+                tracing::error!(error = %e, "expiring idempotency keys failed");
             }
         }
     });

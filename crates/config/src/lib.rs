@@ -105,6 +105,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// On SIGTERM, requests in flight get this long to finish before the process exits.
     pub shutdown_grace_s: u64,
+    /// Lookups of a report by its secret reference, per client per minute (and a burst).
+    pub lookups_per_minute: u32,
+    /// See `lookups_per_minute`.
+    pub lookup_burst: u32,
 }
 
 impl Default for ServerConfig {
@@ -123,6 +127,8 @@ impl Default for ServerConfig {
             keep_alive_idle_s: 30,
             max_connections: 1024,
             shutdown_grace_s: 10,
+            lookups_per_minute: 30,
+            lookup_burst: 10,
         }
     }
 }
@@ -203,14 +209,72 @@ pub struct CategoryConfig {
     pub harassment: bool,
 }
 
+/// The privacy-loss budget of the public statistics (differential privacy, zCDP).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// ρ per person per calendar month, every public table together.
+    pub rho_per_month: f64,
+    /// δ at which ε is reported.
+    pub delta: f64,
+    /// Share of ρ spent on the weekly releases.
+    pub week_share: f64,
+    /// Shares of ρ for trips, reports and surveys (summing to 1).
+    pub trips_share: f64,
+    /// See `trips_share`.
+    pub reports_share: f64,
+    /// See `trips_share`.
+    pub surveys_share: f64,
+    /// Records one person may contribute per month to the statistics.
+    pub max_trips_per_person: u32,
+    /// See `max_trips_per_person`.
+    pub max_reports_per_person: u32,
+    /// See `max_trips_per_person`.
+    pub max_surveys_per_person: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        let b = observatory::privacy::Budget::default();
+        PrivacyConfig {
+            rho_per_month: b.rho_per_month,
+            delta: b.delta,
+            week_share: b.week_share,
+            trips_share: b.kind_shares[0],
+            reports_share: b.kind_shares[1],
+            surveys_share: b.kind_shares[2],
+            max_trips_per_person: b.bounds.trips,
+            max_reports_per_person: b.bounds.reports,
+            max_surveys_per_person: b.bounds.surveys,
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// The budget it describes.
+    pub fn budget(&self) -> observatory::privacy::Budget {
+        observatory::privacy::Budget {
+            rho_per_month: self.rho_per_month,
+            delta: self.delta,
+            week_share: self.week_share,
+            kind_shares: [self.trips_share, self.reports_share, self.surveys_share],
+            bounds: observatory::release::Bounds {
+                trips: self.max_trips_per_person,
+                reports: self.max_reports_per_person,
+                surveys: self.max_surveys_per_person,
+            },
+        }
+    }
+}
+
 /// The observatory.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ObservatoryConfig {
     /// Record trips, take reports and surveys; off: the planner alone.
     pub enabled: bool,
-    /// Published cells counting fewer people than this are suppressed.
-    pub k: u32,
+    /// The public statistics' privacy-loss budget.
+    pub privacy: PrivacyConfig,
     /// Side of the grid cells trips and public maps use instead of coordinates, metres.
     pub zone_cell_m: f64,
     /// Raw trip records older than this are deleted (aggregates are kept), days.
@@ -225,7 +289,7 @@ impl Default for ObservatoryConfig {
     fn default() -> Self {
         ObservatoryConfig {
             enabled: true,
-            k: 5,
+            privacy: PrivacyConfig::default(),
             zone_cell_m: 500.0,
             retention_days: 365,
             max_description_chars: 1000,
@@ -477,7 +541,7 @@ impl Config {
             &self.bot,
             &self.gtfs,
         );
-        let ranges: [(&str, f64, f64, f64); 31] = [
+        let ranges: [(&str, f64, f64, f64); 32] = [
             ("walking.speed_m_s", w.speed_m_s, 0.1, 10.0),
             ("walking.detour_factor", w.detour_factor, 1.0, 3.0),
             (
@@ -578,7 +642,18 @@ impl Config {
                 0.0,
                 600.0,
             ),
-            ("observatory.k", f64::from(o.k), 2.0, 1000.0),
+            (
+                "observatory.privacy.rho_per_month",
+                o.privacy.rho_per_month,
+                1e-4,
+                10.0,
+            ),
+            (
+                "server.lookups_per_minute",
+                f64::from(sv.lookups_per_minute),
+                1.0,
+                100_000.0,
+            ),
             ("observatory.zone_cell_m", o.zone_cell_m, 50.0, 10_000.0),
             (
                 "observatory.retention_days",
@@ -641,6 +716,10 @@ impl Config {
                 p.access_radius_m, p.max_access_m
             ));
         }
+        o.privacy
+            .budget()
+            .validate()
+            .map_err(|e| format!("observatory.privacy: {e}"))?;
         if g.max_feed_mib < g.max_file_mib {
             return Err(format!(
                 "gtfs.max_feed_mib must be at least gtfs.max_file_mib ({}), got {}",
@@ -896,9 +975,15 @@ mod tests {
             ),
             (
                 None,
-                vec![("PARADERO_OBSERVATORY__K", "1")],
-                "observatory.k",
+                vec![("PARADERO_OBSERVATORY__PRIVACY__RHO_PER_MONTH", "0")],
+                "observatory.privacy.rho_per_month",
             ),
+            (
+                None,
+                vec![("PARADERO_OBSERVATORY__PRIVACY__REPORTS_SHARE", "0.9")],
+                "sum to 1",
+            ),
+            (Some("[observatory]\nk = 5\n"), vec![], "unknown field `k`"),
             (
                 Some("[observatory]\ncategories = [{ key = \"Robo!\" }]\n"),
                 vec![],

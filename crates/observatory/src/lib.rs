@@ -4,9 +4,10 @@
 //! lets anyone count fewer than k people. No I/O: the `store` crate reads and writes the
 //! records, the server publishes the tables.
 
-pub mod indicators;
 pub mod model;
-pub mod suppress;
+pub mod privacy;
+pub mod publish;
+pub mod release;
 pub mod zone;
 
 use sha2::{Digest, Sha256};

@@ -256,7 +256,8 @@ impl NewReport {
 /// A stored report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
-    /// Reference the reporter keeps.
+    /// The officials' case id (`C-…`; older reports: their first reference). Never shown to
+    /// anyone but officials: the reporter holds a separate secret.
     pub reference: String,
     /// Category key.
     pub category: String,
@@ -299,8 +300,11 @@ pub struct Report {
 /// What `create_report` did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created {
-    /// The report.
+    /// The report (its `reference` is the officials' case id).
     pub report: Report,
+    /// The secret reference: what the reporter keeps to follow and erase the report. Shown
+    /// once (and again only to a retry with the same Idempotency-Key within a day).
+    pub secret: String,
     /// True when an idempotency key matched an earlier submission.
     pub replayed: bool,
 }

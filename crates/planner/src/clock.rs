@@ -44,6 +44,14 @@ pub fn local_datetime(tt: &Timetable, t: i64) -> String {
         .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
 }
 
+/// A Unix time as the local date a rider reads, `DD/MM/YYYY`.
+pub fn local_date(tt: &Timetable, t: i64) -> String {
+    timezone(tt)
+        .timestamp_opt(t, 0)
+        .single()
+        .map_or_else(|| t.to_string(), |d| d.format("%d/%m/%Y").to_string())
+}
+
 /// Local date and hour of a Unix time in the feed's timezone.
 pub fn unix_to_local(tt: &Timetable, t: i64) -> (String, u8) {
     match timezone(tt).timestamp_opt(t, 0).single() {

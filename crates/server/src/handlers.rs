@@ -74,15 +74,18 @@ pub async fn healthz(State(s): State<Arc<AppState>>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "service",
     summary = "Prometheus metrics: requests and latency per endpoint template, routing time, feed age",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+pub async fn metrics(State(s): State<Arc<AppState>>, headers: axum::http::HeaderMap) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
+    // Counters of the observatory's endpoints and of trip records time when people report,
+    // answer surveys and plan: only for the operator (admin token), never in public.
+    let operator = admin_ok(&s, &headers);
     let process = crate::metrics::Process {
         feed_loaded_unix: s
             .dataset()
             .loaded_at
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64()),
-        trips: s.observatory().map(|o| {
+        trips: s.observatory().filter(|_| operator).map(|o| {
             let c = o.trip_counters();
             crate::metrics::TripFigures {
                 written: c.written.load(Relaxed),
@@ -96,7 +99,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        s.metrics.render(&process),
+        s.metrics.render(&process, operator),
     )
         .into_response()
 }
@@ -116,19 +119,7 @@ pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderM
             "reloading over HTTP is disabled: set server.admin_token (or send SIGHUP)",
         ));
     };
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    // Compare without stopping at the first differing byte.
-    let ok = given.is_some_and(|g| {
-        g.len() == token.len()
-            && g.bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
-    if !ok {
+    if !token_matches(token, &headers) {
         return Err(Problem::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "send the admin token as `Authorization: Bearer <token>`",
@@ -138,6 +129,25 @@ pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderM
         Ok(ds) => Ok(Json(json!({ "status": "reloaded", "stops": ds.timetable.stops().len(), "routes": ds.timetable.routes().len() })).into_response()),
         Err(e) => Err(Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("reload failed, still serving the previous timetable: {e}"))),
     }
+}
+
+/// Whether the request carries the configured admin token.
+pub(crate) fn admin_ok(s: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    s.settings
+        .admin_token
+        .as_deref()
+        .is_some_and(|t| token_matches(t, headers))
+}
+
+fn token_matches(token: &str, headers: &axum::http::HeaderMap) -> bool {
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // A constant-time comparison (the `subtle` crate), so timing does not reveal how much
+    // of a guess was right.
+    use subtle::ConstantTimeEq;
+    given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes())))
 }
 
 pub async fn not_found() -> Problem {

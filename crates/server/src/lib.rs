@@ -14,6 +14,7 @@ mod openapi;
 mod problem;
 mod query;
 mod ratelimit;
+pub mod releases;
 mod serve;
 mod web;
 
@@ -66,6 +67,8 @@ pub struct Settings {
     pub max_concurrent_plans: usize,
     /// Per-client request rate.
     pub rate_limit: RateLimit,
+    /// Per-client rate of lookups by secret reference (follow, erase).
+    pub lookup_limit: RateLimit,
     /// The observatory (store, settings, trip writer); `None`: planner only.
     pub observatory: Option<Arc<Obs>>,
     /// Timeouts and the cap on open connections.
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("max_concurrent_plans", &self.max_concurrent_plans)
             .field("rate_limit", &self.rate_limit)
+            .field("lookup_limit", &self.lookup_limit)
             .field("observatory", &self.observatory.is_some())
             .field("connections", &self.connections)
             .finish()
@@ -102,6 +106,11 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             max_concurrent_plans: 64,
             rate_limit: RateLimit::default(),
+            lookup_limit: RateLimit {
+                per_minute: 30,
+                burst: 10,
+                trust_forwarded_for: false,
+            },
             observatory: None,
             connections: ConnectionLimits::default(),
         }
@@ -116,6 +125,7 @@ pub struct AppState {
     metrics: Metrics,
     plans: tokio::sync::Semaphore,
     limiter: Limiter,
+    lookups: Limiter,
     /// `/v1/network` for the timetable it was built from.
     network: std::sync::Mutex<Option<(Arc<Timetable>, axum::body::Bytes)>>,
 }
@@ -127,6 +137,7 @@ impl AppState {
             data: ArcSwap::from_pointee(dataset),
             plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
             limiter: Limiter::new(settings.rate_limit),
+            lookups: Limiter::new(settings.lookup_limit),
             network: std::sync::Mutex::new(None),
             settings,
             metrics: Metrics::default(),
@@ -198,6 +209,13 @@ impl AppState {
     }
 }
 
+/// Starts the job that publishes the observatory's releases (at start, then hourly).
+pub fn spawn_release_job(state: &Arc<AppState>) {
+    if let Some(o) = state.observatory() {
+        releases::spawn_job(Arc::clone(o), Arc::downgrade(state));
+    }
+}
+
 /// The HTTP application.
 pub fn app(state: Arc<AppState>) -> Router {
     use tower_http::{
@@ -227,7 +245,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route(
             "/v1/reports/{reference}",
-            get(obs::report_status).delete(obs::erase_report),
+            get(obs::report_status).delete(obs::erase_report).layer(
+                axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_lookups),
+            ),
         )
         .route(
             "/v1/reports/{reference}/status",
@@ -237,10 +257,19 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/open311/v2/services.json", get(open311::services))
         .route(
             "/open311/v2/requests.json",
-            axum::routing::post(open311::create).get(open311::list),
+            axum::routing::post(open311::create).merge(get(open311::list).layer(
+                axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_lookups),
+            )),
         )
-        .route("/open311/v2/requests/{file}", get(open311::one))
+        .route(
+            "/open311/v2/requests/{file}",
+            get(open311::one).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                ratelimit::limit_lookups,
+            )),
+        )
         .route("/v1/observatory/indicators", get(obs::indicators))
+        .route("/v1/observatory/internal", get(obs::internal_indicators))
         .route("/v1/admin/reload", axum::routing::post(handlers::reload))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -119,13 +119,16 @@ impl Metrics {
         self.lock().rate_limited += 1;
     }
 
-    /// Prometheus text exposition.
-    pub fn render(&self, process: &Process) -> String {
+    /// Prometheus text exposition. Without `operator`, the observatory's endpoints (reports,
+    /// surveys, Open311, internal figures, admin) are left out: counting them in public would
+    /// time when people report.
+    pub fn render(&self, process: &Process, operator: bool) -> String {
         let m = self.lock();
+        let shown = |e: &str| operator || !is_private_endpoint(e);
         let mut out = String::new();
         out.push_str("# HELP paradero_http_requests_total Requests answered, by endpoint template and status.\n");
         out.push_str("# TYPE paradero_http_requests_total counter\n");
-        for ((e, s), n) in &m.requests {
+        for ((e, s), n) in m.requests.iter().filter(|((e, _), _)| shown(e)) {
             let _ = writeln!(
                 out,
                 "paradero_http_requests_total{{endpoint=\"{e}\",status=\"{s}\"}} {n}"
@@ -135,7 +138,7 @@ impl Metrics {
             "# HELP paradero_http_request_duration_seconds Time to answer, by endpoint template.\n",
         );
         out.push_str("# TYPE paradero_http_request_duration_seconds histogram\n");
-        for (e, h) in &m.latency {
+        for (e, h) in m.latency.iter().filter(|(e, _)| shown(e)) {
             h.render(
                 &mut out,
                 "paradero_http_request_duration_seconds",
@@ -185,6 +188,19 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Endpoints whose use is about people reporting, answering or being handled.
+fn is_private_endpoint(e: &str) -> bool {
+    [
+        "/v1/reports",
+        "/v1/surveys",
+        "/open311/",
+        "/v1/observatory/internal",
+        "/v1/admin",
+    ]
+    .iter()
+    .any(|p| e.starts_with(p))
 }
 
 /// Middleware: counts, times and logs each routed request (no query, no client address).

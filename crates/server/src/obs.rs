@@ -27,8 +27,8 @@ use tokio::sync::{mpsc, oneshot};
 /// Observatory parameters.
 #[derive(Debug, Clone)]
 pub struct ObservatorySettings {
-    /// Suppression threshold.
-    pub k: i64,
+    /// The privacy-loss budget of the public statistics.
+    pub budget: observatory::privacy::Budget,
     /// Zone grid cell side, metres.
     pub zone_cell_m: f64,
     /// Longest description, characters.
@@ -42,7 +42,7 @@ pub struct ObservatorySettings {
 impl Default for ObservatorySettings {
     fn default() -> Self {
         ObservatorySettings {
-            k: 5,
+            budget: observatory::privacy::Budget::default(),
             zone_cell_m: 500.0,
             max_description_chars: 1000,
             categories: observatory::default_categories(),
@@ -567,10 +567,10 @@ fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
 
 #[utoipa::path(post, path = "/v1/reports", tag = "observatory",
     summary = "Report an incident (JSON); `Idempotency-Key` makes retries safe",
-    description = "Body: `category` (see /open311/v2/services.json), `lat`+`lon` or `stop_id`, optional `route_id`, `occurred_at` (`YYYY-MM-DDTHH:MM` local, default now), `description`, `gender`, `age_band`. Likely duplicates (same category, 200 m, 2 h) are linked, not merged.",
+    description = "Body: `category` (see /open311/v2/services.json), `lat`+`lon` or `stop_id`, optional `route_id`, `occurred_at` (`YYYY-MM-DDTHH:MM` local, default now), `description`, `gender`, `age_band`. The answer's `reference` is a secret shown once: with it the reporter follows and erases the report. Likely duplicates are linked for officials only.",
     params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report")),
     responses(
-        (status = 201, description = "`{reference, status, duplicate_of, status_url}`", body = Object),
+        (status = 201, description = "`{reference, status, status_url, notice}`: `reference` is the reporter's secret", body = Object),
         (status = 200, description = "A retry: the report stored the first time", body = Object),
         (status = 400, description = "Malformed body or field; nothing stored", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Outside the network, unknown stop or route, future or too old, key reused; nothing stored", body = Problem, content_type = "application/problem+json")))]
@@ -617,63 +617,90 @@ pub async fn create_report(
         .create_report(&new, key.as_deref(), now)
         .await
         .map_err(|e| store_problem(&e, lang))?;
-    let r = &created.report;
     let status = if created.replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
+    // Only the reporter's own secret: never another report's reference, nothing that says
+    // whether another report exists nearby (likely duplicates are linked for officials).
     let body = json!({
-        "reference": r.reference,
-        "status": r.status,
-        "duplicate_of": r.duplicate_of,
-        "status_url": format!("/v1/reports/{}", r.reference),
+        "reference": created.secret,
+        "status": created.report.status,
+        "status_url": format!("/v1/reports/{}", created.secret),
+        "notice": i18n::t(lang, "obs.secret_notice", &[]),
     });
     Ok((status, Json(body)).into_response())
 }
 
+/// Lookups by secret take at least this long, found or not, so that timing tells nothing.
+const LOOKUP_FLOOR: std::time::Duration = std::time::Duration::from_millis(120);
+
+/// Waits until `LOOKUP_FLOOR` has passed since `started`.
+async fn floor(started: std::time::Instant) {
+    tokio::time::sleep_until((started + LOOKUP_FLOOR).into()).await;
+}
+
 #[utoipa::path(get, path = "/v1/reports/{reference}", tag = "observatory",
-    summary = "A report's status and history, for whoever holds its reference (no place, text or reporter)",
-    params(("reference" = String, Path, description = "As returned on creation, e.g. R-7F3K9Q2M")),
-    responses((status = 200, description = "`{reference, category, status, reported_at, updated_at, history}`", body = Object),
-        (status = 404, description = "Unknown reference", body = Problem, content_type = "application/problem+json")))]
+    summary = "A report's status and history, for its reporter (by the secret reference) or for officials (by case id, with a token)",
+    params(("reference" = String, Path, description = "The secret returned on creation (`R-` and 20 characters), or an official's case id (`C-…`)")),
+    responses((status = 200, description = "`{reference, category, status, reported_at, updated_at, history}` (no place, text or reporter)", body = Object),
+        (status = 404, description = "No report with that reference", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this client", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports/{reference}`: status and history, nothing that identifies the reporter.
 pub async fn report_status(
     State(s): State<Arc<AppState>>,
     Path(reference): Path<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let started = std::time::Instant::now();
     let lang = Params::parse(raw.as_deref())?.lang;
     let o = obs(&s, lang)?;
-    let r = o
+    let found = if reference.starts_with("C-") {
+        official(o, &headers, Role::Viewer, lang).await?;
+        o.store.report(&reference).await
+    } else {
+        o.store.report_by_secret(&reference).await
+    }
+    .map_err(|e| store_problem(&e, lang))?;
+    // The same work whether or not it exists: the history query runs either way.
+    let events = o
         .store
-        .report(&reference)
+        .report_events(found.as_ref().map_or("", |r| r.reference.as_str()))
         .await
-        .map_err(|e| store_problem(&e, lang))?
-        .ok_or_else(|| {
-            Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", &reference)]))
-        })?;
-    public_answer(o, &r, lang).await
+        .map_err(|e| store_problem(&e, lang))?;
+    floor(started).await;
+    let r = found.ok_or_else(|| {
+        Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", &reference)]))
+    })?;
+    let mut body = public_report(&r, &events);
+    body["reference"] = json!(reference);
+    Ok(Json(body).into_response())
 }
 
 #[utoipa::path(delete, path = "/v1/reports/{reference}", tag = "observatory",
-    summary = "Right to erasure: the reporter deletes their report (and its history) by its reference",
-    params(("reference" = String, Path)),
+    summary = "Right to erasure: the reporter deletes their report (and its history) with the secret reference",
+    params(("reference" = String, Path, description = "The secret returned on creation")),
     responses((status = 204, description = "Deleted"),
-        (status = 404, description = "Unknown reference", body = Problem, content_type = "application/problem+json")))]
-/// `DELETE /v1/reports/{reference}`: whoever holds the reference (the reporter) may erase it.
+        (status = 404, description = "No report with that reference", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this client", body = Problem, content_type = "application/problem+json")))]
+/// `DELETE /v1/reports/{reference}`: only the holder of the secret (the reporter) may erase.
 pub async fn erase_report(
     State(s): State<Arc<AppState>>,
     Path(reference): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
+    let started = std::time::Instant::now();
     let lang = Params::parse(raw.as_deref())?.lang;
     let o = obs(&s, lang)?;
-    if o.store
-        .erase_report(&reference)
+    let erased = o
+        .store
+        .erase_report_by_secret(&reference)
         .await
-        .map_err(|e| store_problem(&e, lang))?
-    {
+        .map_err(|e| store_problem(&e, lang))?;
+    floor(started).await;
+    if erased {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(Problem::not_found(i18n::t(
@@ -904,57 +931,184 @@ fn range(tt: &Timetable, p: &Params) -> Result<(i64, i64), Problem> {
     Ok((from, to))
 }
 
-/// Runs per route and hour on `day` (frequencies included), and accessibility, from the
-/// timetable.
-fn supply(
-    tt: &Timetable,
-    day: Day,
-) -> (
-    Vec<store::RouteHour>,
-    observatory::indicators::Accessibility,
-) {
-    let mut per: std::collections::BTreeMap<(String, u8), i64> = Default::default();
-    let mut acc = observatory::indicators::Accessibility {
-        stops: tt.stops().len() as u64,
-        stops_accessible: tt
-            .stops()
-            .iter()
-            .filter(|s| s.wheelchair == timetable::Accessibility::Yes)
-            .count() as u64,
-        ..Default::default()
-    };
+/// Network facts from the timetable (no people in them): stops and runs marked accessible,
+/// and runs per hour by route on a reference day.
+fn network_tables(tt: &Timetable, day: Day) -> Vec<Value> {
+    let stops = tt.stops().len();
+    let stops_ok = tt
+        .stops()
+        .iter()
+        .filter(|s| s.wheelchair == timetable::Accessibility::Yes)
+        .count();
+    let mut runs = 0usize;
+    let mut runs_ok = 0usize;
+    let mut per: std::collections::BTreeMap<String, (u64, std::collections::BTreeSet<u8>)> =
+        Default::default();
     for (route, departure, wheelchair) in tt.runs_of_day(day) {
-        let route = tt.route(route).id.clone();
-        let hour = u8::try_from((departure / 3600) % 24).unwrap_or(0);
-        *per.entry((route, hour)).or_default() += 1;
-        acc.runs += 1;
+        runs += 1;
         if wheelchair == timetable::Accessibility::Yes {
-            acc.runs_accessible += 1;
+            runs_ok += 1;
+        }
+        let e = per.entry(tt.route(route).id.clone()).or_default();
+        e.0 += 1;
+        e.1.insert(u8::try_from((departure / 3600) % 24).unwrap_or(0));
+    }
+    let share = |x: usize, n: usize| (n > 0).then(|| x as f64 / n as f64);
+    vec![
+        json!({
+            "id": "accessibility", "dimensions": ["of"], "measures": ["share_accessible"],
+            "rows": [
+                {"key": ["stops"], "count": stops, "values": [share(stops_ok, stops)]},
+                {"key": ["runs"], "count": runs, "values": [share(runs_ok, runs)]},
+            ],
+        }),
+        json!({
+            "id": "supply", "dimensions": ["route"], "measures": ["runs_per_hour"],
+            "rows": per.iter().map(|(r, (n, hours))| json!({
+                "key": [r], "count": n,
+                "values": [*n as f64 / hours.len().max(1) as f64],
+            })).collect::<Vec<_>>(),
+        }),
+    ]
+}
+
+/// Which released periods a request covers: `month=YYYY-MM` (its release, else its closed
+/// weeks), `from`/`to` (released months inside the range, else released weeks inside it),
+/// or by default the latest released month (before any, the running month's closed weeks).
+fn choose_periods(
+    all: &[(String, u8)],
+    p: &Params,
+    lang: Lang,
+) -> Result<Vec<(String, u8)>, Problem> {
+    let has = |m: &str, w: u8| all.iter().any(|(a, b)| a == m && *b == w);
+    let month_or_weeks = |m: &str| -> Vec<(String, u8)> {
+        if has(m, 0) {
+            vec![(m.to_string(), 0)]
+        } else {
+            (1..=5)
+                .filter(|w| has(m, *w))
+                .map(|w| (m.to_string(), w))
+                .collect()
+        }
+    };
+    if let Some(m) = p.get("month") {
+        if crate::releases::month_name(
+            chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
+                Problem::bad_request(i18n::t(lang, "obs.bad_month", &[("text", &m)]))
+            })?,
+        ) != m
+        {
+            return Err(Problem::bad_request(i18n::t(
+                lang,
+                "obs.bad_month",
+                &[("text", &m)],
+            )));
+        }
+        return Ok(month_or_weeks(m));
+    }
+    let day = |k: &str| -> Result<Option<chrono::NaiveDate>, Problem> {
+        p.get(k)
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    Problem::bad_request(i18n::t(lang, "error.bad_date", &[("text", &d)]))
+                })
+            })
+            .transpose()
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    if from.is_none() && to.is_none() {
+        // The latest whole month; before any month has closed, the running one's weeks.
+        let latest = all.iter().find(|(_, w)| *w == 0).map(|(m, _)| m.clone());
+        let running = all.iter().map(|(m, _)| m.clone()).max();
+        return Ok(match (latest, running) {
+            (Some(l), _) => vec![(l, 0)],
+            (None, Some(r)) => month_or_weeks(&r),
+            (None, None) => vec![],
+        });
+    }
+    let from = from.unwrap_or(chrono::NaiveDate::MIN);
+    let to = to.unwrap_or(chrono::NaiveDate::MAX);
+    if from > to {
+        return Err(Problem::bad_request(i18n::t(lang, "obs.bad_range", &[])));
+    }
+    let months: std::collections::BTreeSet<&String> = all.iter().map(|(m, _)| m).collect();
+    let mut out = Vec::new();
+    for m in months {
+        let periods = crate::releases::closed_periods(m, chrono::NaiveDate::MAX);
+        let inside = |p: &observatory::publish::Period| {
+            let f = chrono::NaiveDate::parse_from_str(&p.from, "%Y-%m-%d").ok();
+            let t = chrono::NaiveDate::parse_from_str(&p.to, "%Y-%m-%d").ok();
+            f.zip(t).is_some_and(|(f, t)| f >= from && t <= to)
+        };
+        let month = periods.iter().find(|p| p.week.is_none());
+        if month.is_some_and(&inside) && has(m, 0) {
+            out.push((m.clone(), 0));
+            continue;
+        }
+        for p in periods.iter().filter(|p| p.week.is_some() && inside(p)) {
+            let w = p.week.unwrap_or(0);
+            if has(m, w) {
+                out.push((m.clone(), w));
+            }
         }
     }
-    (
-        per.into_iter()
-            .map(|((route_id, local_hour), count)| store::RouteHour {
-                route_id,
-                local_hour,
-                count,
-            })
-            .collect(),
-        acc,
-    )
+    Ok(out)
+}
+
+/// Filters of a public request: cells of released tables (`route`, `category`, `zone`,
+/// `gender`, `hour_band`, `family`, `purpose`).
+fn filters(p: &Params, o: &Obs, lang: Lang) -> Result<observatory::publish::Filters, Problem> {
+    use observatory::release::Dim;
+    let mut out = Vec::new();
+    for (key, dim) in [
+        ("route", Dim::Route),
+        ("category", Dim::Category),
+        ("zone", Dim::Zone),
+        ("gender", Dim::Gender),
+        ("hour_band", Dim::HourBand),
+        ("family", Dim::Family),
+        ("purpose", Dim::Purpose),
+    ] {
+        if let Some(v) = p.get(key) {
+            if key == "category" && !o.settings.categories.iter().any(|c| c.key == v) {
+                return Err(Problem::bad_request(i18n::t(
+                    lang,
+                    "obs.unknown_category",
+                    &[("text", &v)],
+                )));
+            }
+            out.push((dim, v.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+fn labelled(lang: Lang, t: &observatory::publish::Table) -> Value {
+    let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+    v["title"] = json!(i18n::t(lang, &format!("indicator.{}.title", t.id), &[]));
+    v["definition"] = json!(i18n::t(
+        lang,
+        &format!("indicator.{}.definition", t.id),
+        &[]
+    ));
+    v["margin"] = json!(observatory::publish::Z95 * t.sigma);
+    v
 }
 
 #[utoipa::path(get, path = "/v1/observatory/indicators", tag = "observatory",
-    summary = "Every indicator with its definition; cells under k people suppressed (null + flag)",
-    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
-        ("group_by" = Option<String>, Query, description = "Comma list for the trips/incidents tables: gender, hour_band, purpose, category, route"),
-        ("route" = Option<String>, Query), ("category" = Option<String>, Query),
+    summary = "The public statistics: released tables, protected with differential privacy, each number with its 95 % margin of error",
+    description = "Answers are cells of releases computed once per closed period (weeks 1–7, 8–14, 15–21, 22–28, 29–end of a month, and months) and stored; nothing is computed from records at request time. A range is the sum of the released periods it covers.",
+    params(("month" = Option<String>, Query, description = "YYYY-MM: its release, or its closed weeks while it runs"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD: released periods inside from..to"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("route" = Option<String>, Query), ("category" = Option<String>, Query), ("zone" = Option<String>, Query),
+        ("gender" = Option<String>, Query), ("hour_band" = Option<String>, Query), ("family" = Option<String>, Query),
         ("indicator" = Option<String>, Query, description = "One indicator only"),
         ("format" = Option<String>, Query, description = "`csv` (or `Accept: text/csv`)")),
-    responses((status = 200, description = "JSON `{from, to, k, indicators: [{id, title, definition, dimensions, measures, rows}]}` or CSV", body = Object),
-        (status = 400, description = "Unknown dimension, category or bad dates", body = Problem, content_type = "application/problem+json")))]
-/// `GET /v1/observatory/indicators?from=&to=&group_by=&route=&category=&format=csv`.
+    responses((status = 200, description = "JSON `{from, to, periods, privacy, indicators: [{id, title, definition, dimensions, measures, sigma, margin, rows: [{key, count, margin, values, value_margins, within_margin}], total, total_margin}]}` or CSV", body = Object),
+        (status = 400, description = "Unknown category, bad dates or month", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No release covers the range yet", body = Problem, content_type = "application/problem+json")))]
+/// `GET /v1/observatory/indicators?month=|from=&to=&route=&category=&…&format=csv`.
 pub async fn indicators(
     State(s): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -963,101 +1117,58 @@ pub async fn indicators(
     let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
     let o = obs(&s, lang)?;
-    let ds = s.dataset();
-    let tt = Arc::clone(&ds.timetable);
-    let (from, to) = range(&tt, &p)?;
-    let group_by: Vec<String> = p
-        .get("group_by")
-        .map(|g| {
-            g.split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let q = observatory::indicators::Query {
-        group_by,
-        route: p.get("route").map(str::to_string),
-        category: p.get("category").map(str::to_string),
-    };
-    if let Some(c) = &q.category
-        && !o.settings.categories.iter().any(|x| &x.key == c)
-    {
-        return Err(Problem::bad_request(i18n::t(
-            lang,
-            "obs.unknown_category",
-            &[("text", c)],
-        )));
+    let f = filters(&p, o, lang)?;
+    let all = o
+        .store
+        .release_periods()
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    let chosen = choose_periods(&all, &p, lang)?;
+    if chosen.is_empty() {
+        return Err(Problem::not_found(i18n::t(lang, "obs.no_release", &[])));
     }
-    let st = &o.store;
-    let map = |e: StoreError| store_problem(&e, lang);
-    // Trips are counted by local day of travel (aggregates), incidents by when they happened.
-    let (from_day, to_day) = (unix_to_local(&tt, from).0, unix_to_local(&tt, to - 1).0);
-    let (trips, demand, reports, zones, surveys, handling) = tokio::try_join!(
-        async { st.trip_groups(&from_day, &to_day).await.map_err(map) },
-        async { st.route_demand(&from_day, &to_day).await.map_err(map) },
-        async {
-            st.report_groups(from, to, q.group_by.iter().any(|d| d == "zone"))
-                .await
-                .map_err(map)
-        },
-        async { st.report_zones(from, to).await.map_err(map) },
-        async { st.survey_groups(from, to).await.map_err(map) },
-        async { st.handling(from, to).await.map_err(map) },
-    )?;
-    let ref_day = Day::from_date(
-        chrono::DateTime::from_timestamp(to - 1, 0)
-            .map_or_else(|| chrono::Utc::now().date_naive(), |d| d.date_naive()),
-    );
-    let settings = o.settings.clone();
-    let days = ((to - from) as f64 / 86_400.0).max(1.0);
-    let computed = tokio::task::spawn_blocking(move || {
-        let (supply, accessibility) = supply(&tt, ref_day);
-        let inputs = observatory::indicators::Inputs {
-            trips,
-            demand,
-            supply,
-            reports,
-            zones,
-            surveys,
-            handling,
-            accessibility,
-            days,
-        };
-        observatory::indicators::compute(&inputs, &q, &settings.categories, settings.k)
-            .map(|list| (list, settings))
-    })
-    .await
-    .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "indicators stopped"))?;
-    let (list, settings) = computed.map_err(|e| match e {
-        observatory::indicators::IndicatorError::UnknownDimension(d) => {
-            let mut allowed: Vec<&str> = observatory::indicators::TRIP_DIMS.to_vec();
-            allowed.extend(observatory::indicators::INCIDENT_DIMS);
-            allowed.sort_unstable();
-            allowed.dedup();
-            Problem::bad_request(i18n::t(
-                lang,
-                "obs.bad_group_by",
-                &[("text", &d), ("allowed", &allowed.join(", "))],
-            ))
-        }
-        observatory::indicators::IndicatorError::TooLarge(n) => {
-            Problem::unprocessable(i18n::t(lang, "obs.too_large", &[("n", &n)]))
-        }
+    let months: Vec<String> = chosen
+        .iter()
+        .map(|(m, _)| m.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let stored = o
+        .store
+        .releases_of(&months)
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    let stored: Vec<store::StoredRelease> = stored
+        .into_iter()
+        .filter(|r| chosen.contains(&(r.month.clone(), r.week)))
+        .collect();
+    let releases = crate::releases::parse(&stored).map_err(|e| {
+        tracing::error!(error = %e, "a stored release does not read back");
+        unavailable(i18n::t(lang, "store.unavailable", &[]), 60)
     })?;
-    // `indicator=<id>`: one table only (the dashboard's per-chart downloads).
-    let mut list = list;
+    let refs: Vec<&observatory::publish::Release> = releases.iter().collect();
+    let harassment: Vec<String> = o
+        .settings
+        .categories
+        .iter()
+        .filter(|c| c.harassment)
+        .map(|c| c.key.clone())
+        .collect();
+    let mut ans = observatory::publish::answer(&refs, &f, &harassment);
     if let Some(one) = p.get("indicator") {
-        list.retain(|i| i.id == one);
-        if list.is_empty() {
+        ans.tables.retain(|t| t.id == one);
+        if ans.tables.is_empty() && !["accessibility", "supply"].contains(&one) {
+            let ids: Vec<&str> = observatory::release::CATALOGUE
+                .iter()
+                .map(|t| t.id)
+                .collect();
             return Err(Problem::bad_request(i18n::t(
                 lang,
                 "obs.bad_value",
                 &[
                     ("text", &one),
                     ("field", &"indicator"),
-                    ("allowed", &observatory::indicators::IDS.join(", ")),
+                    ("allowed", &ids.join(", ")),
                 ],
             )));
         }
@@ -1068,39 +1179,126 @@ pub async fn indicators(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/csv"));
     if csv {
+        let name = format!("indicadores-{}-{}.csv", ans.from, ans.to);
         return Ok((
             [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                 (
                     header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"indicadores.csv\"",
+                    format!("attachment; filename=\"{name}\""),
                 ),
             ],
-            to_csv(&list),
+            to_csv(&ans),
         )
             .into_response());
     }
-    let indicators: Vec<Value> = list
+    let ds = s.dataset();
+    let mut tables: Vec<Value> = ans.tables.iter().map(|t| labelled(lang, t)).collect();
+    if f.is_empty() {
+        let day = Day::parse(&ans.to).unwrap_or_else(|| planner::clock::now(&ds.timetable).0);
+        for mut t in network_tables(&ds.timetable, day) {
+            let id = t["id"].as_str().unwrap_or("").to_string();
+            if p.get("indicator").is_some_and(|one| one != id) {
+                continue;
+            }
+            t["title"] = json!(i18n::t(lang, &format!("indicator.{id}.title"), &[]));
+            t["definition"] = json!(i18n::t(lang, &format!("indicator.{id}.definition"), &[]));
+            tables.push(t);
+        }
+    }
+    Ok(Json(json!({
+        "from": ans.from,
+        "to": ans.to,
+        "periods": ans.periods,
+        "privacy": {
+            "epsilon_per_month": ans.epsilon_per_month,
+            "delta": ans.delta,
+            "rho_per_month": ans.rho_per_month,
+            "explanation": i18n::t(lang, "obs.privacy_explanation", &[
+                ("epsilon", &format!("{:.1}", ans.epsilon_per_month)),
+            ]),
+        },
+        "zone_cell_m": o.settings.zone_cell_m,
+        "indicators": tables,
+    }))
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/v1/observatory/internal", tag = "observatory",
+    summary = "Exact figures for officials (viewer or above): INTERNAL, never for publication",
+    security(("official_token" = [])),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today")),
+    responses((status = 200, description = "`{internal: true, notice, from, to, indicators: [{id, dimensions, measures, rows: [{key, count, values}]}]}`", body = Object),
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
+/// `GET /v1/observatory/internal` (officials): the catalogue's tables, exact, every record.
+pub async fn internal_indicators(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let p = Params::parse(raw.as_deref())?;
+    let lang = p.lang;
+    let o = obs(&s, lang)?;
+    official(o, &headers, Role::Viewer, lang).await?;
+    let ds = s.dataset();
+    let tt = Arc::clone(&ds.timetable);
+    let (from, to) = range(&tt, &p)?;
+    let records = crate::releases::exact_records(o, &tt, from, to)
+        .await
+        .map_err(|e| store_problem(&e, lang))?;
+    let domains = crate::releases::domains(&tt, o);
+    let exact = tokio::task::spawn_blocking(move || {
+        observatory::release::tabulate(&records, &domains, None, 1..=31)
+    })
+    .await
+    .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the tables stopped"))?;
+    let tables: Vec<Value> = exact
         .iter()
-        .map(|i| {
+        .map(|e| {
+            let keys = cell_keys(&e.values);
+            let counts = &e.measures[0];
             json!({
-                "id": i.id,
-                "title": i18n::t(lang, &format!("indicator.{}.title", i.id), &[]),
-                "definition": i18n::t(lang, &format!("indicator.{}.definition", i.id), &[]),
-                "dimensions": i.table.dimensions,
-                "measures": i.table.measures,
-                "rows": i.table.rows,
+                "id": e.spec.id,
+                "title": i18n::t(lang, &format!("indicator.{}.title", e.spec.id), &[]),
+                "dimensions": e.spec.dims.iter().map(|d| d.name()).collect::<Vec<_>>(),
+                "measures": e.spec.measures.iter().skip(1).map(|m| format!("{}_mean", m.name)).collect::<Vec<_>>(),
+                "rows": keys.iter().enumerate().filter(|(i, _)| counts[*i] != 0).map(|(i, k)| json!({
+                    "key": k,
+                    "count": counts[i],
+                    "values": e.measures.iter().skip(1).map(|m| (counts[i] > 0).then(|| m[i] as f64 / counts[i] as f64)).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
-    Ok(Json(json!({
-        "from": from,
-        "to": to,
-        "k": settings.k,
-        "zone_cell_m": settings.zone_cell_m,
-        "indicators": indicators,
-    }))
-    .into_response())
+    Ok((
+        [(header::CACHE_CONTROL, "private, no-store")],
+        Json(json!({
+            "internal": true,
+            "notice": i18n::t(lang, "obs.internal_notice", &[]),
+            "from": planner::clock::local_datetime(&tt, from),
+            "to": planner::clock::local_datetime(&tt, to),
+            "indicators": tables,
+        })),
+    )
+        .into_response())
+}
+
+fn cell_keys(values: &[Vec<String>]) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new()];
+    for vals in values {
+        out = out
+            .into_iter()
+            .flat_map(|k: Vec<String>| {
+                vals.iter().map(move |v| {
+                    let mut k = k.clone();
+                    k.push(v.clone());
+                    k
+                })
+            })
+            .collect();
+    }
+    out
 }
 
 fn csv_field(s: &str) -> String {
@@ -1111,28 +1309,42 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// One CSV for all indicators: indicator, dimension=value pairs, count, suppressed, measures.
-fn to_csv(list: &[observatory::indicators::Indicator]) -> String {
-    let mut out = String::from("indicator,group,count,suppressed,measure,value\n");
-    for i in list {
-        for r in &i.table.rows {
-            let group: Vec<String> = i
-                .table
+fn num(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v:.4}"))
+}
+
+/// One CSV for all tables: each cell with its 95 % margin, and each derived value with its.
+fn to_csv(a: &observatory::publish::Answer) -> String {
+    let mut out = String::from(
+        "indicator,period_from,period_to,group,count,margin_95,within_margin,measure,value,value_margin_95,epsilon_per_month\n",
+    );
+    for t in &a.tables {
+        for r in &t.rows {
+            let group: Vec<String> = t
                 .dimensions
                 .iter()
                 .zip(&r.key)
                 .map(|(d, v)| format!("{d}={v}"))
                 .collect();
-            let group = csv_field(&group.join(";"));
-            let count = r.count.map_or(String::new(), |c| c.to_string());
-            if i.table.measures.is_empty() {
-                out.push_str(&format!("{},{group},{count},{},,\n", i.id, r.suppressed));
+            let head = format!(
+                "{},{},{},{},{},{:.1},{}",
+                t.id,
+                a.from,
+                a.to,
+                csv_field(&group.join(";")),
+                r.count,
+                r.margin,
+                r.within_margin
+            );
+            if t.measures.is_empty() {
+                out.push_str(&format!("{head},,,,{:.3}\n", a.epsilon_per_month));
             }
-            for (m, v) in i.table.measures.iter().zip(&r.values) {
-                let v = v.map_or(String::new(), |x| format!("{x:.4}"));
+            for (i, m) in t.measures.iter().enumerate() {
                 out.push_str(&format!(
-                    "{},{group},{count},{},{m},{v}\n",
-                    i.id, r.suppressed
+                    "{head},{m},{},{},{:.3}\n",
+                    num(r.values.get(i).copied().flatten()),
+                    num(r.value_margins.get(i).copied().flatten()),
+                    a.epsilon_per_month
                 ));
             }
         }

@@ -140,7 +140,16 @@ fn client_of(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
 
 /// Middleware: answers 429 with `Retry-After` to clients over their limit.
 pub async fn limit(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let limiter = &s.limiter;
+    gate(&s, &s.limiter, req, next).await
+}
+
+/// Middleware for lookups by secret reference (a stricter allowance per client), so that
+/// nobody can try references at speed.
+pub async fn limit_lookups(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    gate(&s, &s.lookups, req, next).await
+}
+
+async fn gate(s: &AppState, limiter: &Limiter, req: Request, next: Next) -> Response {
     if limiter.enabled()
         && let Some(client) = client_of(&req, limiter.limit.trust_forwarded_for)
         && let Err(wait) = limiter.check(client, Instant::now())

@@ -208,7 +208,14 @@ pub async fn dashboard(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response 
     html(render(
         DASHBOARD,
         page_lang(raw.as_deref(), &headers),
-        &["dash.", "status.", "gender.", "category.", "indicator."],
+        &[
+            "dash.",
+            "status.",
+            "gender.",
+            "category.",
+            "indicator.",
+            "obs.no_release",
+        ],
     ))
 }
 

@@ -1,7 +1,8 @@
-// paradero's observatory dashboard: charts of the public (suppressed) indicators drawn as
-// plain SVG, an incident grid map over the network, and, with an official's token, the open
-// reports with status changes. No chart library, no build step. Withheld cells are drawn
-// hatched and labelled, never as zero.
+// paradero's observatory dashboard: charts of the public statistics (released once per
+// closed period, protected with differential privacy) drawn as plain SVG with each number's
+// 95 % margin of error, an incident grid map over the network, and, with an official's token,
+// the open reports with status changes. No chart library, no build step. A value within its
+// margin of zero is drawn pale and dashed: it cannot be told apart from none.
 (function () {
   'use strict';
   var S = JSON.parse(document.getElementById('strings').textContent);
@@ -9,7 +10,7 @@
   var GENDERS = ['mujer', 'hombre', 'no_binario', 'prefiero_no_decir', 'sin_dato'];
   var COLORS = { mujer: '#7b2cbf', hombre: '#2a9d8f', no_binario: '#e9c46a', prefiero_no_decir: '#8d99ae', sin_dato: '#cfd8dc' };
   var SVGNS = 'http://www.w3.org/2000/svg';
-  var K = 5;
+  var PRIVACY = null;
   var routeNames = {};
 
   function t(key, args) {
@@ -49,54 +50,58 @@
   // ---- filters ----
   function isoDay(d) { return d.toISOString().slice(0, 10); }
   var today = new Date();
-  $('to').value = isoDay(today);
-  $('from').value = isoDay(new Date(today.getTime() - 29 * 86400000));
   $('token').value = sessionStorage.getItem('paradero-token') || '';
   Object.keys(S).filter(function (k) { return k.indexOf('category.') === 0; }).forEach(function (k) {
     var o = el('option', S[k]);
     o.value = k.slice('category.'.length);
     $('category').appendChild(o);
   });
-  function query() {
-    var q = 'from=' + $('from').value + '&to=' + $('to').value + '&lang=' + LANG;
+  function filters() {
+    var q = 'lang=' + LANG;
     if ($('route').value.trim()) q += '&route=' + encodeURIComponent($('route').value.trim());
     if ($('category').value) q += '&category=' + encodeURIComponent($('category').value);
     return q;
   }
+  // The statistics: a released month (empty: the latest); the reports: the last 30 days.
+  function query() { return ($('month').value ? 'month=' + $('month').value + '&' : '') + filters(); }
+  function reportsQuery() {
+    return 'from=' + isoDay(new Date(today.getTime() - 29 * 86400000)) + '&to=' + isoDay(today) + '&' + filters();
+  }
 
   // ---- charts ----
-  // groups: x labels; series: [{key, name, color}]; cell(g, s) -> {v, suppressed}
+  // groups: x labels; series: [{key, name, color}]; cell(g, s) -> {v, margin, faint}
   function barChart(box, groups, series, cell, fmt) {
     box.innerHTML = '';
     if (!groups.length) { box.appendChild(el('p', t('dash.no_data'), 'hint')); return; }
     var W = 560, H = 220, L = 36, B = 60, T = 10;
     var max = 0;
-    groups.forEach(function (g) { series.forEach(function (s) { var c = cell(g, s); if (c.v > max) max = c.v; }); });
+    groups.forEach(function (g) { series.forEach(function (s) { var c = cell(g, s); if (c.v + (c.margin || 0) > max) max = c.v + (c.margin || 0); }); });
     if (max <= 0) max = 1;
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
-    var defs = svg('defs');
-    var pat = svg('pattern', { id: 'hatch-' + box.id, patternUnits: 'userSpaceOnUse', width: 6, height: 6, patternTransform: 'rotate(45)' });
-    pat.appendChild(svg('rect', { width: 6, height: 6, fill: '#fff' }));
-    pat.appendChild(svg('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#4a5568', 'stroke-width': 2 }));
-    defs.appendChild(pat);
-    root.appendChild(defs);
     root.appendChild(svg('line', { x1: L, y1: H - B, x2: W, y2: H - B, stroke: '#4a5568' }));
     var top = svg('text', { x: 2, y: T + 8 }); top.textContent = fmt(max); root.appendChild(top);
     var gw = (W - L) / groups.length, bw = Math.max(2, (gw - 6) / series.length);
+    var y = function (v) { return H - B - (H - B - T) * Math.max(0, v) / max; };
     groups.forEach(function (g, gi) {
       series.forEach(function (s, si) {
         var c = cell(g, s), x = L + gi * gw + 3 + si * bw;
-        var r;
-        if (c.suppressed) {
-          var h = (H - B - T) * 0.12;
-          r = svg('rect', { x: x, y: H - B - h, width: bw - 1, height: h, fill: 'url(#hatch-' + box.id + ')', stroke: '#4a5568', 'stroke-dasharray': '2 2', 'class': 'bar suppressed' });
-          var tip = svg('title'); tip.textContent = s.name + ' · ' + g.name + ': ' + t('dash.suppressed', { k: K }); r.appendChild(tip);
-        } else if (c.v !== null && c.v !== undefined) {
-          var hh = (H - B - T) * c.v / max;
-          r = svg('rect', { x: x, y: H - B - hh, width: bw - 1, height: hh, fill: s.color, 'class': 'bar' });
-          var tip2 = svg('title'); tip2.textContent = s.name + ' · ' + g.name + ': ' + fmt(c.v); r.appendChild(tip2);
+        if (c.v === null || c.v === undefined) return;
+        var r = svg('rect', { x: x, y: y(c.v), width: bw - 1, height: H - B - y(c.v), fill: s.color,
+          'fill-opacity': c.faint ? 0.3 : 1, stroke: c.faint ? s.color : 'none', 'stroke-dasharray': '2 2',
+          'class': 'bar' + (c.faint ? ' faint' : '') });
+        var tip = svg('title');
+        tip.textContent = s.name + ' · ' + g.name + ': ' + fmt(c.v) + (c.margin ? ' ± ' + fmt(c.margin) : '') +
+          (c.faint ? ' — ' + t('dash.within_margin') : '');
+        r.appendChild(tip);
+        root.appendChild(r);
+        if (c.margin && c.v > 0) {
+          // The 95 % margin of error, as an error bar.
+          var cx = x + (bw - 1) / 2;
+          root.appendChild(svg('line', { x1: cx, x2: cx, y1: y(c.v + c.margin), y2: y(c.v - c.margin), stroke: '#1a202c', 'stroke-width': 1, 'class': 'margin' }));
+          [c.v + c.margin, c.v - c.margin].forEach(function (v) {
+            root.appendChild(svg('line', { x1: cx - 3, x2: cx + 3, y1: y(v), y2: y(v), stroke: '#1a202c', 'stroke-width': 1 }));
+          });
         }
-        if (r) root.appendChild(r);
       });
       var lab = svg('text', { x: L + gi * gw + gw / 2, y: H - B + 12, 'text-anchor': 'end', transform: 'rotate(-35 ' + (L + gi * gw + gw / 2) + ' ' + (H - B + 12) + ')' });
       lab.textContent = g.name.length > 22 ? g.name.slice(0, 21) + '…' : g.name;
@@ -108,68 +113,83 @@
       if (series.length < 2) return;
       var item = el('span', s.name); var sw = el('i'); sw.style.background = s.color; item.prepend(sw); legend.appendChild(item);
     });
-    var hidden = el('span', t('dash.suppressed', { k: K })); var hs = el('i'); hs.style.background = 'repeating-linear-gradient(45deg,#4a5568 0 2px,#fff 2px 5px)'; hidden.prepend(hs);
-    legend.appendChild(hidden);
+    legend.appendChild(el('span', t('dash.margin_legend'), 'margin-legend'));
     box.appendChild(legend);
   }
 
   function rowsOf(ind) {
     var m = {};
-    ind.rows.forEach(function (r) { m[r.key.join('|')] = r; });
+    (ind ? ind.rows : []).forEach(function (r) { m[r.key.join('|')] = r; });
     return m;
   }
+  // A count, or a derived value (measure index), with its margin.
   function cellOf(m, key, measure) {
     var r = m[key];
-    if (!r) return { v: 0, suppressed: false };
-    if (r.suppressed) return { v: null, suppressed: true };
-    return { v: measure === undefined ? r.count : r.values[measure], suppressed: false };
+    if (!r) return { v: null };
+    if (measure === undefined) return { v: r.count, margin: r.margin, faint: r.within_margin };
+    var v = r.values ? r.values[measure] : null;
+    var e = r.value_margins ? r.value_margins[measure] : null;
+    return { v: v === null || v === undefined ? null : v, margin: e || 0, faint: false };
   }
   var genderSeries = GENDERS.map(function (g) { return { key: g, name: label('gender.', g), color: COLORS[g] }; });
   function n0(v) { return String(Math.round(v)); }
   function n1(v) { return (Math.round(v * 10) / 10).toString(); }
+  var BANDS = ['00-05', '06-08', '09-11', '12-14', '15-17', '18-20', '21-23'];
+  function bandGroups() { return BANDS.map(function (b) { return { key: b, name: b }; }); }
 
   function draw(data) {
-    K = data.k;
+    PRIVACY = data.privacy;
     var by = {};
     data.indicators.forEach(function (i) { by[i.id] = i; });
-    // Trips by band × gender.
-    var trips = by.trips, tm = rowsOf(trips);
-    var bands = ['00-05', '06-08', '09-11', '12-14', '15-17', '18-20', '21-23'];
-    var dims = trips.dimensions;
-    if (dims.join() === 'gender,hour_band,purpose') {
-      barChart($('chart-trips'), bands.map(function (b) { return { key: b, name: b }; }), genderSeries,
-        function (g, s) { return cellOf(tm, [s.key, g.key, '*'].join('|')); }, n0);
-    }
-    // Incidents by category × gender.
-    var inc = by.incidents, im = rowsOf(inc);
-    var cats = inc.rows.filter(function (r) { return r.key[0] !== '*' && r.key[1] === '*' && r.key[2] === '*' && (r.suppressed || r.count > 0); })
-      .map(function (r) { return { key: r.key[0], name: label('category.', r.key[0]) }; });
-    barChart($('chart-incidents'), cats, genderSeries, function (g, s) { return cellOf(im, [g.key, s.key, '*'].join('|')); }, n0);
-    // Perceived safety by band (all genders).
+    var tm = rowsOf(by.trips);
+    barChart($('chart-trips'), bandGroups(), genderSeries,
+      function (g, s) { return cellOf(tm, [s.key, g.key].join('|')); }, n0);
+    // Incidents by category × gender: categories with anything clear of the noise first.
+    var im = rowsOf(by.incidents);
+    var seen = {};
+    (by.incidents ? by.incidents.rows : []).forEach(function (r) {
+      if (r.count > 0) seen[r.key[0]] = (seen[r.key[0]] || 0) + r.count;
+    });
+    var cats = Object.keys(seen).sort(function (a, b) { return seen[b] - seen[a]; }).slice(0, 12)
+      .map(function (c) { return { key: c, name: label('category.', c) }; });
+    barChart($('chart-incidents'), cats, genderSeries, function (g, s) { return cellOf(im, [g.key, s.key].join('|')); }, n0);
+    // Perceived safety (1–5) by band, women and men.
     var saf = rowsOf(by.perceived_safety);
-    barChart($('chart-safety'), bands.map(function (b) { return { key: b, name: b }; }), [{ key: 'all', name: '', color: '#0b5563' }],
-      function (g) { var c = cellOf(saf, ['*', g.key].join('|'), 0); return c.v === 0 ? { v: null } : c; }, n1);
+    barChart($('chart-safety'), bandGroups(), genderSeries.slice(0, 2),
+      function (g, s) { return cellOf(saf, [s.key, g.key].join('|'), 0); }, n1);
     // Incidents per 10k trips by route.
-    var rate = by.incidents_per_10k_trips, rm = rowsOf(rate);
-    var rroutes = rate.rows.filter(function (r) { return r.key[0] !== '*' && (r.suppressed || r.count > 0); })
-      .map(function (r) { return { key: r.key[0], name: routeLabel(r.key[0]) }; }).slice(0, 20);
+    var rm = rowsOf(by.incidents_per_10k_trips);
+    var rroutes = (by.incidents_per_10k_trips ? by.incidents_per_10k_trips.rows : [])
+      .filter(function (r) { return r.values && r.values[1] !== null && r.key[0] !== 'sin_dato'; })
+      .sort(function (a, b) { return b.values[1] - a.values[1]; }).slice(0, 20)
+      .map(function (r) { return { key: r.key[0], name: routeLabel(r.key[0]) }; });
     barChart($('chart-rate'), rroutes, [{ key: 'rate', name: '', color: '#c1121f' }], function (g) { return cellOf(rm, g.key, 1); }, n1);
-    // Supply and demand by route (busiest 15 by supply).
-    var sd = by.supply_demand, sm = rowsOf(sd);
-    var sroutes = sd.rows.filter(function (r) { return r.key[0] !== '*'; })
+    // Supply (runs per service hour, timetable) and demand (planned trips per day and
+    // service hour, from the released counts) by route.
+    var sm = rowsOf(by.supply), dm = rowsOf(by.demand);
+    var days = Math.max(1, Math.round((Date.parse(data.to) - Date.parse(data.from)) / 86400000) + 1);
+    var sroutes = (by.supply ? by.supply.rows : [])
       .sort(function (a, b) { return (b.values[0] || 0) - (a.values[0] || 0); }).slice(0, 15)
       .map(function (r) { return { key: r.key[0], name: routeLabel(r.key[0]) }; });
     barChart($('chart-supply'), sroutes,
       [{ key: 0, name: t('dash.supply'), color: '#0b5563' }, { key: 1, name: t('dash.demand'), color: '#f4a261' }],
       function (g, s) {
         var r = sm[g.key];
-        if (!r) return { v: 0 };
-        if (s.key === 1 && r.suppressed) return { v: null, suppressed: true };
-        return { v: r.values[s.key] || 0 };
+        if (s.key === 0) return { v: r ? r.values[0] : null };
+        var hours = r && r.values[0] ? r.count / r.values[0] : 1;
+        var c = cellOf(dm, g.key);
+        if (c.v === null) return c;
+        var per = days * Math.max(1, hours);
+        return { v: c.v / per, margin: (c.margin || 0) / per, faint: c.faint };
       }, n1);
     drawZones(by.incidents_by_zone, data.zone_cell_m);
+    $('privacy').textContent = data.privacy.explanation;
     document.querySelectorAll('.chart').forEach(function (sec) {
-      sec.querySelector('a.csv').href = '/v1/observatory/indicators?format=csv&indicator=' + sec.dataset.indicator + '&' + query();
+      var id = sec.dataset.indicator;
+      sec.querySelector('a.csv').href = '/v1/observatory/indicators?format=csv&indicator=' + id + '&' + query();
+      var ind = by[id];
+      var m = sec.querySelector('.margin-note');
+      if (m && ind && ind.margin !== undefined) m.textContent = t('dash.margin_note', { margin: n0(ind.margin) });
     });
   }
 
@@ -188,15 +208,17 @@
   }
   function drawZones(ind, cell) {
     zones.clearLayers();
+    if (!ind) return;
     var max = 1;
-    ind.rows.forEach(function (r) { if (r.key[0] !== '*' && r.count > max) max = r.count; });
+    ind.rows.forEach(function (r) { if (r.count > max) max = r.count; });
+    // Only zones clearly above the noise are drawn: over two thousand zones, a count just
+    // past its 95 % margin happens by chance in dozens of them, and drawing those would brand
+    // neighbourhoods by noise. Twice the margin (about four standard deviations) keeps the
+    // expected number of such false zones well under one.
     ind.rows.forEach(function (r) {
-      if (r.key[0] === '*' || (!r.suppressed && !r.count)) return;
-      var style = r.suppressed
-        ? { color: '#4a5568', weight: 1, dashArray: '3 3', fillColor: '#cfd8dc', fillOpacity: 0.5 }
-        : { color: '#9b1c1c', weight: 1, fillColor: '#c1121f', fillOpacity: 0.2 + 0.6 * r.count / max };
-      L.rectangle(zoneBounds(r.key[0], cell), style)
-        .bindTooltip(r.suppressed ? t('dash.suppressed', { k: K }) : String(r.count))
+      if (!r.count || r.count < 2 * r.margin) return;
+      L.rectangle(zoneBounds(r.key[0], cell), { color: '#9b1c1c', weight: 1, fillColor: '#c1121f', fillOpacity: 0.2 + 0.6 * r.count / max })
+        .bindTooltip(t('dash.zone_tip', { count: r.count, margin: Math.round(r.margin) }))
         .addTo(zones);
     });
   }
@@ -206,7 +228,7 @@
   function loadReports() {
     var table = $('reports'), body = table.querySelector('tbody');
     if (!token()) { table.hidden = true; $('reports-hint').textContent = t('dash.reports_need_token'); return Promise.resolve(); }
-    return api('/v1/reports?limit=500&' + query(), { auth: true }).then(function (r) {
+    return api('/v1/reports?limit=500&' + reportsQuery(), { auth: true }).then(function (r) {
       body.innerHTML = '';
       var open = r.reports.filter(function (x) { return x.status !== 'closed'; });
       $('reports-hint').textContent = open.length ? '' : t('dash.no_reports');
@@ -245,10 +267,18 @@
     sessionStorage.setItem('paradero-token', token());
     return Promise.all([
       api('/v1/routes').then(function (r) { r.routes.forEach(function (x) { routeNames[x.id] = x.short_name; }); }).catch(function () {}),
-      api('/v1/observatory/indicators?' + query())
+      api('/v1/observatory/indicators?' + query()).catch(function (e) {
+        if (e.status === 404) return null;
+        throw e;
+      })
     ]).then(function (res) {
-      draw(res[1]);
-      status(t('dash.loaded', { from: $('from').value, to: $('to').value, k: res[1].k }));
+      if (res[1]) {
+        draw(res[1]);
+        status(t('dash.loaded', { from: res[1].from, to: res[1].to, periods: res[1].periods.join(', '),
+          epsilon: n1(res[1].privacy.epsilon_per_month) }));
+      } else {
+        status(t('obs.no_release'));
+      }
       return loadReports();
     }).then(function () { document.body.dataset.state = 'ready'; })
       .catch(function (e) { status(e.message, true); document.body.dataset.state = 'error'; });

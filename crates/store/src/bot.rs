@@ -26,8 +26,12 @@ pub struct Notification {
     pub chat_id: i64,
     /// In which language.
     pub lang: String,
-    /// The report.
+    /// The report (officials' case id).
     pub reference: String,
+    /// Its category (what the rider is told, with the day it was filed).
+    pub category: String,
+    /// When it was filed.
+    pub reported_at: i64,
     /// Its new status.
     pub status: Status,
     /// The official's note.
@@ -94,8 +98,11 @@ impl Store {
     /// Status changes not yet told to reporters who chat with the bot, oldest first.
     pub async fn pending_notifications(&self, limit: i64) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT n.id, c.chat_id, c.lang, n.reference, n.status, n.note FROM notifications n
+            "SELECT n.id, c.chat_id, c.lang, n.reference, n.status, n.note, r.category,
+                    r.reported_at
+             FROM notifications n
              JOIN bot_chats c ON c.rider = n.rider
+             JOIN reports r ON r.reference = n.reference
              WHERE n.sent_at IS NULL ORDER BY n.created_at, n.id LIMIT $1",
         )
         .bind(limit)
@@ -110,6 +117,8 @@ impl Store {
                     reference: r.try_get(3)?,
                     status: parse_status(&r.try_get::<String, _>(4)?)?,
                     note: r.try_get(5)?,
+                    category: r.try_get(6)?,
+                    reported_at: r.try_get(7)?,
                 })
             })
             .collect()

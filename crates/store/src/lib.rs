@@ -172,19 +172,41 @@ fn new_id() -> i64 {
     (rand::rng().random::<u64>() >> 2) as i64
 }
 
-/// A reference a person can read out: `R-` and 8 characters without look-alikes.
-fn new_reference() -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// Characters of references: no look-alikes (0/O, 1/I/L), upper case.
+const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+fn random_code(prefix: &str, len: usize) -> String {
+    // rand's ThreadRng is a CSPRNG (ChaCha12) seeded from the operating system.
     let mut rng = rand::rng();
-    let tail: String = (0..8)
+    let tail: String = (0..len)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect();
-    format!("R-{tail}")
+    format!("{prefix}{tail}")
 }
+
+/// The secret a reporter keeps: `R-` and 20 characters of 31, 99 random bits.
+pub fn new_secret() -> String {
+    random_code("R-", 20)
+}
+
+/// The officials' case id: `C-` and 10 characters (not a secret: it grants nothing).
+fn new_case_id() -> String {
+    random_code("C-", 10)
+}
+
+/// How a secret is stored and looked up.
+pub fn secret_hash(secret: &str) -> String {
+    sha256_hex(&format!("paradero-report-secret:{}", secret.trim()))
+}
+
+/// How long an idempotency key (and the secret it replays) is kept, seconds.
+pub const IDEMPOTENCY_TTL_S: i64 = 86_400;
 
 pub use observatory::sha256_hex;
 
 mod bot;
+mod releases;
+pub use releases::StoredRelease;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tx;
@@ -287,12 +309,14 @@ impl Store {
             sqlx::migrate::MigrateError::Execute(e) => open_error(location, e),
             e => StoreError::Open(format!("{}: migrations failed: {e}", shown(location))),
         })?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
             page_limit,
-        })
+        };
+        store.backfill_secrets().await?;
+        Ok(store)
     }
 
     /// Caps a SQLite database at `pages` pages (SQLite's own `max_page_count`, applied to
@@ -452,9 +476,9 @@ impl Store {
             .try_get(0)?)
     }
 
-    /// Stores a report, linking it to a likely duplicate (same category within `radius_m`
-    /// and two hours). With an idempotency key already seen for the same submission, returns
-    /// the first report instead of storing another.
+    /// Stores a report, linking it (for officials only) to a likely duplicate: same category
+    /// within `radius_m` and two hours. With an idempotency key already seen for the same
+    /// submission, returns the first report and its secret instead of storing another.
     pub async fn create_report(
         &self,
         r: &NewReport,
@@ -463,54 +487,43 @@ impl Store {
     ) -> Result<Created> {
         let fingerprint = r.fingerprint();
         if let Some(key) = idempotency_key
-            && let Some(found) = self.replay(key, &fingerprint).await?
+            && let Some(created) = self.replay(key, &fingerprint, now).await?
         {
-            return Ok(Created {
-                report: self
-                    .report(&found)
-                    .await?
-                    .ok_or(StoreError::UnknownReport(found))?,
-                replayed: true,
-            });
+            return Ok(created);
         }
         let duplicate_of = self.likely_duplicate(r).await?;
         let id = new_id();
-        let reference = new_reference();
+        let reference = new_case_id();
+        let secret = new_secret();
         let mut tx = self.begin_write().await?;
         if let Some(key) = idempotency_key {
             // A concurrent retry with the same key loses on the primary key and replays.
             let inserted = sqlx::query(
-                "INSERT INTO idempotency (key, fingerprint, reference, created_at)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO idempotency (key, fingerprint, reference, created_at, secret)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING",
             )
             .bind(key)
             .bind(&fingerprint)
             .bind(&reference)
             .bind(now)
+            .bind(&secret)
             .execute(tx.conn())
             .await?
             .rows_affected();
             if inserted == 0 {
                 tx.rollback().await;
-                let found = self
-                    .replay(key, &fingerprint)
+                return self
+                    .replay(key, &fingerprint, now)
                     .await?
-                    .ok_or(StoreError::KeyReused)?;
-                return Ok(Created {
-                    report: self
-                        .report(&found)
-                        .await?
-                        .ok_or(StoreError::UnknownReport(found))?,
-                    replayed: true,
-                });
+                    .ok_or(StoreError::KeyReused);
             }
         }
         sqlx::query(
             "INSERT INTO reports (id, reference, category, lat, lon, stop_id, route_id, zone,
              occurred_at, local_hour, reported_at, description, gender, age_band, channel, status,
-             updated_at, duplicate_of, rider)
+             updated_at, duplicate_of, rider, secret_hash)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-             $18, $19)",
+             $18, $19, $20)",
         )
         .bind(id)
         .bind(&reference)
@@ -531,6 +544,7 @@ impl Store {
         .bind(now)
         .bind(duplicate_of.as_deref())
         .bind(r.rider.as_deref())
+        .bind(secret_hash(&secret))
         .execute(tx.conn())
         .await?;
         tx.commit().await?;
@@ -558,25 +572,80 @@ impl Store {
                 closed_at: None,
                 duplicate_of,
             },
+            secret,
             replayed: false,
         })
     }
 
-    async fn replay(&self, key: &str, fingerprint: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT fingerprint, reference FROM idempotency WHERE key = $1")
-            .bind(key)
+    /// The report an idempotency key stored, with its secret, when the key is fresh (younger
+    /// than [`IDEMPOTENCY_TTL_S`]) and the submission the same; a key reused for another
+    /// submission is an error.
+    async fn replay(&self, key: &str, fingerprint: &str, now: i64) -> Result<Option<Created>> {
+        let row = sqlx::query(
+            "SELECT fingerprint, reference, secret FROM idempotency
+             WHERE key = $1 AND created_at > $2",
+        )
+        .bind(key)
+        .bind(now - IDEMPOTENCY_TTL_S)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let fp: String = row.try_get(0)?;
+        if fp != fingerprint {
+            return Err(StoreError::KeyReused);
+        }
+        let reference: String = row.try_get(1)?;
+        let secret: Option<String> = row.try_get(2)?;
+        let report = self
+            .report(&reference)
+            .await?
+            .ok_or(StoreError::UnknownReport(reference))?;
+        Ok(Some(Created {
+            report,
+            secret: secret.unwrap_or_default(),
+            replayed: true,
+        }))
+    }
+
+    /// Deletes idempotency keys (and the secrets they replay) older than a day; a key seen
+    /// again after that is a new submission.
+    pub async fn expire_idempotency_keys(&self, now: i64) -> Result<u64> {
+        self.write_one(
+            sqlx::query("DELETE FROM idempotency WHERE created_at <= $1")
+                .bind(now - IDEMPOTENCY_TTL_S),
+        )
+        .await
+    }
+
+    /// A report by the secret its reporter holds.
+    pub async fn report_by_secret(&self, secret: &str) -> Result<Option<Report>> {
+        let row = sqlx::query(&format!("{REPORT_SELECT} WHERE secret_hash = $1"))
+            .bind(secret_hash(secret))
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => {
-                let fp: String = row.try_get(0)?;
-                if fp != fingerprint {
-                    return Err(StoreError::KeyReused);
-                }
-                Ok(Some(row.try_get(1)?))
-            }
+        row.map(|r| report_from_row(&r)).transpose()
+    }
+
+    /// Gives reports from before secrets existed one: the hash of their old reference,
+    /// which their reporters hold. Runs at every open; touches only rows without one.
+    async fn backfill_secrets(&self) -> Result<()> {
+        let rows = sqlx::query("SELECT id, reference FROM reports WHERE secret_hash IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        if rows.is_empty() {
+            return Ok(());
         }
+        let mut tx = self.begin_write().await?;
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            let reference: String = r.try_get(1)?;
+            sqlx::query("UPDATE reports SET secret_hash = $1 WHERE id = $2")
+                .bind(secret_hash(&reference))
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
+        tx.commit().await
     }
 
     /// The earliest report of the same category within 200 m and 2 hours, if any. The
@@ -845,35 +914,29 @@ impl Store {
         })
     }
 
-    /// Right to erasure by a report's reference: deletes the report and its history (and the
-    /// idempotency keys pointing at it). Returns whether there was one.
+    /// Right to erasure, by the secret only the reporter holds: deletes the report, its
+    /// history, the idempotency keys and notifications pointing at it. Returns whether there
+    /// was one.
+    pub async fn erase_report_by_secret(&self, secret: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT reference FROM reports WHERE secret_hash = $1")
+            .bind(secret_hash(secret))
+            .fetch_optional(tx.conn())
+            .await?;
+        let Some(row) = row else {
+            tx.rollback().await;
+            return Ok(false);
+        };
+        let reference: String = row.try_get(0)?;
+        erase_in(&mut tx, &reference).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Erasure by the officials' case id (the bot's `/borrar`, tests).
     pub async fn erase_report(&self, reference: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "DELETE FROM report_events WHERE report_id IN
-             (SELECT id FROM reports WHERE reference = $1)",
-        )
-        .bind(reference)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query("DELETE FROM idempotency WHERE reference = $1")
-            .bind(reference)
-            .execute(tx.conn())
-            .await?;
-        sqlx::query("DELETE FROM notifications WHERE reference = $1")
-            .bind(reference)
-            .execute(tx.conn())
-            .await?;
-        let n = sqlx::query("DELETE FROM reports WHERE reference = $1")
-            .bind(reference)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        // Later reports that pointed at it as a likely duplicate no longer do.
-        sqlx::query("UPDATE reports SET duplicate_of = NULL WHERE duplicate_of = $1")
-            .bind(reference)
-            .execute(tx.conn())
-            .await?;
+        let n = erase_in(&mut tx, reference).await?;
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -1098,6 +1161,34 @@ impl Store {
     }
 }
 
+/// Deletes a report and everything pointing at it, inside `tx`; returns rows deleted.
+async fn erase_in(tx: &mut tx::Write, reference: &str) -> Result<u64> {
+    sqlx::query(
+        "DELETE FROM report_events WHERE report_id IN
+         (SELECT id FROM reports WHERE reference = $1)",
+    )
+    .bind(reference)
+    .execute(tx.conn())
+    .await?;
+    for sql in [
+        "DELETE FROM idempotency WHERE reference = $1",
+        "DELETE FROM notifications WHERE reference = $1",
+    ] {
+        sqlx::query(sql).bind(reference).execute(tx.conn()).await?;
+    }
+    let n = sqlx::query("DELETE FROM reports WHERE reference = $1")
+        .bind(reference)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    // Later reports that pointed at it as a likely duplicate no longer do.
+    sqlx::query("UPDATE reports SET duplicate_of = NULL WHERE duplicate_of = $1")
+        .bind(reference)
+        .execute(tx.conn())
+        .await?;
+    Ok(n)
+}
+
 const DUPLICATE_RADIUS_M: f64 = 200.0;
 
 const REPORT_SELECT: &str = "SELECT reference, category, lat, lon, stop_id, route_id, zone,
@@ -1108,7 +1199,7 @@ fn non_empty(s: String) -> Option<String> {
     Some(s).filter(|s| !s.is_empty())
 }
 
-fn hour(r: &AnyRow, i: usize) -> Result<u8> {
+pub(crate) fn hour(r: &AnyRow, i: usize) -> Result<u8> {
     let h: i32 = r.try_get(i)?;
     Ok(u8::try_from(h.clamp(0, 23)).unwrap_or(0))
 }

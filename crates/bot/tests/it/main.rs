@@ -49,14 +49,7 @@ pub fn connection(fake: &FakeTelegram) -> bot::Connection {
 
 pub async fn app_state(url: &str) -> Arc<server::AppState> {
     let store = store::Store::open(url).await.expect("store opens");
-    let obs = server::Obs::start(
-        store,
-        server::ObservatorySettings {
-            // Two riders are enough to publish a cell here (production: 5).
-            k: 2,
-            ..server::ObservatorySettings::default()
-        },
-    );
+    let obs = server::Obs::start(store, server::ObservatorySettings::default());
     server::AppState::new(
         server::Dataset {
             timetable: timetable(),

@@ -242,23 +242,104 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     c.close().await.unwrap();
 }
 
+/// Plans and reports of last month, written with their times into the store at `path`.
+async fn seed_last_month(path: &Path) {
+    use chrono::Datelike;
+    let st = store::Store::open_at(&store::Location::Sqlite(path.to_path_buf()))
+        .await
+        .unwrap();
+    let first = chrono::Utc::now()
+        .date_naive()
+        .with_day(1)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let at = |day: u32, hour: u32| {
+        first
+            .with_day(day)
+            .unwrap()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp()
+            // Lima is UTC−5 all year.
+            + 5 * 3600
+    };
+    let trips: Vec<store::TripRecord> = (0..300)
+        .map(|i| store::TripRecord {
+            planned_at: at(1 + (i % 27) as u32, 8) + i,
+            local_day: first.to_string(),
+            local_hour: 7,
+            channel: store::Channel::Web,
+            origin_zone: "z:1:1".into(),
+            dest_zone: "z:1:2".into(),
+            best: Some(store::BestJourney {
+                travel_s: 1800,
+                wait_s: 300,
+                walk_s: 400,
+                transfers: 0,
+                routes: vec!["arequipa:17658212".into()],
+            }),
+            profile: Some(store::Profile {
+                gender: Some(if i % 3 == 0 {
+                    store::Gender::Man
+                } else {
+                    store::Gender::Woman
+                }),
+                ..store::Profile::default()
+            }),
+            rider: None,
+        })
+        .collect();
+    st.record_trips(&trips).await.unwrap();
+    for i in 0..120 {
+        let cat = ["acoso_verbal", "robo", "sobrecarga"][i % 3];
+        let r = store::NewReport {
+            category: cat.into(),
+            lat: Some(-16.3989),
+            lon: Some(-71.5369),
+            stop_id: None,
+            route_id: Some("arequipa:17658212".into()),
+            zone: observatory::zone::zone_of(-16.3989, -71.5369, 500.0),
+            occurred_at: at(5, 18),
+            occurred_at_given: true,
+            local_hour: 18,
+            description: None,
+            gender: Some(store::Gender::Woman),
+            age_band: None,
+            channel: store::Channel::Web,
+            rider: None,
+        };
+        st.create_report(&r, None, at(5 + (i % 20) as u32, 19) + i as i64)
+            .await
+            .unwrap();
+    }
+    st.close().await;
+}
+
 #[tokio::test]
 async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chromium() {
     use crate::http;
     let served = Served::start(&[]);
     let addr = served.addr.clone();
-    // Seed through the public API, as riders would: 12 women, 3 men, 9 without a profile
-    // plan at 8:00; reports by women (6 harassment, 5 overcrowding) and one theft by a man.
-    let plan =
-        "/v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00&consent=true";
-    for i in 0..24 {
-        let who = match i {
-            0..12 => "&gender=mujer",
-            12..15 => "&gender=hombre",
-            _ => "",
-        };
-        assert_eq!(http(&addr, "GET", &format!("{plan}{who}"), &[], "").0, 200);
-    }
+    let store_url = format!("sqlite://{}/paradero.db", served.data.path().display());
+    // Last month, as riders left it: plans and reports (seeded in the store with their
+    // times), then released as the server's hourly job would.
+    seed_last_month(&served.data.path().join("paradero.db")).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args(["observatory", "release"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &store_url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("released"));
+    // This month's reports, through the public API: for the officials' table.
     let mut references = Vec::new();
     for i in 0..12 {
         let (cat, gender) = match i {
@@ -307,17 +388,51 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
         "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
     )
     .await;
-    // Public charts are drawn without a token; withheld cells are marked, not zero.
+    // Public charts are drawn without a token, each bar with its margin of error, and the
+    // privacy budget is said in words.
     let bars = c
         .find_all(Locator::Css("#chart-trips rect.bar"))
         .await
         .unwrap();
     assert!(!bars.is_empty(), "trips chart drawn");
-    let hidden = c
-        .find_all(Locator::Css("#chart-trips rect.bar.suppressed"))
+    let margins = c
+        .find_all(Locator::Css("#chart-incidents line.margin"))
         .await
         .unwrap();
-    assert!(!hidden.is_empty(), "the 3 men are withheld, visibly");
+    assert!(!margins.is_empty(), "margins of error drawn");
+    let note = c
+        .find(Locator::Css(
+            "section[data-indicator=incidents] .margin-note",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(note.contains('±'), "{note}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("observatorio-charts.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let privacy = c
+        .find(Locator::Id("privacy"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(privacy.contains("ε ="), "{privacy}");
+    let state = c
+        .find(Locator::Id("status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(state.contains("ε ="), "{state}");
     let incidents = c
         .find_all(Locator::Css("#chart-incidents rect.bar"))
         .await
@@ -341,7 +456,11 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
     let (status, text) = http(&addr, "GET", &csv, &[], "");
     assert_eq!(status, 200);
     assert!(
-        text.contains("trips,gender=mujer;hour_band=06-08;purpose=*,12,false"),
+        text.starts_with("indicator,period_from,period_to,group,count,margin_95"),
+        "{text}"
+    );
+    assert!(
+        text.contains("trips,") && text.contains("gender=mujer;hour_band=06-08"),
         "{text}"
     );
 
@@ -358,14 +477,32 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
         .click()
         .await
         .unwrap();
+    // The officials' table names reports by case id; the reporter's secret is hers.
+    let (_, list) = http(
+        &addr,
+        "GET",
+        "/v1/reports?limit=100",
+        &[("Authorization", &format!("Bearer {token}"))],
+        "",
+    );
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let target = list["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["description"] == "caso 6")
+        .unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!references.contains(&target));
     until(
         &c,
-        "return document.querySelectorAll('#reports tbody tr').length === 12",
+        &format!("return !!document.querySelector(\"#reports tr[data-reference='{target}']\")"),
         30,
         "return document.getElementById('reports-hint').textContent",
     )
     .await;
-    let target = &references[6];
     let row = c
         .find(Locator::Css(&format!(
             "#reports tr[data-reference='{target}']"
@@ -397,14 +534,14 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
         "return document.getElementById('status').textContent",
     )
     .await;
-    let (status, shown) = http(&addr, "GET", &format!("/v1/reports/{target}"), &[], "");
+    let secret = &references[6];
+    let (status, shown) = http(&addr, "GET", &format!("/v1/reports/{secret}"), &[], "");
     assert_eq!(status, 200);
     let v: Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(v["status"], "acknowledged");
     assert_eq!(v["history"][0]["note"], "Derivado a la comisaría");
     let shot = c.screenshot().await.unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
-    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("observatorio.png"), &shot).unwrap();
     c.close().await.unwrap();
 }

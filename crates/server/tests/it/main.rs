@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
+mod attacks;
 mod cross_site;
 mod faults;
 mod observatory;
@@ -33,6 +34,13 @@ pub fn state() -> Arc<AppState> {
             )
         })
         .clone()
+}
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// A fresh state over the shared timetable with the observatory on `store`.

@@ -266,7 +266,16 @@ async fn officials_need_a_token_with_the_right_role(e: Env) {
     let (_, v, _) = e
         .call("POST", "/v1/reports", &[], &report_body().to_string())
         .await;
-    let reference = v["reference"].as_str().unwrap().to_string();
+    let secret = v["reference"].as_str().unwrap().to_string();
+    // Officials know a report by its case id, not by the reporter's secret.
+    let reference = e
+        .obs
+        .store
+        .report_by_secret(&secret)
+        .await
+        .unwrap()
+        .unwrap()
+        .reference;
     let viewer = e
         .obs
         .store
@@ -413,125 +422,294 @@ async fn surveys_validate_their_scores(e: Env) {
     assert_eq!(groups.iter().map(|g| g.answers).sum::<i64>(), 1);
 }
 
-async fn indicators_are_suppressed_and_downloadable(e: Env) {
-    // 12 women, 3 men and 9 riders without a profile plan at 8:00; women report 6
-    // harassments and 5 overcrowded buses, a man 1 theft.
-    let plan =
-        "/v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00&consent=true";
-    for i in 0..24 {
-        let who = match i {
-            0..12 => "&gender=mujer",
-            12..15 => "&gender=hombre",
-            _ => "",
+/// Unix time of a local day and hour in Arequipa.
+pub fn local(day: &str, hour: u32) -> i64 {
+    planner::clock::local_to_unix(
+        &state().dataset().timetable,
+        timetable::Day::parse(day).unwrap(),
+        hour * 3600,
+    )
+}
+
+/// Plants October 2026: 40 women and 10 men plan trips; women report 30 groping incidents
+/// and men 12 thefts; 20 women answer a survey.
+pub async fn plant_october(st: &store::Store) {
+    let trips: Vec<store::TripRecord> = (0..50)
+        .map(|i| store::TripRecord {
+            planned_at: local("2026-10-10", 8) + i,
+            local_day: "2026-10-10".into(),
+            local_hour: 8,
+            channel: store::Channel::Web,
+            origin_zone: "z:1:1".into(),
+            dest_zone: "z:1:2".into(),
+            best: Some(store::BestJourney {
+                travel_s: 1800,
+                wait_s: 300,
+                walk_s: 600,
+                transfers: 1,
+                routes: vec!["arequipa:17658212".into()],
+            }),
+            profile: Some(store::Profile {
+                gender: Some(if i < 40 {
+                    store::Gender::Woman
+                } else {
+                    store::Gender::Man
+                }),
+                ..store::Profile::default()
+            }),
+            rider: None,
+        })
+        .collect();
+    st.record_trips(&trips).await.unwrap();
+    for i in 0..42 {
+        let (cat, gender) = if i < 30 {
+            ("acoso_tocamientos", store::Gender::Woman)
+        } else {
+            ("robo", store::Gender::Man)
         };
-        let (s, _, _) = e.call("GET", &format!("{plan}{who}"), &[], "").await;
-        assert_eq!(s, StatusCode::OK);
+        let r = store::NewReport {
+            category: cat.into(),
+            lat: Some(-16.3989),
+            lon: Some(-71.5369),
+            stop_id: None,
+            route_id: Some("arequipa:17658212".into()),
+            zone: observatory::zone::zone_of(-16.3989, -71.5369, 500.0),
+            occurred_at: local("2026-10-12", 19),
+            occurred_at_given: true,
+            local_hour: 19,
+            description: Some("Un hombre me tocó cerca de la puerta.".into()),
+            gender: Some(gender),
+            age_band: None,
+            channel: store::Channel::Web,
+            rider: None,
+        };
+        st.create_report(&r, None, local("2026-10-12", 20) + i)
+            .await
+            .unwrap();
     }
-    for i in 0..12 {
-        let mut b = report_body();
-        if i >= 7 {
-            b["category"] = json!("sobrecarga");
-        }
-        if i == 6 {
-            b["category"] = json!("robo");
-            b["gender"] = json!("hombre");
-        }
-        let (s, _, _) = e.call("POST", "/v1/reports", &[], &b.to_string()).await;
-        assert_eq!(s, StatusCode::CREATED);
+    for i in 0..20 {
+        st.add_survey(&store::NewSurvey {
+            answered_at: local("2026-10-15", 9) + i,
+            local_hour: 8,
+            route_id: Some("arequipa:17658212".into()),
+            safety: Some(2),
+            satisfaction: Some(4),
+            gender: Some(store::Gender::Woman),
+            age_band: None,
+            channel: store::Channel::Web,
+            rider: None,
+        })
+        .await
+        .unwrap();
     }
-    e.obs.flush().await;
-    let (s, v, text) = e.call("GET", "/v1/observatory/indicators", &[], "").await;
+}
+
+async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
+    plant_october(&e.obs.store).await;
+    // Nothing is public before a release.
+    let (s, v, _) = e
+        .call("GET", "/v1/observatory/indicators?month=2026-10", &[], "")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let tt = e.state.dataset().timetable.clone();
+    let done = server::releases::release_due(&e.obs, &tt, super::now_unix())
+        .await
+        .unwrap();
+    assert!(done.contains(&"2026-10".to_string()), "{done:?}");
+    assert!(done.contains(&"2026-10-w2".to_string()), "{done:?}");
+    // Released once: a second run releases nothing more for October.
+    let again = server::releases::release_due(&e.obs, &tt, super::now_unix())
+        .await
+        .unwrap();
+    assert!(again.iter().all(|p| !p.starts_with("2026-10")), "{again:?}");
+    let (s, v, text) = e
+        .call("GET", "/v1/observatory/indicators?month=2026-10", &[], "")
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["periods"], json!(["2026-10"]));
+    let eps = v["privacy"]["epsilon_per_month"].as_f64().unwrap();
+    assert!(eps > 0.5 && eps < 5.0, "{eps}");
+    assert!(v["privacy"]["explanation"].as_str().unwrap().contains("ε"));
     let ind = |id: &str| {
         v["indicators"]
             .as_array()
             .unwrap()
             .iter()
             .find(|i| i["id"] == id)
-            .unwrap()
+            .unwrap_or_else(|| panic!("no {id}"))
             .clone()
     };
-    let trips = ind("trips");
-    assert!(trips["title"].as_str().unwrap().starts_with("Viajes"));
     let row = |t: &Value, key: &[&str]| {
         t["rows"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["key"] == json!(key))
-            .unwrap()
+            .unwrap_or_else(|| panic!("no {key:?} in {}", t["id"]))
             .clone()
     };
-    assert_eq!(row(&trips, &["mujer", "06-08", "*"])["count"], 12);
-    let men = row(&trips, &["hombre", "06-08", "*"]);
-    assert_eq!(men["count"], Value::Null);
-    assert_eq!(men["suppressed"], true);
-    // Without the undeclared riders withheld too, 24 − 12 − 9 would give the 3 men away.
-    assert_eq!(row(&trips, &["sin_dato", "06-08", "*"])["suppressed"], true);
-    assert_eq!(row(&trips, &["*", "*", "*"])["count"], 24);
+    // Within five noise deviations of the truth, with a margin, never negative; a table's
+    // total is the sum of what it shows.
+    let near = |t: &Value, key: &[&str], truth: f64| {
+        let r = row(t, key);
+        let sigma = t["sigma"].as_f64().unwrap();
+        let c = r["count"].as_f64().unwrap();
+        assert!(
+            (c - truth).abs() <= 5.0 * sigma,
+            "{key:?}: {c} vs {truth} (σ {sigma})"
+        );
+        assert!(r["margin"].as_f64().unwrap() > 0.0);
+    };
     let inc = ind("incidents");
-    assert_eq!(row(&inc, &["acoso_tocamientos", "mujer", "*"])["count"], 6);
-    assert_eq!(row(&inc, &["robo", "hombre", "*"])["suppressed"], true);
-    // 12 − 6 − 5 would give the theft away: the smallest other category is withheld too.
-    assert_eq!(row(&inc, &["sobrecarga", "*", "*"])["suppressed"], true);
-    assert_eq!(row(&inc, &["*", "*", "*"])["count"], 12);
-    // Nothing public names a reporter or a point.
-    for secret in ["tocó", "-16.3989", "R-"] {
+    near(&inc, &["acoso_tocamientos", "mujer"], 30.0);
+    near(&inc, &["robo", "hombre"], 12.0);
+    for t in v["indicators"].as_array().unwrap() {
+        let Some(rows) = t["rows"].as_array() else {
+            continue;
+        };
+        if t.get("sigma").is_none() {
+            continue; // network facts (no people)
+        }
+        let sum: i64 = rows.iter().map(|r| r["count"].as_i64().unwrap()).sum();
+        assert!(
+            rows.iter().all(|r| r["count"].as_i64().unwrap() >= 0),
+            "{}",
+            t["id"]
+        );
+        assert_eq!(sum, t["total"].as_i64().unwrap(), "{}", t["id"]);
+    }
+    near(&ind("trips"), &["mujer", "06-08"], 40.0);
+    let safety = row(&ind("perceived_safety"), &["mujer", "06-08"]);
+    assert!(safety["value_margins"].is_array(), "{safety}");
+    // Nothing public names a reporter, a point or a report.
+    for secret in ["tocó", "-16.3989", "R-", "C-"] {
         assert!(!text.contains(secret), "indicators show `{secret}`");
     }
-    // CSV, by Accept or format=csv.
-    let (s, _, csv) = e
+    // New records and erasures change nothing public until the next release.
+    for _ in 0..5 {
+        e.call("POST", "/v1/reports", &[], &report_body().to_string())
+            .await;
+    }
+    let first = e
+        .obs
+        .store
+        .reports(&store::ReportFilter {
+            from: 0,
+            to: i64::MAX,
+            status: None,
+            category: Some("robo".into()),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    e.obs.store.erase_report(&first[0].reference).await.unwrap();
+    let (_, _, text2) = e
+        .call("GET", "/v1/observatory/indicators?month=2026-10", &[], "")
+        .await;
+    assert_eq!(
+        text, text2,
+        "the answer is the stored release, byte for byte"
+    );
+    // Filters pick cells of released tables; a range is the sum of the released periods.
+    let (s, v, _) = e
         .call(
             "GET",
-            "/v1/observatory/indicators",
-            &[("accept", "text/csv")],
+            "/v1/observatory/indicators?month=2026-10&category=robo",
+            &[],
             "",
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert!(csv.starts_with("indicator,group,count,suppressed,measure,value\n"));
-    assert!(csv.contains("trips,gender=mujer;hour_band=06-08;purpose=*,12,false,,"));
-    let (_, _, csv2) = e
-        .call("GET", "/v1/observatory/indicators?format=csv", &[], "")
-        .await;
-    assert_eq!(csv, csv2);
-    // group_by and bad filters.
-    let (s, v, _) = e
-        .call("GET", "/v1/observatory/indicators?group_by=gender", &[], "")
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["indicators"][0]["dimensions"], json!(["gender"]));
-    // Incidents by category and zone (the grid cell of the reports' point).
+    for t in v["indicators"].as_array().unwrap() {
+        assert!(
+            t["dimensions"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("category")),
+            "{}",
+            t["id"]
+        );
+    }
     let (s, v, _) = e
         .call(
             "GET",
-            "/v1/observatory/indicators?group_by=category,zone",
+            "/v1/observatory/indicators?from=2026-10-08&to=2026-10-21",
             &[],
             "",
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let inc = &v["indicators"][2];
-    assert_eq!(inc["dimensions"], json!(["category", "zone"]));
-    let zone = observatory::zone::zone_of(-16.3989, -71.5369, 500.0);
-    let cell = inc["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == json!(["acoso_tocamientos", zone]))
-        .unwrap();
-    assert_eq!(cell["count"], 6);
+    assert_eq!(v["periods"], json!(["2026-10-w2", "2026-10-w3"]));
+    // CSV, by Accept or format=csv, with the margins.
+    let (s, _, csv) = e
+        .call(
+            "GET",
+            "/v1/observatory/indicators?month=2026-10",
+            &[("accept", "text/csv")],
+            "",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(csv.starts_with(
+        "indicator,period_from,period_to,group,count,margin_95,within_margin,measure,value,value_margin_95,epsilon_per_month\n"
+    ), "{csv}");
+    assert!(csv.contains("incidents,2026-10-01,2026-10-31,category=robo;gender=hombre,"));
+    let (_, _, csv2) = e
+        .call(
+            "GET",
+            "/v1/observatory/indicators?month=2026-10&format=csv",
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(csv, csv2);
     for (q, status) in [
-        ("group_by=shoe_size", 400),
         ("category=ovni", 400),
         ("from=2026-12-01&to=2026-11-01", 400),
         ("from=ayer", 400),
+        ("month=2026-13", 400),
+        ("month=2019-01", 404),
+        ("indicator=nope&month=2026-10", 400),
     ] {
         let (s, v, _) = e
             .call("GET", &format!("/v1/observatory/indicators?{q}"), &[], "")
             .await;
         assert_eq!(s.as_u16(), status, "{q}: {v}");
     }
+    // Officials see exact figures, labelled internal, only with a token.
+    let (s, _, _) = e
+        .call(
+            "GET",
+            "/v1/observatory/internal?from=2026-10-01&to=2026-10-31",
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let token = e
+        .obs
+        .store
+        .create_official("vera", store::Role::Viewer, 0)
+        .await
+        .unwrap();
+    let (s, v, _) = e
+        .call(
+            "GET",
+            "/v1/observatory/internal?from=2026-10-01&to=2026-10-31",
+            &[("authorization", &format!("Bearer {token}"))],
+            "",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["internal"], true);
+    let inc = v["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "incidents")
+        .unwrap();
+    assert_eq!(row(inc, &["acoso_tocamientos", "mujer"])["count"], 30);
+    assert_eq!(row(inc, &["robo", "hombre"])["count"], 11, "one was erased");
 }
 
 #[tokio::test]
@@ -571,7 +749,7 @@ async fn open311_reads_and_writes_reports_without_exposing_reporters(e: Env) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v[0]["service_request_id"].as_str().unwrap().to_string();
     assert!(v[0]["service_notice"].as_str().unwrap().contains(&id));
-    let stored = e.obs.store.report(&id).await.unwrap().unwrap();
+    let stored = e.obs.store.report_by_secret(&id).await.unwrap().unwrap();
     assert_eq!(stored.channel, store::Channel::Open311);
     assert_eq!(
         stored.description.as_deref(),
@@ -643,6 +821,6 @@ both!(
     officials_need_a_token_with_the_right_role,
     plans_are_recorded_anonymously_with_consented_profiles_only,
     surveys_validate_their_scores,
-    indicators_are_suppressed_and_downloadable,
+    public_numbers_are_released_with_margins_and_never_recomputed,
     open311_reads_and_writes_reports_without_exposing_reporters,
 );

@@ -121,7 +121,18 @@ async fn reports_round_trip_and_link_duplicates(s: &Store) {
         .await
         .unwrap();
     assert!(!a.replayed);
-    assert!(a.report.reference.starts_with("R-") && a.report.reference.len() == 10);
+    // The officials' case id and the reporter's secret are different things.
+    assert!(a.report.reference.starts_with("C-") && a.report.reference.len() == 12);
+    assert!(
+        a.secret.starts_with("R-") && a.secret.len() == 22,
+        "{}",
+        a.secret
+    );
+    assert_eq!(
+        s.report_by_secret(&a.secret).await.unwrap().as_ref(),
+        Some(&a.report)
+    );
+    assert_eq!(s.report_by_secret(&a.report.reference).await.unwrap(), None);
     assert_eq!(a.report.status, Status::Open);
     assert_eq!(a.report.duplicate_of, None);
     assert_eq!(a.report.gender, Some(Gender::Woman));
@@ -153,6 +164,19 @@ async fn reports_round_trip_and_link_duplicates(s: &Store) {
         assert_eq!(c.report.duplicate_of, None, "{r:?}");
     }
     assert_eq!(s.report("R-NOPE").await.unwrap(), None);
+    // Erasure needs the secret: the case id erases nothing through the public path.
+    assert!(!s.erase_report_by_secret(&a.report.reference).await.unwrap());
+    assert!(s.erase_report_by_secret(&a.secret).await.unwrap());
+    assert_eq!(s.report(&a.report.reference).await.unwrap(), None);
+    assert_eq!(
+        s.report(&b.report.reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .duplicate_of,
+        None,
+        "the link to an erased report goes with it"
+    );
 }
 both!(
     reports_round_trip_and_link_duplicates,
@@ -165,6 +189,10 @@ async fn idempotency_keys_never_duplicate(s: &Store) {
     let again = s.create_report(&r, Some("key-1"), NOW + 5).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.report.reference, first.report.reference);
+    assert_eq!(
+        again.secret, first.secret,
+        "the retry gets the same secret back"
+    );
     let all = s
         .reports(&ReportFilter {
             from: 0,
@@ -194,9 +222,17 @@ async fn idempotency_keys_never_duplicate(s: &Store) {
     }
     let mut refs = std::collections::BTreeSet::new();
     for h in handles {
-        refs.insert(h.await.unwrap().unwrap().report.reference);
+        let c = h.await.unwrap().unwrap();
+        refs.insert((c.report.reference, c.secret));
     }
     assert_eq!(refs.len(), 1, "{refs:?}");
+    // A day later the keys are expired: the secrets are no longer kept anywhere in clear.
+    assert_eq!(
+        s.expire_idempotency_keys(NOW + IDEMPOTENCY_TTL_S + 1)
+            .await
+            .unwrap(),
+        2
+    );
 }
 both!(
     idempotency_keys_never_duplicate,
