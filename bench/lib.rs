@@ -1,5 +1,7 @@
 //! Shared helpers for paradero's benchmarks: shipped feeds, random queries, a synthetic city.
 
+pub mod simulated;
+
 use raptor::StopWalk;
 use std::path::{Path, PathBuf};
 use timetable::footpaths::FootpathConfig;
