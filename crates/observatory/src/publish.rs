@@ -144,6 +144,13 @@ impl Release {
     }
 }
 
+/// Ids of the indicators derived from released tables (shares and rates).
+pub const DERIVED: [&str; 3] = [
+    "harassment_share",
+    "incidents_per_10k_trips",
+    "handling_shares",
+];
+
 /// z for a two-sided 95 % interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
 

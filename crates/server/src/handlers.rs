@@ -111,9 +111,17 @@ pub async fn metrics(State(s): State<Arc<AppState>>, headers: axum::http::Header
     responses(
         (status = 200, description = "Reloaded: counts of the new timetable", body = Object),
         (status = 401, description = "Missing or wrong admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Reloading over HTTP is disabled (no admin token configured)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Reloading over HTTP is disabled (no admin token configured; a request without any token gets 401 first)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The reload failed; the previous timetable keeps serving", body = Problem, content_type = "application/problem+json")))]
 pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderMap) -> Answer {
+    // No credentials at all is a 401 whether or not reloading is enabled (as documented):
+    // a client learns how to authenticate before it learns the server's configuration.
+    if !headers.contains_key(axum::http::header::AUTHORIZATION) {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "send the admin token as `Authorization: Bearer <token>`",
+        ));
+    }
     let Some(token) = s.settings.admin_token.as_deref() else {
         return Err(Problem::not_found(
             "reloading over HTTP is disabled: set server.admin_token (or send SIGHUP)",
@@ -189,14 +197,14 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
     summary = "Plan a trip: the Pareto set over arrival time and transfers",
     description = "Itineraries with walk and ride legs, each leg with a GeoJSON LineString (cut from shapes.txt, or straight stop-to-stop lines), waiting, walking, fare (GTFS fares v1) and a CO₂ comparison with the same trip by car. With `window`, every Pareto-optimal journey departing within the window (rRAPTOR).",
     params(
-        ("from" = String, Query, description = "Origin: a stop id (`arequipa:1264347406`) or `lat,lon`", example = "-16.3989,-71.5369"),
-        ("to" = String, Query, description = "Destination: a stop id or `lat,lon`", example = "-16.4250,-71.5200"),
-        ("at" = Option<String>, Query, description = "Depart at `YYYY-MM-DDTHH:MM` or `HH:MM` (today), local to the feed; default now", example = "2026-11-23T08:00"),
-        ("arrive_by" = Option<String>, Query, description = "Arrive by this time instead (latest departure; a backward search); not with `at`"),
+        ("from" = String, Query, description = "Origin: a stop id (`arequipa:1264347406`) or `lat,lon`", example = "-16.3989,-71.5369", min_length = 1),
+        ("to" = String, Query, description = "Destination: a stop id or `lat,lon`", example = "-16.4250,-71.5200", min_length = 1),
+        ("at" = Option<String>, Query, description = "Depart at `YYYY-MM-DDTHH:MM` or `HH:MM` (today), local to the feed; default now", example = "2026-11-23T08:00", pattern = "^(?:(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))T)?(?:[01]\\d|2[0-3]):[0-5]\\d)?$"),
+        ("arrive_by" = Option<String>, Query, description = "Arrive by this time instead (latest departure; a backward search); not with `at`", pattern = "^(?:(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))T)?(?:[01]\\d|2[0-3]):[0-5]\\d)?$"),
         ("window" = Option<String>, Query, description = "Range query: all options departing within e.g. `60m` (at most 6h)"),
         ("wheelchair" = Option<String>, Query, description = "`true` (avoid stops and runs marked inaccessible), `strict` (only those marked accessible) or `false`"),
-        ("max_transfers" = Option<u8>, Query, description = "0–15"),
-        ("max_walk_m" = Option<u32>, Query, description = "Longest walk per leg, metres (0–5000)"),
+        ("max_transfers" = Option<u8>, Query, description = "0–15", minimum = 0, maximum = 15),
+        ("max_walk_m" = Option<u32>, Query, description = "Longest walk per leg, metres (0–5000)", minimum = 0, maximum = 5000),
         ("lang" = Option<String>, Query, description = "`es` (default) or `en`, for error messages")),
     responses(
         (status = 200, description = "`{date, itineraries: [{departure, arrival, duration_s, transfers, wait_s, walk_m, walk_s, fare, co2, legs: [...]}]}`", body = Object),
@@ -297,8 +305,8 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
     summary = "Search stops by name (accent- and case-insensitive, ranked) and routes by name",
     description = "Most Arequipa stops are unnamed OpenStreetMap nodes, so routes whose names match are returned too, with their stops in order.",
     params(
-        ("q" = String, Query, description = "At least 2 characters", example = "villalba"),
-        ("limit" = Option<usize>, Query, description = "1–100, default 20")),
+        ("q" = String, Query, description = "At least 2 characters", example = "villalba", min_length = 2),
+        ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100)),
     responses(
         (status = 200, description = "`{stops: [{id, name, lat, lon, routes}], routes: [{id, short_name, long_name, stops}]}`", body = Object),
         (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
@@ -331,10 +339,10 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuer
 #[utoipa::path(get, path = "/v1/stops/near", tag = "network",
     summary = "Nearest stops to a point, with distance and walking time",
     params(
-        ("lat" = f64, Query, description = "Latitude", example = -16.3964),
-        ("lon" = f64, Query, description = "Longitude", example = -71.5385),
-        ("radius" = Option<f64>, Query, description = "Metres, 1–2000, default 300"),
-        ("limit" = Option<usize>, Query, description = "1–200, default 20")),
+        ("lat" = f64, Query, description = "Latitude", example = -16.3964, minimum = -90, maximum = 90),
+        ("lon" = f64, Query, description = "Longitude", example = -71.5385, minimum = -180, maximum = 180),
+        ("radius" = Option<f64>, Query, description = "Metres, 1–2000, default 300", minimum = 1, maximum = 2000),
+        ("limit" = Option<usize>, Query, description = "1–200, default 20", minimum = 1, maximum = 200)),
     responses(
         (status = 200, description = "`{stops: [{id, name, lat, lon, routes, distance_m, walk_s}]}`, nearest first", body = Object),
         (status = 400, description = "Missing or malformed point, radius or limit", body = Problem, content_type = "application/problem+json")))]
@@ -393,8 +401,8 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
     summary = "Next departures at a stop, frequency routes included",
     params(
         ("id" = String, Path, description = "Stop id", example = "arequipa:1264347406"),
-        ("at" = Option<String>, Query, description = "`YYYY-MM-DDTHH:MM` or `HH:MM`; default now"),
-        ("limit" = Option<usize>, Query, description = "1–50, default 10"),
+        ("at" = Option<String>, Query, description = "`YYYY-MM-DDTHH:MM` or `HH:MM`; default now", pattern = "^(?:(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))T)?(?:[01]\\d|2[0-3]):[0-5]\\d)?$"),
+        ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
         ("lang" = Option<String>, Query, description = "`es` or `en`")),
     responses(
         (status = 200, description = "`{stop, departures: [{route_id, route_short_name, route_color, headsign, departure, wait_min, headway_s, approximate}]}`", body = Object),

@@ -569,10 +569,12 @@ fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
     summary = "Report an incident (JSON); `Idempotency-Key` makes retries safe",
     description = "Body: `category` (see /open311/v2/services.json), `lat`+`lon` or `stop_id`, optional `route_id`, `occurred_at` (`YYYY-MM-DDTHH:MM` local, default now), `description`, `gender`, `age_band`. The answer's `reference` is a secret shown once: with it the reporter follows and erases the report. Likely duplicates are linked for officials only.",
     params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report")),
+    request_body(content = Object, content_type = "application/json", description = "The report (fields above)"),
     responses(
         (status = 201, description = "`{reference, status, status_url, notice}`: `reference` is the reporter's secret", body = Object),
         (status = 200, description = "A retry: the report stored the first time", body = Object),
         (status = 400, description = "Malformed body or field; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Outside the network, unknown stop or route, future or too old, key reused; nothing stored", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/reports`: a JSON report; `Idempotency-Key` makes retries safe.
 pub async fn create_report(
@@ -757,8 +759,8 @@ pub async fn official(
 #[utoipa::path(get, path = "/v1/reports", tag = "observatory",
     summary = "Raw reports with place and description (officials: viewer or above)",
     security(("official_token" = [])),
-    params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"),
-        ("status" = Option<String>, Query), ("category" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1–5000")),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"), ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
+        ("status" = Option<String>, Query), ("category" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1–5000", minimum = 1, maximum = 5000)),
     responses((status = 200, description = "`{reports: [...]}`", body = Object),
         (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports` (officials): raw reports with place and description.
@@ -836,8 +838,10 @@ pub async fn change_status(
 
 #[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
     summary = "Perceived safety and satisfaction (1–5) for a route and time",
+    request_body(content = Object, content_type = "application/json", description = "`{route_id, safety, satisfaction, at, gender, age_band}`"),
     responses((status = 201, description = "Recorded", body = Object),
-        (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/surveys`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
 pub async fn create_survey(
     State(s): State<Arc<AppState>>,
@@ -1098,9 +1102,9 @@ fn labelled(lang: Lang, t: &observatory::publish::Table) -> Value {
 #[utoipa::path(get, path = "/v1/observatory/indicators", tag = "observatory",
     summary = "The public statistics: released tables, protected with differential privacy, each number with its 95 % margin of error",
     description = "Answers are cells of releases computed once per closed period (weeks 1–7, 8–14, 15–21, 22–28, 29–end of a month, and months) and stored; nothing is computed from records at request time. A range is the sum of the released periods it covers.",
-    params(("month" = Option<String>, Query, description = "YYYY-MM: its release, or its closed weeks while it runs"),
-        ("from" = Option<String>, Query, description = "YYYY-MM-DD: released periods inside from..to"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD"),
+    params(("month" = Option<String>, Query, description = "YYYY-MM: its release, or its closed weeks while it runs", pattern = r"^(?:\d{4}-(?:0[1-9]|1[0-2]))?$"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD: released periods inside from..to", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
         ("route" = Option<String>, Query), ("category" = Option<String>, Query), ("zone" = Option<String>, Query),
         ("gender" = Option<String>, Query), ("hour_band" = Option<String>, Query), ("family" = Option<String>, Query),
         ("indicator" = Option<String>, Query, description = "One indicator only"),
@@ -1227,8 +1231,8 @@ pub async fn indicators(
 #[utoipa::path(get, path = "/v1/observatory/internal", tag = "observatory",
     summary = "Exact figures for officials (viewer or above): INTERNAL, never for publication",
     security(("official_token" = [])),
-    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today")),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$")),
     responses((status = 200, description = "`{internal: true, notice, from, to, indicators: [{id, dimensions, measures, rows: [{key, count, values}]}]}`", body = Object),
         (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/observatory/internal` (officials): the catalogue's tables, exact, every record.

@@ -1,9 +1,11 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa), served at
 //! `/openapi.json` and rendered for people at `/docs`.
 
-use crate::{Problem, handlers, obs, web};
+use crate::{AppState, Problem, handlers, obs, web};
 use axum::Json;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -62,12 +64,102 @@ impl Modify for AdminToken {
     }
 }
 
-/// The document.
+/// The document as generated from the annotations.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// The closed sets of values query parameters accept, from the code's own constants (and the
+/// configured incident categories), so that the document promises no value the handlers
+/// refuse and the two cannot drift.
+fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
+    use observatory::release::{
+        CATALOGUE, Dim, Domains, FAMILIES, GENDERS, PURPOSES, UNDECLARED, domain,
+    };
+    let strs = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    let none = Domains {
+        categories: Vec::new(),
+        routes: Vec::new(),
+        zones: Vec::new(),
+    };
+    let mut indicators = strs(&CATALOGUE.iter().map(|t| t.id).collect::<Vec<_>>());
+    indicators.extend(strs(&observatory::publish::DERIVED));
+    indicators.extend(strs(&["accessibility", "supply"]));
+    let mut purposes = strs(&PURPOSES);
+    if !purposes.iter().any(|p| p == UNDECLARED) {
+        purposes.push(UNDECLARED.to_string());
+    }
+    vec![
+        (
+            "lang",
+            i18n::Lang::ALL
+                .iter()
+                .map(|l| l.code().to_string())
+                .collect(),
+        ),
+        (
+            "wheelchair",
+            strs(&["true", "false", "strict", "1", "0", "yes", "no"]),
+        ),
+        ("format", strs(&["json", "csv"])),
+        ("gender", strs(&GENDERS)),
+        ("hour_band", domain(Dim::HourBand, &none)),
+        ("family", strs(&FAMILIES)),
+        ("purpose", purposes),
+        ("indicator", indicators),
+        (
+            "status",
+            store::Status::ALL
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+        ),
+        ("category", categories.to_vec()),
+    ]
+}
+
+/// The document served: the generated one with every query parameter's closed set of values.
+pub fn document_for(categories: &[String]) -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    let sets = closed_sets(categories);
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for op in paths.values_mut().filter_map(|p| p.as_object_mut()) {
+            for params in op
+                .values_mut()
+                .filter_map(|o| o.get_mut("parameters"))
+                .filter_map(|p| p.as_array_mut())
+            {
+                for param in params.iter_mut() {
+                    if param.get("in").and_then(|i| i.as_str()) != Some("query") {
+                        continue;
+                    }
+                    let name = param.get("name").and_then(|n| n.as_str()).unwrap_or("");
+                    if let Some((_, values)) = sets.iter().find(|(n, _)| *n == name) {
+                        param["schema"] = serde_json::json!({ "type": "string", "enum": values });
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// `GET /openapi.json`.
-pub async fn openapi_json() -> Response {
-    Json(document()).into_response()
+pub async fn openapi_json(State(s): State<Arc<AppState>>) -> Response {
+    let categories: Vec<String> = s.settings.observatory.as_ref().map_or_else(
+        || {
+            observatory::default_categories()
+                .into_iter()
+                .map(|c| c.key)
+                .collect()
+        },
+        |o| {
+            o.settings
+                .categories
+                .iter()
+                .map(|c| c.key.clone())
+                .collect()
+        },
+    );
+    Json(document_for(&categories)).into_response()
 }
