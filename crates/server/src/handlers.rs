@@ -199,9 +199,9 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
     params(
         ("from" = String, Query, description = "Origin: a stop id (`arequipa:1264347406`) or `lat,lon`", example = "-16.3989,-71.5369", min_length = 1),
         ("to" = String, Query, description = "Destination: a stop id or `lat,lon`", example = "-16.4250,-71.5200", min_length = 1),
-        ("at" = Option<String>, Query, description = "Depart at `YYYY-MM-DDTHH:MM` or `HH:MM` (today), local to the feed; default now", example = "2026-11-23T08:00", pattern = "^(?:(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))T)?(?:[01]\\d|2[0-3]):[0-5]\\d)?$"),
-        ("arrive_by" = Option<String>, Query, description = "Arrive by this time instead (latest departure; a backward search); not with `at`", pattern = "^(?:(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))T)?(?:[01]\\d|2[0-3]):[0-5]\\d)?$"),
-        ("window" = Option<String>, Query, description = "Range query: all options departing within e.g. `60m` (at most 6h)"),
+        ("at" = Option<String>, Query, description = "Depart at `YYYY-MM-DDTHH:MM` or `HH:MM` (today), local to the feed; default now", example = "2026-11-23T08:00", pattern = "^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"),
+        ("arrive_by" = Option<String>, Query, description = "Arrive by this time instead (latest departure; a backward search); not with `at`", pattern = "^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"),
+        ("window" = Option<String>, Query, description = "Range query: all options departing within e.g. `60m` (at most 6h: seconds, `m`/`min` or `h`)", pattern = r"^(?:(?:[0-9]{1,4}|1[0-9]{4}|2[01][0-9]{3}|21600)s?|(?:[0-9]{1,2}|[12][0-9]{2}|3[0-5][0-9]|360)(?:m|min)|[0-6]h)?$"),
         ("wheelchair" = Option<String>, Query, description = "`true` (avoid stops and runs marked inaccessible), `strict` (only those marked accessible) or `false`"),
         ("max_transfers" = Option<u8>, Query, description = "0–15", minimum = 0, maximum = 15),
         ("max_walk_m" = Option<u32>, Query, description = "Longest walk per leg, metres (0–5000)", minimum = 0, maximum = 5000),
@@ -210,7 +210,7 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
         (status = 200, description = "`{date, itineraries: [{departure, arrival, duration_s, transfers, wait_s, walk_m, walk_s, fare, co2, legs: [...]}]}`", body = Object),
         (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
@@ -221,7 +221,8 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
     let to = planner::parse_endpoint(&tt, p.need("to")?).map_err(|e| plan_problem(&e, lang))?;
     let (at, by) = (when(&p, "at", &tt)?, when(&p, "arrive_by", &tt)?);
     if at.is_some() && by.is_some() {
-        return Err(Problem::bad_request("give `at` or `arrive_by`, not both"));
+        // Each is well-formed; together they contradict each other: 422, as documented.
+        return Err(Problem::unprocessable("give `at` or `arrive_by`, not both"));
     }
     let (day, time) = by.or(at).unwrap_or_else(|| now(&tt));
     let window_secs = match p.get("window") {
@@ -305,7 +306,7 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
     summary = "Search stops by name (accent- and case-insensitive, ranked) and routes by name",
     description = "Most Arequipa stops are unnamed OpenStreetMap nodes, so routes whose names match are returned too, with their stops in order.",
     params(
-        ("q" = String, Query, description = "At least 2 characters", example = "villalba", min_length = 2),
+        ("q" = String, Query, description = "At least 2 characters", example = "villalba", pattern = r"\S.*\S"),
         ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100)),
     responses(
         (status = 200, description = "`{stops: [{id, name, lat, lon, routes}], routes: [{id, short_name, long_name, stops}]}`", body = Object),
@@ -401,7 +402,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
     summary = "Next departures at a stop, frequency routes included",
     params(
         ("id" = String, Path, description = "Stop id", example = "arequipa:1264347406"),
-        ("at" = Option<String>, Query, description = "`YYYY-MM-DDTHH:MM` or `HH:MM`; default now", pattern = "^(?:(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))T)?(?:[01]\\d|2[0-3]):[0-5]\\d)?$"),
+        ("at" = Option<String>, Query, description = "`YYYY-MM-DDTHH:MM` or `HH:MM`; default now", pattern = "^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"),
         ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
         ("lang" = Option<String>, Query, description = "`es` or `en`")),
     responses(

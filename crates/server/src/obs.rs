@@ -342,6 +342,46 @@ fn body_json(body: &[u8], lang: Lang) -> Result<serde_json::Map<String, Value>, 
     }
 }
 
+/// A documented field present with the wrong JSON type (null included) is a 400 naming it,
+/// never silently treated as absent; so is an empty string where a value is needed, and a
+/// closed field outside its set. Fields the API does not know are ignored.
+fn check_fields(
+    m: &serde_json::Map<String, Value>,
+    strings: &[&str],
+    needed: &[&str],
+    numbers: &[&str],
+    lang: Lang,
+) -> Result<(), Problem> {
+    let bad = |k: &str, want: &str| {
+        Problem::bad_request(i18n::t(
+            lang,
+            "obs.bad_json",
+            &[("error", &format!("`{k}` must be {want}"))],
+        ))
+    };
+    for k in strings {
+        match m.get(*k) {
+            None => {}
+            Some(Value::String(v)) if v.is_empty() && needed.contains(k) => {
+                return Err(bad(k, "a non-empty string"));
+            }
+            Some(Value::String(_)) => {}
+            Some(_) => return Err(bad(k, "a string")),
+        }
+    }
+    for k in numbers {
+        if m.get(*k).is_some_and(|v| !v.is_number()) {
+            return Err(bad(k, "a number"));
+        }
+    }
+    if let Some(c) = m.get("channel").and_then(Value::as_str)
+        && !["web", "api"].contains(&c)
+    {
+        return Err(bad("channel", "`web` or `api`"));
+    }
+    Ok(())
+}
+
 fn str_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -489,6 +529,10 @@ fn parse_when(tt: &Timetable, v: &Value, lang: Lang) -> Result<i64, Problem> {
     if let Some(n) = v.as_i64() {
         return Ok(n);
     }
+    // 1612 and 1612.0 are the same JSON number.
+    if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15) {
+        return Ok(f as i64);
+    }
     let text = v.as_str().unwrap_or("");
     let bad = || Problem::bad_request(i18n::t(lang, "error.bad_time", &[("text", &text)]));
     let (d, t) = text.split_once('T').ok_or_else(bad)?;
@@ -568,7 +612,7 @@ fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
 #[utoipa::path(post, path = "/v1/reports", tag = "observatory",
     summary = "Report an incident (JSON); `Idempotency-Key` makes retries safe",
     description = "Body: `category` (see /open311/v2/services.json), `lat`+`lon` or `stop_id`, optional `route_id`, `occurred_at` (`YYYY-MM-DDTHH:MM` local, default now), `description`, `gender`, `age_band`. The answer's `reference` is a secret shown once: with it the reporter follows and erases the report. Likely duplicates are linked for officials only.",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report", pattern = "^[!-~]{1,100}$")),
     request_body(content = Object, content_type = "application/json", description = "The report (fields above)"),
     responses(
         (status = 201, description = "`{reference, status, status_url, notice}`: `reference` is the reporter's secret", body = Object),
@@ -588,6 +632,21 @@ pub async fn create_report(
     let o = obs(&s, lang)?;
     let key = idempotency_key(&headers, lang)?;
     let m = body_json(&body, lang)?;
+    check_fields(
+        &m,
+        &[
+            "category",
+            "stop_id",
+            "route_id",
+            "description",
+            "gender",
+            "age_band",
+            "channel",
+        ],
+        &["stop_id", "route_id", "gender", "age_band", "channel"],
+        &["lat", "lon"],
+        lang,
+    )?;
     let ds = s.dataset();
     let tt = &ds.timetable;
     let now = now_unix();
@@ -759,10 +818,12 @@ pub async fn official(
 #[utoipa::path(get, path = "/v1/reports", tag = "observatory",
     summary = "Raw reports with place and description (officials: viewer or above)",
     security(("official_token" = [])),
-    params(("from" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"), ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"), ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"),
         ("status" = Option<String>, Query), ("category" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1–5000", minimum = 1, maximum = 5000)),
     responses((status = 200, description = "`{reports: [...]}`", body = Object),
-        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed date, status, category or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports` (officials): raw reports with place and description.
 pub async fn list_reports(
     State(s): State<Arc<AppState>>,
@@ -841,7 +902,8 @@ pub async fn change_status(
     request_body(content = Object, content_type = "application/json", description = "`{route_id, safety, satisfaction, at, gender, age_band}`"),
     responses((status = 201, description = "Recorded", body = Object),
         (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json")))]
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown route, or a time in the future or more than a year ago", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/surveys`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
 pub async fn create_survey(
     State(s): State<Arc<AppState>>,
@@ -853,12 +915,20 @@ pub async fn create_survey(
     require_json(&headers, lang)?;
     let o = obs(&s, lang)?;
     let m = body_json(&body, lang)?;
+    check_fields(
+        &m,
+        &["route_id", "gender", "age_band"],
+        &["route_id", "gender", "age_band"],
+        &[],
+        lang,
+    )?;
     let ds = s.dataset();
     let tt = &ds.timetable;
     let score = |k: &str| -> Result<Option<u8>, Problem> {
         match m.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => match v.as_u64() {
+            None => Ok(None),
+            // 1 and 1.0 are the same JSON number.
+            Some(v) => match v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64) {
                 Some(n @ 1..=5) => Ok(Some(n as u8)),
                 _ => Err(Problem::bad_request(i18n::t(
                     lang,
@@ -892,6 +962,14 @@ pub async fn create_survey(
         return Err(Problem::unprocessable(i18n::t(
             lang,
             "obs.future",
+            &[("text", &at)],
+        )));
+    }
+    // As for reports: an answer about a trip more than a year ago tells officials nothing.
+    if at < now - 366 * 86_400 {
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "obs.too_old",
             &[("text", &at)],
         )));
     }
@@ -930,7 +1008,7 @@ fn range(tt: &Timetable, p: &Params) -> Result<(i64, i64), Problem> {
     let to = day("to")?.map_or(now + 1, |t| t + 86_400);
     let from = day("from")?.unwrap_or(to - 30 * 86_400);
     if from >= to {
-        return Err(Problem::bad_request(i18n::t(lang, "obs.bad_range", &[])));
+        return Err(Problem::unprocessable(i18n::t(lang, "obs.bad_range", &[])));
     }
     Ok((from, to))
 }
@@ -1033,7 +1111,7 @@ fn choose_periods(
     let from = from.unwrap_or(chrono::NaiveDate::MIN);
     let to = to.unwrap_or(chrono::NaiveDate::MAX);
     if from > to {
-        return Err(Problem::bad_request(i18n::t(lang, "obs.bad_range", &[])));
+        return Err(Problem::unprocessable(i18n::t(lang, "obs.bad_range", &[])));
     }
     let months: std::collections::BTreeSet<&String> = all.iter().map(|(m, _)| m).collect();
     let mut out = Vec::new();
@@ -1102,16 +1180,17 @@ fn labelled(lang: Lang, t: &observatory::publish::Table) -> Value {
 #[utoipa::path(get, path = "/v1/observatory/indicators", tag = "observatory",
     summary = "The public statistics: released tables, protected with differential privacy, each number with its 95 % margin of error",
     description = "Answers are cells of releases computed once per closed period (weeks 1–7, 8–14, 15–21, 22–28, 29–end of a month, and months) and stored; nothing is computed from records at request time. A range is the sum of the released periods it covers.",
-    params(("month" = Option<String>, Query, description = "YYYY-MM: its release, or its closed weeks while it runs", pattern = r"^(?:\d{4}-(?:0[1-9]|1[0-2]))?$"),
-        ("from" = Option<String>, Query, description = "YYYY-MM-DD: released periods inside from..to", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
+    params(("month" = Option<String>, Query, description = "YYYY-MM: its release, or its closed weeks while it runs", pattern = r"^(?:[0-9]{4}-(?:0[1-9]|1[0-2]))?$"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD: released periods inside from..to", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"),
         ("route" = Option<String>, Query), ("category" = Option<String>, Query), ("zone" = Option<String>, Query),
         ("gender" = Option<String>, Query), ("hour_band" = Option<String>, Query), ("family" = Option<String>, Query),
         ("indicator" = Option<String>, Query, description = "One indicator only"),
         ("format" = Option<String>, Query, description = "`csv` (or `Accept: text/csv`)")),
     responses((status = 200, description = "JSON `{from, to, periods, privacy, indicators: [{id, title, definition, dimensions, measures, sigma, margin, rows: [{key, count, margin, values, value_margins, within_margin}], total, total_margin}]}` or CSV", body = Object),
         (status = 400, description = "Unknown category, bad dates or month", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No release covers the range yet", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No release covers the range yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/observatory/indicators?month=|from=&to=&route=&category=&…&format=csv`.
 pub async fn indicators(
     State(s): State<Arc<AppState>>,
@@ -1231,10 +1310,12 @@ pub async fn indicators(
 #[utoipa::path(get, path = "/v1/observatory/internal", tag = "observatory",
     summary = "Exact figures for officials (viewer or above): INTERNAL, never for publication",
     security(("official_token" = [])),
-    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today", pattern = "^(?:\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))?$")),
+    params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$")),
     responses((status = 200, description = "`{internal: true, notice, from, to, indicators: [{id, dimensions, measures, rows: [{key, count, values}]}]}`", body = Object),
-        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed date, status, category or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/observatory/internal` (officials): the catalogue's tables, exact, every record.
 pub async fn internal_indicators(
     State(s): State<Arc<AppState>>,

@@ -118,9 +118,70 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
     ]
 }
 
-/// The document served: the generated one with every query parameter's closed set of values.
-pub fn document_for(categories: &[String]) -> serde_json::Value {
+/// Local `YYYY-MM-DDTHH:MM` (seconds allowed), as the JSON bodies take times.
+const LOCAL_TIME: &str = r"^[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$";
+
+/// The JSON bodies the observatory's POST handlers read, field by field as `obs.rs` parses
+/// them: a field the handler treats as absent when empty has `minLength` 1; where a field is
+/// "either … or …" the schema says so (`anyOf`, `dependentRequired`).
+fn bodies(categories: &[String], max_description: usize) -> [(&'static str, serde_json::Value); 2] {
+    use serde_json::json;
+    let words = |all: &[&str]| json!({ "type": "string", "enum": all });
+    let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
+    let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
+    let when = json!({ "oneOf": [
+        { "type": "string", "pattern": LOCAL_TIME, "description": "Local time `YYYY-MM-DDTHH:MM`" },
+        { "type": "integer", "minimum": 0, "maximum": 4_102_444_800_u64, "description": "Unix seconds" }
+    ]});
+    let id = json!({ "type": "string", "minLength": 1 });
+    let report = json!({
+        "type": "object",
+        "description": "An incident report. The place is `lat`+`lon` or a `stop_id`.",
+        "required": ["category"],
+        "properties": {
+            "category": { "type": "string", "enum": categories },
+            "lat": { "type": "number", "minimum": -90, "maximum": 90 },
+            "lon": { "type": "number", "minimum": -180, "maximum": 180 },
+            "stop_id": id,
+            "route_id": id,
+            "occurred_at": when,
+            "description": { "type": "string", "maxLength": max_description },
+            "gender": words(&genders),
+            "age_band": words(&ages),
+            "channel": { "type": "string", "enum": ["web", "api"] }
+        },
+        "anyOf": [{ "required": ["lat", "lon"] }, { "required": ["stop_id"] }],
+        "dependentRequired": { "lat": ["lon"], "lon": ["lat"] }
+    });
+    let score = json!({ "type": "integer", "minimum": 1, "maximum": 5 });
+    let survey = json!({
+        "type": "object",
+        "description": "A survey answer: at least one of `safety` and `satisfaction`.",
+        "properties": {
+            "route_id": id,
+            "safety": score,
+            "satisfaction": score,
+            "at": when,
+            "gender": words(&genders),
+            "age_band": words(&ages)
+        },
+        "anyOf": [{ "required": ["safety"] }, { "required": ["satisfaction"] }]
+    });
+    [("/v1/reports", report), ("/v1/surveys", survey)]
+}
+
+/// The document served: the generated one with every query parameter's closed set of values
+/// and the request bodies' schemas.
+pub fn document_for(categories: &[String], max_description: usize) -> serde_json::Value {
     let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    for (path, schema) in bodies(categories, max_description) {
+        if let Some(content) = doc.pointer_mut(&format!(
+            "/paths/{}/post/requestBody/content/application~1json",
+            path.replace('/', "~1")
+        )) {
+            content["schema"] = schema;
+        }
+    }
     let sets = closed_sets(categories);
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for op in paths.values_mut().filter_map(|p| p.as_object_mut()) {
@@ -146,20 +207,12 @@ pub fn document_for(categories: &[String]) -> serde_json::Value {
 
 /// `GET /openapi.json`.
 pub async fn openapi_json(State(s): State<Arc<AppState>>) -> Response {
-    let categories: Vec<String> = s.settings.observatory.as_ref().map_or_else(
-        || {
-            observatory::default_categories()
-                .into_iter()
-                .map(|c| c.key)
-                .collect()
-        },
-        |o| {
-            o.settings
-                .categories
-                .iter()
-                .map(|c| c.key.clone())
-                .collect()
-        },
-    );
-    Json(document_for(&categories)).into_response()
+    let defaults = crate::ObservatorySettings::default();
+    let settings = s
+        .settings
+        .observatory
+        .as_ref()
+        .map_or(&defaults, |o| &o.settings);
+    let categories: Vec<String> = settings.categories.iter().map(|c| c.key.clone()).collect();
+    Json(document_for(&categories, settings.max_description_chars)).into_response()
 }

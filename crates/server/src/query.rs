@@ -72,7 +72,8 @@ impl Params {
             .ok_or_else(|| Problem::bad_request(format!("the `{key}` parameter is required")))
     }
 
-    /// A number within `range`, or `default` when absent.
+    /// A number within `range`, or `default` when absent. Present but empty (`limit=`) is not
+    /// absent: it is a 400, as the document's integer types say.
     pub fn number<T>(
         &self,
         key: &str,
@@ -82,7 +83,7 @@ impl Params {
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
-        match self.get(key) {
+        match self.map.get(key).map(String::as_str) {
             None => Ok(default),
             Some(v) => match v.parse::<T>() {
                 Ok(x) if range.contains(&x) => Ok(x),
@@ -108,6 +109,18 @@ mod tests {
         assert_eq!(p.get("to"), Some("a b"));
         assert_eq!(p.number("n", 0u32, 0..=10).unwrap(), 7);
         assert!(p.number("n", 0u32, 0..=5).is_err());
+        assert!(
+            Params::parse(Some("n="))
+                .unwrap()
+                .number("n", 1u32, 0..=5)
+                .is_err()
+        );
+        assert!(
+            Params::parse(Some("n=+7 "))
+                .unwrap()
+                .number("n", 1u32, 0..=9)
+                .is_err()
+        );
         assert_eq!(p.lang, Lang::En);
         assert!(Params::parse(Some("x=%zz")).is_err());
         assert!(Params::parse(Some("x=%C3")).is_err(), "invalid UTF-8");

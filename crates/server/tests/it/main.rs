@@ -160,7 +160,7 @@ async fn plan_errors_are_problems() {
         ),
         (
             &format!("/v1/plan?from={FROM}&to={TO}&at=08:00&arrive_by=09:00"),
-            400,
+            422,
             "not both",
         ),
         (
