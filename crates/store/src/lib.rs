@@ -282,13 +282,28 @@ impl Store {
         }
         let page_limit = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let limit = page_limit.clone();
+        let on_connect = page_limit.clone();
         let pool_options = AnyPoolOptions::new()
             // SQLite has one writer at a time; a few connections serve readers meanwhile.
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             // A database that is down fails a request in seconds, not half a minute.
             .acquire_timeout(std::time::Duration::from_secs(5))
             .min_connections(1)
-            .after_connect(move |conn, _| Box::pin(prepare(backend, conn)))
+            // The page cap goes on new connections too: `before_acquire` only sees idle ones,
+            // and a capped store must not hand out an uncapped fresh connection.
+            .after_connect(move |conn, _| {
+                let limit = on_connect.clone();
+                Box::pin(async move {
+                    prepare(backend, conn).await?;
+                    let pages = limit.load(std::sync::atomic::Ordering::Relaxed);
+                    if pages > 0 {
+                        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .before_acquire(move |conn, _| {
                 let limit = limit.clone();
                 Box::pin(async move {

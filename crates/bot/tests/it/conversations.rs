@@ -665,7 +665,14 @@ async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back(
     h.press(chat, "cat:robo").await;
     h.locate(chat, HOME.0, HOME.1).await;
     h.press(chat, "when:now").await;
-    h.press(chat, "desc:skip").await;
+    // A long description (the most the configuration allows): its row needs more room than
+    // any page has left once the fillers below are in, so the send cannot slip into a gap.
+    let long: String = "Un hombre me siguió desde el paradero y me tocó. "
+        .repeat(20)
+        .chars()
+        .take(990)
+        .collect();
+    h.say(chat, &long).await;
     h.press(chat, "g:skip").await;
     let r = h.press(chat, "a:skip").await;
     assert_eq!(buttons(&r), ["send", "send:anon", "cancel"]);
@@ -674,45 +681,64 @@ async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back(
     let store = h.store();
     store.limit_sqlite_pages(Some(1));
     // Every table the send touches (reports, idempotency keys, chats) is filled too, with
-    // rows of falling size so no page keeps room.
+    // rows of falling size so no page keeps room. A failed insert does not mean every page
+    // is full (ids and secrets are random, so each try lands on other pages of the table and
+    // its indexes): each kind goes on until it has failed many times in a row. Fillers look
+    // like the rider's report where an index orders them (times around now, hashed rider
+    // handles), so that report has no emptier end of an index to land in.
     let mut fillers = 0;
+    let mut n = 0i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     for size in [900usize, 100, 1] {
-        for i in 0..10_000 {
-            let r = store::NewReport {
-                category: "robo".into(),
-                lat: Some(-16.3),
-                lon: Some(-71.5),
-                stop_id: None,
-                route_id: None,
-                zone: "z:0:0".into(),
-                occurred_at: 1_000_000 + i,
-                occurred_at_given: true,
-                local_hour: 8,
-                description: Some("d".repeat(size)),
-                gender: None,
-                age_band: None,
-                channel: Channel::Api,
-                rider: None,
-            };
-            let key = format!("filler-{size}-{i}");
-            let chat_row = store::BotChat {
-                chat_id: 1_000_000 + i,
-                rider: format!("filler-{size}-{i}"),
-                lang: "es".into(),
-                state: "s".repeat(size),
-            };
-            let a = store
-                .create_report(&r, Some(&key), 0)
-                .await
-                .map(|_| fillers += 1);
-            let b = store.save_bot_chat(&chat_row, 0).await;
-            match (a, b) {
-                (Ok(()), Ok(())) => {}
-                (Err(store::StoreError::DiskFull), _) | (_, Err(store::StoreError::DiskFull)) => {
-                    break;
+        let (mut report_fails, mut chat_fails) = (0, 0);
+        while report_fails < 300 || chat_fails < 100 {
+            n += 1;
+            if report_fails < 300 {
+                let r = store::NewReport {
+                    category: "robo".into(),
+                    lat: Some(-16.3),
+                    lon: Some(-71.5),
+                    stop_id: None,
+                    route_id: None,
+                    zone: "z:0:0".into(),
+                    occurred_at: now - 3600 + n % 7200,
+                    occurred_at_given: true,
+                    local_hour: 8,
+                    description: Some("d".repeat(size)),
+                    gender: None,
+                    age_band: None,
+                    channel: Channel::Api,
+                    rider: None,
+                };
+                match store
+                    .create_report(&r, Some(&format!("filler-{n}")), 0)
+                    .await
+                {
+                    Ok(_) => {
+                        fillers += 1;
+                        report_fails = 0;
+                    }
+                    Err(store::StoreError::DiskFull) => report_fails += 1,
+                    Err(e) => panic!("{e}"),
                 }
-                (Err(e), _) | (_, Err(e)) => panic!("{e}"),
             }
+            if chat_fails < 100 {
+                let chat_row = store::BotChat {
+                    chat_id: 1_000_000 + n,
+                    rider: format!("filler-{n}"),
+                    lang: "es".into(),
+                    state: "s".repeat(size),
+                };
+                match store.save_bot_chat(&chat_row, 0).await {
+                    Ok(()) => chat_fails = 0,
+                    Err(store::StoreError::DiskFull) => chat_fails += 1,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert!(n < 200_000, "the database never filled up");
         }
     }
     let r = h.press(chat, "send").await;
@@ -733,9 +759,16 @@ async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back(
             to: i64::MAX,
             status: None,
             category: None,
-            limit: 100,
+            limit: 5000,
         })
         .await
         .unwrap();
     assert_eq!(all.len(), fillers + 1, "one report");
+    assert_eq!(
+        all.iter()
+            .filter(|r| r.description.as_deref() == Some(long.trim()))
+            .count(),
+        1,
+        "the rider's report, once"
+    );
 }
