@@ -165,6 +165,32 @@ fn open_error(location: &Location, e: sqlx::Error) -> StoreError {
     }
 }
 
+/// The real reason a pool could not open: a write on a direct connection (a full or
+/// read-only volume shows there), else the pool's own error.
+async fn why_not_open(
+    location: &Location,
+    options: &sqlx::any::AnyConnectOptions,
+    pool_error: sqlx::Error,
+) -> StoreError {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::AnyConnection::connect_with(options).await {
+        let probe = sqlx::query("CREATE TABLE IF NOT EXISTS paradero_open_probe (x INTEGER)")
+            .execute(&mut conn)
+            .await;
+        let _ = sqlx::query("DROP TABLE IF EXISTS paradero_open_probe")
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+        if let Err(e) = probe {
+            let e = open_error(location, e);
+            if matches!(e, StoreError::DiskFull | StoreError::ReadOnly) {
+                return e;
+            }
+        }
+    }
+    open_error(location, pool_error)
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A new random id: positive, 62 bits, so it fits every backend's BIGINT.
@@ -316,14 +342,21 @@ impl Store {
                     Ok(true)
                 })
             });
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(|e| open_error(location, e))?;
-        MIGRATOR.run(&pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(e) => open_error(location, e),
-            e => StoreError::Open(format!("{}: migrations failed: {e}", shown(location))),
-        })?;
+        let pool = match pool_options.connect_with(options.clone()).await {
+            Ok(pool) => pool,
+            // A pool that cannot connect only says it timed out; the probe above can pass on
+            // a volume with a few bytes left. A write on a direct connection says why.
+            Err(e) => return Err(why_not_open(location, &options, e).await),
+        };
+        if let Err(e) = MIGRATOR.run(&pool).await {
+            pool.close().await;
+            return Err(match e {
+                sqlx::migrate::MigrateError::Execute(e) => {
+                    why_not_open(location, &options, e).await
+                }
+                e => StoreError::Open(format!("{}: migrations failed: {e}", shown(location))),
+            });
+        }
         let store = Store {
             pool,
             backend,
