@@ -17,7 +17,7 @@
 //! errors and medians of a few runs.
 
 use observatory::privacy::Budget;
-use observatory::publish::{Period, Release, answer};
+use observatory::publish::{Period, Release, answer, keys_of};
 use observatory::release::{Exact, Records, Value, tabulate};
 use paradero_bench::simulated::{self, Sizes};
 use paradero_bench::{load_feed, median_p99};
@@ -31,27 +31,9 @@ const FIRST: i64 = 1_790_830_800;
 const DAYS: u32 = 31;
 const MONTH: &str = "2026-10";
 
-/// Row-major keys of a table's grid.
-fn keys(values: &[Vec<String>]) -> Vec<Vec<String>> {
-    let mut out = vec![Vec::new()];
-    for vals in values {
-        out = out
-            .into_iter()
-            .flat_map(|k| {
-                vals.iter().map(move |v| {
-                    let mut k = k.clone();
-                    k.push(v.clone());
-                    k
-                })
-            })
-            .collect();
-    }
-    out
-}
-
 /// Exact counts (and sums) of a table by key.
 fn exact_cells(e: &Exact) -> HashMap<Vec<String>, Vec<i64>> {
-    keys(&e.values)
+    keys_of(&e.values)
         .into_iter()
         .enumerate()
         .map(|(i, k)| (k, e.measures.iter().map(|m| m[i]).collect()))

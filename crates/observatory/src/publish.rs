@@ -259,7 +259,7 @@ fn sum_table(releases: &[&Release], id: &str) -> Option<Summed> {
 }
 
 /// Row-major keys of a grid of domains.
-fn keys_of(values: &[Vec<String>]) -> Vec<Vec<String>> {
+pub fn keys_of(values: &[Vec<String>]) -> Vec<Vec<String>> {
     let mut out = vec![Vec::new()];
     for vals in values {
         out = out
