@@ -52,15 +52,15 @@ fn main() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/bench.db", dir.path().display());
         let store = store::Store::open(&url).await.expect("store");
-        let obs = server::Obs::start(store, server::ObservatorySettings::default());
-        let state = server::AppState::new(
-            server::Dataset {
+        let obs = app::Obs::start(store, app::ObservatorySettings::default());
+        let state = app::App::new(
+            app::Dataset {
                 timetable: tt.clone(),
                 loaded_at: std::time::SystemTime::now(),
             },
-            server::Settings {
+            app::Settings {
                 observatory: Some(obs),
-                ..server::Settings::default()
+                ..app::Settings::default()
             },
         );
         let fake = FakeTelegram::start_with_poll(Duration::from_millis(500)).await;

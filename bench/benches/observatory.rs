@@ -9,11 +9,12 @@
 //! The HTTP path here is `app().oneshot` (routing, validation, JSON, the store) without
 //! sockets; `bench/load/run.sh` measures report ingest over real HTTP with wrk.
 
+use app::{App, Dataset, Obs, ObservatorySettings};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use paradero_bench::{Rng, load_feed, median_p99};
-use server::{AppState, Dataset, Obs, ObservatorySettings, Settings, app};
+use server::{AppState, Settings, app};
 use std::sync::Arc;
 use std::time::Instant;
 use store::{BestJourney, Channel, Gender, NewReport, Profile, Purpose, TripRecord};
@@ -125,21 +126,22 @@ fn main() {
         );
 
         let obs = Obs::start(store.clone(), ObservatorySettings::default());
+        let dataset = || Dataset {
+            timetable: Arc::clone(&tt),
+            loaded_at: std::time::SystemTime::now(),
+        };
         let with_obs = AppState::new(
-            Dataset {
-                timetable: Arc::clone(&tt),
-                loaded_at: std::time::SystemTime::now(),
-            },
-            Settings {
-                observatory: Some(obs.clone()),
-                ..Settings::default()
-            },
+            App::new(
+                dataset(),
+                app::Settings {
+                    observatory: Some(obs.clone()),
+                    ..app::Settings::default()
+                },
+            ),
+            Settings::default(),
         );
         let without = AppState::new(
-            Dataset {
-                timetable: Arc::clone(&tt),
-                loaded_at: std::time::SystemTime::now(),
-            },
+            App::new(dataset(), app::Settings::default()),
             Settings::default(),
         );
 
@@ -148,7 +150,7 @@ fn main() {
         let (today, _) = planner::clock::unix_to_local(&tt, now);
         let month = today[..7].to_string();
         let t = Instant::now();
-        server::releases::release_periods(&obs, &tt, &month, &[None], now)
+        app::releases::release_periods(&obs, &tt, &month, &[None], now)
             .await
             .expect("release");
         println!(

@@ -16,12 +16,12 @@
 //! with other kind shares, for tuning. A plain program rather than criterion: it reports
 //! errors and medians of a few runs.
 
+use app::{Obs, ObservatorySettings};
 use observatory::privacy::Budget;
 use observatory::publish::{Period, Release, answer, keys_of};
 use observatory::release::{Exact, Records, Value, tabulate};
 use paradero_bench::simulated::{self, Sizes};
 use paradero_bench::{load_feed, median_p99};
-use server::{Obs, ObservatorySettings};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -155,7 +155,7 @@ fn main() {
                     .expect("delete");
             }
             let t = Instant::now();
-            let done = server::releases::release_periods(&obs, &tt, MONTH, &weeks, now)
+            let done = app::releases::release_periods(&obs, &tt, MONTH, &weeks, now)
                 .await
                 .expect("release");
             times.push(t.elapsed().as_secs_f64());
@@ -167,10 +167,10 @@ fn main() {
         );
 
         let records: Records =
-            server::releases::exact_records(&obs, &tt, FIRST, FIRST + i64::from(DAYS) * 86_400)
+            app::releases::exact_records(&obs, &tt, FIRST, FIRST + i64::from(DAYS) * 86_400)
                 .await
                 .expect("records");
-        let domains = server::releases::domains(&tt, &obs);
+        let domains = app::releases::domains(&tt, &obs);
         println!(
             "domains: {} routes, {} zones, {} categories",
             domains.routes.len(),

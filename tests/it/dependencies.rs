@@ -1,7 +1,8 @@
 //! The dependency rules of ARCHITECTURE.md, checked on the resolved graph (`cargo metadata`),
 //! so that a forbidden dependency fails a test instead of creeping in: the routing core does no
 //! I/O, no async and no serde; the observatory's pure crate never sees a database or HTTP; the
-//! store never sees HTTP or Telegram; the HTTP crate never imports the chatbot.
+//! store never sees HTTP or Telegram; the application layer sees neither front door; the HTTP
+//! crate and the chatbot never import each other.
 
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -95,8 +96,17 @@ fn no_crate_depends_on_what_its_layer_forbids() {
         ),
         // The store never sees HTTP or Telegram.
         ("store", &["axum", "hyper", "teloxide", "server", "bot"]),
+        // The application layer knows neither front door: no HTTP, no Telegram.
+        (
+            "app",
+            &[
+                "axum", "hyper", "tower", "teloxide", "utoipa", "server", "bot",
+            ],
+        ),
         // The HTTP crate never imports the chatbot or Telegram.
         ("server", &["bot", "teloxide"]),
+        // The chatbot never imports the HTTP crate: both are adapters over `app`.
+        ("bot", &["server", "utoipa"]),
     ];
     let mut broken = Vec::new();
     for (krate, forbidden) in rules {
@@ -110,6 +120,8 @@ fn no_crate_depends_on_what_its_layer_forbids() {
         }
     }
     assert!(broken.is_empty(), "forbidden dependencies: {broken:?}");
-    // The rule must see the graph: the server does depend on the store and the planner.
-    assert!(deps["server"].contains("store") && deps["server"].contains("planner"));
+    // The rule must see the graph: both front doors do reach the application layer, and it
+    // the store and the planner.
+    assert!(deps["server"].contains("app") && deps["bot"].contains("app"));
+    assert!(deps["app"].contains("store") && deps["app"].contains("planner"));
 }

@@ -4,8 +4,9 @@
 //! the server's and the store's own functions: nothing is implemented twice.
 
 use crate::dialogue::{ChatState, Draft, LastTrip, Place, ProfileData, Step};
+use app::App;
+use app::reports::ReportInput;
 use i18n::{Lang, t};
-use server::{AppState, ReportInput};
 use std::collections::{HashMap, VecDeque};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -138,7 +139,7 @@ impl Limits {
 /// The bot's brain: the server's state (timetable, planner, observatory store), limits.
 #[derive(Debug)]
 pub struct Engine {
-    app: Arc<AppState>,
+    app: Arc<App>,
     settings: BotSettings,
     limits: Mutex<Limits>,
 }
@@ -149,12 +150,23 @@ pub enum EngineError {
     /// The store failed (a full disk, a database that does not answer).
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// A use case refused or failed; its message is already in the rider's language.
+    #[error(transparent)]
+    App(#[from] app::Error),
     /// Anything else on our side.
     #[error("{0}")]
     Internal(String),
 }
 
 impl EngineError {
+    /// What the rider is told, in `lang` when the error does not carry its own message.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            EngineError::App(e) => e.detail().to_string(),
+            other => t(lang, other.catalog_key(), &[]),
+        }
+    }
+
     /// The catalog key of what the rider is told.
     pub fn catalog_key(&self) -> &'static str {
         match self {
@@ -202,7 +214,7 @@ struct Turn {
 
 impl Engine {
     /// An engine over the server's state; the observatory (store) must be enabled.
-    pub fn new(app: Arc<AppState>, settings: BotSettings) -> Result<Engine, EngineError> {
+    pub fn new(app: Arc<App>, settings: BotSettings) -> Result<Engine, EngineError> {
         if app.observatory().is_none() {
             return Err(EngineError::Internal(
                 "the bot keeps its conversations in the store: enable [observatory]".into(),
@@ -216,11 +228,11 @@ impl Engine {
     }
 
     /// The server state it works on.
-    pub fn app(&self) -> &Arc<AppState> {
+    pub fn app(&self) -> &Arc<App> {
         &self.app
     }
 
-    fn obs(&self) -> &Arc<server::Obs> {
+    fn obs(&self) -> &Arc<app::Obs> {
         // Checked in `new`.
         self.app
             .observatory()
@@ -1155,9 +1167,9 @@ impl Engine {
         };
         let result = self
             .app
-            .run_plan(Arc::clone(&tt), req)
+            .plan(Arc::clone(&tt), req)
             .await
-            .map_err(|p| EngineError::Internal(p.detail))?;
+            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
         let o = self.obs();
         let profile = turn.state.profile.as_ref().map(|p| store::Profile {
             gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
@@ -1169,7 +1181,7 @@ impl Engine {
             caregiver: p.caregiver,
             purpose: None,
         });
-        o.record(server::trip_record(
+        o.record(app::trips::trip_record(
             &tt,
             &o.settings,
             &fe,
@@ -1300,7 +1312,8 @@ impl Engine {
             channel: Channel::Bot,
             rider: None,
         };
-        server::validate_report(&tt, &o.settings, &input, now_unix(), lang).map_err(|p| p.detail)
+        app::reports::validate(&tt, &o.settings, &input, now_unix(), lang)
+            .map_err(|e| e.detail().to_string())
     }
 
     fn after_when(&self, turn: &mut Turn, draft: Draft) {
@@ -1364,11 +1377,7 @@ impl Engine {
         } else {
             Some(format!("telegram:{chat}:{}:{anonymous}", draft.nonce))
         };
-        let created = self
-            .obs()
-            .store
-            .create_report(&new, key.as_deref(), now_unix())
-            .await?;
+        let created = app::reports::file(self.obs(), &new, key.as_deref(), lang).await?;
         let text = if anonymous {
             "bot.report.done_anon"
         } else {
@@ -1447,26 +1456,18 @@ impl Engine {
         satisfaction: u8,
     ) -> Result<(), EngineError> {
         let tt = self.app.dataset().timetable.clone();
-        let now = now_unix();
         let profile = turn.state.profile.as_ref();
-        self.obs()
-            .store
-            .add_survey(&store::NewSurvey {
-                answered_at: now,
-                local_hour: planner::clock::unix_to_local(&tt, now).1,
-                route_id: Some(route),
-                safety: Some(safety),
-                satisfaction: Some(satisfaction),
-                gender: profile
-                    .and_then(|p| p.gender.as_deref())
-                    .and_then(|g| Gender::from_str(g).ok()),
-                age_band: profile
-                    .and_then(|p| p.age_band.as_deref())
-                    .and_then(|a| AgeBand::from_str(a).ok()),
-                channel: Channel::Bot,
-                rider: Some(rider.to_string()),
-            })
-            .await?;
+        let input = app::surveys::SurveyInput {
+            route_id: Some(&route),
+            safety: Some(safety),
+            satisfaction: Some(satisfaction),
+            at: None,
+            gender: profile.and_then(|p| p.gender.as_deref()),
+            age_band: profile.and_then(|p| p.age_band.as_deref()),
+            channel: Channel::Bot,
+            rider: Some(rider.to_string()),
+        };
+        app::surveys::answer(self.obs(), &tt, &input, turn.lang).await?;
         turn.out
             .push(Out::text(t(turn.lang, "bot.survey.thanks", &[])));
         Ok(())

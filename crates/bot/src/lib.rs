@@ -158,11 +158,7 @@ async fn answer(
             tracing::error!(error = %e, "the bot could not handle an update");
             vec![Out {
                 // The store failed, so the chat's language is unknown: Telegram's guess.
-                text: i18n::t(
-                    lang.and_then(i18n::Lang::parse).unwrap_or_default(),
-                    e.catalog_key(),
-                    &[],
-                ),
+                text: e.message(lang.and_then(i18n::Lang::parse).unwrap_or_default()),
                 keyboard: Keyboard::None,
             }]
         }

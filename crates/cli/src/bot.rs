@@ -20,16 +20,16 @@ fn connection(cfg: &config::Config) -> anyhow::Result<bot::Connection> {
     })
 }
 
-/// Starts the bot on `state`: by webhook (returning the route to serve beside the API) when
+/// Starts the bot on `app`: by webhook (returning the route to serve beside the API) when
 /// `bot.webhook_url` is set, else by long polling.
 pub async fn start(
     cfg: &config::Config,
-    state: Arc<server::AppState>,
+    app: Arc<app::App>,
 ) -> anyhow::Result<(bot::Running, Option<axum::Router>)> {
     let conn = connection(cfg)?;
     let engine = Arc::new(
         bot::Engine::new(
-            state,
+            app,
             bot::BotSettings {
                 plans_per_minute: cfg.bot.plans_per_minute,
                 reports_per_hour: cfg.bot.reports_per_hour,
@@ -67,14 +67,18 @@ pub fn run(cfg: &config::Config, _args: Args) -> anyhow::Result<()> {
         cfg.observatory.enabled,
         "the bot keeps conversations and reports in the store: set observatory.enabled = true"
     );
-    let (dataset, settings) = crate::serve::prepare(cfg)?;
+    let crate::serve::Prepared {
+        dataset,
+        app: settings,
+        ..
+    } = crate::serve::prepare(cfg)?;
     let rt = crate::serve::runtime()?;
     rt.block_on(async move {
         let mut settings = settings;
         settings.observatory = crate::serve::open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
-        let state = server::AppState::new(dataset, settings);
-        let (running, _) = start(cfg, state).await?;
+        let app = app::App::new(dataset, settings);
+        let (running, _) = start(cfg, app).await?;
         tracing::info!("paradero bot running");
         server::shutdown_signal().await;
         tracing::info!("stopping the bot: finishing updates in hand");

@@ -121,7 +121,7 @@ pub async fn open_store(cfg: &config::Config) -> anyhow::Result<store::Store> {
 
 /// Writes the trips still queued (for a few seconds at most: the store may be down) and
 /// closes the store, so that a stop never hangs on a database that does not answer.
-pub async fn close_observatory(o: &server::Obs) {
+pub async fn close_observatory(o: &app::Obs) {
     if !o.flush_within(std::time::Duration::from_secs(5)).await {
         tracing::error!(
             "the store did not take the last trip records within 5 s; exiting without them"

@@ -67,7 +67,7 @@ pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Release => {
-            let (dataset, _) = crate::serve::prepare(cfg)?;
+            let dataset = crate::serve::prepare(cfg)?.dataset;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -76,10 +76,9 @@ pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
                 let obs = crate::serve::open_observatory(cfg)
                     .await?
                     .context("the observatory is disabled ([observatory] enabled = false)")?;
-                let done =
-                    server::releases::release_due(&obs, &dataset.timetable, crate::unix_now())
-                        .await
-                        .context("computing releases")?;
+                let done = app::releases::release_due(&obs, &dataset.timetable, crate::unix_now())
+                    .await
+                    .context("computing releases")?;
                 if done.is_empty() {
                     println!("nothing to release: every closed period has its release");
                 } else {

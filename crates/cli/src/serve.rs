@@ -23,8 +23,20 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Loads the feeds and builds the server's parameters from the configuration.
-pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server::Settings)> {
+/// What the configuration and the feeds give: the timetable, the application's parameters
+/// and the HTTP front door's.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The timetable loaded.
+    pub dataset: app::Dataset,
+    /// The application's parameters (the observatory is opened later, inside the runtime).
+    pub app: app::Settings,
+    /// The HTTP front door's.
+    pub http: server::Settings,
+}
+
+/// Loads the feeds and builds the parameters from the configuration.
+pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
     let specs = crate::feed_specs(cfg, &[]);
     anyhow::ensure!(
         !specs.is_empty(),
@@ -40,22 +52,25 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server:
     );
     // Reloads read the same feeds again with the same parameters.
     let (reload_specs, reload_cfg) = (specs.clone(), crate::load_config(cfg));
-    let loader: server::Loader = Arc::new(move || {
+    let loader: app::Loader = Arc::new(move || {
         let l = gtfs::load(&reload_specs, &reload_cfg).map_err(|e| e.to_string())?;
-        Ok(server::Dataset {
+        Ok(app::Dataset {
             timetable: Arc::new(l.timetable),
             loaded_at: std::time::SystemTime::now(),
         })
     });
-    let settings = server::Settings {
+    let app = app::Settings {
         planner: crate::planner_config(cfg),
         routing: crate::routing_options(cfg),
+        loader: Some(loader),
+        max_concurrent_plans: cfg.server.max_concurrent_plans,
+        observatory: None,
+    };
+    let http = server::Settings {
         request_timeout: std::time::Duration::from_secs(cfg.server.request_timeout_s),
         max_body_bytes: cfg.server.max_body_bytes,
         admin_token: cfg.server.admin_token.clone().filter(|t| !t.is_empty()),
-        loader: Some(loader),
         cors_origins: cfg.server.cors_origins.clone(),
-        max_concurrent_plans: cfg.server.max_concurrent_plans,
         rate_limit: server::RateLimit {
             per_minute: cfg.server.rate_limit_per_minute,
             burst: cfg.server.rate_limit_burst,
@@ -66,7 +81,6 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server:
             burst: cfg.server.lookup_burst,
             trust_forwarded_for: cfg.server.trust_forwarded_for,
         },
-        observatory: None,
         connections: server::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(cfg.server.header_read_timeout_s),
             idle_timeout: std::time::Duration::from_secs(cfg.server.keep_alive_idle_s),
@@ -74,11 +88,11 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<(server::Dataset, server:
             shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
         },
     };
-    let dataset = server::Dataset {
+    let dataset = app::Dataset {
         timetable: Arc::new(loaded.timetable),
         loaded_at: std::time::SystemTime::now(),
     };
-    Ok((dataset, settings))
+    Ok(Prepared { dataset, app, http })
 }
 
 /// A runtime for CPU-bound routing: a few blocking threads (each with its own routing
@@ -94,7 +108,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Opens the store and starts the observatory (trip writer, retention), if enabled.
-pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc<server::Obs>>> {
+pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc<app::Obs>>> {
     let obs_cfg = &cfg.observatory;
     if !obs_cfg.enabled {
         return Ok(None);
@@ -102,9 +116,9 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
     let store = crate::open_store(cfg).await?;
     tracing::info!(backend = ?store.backend(), "observatory store ready");
     spawn_retention(store.clone(), obs_cfg.retention_days);
-    Ok(Some(server::Obs::start(
+    Ok(Some(app::Obs::start(
         store,
-        server::ObservatorySettings {
+        app::ObservatorySettings {
             budget: obs_cfg.privacy.budget(),
             zone_cell_m: obs_cfg.zone_cell_m,
             max_description_chars: obs_cfg.max_description_chars,
@@ -124,22 +138,27 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
 pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     init_logging();
     let started = std::time::Instant::now();
-    let (dataset, settings) = prepare(cfg)?;
+    let Prepared {
+        dataset,
+        app: settings,
+        http,
+    } = prepare(cfg)?;
     let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
     let rt = runtime()?;
     rt.block_on(async move {
         let mut settings = settings;
         settings.observatory = open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
-        let state = server::AppState::new(dataset, settings);
-        server::spawn_release_job(&state);
+        let app = app::App::new(dataset, settings);
+        app.spawn_release_job();
+        let state = server::AppState::new(Arc::clone(&app), http);
         // The chatbot in-process, on the same state, when a token is configured.
         let mut bot_running = None;
         let mut extra = None;
         if cfg.bot.with_server && cfg.bot.token().is_some() {
             // Riders of the web and the API must not lose the planner because Telegram is
             // unreachable at start: the bot's failure is logged, the server still starts.
-            match crate::bot::start(cfg, Arc::clone(&state)).await {
+            match crate::bot::start(cfg, Arc::clone(&app)).await {
                 Ok((running, router)) => {
                     bot_running = Some(running);
                     extra = router;

@@ -7,30 +7,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use planner::{PlanError, PlanRequest};
-use raptor::{Scratch, Wheelchair};
+use raptor::Wheelchair;
 use serde_json::{Value, json};
-use std::cell::RefCell;
 use std::sync::Arc;
 use timetable::{Coord, Day, Secs, StopIdx, Timetable};
 
 type Answer = Result<Response, Problem>;
-
-thread_local! {
-    /// One scratch per blocking-pool thread, for the timetable it was made for (the `Arc`
-    /// kept here also keeps that timetable's address from being reused).
-    static SCRATCH: RefCell<Option<(Arc<Timetable>, Scratch)>> = const { RefCell::new(None) };
-}
-
-pub(crate) fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T {
-    SCRATCH.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(t, _)| !Arc::ptr_eq(t, tt)) {
-            *slot = Some((Arc::clone(tt), Scratch::new(tt)));
-        }
-        let (_, sc) = slot.as_mut().expect("just set");
-        f(sc)
-    })
-}
 
 use planner::clock::now;
 
@@ -85,7 +67,8 @@ pub async fn metrics(State(s): State<Arc<AppState>>, headers: axum::http::Header
             .loaded_at
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64()),
-        trips: s.observatory().filter(|_| operator).map(|o| {
+        routing: Some(s.app().routing_times().read()),
+        trips: s.app().observatory().filter(|_| operator).map(|o| {
             let c = o.trip_counters();
             crate::metrics::TripFigures {
                 written: c.written.load(Relaxed),
@@ -133,7 +116,7 @@ pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderM
             "send the admin token as `Authorization: Bearer <token>`",
         ));
     }
-    match s.reload().await {
+    match s.app().reload().await {
         Ok(ds) => Ok(Json(json!({ "status": "reloaded", "stops": ds.timetable.stops().len(), "routes": ds.timetable.routes().len() })).into_response()),
         Err(e) => Err(Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("reload failed, still serving the previous timetable: {e}"))),
     }
@@ -238,7 +221,7 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
             }
         },
     };
-    let mut options = s.settings.routing.clone();
+    let mut options = s.app().settings().routing.clone();
     options.wheelchair = match p.get("wheelchair") {
         None | Some("false" | "0" | "no") => Wheelchair::Off,
         Some("true" | "1" | "yes") => Wheelchair::Accessible,
@@ -257,11 +240,7 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
         Some("web") => store::Channel::Web,
         _ => store::Channel::Api,
     };
-    let endpoints = s
-        .settings
-        .observatory
-        .as_ref()
-        .map(|_| (from.clone(), to.clone()));
+    let endpoints = s.app().observatory().map(|_| (from.clone(), to.clone()));
     let req = PlanRequest {
         from,
         to,
@@ -271,15 +250,15 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
         window_secs,
         options,
     };
-    let result = s.run_plan(Arc::clone(&tt), req).await?;
-    if let (Some(o), Some((from, to))) = (&s.settings.observatory, &endpoints) {
+    let result = s.app().plan(Arc::clone(&tt), req).await?;
+    if let (Some(o), Some((from, to))) = (s.app().observatory(), &endpoints) {
         // Off the request path: queued for the batch writer. Impossible requests (no service,
         // outside the area) are recorded too: they are unmet demand.
         if !matches!(
             result,
             Err(PlanError::BadCoordinate(_) | PlanError::UnknownStop(_))
         ) {
-            o.record(crate::obs::trip_record(
+            o.record(app::trips::trip_record(
                 &ds.timetable,
                 &o.settings,
                 from,

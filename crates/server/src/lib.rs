@@ -14,44 +14,26 @@ mod openapi;
 mod problem;
 mod query;
 mod ratelimit;
-pub mod releases;
 mod serve;
 mod web;
 
 pub use metrics::Metrics;
 
-pub use obs::{Obs, ObservatorySettings, ReportInput, trip_record, validate_report};
 pub use openapi::document as openapi_document;
 pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};
 pub use serve::ConnectionLimits;
 
-use arc_swap::ArcSwap;
+use app::{App, Dataset};
 use axum::Router;
 use axum::routing::get;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use timetable::Timetable;
 
-/// What a server answers from: one timetable and when it was loaded.
-#[derive(Debug)]
-pub struct Dataset {
-    /// The timetable.
-    pub timetable: Arc<Timetable>,
-    /// When it was loaded.
-    pub loaded_at: SystemTime,
-}
-
-/// Builds a fresh dataset (reads the feeds again); used by reloads.
-pub type Loader = Arc<dyn Fn() -> Result<Dataset, String> + Send + Sync>;
-
-/// Server parameters.
+/// The HTTP front door's parameters (the application's are in [`app::Settings`]).
 #[derive(Clone)]
 pub struct Settings {
-    /// Planner parameters.
-    pub planner: planner::PlannerConfig,
-    /// Default routing options (queries may narrow them).
-    pub routing: raptor::Options,
     /// Requests taking longer are answered 408.
     pub request_timeout: Duration,
     /// Largest request body accepted.
@@ -59,18 +41,12 @@ pub struct Settings {
     /// Token that authorises `POST /v1/admin/reload` (`Authorization: Bearer …`); `None`
     /// disables the endpoint.
     pub admin_token: Option<String>,
-    /// How to reload; `None` disables reloads.
-    pub loader: Option<Loader>,
     /// Origins allowed to call the API from a browser (`*` for any); empty: no CORS headers.
     pub cors_origins: Vec<String>,
-    /// Plans computed at once; more wait (within the request timeout).
-    pub max_concurrent_plans: usize,
     /// Per-client request rate.
     pub rate_limit: RateLimit,
     /// Per-client rate of lookups by secret reference (follow, erase).
     pub lookup_limit: RateLimit,
-    /// The observatory (store, settings, trip writer); `None`: planner only.
-    pub observatory: Option<Arc<Obs>>,
     /// Timeouts and the cap on open connections.
     pub connections: ConnectionLimits,
 }
@@ -78,17 +54,12 @@ pub struct Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
-            .field("planner", &self.planner)
-            .field("routing", &self.routing)
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "…"))
-            .field("loader", &self.loader.is_some())
             .field("cors_origins", &self.cors_origins)
-            .field("max_concurrent_plans", &self.max_concurrent_plans)
             .field("rate_limit", &self.rate_limit)
             .field("lookup_limit", &self.lookup_limit)
-            .field("observatory", &self.observatory.is_some())
             .field("connections", &self.connections)
             .finish()
     }
@@ -97,33 +68,28 @@ impl std::fmt::Debug for Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            planner: planner::PlannerConfig::default(),
-            routing: raptor::Options::default(),
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 64 * 1024,
             admin_token: None,
-            loader: None,
             cors_origins: Vec::new(),
-            max_concurrent_plans: 64,
             rate_limit: RateLimit::default(),
             lookup_limit: RateLimit {
                 per_minute: 30,
                 burst: 10,
                 trust_forwarded_for: false,
             },
-            observatory: None,
             connections: ConnectionLimits::default(),
         }
     }
 }
 
-/// Shared state of the app.
+/// The HTTP adapter's state: the application, and what only HTTP needs (rate limits,
+/// request metrics, the cached network map).
 #[derive(Debug)]
 pub struct AppState {
-    data: ArcSwap<Dataset>,
+    app: Arc<App>,
     settings: Settings,
     metrics: Metrics,
-    plans: tokio::sync::Semaphore,
     limiter: Limiter,
     lookups: Limiter,
     /// `/v1/network` for the timetable it was built from.
@@ -131,11 +97,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State serving `dataset`.
-    pub fn new(dataset: Dataset, settings: Settings) -> Arc<AppState> {
+    /// The HTTP front door of `app`.
+    pub fn new(app: Arc<App>, settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
-            data: ArcSwap::from_pointee(dataset),
-            plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
+            app,
             limiter: Limiter::new(settings.rate_limit),
             lookups: Limiter::new(settings.lookup_limit),
             network: std::sync::Mutex::new(None),
@@ -143,76 +108,17 @@ impl AppState {
             metrics: Metrics::default(),
         })
     }
-    /// Replaces the dataset atomically; requests in flight keep the old one.
-    pub fn swap(&self, dataset: Dataset) {
-        self.data.store(Arc::new(dataset));
+    /// The application.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
     /// The current dataset.
     pub fn dataset(&self) -> Arc<Dataset> {
-        self.data.load_full()
+        self.app.dataset()
     }
-    /// The server's parameters.
+    /// The HTTP parameters.
     pub fn settings(&self) -> &Settings {
         &self.settings
-    }
-    /// The observatory, if enabled.
-    pub fn observatory(&self) -> Option<&Arc<Obs>> {
-        self.settings.observatory.as_ref()
-    }
-    /// Plans on the blocking pool with a per-thread scratch, at most
-    /// `max_concurrent_plans` at once (the others wait), and records the routing time. The
-    /// HTTP API and the chatbot both plan through here.
-    pub async fn run_plan(
-        &self,
-        tt: Arc<Timetable>,
-        req: planner::PlanRequest,
-    ) -> Result<Result<planner::Plan, planner::PlanError>, Problem> {
-        let cfg = self.settings.planner.clone();
-        let _permit = self.plans.acquire().await.map_err(|_| {
-            Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "the server is shutting down",
-            )
-        })?;
-        let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || {
-            handlers::with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))
-        })
-        .await
-        .map_err(|_| {
-            Problem::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "the planner stopped unexpectedly",
-            )
-        })?;
-        self.metrics
-            .observe_routing(started.elapsed().as_secs_f64());
-        Ok(result)
-    }
-    /// Builds a new dataset aside with the configured loader and swaps it in; the old one
-    /// keeps serving meanwhile and on failure.
-    pub async fn reload(&self) -> Result<Arc<Dataset>, String> {
-        let loader = self
-            .settings
-            .loader
-            .clone()
-            .ok_or("reloading is not configured")?;
-        let ds = tokio::task::spawn_blocking(move || loader())
-            .await
-            .map_err(|e| format!("the reload stopped unexpectedly: {e}"))??;
-        self.swap(ds);
-        tracing::info!(
-            stops = self.dataset().timetable.stops().len(),
-            "timetable reloaded"
-        );
-        Ok(self.dataset())
-    }
-}
-
-/// Starts the job that publishes the observatory's releases (at start, then hourly).
-pub fn spawn_release_job(state: &Arc<AppState>) {
-    if let Some(o) = state.observatory() {
-        releases::spawn_job(Arc::clone(o), Arc::downgrade(state));
     }
 }
 
@@ -371,7 +277,7 @@ pub async fn serve_with(
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
-                if let Err(e) = st.reload().await {
+                if let Err(e) = st.app.reload().await {
                     tracing::error!(error = %e, "reload on SIGHUP failed; still serving the previous timetable");
                 }
             }

@@ -59,7 +59,6 @@ impl Histogram {
 struct Inner {
     requests: BTreeMap<(String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
-    routing: Histogram,
     rate_limited: u64,
 }
 
@@ -68,6 +67,8 @@ struct Inner {
 pub struct Process {
     /// When the timetable being served was loaded, Unix seconds.
     pub feed_loaded_unix: f64,
+    /// Time spent routing, by both front doors.
+    pub routing: Option<app::timings::Reading>,
     /// The trip writer's counters, when the observatory is on.
     pub trips: Option<TripFigures>,
 }
@@ -109,11 +110,6 @@ impl Metrics {
             .observe(secs);
     }
 
-    /// Records the time one plan spent routing.
-    pub fn observe_routing(&self, secs: f64) {
-        self.lock().routing.observe(secs);
-    }
-
     /// Records one request refused for its client's rate.
     pub fn observe_rate_limited(&self) {
         self.lock().rate_limited += 1;
@@ -147,8 +143,15 @@ impl Metrics {
         }
         out.push_str("# HELP paradero_routing_duration_seconds Time spent planning one trip.\n");
         out.push_str("# TYPE paradero_routing_duration_seconds histogram\n");
-        m.routing
-            .render(&mut out, "paradero_routing_duration_seconds", "");
+        if let Some(r) = &process.routing {
+            let name = "paradero_routing_duration_seconds";
+            for (b, n) in &r.buckets {
+                let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {n}");
+            }
+            let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", r.count);
+            let _ = writeln!(out, "{name}_sum {}", r.sum_s);
+            let _ = writeln!(out, "{name}_count {}", r.count);
+        }
         out.push_str("# HELP paradero_rate_limited_total Requests refused with 429 for their client's rate.\n");
         out.push_str("# TYPE paradero_rate_limited_total counter\n");
         let _ = writeln!(out, "paradero_rate_limited_total {}", m.rate_limited);

@@ -8,222 +8,30 @@
 
 use crate::query::Params;
 use crate::{AppState, Problem};
+use app::reports::{Followed, ReportInput};
+use app::{Obs, now_unix};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
-use observatory::Category;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use store::{
-    AgeBand, Channel, Gender, NewReport, NewSurvey, Official, Profile, Purpose, ReportFilter, Role,
-    Status, Store, StoreError, TripRecord,
+    AgeBand, Channel, Gender, Official, Profile, Purpose, ReportFilter, Role, Status, StoreError,
 };
-use timetable::{Coord, Day, Secs, Timetable};
-use tokio::sync::{mpsc, oneshot};
-
-/// Observatory parameters.
-#[derive(Debug, Clone)]
-pub struct ObservatorySettings {
-    /// The privacy-loss budget of the public statistics.
-    pub budget: observatory::privacy::Budget,
-    /// Zone grid cell side, metres.
-    pub zone_cell_m: f64,
-    /// Longest description, characters.
-    pub max_description_chars: usize,
-    /// Incident categories.
-    pub categories: Vec<Category>,
-    /// A place farther than this from every stop is outside the area, metres.
-    pub max_distance_m: f64,
-}
-
-impl Default for ObservatorySettings {
-    fn default() -> Self {
-        ObservatorySettings {
-            budget: observatory::privacy::Budget::default(),
-            zone_cell_m: 500.0,
-            max_description_chars: 1000,
-            categories: observatory::default_categories(),
-            max_distance_m: 2000.0,
-        }
-    }
-}
-
-enum Msg {
-    Trip(Box<TripRecord>),
-    Flush(oneshot::Sender<()>),
-}
-
-/// The store, its settings, and the background writer of trip records.
-#[derive(Debug)]
-pub struct Obs {
-    /// The database.
-    pub store: Store,
-    /// Parameters.
-    pub settings: ObservatorySettings,
-    tx: mpsc::Sender<Msg>,
-    counters: Arc<TripCounters>,
-}
-
-/// What happened to trip records on their way to the store.
-#[derive(Debug, Default)]
-pub struct TripCounters {
-    /// Dropped because the queue was full (the store was slower than the planner, or down).
-    pub dropped: AtomicU64,
-    /// Batches whose write failed and was retried.
-    pub failed_writes: AtomicU64,
-    /// Records written.
-    pub written: AtomicU64,
-}
-
-impl std::fmt::Debug for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Msg")
-    }
-}
-
-/// Trips buffered before the request path starts dropping them (counted) rather than wait.
-const QUEUE: usize = 65_536;
-/// Trips written per transaction.
-const BATCH: usize = 512;
-/// Waits between retries of a failed batch.
-const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(200);
-const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl Obs {
-    /// Starts the trip writer on the current tokio runtime.
-    pub fn start(store: Store, settings: ObservatorySettings) -> Arc<Obs> {
-        let (tx, rx) = mpsc::channel::<Msg>(QUEUE);
-        let counters = Arc::new(TripCounters::default());
-        tokio::spawn(write_trips(store.clone(), rx, counters.clone()));
-        Arc::new(Obs {
-            store,
-            settings,
-            tx,
-            counters,
-        })
-    }
-
-    /// Queues a trip record; never waits (a full queue drops it and counts).
-    pub fn record(&self, t: TripRecord) {
-        if self.tx.try_send(Msg::Trip(Box::new(t))).is_err() {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Waits until every trip queued so far is written, or `within` has passed (the store
-    /// may be down); returns whether everything was written.
-    pub async fn flush_within(&self, within: std::time::Duration) -> bool {
-        let (done, wait) = oneshot::channel();
-        tokio::time::timeout(within, async {
-            self.tx.send(Msg::Flush(done)).await.is_ok() && wait.await.is_ok()
-        })
-        .await
-        .unwrap_or(false)
-    }
-
-    /// Waits until every trip queued so far is written.
-    pub async fn flush(&self) {
-        let _ = self.flush_within(std::time::Duration::MAX).await;
-    }
-
-    /// Trip records dropped because the queue was full.
-    pub fn dropped(&self) -> u64 {
-        self.counters.dropped.load(Ordering::Relaxed)
-    }
-
-    /// The trip writer's counters.
-    pub fn trip_counters(&self) -> &TripCounters {
-        &self.counters
-    }
-}
-
-/// The trip writer: takes what is queued (up to a batch) and writes it in one transaction. A
-/// failed batch is kept and retried with a growing pause, so a full disk or a database
-/// restart loses nothing that fits in the queue; meanwhile new records wait in the queue and
-/// only a full queue drops (and counts) them.
-async fn write_trips(store: Store, mut rx: mpsc::Receiver<Msg>, counters: Arc<TripCounters>) {
-    let mut batch: Vec<TripRecord> = Vec::with_capacity(BATCH);
-    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
-    let mut pause = RETRY_FIRST;
-    loop {
-        // Wait for work only when nothing is pending; then take whatever is queued.
-        if batch.is_empty() {
-            match rx.recv().await {
-                Some(Msg::Trip(t)) => batch.push(*t),
-                Some(Msg::Flush(done)) => flushes.push(done),
-                None => return,
-            }
-        }
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(Msg::Trip(t)) => batch.push(*t),
-                Ok(Msg::Flush(done)) => {
-                    flushes.push(done);
-                    // Trips queued after this flush may wait for the next batch.
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-        if !batch.is_empty() {
-            if let Err(e) = store.record_trips(&batch).await {
-                let failed = counters.failed_writes.fetch_add(1, Ordering::Relaxed);
-                if failed.is_power_of_two() || failed == 0 {
-                    tracing::error!(error = %e, trips = batch.len(), retry_in_ms = pause.as_millis() as u64,
-                        "recording trips failed; keeping them and retrying");
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(RETRY_MAX);
-                continue;
-            }
-            counters
-                .written
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            batch.clear();
-            pause = RETRY_FIRST;
-        }
-        for f in flushes.drain(..) {
-            let _ = f.send(());
-        }
-    }
-}
+use timetable::{Day, Timetable};
 
 fn obs(s: &AppState, lang: Lang) -> Result<&Arc<Obs>, Problem> {
-    s.settings
-        .observatory
-        .as_ref()
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, i18n::t(lang, "obs.unavailable", &[])))
+    Ok(s.app().require_observatory(lang)?)
 }
 
-pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-use planner::clock::{local_to_unix, timezone as tz, unix_to_local};
+use planner::clock::local_to_unix;
 
 /// A closed-set word (`gender`, `status`, …): absent is `None`, unknown is a 400 that lists
 /// the allowed values.
 fn word<T: store::Word>(lang: Lang, field: &str, v: Option<&str>) -> Result<Option<T>, Problem> {
-    match v {
-        None | Some("") => Ok(None),
-        Some(x) => T::from_str(x).map(Some).map_err(|_| {
-            let allowed: Vec<&str> = T::ALL.iter().map(|w| w.word()).collect();
-            Problem::bad_request(i18n::t(
-                lang,
-                "obs.bad_value",
-                &[
-                    ("text", &x),
-                    ("field", &field),
-                    ("allowed", &allowed.join(", ")),
-                ],
-            ))
-        }),
-    }
+    Ok(app::word(lang, field, v)?)
 }
 
 /// The consented profile of a plan request (`consent=true` plus `gender`, `age_band`,
@@ -244,65 +52,6 @@ pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
         caregiver: flag("caregiver"),
         purpose,
     }))
-}
-
-/// Where a plan starts or ends, as a zone.
-pub fn zone_of_endpoint(tt: &Timetable, e: &planner::Endpoint, cell_m: f64) -> String {
-    let c = match e {
-        planner::Endpoint::Coord(c) => Some(*c),
-        planner::Endpoint::Stops(s) => s.first().map(|&s| tt.stop(s).coord),
-    };
-    c.map_or_else(
-        || "z:?".to_string(),
-        |c| observatory::zone::zone_of(c.lat(), c.lon(), cell_m),
-    )
-}
-
-/// The record of one plan served.
-#[allow(clippy::too_many_arguments)]
-pub fn trip_record(
-    tt: &Timetable,
-    o: &ObservatorySettings,
-    from: &planner::Endpoint,
-    to: &planner::Endpoint,
-    time: Secs,
-    plan: Option<&planner::Plan>,
-    channel: Channel,
-    profile: Option<Profile>,
-    rider: Option<String>,
-) -> TripRecord {
-    let best = plan.and_then(|p| {
-        p.itineraries
-            .iter()
-            .min_by_key(|i| (i.arrival_secs, i.transfers))
-    });
-    let planned_at = now_unix();
-    TripRecord {
-        planned_at,
-        // Trips are counted on the day they were planned (ranges are about when riders asked),
-        // at the hour they travel.
-        local_day: unix_to_local(tt, planned_at).0,
-        local_hour: u8::try_from((time / 3600) % 24).unwrap_or(0),
-        channel,
-        origin_zone: zone_of_endpoint(tt, from, o.zone_cell_m),
-        dest_zone: zone_of_endpoint(tt, to, o.zone_cell_m),
-        best: best.map(|b| store::BestJourney {
-            travel_s: b.duration_s,
-            wait_s: b.wait_s,
-            walk_s: b.walk_s,
-            transfers: i32::from(b.transfers),
-            routes: b
-                .legs
-                .iter()
-                .filter_map(|l| match l {
-                    planner::ItineraryLeg::Ride { route_id, .. } => Some(route_id.clone()),
-                    planner::ItineraryLeg::Walk { .. } => None,
-                })
-                .collect(),
-        }),
-        profile,
-        rider,
-    }
 }
 
 /// JSON endpoints take `application/json` only (415 otherwise): a page elsewhere can make a
@@ -386,144 +135,6 @@ fn str_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a s
     m.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// A report as submitted, checked against the timetable and the configuration.
-#[derive(Debug)]
-pub struct ReportInput<'a> {
-    /// Category key.
-    pub category: Option<&'a str>,
-    /// Point.
-    pub lat: Option<f64>,
-    /// Point.
-    pub lon: Option<f64>,
-    /// Stop id.
-    pub stop_id: Option<&'a str>,
-    /// Route id.
-    pub route_id: Option<&'a str>,
-    /// When it happened, local `YYYY-MM-DDTHH:MM` or Unix seconds; `None`: now.
-    pub occurred_at: Option<i64>,
-    /// Free text.
-    pub description: Option<&'a str>,
-    /// Reporter's gender.
-    pub gender: Option<&'a str>,
-    /// Reporter's age band.
-    pub age_band: Option<&'a str>,
-    /// Channel.
-    pub channel: Channel,
-    /// Hashed rider handle.
-    pub rider: Option<String>,
-}
-
-/// Validates a report; every problem is a 400 or 422 naming the field, and nothing is stored.
-pub fn validate_report(
-    tt: &Timetable,
-    o: &ObservatorySettings,
-    r: &ReportInput<'_>,
-    now: i64,
-    lang: Lang,
-) -> Result<NewReport, Problem> {
-    let cat = r.category.unwrap_or("");
-    if !o.categories.iter().any(|c| c.key == cat) {
-        return Err(Problem::bad_request(i18n::t(
-            lang,
-            "obs.unknown_category",
-            &[("text", &cat)],
-        )));
-    }
-    let stop = match r.stop_id {
-        None => None,
-        Some(id) => Some(tt.stop_by_id(id).ok_or_else(|| {
-            Problem::unprocessable(i18n::t(lang, "error.unknown_stop", &[("id", &id)]))
-        })?),
-    };
-    let point = match (r.lat, r.lon, stop) {
-        (Some(lat), Some(lon), _) => Some(Coord::new(lat, lon).map_err(|_| {
-            Problem::bad_request(i18n::t(
-                lang,
-                "error.bad_coordinate",
-                &[("text", &format!("{lat},{lon}"))],
-            ))
-        })?),
-        (None, None, Some(s)) => Some(tt.stop(s).coord),
-        _ => None,
-    };
-    let Some(point) = point else {
-        return Err(Problem::bad_request(i18n::t(lang, "obs.no_place", &[])));
-    };
-    let nearest = tt
-        .stop_index()
-        .nearest(point)
-        .map_or(f64::INFINITY, |x| x.1);
-    if nearest > o.max_distance_m {
-        return Err(Problem::unprocessable(i18n::t(
-            lang,
-            "obs.outside_area",
-            &[("km", &format!("{:.1}", nearest / 1000.0))],
-        )));
-    }
-    let route = match r.route_id {
-        None => None,
-        Some(id) => Some(
-            tt.route_by_id(id)
-                .map(|ri| tt.route(ri).id.clone())
-                .ok_or_else(|| {
-                    Problem::unprocessable(i18n::t(lang, "obs.unknown_route", &[("text", &id)]))
-                })?,
-        ),
-    };
-    let occurred = r.occurred_at.unwrap_or(now);
-    let (_, hour) = unix_to_local(tt, occurred);
-    let shown = || {
-        use chrono::TimeZone;
-        tz(tt).timestamp_opt(occurred, 0).single().map_or_else(
-            || occurred.to_string(),
-            |d| d.format("%Y-%m-%d %H:%M").to_string(),
-        )
-    };
-    if occurred > now + 300 {
-        return Err(Problem::unprocessable(i18n::t(
-            lang,
-            "obs.future",
-            &[("text", &shown())],
-        )));
-    }
-    if occurred < now - 366 * 86_400 {
-        return Err(Problem::unprocessable(i18n::t(
-            lang,
-            "obs.too_old",
-            &[("text", &shown())],
-        )));
-    }
-    let description = r.description.map(str::trim).filter(|d| !d.is_empty());
-    if let Some(d) = description {
-        let n = d.chars().count();
-        if n > o.max_description_chars {
-            return Err(Problem::bad_request(i18n::t(
-                lang,
-                "obs.description_too_long",
-                &[("n", &n), ("max", &o.max_description_chars)],
-            )));
-        }
-    }
-    let gender = word::<Gender>(lang, "gender", r.gender)?;
-    let age_band = word::<AgeBand>(lang, "age_band", r.age_band)?;
-    Ok(NewReport {
-        category: cat.to_string(),
-        lat: Some(point.lat()),
-        lon: Some(point.lon()),
-        stop_id: stop.map(|s| tt.stop(s).id.clone()),
-        route_id: route,
-        zone: observatory::zone::zone_of(point.lat(), point.lon(), o.zone_cell_m),
-        occurred_at: occurred,
-        occurred_at_given: r.occurred_at.is_some(),
-        local_hour: hour,
-        description: description.map(str::to_string),
-        gender,
-        age_band,
-        channel: r.channel,
-        rider: r.rider.clone(),
-    })
-}
-
 /// `2026-11-23T08:00` (local) or Unix seconds.
 fn parse_when(tt: &Timetable, v: &Value, lang: Lang) -> Result<i64, Problem> {
     if let Some(n) = v.as_i64() {
@@ -555,46 +166,7 @@ pub(crate) fn idempotency_key(h: &HeaderMap, lang: Lang) -> Result<Option<String
 }
 
 pub(crate) fn store_problem(e: &StoreError, lang: Lang) -> Problem {
-    match e {
-        StoreError::KeyReused => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            i18n::t(lang, "obs.key_reused", &[]),
-        ),
-        StoreError::UnknownReport(r) => {
-            Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", r)]))
-        }
-        StoreError::BadTransition { from, to } => Problem::new(
-            StatusCode::CONFLICT,
-            i18n::t(lang, "obs.bad_transition", &[("from", from), ("to", to)]),
-        ),
-        StoreError::DiskFull => {
-            tracing::error!("store: no space left on the data volume");
-            unavailable(i18n::t(lang, "store.disk_full", &[]), 30)
-        }
-        StoreError::ReadOnly => {
-            tracing::error!("store: the data volume is read-only");
-            unavailable(i18n::t(lang, "store.read_only", &[]), 60)
-        }
-        other => {
-            tracing::error!(error = %other, "store");
-            unavailable(i18n::t(lang, "store.unavailable", &[]), 5)
-        }
-    }
-}
-
-/// 503 with `Retry-After`: the request was fine, the store could not take it now.
-fn unavailable(detail: String, retry_after_s: u32) -> Problem {
-    Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail).retry_after(retry_after_s)
-}
-
-/// The public view of a report, with its history.
-async fn public_answer(o: &Obs, r: &store::Report, lang: Lang) -> Result<Response, Problem> {
-    let events = o
-        .store
-        .report_events(&r.reference)
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
-    Ok(Json(public_report(r, &events)).into_response())
+    app::Error::from_store(e, lang).into()
 }
 
 /// What the reporter (or anyone with the reference) may see of a report.
@@ -672,12 +244,8 @@ pub async fn create_report(
         },
         rider: None,
     };
-    let new = validate_report(tt, &o.settings, &input, now, lang)?;
-    let created = o
-        .store
-        .create_report(&new, key.as_deref(), now)
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
+    let new = app::reports::validate(tt, &o.settings, &input, now, lang)?;
+    let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
     let status = if created.replayed {
         StatusCode::OK
     } else {
@@ -687,19 +255,11 @@ pub async fn create_report(
     // whether another report exists nearby (likely duplicates are linked for officials).
     let body = json!({
         "reference": created.secret,
-        "status": created.report.status,
+        "status": created.status,
         "status_url": format!("/v1/reports/{}", created.secret),
         "notice": i18n::t(lang, "obs.secret_notice", &[]),
     });
     Ok((status, Json(body)).into_response())
-}
-
-/// Lookups by secret take at least this long, found or not, so that timing tells nothing.
-const LOOKUP_FLOOR: std::time::Duration = std::time::Duration::from_millis(120);
-
-/// Waits until `LOOKUP_FLOOR` has passed since `started`.
-async fn floor(started: std::time::Instant) {
-    tokio::time::sleep_until((started + LOOKUP_FLOOR).into()).await;
 }
 
 #[utoipa::path(get, path = "/v1/reports/{reference}", tag = "observatory",
@@ -715,26 +275,12 @@ pub async fn report_status(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let started = std::time::Instant::now();
     let lang = Params::parse(raw.as_deref())?.lang;
     let o = obs(&s, lang)?;
-    let found = if reference.starts_with("C-") {
-        official(o, &headers, Role::Viewer, lang).await?;
-        o.store.report(&reference).await
-    } else {
-        o.store.report_by_secret(&reference).await
-    }
-    .map_err(|e| store_problem(&e, lang))?;
-    // The same work whether or not it exists: the history query runs either way.
-    let events = o
-        .store
-        .report_events(found.as_ref().map_or("", |r| r.reference.as_str()))
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
-    floor(started).await;
-    let r = found.ok_or_else(|| {
-        Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", &reference)]))
-    })?;
+    let Followed {
+        report: r,
+        history: events,
+    } = app::reports::follow(o, &reference, bearer(&headers), lang).await?;
     let mut body = public_report(&r, &events);
     body["reference"] = json!(reference);
     Ok(Json(body).into_response())
@@ -752,24 +298,18 @@ pub async fn erase_report(
     Path(reference): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    let started = std::time::Instant::now();
     let lang = Params::parse(raw.as_deref())?.lang;
     let o = obs(&s, lang)?;
-    let erased = o
-        .store
-        .erase_report_by_secret(&reference)
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
-    floor(started).await;
-    if erased {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(Problem::not_found(i18n::t(
-            lang,
-            "obs.unknown_report",
-            &[("text", &reference)],
-        )))
-    }
+    app::reports::erase(o, &reference, lang).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The bearer token of a request, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// The official behind the request's bearer token, if their role is at least `needed`.
@@ -779,40 +319,7 @@ pub async fn official(
     needed: Role,
     lang: Lang,
 ) -> Result<Official, Problem> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let unauthorized = || {
-        let mut r = Problem::new(
-            StatusCode::UNAUTHORIZED,
-            i18n::t(lang, "obs.need_token", &[]),
-        );
-        r.title = "Unauthorized".into();
-        r
-    };
-    let Some(token) = token else {
-        return Err(unauthorized());
-    };
-    let who = o
-        .store
-        .authenticate(token)
-        .await
-        .map_err(|e| store_problem(&e, lang))?
-        .ok_or_else(unauthorized)?;
-    if who.role < needed {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            i18n::t(
-                lang,
-                "obs.wrong_role",
-                &[("role", &who.role), ("needed", &needed)],
-            ),
-        ));
-    }
-    Ok(who)
+    Ok(app::officials::authenticate(o, bearer(headers), needed, lang).await?)
 }
 
 #[utoipa::path(get, path = "/v1/reports", tag = "observatory",
@@ -833,22 +340,19 @@ pub async fn list_reports(
     let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
     let o = obs(&s, lang)?;
-    official(o, &headers, Role::Viewer, lang).await?;
+    let who = official(o, &headers, Role::Viewer, lang).await?;
     let ds = s.dataset();
     let (from, to) = range(&ds.timetable, &p)?;
     let status = word::<Status>(lang, "status", p.get("status"))?;
     let limit = p.number("limit", 200i64, 1..=5000)?;
-    let reports = o
-        .store
-        .reports(&ReportFilter {
-            from,
-            to,
-            status,
-            category: p.get("category").map(str::to_string),
-            limit,
-        })
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
+    let filter = ReportFilter {
+        from,
+        to,
+        status,
+        category: p.get("category").map(str::to_string),
+        limit,
+    };
+    let reports = app::reports::list(o, &who, &filter, lang).await?;
     Ok(Json(json!({ "reports": reports })).into_response())
 }
 
@@ -879,22 +383,8 @@ pub async fn change_status(
         return Err(Problem::bad_request("`status` is required"));
     };
     let note = str_field(&m, "note").unwrap_or("");
-    if note.chars().count() > o.settings.max_description_chars {
-        return Err(Problem::bad_request(i18n::t(
-            lang,
-            "obs.description_too_long",
-            &[
-                ("n", &note.chars().count()),
-                ("max", &o.settings.max_description_chars),
-            ],
-        )));
-    }
-    let r = o
-        .store
-        .change_status(&reference, to, note, &who.name, now_unix())
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
-    public_answer(o, &r, lang).await
+    let f = app::reports::change_status(o, &who, &reference, to, note, lang).await?;
+    Ok(Json(public_report(&f.report, &f.history)).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
@@ -939,55 +429,18 @@ pub async fn create_survey(
         }
     };
     let (safety, satisfaction) = (score("safety")?, score("satisfaction")?);
-    if safety.is_none() && satisfaction.is_none() {
-        return Err(Problem::bad_request(i18n::t(lang, "obs.no_score", &[])));
-    }
-    let route = match str_field(&m, "route_id") {
-        None => None,
-        Some(id) => Some(
-            tt.route_by_id(id)
-                .map(|ri| tt.route(ri).id.clone())
-                .ok_or_else(|| {
-                    Problem::unprocessable(i18n::t(lang, "obs.unknown_route", &[("text", &id)]))
-                })?,
-        ),
-    };
-    let now = now_unix();
-    let at = m
-        .get("at")
-        .map(|v| parse_when(tt, v, lang))
-        .transpose()?
-        .unwrap_or(now);
-    if at > now + 300 {
-        return Err(Problem::unprocessable(i18n::t(
-            lang,
-            "obs.future",
-            &[("text", &at)],
-        )));
-    }
-    // As for reports: an answer about a trip more than a year ago tells officials nothing.
-    if at < now - 366 * 86_400 {
-        return Err(Problem::unprocessable(i18n::t(
-            lang,
-            "obs.too_old",
-            &[("text", &at)],
-        )));
-    }
-    let survey = NewSurvey {
-        answered_at: now,
-        local_hour: unix_to_local(tt, at).1,
-        route_id: route,
+    let at = m.get("at").map(|v| parse_when(tt, v, lang)).transpose()?;
+    let input = app::surveys::SurveyInput {
+        route_id: str_field(&m, "route_id"),
         safety,
         satisfaction,
-        gender: word::<Gender>(lang, "gender", str_field(&m, "gender"))?,
-        age_band: word::<AgeBand>(lang, "age_band", str_field(&m, "age_band"))?,
+        at,
+        gender: str_field(&m, "gender"),
+        age_band: str_field(&m, "age_band"),
         channel: Channel::Api,
         rider: None,
     };
-    o.store
-        .add_survey(&survey)
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
+    app::surveys::answer(o, tt, &input, lang).await?;
     Ok((StatusCode::CREATED, Json(json!({ "status": "recorded" }))).into_response())
 }
 
@@ -1074,7 +527,7 @@ fn choose_periods(
         }
     };
     if let Some(m) = p.get("month") {
-        if crate::releases::month_name(
+        if app::releases::month_name(
             chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
                 Problem::bad_request(i18n::t(lang, "obs.bad_month", &[("text", &m)]))
             })?,
@@ -1116,7 +569,7 @@ fn choose_periods(
     let months: std::collections::BTreeSet<&String> = all.iter().map(|(m, _)| m).collect();
     let mut out = Vec::new();
     for m in months {
-        let periods = crate::releases::closed_periods(m, chrono::NaiveDate::MAX);
+        let periods = app::releases::closed_periods(m, chrono::NaiveDate::MAX);
         let inside = |p: &observatory::publish::Period| {
             let f = chrono::NaiveDate::parse_from_str(&p.from, "%Y-%m-%d").ok();
             let t = chrono::NaiveDate::parse_from_str(&p.to, "%Y-%m-%d").ok();
@@ -1225,9 +678,13 @@ pub async fn indicators(
         .into_iter()
         .filter(|r| chosen.contains(&(r.month.clone(), r.week)))
         .collect();
-    let releases = crate::releases::parse(&stored).map_err(|e| {
+    let releases = app::releases::parse(&stored).map_err(|e| {
         tracing::error!(error = %e, "a stored release does not read back");
-        unavailable(i18n::t(lang, "store.unavailable", &[]), 60)
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            i18n::t(lang, "store.unavailable", &[]),
+        )
+        .retry_after(60)
     })?;
     let refs: Vec<&observatory::publish::Release> = releases.iter().collect();
     let harassment: Vec<String> = o
@@ -1325,65 +782,77 @@ pub async fn internal_indicators(
     let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
     let o = obs(&s, lang)?;
-    official(o, &headers, Role::Viewer, lang).await?;
+    let who = official(o, &headers, Role::Viewer, lang).await?;
     let ds = s.dataset();
     let tt = Arc::clone(&ds.timetable);
     let (from, to) = range(&tt, &p)?;
-    let records = crate::releases::exact_records(o, &tt, from, to)
-        .await
-        .map_err(|e| store_problem(&e, lang))?;
-    let domains = crate::releases::domains(&tt, o);
-    let exact = tokio::task::spawn_blocking(move || {
-        observatory::release::tabulate(&records, &domains, None, 1..=31)
-    })
-    .await
-    .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the tables stopped"))?;
-    let tables: Vec<Value> = exact
-        .iter()
-        .map(|e| {
-            let keys = cell_keys(&e.values);
-            let counts = &e.measures[0];
-            json!({
-                "id": e.spec.id,
-                "title": i18n::t(lang, &format!("indicator.{}.title", e.spec.id), &[]),
-                "dimensions": e.spec.dims.iter().map(|d| d.name()).collect::<Vec<_>>(),
-                "measures": e.spec.measures.iter().skip(1).map(|m| format!("{}_mean", m.name)).collect::<Vec<_>>(),
-                "rows": keys.iter().enumerate().filter(|(i, _)| counts[*i] != 0).map(|(i, k)| json!({
-                    "key": k,
-                    "count": counts[i],
-                    "values": e.measures.iter().skip(1).map(|m| (counts[i] > 0).then(|| m[i] as f64 / counts[i] as f64)).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
+    let tables = app::internal::figures(o, &who, &tt, from, to, lang).await?;
+    let body = InternalFigures {
+        internal: true,
+        notice: i18n::t(lang, "obs.internal_notice", &[]),
+        from: planner::clock::local_datetime(&tt, from),
+        to: planner::clock::local_datetime(&tt, to),
+        indicators: tables
+            .into_iter()
+            .map(|t| InternalTable {
+                title: i18n::t(lang, &format!("indicator.{}.title", t.id), &[]),
+                id: t.id,
+                dimensions: t.dimensions,
+                measures: t.measures,
+                rows: t
+                    .rows
+                    .into_iter()
+                    .map(|r| InternalRow {
+                        key: r.key,
+                        count: r.count,
+                        values: r.values,
+                    })
+                    .collect(),
             })
-        })
-        .collect();
-    Ok((
-        [(header::CACHE_CONTROL, "private, no-store")],
-        Json(json!({
-            "internal": true,
-            "notice": i18n::t(lang, "obs.internal_notice", &[]),
-            "from": planner::clock::local_datetime(&tt, from),
-            "to": planner::clock::local_datetime(&tt, to),
-            "indicators": tables,
-        })),
-    )
-        .into_response())
+            .collect(),
+    };
+    Ok(([(header::CACHE_CONTROL, "private, no-store")], Json(body)).into_response())
 }
 
-fn cell_keys(values: &[Vec<String>]) -> Vec<Vec<String>> {
-    let mut out = vec![Vec::new()];
-    for vals in values {
-        out = out
-            .into_iter()
-            .flat_map(|k: Vec<String>| {
-                vals.iter().map(move |v| {
-                    let mut k = k.clone();
-                    k.push(v.clone());
-                    k
-                })
-            })
-            .collect();
-    }
-    out
+/// `GET /v1/observatory/internal`: exact figures, for officials only.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct InternalFigures {
+    /// Always true: these figures are not for publication.
+    pub internal: bool,
+    /// What officials may and may not do with them.
+    pub notice: String,
+    /// First local date and time of the range.
+    pub from: String,
+    /// End of the range (exclusive), local.
+    pub to: String,
+    /// The tables.
+    pub indicators: Vec<InternalTable>,
+}
+
+/// One table of exact figures.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct InternalTable {
+    /// Stable id.
+    pub id: &'static str,
+    /// Title, in the request's language.
+    pub title: String,
+    /// Names of its dimensions.
+    pub dimensions: Vec<&'static str>,
+    /// Names of its mean measures.
+    pub measures: Vec<String>,
+    /// Its non-empty cells.
+    pub rows: Vec<InternalRow>,
+}
+
+/// One cell.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct InternalRow {
+    /// One value per dimension.
+    pub key: Vec<String>,
+    /// Records in the cell.
+    pub count: i64,
+    /// Per mean measure, the mean over the cell (null when empty).
+    pub values: Vec<Option<f64>>,
 }
 
 fn csv_field(s: &str) -> String {

@@ -7,9 +7,10 @@
 //! description. Errors use GeoReport's format, `[{"code": …, "description": …}]`, with the
 //! HTTP status of the problem.
 
-use crate::obs::{ReportInput, official, validate_report};
+use crate::obs::official;
 use crate::query::Params;
 use crate::{AppState, Problem};
+use app::reports::ReportInput;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -39,7 +40,7 @@ pub async fn services(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
         Ok(p) => p,
         Err(e) => return error(e),
     };
-    let Some(o) = s.settings.observatory.as_ref() else {
+    let Some(o) = s.app().observatory() else {
         return error(Problem::not_found(i18n::t(
             lang_of(&p),
             "obs.unavailable",
@@ -96,11 +97,7 @@ async fn create_inner(
     // GeoReport posts a form, which any page can make a browser send: a request from a page
     // of another site (its `Origin`) is refused unless that origin is allowed.
     crate::cross_site_check(&s.settings.cors_origins, headers, lang)?;
-    let o = s
-        .settings
-        .observatory
-        .as_ref()
-        .ok_or_else(|| Problem::not_found(i18n::t(lang, "obs.unavailable", &[])))?;
+    let o = s.app().require_observatory(lang)?;
     let text = std::str::from_utf8(body).map_err(|_| {
         Problem::bad_request("the form is not UTF-8 text (application/x-www-form-urlencoded)")
     })?;
@@ -131,8 +128,8 @@ async fn create_inner(
         channel: Channel::Open311,
         rider: None,
     };
-    let now = crate::obs::now_unix();
-    let new = validate_report(&ds.timetable, &o.settings, &input, now, lang)?;
+    let now = app::now_unix();
+    let new = app::reports::validate(&ds.timetable, &o.settings, &input, now, lang)?;
     let key = crate::obs::idempotency_key(headers, lang)?;
     let created = o
         .store
@@ -191,7 +188,7 @@ fn request_json(r: &store::Report, events: &[store::ReportEvent], lang: Lang, fu
 /// ask by the secret id the reporter was given; an official (viewer's token) asks by case id
 /// and sees the details. Public lookups take the same time found or not.
 async fn by_ids(
-    o: &crate::Obs,
+    o: &app::Obs,
     ids: &[&str],
     headers: &HeaderMap,
     lang: Lang,
@@ -246,11 +243,7 @@ async fn list_inner(
 ) -> Result<Response, Problem> {
     let q = Params::parse(raw)?;
     let lang = q.lang;
-    let o = s
-        .settings
-        .observatory
-        .as_ref()
-        .ok_or_else(|| Problem::not_found(i18n::t(lang, "obs.unavailable", &[])))?;
+    let o = s.app().require_observatory(lang)?;
     let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
     if let Some(ids) = q.get("service_request_id") {
         let ids: Vec<&str> = ids
@@ -267,7 +260,7 @@ async fn list_inner(
         .get("start_date")
         .map(|v| parse_datetime(v, lang))
         .transpose()?
-        .unwrap_or(crate::obs::now_unix() - 90 * 86_400);
+        .unwrap_or(app::now_unix() - 90 * 86_400);
     let to = q
         .get("end_date")
         .map(|v| parse_datetime(v, lang))
@@ -308,7 +301,7 @@ pub async fn one(
         Err(e) => return error(e),
     };
     let id = file.strip_suffix(".json").unwrap_or(&file);
-    let Some(o) = s.settings.observatory.as_ref() else {
+    let Some(o) = s.app().observatory() else {
         return error(Problem::not_found(i18n::t(lang, "obs.unavailable", &[])));
     };
     match by_ids(o, &[id], &headers, lang).await {

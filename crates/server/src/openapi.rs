@@ -207,12 +207,8 @@ pub fn document_for(categories: &[String], max_description: usize) -> serde_json
 
 /// `GET /openapi.json`.
 pub async fn openapi_json(State(s): State<Arc<AppState>>) -> Response {
-    let defaults = crate::ObservatorySettings::default();
-    let settings = s
-        .settings
-        .observatory
-        .as_ref()
-        .map_or(&defaults, |o| &o.settings);
+    let defaults = app::ObservatorySettings::default();
+    let settings = s.app().observatory().map_or(&defaults, |o| &o.settings);
     let categories: Vec<String> = settings.categories.iter().map(|c| c.key.clone()).collect();
     Json(document_for(&categories, settings.max_description_chars)).into_response()
 }

@@ -68,3 +68,26 @@ impl IntoResponse for Problem {
         r
     }
 }
+
+/// The HTTP status of each kind of application error.
+impl From<app::Error> for Problem {
+    fn from(e: app::Error) -> Problem {
+        let status = match &e {
+            app::Error::Invalid(_) => StatusCode::BAD_REQUEST,
+            app::Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            app::Error::NotFound(_) => StatusCode::NOT_FOUND,
+            app::Error::Conflict(_) => StatusCode::CONFLICT,
+            app::Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            app::Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            app::Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            app::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let retry = match &e {
+            app::Error::Unavailable { retry_after_s, .. } => *retry_after_s,
+            _ => None,
+        };
+        let mut p = Problem::new(status, e.detail());
+        p.retry_after_s = retry;
+        p
+    }
+}

@@ -241,8 +241,6 @@ async fn report(h: &Harness, chat: i64, category: &str, anonymous: bool) -> Stri
 
 #[tokio::test]
 async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified() {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let h = Harness::start().await;
     let (a, b, c) = (401, 402, 403);
     let ra = report(&h, a, "acoso_verbal", false).await;
@@ -284,40 +282,33 @@ async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified
         .create_official("ana", store::Role::Viewer, 0)
         .await
         .unwrap();
+    let obs = h.state.observatory().unwrap().clone();
+    let who = app::officials::authenticate(&obs, Some(&token), store::Role::Viewer, Lang::Es)
+        .await
+        .unwrap();
     let internal = |id: &'static str| {
-        let app = server::app(h.state.clone());
-        let token = token.clone();
+        let (obs, who, tt) = (
+            obs.clone(),
+            who.clone(),
+            h.state.dataset().timetable.clone(),
+        );
         async move {
-            let res = app
-                .oneshot(
-                    axum::http::Request::get("/v1/observatory/internal")
-                        .header("authorization", format!("Bearer {token}"))
-                        .body(axum::body::Body::empty())
-                        .unwrap(),
-                )
+            let now = app::now_unix();
+            app::internal::figures(&obs, &who, &tt, now - 30 * 86_400, now + 86_400, Lang::Es)
                 .await
-                .unwrap();
-            assert_eq!(res.status(), 200);
-            let v: serde_json::Value =
-                serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes())
-                    .unwrap();
-            v["indicators"]
-                .as_array()
                 .unwrap()
-                .iter()
-                .find(|t| t["id"] == id)
-                .unwrap()["rows"]
-                .as_array()
+                .into_iter()
+                .find(|t| t.id == id)
                 .unwrap()
-                .clone()
+                .rows
         }
     };
     let rows = internal("incidents").await;
     let row = rows
         .iter()
-        .find(|r| r["key"] == serde_json::json!(["acoso_verbal", "mujer"]))
+        .find(|r| r.key == ["acoso_verbal", "mujer"])
         .unwrap_or_else(|| panic!("{rows:?}"));
-    assert_eq!(row["count"], 3);
+    assert_eq!(row.count, 3);
 
     // /mis_reportes: category, day and status — never the secret again.
     let r = h.say(a, "/mis_reportes").await;
@@ -385,10 +376,10 @@ async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified
         assert!(text(&r).contains(&t(Lang::Es, "bot.survey.thanks", &[])));
     }
     let rows = internal("perceived_safety").await;
-    let n: i64 = rows.iter().map(|r| r["count"].as_i64().unwrap()).sum();
+    let n: i64 = rows.iter().map(|r| r.count).sum();
     let sum: f64 = rows
         .iter()
-        .map(|r| r["count"].as_f64().unwrap() * r["values"][0].as_f64().unwrap())
+        .map(|r| r.count as f64 * r.values[0].unwrap())
         .sum();
     assert_eq!(n, 2, "{rows:?}");
     assert_eq!(sum / n as f64, 3.0, "mean of 2 and 4");

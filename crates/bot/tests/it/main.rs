@@ -31,7 +31,7 @@ pub fn timetable() -> Arc<Timetable> {
 #[allow(missing_debug_implementations)]
 pub struct Harness {
     pub fake: FakeTelegram,
-    pub state: Arc<server::AppState>,
+    pub state: Arc<app::App>,
     pub running: Option<bot::Running>,
     pub settings: bot::BotSettings,
     _dir: tempfile::TempDir,
@@ -47,17 +47,17 @@ pub fn connection(fake: &FakeTelegram) -> bot::Connection {
     }
 }
 
-pub async fn app_state(url: &str) -> Arc<server::AppState> {
+pub async fn app_state(url: &str) -> Arc<app::App> {
     let store = store::Store::open(url).await.expect("store opens");
-    let obs = server::Obs::start(store, server::ObservatorySettings::default());
-    server::AppState::new(
-        server::Dataset {
+    let obs = app::Obs::start(store, app::ObservatorySettings::default());
+    app::App::new(
+        app::Dataset {
             timetable: timetable(),
             loaded_at: std::time::SystemTime::now(),
         },
-        server::Settings {
+        app::Settings {
             observatory: Some(obs),
-            ..server::Settings::default()
+            ..app::Settings::default()
         },
     )
 }

@@ -9,12 +9,13 @@
 //! the estimate is exact no more often than the discrete Gaussian puts mass on zero (plus
 //! three binomial standard deviations), and that its typical error is the noise's.
 
+use app::{Obs, ObservatorySettings};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use server::{AppState, Obs, ObservatorySettings, Settings, app};
+use server::{AppState, Settings, app};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -39,11 +40,13 @@ async fn env(settings: Settings) -> Env {
             ..ObservatorySettings::default()
         },
     );
-    let state = super::with_settings(Settings {
-        observatory: Some(obs.clone()),
-        admin_token: Some(ADMIN.into()),
-        ..settings
-    });
+    let state = super::with_obs(
+        obs.clone(),
+        Settings {
+            admin_token: Some(ADMIN.into()),
+            ..settings
+        },
+    );
     Env {
         state,
         obs,
@@ -515,7 +518,7 @@ async fn differencing_padding_and_leaks_learn_no_more_than_the_noise() {
                 .await
                 .unwrap();
         }
-        server::releases::release_periods(&e.obs, &tt, "2026-10", &periods, 0)
+        app::releases::release_periods(&e.obs, &tt, "2026-10", &periods, 0)
             .await
             .unwrap();
         let (s, month) = e

@@ -1,10 +1,11 @@
 //! Requests other sites' pages can make a visitor's browser send: refused. CORS preflights
 //! for what the API takes: answered for allowed origins.
 
+use app::Obs;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use server::{AppState, Obs, Settings, app};
+use server::{AppState, Settings, app};
 use std::sync::Arc;
 use tower::ServiceExt;
 

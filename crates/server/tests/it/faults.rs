@@ -2,11 +2,12 @@
 //! 201/200 only once committed, 503 with "no space left on the data volume" otherwise, and
 //! the server takes writes again by itself once space is back.
 
+use app::Obs;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use server::{AppState, Obs, Settings, app};
+use server::{AppState, Settings, app};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

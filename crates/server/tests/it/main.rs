@@ -1,10 +1,11 @@
 //! The HTTP API through `app().oneshot(…)`: every endpoint, its errors, and RFC 9457 bodies.
 
+use app::Dataset;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use server::{AppState, Dataset, Settings, app};
+use server::{AppState, Settings, app};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
@@ -26,10 +27,13 @@ pub fn state() -> Arc<AppState> {
             .unwrap()
             .timetable;
             AppState::new(
-                Dataset {
-                    timetable: Arc::new(tt),
-                    loaded_at: std::time::SystemTime::now(),
-                },
+                app::App::new(
+                    Dataset {
+                        timetable: Arc::new(tt),
+                        loaded_at: std::time::SystemTime::now(),
+                    },
+                    app::Settings::default(),
+                ),
                 Settings::default(),
             )
         })
@@ -44,22 +48,38 @@ pub fn now_unix() -> i64 {
 }
 
 /// A fresh state over the shared timetable with the observatory on `store`.
-pub fn with_store(store: store::Store, settings: Settings) -> (Arc<AppState>, Arc<server::Obs>) {
-    let obs = server::Obs::start(store, server::ObservatorySettings::default());
-    let state = with_settings(Settings {
-        observatory: Some(obs.clone()),
-        ..settings
-    });
+pub fn with_store(store: store::Store, settings: Settings) -> (Arc<AppState>, Arc<app::Obs>) {
+    let obs = app::Obs::start(store, app::ObservatorySettings::default());
+    let state = with_obs(obs.clone(), settings);
     (state, obs)
 }
 
-/// A fresh state over the shared timetable with other settings.
+/// A fresh state over the shared timetable with other HTTP settings.
 pub fn with_settings(settings: Settings) -> Arc<AppState> {
-    AppState::new(
-        Dataset {
-            timetable: state().dataset().timetable.clone(),
-            loaded_at: std::time::SystemTime::now(),
+    with_app(app::Settings::default(), settings)
+}
+
+/// A fresh state over the shared timetable with the observatory `obs`.
+pub fn with_obs(obs: Arc<app::Obs>, settings: Settings) -> Arc<AppState> {
+    with_app(
+        app::Settings {
+            observatory: Some(obs),
+            ..app::Settings::default()
         },
+        settings,
+    )
+}
+
+/// A fresh state over the shared timetable with application and HTTP settings.
+pub fn with_app(app_settings: app::Settings, settings: Settings) -> Arc<AppState> {
+    AppState::new(
+        app::App::new(
+            Dataset {
+                timetable: state().dataset().timetable.clone(),
+                loaded_at: std::time::SystemTime::now(),
+            },
+            app_settings,
+        ),
         settings,
     )
 }
@@ -275,16 +295,10 @@ async fn routes_with_geometry() {
 #[tokio::test]
 async fn swapping_the_timetable_is_atomic() {
     // A tiny timetable swapped in; a fresh state so other tests keep Arequipa.
-    let st = AppState::new(
-        Dataset {
-            timetable: state().dataset().timetable.clone(),
-            loaded_at: std::time::SystemTime::now(),
-        },
-        Settings::default(),
-    );
+    let st = with_settings(Settings::default());
     let tiny = timetable::text::parse("route R: A 08:00 B 08:10\n").unwrap();
     let before = st.dataset();
-    st.swap(Dataset {
+    st.app().swap(Dataset {
         timetable: Arc::new(tiny),
         loaded_at: std::time::SystemTime::now(),
     });
@@ -335,13 +349,7 @@ async fn plan_legs_carry_geometry_along_the_route() {
 
 #[tokio::test]
 async fn metrics_count_requests_per_endpoint_template() {
-    let st = AppState::new(
-        Dataset {
-            timetable: state().dataset().timetable.clone(),
-            loaded_at: std::time::SystemTime::now(),
-        },
-        Settings::default(),
-    );
+    let st = with_settings(Settings::default());
     for uri in [
         "/healthz",
         "/healthz",
@@ -398,22 +406,20 @@ async fn metrics_count_requests_per_endpoint_template() {
 #[tokio::test]
 async fn reload_needs_the_admin_token_and_swaps_the_timetable() {
     let tiny = || timetable::text::parse("route R: A 08:00 B 08:10\n").unwrap();
-    let settings = Settings {
-        admin_token: Some("s3cret".into()),
-        loader: Some(Arc::new(move || {
-            Ok(Dataset {
-                timetable: Arc::new(tiny()),
-                loaded_at: std::time::SystemTime::now(),
-            })
-        })),
-        ..Settings::default()
-    };
-    let st = AppState::new(
-        Dataset {
-            timetable: state().dataset().timetable.clone(),
-            loaded_at: std::time::SystemTime::now(),
+    let st = with_app(
+        app::Settings {
+            loader: Some(Arc::new(move || {
+                Ok(Dataset {
+                    timetable: Arc::new(tiny()),
+                    loaded_at: std::time::SystemTime::now(),
+                })
+            })),
+            ..app::Settings::default()
         },
-        settings,
+        Settings {
+            admin_token: Some("s3cret".into()),
+            ..Settings::default()
+        },
     );
     let post = |auth: Option<&str>| {
         let mut b = Request::builder().method("POST").uri("/v1/admin/reload");
@@ -443,17 +449,15 @@ async fn reload_needs_the_admin_token_and_swaps_the_timetable() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(st.dataset().timetable.stops().len(), 2);
     // A failing loader keeps the old timetable.
-    let failing = Settings {
-        admin_token: Some("t".into()),
-        loader: Some(Arc::new(|| Err("feed missing".to_string()))),
-        ..Settings::default()
-    };
-    let st = AppState::new(
-        Dataset {
-            timetable: state().dataset().timetable.clone(),
-            loaded_at: std::time::SystemTime::now(),
+    let st = with_app(
+        app::Settings {
+            loader: Some(Arc::new(|| Err("feed missing".to_string()))),
+            ..app::Settings::default()
         },
-        failing,
+        Settings {
+            admin_token: Some("t".into()),
+            ..Settings::default()
+        },
     );
     let res = app(st.clone())
         .oneshot(

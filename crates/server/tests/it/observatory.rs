@@ -2,11 +2,12 @@
 //! bad input, officials' access, trip recording from plans, surveys and the indicators.
 
 use super::state;
+use app::Obs;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use server::{AppState, Obs, Settings, app};
+use server::{AppState, Settings, app};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -512,13 +513,13 @@ async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     let tt = e.state.dataset().timetable.clone();
-    let done = server::releases::release_due(&e.obs, &tt, super::now_unix())
+    let done = app::releases::release_due(&e.obs, &tt, super::now_unix())
         .await
         .unwrap();
     assert!(done.contains(&"2026-10".to_string()), "{done:?}");
     assert!(done.contains(&"2026-10-w2".to_string()), "{done:?}");
     // Released once: a second run releases nothing more for October.
-    let again = server::releases::release_due(&e.obs, &tt, super::now_unix())
+    let again = app::releases::release_due(&e.obs, &tt, super::now_unix())
         .await
         .unwrap();
     assert!(again.iter().all(|p| !p.starts_with("2026-10")), "{again:?}");

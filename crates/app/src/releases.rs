@@ -209,14 +209,14 @@ pub fn month_name(d: chrono::NaiveDate) -> String {
 }
 
 /// Releases every closed period at start, then every hour; failures are logged and retried.
-pub fn spawn_job(obs: std::sync::Arc<Obs>, state: std::sync::Weak<crate::AppState>) {
+pub fn spawn_job(obs: std::sync::Arc<Obs>, app: std::sync::Weak<crate::App>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
-            let Some(state) = state.upgrade() else { return };
-            let tt = state.dataset().timetable.clone();
-            match release_due(&obs, &tt, crate::obs::now_unix()).await {
+            let Some(app) = app.upgrade() else { return };
+            let tt = app.dataset().timetable.clone();
+            match release_due(&obs, &tt, crate::now_unix()).await {
                 Ok(done) if !done.is_empty() => tracing::info!(?done, "releases computed"),
                 Ok(_) => {}
                 Err(e) => {

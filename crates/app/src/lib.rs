@@ -1,0 +1,211 @@
+//! paradero's application layer: the use cases both front doors (the HTTP API in `server`, the
+//! Telegram bot in `bot`) call, in plain Rust types with their own [`Error`].
+//!
+//! - [`App`]: the timetable being served (swapped atomically by a reload), planning on the
+//!   blocking pool with a per-thread scratch, and the observatory.
+//! - [`observatory`]: the store, its settings and the background trip writer.
+//! - [`reports`], [`surveys`], [`officials`]: filing, following, erasing and handling reports;
+//!   survey answers; officials' tokens.
+//! - [`trips`]: the record of a plan served.
+//! - [`releases`]: the observatory's public releases, computed once per closed period.
+//!
+//! Nothing here knows HTTP or Telegram: no status codes, no chat ids, no JSON.
+
+mod error;
+pub mod internal;
+pub mod observatory;
+pub mod officials;
+pub mod releases;
+pub mod reports;
+pub mod surveys;
+pub mod timings;
+pub mod trips;
+mod words;
+
+pub use error::Error;
+pub use observatory::{Obs, ObservatorySettings, TripCounters};
+pub use timings::Timings;
+pub use words::word;
+
+use arc_swap::ArcSwap;
+use raptor::Scratch;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::SystemTime;
+use timetable::Timetable;
+
+/// What the app answers from: one timetable and when it was loaded.
+#[derive(Debug)]
+pub struct Dataset {
+    /// The timetable.
+    pub timetable: Arc<Timetable>,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+}
+
+/// Builds a fresh dataset (reads the feeds again); used by reloads.
+pub type Loader = Arc<dyn Fn() -> Result<Dataset, String> + Send + Sync>;
+
+/// The application's parameters (what both front doors share).
+#[derive(Clone)]
+pub struct Settings {
+    /// Planner parameters.
+    pub planner: planner::PlannerConfig,
+    /// Default routing options (queries may narrow them).
+    pub routing: raptor::Options,
+    /// How to reload; `None` disables reloads.
+    pub loader: Option<Loader>,
+    /// Plans computed at once; more wait.
+    pub max_concurrent_plans: usize,
+    /// The observatory (store, settings, trip writer); `None`: planner only.
+    pub observatory: Option<Arc<Obs>>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("planner", &self.planner)
+            .field("routing", &self.routing)
+            .field("loader", &self.loader.is_some())
+            .field("max_concurrent_plans", &self.max_concurrent_plans)
+            .field("observatory", &self.observatory.is_some())
+            .finish()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            planner: planner::PlannerConfig::default(),
+            routing: raptor::Options::default(),
+            loader: None,
+            max_concurrent_plans: 64,
+            observatory: None,
+        }
+    }
+}
+
+/// The application: what is served, and how plans are computed.
+#[derive(Debug)]
+pub struct App {
+    data: ArcSwap<Dataset>,
+    settings: Settings,
+    plans: tokio::sync::Semaphore,
+    routing: Timings,
+}
+
+thread_local! {
+    /// One scratch per blocking-pool thread, for the timetable it was made for (the `Arc`
+    /// kept here also keeps that timetable's address from being reused).
+    static SCRATCH: RefCell<Option<(Arc<Timetable>, Scratch)>> = const { RefCell::new(None) };
+}
+
+fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(t, _)| !Arc::ptr_eq(t, tt)) {
+            *slot = Some((Arc::clone(tt), Scratch::new(tt)));
+        }
+        let (_, sc) = slot.as_mut().expect("just set");
+        f(sc)
+    })
+}
+
+impl App {
+    /// An app serving `dataset`.
+    pub fn new(dataset: Dataset, settings: Settings) -> Arc<App> {
+        Arc::new(App {
+            data: ArcSwap::from_pointee(dataset),
+            plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
+            settings,
+            routing: Timings::default(),
+        })
+    }
+
+    /// Replaces the dataset atomically; plans in flight keep the old one.
+    pub fn swap(&self, dataset: Dataset) {
+        self.data.store(Arc::new(dataset));
+    }
+
+    /// The current dataset.
+    pub fn dataset(&self) -> Arc<Dataset> {
+        self.data.load_full()
+    }
+
+    /// The app's parameters.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The observatory, if enabled.
+    pub fn observatory(&self) -> Option<&Arc<Obs>> {
+        self.settings.observatory.as_ref()
+    }
+
+    /// The observatory, or the error that says it is off.
+    pub fn require_observatory(&self, lang: i18n::Lang) -> Result<&Arc<Obs>, Error> {
+        self.observatory()
+            .ok_or_else(|| Error::NotFound(i18n::t(lang, "obs.unavailable", &[])))
+    }
+
+    /// How long plans spent routing.
+    pub fn routing_times(&self) -> &Timings {
+        &self.routing
+    }
+
+    /// Plans on the blocking pool with a per-thread scratch, at most `max_concurrent_plans`
+    /// at once (the others wait), and records the routing time. Both front doors plan
+    /// through here.
+    pub async fn plan(
+        &self,
+        tt: Arc<Timetable>,
+        req: planner::PlanRequest,
+    ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
+        let cfg = self.settings.planner.clone();
+        let _permit = self.plans.acquire().await.map_err(|_| Error::Unavailable {
+            detail: "the server is shutting down".into(),
+            retry_after_s: None,
+        })?;
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))
+        })
+        .await
+        .map_err(|_| Error::Internal("the planner stopped unexpectedly".into()))?;
+        self.routing.observe(started.elapsed());
+        Ok(result)
+    }
+
+    /// Builds a new dataset aside with the configured loader and swaps it in; the old one
+    /// keeps serving meanwhile and on failure.
+    pub async fn reload(&self) -> Result<Arc<Dataset>, String> {
+        let loader = self
+            .settings
+            .loader
+            .clone()
+            .ok_or("reloading is not configured")?;
+        let ds = tokio::task::spawn_blocking(move || loader())
+            .await
+            .map_err(|e| format!("the reload stopped unexpectedly: {e}"))??;
+        self.swap(ds);
+        tracing::info!(
+            stops = self.dataset().timetable.stops().len(),
+            "timetable reloaded"
+        );
+        Ok(self.dataset())
+    }
+
+    /// Starts the job that publishes the observatory's releases (at start, then hourly).
+    pub fn spawn_release_job(self: &Arc<App>) {
+        if let Some(o) = self.observatory() {
+            releases::spawn_job(Arc::clone(o), Arc::downgrade(self));
+        }
+    }
+}
+
+/// Now, Unix seconds.
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,174 @@
+//! The observatory's store, its settings, and the background writer of trip records.
+
+use observatory::Category;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use store::{Store, TripRecord};
+use tokio::sync::{mpsc, oneshot};
+
+/// Observatory parameters.
+#[derive(Debug, Clone)]
+pub struct ObservatorySettings {
+    /// The privacy-loss budget of the public statistics.
+    pub budget: observatory::privacy::Budget,
+    /// Zone grid cell side, metres.
+    pub zone_cell_m: f64,
+    /// Longest description, characters.
+    pub max_description_chars: usize,
+    /// Incident categories.
+    pub categories: Vec<Category>,
+    /// A place farther than this from every stop is outside the area, metres.
+    pub max_distance_m: f64,
+}
+
+impl Default for ObservatorySettings {
+    fn default() -> Self {
+        ObservatorySettings {
+            budget: observatory::privacy::Budget::default(),
+            zone_cell_m: 500.0,
+            max_description_chars: 1000,
+            categories: observatory::default_categories(),
+            max_distance_m: 2000.0,
+        }
+    }
+}
+
+enum Msg {
+    Trip(Box<TripRecord>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The store, its settings, and the background writer of trip records.
+#[derive(Debug)]
+pub struct Obs {
+    /// The database.
+    pub store: Store,
+    /// Parameters.
+    pub settings: ObservatorySettings,
+    tx: mpsc::Sender<Msg>,
+    counters: Arc<TripCounters>,
+}
+
+/// What happened to trip records on their way to the store.
+#[derive(Debug, Default)]
+pub struct TripCounters {
+    /// Dropped because the queue was full (the store was slower than the planner, or down).
+    pub dropped: AtomicU64,
+    /// Batches whose write failed and was retried.
+    pub failed_writes: AtomicU64,
+    /// Records written.
+    pub written: AtomicU64,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Msg")
+    }
+}
+
+/// Trips buffered before the request path starts dropping them (counted) rather than wait.
+const QUEUE: usize = 65_536;
+/// Trips written per transaction.
+const BATCH: usize = 512;
+/// Waits between retries of a failed batch.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(200);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Obs {
+    /// Starts the trip writer on the current tokio runtime.
+    pub fn start(store: Store, settings: ObservatorySettings) -> Arc<Obs> {
+        let (tx, rx) = mpsc::channel::<Msg>(QUEUE);
+        let counters = Arc::new(TripCounters::default());
+        tokio::spawn(write_trips(store.clone(), rx, counters.clone()));
+        Arc::new(Obs {
+            store,
+            settings,
+            tx,
+            counters,
+        })
+    }
+
+    /// Queues a trip record; never waits (a full queue drops it and counts).
+    pub fn record(&self, t: TripRecord) {
+        if self.tx.try_send(Msg::Trip(Box::new(t))).is_err() {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits until every trip queued so far is written, or `within` has passed (the store
+    /// may be down); returns whether everything was written.
+    pub async fn flush_within(&self, within: std::time::Duration) -> bool {
+        let (done, wait) = oneshot::channel();
+        tokio::time::timeout(within, async {
+            self.tx.send(Msg::Flush(done)).await.is_ok() && wait.await.is_ok()
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// Waits until every trip queued so far is written.
+    pub async fn flush(&self) {
+        let _ = self.flush_within(std::time::Duration::MAX).await;
+    }
+
+    /// Trip records dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.counters.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The trip writer's counters.
+    pub fn trip_counters(&self) -> &TripCounters {
+        &self.counters
+    }
+}
+
+/// The trip writer: takes what is queued (up to a batch) and writes it in one transaction. A
+/// failed batch is kept and retried with a growing pause, so a full disk or a database
+/// restart loses nothing that fits in the queue; meanwhile new records wait in the queue and
+/// only a full queue drops (and counts) them.
+async fn write_trips(store: Store, mut rx: mpsc::Receiver<Msg>, counters: Arc<TripCounters>) {
+    let mut batch: Vec<TripRecord> = Vec::with_capacity(BATCH);
+    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut pause = RETRY_FIRST;
+    loop {
+        // Wait for work only when nothing is pending; then take whatever is queued.
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(Msg::Trip(t)) => batch.push(*t),
+                Some(Msg::Flush(done)) => flushes.push(done),
+                None => return,
+            }
+        }
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Trip(t)) => batch.push(*t),
+                Ok(Msg::Flush(done)) => {
+                    flushes.push(done);
+                    // Trips queued after this flush may wait for the next batch.
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            if let Err(e) = store.record_trips(&batch).await {
+                let failed = counters.failed_writes.fetch_add(1, Ordering::Relaxed);
+                if failed.is_power_of_two() || failed == 0 {
+                    tracing::error!(error = %e, trips = batch.len(), retry_in_ms = pause.as_millis() as u64,
+                        "recording trips failed; keeping them and retrying");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(RETRY_MAX);
+                continue;
+            }
+            counters
+                .written
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            batch.clear();
+            pause = RETRY_FIRST;
+        }
+        for f in flushes.drain(..) {
+            let _ = f.send(());
+        }
+    }
+}
