@@ -5,7 +5,7 @@
 //! updates in (long polling or a webhook route on paradero's own axum server), replies out
 //! (retrying after Telegram's flood-control `retry_after`), the command menu per language,
 //! and the delivery of report status changes from the store's outbox. Planning, validation
-//! and storage are the server's and the store's functions, shared with the HTTP API.
+//! and storage are the application layer's (`app`), shared with the HTTP API.
 
 pub mod dialogue;
 pub mod engine;

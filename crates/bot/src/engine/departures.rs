@@ -1,0 +1,115 @@
+//! `/salidas`: the next departures at a stop found by name, by location or among choices.
+
+use super::places::Picked;
+use super::prompts::stop_label;
+use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn};
+use crate::dialogue::{Place, Step};
+use i18n::{Lang, t};
+
+impl Engine {
+    /// `/salidas`: which stop.
+    pub(super) fn departures_step(
+        &self,
+        turn: &mut Turn,
+        step: Step,
+        input: Input,
+    ) -> Result<Flow, EngineError> {
+        let lang = turn.lang;
+        match (step, input) {
+            (Step::DeparturesStop { choices }, input) => {
+                let input = match input {
+                    // A location: the stops around it, nearest first.
+                    Input::Location(lat, lon) => match self.near_stops(lang, lat, lon) {
+                        Ok(mut near) if near.len() == 1 => {
+                            Input::Button(format!("stop:{}", near.remove(0).stops[0]))
+                        }
+                        Ok(near) => {
+                            turn.out.push(self.choice_out(lang, "bot.dep.which", &near));
+                            turn.state.step = Step::DeparturesStop { choices: near };
+                            return Ok(Flow::Done);
+                        }
+                        Err(msg) => {
+                            turn.out.push(Out::text(msg));
+                            turn.state.step = Step::DeparturesStop { choices };
+                            return Ok(Flow::Done);
+                        }
+                    },
+                    other => other,
+                };
+                let picked = match &input {
+                    Input::Button(b) if b.starts_with("stop:") => Picked::One(Place {
+                        label: String::new(),
+                        stops: vec![b[5..].to_string()],
+                        point: None,
+                        route: None,
+                    }),
+                    _ => self.place(lang, &choices, input, false),
+                };
+                match picked {
+                    Picked::One(p) => self.departures(turn, &p),
+                    Picked::Many(choices, out) => {
+                        turn.out.push(out);
+                        turn.state.step = Step::DeparturesStop { choices };
+                    }
+                    Picked::Nothing(msg) => {
+                        turn.out.push(Out::text(msg));
+                        turn.state.step = Step::DeparturesStop { choices };
+                        self.ask(turn);
+                    }
+                }
+            }
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+        }
+        Ok(Flow::Done)
+    }
+
+    /// Which stop.
+    pub(super) fn departures_prompt(&self, lang: Lang, step: &Step) -> Out {
+        match step {
+            Step::DeparturesStop { .. } => Out {
+                text: t(lang, "bot.ask.stop", &[]),
+                keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
+            },
+            other => self.misrouted(lang, other),
+        }
+    }
+
+    pub(super) fn departures(&self, turn: &mut Turn, p: &Place) {
+        let lang = turn.lang;
+        let tt = self.app.dataset().timetable.clone();
+        let Some(stop) = p.stops.first().and_then(|s| tt.stop_by_id(s)) else {
+            turn.out.push(Out::text(t(lang, "bot.stale", &[])));
+            return;
+        };
+        let (day, now) = planner::clock::now(&tt);
+        let deps = planner::departures(&tt, stop, day, now as i32, 8);
+        let mut text = t(
+            lang,
+            "bot.dep.header",
+            &[("stop", &stop_label(lang, &tt, stop))],
+        );
+        if deps.is_empty() {
+            text.push('\n');
+            text.push_str(&t(lang, "bot.dep.none", &[]));
+        }
+        for d in &deps {
+            text.push('\n');
+            let time = d.departure.get(11..16).unwrap_or(&d.departure);
+            text.push_str(&t(
+                lang,
+                "bot.dep.line",
+                &[
+                    ("route", &d.route_short_name),
+                    ("headsign", &d.headsign),
+                    ("time", &time),
+                    ("minutes", &d.wait_min),
+                ],
+            ));
+            if let Some(h) = d.headway_s {
+                text.push(' ');
+                text.push_str(&t(lang, "plan.ride.every", &[("minutes", &(h / 60))]));
+            }
+        }
+        turn.out.push(Out::text(text));
+    }
+}

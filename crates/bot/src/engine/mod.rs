@@ -1,0 +1,482 @@
+//! The conversations: one input (a command, text, a location, a button) and the stored state
+//! of the chat in; replies out. Independent of Telegram's types, so every dialogue is the same
+//! whether updates arrive by long polling or webhook. Planning, validation and storage are
+//! the application layer's (`app`): nothing is implemented twice. One module per flow (route,
+//! departures, report, survey, profile, erase, language), each with its steps and questions;
+//! shared pieces of questions in `prompts`, reading places in `places`.
+
+mod departures;
+mod erase;
+mod language;
+mod limits;
+mod places;
+mod profile;
+mod prompts;
+mod report;
+mod route;
+mod survey;
+mod when;
+
+pub use when::parse_when;
+
+use crate::dialogue::{ChatState, Step};
+use app::App;
+use i18n::{Lang, t};
+use limits::{Limit, Limits};
+use profile::profile_text;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What a rider sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// `/name args` (name lower case, without `@bot`).
+    Command(String, String),
+    /// Plain text.
+    Text(String),
+    /// A shared location or venue.
+    Location(f64, f64),
+    /// An inline button's data.
+    Button(String),
+    /// Anything else (sticker, photo, voice, …).
+    Other,
+}
+
+/// A keyboard to show with a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Keyboard {
+    /// None.
+    None,
+    /// Inline buttons, row by row: (label, data).
+    Inline(Vec<Vec<(String, String)>>),
+    /// A one-tap "share my location" button, with this label.
+    AskLocation(String),
+}
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Out {
+    /// Text.
+    pub text: String,
+    /// Keyboard.
+    pub keyboard: Keyboard,
+}
+
+impl Out {
+    fn text(text: String) -> Out {
+        Out {
+            text,
+            keyboard: Keyboard::None,
+        }
+    }
+    fn buttons(text: String, rows: Vec<Vec<(String, String)>>) -> Out {
+        Out {
+            text,
+            keyboard: Keyboard::Inline(rows),
+        }
+    }
+}
+
+/// The bot's limits.
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    /// Plans (`/ruta`, later departures) per chat per minute.
+    pub plans_per_minute: u32,
+    /// Reports per chat per hour.
+    pub reports_per_hour: u32,
+    /// Longest text accepted where a name or time is asked, characters.
+    pub max_text_chars: usize,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings {
+            plans_per_minute: 10,
+            reports_per_hour: 6,
+            max_text_chars: 200,
+        }
+    }
+}
+
+/// Languages the bot speaks, in the order offered.
+pub const LANGS: [Lang; 3] = [Lang::Es, Lang::En, Lang::Qu];
+
+/// The commands, as (name, catalog key of its description); `/start` first.
+pub const COMMANDS: [(&str, &str); 11] = [
+    ("start", "bot.cmd.start"),
+    ("ruta", "bot.cmd.ruta"),
+    ("salidas", "bot.cmd.salidas"),
+    ("reportar", "bot.cmd.reportar"),
+    ("mis_reportes", "bot.cmd.mis_reportes"),
+    ("encuesta", "bot.cmd.encuesta"),
+    ("perfil", "bot.cmd.perfil"),
+    ("idioma", "bot.cmd.idioma"),
+    ("borrar", "bot.cmd.borrar"),
+    ("cancelar", "bot.cmd.cancelar"),
+    ("ayuda", "bot.cmd.ayuda"),
+];
+
+/// The bot's brain: the application (timetable, planner, observatory store), limits.
+#[derive(Debug)]
+pub struct Engine {
+    app: Arc<App>,
+    settings: BotSettings,
+    limits: Mutex<Limits>,
+}
+
+/// Why an update could not be handled; the rider is told what happened and to try again.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed (a full disk, a database that does not answer).
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A use case refused or failed; its message is already in the rider's language.
+    #[error(transparent)]
+    App(#[from] app::Error),
+    /// Anything else on our side.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    /// What the rider is told, in `lang` when the error does not carry its own message.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            EngineError::App(e) => e.detail().to_string(),
+            other => t(lang, other.catalog_key(), &[]),
+        }
+    }
+
+    /// The catalog key of what the rider is told.
+    pub fn catalog_key(&self) -> &'static str {
+        match self {
+            EngineError::Store(store::StoreError::DiskFull) => "store.disk_full",
+            EngineError::Store(store::StoreError::ReadOnly) => "store.read_only",
+            EngineError::Store(e) if e.is_fault() => "store.unavailable",
+            _ => "bot.error",
+        }
+    }
+}
+
+fn lang_of(code: &str) -> Lang {
+    Lang::parse(code).unwrap_or_default()
+}
+
+pub(crate) fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What a handled update leaves behind.
+struct Turn {
+    lang: Lang,
+    state: ChatState,
+    out: Vec<Out>,
+    erased: bool,
+}
+
+impl Engine {
+    /// An engine over the application; the observatory (store) must be enabled.
+    pub fn new(app: Arc<App>, settings: BotSettings) -> Result<Engine, EngineError> {
+        if app.observatory().is_none() {
+            return Err(EngineError::Internal(
+                "the bot keeps its conversations in the store: enable [observatory]".into(),
+            ));
+        }
+        Ok(Engine {
+            app,
+            settings,
+            limits: Mutex::new(Limits::default()),
+        })
+    }
+
+    /// The application it works on.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    fn obs(&self) -> &Arc<app::Obs> {
+        // Checked in `new`.
+        self.app
+            .observatory()
+            .expect("the engine is only built with an observatory")
+    }
+
+    /// Handles one input of `chat_id`. `lang_hint` is the rider's Telegram language (used
+    /// on first contact), `key` identifies the update (idempotency of reports).
+    pub async fn handle(
+        &self,
+        chat_id: i64,
+        input: Input,
+        lang_hint: Option<&str>,
+        key: &str,
+    ) -> Result<Vec<Out>, EngineError> {
+        let store = &self.obs().store;
+        let stored = store.bot_chat(chat_id).await?;
+        let (rider, lang, state) = match &stored {
+            Some(c) => (
+                c.rider.clone(),
+                lang_of(&c.lang),
+                ChatState::from_json(&c.state),
+            ),
+            None => (
+                store::new_handle(),
+                lang_hint.and_then(Lang::parse).unwrap_or_default(),
+                ChatState::default(),
+            ),
+        };
+        let mut turn = Turn {
+            lang,
+            state,
+            out: Vec::new(),
+            erased: false,
+        };
+        self.step(chat_id, &rider, &mut turn, input, key).await?;
+        if !turn.erased {
+            store
+                .save_bot_chat(
+                    &store::BotChat {
+                        chat_id,
+                        rider,
+                        lang: turn.lang.code().to_string(),
+                        state: turn.state.to_json(),
+                    },
+                    now_unix(),
+                )
+                .await?;
+        }
+        Ok(turn.out)
+    }
+
+    async fn step(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+        input: Input,
+        key: &str,
+    ) -> Result<(), EngineError> {
+        let lang = turn.lang;
+        // A command always starts over, whatever the dialogue was doing.
+        if let Input::Command(name, args) = &input {
+            return self.command(chat, rider, turn, name, args).await;
+        }
+        if let Input::Text(s) = &input
+            && s.chars().count() > self.settings.max_text_chars
+            && !matches!(turn.state.step, Step::ReportDescription { .. })
+        {
+            turn.out.push(Out::text(t(
+                lang,
+                "bot.too_long",
+                &[("max", &self.settings.max_text_chars)],
+            )));
+            self.ask(turn);
+            return Ok(());
+        }
+        if input == Input::Other {
+            turn.out
+                .push(Out::text(t(lang, "bot.unexpected_media", &[])));
+            self.ask(turn);
+            return Ok(());
+        }
+        let step = std::mem::take(&mut turn.state.step);
+        let flow = match step {
+            Step::Idle => match input {
+                Input::Text(_) | Input::Location(..) => {
+                    turn.out.push(Out::text(t(lang, "bot.idle_hint", &[])));
+                    Flow::Done
+                }
+                Input::Button(b) if b == "later" => {
+                    self.route_step(chat, rider, turn, Step::Idle, Input::Button(b))
+                        .await?
+                }
+                Input::Button(b) if b == "rate" => {
+                    self.survey_step(rider, turn, Step::Idle, Input::Button(b))
+                        .await?
+                }
+                input => Flow::Unhandled(Box::new((Step::Idle, input))),
+            },
+            s @ Step::Language { .. } => self.language_step(turn, s, input)?,
+            s @ (Step::Consent
+            | Step::ProfileMenu
+            | Step::ProfileGender { .. }
+            | Step::ProfileAge { .. }
+            | Step::ProfileNeeds { .. }) => self.profile_step(turn, s, input)?,
+            s @ (Step::RouteFrom { .. } | Step::RouteTo { .. } | Step::RouteWhen { .. }) => {
+                self.route_step(chat, rider, turn, s, input).await?
+            }
+            s @ Step::DeparturesStop { .. } => self.departures_step(turn, s, input)?,
+            s @ (Step::ReportCategory
+            | Step::ReportWhere { .. }
+            | Step::ReportWhen { .. }
+            | Step::ReportTime { .. }
+            | Step::ReportDescription { .. }
+            | Step::ReportGender { .. }
+            | Step::ReportAge { .. }
+            | Step::ReportConfirm { .. }) => {
+                self.report_step(chat, rider, key, turn, s, input).await?
+            }
+            s @ (Step::SurveyRoute { .. }
+            | Step::SurveySafety { .. }
+            | Step::SurveySatisfaction { .. }) => self.survey_step(rider, turn, s, input).await?,
+            s @ Step::EraseConfirm => self.erase_step(chat, rider, turn, s, input).await?,
+        };
+        if let Flow::Unhandled(unhandled) = flow {
+            let (step, input) = *unhandled;
+            // A button of an older message, or text where a button is expected.
+            let key = if matches!(input, Input::Button(_)) {
+                "bot.stale"
+            } else {
+                "bot.use_buttons"
+            };
+            turn.out.push(Out::text(t(lang, key, &[])));
+            turn.state.step = step;
+            if turn.state.step != Step::Idle {
+                self.ask(turn);
+            }
+        }
+        Ok(())
+    }
+
+    async fn command(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+        name: &str,
+        args: &str,
+    ) -> Result<(), EngineError> {
+        let lang = turn.lang;
+        turn.state.step = Step::Idle;
+        let next = match name {
+            "start" => {
+                turn.out.push(Out::text(t(lang, "bot.welcome", &[])));
+                Step::Language { onboarding: true }
+            }
+            "idioma" | "language" | "simi" => Step::Language { onboarding: false },
+            "ruta" | "route" | "plan" => Step::RouteFrom { choices: vec![] },
+            "salidas" | "departures" => Step::DeparturesStop { choices: vec![] },
+            "reportar" | "report" => {
+                let max = self.settings.reports_per_hour;
+                let limited = self
+                    .limits
+                    .lock()
+                    .map_err(|_| EngineError::Internal("limits poisoned".into()))?
+                    .take(chat, Limit::Report, max, Duration::from_secs(3600));
+                if let Err(secs) = limited {
+                    turn.out.push(Out::text(t(
+                        lang,
+                        "bot.limited.reports",
+                        &[("max", &max), ("minutes", &secs.div_ceil(60))],
+                    )));
+                    return Ok(());
+                }
+                Step::ReportCategory
+            }
+            "mis_reportes" | "my_reports" => {
+                self.my_reports(rider, turn).await?;
+                return Ok(());
+            }
+            "encuesta" | "survey" => {
+                self.survey_start(turn);
+                return Ok(());
+            }
+            "perfil" | "profile" => {
+                let text = match &turn.state.profile {
+                    None => t(lang, "bot.profile.show_none", &[]),
+                    Some(p) => t(
+                        lang,
+                        "bot.profile.show",
+                        &[("profile", &profile_text(lang, p))],
+                    ),
+                };
+                turn.out.push(Out::text(text));
+                Step::ProfileMenu
+            }
+            "borrar" | "delete" => Step::EraseConfirm,
+            "cancelar" | "cancel" => {
+                turn.out.push(Out::text(t(lang, "bot.cancelled", &[])));
+                return Ok(());
+            }
+            "ayuda" | "help" => {
+                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+                return Ok(());
+            }
+            _ => {
+                turn.out.push(Out::text(t(
+                    lang,
+                    "bot.unknown_command",
+                    &[("name", &name)],
+                )));
+                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+                return Ok(());
+            }
+        };
+        turn.state.step = next;
+        // `/ruta Plaza de Armas` answers the first question at once.
+        let args = args.trim();
+        if !args.is_empty()
+            && matches!(
+                turn.state.step,
+                Step::RouteFrom { .. } | Step::DeparturesStop { .. }
+            )
+        {
+            return Box::pin(self.step(chat, rider, turn, Input::Text(args.to_string()), "")).await;
+        }
+        self.ask(turn);
+        Ok(())
+    }
+
+    /// Asks the current step's question again (or for the first time).
+    fn ask(&self, turn: &mut Turn) {
+        let p = self.prompt(turn);
+        turn.out.push(p);
+    }
+
+    /// The question of the current step, with its buttons.
+    /// The question of the current step, with its buttons.
+    fn prompt(&self, turn: &Turn) -> Out {
+        let lang = turn.lang;
+        let step = &turn.state.step;
+        match step {
+            Step::Idle => Out::text(t(lang, "bot.idle_hint", &[])),
+            Step::Language { .. } => self.language_prompt(lang, step),
+            Step::Consent
+            | Step::ProfileMenu
+            | Step::ProfileGender { .. }
+            | Step::ProfileAge { .. }
+            | Step::ProfileNeeds { .. } => self.profile_prompt(lang, step),
+            Step::RouteFrom { .. } | Step::RouteTo { .. } | Step::RouteWhen { .. } => {
+                self.route_prompt(lang, step)
+            }
+            Step::DeparturesStop { .. } => self.departures_prompt(lang, step),
+            Step::ReportCategory
+            | Step::ReportWhere { .. }
+            | Step::ReportWhen { .. }
+            | Step::ReportTime { .. }
+            | Step::ReportDescription { .. }
+            | Step::ReportGender { .. }
+            | Step::ReportAge { .. }
+            | Step::ReportConfirm { .. } => self.report_prompt(lang, step),
+            Step::SurveyRoute { .. }
+            | Step::SurveySafety { .. }
+            | Step::SurveySatisfaction { .. } => self.survey_prompt(lang, step),
+            Step::EraseConfirm => self.erase_prompt(lang, step),
+        }
+    }
+
+    /// A flow asked for a step that is not its own: a bug, answered with the idle hint.
+    fn misrouted(&self, lang: Lang, step: &Step) -> Out {
+        tracing::error!(?step, "a step's question was asked of another flow");
+        Out::text(t(lang, "bot.idle_hint", &[]))
+    }
+}
+
+/// What a flow did with an input.
+enum Flow {
+    /// It handled it.
+    Done,
+    /// Not an input its step expects: the generic answer follows.
+    Unhandled(Box<(Step, Input)>),
+}

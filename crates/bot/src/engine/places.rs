@@ -1,0 +1,146 @@
+//! Reading a place from what a rider sends: a shared location, a typed name or coordinates,
+//! or a button among the choices offered.
+
+use super::prompts::{rows_of, stop_label};
+use super::{Engine, Input, Out};
+use crate::dialogue::Place;
+use i18n::{Lang, t};
+use timetable::{Coord, StopIdx};
+
+/// What a rider's input picked.
+pub(super) enum Picked {
+    One(Place),
+    Many(Vec<Place>, Out),
+    Nothing(String),
+}
+
+impl Engine {
+    pub(super) fn choice_out(&self, lang: Lang, key: &str, choices: &[Place]) -> Out {
+        let b = choices
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.label.clone(), format!("p:{i}")))
+            .collect();
+        Out::buttons(t(lang, key, &[]), rows_of(b, 1))
+    }
+
+    /// Reads a place from a location, a typed name or coordinates, or a button among
+    /// `choices`.
+    pub(super) fn place(
+        &self,
+        lang: Lang,
+        choices: &[Place],
+        input: Input,
+        routes_too: bool,
+    ) -> Picked {
+        let tt = self.app.dataset().timetable.clone();
+        match input {
+            Input::Location(lat, lon) => match Coord::new(lat, lon) {
+                Ok(c) => {
+                    let nearest = tt.stop_index().nearest(c).map_or(f64::INFINITY, |n| n.1);
+                    if nearest > self.app.settings().planner.max_access_m {
+                        return Picked::Nothing(t(
+                            lang,
+                            "obs.outside_area",
+                            &[("km", &format!("{:.1}", nearest / 1000.0))],
+                        ));
+                    }
+                    Picked::One(Place {
+                        label: t(lang, "bot.your_location", &[]),
+                        stops: vec![],
+                        point: Some((lat, lon)),
+                        route: None,
+                    })
+                }
+                Err(_) => Picked::Nothing(t(lang, "bot.place.not_found", &[("text", &"?")])),
+            },
+            Input::Button(b) => match b
+                .strip_prefix("p:")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| choices.get(i))
+            {
+                Some(p) => Picked::One(p.clone()),
+                None => Picked::Nothing(t(lang, "bot.stale", &[])),
+            },
+            Input::Text(s) => {
+                // Coordinates typed or pasted.
+                if let Ok(planner::Endpoint::Coord(c)) = planner::parse_endpoint(&tt, &s) {
+                    return self.place(lang, choices, Input::Location(c.lat(), c.lon()), false);
+                }
+                let found: Vec<Place> = planner::find_places(&tt, &s, 6)
+                    .into_iter()
+                    .filter(|m| routes_too || m.route.is_none())
+                    .map(|m| {
+                        let routes = planner::stop_routes(&tt, m.stops[0]);
+                        let label = match m.route {
+                            Some(r) => format!(
+                                "{} ({})",
+                                stop_label(lang, &tt, m.stops[0]),
+                                t(lang, "bot.on_route", &[("route", &tt.route(r).short_name)])
+                            ),
+                            None => format!(
+                                "{} · {}",
+                                m.name,
+                                t(
+                                    lang,
+                                    "bot.routes_list",
+                                    &[(
+                                        "routes",
+                                        &routes
+                                            .iter()
+                                            .take(4)
+                                            .cloned()
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )]
+                                )
+                            ),
+                        };
+                        Place {
+                            label,
+                            stops: m.stops.iter().map(|&s| tt.stop(s).id.clone()).collect(),
+                            point: None,
+                            route: m.route.map(|r| tt.route(r).id.clone()),
+                        }
+                    })
+                    .collect();
+                match found.len() {
+                    0 => Picked::Nothing(t(lang, "bot.place.not_found", &[("text", &s.trim())])),
+                    1 => Picked::One(found.into_iter().next().expect("one")),
+                    _ => {
+                        let out = self.choice_out(lang, "bot.place.which", &found);
+                        Picked::Many(found, out)
+                    }
+                }
+            }
+            Input::Command(..) | Input::Other => Picked::Nothing(t(lang, "bot.use_buttons", &[])),
+        }
+    }
+
+    pub(super) fn near_stops(&self, lang: Lang, lat: f64, lon: f64) -> Result<Vec<Place>, String> {
+        let tt = self.app.dataset().timetable.clone();
+        let c =
+            Coord::new(lat, lon).map_err(|_| t(lang, "bot.place.not_found", &[("text", &"?")]))?;
+        let near: Vec<(u32, f64)> = tt
+            .stop_index()
+            .within(c, 300.0)
+            .into_iter()
+            .take(5)
+            .collect();
+        if near.is_empty() {
+            return Err(t(lang, "bot.dep.none_near", &[]));
+        }
+        Ok(near
+            .into_iter()
+            .map(|(s, d)| {
+                let s = StopIdx(s);
+                Place {
+                    label: format!("{} · {} m", stop_label(lang, &tt, s), d.round()),
+                    stops: vec![tt.stop(s).id.clone()],
+                    point: None,
+                    route: None,
+                }
+            })
+            .collect())
+    }
+}

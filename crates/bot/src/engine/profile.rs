@@ -1,0 +1,123 @@
+//! The consented profile (gender, age band, needs): asked at onboarding and by `/perfil`,
+//! changed or withdrawn at any time; without consent nothing is kept.
+
+use super::prompts::{age_buttons, gender_buttons};
+use super::{Engine, EngineError, Flow, Input, Out, Turn};
+use crate::dialogue::{ProfileData, Step};
+use i18n::{Lang, t};
+use std::str::FromStr;
+use store::{AgeBand, Gender};
+
+impl Engine {
+    /// Consent and the profile's questions.
+    pub(super) fn profile_step(
+        &self,
+        turn: &mut Turn,
+        step: Step,
+        input: Input,
+    ) -> Result<Flow, EngineError> {
+        let lang = turn.lang;
+        match (step, input) {
+            (Step::Consent, Input::Button(b)) if b == "consent:yes" => {
+                turn.state.step = Step::ProfileGender {
+                    profile: ProfileData::default(),
+                };
+                self.ask(turn);
+            }
+            (Step::Consent, Input::Button(b)) if b == "consent:no" => {
+                turn.state.profile = None;
+                turn.out.push(Out::text(t(lang, "bot.profile.none", &[])));
+                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+            }
+            (Step::ProfileMenu, Input::Button(b)) if b == "profile:change" => {
+                turn.state.step = Step::ProfileGender {
+                    profile: ProfileData::default(),
+                };
+                self.ask(turn);
+            }
+            (Step::ProfileMenu, Input::Button(b)) if b == "profile:withdraw" => {
+                turn.state.profile = None;
+                turn.out
+                    .push(Out::text(t(lang, "bot.profile.withdrawn", &[])));
+            }
+            (Step::ProfileMenu, Input::Button(b)) if b == "profile:keep" => {
+                turn.out.push(Out::text(t(lang, "bot.ok", &[])));
+            }
+            (Step::ProfileGender { mut profile }, Input::Button(b)) if b.starts_with("g:") => {
+                profile.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
+                turn.state.step = Step::ProfileAge { profile };
+                self.ask(turn);
+            }
+            (Step::ProfileAge { mut profile }, Input::Button(b)) if b.starts_with("a:") => {
+                profile.age_band = AgeBand::from_str(&b[2..]).ok().map(|a| a.as_str().into());
+                turn.state.step = Step::ProfileNeeds { profile };
+                self.ask(turn);
+            }
+            (Step::ProfileNeeds { mut profile }, Input::Button(b)) if b.starts_with("n:") => {
+                profile.disability = matches!(&b[2..], "disability" | "both");
+                profile.caregiver = matches!(&b[2..], "caregiver" | "both");
+                turn.state.profile = Some(profile);
+                turn.out.push(Out::text(t(lang, "bot.profile.saved", &[])));
+                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+            }
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+        }
+        Ok(Flow::Done)
+    }
+
+    /// The profile's questions.
+    pub(super) fn profile_prompt(&self, lang: Lang, step: &Step) -> Out {
+        match step {
+            Step::Consent => Out::buttons(
+                t(lang, "bot.profile.ask", &[]),
+                vec![vec![
+                    (t(lang, "bot.yes_profile", &[]), "consent:yes".into()),
+                    (t(lang, "bot.no_thanks", &[]), "consent:no".into()),
+                ]],
+            ),
+            Step::ProfileMenu => Out::buttons(
+                t(lang, "bot.profile.menu", &[]),
+                vec![
+                    vec![(t(lang, "bot.profile.change", &[]), "profile:change".into())],
+                    vec![(
+                        t(lang, "bot.profile.withdraw", &[]),
+                        "profile:withdraw".into(),
+                    )],
+                    vec![(t(lang, "bot.profile.keep", &[]), "profile:keep".into())],
+                ],
+            ),
+            Step::ProfileGender { .. } => gender_buttons(lang, false),
+            Step::ProfileAge { .. } => age_buttons(lang),
+            Step::ProfileNeeds { .. } => Out::buttons(
+                t(lang, "bot.ask.needs", &[]),
+                vec![
+                    vec![(t(lang, "bot.needs.disability", &[]), "n:disability".into())],
+                    vec![(t(lang, "bot.needs.caregiver", &[]), "n:caregiver".into())],
+                    vec![(t(lang, "bot.needs.both", &[]), "n:both".into())],
+                    vec![(t(lang, "bot.needs.none", &[]), "n:none".into())],
+                ],
+            ),
+            other => self.misrouted(lang, other),
+        }
+    }
+}
+
+/// The profile as the rider sees it in `/perfil`.
+pub(super) fn profile_text(lang: Lang, p: &ProfileData) -> String {
+    let dash = || "—".to_string();
+    let mut parts = vec![
+        p.gender
+            .as_deref()
+            .map_or_else(dash, |g| t(lang, &format!("gender.{g}"), &[])),
+        p.age_band
+            .as_deref()
+            .map_or_else(dash, |a| t(lang, &format!("age.{a}"), &[])),
+    ];
+    if p.disability {
+        parts.push(t(lang, "bot.needs.disability", &[]));
+    }
+    if p.caregiver {
+        parts.push(t(lang, "bot.needs.caregiver", &[]));
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,365 @@
+//! `/reportar` and `/mis_reportes`: category, place, time, description, who (optional),
+//! confirm (named or anonymous); validated and filed through the application layer.
+
+use super::places::Picked;
+use super::prompts::{age_buttons, gender_buttons, rows_of, skip};
+use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, now_unix, parse_when};
+use crate::dialogue::{Draft, Step};
+use app::reports::ReportInput;
+use i18n::{Lang, t};
+use std::str::FromStr;
+use store::{AgeBand, Channel, Gender};
+use timetable::Timetable;
+
+impl Engine {
+    /// The report's questions.
+    pub(super) async fn report_step(
+        &self,
+        chat: i64,
+        rider: &str,
+        key: &str,
+        turn: &mut Turn,
+        step: Step,
+        input: Input,
+    ) -> Result<Flow, EngineError> {
+        let lang = turn.lang;
+        match (step, input) {
+            (Step::ReportCategory, Input::Button(b))
+                if b.strip_prefix("cat:")
+                    .is_some_and(|k| self.obs().settings.categories.iter().any(|c| c.key == k)) =>
+            {
+                turn.state.step = Step::ReportWhere {
+                    draft: Draft {
+                        category: b[4..].to_string(),
+                        nonce: store::new_handle(),
+                        ..Draft::default()
+                    },
+                    choices: vec![],
+                };
+                self.ask(turn);
+            }
+            (Step::ReportWhere { mut draft, choices }, input) => {
+                match self.place(lang, &choices, input, true) {
+                    Picked::One(p) => {
+                        draft.place = Some(p);
+                        match self.check(&draft, lang) {
+                            Ok(_) => turn.state.step = Step::ReportWhen { draft },
+                            Err(msg) => {
+                                draft.place = None;
+                                turn.out.push(Out::text(msg));
+                                turn.state.step = Step::ReportWhere {
+                                    draft,
+                                    choices: vec![],
+                                };
+                            }
+                        }
+                    }
+                    Picked::Many(choices, out) => {
+                        turn.out.push(out);
+                        turn.state.step = Step::ReportWhere { draft, choices };
+                        return Ok(Flow::Done);
+                    }
+                    Picked::Nothing(msg) => {
+                        turn.out.push(Out::text(msg));
+                        turn.state.step = Step::ReportWhere { draft, choices };
+                    }
+                }
+                self.ask(turn);
+            }
+            (Step::ReportWhen { draft }, Input::Button(b)) if b == "when:now" => {
+                self.after_when(turn, draft);
+            }
+            (Step::ReportWhen { draft }, Input::Button(b))
+                if b == "when:today" || b == "when:other" =>
+            {
+                turn.state.step = Step::ReportTime {
+                    draft,
+                    other_day: b == "when:other",
+                };
+                self.ask(turn);
+            }
+            (
+                Step::ReportTime {
+                    mut draft,
+                    other_day,
+                },
+                Input::Text(s),
+            ) => {
+                let tt = self.app.dataset().timetable.clone();
+                let (today, now) = planner::clock::now(&tt);
+                match parse_when(&s, today, now as i32, false).filter(|_| {
+                    // "another day" needs a date; "earlier today" takes a time alone.
+                    other_day || !s.contains(['-', '/'])
+                }) {
+                    Some((day, secs)) => {
+                        draft.occurred_at =
+                            Some(planner::clock::local_to_unix(&tt, day, secs as u32));
+                        match self.check(&draft, lang) {
+                            Ok(_) => self.after_when(turn, draft),
+                            Err(msg) => {
+                                draft.occurred_at = None;
+                                turn.out.push(Out::text(msg));
+                                turn.state.step = Step::ReportTime { draft, other_day };
+                                self.ask(turn);
+                            }
+                        }
+                    }
+                    None => {
+                        turn.out.push(Out::text(t(lang, "bot.bad_time", &[])));
+                        turn.state.step = Step::ReportTime { draft, other_day };
+                        self.ask(turn);
+                    }
+                }
+            }
+            (Step::ReportDescription { mut draft }, input) => {
+                let max = self.obs().settings.max_description_chars;
+                match input {
+                    Input::Button(b) if b == "desc:skip" => {
+                        draft.description = None;
+                        self.after_description(turn, draft);
+                    }
+                    Input::Text(s) if s.chars().count() > max => {
+                        turn.out.push(Out::text(t(
+                            lang,
+                            "obs.description_too_long",
+                            &[("n", &s.chars().count()), ("max", &max)],
+                        )));
+                        turn.state.step = Step::ReportDescription { draft };
+                        self.ask(turn);
+                    }
+                    Input::Text(s) => {
+                        draft.description = Some(s.trim().to_string()).filter(|d| !d.is_empty());
+                        self.after_description(turn, draft);
+                    }
+                    _ => {
+                        turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
+                        turn.state.step = Step::ReportDescription { draft };
+                        self.ask(turn);
+                    }
+                }
+            }
+            (Step::ReportGender { mut draft }, Input::Button(b)) if b.starts_with("g:") => {
+                draft.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
+                turn.state.step = Step::ReportAge { draft };
+                self.ask(turn);
+            }
+            (Step::ReportAge { mut draft }, Input::Button(b)) if b.starts_with("a:") => {
+                draft.age_band = AgeBand::from_str(&b[2..]).ok().map(|a| a.as_str().into());
+                turn.state.step = Step::ReportConfirm { draft };
+                self.ask(turn);
+            }
+            (Step::ReportConfirm { draft }, Input::Button(b))
+                if b == "send" || b == "send:anon" =>
+            {
+                self.send_report(chat, rider, turn, draft, b == "send:anon", key)
+                    .await?;
+            }
+            (Step::ReportConfirm { .. }, Input::Button(b)) if b == "cancel" => {
+                turn.out.push(Out::text(t(lang, "bot.cancelled", &[])));
+            }
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+        }
+        Ok(Flow::Done)
+    }
+
+    /// The report's questions.
+    pub(super) fn report_prompt(&self, lang: Lang, step: &Step) -> Out {
+        let tt = self.app.dataset().timetable.clone();
+        match step {
+            Step::ReportCategory => {
+                let b = self
+                    .obs()
+                    .settings
+                    .categories
+                    .iter()
+                    .map(|c| {
+                        (
+                            t(lang, &format!("category.{}", c.key), &[]),
+                            format!("cat:{}", c.key),
+                        )
+                    })
+                    .collect();
+                Out::buttons(t(lang, "bot.ask.category", &[]), rows_of(b, 1))
+            }
+            Step::ReportGender { .. } => gender_buttons(lang, true),
+            Step::ReportAge { .. } => age_buttons(lang),
+            Step::ReportWhere { .. } => Out {
+                text: t(lang, "bot.ask.where", &[]),
+                keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
+            },
+            Step::ReportWhen { .. } => Out::buttons(
+                t(lang, "bot.ask.when_report", &[]),
+                vec![
+                    vec![(t(lang, "bot.when.now", &[]), "when:now".into())],
+                    vec![(t(lang, "bot.when.today", &[]), "when:today".into())],
+                    vec![(t(lang, "bot.when.other", &[]), "when:other".into())],
+                ],
+            ),
+            Step::ReportTime { other_day, .. } => Out::text(t(
+                lang,
+                if *other_day {
+                    "bot.ask.day_time"
+                } else {
+                    "bot.ask.time"
+                },
+                &[],
+            )),
+            Step::ReportDescription { .. } => Out::buttons(
+                t(
+                    lang,
+                    "bot.ask.description",
+                    &[("max", &self.obs().settings.max_description_chars)],
+                ),
+                vec![vec![skip(lang, "desc")]],
+            ),
+            Step::ReportConfirm { draft } => Out::buttons(
+                t(
+                    lang,
+                    "bot.report.confirm",
+                    &[("summary", &self.draft_text(lang, &tt, draft))],
+                ),
+                vec![
+                    vec![(t(lang, "bot.report.send", &[]), "send".into())],
+                    vec![(t(lang, "bot.report.send_anon", &[]), "send:anon".into())],
+                    vec![(t(lang, "bot.report.cancel", &[]), "cancel".into())],
+                ],
+            ),
+            other => self.misrouted(lang, other),
+        }
+    }
+
+    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<store::NewReport, String> {
+        let tt = self.app.dataset().timetable.clone();
+        let o = self.obs();
+        let place = d.place.as_ref();
+        let input = ReportInput {
+            category: Some(&d.category),
+            lat: place.and_then(|p| p.point.map(|x| x.0)),
+            lon: place.and_then(|p| p.point.map(|x| x.1)),
+            stop_id: place.and_then(|p| p.stops.first().map(String::as_str)),
+            route_id: place.and_then(|p| p.route.as_deref()),
+            occurred_at: d.occurred_at,
+            description: d.description.as_deref(),
+            gender: d.gender.as_deref(),
+            age_band: d.age_band.as_deref(),
+            channel: Channel::Bot,
+            rider: None,
+        };
+        app::reports::validate(&tt, &o.settings, &input, now_unix(), lang)
+            .map_err(|e| e.detail().to_string())
+    }
+
+    pub(super) fn after_when(&self, turn: &mut Turn, draft: Draft) {
+        turn.state.step = Step::ReportDescription { draft };
+        self.ask(turn);
+    }
+
+    pub(super) fn after_description(&self, turn: &mut Turn, mut draft: Draft) {
+        turn.state.step = match &turn.state.profile {
+            Some(p) => {
+                draft.gender.clone_from(&p.gender);
+                draft.age_band.clone_from(&p.age_band);
+                Step::ReportConfirm { draft }
+            }
+            None => Step::ReportGender { draft },
+        };
+        self.ask(turn);
+    }
+
+    pub(super) fn draft_text(&self, lang: Lang, tt: &Timetable, d: &Draft) -> String {
+        let when = d.occurred_at.map_or_else(
+            || t(lang, "bot.when.now", &[]),
+            |at| planner::clock::local_datetime(tt, at),
+        );
+        let mut lines = vec![
+            format!("• {}", t(lang, &format!("category.{}", d.category), &[])),
+            format!("• {}", d.place.as_ref().map_or("?", |p| p.label.as_str())),
+            format!("• {when}"),
+        ];
+        if let Some(desc) = &d.description {
+            lines.push(format!("• «{desc}»"));
+        }
+        lines.join("\n")
+    }
+
+    pub(super) async fn send_report(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+        draft: Draft,
+        anonymous: bool,
+        key: &str,
+    ) -> Result<(), EngineError> {
+        let lang = turn.lang;
+        let mut new = match self.check(&draft, lang) {
+            Ok(n) => n,
+            Err(msg) => {
+                turn.out.push(Out::text(msg));
+                turn.state.step = Step::ReportWhen { draft };
+                self.ask(turn);
+                return Ok(());
+            }
+        };
+        new.rider = (!anonymous).then(|| rider.to_string());
+        // One key per draft (and choice of anonymity), not per update: when the report was
+        // stored but saving the dialogue failed, the rider presses "send" again on the same
+        // draft and gets the same report back instead of a second one.
+        let key = if draft.nonce.is_empty() {
+            (!key.is_empty()).then(|| format!("telegram:{chat}:{key}"))
+        } else {
+            Some(format!("telegram:{chat}:{}:{anonymous}", draft.nonce))
+        };
+        let created = app::reports::file(self.obs(), &new, key.as_deref(), lang).await?;
+        let text = if anonymous {
+            "bot.report.done_anon"
+        } else {
+            "bot.report.done"
+        };
+        // The secret, shown once: the rider follows the report here by the chat, and on the
+        // web (or to erase it) by this.
+        turn.out
+            .push(Out::text(t(lang, text, &[("reference", &created.secret)])));
+        Ok(())
+    }
+
+    pub(super) async fn my_reports(&self, rider: &str, turn: &mut Turn) -> Result<(), EngineError> {
+        let lang = turn.lang;
+        let store = &self.obs().store;
+        let reports = store.reports_of_rider(rider, 10).await?;
+        if reports.is_empty() {
+            turn.out
+                .push(Out::text(t(lang, "bot.my_reports.none", &[])));
+            return Ok(());
+        }
+        let mut text = t(lang, "bot.my_reports.header", &[]);
+        for r in &reports {
+            text.push('\n');
+            text.push_str(&t(
+                lang,
+                "bot.my_reports.line",
+                &[
+                    (
+                        "date",
+                        &planner::clock::local_date(&self.app.dataset().timetable, r.reported_at),
+                    ),
+                    (
+                        "category",
+                        &t(lang, &format!("category.{}", r.category), &[]),
+                    ),
+                    (
+                        "status",
+                        &t(lang, &format!("status.{}", r.status.as_str()), &[]),
+                    ),
+                ],
+            ));
+            if let Some(e) = store.report_events(&r.reference).await?.last()
+                && !e.note.is_empty()
+            {
+                text.push_str(&format!(" — «{}»", e.note));
+            }
+        }
+        turn.out.push(Out::text(text));
+        Ok(())
+    }
+}

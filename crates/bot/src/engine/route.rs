@@ -1,0 +1,262 @@
+//! `/ruta`: from, to, when; then the plan (three itineraries), "later" and "rate this trip".
+
+use super::places::Picked;
+use super::{Engine, EngineError, Flow, Input, Keyboard, Limit, Out, Turn, parse_when};
+use crate::dialogue::{LastTrip, Place, Step};
+use i18n::{Lang, t};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{AgeBand, Channel, Gender};
+use timetable::{Coord, Day, StopIdx, Timetable};
+
+impl Engine {
+    /// `/ruta`'s questions; also the "later" button of a plan shown.
+    pub(super) async fn route_step(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+        step: Step,
+        input: Input,
+    ) -> Result<Flow, EngineError> {
+        let lang = turn.lang;
+        match (step, input) {
+            (Step::Idle, Input::Button(b)) if b == "later" => self.later(chat, rider, turn).await?,
+            (Step::RouteFrom { choices }, input) => {
+                match self.place(lang, &choices, input, true) {
+                    Picked::One(from) => {
+                        turn.state.step = Step::RouteTo {
+                            from,
+                            choices: vec![],
+                        };
+                    }
+                    Picked::Many(choices, out) => {
+                        turn.out.push(out);
+                        turn.state.step = Step::RouteFrom { choices };
+                        return Ok(Flow::Done);
+                    }
+                    Picked::Nothing(msg) => {
+                        turn.out.push(Out::text(msg));
+                        turn.state.step = Step::RouteFrom { choices };
+                    }
+                }
+                self.ask(turn);
+            }
+            (Step::RouteTo { from, choices }, input) => {
+                match self.place(lang, &choices, input, true) {
+                    Picked::One(to) => turn.state.step = Step::RouteWhen { from, to },
+                    Picked::Many(choices, out) => {
+                        turn.out.push(out);
+                        turn.state.step = Step::RouteTo { from, choices };
+                        return Ok(Flow::Done);
+                    }
+                    Picked::Nothing(msg) => {
+                        turn.out.push(Out::text(msg));
+                        turn.state.step = Step::RouteTo { from, choices };
+                    }
+                }
+                self.ask(turn);
+            }
+            (Step::RouteWhen { from, to }, input) => {
+                let tt = self.app.dataset().timetable.clone();
+                let (today, now) = planner::clock::now(&tt);
+                let when = match &input {
+                    Input::Button(b) if b == "when:now" => Some((today, now as i32)),
+                    Input::Text(s) => parse_when(s, today, now as i32, true),
+                    _ => None,
+                };
+                match when {
+                    Some((day, secs)) => {
+                        self.plan(chat, rider, turn, from, to, day, secs).await?;
+                    }
+                    None => {
+                        let key = if matches!(input, Input::Button(_)) {
+                            "bot.stale"
+                        } else {
+                            "bot.bad_time"
+                        };
+                        turn.out.push(Out::text(t(lang, key, &[])));
+                        turn.state.step = Step::RouteWhen { from, to };
+                        self.ask(turn);
+                    }
+                }
+            }
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+        }
+        Ok(Flow::Done)
+    }
+
+    /// The route's questions.
+    pub(super) fn route_prompt(&self, lang: Lang, step: &Step) -> Out {
+        match step {
+            Step::RouteFrom { .. } => Out {
+                text: t(lang, "bot.ask.from", &[]),
+                keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
+            },
+            Step::RouteTo { from, .. } => Out {
+                text: t(lang, "bot.ask.to", &[("from", &from.label)]),
+                keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
+            },
+            Step::RouteWhen { from, to } => Out::buttons(
+                t(
+                    lang,
+                    "bot.ask.when_route",
+                    &[("from", &from.label), ("to", &to.label)],
+                ),
+                vec![vec![(t(lang, "bot.leave_now", &[]), "when:now".into())]],
+            ),
+            other => self.misrouted(lang, other),
+        }
+    }
+
+    pub(super) fn endpoint(tt: &Timetable, p: &Place) -> Option<planner::Endpoint> {
+        if let Some((lat, lon)) = p.point {
+            return Coord::new(lat, lon).ok().map(planner::Endpoint::Coord);
+        }
+        let stops: Vec<StopIdx> = p.stops.iter().filter_map(|s| tt.stop_by_id(s)).collect();
+        (!stops.is_empty()).then_some(planner::Endpoint::Stops(stops))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn plan(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+        from: Place,
+        to: Place,
+        day: Day,
+        secs: i32,
+    ) -> Result<(), EngineError> {
+        let lang = turn.lang;
+        let max = self.settings.plans_per_minute;
+        let limited = self
+            .limits
+            .lock()
+            .map_err(|_| EngineError::Internal("limits poisoned".into()))?
+            .take(chat, Limit::Plan, max, Duration::from_secs(60));
+        if let Err(secs) = limited {
+            turn.out.push(Out::text(t(
+                lang,
+                "bot.limited.plans",
+                &[("seconds", &secs)],
+            )));
+            return Ok(());
+        }
+        let ds = self.app.dataset();
+        let tt = Arc::clone(&ds.timetable);
+        let (Some(fe), Some(te)) = (Self::endpoint(&tt, &from), Self::endpoint(&tt, &to)) else {
+            // The timetable was reloaded and the stops are gone.
+            turn.out.push(Out::text(t(lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        let (day, secs) = if secs >= 86_400 {
+            (day.offset(1), secs - 86_400)
+        } else {
+            (day, secs.max(0))
+        };
+        let req = planner::PlanRequest {
+            from: fe.clone(),
+            to: te.clone(),
+            day,
+            time: secs as u32,
+            arrive_by: false,
+            window_secs: None,
+            options: self.app.settings().routing.clone(),
+        };
+        let result = self
+            .app
+            .plan(Arc::clone(&tt), req)
+            .await
+            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
+        let o = self.obs();
+        let profile = turn.state.profile.as_ref().map(|p| store::Profile {
+            gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
+            age_band: p
+                .age_band
+                .as_deref()
+                .and_then(|a| AgeBand::from_str(a).ok()),
+            disability: p.disability,
+            caregiver: p.caregiver,
+            purpose: None,
+        });
+        o.record(app::trips::trip_record(
+            &tt,
+            &o.settings,
+            &fe,
+            &te,
+            secs as u32,
+            result.as_ref().ok(),
+            Channel::Bot,
+            profile,
+            Some(rider.to_string()),
+        ));
+        match result {
+            Err(e) => turn.out.push(Out::text(e.localized(lang))),
+            Ok(plan) if plan.itineraries.is_empty() => {
+                turn.out.push(Out::text(t(lang, "plan.none", &[])));
+            }
+            Ok(plan) => {
+                let shown: Vec<&planner::Itinerary> = plan.itineraries.iter().take(3).collect();
+                let mut text = t(
+                    lang,
+                    "bot.plan.header",
+                    &[("from", &from.label), ("to", &to.label)],
+                );
+                for (i, it) in shown.iter().enumerate() {
+                    text.push_str("\n\n");
+                    text.push_str(planner::render_itinerary(lang, i + 1, it).trim_end());
+                }
+                let next = shown
+                    .iter()
+                    .map(|i| i.departure_secs)
+                    .max()
+                    .unwrap_or(secs)
+                    .max(secs)
+                    + 60;
+                let mut routes: Vec<String> = Vec::new();
+                for it in &shown {
+                    for l in &it.legs {
+                        if let planner::ItineraryLeg::Ride { route_id, .. } = l
+                            && !routes.contains(route_id)
+                        {
+                            routes.push(route_id.clone());
+                        }
+                    }
+                }
+                let mut buttons = vec![vec![(t(lang, "bot.later", &[]), "later".to_string())]];
+                if !routes.is_empty() {
+                    buttons.push(vec![(t(lang, "bot.rate_trip", &[]), "rate".to_string())]);
+                }
+                turn.out.push(Out::buttons(text, buttons));
+                turn.state.last_trip = Some(LastTrip {
+                    from,
+                    to,
+                    day: day.to_string(),
+                    next_secs: next,
+                    routes,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn later(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+    ) -> Result<(), EngineError> {
+        let Some(last) = turn.state.last_trip.clone() else {
+            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        let Some(day) = Day::parse(&last.day) else {
+            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        self.plan(chat, rider, turn, last.from, last.to, day, last.next_secs)
+            .await
+    }
+}
