@@ -156,12 +156,39 @@ fn shown(location: &Location) -> String {
 /// Why opening failed, as plainly as the driver lets us tell: a full or read-only volume
 /// is named as such, not as a pool timeout.
 fn open_error(location: &Location, e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::DiskFull => StoreError::DiskFull,
-        StoreError::ReadOnly => StoreError::ReadOnly,
+    let e = StoreError::from(e);
+    if matches!(e, StoreError::DiskFull | StoreError::ReadOnly) {
+        return e;
+    }
+    // SQLite on a full volume fails in several ways (the shared-memory file cannot grow: an
+    // I/O error; a pool that retries until it times out), and which one depends on timing.
+    // The volume itself answers plainly.
+    if let Location::Sqlite(path) = location
+        && let Some(fault) = path.parent().and_then(volume_fault)
+    {
+        return fault;
+    }
+    match e {
         StoreError::Db(e) => StoreError::Open(format!("{}: {e}", shown(location))),
         StoreError::Unavailable(why) => StoreError::Open(format!("{}: {why}", shown(location))),
         other => other,
+    }
+}
+
+/// Whether the folder's volume refuses a small write: full (`DiskFull`) or read-only
+/// (`ReadOnly`). Writes, syncs and removes a 64 KiB probe file; only used when opening failed.
+fn volume_fault(dir: &Path) -> Option<StoreError> {
+    use std::io::{ErrorKind, Write};
+    let probe = dir.join(format!(".paradero-space-probe-{}", new_handle()));
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 65_536])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    match written.err()?.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Some(StoreError::DiskFull),
+        ErrorKind::ReadOnlyFilesystem => Some(StoreError::ReadOnly),
+        _ => None,
     }
 }
 
