@@ -30,46 +30,98 @@ fn closure() -> HashMap<String, BTreeSet<String>> {
         String::from_utf8_lossy(&out.stderr)
     );
     let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
-    // What each workspace crate declares as a normal dependency. (The resolved graph unifies
-    // features across the workspace, so it would charge a crate with what a sibling enables.)
+    // What each workspace crate declares as a normal dependency, with the features that turn
+    // its optional ones on. (The resolved graph unifies features across the workspace, so it
+    // would charge a crate with what a sibling enables: `server` turns on `planner/openapi`,
+    // which `app` and `bot` never see.)
     let members: BTreeSet<&str> = meta["workspace_members"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m.as_str().unwrap())
         .collect();
-    let declared: HashMap<String, Vec<String>> = meta["packages"]
+    let packages: HashMap<String, &Value> = meta["packages"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|p| members.contains(p["id"].as_str().unwrap()))
-        .map(|p| {
-            let deps = p["dependencies"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|d| d["kind"].is_null())
-                .map(|d| d["name"].as_str().unwrap().to_string())
-                .collect();
-            (p["name"].as_str().unwrap().to_string(), deps)
-        })
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p))
         .collect();
-    // A crate reaches what it declares, and what every workspace crate it reaches declares.
-    declared
+    packages
         .keys()
-        .map(|start| {
-            let mut seen = BTreeSet::new();
-            let mut stack = vec![start.clone()];
-            while let Some(k) = stack.pop() {
-                for d in declared.get(&k).into_iter().flatten() {
-                    if seen.insert(d.clone()) && declared.contains_key(d) {
-                        stack.push(d.clone());
+        .map(|start| (start.clone(), reached(&packages, start)))
+        .collect()
+}
+
+/// The features `asked` of `package` turn on, transitively (`default` included if asked).
+fn expand(package: &Value, asked: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut on = BTreeSet::new();
+    let mut stack: Vec<String> = asked.iter().cloned().collect();
+    while let Some(f) = stack.pop() {
+        if !on.insert(f.clone()) {
+            continue;
+        }
+        for item in package["features"][&f].as_array().into_iter().flatten() {
+            let item = item.as_str().unwrap_or("");
+            // `dep:x` and `x/feature` turn on the dependency `x`; a bare name is a feature or
+            // an optional dependency of the same name.
+            let name = item
+                .trim_start_matches("dep:")
+                .split('/')
+                .next()
+                .unwrap_or("");
+            stack.push(name.trim_end_matches('?').to_string());
+        }
+    }
+    on
+}
+
+/// Every dependency (by name) a workspace crate reaches through normal dependencies, with
+/// optional ones only where a feature that is on enables them.
+fn reached(packages: &HashMap<String, &Value>, start: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut visited = BTreeSet::new();
+    let mut stack = vec![(start.to_string(), BTreeSet::from(["default".to_string()]))];
+    while let Some((name, asked)) = stack.pop() {
+        let Some(package) = packages.get(&name) else {
+            continue;
+        };
+        let on = expand(package, &asked);
+        if !visited.insert((name.clone(), on.clone())) {
+            continue;
+        }
+        for d in package["dependencies"].as_array().unwrap() {
+            let dep = d["name"].as_str().unwrap().to_string();
+            let key = d["rename"]
+                .as_str()
+                .map_or_else(|| dep.clone(), str::to_string);
+            if !d["kind"].is_null() || (d["optional"] == true && !on.contains(&key)) {
+                continue;
+            }
+            seen.insert(dep.clone());
+            let mut features: BTreeSet<String> = d["features"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect();
+            if d["uses_default_features"] != false {
+                features.insert("default".into());
+            }
+            // What this crate's own features ask of the dependency (`dep/feature`).
+            for f in &on {
+                for item in package["features"][f].as_array().into_iter().flatten() {
+                    if let Some((n, feat)) = item.as_str().and_then(|i| i.split_once('/'))
+                        && n.trim_end_matches('?') == key
+                    {
+                        features.insert(feat.to_string());
                     }
                 }
             }
-            (start.clone(), seen)
-        })
-        .collect()
+            stack.push((dep, features));
+        }
+    }
+    seen
 }
 
 #[test]

@@ -6,6 +6,7 @@ use timetable::{DAY, Day, PatternIdx, ServiceIdx, StopIdx, Timetable, flags};
 
 /// One departure from a stop.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Departure {
     /// Namespaced route id.
     pub route_id: String,

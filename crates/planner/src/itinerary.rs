@@ -7,6 +7,7 @@ use timetable::{Coord, Day, PatternIdx, StopIdx, Timetable};
 
 /// A stop as shown to riders.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StopRef {
     /// Namespaced id.
     pub id: String,
@@ -23,6 +24,7 @@ pub struct StopRef {
 
 /// A GeoJSON LineString: `[lon, lat]` pairs.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineString {
     /// Always `LineString`.
     #[serde(rename = "type")]
@@ -42,6 +44,7 @@ impl LineString {
 
 /// One leg of an itinerary.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum ItineraryLeg {
     /// On foot.
@@ -129,6 +132,7 @@ pub fn cut_shape(points: &[Coord], from: Coord, to: Coord) -> Option<Vec<Coord>>
 
 /// A fare for the whole itinerary (GTFS fares v1).
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FareTotal {
     /// Amount.
     pub amount: f64,
@@ -138,6 +142,7 @@ pub struct FareTotal {
 
 /// CO₂ of the itinerary by bus against the same trip by car.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Co2 {
     /// Grams for the rider by bus.
     pub bus_g: f64,
@@ -147,6 +152,7 @@ pub struct Co2 {
 
 /// An itinerary.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Itinerary {
     /// Leave the origin, local ISO date-time.
     pub departure: String,

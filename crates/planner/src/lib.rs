@@ -174,6 +174,7 @@ pub struct PlanRequest {
 
 /// The answer to a [`PlanRequest`].
 #[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     /// The service date asked for.
     pub date: String,

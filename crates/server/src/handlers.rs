@@ -1,5 +1,6 @@
 //! Endpoint handlers.
 
+use crate::answers;
 use crate::query::Params;
 use crate::{AppState, Problem};
 use axum::Json;
@@ -8,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use planner::{PlanError, PlanRequest};
 use raptor::Wheelchair;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use timetable::{Coord, Day, Secs, StopIdx, Timetable};
 
@@ -47,10 +47,14 @@ fn params(raw: Option<String>) -> Result<Params, Problem> {
 
 #[utoipa::path(get, path = "/healthz", tag = "service",
     summary = "Liveness: the server answers and how many stops it serves",
-    responses((status = 200, description = "`{\"status\": \"ok\", \"stops\": N}`", body = Object)))]
+    responses((status = 200, description = "The server answers", body = answers::Health)))]
 pub async fn healthz(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
-    Json(json!({ "status": "ok", "stops": ds.timetable.stops().len() })).into_response()
+    Json(answers::Health {
+        status: "ok",
+        stops: ds.timetable.stops().len(),
+    })
+    .into_response()
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "service",
@@ -117,8 +121,16 @@ pub async fn reload(State(s): State<Arc<AppState>>, headers: axum::http::HeaderM
         ));
     }
     match s.app().reload().await {
-        Ok(ds) => Ok(Json(json!({ "status": "reloaded", "stops": ds.timetable.stops().len(), "routes": ds.timetable.routes().len() })).into_response()),
-        Err(e) => Err(Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("reload failed, still serving the previous timetable: {e}"))),
+        Ok(ds) => Ok(Json(answers::Reloaded {
+            status: "reloaded",
+            stops: ds.timetable.stops().len(),
+            routes: ds.timetable.routes().len(),
+        })
+        .into_response()),
+        Err(e) => Err(Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("reload failed, still serving the previous timetable: {e}"),
+        )),
     }
 }
 
@@ -149,31 +161,35 @@ pub async fn not_found() -> Problem {
 
 #[utoipa::path(get, path = "/v1/feeds", tag = "network",
     summary = "Loaded feeds with their validity, counts and load time",
-    responses((status = 200, description = "`{\"feeds\": [{id, timezone, publisher, version, valid_from, valid_to, stops, routes, loaded_at}]}`", body = Object)))]
+    responses((status = 200, description = "The feeds loaded", body = answers::Feeds)))]
 pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let tt = &ds.timetable;
     let loaded: chrono::DateTime<chrono::Utc> = ds.loaded_at.into();
-    let feeds: Vec<Value> = tt
+    let feeds = tt
         .feeds()
         .iter()
         .enumerate()
         .map(|(i, f)| {
             let fi = timetable::FeedIdx::new(i);
-            json!({
-                "id": f.id,
-                "timezone": f.timezone,
-                "publisher": f.publisher,
-                "version": f.version,
-                "valid_from": f.service_span.map(|x| x.0.to_string()),
-                "valid_to": f.service_span.map(|x| x.1.to_string()),
-                "stops": tt.stops().iter().filter(|s| s.feed == fi).count(),
-                "routes": tt.routes().iter().filter(|r| tt.agencies()[r.agency.idx()].feed == fi).count(),
-                "loaded_at": loaded.to_rfc3339(),
-            })
+            answers::Feed {
+                id: f.id.clone(),
+                timezone: f.timezone.clone(),
+                publisher: f.publisher.clone(),
+                version: f.version.clone(),
+                valid_from: f.service_span.map(|x| x.0.to_string()),
+                valid_to: f.service_span.map(|x| x.1.to_string()),
+                stops: tt.stops().iter().filter(|s| s.feed == fi).count(),
+                routes: tt
+                    .routes()
+                    .iter()
+                    .filter(|r| tt.agencies()[r.agency.idx()].feed == fi)
+                    .count(),
+                loaded_at: loaded.to_rfc3339(),
+            }
         })
         .collect();
-    Json(json!({ "feeds": feeds })).into_response()
+    Json(answers::Feeds { feeds }).into_response()
 }
 
 #[utoipa::path(get, path = "/v1/plan", tag = "planner",
@@ -190,7 +206,7 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
         ("max_walk_m" = Option<u32>, Query, description = "Longest walk per leg, metres (0–5000)", minimum = 0, maximum = 5000),
         ("lang" = Option<String>, Query, description = "`es` (default) or `en`, for error messages")),
     responses(
-        (status = 200, description = "`{date, itineraries: [{departure, arrival, duration_s, transfers, wait_s, walk_m, walk_s, fare, co2, legs: [...]}]}`", body = Object),
+        (status = 200, description = "The itineraries found (none when nothing runs in time)", body = planner::Plan),
         (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
@@ -275,10 +291,15 @@ pub async fn plan(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> An
     Ok(Json(plan).into_response())
 }
 
-fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
+fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
     let st = tt.stop(s);
-    let routes = planner::stop_routes(tt, s);
-    json!({ "id": st.id, "name": st.name, "lat": st.coord.lat(), "lon": st.coord.lon(), "routes": routes })
+    answers::Stop {
+        id: st.id.clone(),
+        name: st.name.clone(),
+        lat: st.coord.lat(),
+        lon: st.coord.lon(),
+        routes: planner::stop_routes(tt, s),
+    }
 }
 
 #[utoipa::path(get, path = "/v1/stops", tag = "network",
@@ -288,7 +309,7 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> Value {
         ("q" = String, Query, description = "At least 2 characters", example = "villalba", pattern = r"\S.*\S"),
         ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100)),
     responses(
-        (status = 200, description = "`{stops: [{id, name, lat, lon, routes}], routes: [{id, short_name, long_name, stops}]}`", body = Object),
+        (status = 200, description = "Stops and routes whose names match", body = answers::StopSearch),
         (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
@@ -299,21 +320,29 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuer
     let limit = p.number("limit", 20usize, 1..=100)?;
     let ds = s.dataset();
     let tt = &ds.timetable;
-    let stops: Vec<Value> = planner::search_stops(tt, &q)
+    let stops = planner::search_stops(tt, &q)
         .into_iter()
         .take(limit)
         .map(|s| stop_json(tt, s))
         .collect();
     // Most Arequipa stops are unnamed: routes whose names match lead to their stops.
-    let routes: Vec<Value> = planner::search_routes(tt, &q)
+    let routes = planner::search_routes(tt, &q)
         .into_iter()
         .take(limit)
         .map(|i| {
             let r = tt.route(i);
-            json!({ "id": r.id, "short_name": r.short_name, "long_name": r.long_name, "stops": route_stops(tt, i).iter().map(|&s| tt.stop(s).id.clone()).collect::<Vec<_>>() })
+            answers::RouteMatch {
+                id: r.id.clone(),
+                short_name: r.short_name.clone(),
+                long_name: r.long_name.clone(),
+                stops: route_stops(tt, i)
+                    .iter()
+                    .map(|&s| tt.stop(s).id.clone())
+                    .collect(),
+            }
         })
         .collect();
-    Ok(Json(json!({ "stops": stops, "routes": routes })).into_response())
+    Ok(Json(answers::StopSearch { stops, routes }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/stops/near", tag = "network",
@@ -324,7 +353,7 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuer
         ("radius" = Option<f64>, Query, description = "Metres, 1–2000, default 300", minimum = 1, maximum = 2000),
         ("limit" = Option<usize>, Query, description = "1–200, default 20", minimum = 1, maximum = 200)),
     responses(
-        (status = 200, description = "`{stops: [{id, name, lat, lon, routes, distance_m, walk_s}]}`, nearest first", body = Object),
+        (status = 200, description = "Stops within the radius, nearest first", body = answers::NearStops),
         (status = 400, description = "Missing or malformed point, radius or limit", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
@@ -340,30 +369,14 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
     let ds = s.dataset();
     let tt = &ds.timetable;
     let fc = tt.footpath_config();
-    /// Borrowed from the timetable and serialised directly: this endpoint is hit on every
-    /// map move, so it builds no intermediate JSON values.
-    #[derive(serde::Serialize)]
-    struct Near<'a> {
-        id: &'a str,
-        name: &'a str,
-        lat: f64,
-        lon: f64,
-        routes: Vec<&'a str>,
-        distance_m: f64,
-        walk_s: Secs,
-    }
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        stops: Vec<Near<'a>>,
-    }
-    let stops: Vec<Near<'_>> = tt
+    let stops: Vec<answers::NearStop<'_>> = tt
         .stop_index()
         .within(at, radius)
         .into_iter()
         .take(limit)
         .map(|(i, d)| {
             let st = tt.stop(StopIdx(i));
-            Near {
+            answers::NearStop {
                 id: &st.id,
                 name: &st.name,
                 lat: st.coord.lat(),
@@ -374,7 +387,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
             }
         })
         .collect();
-    Ok(Json(Body { stops }).into_response())
+    Ok(Json(answers::NearStops { stops }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/stops/{id}/departures", tag = "network",
@@ -385,7 +398,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
         ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
         ("lang" = Option<String>, Query, description = "`es` or `en`")),
     responses(
-        (status = 200, description = "`{stop, departures: [{route_id, route_short_name, route_color, headsign, departure, wait_min, headway_s, approximate}]}`", body = Object),
+        (status = 200, description = "The stop and its next departures", body = answers::Departures),
         (status = 400, description = "Malformed time or limit", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown stop", body = Problem, content_type = "application/problem+json")))]
 pub async fn departures(
@@ -402,64 +415,74 @@ pub async fn departures(
     let (day, time) = when(&p, "at", tt)?.unwrap_or_else(|| now(tt));
     let limit = p.number("limit", 10usize, 1..=50)?;
     let deps = planner::departures(tt, stop, day, time as i32, limit);
-    Ok(Json(json!({ "stop": stop_json(tt, stop), "departures": deps })).into_response())
+    Ok(Json(answers::Departures {
+        stop: stop_json(tt, stop),
+        departures: deps,
+    })
+    .into_response())
 }
 
 use planner::route_stops;
 
-fn route_json(tt: &Timetable, r: timetable::RouteIdx, detail: bool) -> Value {
+fn route_json(tt: &Timetable, r: timetable::RouteIdx) -> answers::Route {
     let route = tt.route(r);
-    let mut v = json!({
-        "id": route.id,
-        "short_name": route.short_name,
-        "long_name": route.long_name,
-        "color": route.color,
-        "text_color": route.text_color,
-        "type": route.route_type,
-        "agency": tt.agencies()[route.agency.idx()].name,
-    });
-    if detail {
-        let stops = route_stops(tt, r);
-        let shape = tt
-            .trips()
-            .iter()
-            .filter(|t| t.route == r)
-            .find_map(|t| t.shape);
-        let coords: Vec<[f64; 2]> = match shape {
-            Some(sh) => tt
-                .shape(sh)
-                .points
-                .iter()
-                .map(|c| [c.lon(), c.lat()])
-                .collect(),
-            None => stops
-                .iter()
-                .map(|&s| [tt.stop(s).coord.lon(), tt.stop(s).coord.lat()])
-                .collect(),
-        };
-        v["stops"] = json!(stops.iter().map(|&s| stop_json(tt, s)).collect::<Vec<_>>());
-        v["geometry"] = json!({ "type": "LineString", "coordinates": coords });
+    answers::Route {
+        id: route.id.clone(),
+        short_name: route.short_name.clone(),
+        long_name: route.long_name.clone(),
+        color: route.color.clone(),
+        text_color: route.text_color.clone(),
+        route_type: route.route_type,
+        agency: tt.agencies()[route.agency.idx()].name.clone(),
     }
-    v
+}
+
+fn route_detail(tt: &Timetable, r: timetable::RouteIdx) -> answers::RouteDetail {
+    let stops = route_stops(tt, r);
+    let shape = tt
+        .trips()
+        .iter()
+        .filter(|t| t.route == r)
+        .find_map(|t| t.shape);
+    let coordinates: Vec<[f64; 2]> = match shape {
+        Some(sh) => tt
+            .shape(sh)
+            .points
+            .iter()
+            .map(|c| [c.lon(), c.lat()])
+            .collect(),
+        None => stops
+            .iter()
+            .map(|&s| [tt.stop(s).coord.lon(), tt.stop(s).coord.lat()])
+            .collect(),
+    };
+    answers::RouteDetail {
+        route: route_json(tt, r),
+        stops: stops.iter().map(|&s| stop_json(tt, s)).collect(),
+        geometry: planner::LineString {
+            kind: "LineString",
+            coordinates,
+        },
+    }
 }
 
 #[utoipa::path(get, path = "/v1/routes", tag = "network",
     summary = "All routes with colour, agency and type",
-    responses((status = 200, description = "`{routes: [{id, short_name, long_name, color, text_color, type, agency}]}`", body = Object)))]
+    responses((status = 200, description = "Every route", body = answers::Routes)))]
 pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let tt = &ds.timetable;
-    let routes: Vec<Value> = (0..tt.routes().len())
-        .map(|i| route_json(tt, timetable::RouteIdx::new(i), false))
+    let routes = (0..tt.routes().len())
+        .map(|i| route_json(tt, timetable::RouteIdx::new(i)))
         .collect();
-    Json(json!({ "routes": routes })).into_response()
+    Json(answers::Routes { routes }).into_response()
 }
 
 #[utoipa::path(get, path = "/v1/routes/{id}", tag = "network",
     summary = "One route with its stops in order and its geometry (GeoJSON LineString)",
     params(("id" = String, Path, description = "Route id, with or without the feed prefix")),
     responses(
-        (status = 200, description = "The route, `stops` and `geometry`", body = Object),
+        (status = 200, description = "The route, its stops and its geometry", body = answers::RouteDetail),
         (status = 404, description = "Unknown route", body = Problem, content_type = "application/problem+json")))]
 pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     let ds = s.dataset();
@@ -474,5 +497,5 @@ pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> An
         .ok_or_else(|| {
             Problem::not_found(format!("no route `{id}`: see /v1/routes for the ids"))
         })?;
-    Ok(Json(route_json(tt, r, true)).into_response())
+    Ok(Json(route_detail(tt, r)).into_response())
 }

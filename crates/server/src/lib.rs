@@ -6,6 +6,7 @@
 //! query never stalls the async executor. The timetable sits behind an atomic pointer: a
 //! reload swaps it while requests in flight finish on the old one.
 
+pub mod answers;
 mod handlers;
 mod metrics;
 mod obs;
@@ -19,6 +20,7 @@ mod web;
 
 pub use metrics::Metrics;
 
+pub use openapi::default_document as openapi_document_json;
 pub use openapi::document as openapi_document;
 pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};

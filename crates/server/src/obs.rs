@@ -6,6 +6,7 @@
 //! shows its category, status and history, not its place, text or reporter. Raw reports need
 //! an official's bearer token.
 
+use crate::answers;
 use crate::query::Params;
 use crate::{AppState, Problem};
 use app::reports::{Followed, ReportInput};
@@ -170,15 +171,26 @@ pub(crate) fn store_problem(e: &StoreError, lang: Lang) -> Problem {
 }
 
 /// What the reporter (or anyone with the reference) may see of a report.
-fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
-    json!({
-        "reference": r.reference,
-        "category": r.category,
-        "status": r.status,
-        "reported_at": r.reported_at,
-        "updated_at": r.updated_at,
-        "history": events.iter().map(|e| json!({ "status": e.status, "at": e.at, "note": e.note })).collect::<Vec<_>>(),
-    })
+fn public_report(
+    reference: &str,
+    r: &store::Report,
+    events: &[store::ReportEvent],
+) -> answers::ReportView {
+    answers::ReportView {
+        reference: reference.to_string(),
+        category: r.category.clone(),
+        status: r.status.as_str().to_string(),
+        reported_at: r.reported_at,
+        updated_at: r.updated_at,
+        history: events
+            .iter()
+            .map(|e| answers::HistoryEntry {
+                status: e.status.as_str().to_string(),
+                at: e.at,
+                note: e.note.clone(),
+            })
+            .collect(),
+    }
 }
 
 #[utoipa::path(post, path = "/v1/reports", tag = "observatory",
@@ -187,8 +199,8 @@ fn public_report(r: &store::Report, events: &[store::ReportEvent]) -> Value {
     params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report", pattern = "^[!-~]{1,100}$")),
     request_body(content = Object, content_type = "application/json", description = "The report (fields above)"),
     responses(
-        (status = 201, description = "`{reference, status, status_url, notice}`: `reference` is the reporter's secret", body = Object),
-        (status = 200, description = "A retry: the report stored the first time", body = Object),
+        (status = 201, description = "Filed: `reference` is the reporter's secret", body = answers::ReportFiled),
+        (status = 200, description = "A retry: the report stored the first time", body = answers::ReportFiled),
         (status = 400, description = "Malformed body or field; nothing stored", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Outside the network, unknown stop or route, future or too old, key reused; nothing stored", body = Problem, content_type = "application/problem+json")))]
@@ -253,19 +265,19 @@ pub async fn create_report(
     };
     // Only the reporter's own secret: never another report's reference, nothing that says
     // whether another report exists nearby (likely duplicates are linked for officials).
-    let body = json!({
-        "reference": created.secret,
-        "status": created.status,
-        "status_url": format!("/v1/reports/{}", created.secret),
-        "notice": i18n::t(lang, "obs.secret_notice", &[]),
-    });
+    let body = answers::ReportFiled {
+        status_url: format!("/v1/reports/{}", created.secret),
+        reference: created.secret,
+        status: created.status.as_str().to_string(),
+        notice: i18n::t(lang, "obs.secret_notice", &[]),
+    };
     Ok((status, Json(body)).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/reports/{reference}", tag = "observatory",
     summary = "A report's status and history, for its reporter (by the secret reference) or for officials (by case id, with a token)",
     params(("reference" = String, Path, description = "The secret returned on creation (`R-` and 20 characters), or an official's case id (`C-…`)")),
-    responses((status = 200, description = "`{reference, category, status, reported_at, updated_at, history}` (no place, text or reporter)", body = Object),
+    responses((status = 200, description = "Status and history (no place, text or reporter)", body = answers::ReportView),
         (status = 404, description = "No report with that reference", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many lookups from this client", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports/{reference}`: status and history, nothing that identifies the reporter.
@@ -281,8 +293,7 @@ pub async fn report_status(
         report: r,
         history: events,
     } = app::reports::follow(o, &reference, bearer(&headers), lang).await?;
-    let mut body = public_report(&r, &events);
-    body["reference"] = json!(reference);
+    let body = public_report(&reference, &r, &events);
     Ok(Json(body).into_response())
 }
 
@@ -327,7 +338,7 @@ pub async fn official(
     security(("official_token" = [])),
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"), ("to" = Option<String>, Query, description = "YYYY-MM-DD", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"),
         ("status" = Option<String>, Query), ("category" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1–5000", minimum = 1, maximum = 5000)),
-    responses((status = 200, description = "`{reports: [...]}`", body = Object),
+    responses((status = 200, description = "Raw reports, newest first", body = answers::ReportList),
         (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed date, status, category or limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
@@ -353,14 +364,14 @@ pub async fn list_reports(
         limit,
     };
     let reports = app::reports::list(o, &who, &filter, lang).await?;
-    Ok(Json(json!({ "reports": reports })).into_response())
+    Ok(Json(answers::ReportList { reports }).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/reports/{reference}/status", tag = "observatory",
     summary = "Move a report along open → acknowledged → in_progress → closed, with a note (editors)",
     security(("official_token" = [])),
     params(("reference" = String, Path)),
-    responses((status = 200, description = "The report's public view with its history", body = Object),
+    responses((status = 200, description = "The report's public view with its history", body = answers::ReportView),
         (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role below editor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The workflow does not allow that change", body = Problem, content_type = "application/problem+json")))]
@@ -384,13 +395,13 @@ pub async fn change_status(
     };
     let note = str_field(&m, "note").unwrap_or("");
     let f = app::reports::change_status(o, &who, &reference, to, note, lang).await?;
-    Ok(Json(public_report(&f.report, &f.history)).into_response())
+    Ok(Json(public_report(&f.report.reference, &f.report, &f.history)).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
     summary = "Perceived safety and satisfaction (1–5) for a route and time",
     request_body(content = Object, content_type = "application/json", description = "`{route_id, safety, satisfaction, at, gender, age_band}`"),
-    responses((status = 201, description = "Recorded", body = Object),
+    responses((status = 201, description = "Recorded", body = answers::SurveyRecorded),
         (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown route, or a time in the future or more than a year ago", body = Problem, content_type = "application/problem+json")))]
@@ -441,7 +452,11 @@ pub async fn create_survey(
         rider: None,
     };
     app::surveys::answer(o, tt, &input, lang).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "status": "recorded" }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(answers::SurveyRecorded { status: "recorded" }),
+    )
+        .into_response())
 }
 
 /// `from`/`to` (dates, local) as Unix seconds; default: the last 30 days.
@@ -769,7 +784,7 @@ pub async fn indicators(
     security(("official_token" = [])),
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD, default 30 days before `to`", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$"),
         ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today", pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$")),
-    responses((status = 200, description = "`{internal: true, notice, from, to, indicators: [{id, dimensions, measures, rows: [{key, count, values}]}]}`", body = Object),
+    responses((status = 200, description = "Exact figures, not for publication", body = InternalFigures),
         (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed date, status, category or limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]

@@ -7,6 +7,7 @@
 //! description. Errors use GeoReport's format, `[{"code": …, "description": …}]`, with the
 //! HTTP status of the problem.
 
+use crate::answers;
 use crate::obs::official;
 use crate::query::Params;
 use crate::{AppState, Problem};
@@ -16,24 +17,38 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use store::{Channel, Role};
 
 /// A GeoReport error answer.
 fn error(p: Problem) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (
+    let mut r = (
         status,
-        Json(json!([{ "code": p.status, "description": p.detail }])),
+        Json([answers::Open311Error {
+            code: p.status,
+            description: p.detail,
+        }]),
     )
-        .into_response()
+        .into_response();
+    if let Some(secs) = p.retry_after_s {
+        r.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+    r
 }
 
 fn lang_of(p: &Params) -> Lang {
     p.lang
 }
 
+#[utoipa::path(get, path = "/open311/v2/services.json", tag = "open311",
+    summary = "Open311 GeoReport v2: the incident categories",
+    params(("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    responses(
+        (status = 200, description = "The categories", body = Vec<answers::Service>),
+        (status = 400, description = "Malformed query", body = Vec<answers::Open311Error>),
+        (status = 404, description = "The observatory is off", body = Vec<answers::Open311Error>)))]
 /// `GET /open311/v2/services.json`: the incident categories.
 pub async fn services(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
     let p = match Params::parse(raw.as_deref()) {
@@ -47,20 +62,18 @@ pub async fn services(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
             &[],
         )));
     };
-    let list: Vec<Value> = o
+    let list: Vec<answers::Service> = o
         .settings
         .categories
         .iter()
-        .map(|c| {
-            json!({
-                "service_code": c.key,
-                "service_name": i18n::t(p.lang, &format!("category.{}", c.key), &[]),
-                "description": i18n::t(p.lang, &format!("category.{}", c.key), &[]),
-                "metadata": false,
-                "type": "realtime",
-                "keywords": if c.harassment { "acoso" } else { "" },
-                "group": if c.harassment { "acoso" } else { "servicio" },
-            })
+        .map(|c| answers::Service {
+            service_code: c.key.clone(),
+            service_name: i18n::t(p.lang, &format!("category.{}", c.key), &[]),
+            description: i18n::t(p.lang, &format!("category.{}", c.key), &[]),
+            metadata: false,
+            kind: "realtime",
+            keywords: if c.harassment { "acoso" } else { "" },
+            group: if c.harassment { "acoso" } else { "servicio" },
         })
         .collect();
     Json(list).into_response()
@@ -73,6 +86,18 @@ fn parse_datetime(v: &str, lang: Lang) -> Result<i64, Problem> {
         .map_err(|_| Problem::bad_request(i18n::t(lang, "error.bad_time", &[("text", &v)])))
 }
 
+#[utoipa::path(post, path = "/open311/v2/requests.json", tag = "open311",
+    summary = "Open311 GeoReport v2: report an incident (form-encoded)",
+    description = "Fields: `service_code`, `lat`+`long` or `attribute[stop_id]`, optional `attribute[route_id]`, `requested_datetime` (ISO 8601 with offset), `description`, `attribute[gender]`, `attribute[age_band]`. Personal fields (`email`, `first_name`, `last_name`, `phone`, `device_id`, `account_id`) are accepted and never stored. The answer's `service_request_id` is the reporter's secret.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report", pattern = "^[!-~]{1,100}$")),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "The report (fields above)"),
+    responses(
+        (status = 201, description = "Filed", body = Vec<answers::ServiceRequestFiled>),
+        (status = 200, description = "A retry: the report stored the first time", body = Vec<answers::ServiceRequestFiled>),
+        (status = 400, description = "Malformed form or field; nothing stored", body = Vec<answers::Open311Error>),
+        (status = 403, description = "Sent by a page of another site", body = Vec<answers::Open311Error>),
+        (status = 422, description = "Outside the network, unknown stop or route, future or too old, key reused; nothing stored", body = Vec<answers::Open311Error>),
+        (status = 503, description = "The store cannot take it now; see `Retry-After`", body = Vec<answers::Open311Error>)))]
 /// `POST /open311/v2/requests.json` (form-encoded): creates a report.
 pub async fn create(
     State(s): State<Arc<AppState>>,
@@ -131,11 +156,7 @@ async fn create_inner(
     let now = app::now_unix();
     let new = app::reports::validate(&ds.timetable, &o.settings, &input, now, lang)?;
     let key = crate::obs::idempotency_key(headers, lang)?;
-    let created = o
-        .store
-        .create_report(&new, key.as_deref(), now)
-        .await
-        .map_err(|e| crate::obs::store_problem(&e, lang))?;
+    let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
     let status = if created.replayed {
         StatusCode::OK
     } else {
@@ -144,10 +165,10 @@ async fn create_inner(
     Ok((
         status,
         // The id is the reporter's secret: with it they (and only they) follow the report.
-        Json(json!([{
-            "service_request_id": created.secret,
-            "service_notice": i18n::t(lang, "open311.notice", &[("reference", &created.secret)]),
-        }])),
+        Json([answers::ServiceRequestFiled {
+            service_notice: i18n::t(lang, "open311.notice", &[("reference", &created.secret)]),
+            service_request_id: created.secret,
+        }]),
     )
         .into_response())
 }
@@ -165,23 +186,26 @@ fn iso(t: i64) -> String {
 }
 
 /// A report in GeoReport's shape; with `full`, the officials' details too.
-fn request_json(r: &store::Report, events: &[store::ReportEvent], lang: Lang, full: bool) -> Value {
-    let mut v = json!({
-        "service_request_id": r.reference,
-        "status": status_word(r.status),
-        "status_notes": events.last().map(|e| e.note.clone()),
-        "service_code": r.category,
-        "service_name": i18n::t(lang, &format!("category.{}", r.category), &[]),
-        "requested_datetime": iso(r.occurred_at),
-        "updated_datetime": iso(r.updated_at),
-    });
-    if full {
-        v["lat"] = json!(r.lat);
-        v["long"] = json!(r.lon);
-        v["description"] = json!(r.description);
-        v["agency_responsible"] = json!(r.route_id);
+fn request_json(
+    r: &store::Report,
+    events: &[store::ReportEvent],
+    lang: Lang,
+    full: bool,
+) -> answers::ServiceRequest {
+    let officials = |v| full.then_some(v);
+    answers::ServiceRequest {
+        service_request_id: r.reference.clone(),
+        status: status_word(r.status),
+        status_notes: events.last().map(|e| e.note.clone()),
+        service_code: r.category.clone(),
+        service_name: i18n::t(lang, &format!("category.{}", r.category), &[]),
+        requested_datetime: iso(r.occurred_at),
+        updated_datetime: iso(r.updated_at),
+        lat: officials(r.lat),
+        long: officials(r.lon),
+        description: full.then(|| r.description.clone()),
+        agency_responsible: full.then(|| r.route_id.clone()),
     }
-    v
 }
 
 /// The reports with these ids, in GeoReport's shape (unknown ids are left out). Anyone may
@@ -192,7 +216,7 @@ async fn by_ids(
     ids: &[&str],
     headers: &HeaderMap,
     lang: Lang,
-) -> Result<Vec<Value>, Problem> {
+) -> Result<Vec<answers::ServiceRequest>, Problem> {
     let started = std::time::Instant::now();
     let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
     let full = headers.contains_key(axum::http::header::AUTHORIZATION)
@@ -213,7 +237,7 @@ async fn by_ids(
         if let Some(r) = found {
             let mut v = request_json(&r, &ev, lang, full);
             if !full {
-                v["service_request_id"] = json!(id);
+                v.service_request_id = id.to_string();
             }
             out.push(v);
         }
@@ -224,6 +248,20 @@ async fn by_ids(
     Ok(out)
 }
 
+#[utoipa::path(get, path = "/open311/v2/requests.json", tag = "open311",
+    summary = "Open311 GeoReport v2: reports by the ids their reporters hold (anyone), or filtered lists (officials)",
+    params(
+        ("service_request_id" = Option<String>, Query, description = "Up to 10 ids, comma-separated: anyone may ask by the secret id a reporter was given"),
+        ("start_date" = Option<String>, Query, description = "Officials: from (ISO 8601 with offset); default 90 days ago", format = DateTime),
+        ("end_date" = Option<String>, Query, description = "Officials: to (ISO 8601 with offset)", format = DateTime),
+        ("service_code" = Option<String>, Query, description = "Officials: one category"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    security((), ("official_token" = [])),
+    responses(
+        (status = 200, description = "The reports found (unknown ids are left out); details only for officials", body = Vec<answers::ServiceRequest>),
+        (status = 400, description = "Malformed date", body = Vec<answers::Open311Error>),
+        (status = 401, description = "A list without ids needs an official's token", body = Vec<answers::Open311Error>),
+        (status = 429, description = "Too many lookups from this client", body = Vec<answers::Open311Error>)))]
 /// `GET /open311/v2/requests.json`: by ids for anyone, filtered lists for officials.
 pub async fn list(
     State(s): State<Arc<AppState>>,
@@ -289,6 +327,15 @@ async fn list_inner(
     Ok(Json(out).into_response())
 }
 
+#[utoipa::path(get, path = "/open311/v2/requests/{file}", tag = "open311",
+    summary = "Open311 GeoReport v2: one report by the id its reporter holds (`{id}.json`)",
+    params(
+        ("file" = String, Path, description = "`{service_request_id}.json`"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    responses(
+        (status = 200, description = "The report", body = Vec<answers::ServiceRequest>),
+        (status = 404, description = "No report with that id", body = Vec<answers::Open311Error>),
+        (status = 429, description = "Too many lookups from this client", body = Vec<answers::Open311Error>)))]
 /// `GET /open311/v2/requests/{id}.json`.
 pub async fn one(
     State(s): State<Arc<AppState>>,

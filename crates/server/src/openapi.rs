@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa), served at
 //! `/openapi.json` and rendered for people at `/docs`.
 
-use crate::{AppState, Problem, handlers, obs, web};
+use crate::{AppState, Problem, handlers, obs, open311, web};
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -35,6 +35,11 @@ use utoipa::{Modify, OpenApi};
         obs::change_status,
         obs::create_survey,
         obs::indicators,
+        obs::internal_indicators,
+        open311::services,
+        open311::create,
+        open311::list,
+        open311::one,
     ),
     components(schemas(Problem)),
     modifiers(&AdminToken),
@@ -42,7 +47,8 @@ use utoipa::{Modify, OpenApi};
         (name = "planner", description = "Trip planning"),
         (name = "network", description = "Stops, routes, departures and feeds"),
         (name = "service", description = "Health, metrics and administration"),
-        (name = "observatory", description = "Incident reports, surveys and the anonymised indicators; Open311 GeoReport v2 at /open311/v2/"),
+        (name = "observatory", description = "Incident reports, surveys and the anonymised indicators"),
+        (name = "open311", description = "Open311 GeoReport v2 for civic tools; errors are `[{code, description}]`"),
     )
 )]
 struct ApiDoc;
@@ -124,7 +130,10 @@ const LOCAL_TIME: &str = r"^[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3
 /// The JSON bodies the observatory's POST handlers read, field by field as `obs.rs` parses
 /// them: a field the handler treats as absent when empty has `minLength` 1; where a field is
 /// "either … or …" the schema says so (`anyOf`, `dependentRequired`).
-fn bodies(categories: &[String], max_description: usize) -> [(&'static str, serde_json::Value); 2] {
+fn bodies(
+    categories: &[String],
+    max_description: usize,
+) -> [(&'static str, &'static str, serde_json::Value); 3] {
     use serde_json::json;
     let words = |all: &[&str]| json!({ "type": "string", "enum": all });
     let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
@@ -167,16 +176,47 @@ fn bodies(categories: &[String], max_description: usize) -> [(&'static str, serd
         },
         "anyOf": [{ "required": ["safety"] }, { "required": ["satisfaction"] }]
     });
-    [("/v1/reports", report), ("/v1/surveys", survey)]
+    // GeoReport's form: the same report, its fields named as Open311 names them.
+    let form = json!({
+        "type": "object",
+        "description": "An incident report in GeoReport's fields. The place is `lat`+`long` or `attribute[stop_id]`.",
+        "required": ["service_code"],
+        "properties": {
+            "service_code": { "type": "string", "enum": categories },
+            "lat": { "type": "number", "minimum": -90, "maximum": 90 },
+            "long": { "type": "number", "minimum": -180, "maximum": 180 },
+            "attribute[stop_id]": id,
+            "attribute[route_id]": id,
+            "requested_datetime": { "type": "string", "format": "date-time" },
+            "description": { "type": "string", "maxLength": max_description },
+            "attribute[gender]": words(&genders),
+            "attribute[age_band]": words(&ages),
+            "email": { "type": "string", "description": "Accepted and never stored" },
+            "first_name": { "type": "string", "description": "Accepted and never stored" },
+            "last_name": { "type": "string", "description": "Accepted and never stored" },
+            "phone": { "type": "string", "description": "Accepted and never stored" }
+        },
+        "anyOf": [{ "required": ["lat", "long"] }, { "required": ["attribute[stop_id]"] }],
+        "dependentRequired": { "lat": ["long"], "long": ["lat"] }
+    });
+    [
+        ("/v1/reports", "application~1json", report),
+        ("/v1/surveys", "application~1json", survey),
+        (
+            "/open311/v2/requests.json",
+            "application~1x-www-form-urlencoded",
+            form,
+        ),
+    ]
 }
 
 /// The document served: the generated one with every query parameter's closed set of values
 /// and the request bodies' schemas.
 pub fn document_for(categories: &[String], max_description: usize) -> serde_json::Value {
     let mut doc = serde_json::to_value(document()).unwrap_or_default();
-    for (path, schema) in bodies(categories, max_description) {
+    for (path, ctype, schema) in bodies(categories, max_description) {
         if let Some(content) = doc.pointer_mut(&format!(
-            "/paths/{}/post/requestBody/content/application~1json",
+            "/paths/{}/post/requestBody/content/{ctype}",
             path.replace('/', "~1")
         )) {
             content["schema"] = schema;
@@ -203,6 +243,13 @@ pub fn document_for(categories: &[String], max_description: usize) -> serde_json
         }
     }
     doc
+}
+
+/// The document served with the default observatory settings.
+pub fn default_document() -> serde_json::Value {
+    let defaults = app::ObservatorySettings::default();
+    let categories: Vec<String> = defaults.categories.iter().map(|c| c.key.clone()).collect();
+    document_for(&categories, defaults.max_description_chars)
 }
 
 /// `GET /openapi.json`.

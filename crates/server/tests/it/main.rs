@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
 mod attacks;
+mod contract;
 mod cross_site;
 mod faults;
 mod observatory;

@@ -1,0 +1,294 @@
+//! The bodies the API answers with, as types: serialised by serde and described in the
+//! OpenAPI document by utoipa from the same definitions, so the two cannot drift (a test
+//! validates real answers against the document's schemas).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+    /// Stops served.
+    pub stops: usize,
+}
+
+/// `POST /v1/admin/reload`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reloaded {
+    /// Always `reloaded`.
+    pub status: &'static str,
+    /// Stops in the new timetable.
+    pub stops: usize,
+    /// Routes in the new timetable.
+    pub routes: usize,
+}
+
+/// `GET /v1/feeds`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feeds {
+    /// The feeds loaded.
+    pub feeds: Vec<Feed>,
+}
+
+/// One loaded feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feed {
+    /// The feed's id (the prefix of its stop and route ids).
+    pub id: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// `feed_info.txt`'s publisher, when given.
+    pub publisher: Option<String>,
+    /// `feed_info.txt`'s version, when given.
+    pub version: Option<String>,
+    /// First service date, `YYYY-MM-DD`.
+    pub valid_from: Option<String>,
+    /// Last service date.
+    pub valid_to: Option<String>,
+    /// Stops.
+    pub stops: usize,
+    /// Routes.
+    pub routes: usize,
+    /// When it was loaded, RFC 3339.
+    pub loaded_at: String,
+}
+
+/// A stop, with the short names of the routes calling at it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stop {
+    /// Namespaced id.
+    pub id: String,
+    /// Name (empty or `Innominada` for many OpenStreetMap stops).
+    pub name: String,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Route short names.
+    pub routes: Vec<String>,
+}
+
+/// A route found by name, with its stops in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteMatch {
+    /// Namespaced id.
+    pub id: String,
+    /// Short name.
+    pub short_name: String,
+    /// Long name.
+    pub long_name: String,
+    /// Its stops' ids, in order.
+    pub stops: Vec<String>,
+}
+
+/// `GET /v1/stops`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StopSearch {
+    /// Stops whose names match, best first.
+    pub stops: Vec<Stop>,
+    /// Routes whose names match.
+    pub routes: Vec<RouteMatch>,
+}
+
+/// A stop near a point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearStop<'a> {
+    /// Namespaced id.
+    pub id: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Route short names.
+    pub routes: Vec<&'a str>,
+    /// Straight-line distance, metres.
+    pub distance_m: f64,
+    /// Walking time, seconds.
+    pub walk_s: u32,
+}
+
+/// `GET /v1/stops/near`: borrowed from the timetable and serialised directly (this endpoint is
+/// hit on every map move, so it builds no intermediate JSON values).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearStops<'a> {
+    /// Nearest first.
+    pub stops: Vec<NearStop<'a>>,
+}
+
+/// `GET /v1/stops/{id}/departures`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Departures {
+    /// The stop.
+    pub stop: Stop,
+    /// Next departures, soonest first.
+    pub departures: Vec<planner::Departure>,
+}
+
+/// A route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Route {
+    /// Namespaced id.
+    pub id: String,
+    /// Short name.
+    pub short_name: String,
+    /// Long name.
+    pub long_name: String,
+    /// `RRGGBB`, when the feed gives one.
+    pub color: Option<String>,
+    /// Text colour on `color`.
+    pub text_color: Option<String>,
+    /// GTFS `route_type`.
+    #[serde(rename = "type")]
+    pub route_type: u16,
+    /// The agency's name.
+    pub agency: String,
+}
+
+/// `GET /v1/routes`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Routes {
+    /// Every route.
+    pub routes: Vec<Route>,
+}
+
+/// `GET /v1/routes/{id}`: a route with its stops and geometry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteDetail {
+    /// The route.
+    #[serde(flatten)]
+    pub route: Route,
+    /// Its stops, in order.
+    pub stops: Vec<Stop>,
+    /// Its shape (or straight lines between its stops).
+    pub geometry: planner::LineString,
+}
+
+/// `POST /v1/reports`: what the reporter gets back, once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportFiled {
+    /// The reporter's secret reference: with it, and only with it, they follow and erase
+    /// the report.
+    pub reference: String,
+    /// The report's status.
+    pub status: String,
+    /// Where to follow it.
+    pub status_url: String,
+    /// What the secret is for, in the request's language.
+    pub notice: String,
+}
+
+/// A report as its reporter (or an official) sees it: no place, text or reporter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    /// The reference it was asked by.
+    pub reference: String,
+    /// Category key.
+    pub category: String,
+    /// `open`, `acknowledged`, `in_progress` or `closed`.
+    pub status: String,
+    /// When it was reported, Unix seconds.
+    pub reported_at: i64,
+    /// When its status last changed, Unix seconds.
+    pub updated_at: i64,
+    /// Status changes, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One status change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// New status.
+    pub status: String,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// The official's note to the reporter.
+    pub note: String,
+}
+
+/// `GET /v1/reports` (officials).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportList {
+    /// Raw reports with place and description, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub reports: Vec<store::Report>,
+}
+
+/// `POST /v1/surveys`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveyRecorded {
+    /// Always `recorded`.
+    pub status: &'static str,
+}
+
+/// An Open311 service (an incident category).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Service {
+    /// Category key.
+    pub service_code: String,
+    /// Its name, in the request's language.
+    pub service_name: String,
+    /// The same.
+    pub description: String,
+    /// Always false: no extra attributes.
+    pub metadata: bool,
+    /// Always `realtime`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `acoso` for harassment categories.
+    pub keywords: &'static str,
+    /// `acoso` or `servicio`.
+    pub group: &'static str,
+}
+
+/// An Open311 answer to a new request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceRequestFiled {
+    /// The reporter's secret id: with it they (and only they) follow the report.
+    pub service_request_id: String,
+    /// What the id is for.
+    pub service_notice: String,
+}
+
+/// An Open311 service request (a report); the details only for officials.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceRequest {
+    /// The id asked by (the reporter's secret, or an official's case id).
+    pub service_request_id: String,
+    /// `open` or `closed`.
+    pub status: &'static str,
+    /// The last note of an official.
+    pub status_notes: Option<String>,
+    /// Category key.
+    pub service_code: String,
+    /// Category name.
+    pub service_name: String,
+    /// When it happened, RFC 3339.
+    pub requested_datetime: String,
+    /// When its status last changed.
+    pub updated_datetime: String,
+    /// Officials only: latitude.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<Option<f64>>,
+    /// Officials only: longitude.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long: Option<Option<f64>>,
+    /// Officials only: the reporter's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
+    /// Officials only: the route concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency_responsible: Option<Option<String>>,
+}
+
+/// An Open311 error, in GeoReport's format (answered as a one-element array).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Open311Error {
+    /// The HTTP status.
+    pub code: u16,
+    /// What went wrong, for a person.
+    pub description: String,
+}

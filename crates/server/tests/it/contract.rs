@@ -1,0 +1,456 @@
+//! The document and the code cannot drift: real answers of a running app, for every operation
+//! of the OpenAPI document and the statuses a client meets, are validated against the schemas
+//! the document gives for that operation and status (JSON Schema 2020-12, `jsonschema` crate).
+//! An answer with a status the document does not list fails too.
+
+use super::{FROM, TO, with_obs};
+use axum::body::Body;
+use axum::http::{Method, Request};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use server::Settings;
+use std::collections::BTreeSet;
+use tower::ServiceExt;
+
+const ADMIN: &str = "contract-admin";
+
+/// The document's path template matching `path` (`/v1/stops/{id}/departures`).
+fn template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
+    let segs: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()?
+        .keys()
+        .map(String::as_str)
+        .find(|t| {
+            let ts: Vec<&str> = t.split('/').collect();
+            ts.len() == segs.len()
+                && ts
+                    .iter()
+                    .zip(&segs)
+                    .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')))
+        })
+}
+
+/// Validates `body` against what the document says `method path` answers with `status`.
+/// Returns the JSON pointer of the schema used, or why it does not conform.
+fn check(
+    doc: &Value,
+    method: &Method,
+    path: &str,
+    status: u16,
+    ctype: &str,
+    body: &[u8],
+) -> Result<String, String> {
+    let t = template(doc, path).ok_or_else(|| format!("{path} is not in the document"))?;
+    let m = method.as_str().to_ascii_lowercase();
+    let op = &doc["paths"][t][&m];
+    if op.is_null() {
+        return Err(format!("{m} {t} is not in the document"));
+    }
+    let resp = &op["responses"][status.to_string()];
+    if resp.is_null() {
+        return Err(format!(
+            "{m} {t} answered {status}, which the document does not list"
+        ));
+    }
+    let essence = ctype.split(';').next().unwrap_or("").trim();
+    let Some(content) = resp["content"].as_object() else {
+        return if body.is_empty() {
+            Ok(String::new())
+        } else {
+            Err(format!(
+                "{m} {t} {status}: a body where the document promises none"
+            ))
+        };
+    };
+    if !content.contains_key(essence) {
+        return Err(format!(
+            "{m} {t} {status}: answered {essence}, the document lists {:?}",
+            content.keys().collect::<Vec<_>>()
+        ));
+    }
+    if !essence.ends_with("json") {
+        return Ok(String::new());
+    }
+    let pointer = format!(
+        "#/paths/{}/{m}/responses/{status}/content/{}/schema",
+        t.replace('~', "~0")
+            .replace('/', "~1")
+            .replace('{', "%7B")
+            .replace('}', "%7D"),
+        essence.replace('/', "~1")
+    );
+    // The whole document as the root, so that `#/components/schemas/…` resolve.
+    let mut schema = doc.clone();
+    schema["$ref"] = json!(pointer);
+    let validator = jsonschema::draft202012::new(&schema).map_err(|e| format!("{pointer}: {e}"))?;
+    let instance: Value =
+        serde_json::from_slice(body).map_err(|e| format!("{m} {t} {status}: not JSON: {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(pointer)
+    } else {
+        Err(format!(
+            "{m} {t} {status} does not match {pointer}: {errors:?}"
+        ))
+    }
+}
+
+#[test]
+fn the_validator_catches_a_wrong_answer() {
+    // The check must be able to fail: a health answer with a wrong type, a route list with a
+    // missing field, and a status the document does not list.
+    let doc = server::openapi_document_json();
+    let bad = check(
+        &doc,
+        &Method::GET,
+        "/healthz",
+        200,
+        "application/json",
+        br#"{"status": 1, "stops": 3}"#,
+    );
+    assert!(bad.is_err(), "{bad:?}");
+    let missing = check(
+        &doc,
+        &Method::GET,
+        "/v1/routes",
+        200,
+        "application/json",
+        br#"{"routes": [{"id": "x"}]}"#,
+    );
+    assert!(missing.is_err(), "{missing:?}");
+    let undocumented = check(
+        &doc,
+        &Method::GET,
+        "/healthz",
+        418,
+        "application/json",
+        b"{}",
+    );
+    assert!(undocumented.is_err(), "{undocumented:?}");
+    let good = check(
+        &doc,
+        &Method::GET,
+        "/healthz",
+        200,
+        "application/json",
+        br#"{"status": "ok", "stops": 3}"#,
+    );
+    assert!(good.is_ok(), "{good:?}");
+}
+
+#[tokio::test]
+async fn every_answer_matches_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::Store::open_at(&store::Location::Sqlite(dir.path().join("c.db")))
+        .await
+        .unwrap();
+    let editor = store
+        .create_official("eddy", store::Role::Editor, 0)
+        .await
+        .unwrap();
+    let obs = app::Obs::start(store, app::ObservatorySettings::default());
+    let state = with_obs(
+        obs.clone(),
+        Settings {
+            admin_token: Some(ADMIN.into()),
+            ..Settings::default()
+        },
+    );
+    let doc: Value = {
+        let res = server::app(state.clone())
+            .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    };
+    let mut checked = BTreeSet::new();
+    let mut failures = Vec::new();
+    let mut call = async |method: Method,
+                          uri: &str,
+                          body: Option<(&str, String)>,
+                          token: Option<&str>|
+           -> Value {
+        let mut b = Request::builder().method(method.clone()).uri(uri);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some((ctype, text)) => b.header("content-type", ctype).body(Body::from(text)),
+            None => b.body(Body::empty()),
+        }
+        .unwrap();
+        let res = server::app(state.clone()).oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let path = uri.split('?').next().unwrap();
+        match check(&doc, &method, path, status, &ctype, &bytes) {
+            Ok(_) => {
+                checked.insert(format!(
+                    "{method} {} {status}",
+                    template(&doc, path).unwrap_or(path)
+                ));
+            }
+            Err(e) => failures.push(e),
+        }
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    let json_body = |v: Value| Some(("application/json", v.to_string()));
+    let get = Method::GET;
+    let post = Method::POST;
+    // The planner and the network.
+    call(get.clone(), "/healthz", None, None).await;
+    call(get.clone(), "/v1/feeds", None, None).await;
+    call(
+        get.clone(),
+        &format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00"),
+        None,
+        None,
+    )
+    .await;
+    call(
+        get.clone(),
+        &format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00&window=30m"),
+        None,
+        None,
+    )
+    .await;
+    call(
+        get.clone(),
+        "/v1/plan?from=nowhere&to=-16.4,-71.5",
+        None,
+        None,
+    )
+    .await;
+    call(
+        get.clone(),
+        "/v1/plan?from=arequipa:nope&to=-16.4,-71.5",
+        None,
+        None,
+    )
+    .await;
+    call(
+        get.clone(),
+        &format!("/v1/plan?from={FROM}&to={FROM}"),
+        None,
+        None,
+    )
+    .await;
+    call(get.clone(), "/v1/stops?q=villa", None, None).await;
+    call(get.clone(), "/v1/stops?q=v", None, None).await;
+    call(
+        get.clone(),
+        "/v1/stops/near?lat=-16.3989&lon=-71.5369&radius=300",
+        None,
+        None,
+    )
+    .await;
+    let near = call(
+        get.clone(),
+        "/v1/stops/near?lat=-16.3989&lon=-71.5369&radius=500",
+        None,
+        None,
+    )
+    .await;
+    let stop = near["stops"][0]["id"].as_str().unwrap().to_string();
+    call(
+        get.clone(),
+        &format!("/v1/stops/{stop}/departures?at=2026-11-23T08:00"),
+        None,
+        None,
+    )
+    .await;
+    call(get.clone(), "/v1/stops/nope/departures", None, None).await;
+    let routes = call(get.clone(), "/v1/routes", None, None).await;
+    let route = routes["routes"][0]["id"].as_str().unwrap().to_string();
+    call(get.clone(), &format!("/v1/routes/{route}"), None, None).await;
+    call(get.clone(), "/v1/routes/nope", None, None).await;
+    call(get.clone(), "/v1/network", None, None).await;
+    call(get.clone(), "/metrics", None, None).await;
+    call(post.clone(), "/v1/admin/reload", None, None).await;
+    // Reports: file, retry, follow, list, move along, erase.
+    let report = json!({ "category": "acoso_verbal", "stop_id": stop, "description": "contract" });
+    let filed = call(post.clone(), "/v1/reports", json_body(report.clone()), None).await;
+    call(
+        post.clone(),
+        "/v1/reports",
+        json_body(json!({ "category": "nope", "stop_id": stop })),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/reports",
+        json_body(json!({ "category": "acoso_verbal", "lat": 0.0, "lon": 0.0 })),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/reports",
+        Some(("text/plain", "x".into())),
+        None,
+    )
+    .await;
+    let secret = filed["reference"].as_str().unwrap().to_string();
+    call(get.clone(), &format!("/v1/reports/{secret}"), None, None).await;
+    call(get.clone(), "/v1/reports/R-unknownunknownunkno", None, None).await;
+    let list = call(get.clone(), "/v1/reports", None, Some(&editor)).await;
+    call(get.clone(), "/v1/reports", None, None).await;
+    let case = list["reports"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call(
+        get.clone(),
+        &format!("/v1/reports/{case}"),
+        None,
+        Some(&editor),
+    )
+    .await;
+    let status = json!({ "status": "acknowledged", "note": "visto" });
+    call(
+        post.clone(),
+        &format!("/v1/reports/{case}/status"),
+        json_body(status.clone()),
+        Some(&editor),
+    )
+    .await;
+    call(
+        post.clone(),
+        &format!("/v1/reports/{case}/status"),
+        json_body(json!({ "status": "open" })),
+        Some(&editor),
+    )
+    .await;
+    call(
+        post.clone(),
+        &format!("/v1/reports/{case}/status"),
+        json_body(status),
+        None,
+    )
+    .await;
+    // Surveys.
+    call(
+        post.clone(),
+        "/v1/surveys",
+        json_body(json!({ "route_id": route, "safety": 2, "satisfaction": 4 })),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/surveys",
+        json_body(json!({ "safety": 9 })),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/surveys",
+        json_body(json!({ "route_id": "nope", "safety": 3 })),
+        None,
+    )
+    .await;
+    // The observatory's figures.
+    call(get.clone(), "/v1/observatory/indicators", None, None).await;
+    call(
+        get.clone(),
+        "/v1/observatory/indicators?indicator=incidents",
+        None,
+        None,
+    )
+    .await;
+    call(get.clone(), "/v1/observatory/internal", None, Some(&editor)).await;
+    call(get.clone(), "/v1/observatory/internal", None, None).await;
+    // Open311.
+    call(get.clone(), "/open311/v2/services.json", None, None).await;
+    let form = format!("service_code=acoso_verbal&attribute%5Bstop_id%5D={stop}&email=a%40b.c");
+    let o311 = call(
+        post.clone(),
+        "/open311/v2/requests.json",
+        Some(("application/x-www-form-urlencoded", form)),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/open311/v2/requests.json",
+        Some((
+            "application/x-www-form-urlencoded",
+            "service_code=nope".into(),
+        )),
+        None,
+    )
+    .await;
+    let id = o311[0]["service_request_id"].as_str().unwrap().to_string();
+    call(
+        get.clone(),
+        &format!("/open311/v2/requests.json?service_request_id={id}"),
+        None,
+        None,
+    )
+    .await;
+    call(get.clone(), "/open311/v2/requests.json", None, None).await;
+    call(
+        get.clone(),
+        "/open311/v2/requests.json",
+        None,
+        Some(&editor),
+    )
+    .await;
+    call(
+        get.clone(),
+        &format!("/open311/v2/requests/{id}.json"),
+        None,
+        None,
+    )
+    .await;
+    call(
+        get.clone(),
+        "/open311/v2/requests/R-unknownunknownunkno.json",
+        None,
+        None,
+    )
+    .await;
+    // Erasure last.
+    call(Method::DELETE, &format!("/v1/reports/{secret}"), None, None).await;
+    call(Method::DELETE, &format!("/v1/reports/{secret}"), None, None).await;
+    obs.flush().await;
+
+    assert!(
+        failures.is_empty(),
+        "answers that do not match the document:\n{}",
+        failures.join("\n")
+    );
+    // Every operation of the document was exercised at least once.
+    let ops: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {p}", m.to_uppercase()))
+        })
+        .collect();
+    let seen: BTreeSet<String> = checked
+        .iter()
+        .map(|c| c.rsplit_once(' ').unwrap().0.to_string())
+        .collect();
+    let missed: Vec<&String> = ops.difference(&seen).collect();
+    assert!(
+        missed.is_empty(),
+        "operations never answered: {missed:?}; checked {checked:?}"
+    );
+}
