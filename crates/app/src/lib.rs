@@ -12,19 +12,21 @@
 //! Nothing here knows HTTP or Telegram: no status codes, no chat ids, no JSON.
 
 mod error;
+pub mod indicators;
 pub mod internal;
+pub mod map;
+pub mod metrics;
 pub mod observatory;
 pub mod officials;
 pub mod releases;
 pub mod reports;
 pub mod surveys;
-pub mod timings;
 pub mod trips;
 mod words;
 
 pub use error::Error;
+pub use metrics::{Audience, Metrics};
 pub use observatory::{Obs, ObservatorySettings, TripCounters};
-pub use timings::Timings;
 pub use words::word;
 
 use arc_swap::ArcSwap;
@@ -91,7 +93,7 @@ pub struct App {
     data: ArcSwap<Dataset>,
     settings: Settings,
     plans: tokio::sync::Semaphore,
-    routing: Timings,
+    metrics: Metrics,
 }
 
 thread_local! {
@@ -118,7 +120,7 @@ impl App {
             data: ArcSwap::from_pointee(dataset),
             plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
             settings,
-            routing: Timings::default(),
+            metrics: Metrics::default(),
         })
     }
 
@@ -148,9 +150,36 @@ impl App {
             .ok_or_else(|| Error::NotFound(i18n::t(lang, "obs.unavailable", &[])))
     }
 
-    /// How long plans spent routing.
-    pub fn routing_times(&self) -> &Timings {
-        &self.routing
+    /// The app's metrics (both front doors record into them).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The Prometheus text for `who`, with the figures kept outside the recorders brought up
+    /// to date: the feed's load time, and (for the operator) the trip writer's counters.
+    pub fn render_metrics(&self, who: Audience) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let loaded = self
+            .dataset()
+            .loaded_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.metrics
+            .gauge("paradero_feed_loaded_timestamp_seconds", loaded);
+        if let Some(o) = self.observatory() {
+            let c = o.trip_counters();
+            for (name, v) in [
+                ("paradero_observatory_trips_written_total", &c.written),
+                ("paradero_observatory_trips_dropped_total", &c.dropped),
+                (
+                    "paradero_observatory_trip_write_failures_total",
+                    &c.failed_writes,
+                ),
+            ] {
+                self.metrics.count_absolute(name, v.load(Relaxed));
+            }
+        }
+        self.metrics.render(who)
     }
 
     /// Plans on the blocking pool with a per-thread scratch, at most `max_concurrent_plans`
@@ -172,7 +201,43 @@ impl App {
         })
         .await
         .map_err(|_| Error::Internal("the planner stopped unexpectedly".into()))?;
-        self.routing.observe(started.elapsed());
+        self.metrics.observe(
+            "paradero_routing_duration_seconds",
+            &[],
+            started.elapsed().as_secs_f64(),
+        );
+        Ok(result)
+    }
+
+    /// Plans as [`App::plan`] does and records the trip for the observatory (off the request
+    /// path, as zones and the hour; a profile only if the asker consented). Requests that
+    /// could not be read (a bad coordinate, an unknown stop) are not recorded; impossible
+    /// ones (no service, outside the area) are: they are unmet demand. Both front doors plan
+    /// riders' trips through here.
+    pub async fn plan_trip(
+        &self,
+        tt: Arc<Timetable>,
+        req: planner::PlanRequest,
+        asker: trips::Asker,
+    ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
+        let (from, to, time) = (req.from.clone(), req.to.clone(), req.time);
+        let result = self.plan(Arc::clone(&tt), req).await?;
+        let unreadable = matches!(
+            result,
+            Err(planner::PlanError::BadCoordinate(_) | planner::PlanError::UnknownStop(_))
+        );
+        if let Some(o) = self.observatory().filter(|_| !unreadable) {
+            let plan = result.as_ref().ok();
+            o.record(trips::trip_record(
+                &tt,
+                &o.settings,
+                &from,
+                &to,
+                time,
+                plan,
+                asker,
+            ));
+        }
         Ok(result)
     }
 

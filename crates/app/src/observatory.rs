@@ -1,6 +1,8 @@
 //! The observatory's store, its settings, and the background writer of trip records.
 
 use observatory::Category;
+use observatory::publish::Release;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use store::{Store, TripRecord};
@@ -47,6 +49,8 @@ pub struct Obs {
     pub settings: ObservatorySettings,
     tx: mpsc::Sender<Msg>,
     counters: Arc<TripCounters>,
+    /// Stored releases already parsed, by (month, week): a release is never replaced.
+    parsed: std::sync::RwLock<HashMap<(String, u8), Arc<Release>>>,
 }
 
 /// What happened to trip records on their way to the store.
@@ -68,6 +72,8 @@ impl std::fmt::Debug for Msg {
 
 /// Trips buffered before the request path starts dropping them (counted) rather than wait.
 const QUEUE: usize = 65_536;
+/// Parsed releases kept in memory (a year of months and weeks is 72).
+pub const PARSED_RELEASES: usize = 96;
 /// Trips written per transaction.
 const BATCH: usize = 512;
 /// Waits between retries of a failed batch.
@@ -85,6 +91,7 @@ impl Obs {
             settings,
             tx,
             counters,
+            parsed: std::sync::RwLock::default(),
         })
     }
 
@@ -119,6 +126,28 @@ impl Obs {
     /// The trip writer's counters.
     pub fn trip_counters(&self) -> &TripCounters {
         &self.counters
+    }
+
+    /// A stored release parsed earlier, by (month, week; 0 for the month).
+    pub fn cached_release(&self, period: &(String, u8)) -> Option<Arc<Release>> {
+        self.parsed
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(period)
+            .cloned()
+    }
+
+    /// Keeps a parsed release (stored releases never change, so this never goes stale). At
+    /// most [`PARSED_RELEASES`] are kept: readers mostly ask for the latest periods.
+    pub fn cache_release(&self, period: (String, u8), release: Release) {
+        let mut parsed = self
+            .parsed
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if parsed.len() >= PARSED_RELEASES {
+            parsed.clear();
+        }
+        parsed.insert(period, Arc::new(release));
     }
 }
 

@@ -17,8 +17,18 @@ pub fn zone_of_endpoint(tt: &Timetable, e: &planner::Endpoint, cell_m: f64) -> S
     )
 }
 
+/// Who asked for a plan, as the observatory may keep it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asker {
+    /// The front door.
+    pub channel: Channel,
+    /// The rider's profile, only if they consented.
+    pub profile: Option<Profile>,
+    /// The bot rider's random handle (bounds what one person adds to the statistics).
+    pub rider: Option<String>,
+}
+
 /// The record of one plan served.
-#[allow(clippy::too_many_arguments)]
 pub fn trip_record(
     tt: &Timetable,
     o: &ObservatorySettings,
@@ -26,10 +36,13 @@ pub fn trip_record(
     to: &planner::Endpoint,
     time: Secs,
     plan: Option<&planner::Plan>,
-    channel: Channel,
-    profile: Option<Profile>,
-    rider: Option<String>,
+    asker: Asker,
 ) -> TripRecord {
+    let Asker {
+        channel,
+        profile,
+        rider,
+    } = asker;
     let best = plan.and_then(|p| {
         p.itineraries
             .iter()

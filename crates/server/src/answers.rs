@@ -213,8 +213,77 @@ pub struct HistoryEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportList {
     /// Raw reports with place and description, newest first.
-    #[schema(value_type = Vec<Object>)]
-    pub reports: Vec<store::Report>,
+    pub reports: Vec<RawReport>,
+}
+
+/// A report as officials see it: place, text and the reporter's declared profile. Closed
+/// fields use the API's own words (`mujer`, `18_29`), the ones reports are filed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RawReport {
+    /// The officials' case id (`C-…`), never the reporter's secret.
+    pub reference: String,
+    /// Category key.
+    pub category: String,
+    /// Exact point.
+    pub lat: Option<f64>,
+    /// Exact point.
+    pub lon: Option<f64>,
+    /// Stop.
+    pub stop_id: Option<String>,
+    /// Route.
+    pub route_id: Option<String>,
+    /// Grid cell.
+    pub zone: String,
+    /// When it happened, Unix seconds.
+    pub occurred_at: i64,
+    /// Local hour it happened.
+    pub local_hour: u8,
+    /// When it was reported, Unix seconds.
+    pub reported_at: i64,
+    /// The reporter's words.
+    pub description: Option<String>,
+    /// The reporter's gender, if given.
+    pub gender: Option<&'static str>,
+    /// The reporter's age band, if given.
+    pub age_band: Option<&'static str>,
+    /// `web`, `api`, `bot` or `open311`.
+    pub channel: &'static str,
+    /// Workflow status.
+    pub status: &'static str,
+    /// Last change, Unix seconds.
+    pub updated_at: i64,
+    /// First moved past open.
+    pub acknowledged_at: Option<i64>,
+    /// Closed.
+    pub closed_at: Option<i64>,
+    /// Case id of an earlier report this likely duplicates.
+    pub duplicate_of: Option<String>,
+}
+
+impl From<&store::Report> for RawReport {
+    fn from(r: &store::Report) -> Self {
+        RawReport {
+            reference: r.reference.clone(),
+            category: r.category.clone(),
+            lat: r.lat,
+            lon: r.lon,
+            stop_id: r.stop_id.clone(),
+            route_id: r.route_id.clone(),
+            zone: r.zone.clone(),
+            occurred_at: r.occurred_at,
+            local_hour: r.local_hour,
+            reported_at: r.reported_at,
+            description: r.description.clone(),
+            gender: r.gender.map(store::Gender::as_str),
+            age_band: r.age_band.map(store::AgeBand::as_str),
+            channel: r.channel.as_str(),
+            status: r.status.as_str(),
+            updated_at: r.updated_at,
+            acknowledged_at: r.acknowledged_at,
+            closed_at: r.closed_at,
+            duplicate_of: r.duplicate_of.clone(),
+        }
+    }
 }
 
 /// `POST /v1/surveys`.
@@ -291,4 +360,45 @@ pub struct Open311Error {
     pub code: u16,
     /// What went wrong, for a person.
     pub description: String,
+}
+
+/// `GET /v1/observatory/internal`: exact figures, for officials only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InternalFigures {
+    /// Always true: these figures are not for publication.
+    pub internal: bool,
+    /// What officials may and may not do with them.
+    pub notice: String,
+    /// First local date and time of the range.
+    pub from: String,
+    /// End of the range (exclusive), local.
+    pub to: String,
+    /// The tables.
+    pub indicators: Vec<InternalTable>,
+}
+
+/// One table of exact figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InternalTable {
+    /// Stable id.
+    pub id: &'static str,
+    /// Title, in the request's language.
+    pub title: String,
+    /// Names of its dimensions.
+    pub dimensions: Vec<&'static str>,
+    /// Names of its mean measures.
+    pub measures: Vec<String>,
+    /// Its non-empty cells.
+    pub rows: Vec<InternalRow>,
+}
+
+/// One cell.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InternalRow {
+    /// One value per dimension.
+    pub key: Vec<String>,
+    /// Records in the cell.
+    pub count: i64,
+    /// Per mean measure, the mean over the cell (null when empty).
+    pub values: Vec<Option<f64>>,
 }

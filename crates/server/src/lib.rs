@@ -7,18 +7,21 @@
 //! reload swaps it while requests in flight finish on the old one.
 
 pub mod answers;
-mod handlers;
-mod metrics;
-mod obs;
+pub mod bodies;
+mod indicators;
+pub mod metrics;
+mod network;
 mod open311;
 mod openapi;
+mod plan;
 mod problem;
 mod query;
 mod ratelimit;
+mod reports;
 mod serve;
+mod service;
+mod surveys;
 mod web;
-
-pub use metrics::Metrics;
 
 pub use openapi::default_document as openapi_document_json;
 pub use openapi::document as openapi_document;
@@ -85,13 +88,12 @@ impl Default for Settings {
     }
 }
 
-/// The HTTP adapter's state: the application, and what only HTTP needs (rate limits,
-/// request metrics, the cached network map).
+/// The HTTP adapter's state: the application, and what only HTTP needs (rate limits, the
+/// cached network map).
 #[derive(Debug)]
 pub struct AppState {
     app: Arc<App>,
     settings: Settings,
-    metrics: Metrics,
     limiter: Limiter,
     lookups: Limiter,
     /// `/v1/network` for the timetable it was built from.
@@ -101,13 +103,13 @@ pub struct AppState {
 impl AppState {
     /// The HTTP front door of `app`.
     pub fn new(app: Arc<App>, settings: Settings) -> Arc<AppState> {
+        metrics::declare_private(app.metrics());
         Arc::new(AppState {
             app,
             limiter: Limiter::new(settings.rate_limit),
             lookups: Limiter::new(settings.lookup_limit),
             network: std::sync::Mutex::new(None),
             settings,
-            metrics: Metrics::default(),
         })
     }
     /// The application.
@@ -138,30 +140,33 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/assets/{name}", get(web::asset))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/network", get(web::network))
-        .route("/healthz", get(handlers::healthz))
-        .route("/v1/feeds", get(handlers::feeds))
-        .route("/v1/plan", get(handlers::plan))
-        .route("/v1/stops", get(handlers::stops_search))
-        .route("/v1/stops/near", get(handlers::stops_near))
-        .route("/v1/stops/{id}/departures", get(handlers::departures))
-        .route("/v1/routes", get(handlers::routes))
-        .route("/v1/routes/{id}", get(handlers::route))
-        .route("/metrics", get(handlers::metrics))
+        .route("/healthz", get(service::healthz))
+        .route("/v1/feeds", get(network::feeds))
+        .route("/v1/plan", get(plan::plan))
+        .route("/v1/stops", get(network::stops_search))
+        .route("/v1/stops/near", get(network::stops_near))
+        .route("/v1/stops/{id}/departures", get(network::departures))
+        .route("/v1/routes", get(network::routes))
+        .route("/v1/routes/{id}", get(network::route))
+        .route("/metrics", get(service::metrics))
         .route(
             "/v1/reports",
-            axum::routing::post(obs::create_report).get(obs::list_reports),
+            axum::routing::post(reports::create_report).get(reports::list_reports),
         )
         .route(
             "/v1/reports/{reference}",
-            get(obs::report_status).delete(obs::erase_report).layer(
-                axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_lookups),
-            ),
+            get(reports::report_status)
+                .delete(reports::erase_report)
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    ratelimit::limit_lookups,
+                )),
         )
         .route(
             "/v1/reports/{reference}/status",
-            axum::routing::post(obs::change_status),
+            axum::routing::post(reports::change_status),
         )
-        .route("/v1/surveys", axum::routing::post(obs::create_survey))
+        .route("/v1/surveys", axum::routing::post(surveys::create_survey))
         .route("/open311/v2/services.json", get(open311::services))
         .route(
             "/open311/v2/requests.json",
@@ -176,14 +181,17 @@ pub fn app(state: Arc<AppState>) -> Router {
                 ratelimit::limit_lookups,
             )),
         )
-        .route("/v1/observatory/indicators", get(obs::indicators))
-        .route("/v1/observatory/internal", get(obs::internal_indicators))
-        .route("/v1/admin/reload", axum::routing::post(handlers::reload))
+        .route("/v1/observatory/indicators", get(indicators::indicators))
+        .route(
+            "/v1/observatory/internal",
+            get(indicators::internal_indicators),
+        )
+        .route("/v1/admin/reload", axum::routing::post(service::reload))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
-        .fallback(handlers::not_found)
+        .fallback(service::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
@@ -285,6 +293,16 @@ pub async fn serve_with(
             }
         });
     }
+    // Histogram samples are folded every few seconds, scraped or not.
+    let weak = Arc::downgrade(&state);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            let Some(st) = weak.upgrade() else { return };
+            st.app.metrics().upkeep();
+        }
+    });
     let limits = state.settings.connections;
     serve::run(
         listener,

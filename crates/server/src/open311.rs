@@ -8,8 +8,9 @@
 //! HTTP status of the problem.
 
 use crate::answers;
-use crate::obs::official;
+use crate::bodies::{self, Open311Form};
 use crate::query::Params;
+use crate::reports::official;
 use crate::{AppState, Problem};
 use app::reports::ReportInput;
 use axum::Json;
@@ -36,6 +37,11 @@ fn error(p: Problem) -> Response {
             .insert(axum::http::header::RETRY_AFTER, secs.into());
     }
     r
+}
+
+/// A form's field, trimmed; empty is absent, as GeoReport clients send them.
+fn field(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn lang_of(p: &Params) -> Lang {
@@ -90,7 +96,7 @@ fn parse_datetime(v: &str, lang: Lang) -> Result<i64, Problem> {
     summary = "Open311 GeoReport v2: report an incident (form-encoded)",
     description = "Fields: `service_code`, `lat`+`long` or `attribute[stop_id]`, optional `attribute[route_id]`, `requested_datetime` (ISO 8601 with offset), `description`, `attribute[gender]`, `attribute[age_band]`. Personal fields (`email`, `first_name`, `last_name`, `phone`, `device_id`, `account_id`) are accepted and never stored. The answer's `service_request_id` is the reporter's secret.",
     params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report", pattern = "^[!-~]{1,100}$")),
-    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "The report (fields above)"),
+    request_body(content = Open311Form, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 201, description = "Filed", body = Vec<answers::ServiceRequestFiled>),
         (status = 200, description = "A retry: the report stored the first time", body = Vec<answers::ServiceRequestFiled>),
@@ -126,36 +132,37 @@ async fn create_inner(
     let text = std::str::from_utf8(body).map_err(|_| {
         Problem::bad_request("the form is not UTF-8 text (application/x-www-form-urlencoded)")
     })?;
-    let f = Params::parse(Some(text))?;
-    let num = |k: &str| -> Result<Option<f64>, Problem> {
-        match f.get(k) {
-            None => Ok(None),
-            Some(v) => v.parse::<f64>().map(Some).map_err(|_| {
-                Problem::bad_request(i18n::t(lang, "error.bad_coordinate", &[("text", &v)]))
-            }),
-        }
+    let f: Open311Form = bodies::form(text, lang)?;
+    let num = |v: &Option<String>| -> Result<Option<f64>, Problem> {
+        field(v)
+            .map(|t| {
+                t.parse::<f64>().map_err(|_| {
+                    Problem::bad_request(i18n::t(lang, "error.bad_coordinate", &[("text", &t)]))
+                })
+            })
+            .transpose()
     };
-    let occurred = f
-        .get("requested_datetime")
+    let occurred = field(&f.requested_datetime)
         .map(|v| parse_datetime(v, lang))
         .transpose()?;
     let ds = s.dataset();
+    // Personal fields (email, names, phone) are read and dropped here: never stored.
     let input = ReportInput {
-        category: f.get("service_code"),
-        lat: num("lat")?,
-        lon: num("long")?,
-        stop_id: f.get("attribute[stop_id]"),
-        route_id: f.get("attribute[route_id]"),
+        category: field(&f.service_code),
+        lat: num(&f.lat)?,
+        lon: num(&f.long)?,
+        stop_id: field(&f.stop_id),
+        route_id: field(&f.route_id),
         occurred_at: occurred,
-        description: f.get("description"),
-        gender: f.get("attribute[gender]"),
-        age_band: f.get("attribute[age_band]"),
+        description: field(&f.description),
+        gender: field(&f.gender),
+        age_band: field(&f.age_band),
         channel: Channel::Open311,
         rider: None,
     };
     let now = app::now_unix();
     let new = app::reports::validate(&ds.timetable, &o.settings, &input, now, lang)?;
-    let key = crate::obs::idempotency_key(headers, lang)?;
+    let key = crate::bodies::idempotency_key(headers, lang)?;
     let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
     let status = if created.replayed {
         StatusCode::OK
@@ -218,7 +225,7 @@ async fn by_ids(
     lang: Lang,
 ) -> Result<Vec<answers::ServiceRequest>, Problem> {
     let started = std::time::Instant::now();
-    let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
+    let problem = |e: store::StoreError| Problem::from(app::Error::from_store(&e, lang));
     let full = headers.contains_key(axum::http::header::AUTHORIZATION)
         && official(o, headers, Role::Viewer, lang).await.is_ok();
     let mut out = Vec::new();
@@ -282,7 +289,7 @@ async fn list_inner(
     let q = Params::parse(raw)?;
     let lang = q.lang;
     let o = s.app().require_observatory(lang)?;
-    let problem = |e: store::StoreError| crate::obs::store_problem(&e, lang);
+    let problem = |e: store::StoreError| Problem::from(app::Error::from_store(&e, lang));
     if let Some(ids) = q.get("service_request_id") {
         let ids: Vec<&str> = ids
             .split(',')

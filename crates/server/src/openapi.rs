@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa), served at
 //! `/openapi.json` and rendered for people at `/docs`.
 
-use crate::{AppState, Problem, handlers, obs, open311, web};
+use crate::{
+    AppState, Problem, indicators, network, open311, plan, reports, service, surveys, web,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -17,25 +19,25 @@ use utoipa::{Modify, OpenApi};
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
-        handlers::plan,
-        handlers::stops_search,
-        handlers::stops_near,
-        handlers::departures,
-        handlers::routes,
-        handlers::route,
+        plan::plan,
+        network::stops_search,
+        network::stops_near,
+        network::departures,
+        network::routes,
+        network::route,
         web::network,
-        handlers::feeds,
-        handlers::healthz,
-        handlers::metrics,
-        handlers::reload,
-        obs::create_report,
-        obs::report_status,
-        obs::erase_report,
-        obs::list_reports,
-        obs::change_status,
-        obs::create_survey,
-        obs::indicators,
-        obs::internal_indicators,
+        network::feeds,
+        service::healthz,
+        service::metrics,
+        service::reload,
+        reports::create_report,
+        reports::report_status,
+        reports::erase_report,
+        reports::list_reports,
+        reports::change_status,
+        surveys::create_survey,
+        indicators::indicators,
+        indicators::internal_indicators,
         open311::services,
         open311::create,
         open311::list,
@@ -109,6 +111,13 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
         ),
         ("format", strs(&["json", "csv"])),
         ("gender", strs(&GENDERS)),
+        (
+            "age_band",
+            store::AgeBand::ALL
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect(),
+        ),
         ("hour_band", domain(Dim::HourBand, &none)),
         ("family", strs(&FAMILIES)),
         ("purpose", purposes),
@@ -124,107 +133,87 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
     ]
 }
 
-/// Local `YYYY-MM-DDTHH:MM` (seconds allowed), as the JSON bodies take times.
-const LOCAL_TIME: &str = r"^[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$";
-
-/// The JSON bodies the observatory's POST handlers read, field by field as `obs.rs` parses
-/// them: a field the handler treats as absent when empty has `minLength` 1; where a field is
-/// "either … or …" the schema says so (`anyOf`, `dependentRequired`).
-fn bodies(
-    categories: &[String],
-    max_description: usize,
-) -> [(&'static str, &'static str, serde_json::Value); 3] {
+/// What the request bodies' types cannot say, added to their generated schemas: the
+/// configured categories and the closed words, the longest description, and "a place is a
+/// point or a stop" (`anyOf`, `dependentRequired`).
+fn refine_bodies(doc: &mut serde_json::Value, categories: &[String], max_description: usize) {
     use serde_json::json;
-    let words = |all: &[&str]| json!({ "type": "string", "enum": all });
     let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
     let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
-    let when = json!({ "oneOf": [
-        { "type": "string", "pattern": LOCAL_TIME, "description": "Local time `YYYY-MM-DDTHH:MM`" },
-        { "type": "integer", "minimum": 0, "maximum": 4_102_444_800_u64, "description": "Unix seconds" }
-    ]});
-    let id = json!({ "type": "string", "minLength": 1 });
-    let report = json!({
-        "type": "object",
-        "description": "An incident report. The place is `lat`+`lon` or a `stop_id`.",
-        "required": ["category"],
-        "properties": {
-            "category": { "type": "string", "enum": categories },
-            "lat": { "type": "number", "minimum": -90, "maximum": 90 },
-            "lon": { "type": "number", "minimum": -180, "maximum": 180 },
-            "stop_id": id,
-            "route_id": id,
-            "occurred_at": when,
-            "description": { "type": "string", "maxLength": max_description },
-            "gender": words(&genders),
-            "age_band": words(&ages),
-            "channel": { "type": "string", "enum": ["web", "api"] }
-        },
-        "anyOf": [{ "required": ["lat", "lon"] }, { "required": ["stop_id"] }],
-        "dependentRequired": { "lat": ["lon"], "lon": ["lat"] }
-    });
-    let score = json!({ "type": "integer", "minimum": 1, "maximum": 5 });
-    let survey = json!({
-        "type": "object",
-        "description": "A survey answer: at least one of `safety` and `satisfaction`.",
-        "properties": {
-            "route_id": id,
-            "safety": score,
-            "satisfaction": score,
-            "at": when,
-            "gender": words(&genders),
-            "age_band": words(&ages)
-        },
-        "anyOf": [{ "required": ["safety"] }, { "required": ["satisfaction"] }]
-    });
-    // GeoReport's form: the same report, its fields named as Open311 names them.
-    let form = json!({
-        "type": "object",
-        "description": "An incident report in GeoReport's fields. The place is `lat`+`long` or `attribute[stop_id]`.",
-        "required": ["service_code"],
-        "properties": {
-            "service_code": { "type": "string", "enum": categories },
-            "lat": { "type": "number", "minimum": -90, "maximum": 90 },
-            "long": { "type": "number", "minimum": -180, "maximum": 180 },
-            "attribute[stop_id]": id,
-            "attribute[route_id]": id,
-            "requested_datetime": { "type": "string", "format": "date-time" },
-            "description": { "type": "string", "maxLength": max_description },
-            "attribute[gender]": words(&genders),
-            "attribute[age_band]": words(&ages),
-            "email": { "type": "string", "description": "Accepted and never stored" },
-            "first_name": { "type": "string", "description": "Accepted and never stored" },
-            "last_name": { "type": "string", "description": "Accepted and never stored" },
-            "phone": { "type": "string", "description": "Accepted and never stored" }
-        },
-        "anyOf": [{ "required": ["lat", "long"] }, { "required": ["attribute[stop_id]"] }],
-        "dependentRequired": { "lat": ["long"], "long": ["lat"] }
-    });
-    [
-        ("/v1/reports", "application~1json", report),
-        ("/v1/surveys", "application~1json", survey),
+    let statuses: Vec<&str> = store::Status::ALL.iter().map(|s| s.as_str()).collect();
+    let words = |all: &[&str]| json!({ "type": "string", "enum": all });
+    let place = |lat: &str, lon: &str, stop: &str| {
         (
-            "/open311/v2/requests.json",
-            "application~1x-www-form-urlencoded",
-            form,
-        ),
-    ]
+            json!([{ "required": [lat, lon] }, { "required": [stop] }]),
+            json!({ lat: [lon], lon: [lat] }),
+        )
+    };
+    let Some(schemas) = doc.pointer_mut("/components/schemas") else {
+        return;
+    };
+    let mut set = |schema: &str, field: &str, value: serde_json::Value| {
+        if let Some(p) = schemas.pointer_mut(&format!(
+            "/{schema}/properties/{}",
+            field.replace('/', "~1")
+        )) {
+            *p = value;
+        }
+    };
+    let text = |max: usize| json!({ "type": "string", "maxLength": max });
+    set(
+        "ReportBody",
+        "category",
+        json!({ "type": "string", "enum": categories }),
+    );
+    set("ReportBody", "description", text(max_description));
+    set("ReportBody", "gender", words(&genders));
+    set("ReportBody", "age_band", words(&ages));
+    set("SurveyBody", "gender", words(&genders));
+    set("SurveyBody", "age_band", words(&ages));
+    set("StatusChange", "status", words(&statuses));
+    set(
+        "Open311Form",
+        "service_code",
+        json!({ "type": "string", "enum": categories }),
+    );
+    set("Open311Form", "description", text(max_description));
+    set("Open311Form", "attribute[gender]", words(&genders));
+    set("Open311Form", "attribute[age_band]", words(&ages));
+    let (any, dependent) = place("lat", "lon", "stop_id");
+    schemas["ReportBody"]["anyOf"] = any;
+    schemas["ReportBody"]["dependentRequired"] = dependent;
+    let (any, dependent) = place("lat", "long", "attribute[stop_id]");
+    schemas["Open311Form"]["anyOf"] = any;
+    schemas["Open311Form"]["dependentRequired"] = dependent;
+    schemas["SurveyBody"]["anyOf"] =
+        json!([{ "required": ["safety"] }, { "required": ["satisfaction"] }]);
 }
 
 /// The document served: the generated one with every query parameter's closed set of values
 /// and the request bodies' schemas.
 pub fn document_for(categories: &[String], max_description: usize) -> serde_json::Value {
     let mut doc = serde_json::to_value(document()).unwrap_or_default();
-    for (path, ctype, schema) in bodies(categories, max_description) {
-        if let Some(content) = doc.pointer_mut(&format!(
-            "/paths/{}/post/requestBody/content/{ctype}",
-            path.replace('/', "~1")
-        )) {
-            content["schema"] = schema;
-        }
-    }
+    refine_bodies(&mut doc, categories, max_description);
     let sets = closed_sets(categories);
+    // The plan's consented profile takes the words a rider declares (no "undeclared").
+    let words = |all: &[&'static str]| all.iter().map(|w| (*w).to_string()).collect::<Vec<_>>();
+    let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
+    let purposes: Vec<&str> = store::Purpose::ALL.iter().map(|p| p.as_str()).collect();
+    let profile = [("gender", words(&genders)), ("purpose", words(&purposes))];
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
-        for op in paths.values_mut().filter_map(|p| p.as_object_mut()) {
+        for (path, op) in paths
+            .iter_mut()
+            .filter_map(|(k, p)| Some((k.clone(), p.as_object_mut()?)))
+        {
+            let sets: Vec<(&str, Vec<String>)> = if path == "/v1/plan" {
+                profile
+                    .iter()
+                    .cloned()
+                    .chain(sets.iter().cloned())
+                    .collect()
+            } else {
+                sets.clone()
+            };
             for params in op
                 .values_mut()
                 .filter_map(|o| o.get_mut("parameters"))

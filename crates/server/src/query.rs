@@ -32,22 +32,27 @@ fn decode(s: &str) -> Result<String, ()> {
     String::from_utf8(out).map_err(|_| ())
 }
 
+/// The `key=value` pairs of a query string or form, percent-decoded, in order; a malformed
+/// percent-encoding is a 400.
+pub fn pairs(raw: &str) -> Result<Vec<(String, String)>, Problem> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match (decode(k), decode(v)) {
+                (Ok(k), Ok(v)) => Ok((k, v)),
+                _ => Err(Problem::bad_request(format!(
+                    "the query string has a malformed percent-encoding near `{pair}`"
+                ))),
+            }
+        })
+        .collect()
+}
+
 impl Params {
     /// Parses a raw query string.
     pub fn parse(raw: Option<&str>) -> Result<Params, Problem> {
-        let mut map = HashMap::new();
-        for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = match (decode(k), decode(v)) {
-                (Ok(k), Ok(v)) => (k, v),
-                _ => {
-                    return Err(Problem::bad_request(format!(
-                        "the query string has a malformed percent-encoding near `{pair}`"
-                    )));
-                }
-            };
-            map.insert(k, v);
-        }
+        let map: HashMap<String, String> = pairs(raw.unwrap_or(""))?.into_iter().collect();
         let lang = match map.get("lang") {
             None => Lang::Es,
             Some(l) => Lang::parse(l).ok_or_else(|| {

@@ -155,7 +155,7 @@ async fn gate(s: &AppState, limiter: &Limiter, req: Request, next: Next) -> Resp
         && let Err(wait) = limiter.check(client, Instant::now())
     {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        s.metrics.observe_rate_limited();
+        crate::metrics::observe_rate_limited(s.app().metrics());
         let mut r = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many requests from your address: try again in {secs} s"),

@@ -12,9 +12,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
-use timetable::{Coord, Timetable};
 
 /// A static asset compiled into the binary.
 struct Asset {
@@ -219,137 +218,10 @@ pub async fn dashboard(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response 
     ))
 }
 
-/// Douglas–Peucker on planar (equirectangular) metres: keeps the points that matter at
-/// `tolerance_m`, so the network map is small but still follows the streets.
-pub fn simplify(points: &[Coord], tolerance_m: f64) -> Vec<Coord> {
-    if points.len() < 3 {
-        return points.to_vec();
-    }
-    let lat0 = points[0].lat().to_radians();
-    let xy: Vec<(f64, f64)> = points
-        .iter()
-        .map(|c| {
-            (
-                c.lon().to_radians() * lat0.cos() * 6_371_000.0,
-                c.lat().to_radians() * 6_371_000.0,
-            )
-        })
-        .collect();
-    let mut keep = vec![false; points.len()];
-    keep[0] = true;
-    keep[points.len() - 1] = true;
-    let mut stack = vec![(0, points.len() - 1)];
-    while let Some((a, b)) = stack.pop() {
-        if b <= a + 1 {
-            continue;
-        }
-        let (ax, ay) = xy[a];
-        let (bx, by) = xy[b];
-        let (dx, dy) = (bx - ax, by - ay);
-        let len2 = dx * dx + dy * dy;
-        let mut worst = (0.0, a);
-        for (i, &(px, py)) in xy.iter().enumerate().take(b).skip(a + 1) {
-            let d = if len2 == 0.0 {
-                ((px - ax).powi(2) + (py - ay).powi(2)).sqrt()
-            } else {
-                let t = (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0);
-                ((px - ax - t * dx).powi(2) + (py - ay - t * dy).powi(2)).sqrt()
-            };
-            if d > worst.0 {
-                worst = (d, i);
-            }
-        }
-        if worst.0 > tolerance_m {
-            keep[worst.1] = true;
-            stack.push((a, worst.1));
-            stack.push((worst.1, b));
-        }
-    }
-    points
-        .iter()
-        .zip(keep)
-        .filter_map(|(c, k)| k.then_some(*c))
-        .collect()
-}
-
-fn round5(x: f64) -> f64 {
-    (x * 1e5).round() / 1e5
-}
-
-/// The network as GeoJSON: one feature per route and distinct shape, simplified to 8 m,
-/// plus the bounding box of all stops.
-pub fn network_geojson(tt: &Timetable) -> Value {
-    let mut features = Vec::new();
-    for (ri, route) in tt.routes().iter().enumerate() {
-        let r = timetable::RouteIdx::new(ri);
-        let mut shapes: Vec<timetable::ShapeIdx> = tt
-            .trips()
-            .iter()
-            .filter(|t| t.route == r)
-            .filter_map(|t| t.shape)
-            .collect();
-        shapes.sort_unstable();
-        shapes.dedup();
-        let lines: Vec<Vec<Coord>> = if shapes.is_empty() {
-            // No shapes: straight lines through the stops of the route's longest pattern.
-            (0..tt.patterns().len())
-                .map(timetable::PatternIdx::new)
-                .filter(|&p| tt.pattern(p).route == r)
-                .max_by_key(|&p| tt.pattern_stops(p).len())
-                .map(|p| {
-                    vec![
-                        tt.pattern_stops(p)
-                            .iter()
-                            .map(|&s| tt.stop(s).coord)
-                            .collect(),
-                    ]
-                })
-                .unwrap_or_default()
-        } else {
-            shapes.iter().map(|&s| tt.shape(s).points.clone()).collect()
-        };
-        let coordinates: Vec<Vec<[f64; 2]>> = lines
-            .iter()
-            .map(|l| {
-                simplify(l, 8.0)
-                    .iter()
-                    .map(|c| [round5(c.lon()), round5(c.lat())])
-                    .collect()
-            })
-            .filter(|l: &Vec<[f64; 2]>| l.len() >= 2)
-            .collect();
-        if coordinates.is_empty() {
-            continue;
-        }
-        features.push(json!({
-            "type": "Feature",
-            "properties": {
-                "id": route.id,
-                "short_name": route.short_name,
-                "long_name": route.long_name,
-                "color": route.color,
-            },
-            "geometry": { "type": "MultiLineString", "coordinates": coordinates },
-        }));
-    }
-    let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    for s in tt.stops() {
-        bbox[0] = bbox[0].min(s.coord.lon());
-        bbox[1] = bbox[1].min(s.coord.lat());
-        bbox[2] = bbox[2].max(s.coord.lon());
-        bbox[3] = bbox[3].max(s.coord.lat());
-    }
-    json!({
-        "type": "FeatureCollection",
-        "bbox": if tt.stops().is_empty() { Value::Null } else { json!(bbox.map(round5)) },
-        "features": features,
-    })
-}
-
 /// `GET /v1/network`: built once per timetable and kept until the next reload.
 #[utoipa::path(get, path = "/v1/network", tag = "network",
     summary = "The whole network as GeoJSON: one MultiLineString per route (simplified to 8 m) and the stops' bounding box",
-    responses((status = 200, description = "A GeoJSON FeatureCollection with `bbox`", body = Object, content_type = "application/geo+json")))]
+    responses((status = 200, description = "A GeoJSON FeatureCollection with `bbox`", body = app::map::NetworkMap, content_type = "application/geo+json")))]
 pub async fn network(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let cached: Option<Bytes> = {
@@ -363,9 +235,10 @@ pub async fn network(State(s): State<Arc<AppState>>) -> Response {
         Some(b) => b,
         None => {
             let tt = Arc::clone(&ds.timetable);
-            let built =
-                tokio::task::spawn_blocking(move || Bytes::from(network_geojson(&tt).to_string()))
-                    .await;
+            let built = tokio::task::spawn_blocking(move || {
+                Bytes::from(serde_json::to_vec(&app::map::network(&tt)).unwrap_or_default())
+            })
+            .await;
             let Ok(body) = built else {
                 return crate::Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -389,28 +262,6 @@ pub async fn network(State(s): State<Arc<AppState>>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn simplify_keeps_corners_and_drops_straight_runs() {
-        let c = |lat: f64, lon: f64| Coord::new(lat, lon).unwrap();
-        // An L: ten points east, then ten points north.
-        let mut pts: Vec<Coord> = (0..10)
-            .map(|i| c(-16.4, -71.5 + f64::from(i) * 1e-4))
-            .collect();
-        pts.extend((1..10).map(|i| c(-16.4 + f64::from(i) * 1e-4, -71.5 + 9e-4)));
-        let s = simplify(&pts, 2.0);
-        assert_eq!(s.len(), 3, "{s:?}");
-        assert_eq!(s[0], pts[0]);
-        assert_eq!(s[1], pts[9]);
-        assert_eq!(s[2], *pts.last().unwrap());
-        // A tolerance smaller than a wiggle keeps it.
-        let mut wiggly = pts.clone();
-        wiggly[4] = c(-16.4 + 5e-5, -71.5 + 4e-4);
-        let kept = simplify(&wiggly, 2.0);
-        assert!(kept.contains(&wiggly[4]), "{kept:?}");
-        // A coarser tolerance flattens it again.
-        assert_eq!(simplify(&wiggly, 10.0).len(), 3);
-    }
 
     #[test]
     fn render_escapes_catalog_text_and_script_ends() {

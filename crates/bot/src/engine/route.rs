@@ -165,12 +165,6 @@ impl Engine {
             window_secs: None,
             options: self.app.settings().routing.clone(),
         };
-        let result = self
-            .app
-            .plan(Arc::clone(&tt), req)
-            .await
-            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
-        let o = self.obs();
         let profile = turn.state.profile.as_ref().map(|p| store::Profile {
             gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
             age_band: p
@@ -181,17 +175,16 @@ impl Engine {
             caregiver: p.caregiver,
             purpose: None,
         });
-        o.record(app::trips::trip_record(
-            &tt,
-            &o.settings,
-            &fe,
-            &te,
-            secs as u32,
-            result.as_ref().ok(),
-            Channel::Bot,
+        let asker = app::trips::Asker {
+            channel: Channel::Bot,
             profile,
-            Some(rider.to_string()),
-        ));
+            rider: Some(rider.to_string()),
+        };
+        let result = self
+            .app
+            .plan_trip(Arc::clone(&tt), req, asker)
+            .await
+            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
         match result {
             Err(e) => turn.out.push(Out::text(e.localized(lang))),
             Ok(plan) if plan.itineraries.is_empty() => {

@@ -361,8 +361,38 @@ async fn every_answer_matches_the_document() {
         None,
     )
     .await;
-    // The observatory's figures.
+    // The observatory's figures: none released yet, then this month's release.
     call(get.clone(), "/v1/observatory/indicators", None, None).await;
+    obs.flush().await;
+    let tt = state.dataset().timetable.clone();
+    let month = planner::clock::now(&tt)
+        .0
+        .date()
+        .format("%Y-%m")
+        .to_string();
+    app::releases::release_periods(&obs, &tt, &month, &[None], app::now_unix())
+        .await
+        .unwrap();
+    let released = call(
+        get.clone(),
+        &format!("/v1/observatory/indicators?month={month}"),
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        released["indicators"]
+            .as_array()
+            .is_some_and(|t| t.len() > 3),
+        "{released}"
+    );
+    call(
+        get.clone(),
+        &format!("/v1/observatory/indicators?month={month}&format=csv"),
+        None,
+        None,
+    )
+    .await;
     call(
         get.clone(),
         "/v1/observatory/indicators?indicator=incidents",

@@ -1,0 +1,258 @@
+//! The network: feeds, stops (search, near a point, departures) and routes.
+
+use crate::plan::when;
+use crate::query::Params;
+use crate::{AppState, Problem, answers};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use planner::clock::now;
+use planner::route_stops;
+use std::sync::Arc;
+use timetable::{Coord, StopIdx, Timetable};
+
+type Answer = Result<Response, Problem>;
+
+fn params(raw: Option<String>) -> Result<Params, Problem> {
+    Params::parse(raw.as_deref())
+}
+
+#[utoipa::path(get, path = "/v1/feeds", tag = "network",
+    summary = "Loaded feeds with their validity, counts and load time",
+    responses((status = 200, description = "The feeds loaded", body = answers::Feeds)))]
+pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let loaded: chrono::DateTime<chrono::Utc> = ds.loaded_at.into();
+    let feeds = tt
+        .feeds()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let fi = timetable::FeedIdx::new(i);
+            answers::Feed {
+                id: f.id.clone(),
+                timezone: f.timezone.clone(),
+                publisher: f.publisher.clone(),
+                version: f.version.clone(),
+                valid_from: f.service_span.map(|x| x.0.to_string()),
+                valid_to: f.service_span.map(|x| x.1.to_string()),
+                stops: tt.stops().iter().filter(|s| s.feed == fi).count(),
+                routes: tt
+                    .routes()
+                    .iter()
+                    .filter(|r| tt.agencies()[r.agency.idx()].feed == fi)
+                    .count(),
+                loaded_at: loaded.to_rfc3339(),
+            }
+        })
+        .collect();
+    Json(answers::Feeds { feeds }).into_response()
+}
+
+fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
+    let st = tt.stop(s);
+    answers::Stop {
+        id: st.id.clone(),
+        name: st.name.clone(),
+        lat: st.coord.lat(),
+        lon: st.coord.lon(),
+        routes: planner::stop_routes(tt, s),
+    }
+}
+
+#[utoipa::path(get, path = "/v1/stops", tag = "network",
+    summary = "Search stops by name (accent- and case-insensitive, ranked) and routes by name",
+    description = "Most Arequipa stops are unnamed OpenStreetMap nodes, so routes whose names match are returned too, with their stops in order.",
+    params(
+        ("q" = String, Query, description = "At least 2 characters", example = "villalba", pattern = r"\S.*\S"),
+        ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100)),
+    responses(
+        (status = 200, description = "Stops and routes whose names match", body = answers::StopSearch),
+        (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
+pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
+    let p = params(raw)?;
+    let q = planner::fold(p.need("q")?);
+    if q.chars().count() < 2 {
+        return Err(Problem::bad_request("`q` needs at least 2 characters"));
+    }
+    let limit = p.number("limit", 20usize, 1..=100)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let stops = planner::search_stops(tt, &q)
+        .into_iter()
+        .take(limit)
+        .map(|s| stop_json(tt, s))
+        .collect();
+    // Most Arequipa stops are unnamed: routes whose names match lead to their stops.
+    let routes = planner::search_routes(tt, &q)
+        .into_iter()
+        .take(limit)
+        .map(|i| {
+            let r = tt.route(i);
+            answers::RouteMatch {
+                id: r.id.clone(),
+                short_name: r.short_name.clone(),
+                long_name: r.long_name.clone(),
+                stops: route_stops(tt, i)
+                    .iter()
+                    .map(|&s| tt.stop(s).id.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Json(answers::StopSearch { stops, routes }).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/stops/near", tag = "network",
+    summary = "Nearest stops to a point, with distance and walking time",
+    params(
+        ("lat" = f64, Query, description = "Latitude", example = -16.3964, minimum = -90, maximum = 90),
+        ("lon" = f64, Query, description = "Longitude", example = -71.5385, minimum = -180, maximum = 180),
+        ("radius" = Option<f64>, Query, description = "Metres, 1–2000, default 300", minimum = 1, maximum = 2000),
+        ("limit" = Option<usize>, Query, description = "1–200, default 20", minimum = 1, maximum = 200)),
+    responses(
+        (status = 200, description = "Stops within the radius, nearest first", body = answers::NearStops),
+        (status = 400, description = "Missing or malformed point, radius or limit", body = Problem, content_type = "application/problem+json")))]
+pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
+    let p = params(raw)?;
+    let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
+    let lon = p.number("lon", f64::NAN, -180.0..=180.0)?;
+    let at = Coord::new(lat, lon).map_err(|_| {
+        Problem::bad_request(
+            "`lat` and `lon` are required: a point such as lat=-16.3989&lon=-71.5369",
+        )
+    })?;
+    let radius = p.number("radius", 300.0, 1.0..=2_000.0)?;
+    let limit = p.number("limit", 20usize, 1..=200)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let fc = tt.footpath_config();
+    let stops: Vec<answers::NearStop<'_>> = tt
+        .stop_index()
+        .within(at, radius)
+        .into_iter()
+        .take(limit)
+        .map(|(i, d)| {
+            let st = tt.stop(StopIdx(i));
+            answers::NearStop {
+                id: &st.id,
+                name: &st.name,
+                lat: st.coord.lat(),
+                lon: st.coord.lon(),
+                routes: planner::stop_route_names(tt, StopIdx(i)),
+                distance_m: d.round(),
+                walk_s: fc.walk_time(d),
+            }
+        })
+        .collect();
+    Ok(Json(answers::NearStops { stops }).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/stops/{id}/departures", tag = "network",
+    summary = "Next departures at a stop, frequency routes included",
+    params(
+        ("id" = String, Path, description = "Stop id", example = "arequipa:1264347406"),
+        ("at" = Option<String>, Query, description = "`YYYY-MM-DDTHH:MM` or `HH:MM`; default now", pattern = "^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"),
+        ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
+        ("lang" = Option<String>, Query, description = "`es` or `en`")),
+    responses(
+        (status = 200, description = "The stop and its next departures", body = answers::Departures),
+        (status = 400, description = "Malformed time or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown stop", body = Problem, content_type = "application/problem+json")))]
+pub async fn departures(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let p = params(raw)?;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let stop = tt
+        .stop_by_id(&id)
+        .ok_or_else(|| Problem::not_found(i18n::t(p.lang, "error.unknown_stop", &[("id", &id)])))?;
+    let (day, time) = when(&p, "at", tt)?.unwrap_or_else(|| now(tt));
+    let limit = p.number("limit", 10usize, 1..=50)?;
+    let deps = planner::departures(tt, stop, day, time as i32, limit);
+    Ok(Json(answers::Departures {
+        stop: stop_json(tt, stop),
+        departures: deps,
+    })
+    .into_response())
+}
+
+fn route_json(tt: &Timetable, r: timetable::RouteIdx) -> answers::Route {
+    let route = tt.route(r);
+    answers::Route {
+        id: route.id.clone(),
+        short_name: route.short_name.clone(),
+        long_name: route.long_name.clone(),
+        color: route.color.clone(),
+        text_color: route.text_color.clone(),
+        route_type: route.route_type,
+        agency: tt.agencies()[route.agency.idx()].name.clone(),
+    }
+}
+
+fn route_detail(tt: &Timetable, r: timetable::RouteIdx) -> answers::RouteDetail {
+    let stops = route_stops(tt, r);
+    let shape = tt
+        .trips()
+        .iter()
+        .filter(|t| t.route == r)
+        .find_map(|t| t.shape);
+    let coordinates: Vec<[f64; 2]> = match shape {
+        Some(sh) => tt
+            .shape(sh)
+            .points
+            .iter()
+            .map(|c| [c.lon(), c.lat()])
+            .collect(),
+        None => stops
+            .iter()
+            .map(|&s| [tt.stop(s).coord.lon(), tt.stop(s).coord.lat()])
+            .collect(),
+    };
+    answers::RouteDetail {
+        route: route_json(tt, r),
+        stops: stops.iter().map(|&s| stop_json(tt, s)).collect(),
+        geometry: planner::LineString {
+            kind: "LineString",
+            coordinates,
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/v1/routes", tag = "network",
+    summary = "All routes with colour, agency and type",
+    responses((status = 200, description = "Every route", body = answers::Routes)))]
+pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let routes = (0..tt.routes().len())
+        .map(|i| route_json(tt, timetable::RouteIdx::new(i)))
+        .collect();
+    Json(answers::Routes { routes }).into_response()
+}
+
+#[utoipa::path(get, path = "/v1/routes/{id}", tag = "network",
+    summary = "One route with its stops in order and its geometry (GeoJSON LineString)",
+    params(("id" = String, Path, description = "Route id, with or without the feed prefix")),
+    responses(
+        (status = 200, description = "The route, its stops and its geometry", body = answers::RouteDetail),
+        (status = 404, description = "Unknown route", body = Problem, content_type = "application/problem+json")))]
+pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let r = tt
+        .route_by_id(&id)
+        .or_else(|| {
+            tt.feeds()
+                .iter()
+                .find_map(|f| tt.route_by_id(&format!("{}:{id}", f.id)))
+        })
+        .ok_or_else(|| {
+            Problem::not_found(format!("no route `{id}`: see /v1/routes for the ids"))
+        })?;
+    Ok(Json(route_detail(tt, r)).into_response())
+}

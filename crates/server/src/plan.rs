@@ -1,0 +1,153 @@
+//! `GET /v1/plan`: trips between stops or points, recorded (as zones and times) for the
+//! observatory off the request path.
+
+use crate::query::Params;
+use crate::{AppState, Problem};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use i18n::Lang;
+use planner::clock::now;
+use planner::{PlanError, PlanRequest};
+use raptor::Wheelchair;
+use std::sync::Arc;
+use store::{AgeBand, Gender, Profile, Purpose};
+use timetable::{Day, Secs, Timetable};
+
+/// `2026-11-23T08:00`, `08:00` (today) or absent (now).
+pub(crate) fn when(p: &Params, key: &str, tt: &Timetable) -> Result<Option<(Day, Secs)>, Problem> {
+    let Some(v) = p.get(key) else { return Ok(None) };
+    let bad = |k: &str, text: &str| Problem::bad_request(i18n::t(p.lang, k, &[("text", &text)]));
+    let (day, time) = match v.split_once('T') {
+        Some((d, t)) => (Day::parse(d).ok_or_else(|| bad("error.bad_date", d))?, t),
+        None => (now(tt).0, v),
+    };
+    match timetable::time::parse_clock(time) {
+        Ok(s) if s < timetable::DAY => Ok(Some((day, s))),
+        _ => Err(bad("error.bad_time", v)),
+    }
+}
+
+fn plan_problem(e: &PlanError, lang: Lang) -> Problem {
+    let detail = e.localized(lang);
+    match e {
+        PlanError::BadCoordinate(_) => Problem::bad_request(detail),
+        PlanError::UnknownStop(_) => Problem::not_found(detail),
+        PlanError::OutsideArea { .. } | PlanError::NoService(_) | PlanError::SamePlace => {
+            Problem::unprocessable(detail)
+        }
+    }
+}
+
+/// The consented profile of a plan request (`consent=true` plus `gender`, `age_band`,
+/// `purpose`, `disability`, `caregiver`); nothing is kept without consent.
+pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
+    let lang = p.lang;
+    let gender = app::word::<Gender>(lang, "gender", p.get("gender"))?;
+    let age_band = app::word::<AgeBand>(lang, "age_band", p.get("age_band"))?;
+    let purpose = app::word::<Purpose>(lang, "purpose", p.get("purpose"))?;
+    let flag = |k: &str| matches!(p.get(k), Some("true" | "1" | "yes"));
+    if !flag("consent") {
+        return Ok(None);
+    }
+    Ok(Some(Profile {
+        gender,
+        age_band,
+        disability: flag("disability"),
+        caregiver: flag("caregiver"),
+        purpose,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/plan", tag = "planner",
+    summary = "Plan a trip: the Pareto set over arrival time and transfers",
+    description = "Itineraries with walk and ride legs, each leg with a GeoJSON LineString (cut from shapes.txt, or straight stop-to-stop lines), waiting, walking, fare (GTFS fares v1) and a CO₂ comparison with the same trip by car. With `window`, every Pareto-optimal journey departing within the window (rRAPTOR).",
+    params(
+        ("from" = String, Query, description = "Origin: a stop id (`arequipa:1264347406`) or `lat,lon`", example = "-16.3989,-71.5369", min_length = 1),
+        ("to" = String, Query, description = "Destination: a stop id or `lat,lon`", example = "-16.4250,-71.5200", min_length = 1),
+        ("at" = Option<String>, Query, description = "Depart at `YYYY-MM-DDTHH:MM` or `HH:MM` (today), local to the feed; default now", example = "2026-11-23T08:00", pattern = "^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"),
+        ("arrive_by" = Option<String>, Query, description = "Arrive by this time instead (latest departure; a backward search); not with `at`", pattern = "^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"),
+        ("window" = Option<String>, Query, description = "Range query: all options departing within e.g. `60m` (at most 6h: seconds, `m`/`min` or `h`)", pattern = r"^(?:(?:[0-9]{1,4}|1[0-9]{4}|2[01][0-9]{3}|21600)s?|(?:[0-9]{1,2}|[12][0-9]{2}|3[0-5][0-9]|360)(?:m|min)|[0-6]h)?$"),
+        ("wheelchair" = Option<String>, Query, description = "`true` (avoid stops and runs marked inaccessible), `strict` (only those marked accessible) or `false`"),
+        ("max_transfers" = Option<u8>, Query, description = "0–15", minimum = 0, maximum = 15),
+        ("max_walk_m" = Option<u32>, Query, description = "Longest walk per leg, metres (0–5000)", minimum = 0, maximum = 5000),
+        ("lang" = Option<String>, Query, description = "`es` (default) or `en`, for error messages"),
+        ("consent" = Option<String>, Query, description = "`true`: the rider agrees that the profile below is kept with the trip's zones and hour for the observatory; without it, no profile is kept"),
+        ("gender" = Option<String>, Query, description = "Consented profile: gender"),
+        ("age_band" = Option<String>, Query, description = "Consented profile: age band"),
+        ("purpose" = Option<String>, Query, description = "Consented profile: trip purpose (care trips included)"),
+        ("disability" = Option<String>, Query, description = "Consented profile: `true` if the rider has a disability"),
+        ("caregiver" = Option<String>, Query, description = "Consented profile: `true` if the rider travels caring for someone"),
+        ("channel" = Option<String>, Query, description = "`web` when the riders' page asks; otherwise `api`")),
+    responses(
+        (status = 200, description = "The itineraries found (none when nothing runs in time)", body = planner::Plan),
+        (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
+pub async fn plan(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let p = Params::parse(raw.as_deref())?;
+    let ds = s.dataset();
+    let tt = Arc::clone(&ds.timetable);
+    let lang = p.lang;
+    let from = planner::parse_endpoint(&tt, p.need("from")?).map_err(|e| plan_problem(&e, lang))?;
+    let to = planner::parse_endpoint(&tt, p.need("to")?).map_err(|e| plan_problem(&e, lang))?;
+    let (at, by) = (when(&p, "at", &tt)?, when(&p, "arrive_by", &tt)?);
+    if at.is_some() && by.is_some() {
+        // Each is well-formed; together they contradict each other: 422, as documented.
+        return Err(Problem::unprocessable("give `at` or `arrive_by`, not both"));
+    }
+    let (day, time) = by.or(at).unwrap_or_else(|| now(&tt));
+    let window_secs = match p.get("window") {
+        None => None,
+        Some(w) => match timetable::text::parse_duration(w) {
+            Ok(x) if x <= 6 * 3600 => Some(x).filter(|&x| x > 0),
+            _ => {
+                return Err(Problem::bad_request(i18n::t(
+                    lang,
+                    "error.bad_window",
+                    &[("text", &w)],
+                )));
+            }
+        },
+    };
+    let mut options = s.app().settings().routing.clone();
+    options.wheelchair = match p.get("wheelchair") {
+        None | Some("false" | "0" | "no") => Wheelchair::Off,
+        Some("true" | "1" | "yes") => Wheelchair::Accessible,
+        Some("strict") => Wheelchair::Strict,
+        Some(other) => {
+            return Err(Problem::bad_request(format!(
+                "`wheelchair` must be true, false or strict, not `{other}`"
+            )));
+        }
+    };
+    options.max_transfers = p.number("max_transfers", options.max_transfers, 0..=15)?;
+    options.max_walk_leg_m = p.number("max_walk_m", options.max_walk_leg_m, 0..=5_000)?;
+    // Consent and profile are checked before routing: a bad value is a 400, not a lost record.
+    let profile = profile_from(&p)?;
+    let channel = match p.get("channel") {
+        Some("web") => store::Channel::Web,
+        _ => store::Channel::Api,
+    };
+    let req = PlanRequest {
+        from,
+        to,
+        day,
+        time,
+        arrive_by: by.is_some(),
+        window_secs,
+        options,
+    };
+    let asker = app::trips::Asker {
+        channel,
+        profile,
+        rider: None,
+    };
+    let result = s.app().plan_trip(Arc::clone(&tt), req, asker).await?;
+    let plan = result.map_err(|e| plan_problem(&e, lang))?;
+    Ok(Json(plan).into_response())
+}
