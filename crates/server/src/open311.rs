@@ -262,11 +262,12 @@ async fn by_ids(
         ("start_date" = Option<String>, Query, description = "Officials: from (ISO 8601 with offset); default 90 days ago", format = DateTime),
         ("end_date" = Option<String>, Query, description = "Officials: to (ISO 8601 with offset)", format = DateTime),
         ("service_code" = Option<String>, Query, description = "Officials: one category"),
+        ("status" = Option<String>, Query, description = "Officials: `open` or `closed` (GeoReport's two states; others match nothing)"),
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
     security((), ("official_token" = [])),
     responses(
         (status = 200, description = "The reports found (unknown ids are left out); details only for officials", body = Vec<answers::ServiceRequest>),
-        (status = 400, description = "Malformed date", body = Vec<answers::Open311Error>),
+        (status = 400, description = "Malformed date or query", body = Vec<answers::Open311Error>),
         (status = 401, description = "A list without ids needs an official's token", body = Vec<answers::Open311Error>),
         (status = 429, description = "Too many lookups from this client", body = Vec<answers::Open311Error>)))]
 /// `GET /open311/v2/requests.json`: by ids for anyone, filtered lists for officials.
@@ -290,6 +291,9 @@ async fn list_inner(
     let lang = q.lang;
     let o = s.app().require_observatory(lang)?;
     let problem = |e: store::StoreError| Problem::from(app::Error::from_store(&e, lang));
+    // Dates are checked whatever else is asked: present means a date (empty is not one).
+    let date = |k: &str| q.given(k).map(|v| parse_datetime(v, lang)).transpose();
+    let (start, end) = (date("start_date")?, date("end_date")?);
     if let Some(ids) = q.get("service_request_id") {
         let ids: Vec<&str> = ids
             .split(',')
@@ -301,16 +305,8 @@ async fn list_inner(
     }
     // Lists of individual reports are for officials only.
     official(o, headers, Role::Viewer, lang).await?;
-    let from = q
-        .get("start_date")
-        .map(|v| parse_datetime(v, lang))
-        .transpose()?
-        .unwrap_or(app::now_unix() - 90 * 86_400);
-    let to = q
-        .get("end_date")
-        .map(|v| parse_datetime(v, lang))
-        .transpose()?
-        .unwrap_or(i64::MAX);
+    let from = start.unwrap_or(app::now_unix() - 90 * 86_400);
+    let to = end.unwrap_or(i64::MAX);
     let reports = o
         .store
         .reports(&store::ReportFilter {
@@ -341,6 +337,7 @@ async fn list_inner(
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
     responses(
         (status = 200, description = "The report", body = Vec<answers::ServiceRequest>),
+        (status = 400, description = "Malformed query (an unknown `lang`)", body = Vec<answers::Open311Error>),
         (status = 404, description = "No report with that id", body = Vec<answers::Open311Error>),
         (status = 429, description = "Too many lookups from this client", body = Vec<answers::Open311Error>)))]
 /// `GET /open311/v2/requests/{id}.json`.

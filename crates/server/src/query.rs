@@ -71,6 +71,11 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// A parameter as given, empty included (`None` only if absent).
+    pub fn given(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str).map(str::trim)
+    }
+
     /// A required parameter.
     pub fn need(&self, key: &str) -> Result<&str, Problem> {
         self.get(key)
