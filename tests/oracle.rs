@@ -41,6 +41,11 @@ fn foot_secs(q: &OracleQuery, f: &timetable::Footpath) -> i64 {
     }
 }
 
+/// A wheelchair rider takes only step-free walks.
+fn wheels_ok(q: &OracleQuery, f: &timetable::Footpath) -> bool {
+    q.wheelchair == 0 || f.step_free
+}
+
 fn ok(w: u8, a: Accessibility) -> bool {
     match w {
         0 => true,
@@ -129,7 +134,7 @@ pub fn earliest_arrivals(tt: &Timetable, q: &OracleQuery) -> Vec<Option<i64>> {
     for &(s, w) in &q.access {
         walked_to[s.idx()] = walked_to[s.idx()].min(q.time + w);
         if w == 0 {
-            for f in tt.footpaths(s) {
+            for f in tt.footpaths(s).iter().filter(|f| wheels_ok(q, f)) {
                 let t = q.time + foot_secs(q, f);
                 walked_to[f.to.idx()] = walked_to[f.to.idx()].min(t);
             }
@@ -199,7 +204,11 @@ pub fn earliest_arrivals(tt: &Timetable, q: &OracleQuery) -> Vec<Option<i64>> {
                 SameStopTransfer::Forbidden => INF,
             };
             next_ready[s] = next_ready[s].min(same);
-            for f in tt.footpaths(StopIdx::new(s)) {
+            for f in tt
+                .footpaths(StopIdx::new(s))
+                .iter()
+                .filter(|f| wheels_ok(q, f))
+            {
                 let t = ride_new[s] + foot_secs(q, f);
                 foot_new[f.to.idx()] = foot_new[f.to.idx()].min(t);
                 let rdy = if f.explicit { t } else { t + q.slack };

@@ -193,6 +193,12 @@ fn accessible(w: Wheelchair, a: Accessibility) -> bool {
     }
 }
 
+/// Wheelchair queries take step-free footpaths only.
+#[inline]
+fn walkable(ctx: &Ctx<'_>, f: &Footpath) -> bool {
+    f.step_free || ctx.wheelchair == Wheelchair::Off
+}
+
 #[inline]
 fn walk_secs(ctx: &Ctx<'_>, f: &Footpath) -> i32 {
     match ctx.speed {
@@ -686,7 +692,7 @@ fn run<const BACK: bool>(
     }
     for a in sources.iter().filter(|a| a.duration == 0) {
         for f in footpaths::<BACK>(ctx.tt, a.stop) {
-            if f.distance_m > ctx.max_leg_m {
+            if f.distance_m > ctx.max_leg_m || !walkable(ctx, f) {
                 continue;
             }
             let d = walk_secs(ctx, f);
@@ -770,7 +776,7 @@ fn run<const BACK: bool>(
             sc.ride_improved[s] = false;
             let base = sc.ride_t[sc.cell(s, k)];
             for f in footpaths::<BACK>(ctx.tt, StopIdx::new(s)) {
-                if f.distance_m > ctx.max_leg_m {
+                if f.distance_m > ctx.max_leg_m || !walkable(ctx, f) {
                     continue;
                 }
                 let d = walk_secs(ctx, f);

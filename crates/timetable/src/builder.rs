@@ -428,6 +428,7 @@ impl TimetableBuilder {
                 .collect(),
             max_time: 0,
             footpath_config: cfg.footpaths,
+            transfers: Vec::new(),
         };
 
         // New trip numbering: the order in which patterns take them.
@@ -612,24 +613,8 @@ impl TimetableBuilder {
         // Footpaths.
         let coords: Vec<Coord> = tt.stops.iter().map(|s| s.coord).collect();
         let fp = footpaths::build(&coords, &tt.stop_index, &transfers, &cfg.footpaths);
-        let mut incoming: Vec<Vec<Footpath>> = vec![Vec::new(); n_stops];
-        for from in 0..n_stops {
-            for f in &fp.paths[fp.start[from] as usize..fp.start[from + 1] as usize] {
-                incoming[f.to.idx()].push(Footpath {
-                    to: StopIdx::new(from),
-                    ..*f
-                });
-            }
-        }
-        tt.incoming_start.push(0);
-        for mut list in incoming {
-            list.sort_by_key(|f| (f.duration, f.to));
-            tt.incoming.extend(list);
-            tt.incoming_start.push(tt.incoming.len() as u32);
-        }
-        tt.footpaths_start = fp.start;
-        tt.footpaths = fp.paths;
-        tt.same_stop = fp.same_stop;
+        tt.set_footpaths(fp);
+        tt.transfers = transfers;
 
         // Validity per feed: the days any of its trips runs.
         for (fi, feed) in feeds.iter_mut().enumerate() {

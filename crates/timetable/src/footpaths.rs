@@ -86,6 +86,17 @@ pub struct Footpaths {
     pub same_stop: Vec<SameStopTransfer>,
 }
 
+/// A walk along the streets from one stop to another, measured by the street network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Walked {
+    /// Where it leads.
+    pub to: StopIdx,
+    /// Walking distance, metres.
+    pub distance_m: u32,
+    /// Whether a wheelchair can take it.
+    pub step_free: bool,
+}
+
 /// Generates footpaths between `coords` within the configured radius and merges `transfers`.
 pub fn build(
     coords: &[Coord],
@@ -93,23 +104,77 @@ pub fn build(
     transfers: &[TransferSpec],
     cfg: &FootpathConfig,
 ) -> Footpaths {
+    build_walked(coords, index, transfers, cfg, None)
+}
+
+/// Straight-line footpaths from `s` to every stop closer than the radius (`skip` those a
+/// street walk covers).
+fn straight_from(
+    s: usize,
+    coords: &[Coord],
+    index: &PointIndex,
+    cfg: &FootpathConfig,
+    skip: impl Fn(usize) -> bool,
+) -> Vec<Footpath> {
+    index
+        .within(coords[s], cfg.radius_m)
+        .into_iter()
+        // "Closer than" the radius: 0 links nothing, not even stops at one point.
+        .filter(|&(t, d)| t as usize != s && d < cfg.radius_m && !skip(t as usize))
+        .map(|(t, d)| Footpath {
+            to: StopIdx(t),
+            duration: cfg.walk_time(d),
+            distance_m: cfg.walk_distance(d).round() as u32,
+            explicit: false,
+            step_free: true,
+        })
+        .collect()
+}
+
+/// [`build`] with walks measured on the streets: `walked[s]` lists the street walks from a
+/// stop that snapped to the street network (`None`: it did not, and keeps straight lines).
+/// A street walk is linked when it is no longer than the radius × the detour factor, the
+/// longest generated walk of the straight-line model. Pairs with an unsnapped stop keep the
+/// straight line; the relation is then closed by a bounded Dijkstra (two metrics mixed break
+/// the triangle argument), once over every footpath and once over the step-free ones.
+pub fn build_walked(
+    coords: &[Coord],
+    index: &PointIndex,
+    transfers: &[TransferSpec],
+    cfg: &FootpathConfig,
+    walked: Option<&[Option<Vec<Walked>>]>,
+) -> Footpaths {
     let n = coords.len();
+    let longest_m = cfg.walk_distance(cfg.radius_m);
+    let snapped = |t: usize| walked.is_some_and(|w| w.get(t).is_some_and(Option::is_some));
     let mut adj: Vec<Vec<Footpath>> = (0..n)
         .into_par_iter()
-        .map(|s| {
-            index
-                .within(coords[s], cfg.radius_m)
-                .into_iter()
-                // "Closer than" the radius: 0 links nothing, not even stops at one point.
-                .filter(|&(t, d)| t as usize != s && d < cfg.radius_m)
-                .map(|(t, d)| Footpath {
-                    to: StopIdx(t),
-                    duration: cfg.walk_time(d),
-                    distance_m: cfg.walk_distance(d).round() as u32,
-                    explicit: false,
-                })
-                .collect()
-        })
+        .map(
+            |s| match walked.and_then(|w| w.get(s)).and_then(Option::as_ref) {
+                None => straight_from(s, coords, index, cfg, |_| false),
+                Some(list) => {
+                    let mut out: Vec<Footpath> = list
+                        .iter()
+                        .filter(|w| {
+                            w.to.idx() != s
+                                && snapped(w.to.idx())
+                                && f64::from(w.distance_m) <= longest_m
+                                && cfg.radius_m > 0.0
+                        })
+                        .map(|w| Footpath {
+                            to: w.to,
+                            duration: (f64::from(w.distance_m) / cfg.walking_speed_m_s).ceil()
+                                as Secs,
+                            distance_m: w.distance_m,
+                            explicit: false,
+                            step_free: w.step_free,
+                        })
+                        .collect();
+                    out.extend(straight_from(s, coords, index, cfg, snapped));
+                    out
+                }
+            },
+        )
         .collect();
 
     let mut same_stop = vec![SameStopTransfer::Default; n];
@@ -136,23 +201,23 @@ pub fn build(
                 duration: cfg.walk_time(straight),
                 distance_m: cfg.walk_distance(straight).round() as u32,
                 explicit: false,
+                step_free: true,
             },
             TransferKind::MinTime(x) => Footpath {
                 to: t.to,
                 duration: x,
                 distance_m: cfg.walk_distance(straight).round() as u32,
                 explicit: true,
+                step_free: true,
             },
         };
         any_explicit = true;
         let list = &mut adj[t.from.idx()];
-        match list.iter_mut().find(|f| f.to == t.to) {
-            Some(f) => *f = fp,
-            None => list.push(fp),
-        }
+        list.retain(|f| f.to != t.to);
+        list.push(fp);
     }
 
-    if any_explicit {
+    if any_explicit || walked.is_some() {
         // A rider may chain one explicit transfer with one short walk (to the other kerb).
         let longest = |explicit: bool| {
             adj.iter()
@@ -162,8 +227,8 @@ pub fn build(
                 .max()
                 .unwrap_or(0)
         };
-        let bound = longest(true) + longest(false);
-        adj = close(&adj, bound);
+        let bound = longest(false) + if any_explicit { longest(true) } else { 0 };
+        adj = close_both(&adj, bound);
     }
     for (a, b) in forbidden {
         adj[a.idx()].retain(|f| f.to != b);
@@ -173,7 +238,7 @@ pub fn build(
     let mut paths = Vec::with_capacity(adj.iter().map(Vec::len).sum());
     start.push(0);
     for mut list in adj {
-        list.sort_by_key(|f| (f.duration, f.to));
+        list.sort_by_key(|f| (f.duration, f.to, !f.step_free));
         paths.extend(list);
         start.push(paths.len() as u32);
     }
@@ -184,16 +249,42 @@ pub fn build(
     }
 }
 
-/// Shortest walks of at most `bound` seconds from every stop (bounded Dijkstra).
+/// The closure over every footpath, plus, where its shortest walk to a stop is not
+/// step-free, the shortest step-free one (the closure over the step-free footpaths).
+fn close_both(adj: &[Vec<Footpath>], bound: Secs) -> Vec<Vec<Footpath>> {
+    let all = close(adj, bound);
+    if adj.iter().flatten().all(|f| f.step_free) {
+        return all;
+    }
+    let free: Vec<Vec<Footpath>> = adj
+        .iter()
+        .map(|l| l.iter().filter(|f| f.step_free).copied().collect())
+        .collect();
+    let free = close(&free, bound);
+    all.into_iter()
+        .zip(free)
+        .map(|(mut list, free)| {
+            let extra: Vec<Footpath> = free
+                .into_iter()
+                .filter(|f| !list.iter().any(|a| a.to == f.to && a.step_free))
+                .collect();
+            list.extend(extra);
+            list
+        })
+        .collect()
+}
+
+/// Shortest walks of at most `bound` seconds from every stop (bounded Dijkstra). A walk is
+/// explicit if any part of it is, and step-free if every part is.
 fn close(adj: &[Vec<Footpath>], bound: Secs) -> Vec<Vec<Footpath>> {
     (0..adj.len())
         .into_par_iter()
         .map(|s| {
             let mut best: HashMap<u32, Footpath> = HashMap::new();
             let mut heap = BinaryHeap::new();
-            heap.push(Reverse((0u32, s as u32, 0u32, false)));
+            heap.push(Reverse((0u32, s as u32, 0u32, false, true)));
             let mut done: HashMap<u32, ()> = HashMap::new();
-            while let Some(Reverse((d, v, dist, explicit))) = heap.pop() {
+            while let Some(Reverse((d, v, dist, explicit, step_free))) = heap.pop() {
                 if done.insert(v, ()).is_some() {
                     continue;
                 }
@@ -205,6 +296,7 @@ fn close(adj: &[Vec<Footpath>], bound: Secs) -> Vec<Vec<Footpath>> {
                             duration: d,
                             distance_m: dist,
                             explicit,
+                            step_free,
                         },
                     );
                 }
@@ -216,6 +308,7 @@ fn close(adj: &[Vec<Footpath>], bound: Secs) -> Vec<Vec<Footpath>> {
                             f.to.0,
                             dist + f.distance_m,
                             explicit || f.explicit,
+                            step_free && f.step_free,
                         )));
                     }
                 }

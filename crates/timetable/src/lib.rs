@@ -285,6 +285,10 @@ pub struct Footpath {
     pub distance_m: u32,
     /// Whether the duration comes from `transfers.txt` (kept whatever the walking speed).
     pub explicit: bool,
+    /// Whether a wheelchair can take it: no steps, nothing tagged `wheelchair=no` (a walk
+    /// measured in a straight line, or an explicit transfer, is taken as step-free). Where
+    /// the shortest walk has steps, a longer step-free one to the same stop follows it.
+    pub step_free: bool,
 }
 
 /// The rule for changing vehicles at one stop.
@@ -391,6 +395,7 @@ pub struct Timetable {
     pub(crate) stop_index: PointIndex,
     pub(crate) max_time: Secs,
     pub(crate) footpath_config: footpaths::FootpathConfig,
+    pub(crate) transfers: Vec<footpaths::TransferSpec>,
 }
 
 impl Timetable {
@@ -585,6 +590,48 @@ impl Timetable {
     pub fn same_stop_transfer(&self, s: StopIdx) -> SameStopTransfer {
         self.same_stop[s.idx()]
     }
+    /// Replaces the footpaths (outgoing and incoming).
+    pub(crate) fn set_footpaths(&mut self, fp: footpaths::Footpaths) {
+        let n_stops = self.stops.len();
+        let mut incoming: Vec<Vec<Footpath>> = vec![Vec::new(); n_stops];
+        for from in 0..n_stops {
+            for f in &fp.paths[fp.start[from] as usize..fp.start[from + 1] as usize] {
+                incoming[f.to.idx()].push(Footpath {
+                    to: StopIdx::new(from),
+                    ..*f
+                });
+            }
+        }
+        self.incoming_start = Vec::with_capacity(n_stops + 1);
+        self.incoming = Vec::with_capacity(fp.paths.len());
+        self.incoming_start.push(0);
+        for mut list in incoming {
+            list.sort_by_key(|f| (f.duration, f.to, !f.step_free));
+            self.incoming.extend(list);
+            self.incoming_start.push(self.incoming.len() as u32);
+        }
+        self.footpaths_start = fp.start;
+        self.footpaths = fp.paths;
+        self.same_stop = fp.same_stop;
+    }
+
+    /// The same timetable with its footpaths measured on the streets: `walked[s]` is the
+    /// street walks from stop `s`, or `None` where the stop did not snap to a street (it
+    /// keeps straight-line walks). See [`footpaths::build_walked`] for how the relation stays
+    /// closed.
+    pub fn with_street_footpaths(mut self, walked: &[Option<Vec<footpaths::Walked>>]) -> Timetable {
+        let coords: Vec<Coord> = self.stops.iter().map(|s| s.coord).collect();
+        let fp = footpaths::build_walked(
+            &coords,
+            &self.stop_index,
+            &self.transfers,
+            &self.footpath_config,
+            Some(walked),
+        );
+        self.set_footpaths(fp);
+        self
+    }
+
     /// The walking parameters footpaths were generated with.
     pub fn footpath_config(&self) -> &footpaths::FootpathConfig {
         &self.footpath_config

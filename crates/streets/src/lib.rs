@@ -1,0 +1,233 @@
+//! Walking on real streets: an OpenStreetMap pedestrian graph for a city, with its stops
+//! snapped to it, for paradero's walks — footpaths between stops, walks to and from the first
+//! and last stop, and the street map and place names riders find their way by.
+//!
+//! - [`read`]: an `.osm.pbf` extract into an [`Extract`] (osmpbf, blocks decoded in parallel);
+//! - [`Graph`]: the walkable ways as a CSR graph with `u32` ids, built in parallel;
+//! - [`EdgeIndex`]: snapping a point to the nearest edge (split at the foot of the
+//!   perpendicular), within a bound;
+//! - [`Search`]: bounded Dijkstra from a point to every stop, or to one point with its path;
+//!   reusable working memory, no allocation per query once warm;
+//! - [`steps`]: a walk's line and turn-by-turn steps;
+//! - [`places`]: the gazetteer (streets, corners, named places), typo-tolerant search and
+//!   reverse geocoding;
+//! - [`tiles`]: the street map, cut in tiles for the riders' page.
+//!
+//! Pure apart from reading the file: no network, no database, no async.
+
+pub mod extract;
+pub mod graph;
+pub mod places;
+pub mod read;
+pub mod search;
+pub mod snap;
+pub mod steps;
+pub mod synthetic;
+pub mod tiles;
+
+pub use extract::Extract;
+pub use graph::Graph;
+pub use read::{ReadError, read};
+pub use search::{Route, Search, StopsOnEdges};
+pub use snap::{EdgeIndex, Snap};
+pub use steps::{Step, Turn, Walk};
+
+use rayon::prelude::*;
+use timetable::Coord;
+use timetable::footpaths::Walked;
+
+/// How stops and points meet the streets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StreetsConfig {
+    /// A stop or a point farther than this from every walkable edge does not snap, metres:
+    /// it keeps straight-line walks.
+    pub snap_m: f64,
+}
+
+impl Default for StreetsConfig {
+    fn default() -> Self {
+        StreetsConfig { snap_m: 100.0 }
+    }
+}
+
+/// A city's streets, with the stops of one timetable snapped to them.
+#[derive(Debug)]
+pub struct Streets {
+    /// The pedestrian graph.
+    pub graph: Graph,
+    /// Its edges, indexed for snapping.
+    pub index: EdgeIndex,
+    /// The timetable's stops on the graph.
+    pub stops: StopsOnEdges,
+    /// Stops snapped the same way for wheelchairs (never to steps).
+    pub stops_step_free: StopsOnEdges,
+    /// Names riders search for.
+    pub places: places::Gazetteer,
+    /// The map's lines and areas.
+    pub map: tiles::MapData,
+    /// Parameters.
+    pub config: StreetsConfig,
+}
+
+impl Streets {
+    /// Builds the graph, the indexes and the gazetteer of `x`, and snaps `stops` to it.
+    pub fn build(x: &Extract, stops: &[Coord], config: StreetsConfig) -> Streets {
+        let graph = Graph::build(x);
+        let index = EdgeIndex::new(&graph);
+        let snap_all = |wheelchair: bool| {
+            let snaps: Vec<Option<Snap>> = stops
+                .par_iter()
+                .map(|&c| index.snap(&graph, c, config.snap_m, wheelchair))
+                .collect();
+            StopsOnEdges::new(graph.edges.len(), snaps)
+        };
+        let (stops, stops_step_free) = (snap_all(false), snap_all(true));
+        let places = places::Gazetteer::build(x, &graph);
+        let map = tiles::MapData::build(x);
+        Streets {
+            graph,
+            index,
+            stops,
+            stops_step_free,
+            places,
+            map,
+            config,
+        }
+    }
+
+    /// Stops that did not snap to a street (they keep straight-line walks).
+    pub fn unsnapped_stops(&self) -> usize {
+        self.stops.snaps.iter().filter(|s| s.is_none()).count()
+    }
+
+    /// Street walks between stops of at most `bound_m`, per stop (`None` for a stop that did
+    /// not snap), for the timetable's footpaths. Each stop is searched twice, on every way and
+    /// on step-free ways; where the shortest walk has steps, the step-free one follows it.
+    pub fn footpaths(&self, bound_m: f64) -> Vec<Option<Vec<Walked>>> {
+        let bound_dm = (bound_m * 10.0).round() as u32;
+        let n = self.stops.snaps.len();
+        (0..n)
+            .into_par_iter()
+            .map_init(
+                || Search::new(&self.graph),
+                |search, s| {
+                    let snap = self.stops.snaps[s]?;
+                    let all = search.stops_within(&self.graph, &self.stops, &snap, bound_dm, false);
+                    let free: Vec<(u32, u32)> = match self.stops_step_free.snaps[s] {
+                        Some(fs) => search.stops_within(
+                            &self.graph,
+                            &self.stops_step_free,
+                            &fs,
+                            bound_dm,
+                            true,
+                        ),
+                        None => Vec::new(),
+                    };
+                    // From each stop to its street and back: a walk is never shorter than the
+                    // straight line between the stops.
+                    let gap = |t: u32, all: &StopsOnEdges| {
+                        all.snaps[t as usize].map_or(0, |x| (x.gap_m * 10.0).round() as u32)
+                    };
+                    let (own, own_free) = (
+                        gap(s as u32, &self.stops),
+                        gap(s as u32, &self.stops_step_free),
+                    );
+                    let mut out: Vec<Walked> = Vec::with_capacity(all.len() + 2);
+                    for &(t, dm) in &all {
+                        let step_free = free.iter().any(|&(u, fd)| u == t && fd == dm);
+                        out.push(walked(t, dm + own + gap(t, &self.stops), step_free));
+                    }
+                    for &(t, dm) in &free {
+                        if !out.iter().any(|w| w.to.0 == t && w.step_free) {
+                            let d = dm + own_free + gap(t, &self.stops_step_free);
+                            out.push(walked(t, d, true));
+                        }
+                    }
+                    Some(out)
+                },
+            )
+            .collect()
+    }
+
+    /// Snaps a point (for a wheelchair, never to steps).
+    pub fn snap(&self, at: Coord, wheelchair: bool) -> Option<Snap> {
+        self.index
+            .snap(&self.graph, at, self.config.snap_m, wheelchair)
+    }
+
+    /// The stops a walk from `at` reaches within `bound_m`, with the distance to each; `None`
+    /// when `at` is too far from any street (the caller walks in straight lines).
+    pub fn stops_near(
+        &self,
+        search: &mut Search,
+        at: Coord,
+        bound_m: f64,
+        wheelchair: bool,
+    ) -> Option<Vec<(u32, u32)>> {
+        let snap = self.snap(at, wheelchair)?;
+        let stops = if wheelchair {
+            &self.stops_step_free
+        } else {
+            &self.stops
+        };
+        let bound_dm = ((bound_m - snap.gap_m).max(0.0) * 10.0).round() as u32;
+        let gap_dm = (snap.gap_m * 10.0).round() as u32;
+        let stop_gap =
+            |t: u32| stops.snaps[t as usize].map_or(0, |x| (x.gap_m * 10.0).round() as u32);
+        Some(
+            search
+                .stops_within(&self.graph, stops, &snap, bound_dm, wheelchair)
+                .into_iter()
+                .map(|(t, dm)| (t, (dm + gap_dm + stop_gap(t) + 5) / 10))
+                .collect(),
+        )
+    }
+
+    /// The walk from `a` to `b` along the streets (the way to and from each snapped point
+    /// included), at most `bound_m`; `None` if either does not snap or nothing that short
+    /// connects them.
+    pub fn walk(
+        &self,
+        search: &mut Search,
+        a: Coord,
+        b: Coord,
+        bound_m: f64,
+        wheelchair: bool,
+    ) -> Option<Walk> {
+        let (sa, sb) = (self.snap(a, wheelchair)?, self.snap(b, wheelchair)?);
+        let bound_dm = (bound_m * 10.0).round() as u32;
+        let route = search.path(&self.graph, &sa, &sb, bound_dm, wheelchair)?;
+        let mut w = steps::walk(&self.graph, &route);
+        // From the point itself to the street, and from the street to the point.
+        if sa.gap_m > 0.5 {
+            w.points.insert(0, a);
+        }
+        if sb.gap_m > 0.5 {
+            w.points.push(b);
+        }
+        w.distance_m += (sa.gap_m + sb.gap_m).round() as u32;
+        if let Some(first) = w.steps.first_mut() {
+            first.distance_m += sa.gap_m.round() as u32;
+        }
+        if let Some(last) = w.steps.last_mut() {
+            last.distance_m += sb.gap_m.round() as u32;
+        }
+        Some(w)
+    }
+
+    /// Bytes held (graph, index estimate, gazetteer, map).
+    pub fn heap_bytes(&self) -> usize {
+        self.graph.heap_bytes()
+            + self.graph.points.len() * 48
+            + self.places.heap_bytes()
+            + self.map.heap_bytes()
+    }
+}
+
+fn walked(t: u32, dm: u32, step_free: bool) -> Walked {
+    Walked {
+        to: timetable::StopIdx(t),
+        distance_m: (dm + 5) / 10,
+        step_free,
+    }
+}

@@ -1,0 +1,307 @@
+//! Bounded Dijkstra searches over the pedestrian graph, from a point on an edge: to every stop
+//! within a walking distance (footpaths at load, access and egress per query), and to one
+//! point with its path (a walk leg's geometry and steps).
+//!
+//! A [`Search`] holds the working memory and is reused: distances are stamped with a
+//! generation, so starting a search clears nothing and allocates nothing once warm.
+
+use crate::graph::{Graph, flags};
+use crate::snap::Snap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Stops snapped to edges: per edge, the stops on it and their offsets.
+#[derive(Debug, Clone, Default)]
+pub struct StopsOnEdges {
+    /// Per stop, its snap (or `None`: too far from any walkable edge).
+    pub snaps: Vec<Option<Snap>>,
+    start: Vec<u32>,
+    on: Vec<(u32, u32)>,
+}
+
+impl StopsOnEdges {
+    /// Groups stops' snaps by edge.
+    pub fn new(edges: usize, snaps: Vec<Option<Snap>>) -> StopsOnEdges {
+        let mut count = vec![0u32; edges + 1];
+        for s in snaps.iter().flatten() {
+            count[s.edge as usize] += 1;
+        }
+        let mut start = Vec::with_capacity(edges + 1);
+        let mut acc = 0;
+        for c in &count[..edges] {
+            start.push(acc);
+            acc += c;
+        }
+        start.push(acc);
+        let mut fill = start.clone();
+        let mut on = vec![(0, 0); acc as usize];
+        for (stop, s) in snaps.iter().enumerate() {
+            if let Some(s) = s {
+                on[fill[s.edge as usize] as usize] = (stop as u32, s.offset_dm);
+                fill[s.edge as usize] += 1;
+            }
+        }
+        StopsOnEdges { snaps, start, on }
+    }
+
+    /// `(stop, offset from the edge's a)` of the stops on edge `e`.
+    pub fn on_edge(&self, e: u32) -> &[(u32, u32)] {
+        let e = e as usize;
+        if e + 1 >= self.start.len() {
+            return &[];
+        }
+        &self.on[self.start[e] as usize..self.start[e + 1] as usize]
+    }
+}
+
+/// A walk found by [`Search::path`]: the edges in order, each with its direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Length, decimetres.
+    pub len_dm: u32,
+    /// Where it starts.
+    pub from: Snap,
+    /// Where it ends.
+    pub to: Snap,
+    /// The whole edges between, with `true` when walked from `a` to `b`. The first and last
+    /// (partial) edges are `from.edge` and `to.edge`, not listed here.
+    pub edges: Vec<(u32, bool)>,
+    /// The vertex where the walk leaves `from.edge` and the one where it joins `to.edge`;
+    /// `None` when it stays on one edge.
+    pub via: Option<(u32, u32)>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Reusable working memory for searches.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    dist: Vec<u32>,
+    pred: Vec<u32>,
+    stamp: Vec<u32>,
+    generation: u32,
+    heap: BinaryHeap<Reverse<(u32, u32)>>,
+    best: Vec<u32>,
+    best_stamp: Vec<u32>,
+    found: Vec<u32>,
+}
+
+fn usable(g: &Graph, e: u32, wheelchair: bool) -> bool {
+    !wheelchair || g.edges[e as usize].flags & flags::NO_WHEELCHAIR == 0
+}
+
+impl Search {
+    /// Working memory for `g`.
+    pub fn new(g: &Graph) -> Search {
+        let n = g.vertices.len();
+        Search {
+            dist: vec![0; n],
+            pred: vec![NONE; n],
+            stamp: vec![0; n],
+            ..Search::default()
+        }
+    }
+
+    fn begin(&mut self, g: &Graph) {
+        if self.dist.len() != g.vertices.len() {
+            *self = Search::new(g);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.best_stamp.iter_mut().for_each(|s| *s = 0);
+            self.generation = 1;
+        }
+        self.heap.clear();
+        self.found.clear();
+    }
+
+    fn get(&self, v: u32) -> u32 {
+        if self.stamp[v as usize] == self.generation {
+            self.dist[v as usize]
+        } else {
+            u32::MAX
+        }
+    }
+
+    fn relax(&mut self, v: u32, d: u32, via: u32) {
+        if d < self.get(v) {
+            self.dist[v as usize] = d;
+            self.pred[v as usize] = via;
+            self.stamp[v as usize] = self.generation;
+            self.heap.push(Reverse((d, v)));
+        }
+    }
+
+    /// Runs Dijkstra from `src` up to `bound_dm`, calling `settled(v, d)` for every vertex in
+    /// order of distance; `settled` returns false to stop early.
+    fn run(
+        &mut self,
+        g: &Graph,
+        src: &Snap,
+        bound_dm: u32,
+        wheelchair: bool,
+        mut settled: impl FnMut(&Self, u32, u32) -> bool,
+    ) {
+        self.begin(g);
+        let e = &g.edges[src.edge as usize];
+        if usable(g, src.edge, wheelchair) {
+            // `pred` of the first vertices is the source edge, marked by the high bit.
+            let mark = src.edge | 1 << 31;
+            if src.offset_dm <= bound_dm {
+                self.relax(e.a, src.offset_dm, mark);
+            }
+            let back = e.len_dm.saturating_sub(src.offset_dm);
+            if back <= bound_dm {
+                self.relax(e.b, back, mark);
+            }
+        }
+        while let Some(Reverse((d, u))) = self.heap.pop() {
+            if d > self.get(u) {
+                continue;
+            }
+            if !settled(self, u, d) {
+                return;
+            }
+            for &ei in g.incident(u) {
+                if !usable(g, ei, wheelchair) {
+                    continue;
+                }
+                let e = &g.edges[ei as usize];
+                let v = if e.a == u { e.b } else { e.a };
+                let nd = d.saturating_add(e.len_dm);
+                if nd <= bound_dm {
+                    self.relax(v, nd, ei);
+                }
+            }
+        }
+    }
+
+    /// Every stop within `bound_dm` of `src` along the streets, with its distance.
+    pub fn stops_within(
+        &mut self,
+        g: &Graph,
+        stops: &StopsOnEdges,
+        src: &Snap,
+        bound_dm: u32,
+        wheelchair: bool,
+    ) -> Vec<(u32, u32)> {
+        if self.best.len() != stops.snaps.len() {
+            self.best = vec![0; stops.snaps.len()];
+            self.best_stamp = vec![0; stops.snaps.len()];
+        }
+        let mut found = std::mem::take(&mut self.found);
+        let mut best = std::mem::take(&mut self.best);
+        let mut best_stamp = std::mem::take(&mut self.best_stamp);
+        let mut offer = |generation: u32, t: u32, d: u32| {
+            if d > bound_dm {
+                return;
+            }
+            let t = t as usize;
+            if best_stamp[t] != generation {
+                best_stamp[t] = generation;
+                best[t] = d;
+                found.push(t as u32);
+            } else if d < best[t] {
+                best[t] = d;
+            }
+        };
+        let generation = self.generation.wrapping_add(1).max(1);
+        if usable(g, src.edge, wheelchair) {
+            for &(t, o) in stops.on_edge(src.edge) {
+                offer(generation, t, o.abs_diff(src.offset_dm));
+            }
+        }
+        self.run(g, src, bound_dm, wheelchair, |_, u, d| {
+            for &ei in g.incident(u) {
+                if !usable(g, ei, wheelchair) {
+                    continue;
+                }
+                let e = &g.edges[ei as usize];
+                for &(t, o) in stops.on_edge(ei) {
+                    let along = if e.a == u {
+                        o
+                    } else {
+                        e.len_dm - o.min(e.len_dm)
+                    };
+                    offer(generation, t, d.saturating_add(along));
+                }
+            }
+            true
+        });
+        let out = found.iter().map(|&t| (t, best[t as usize])).collect();
+        found.clear();
+        self.found = found;
+        self.best = best;
+        self.best_stamp = best_stamp;
+        out
+    }
+
+    /// The shortest walk from `from` to `to` of at most `bound_dm`.
+    pub fn path(
+        &mut self,
+        g: &Graph,
+        from: &Snap,
+        to: &Snap,
+        bound_dm: u32,
+        wheelchair: bool,
+    ) -> Option<Route> {
+        let te = g.edges[to.edge as usize];
+        // Along one edge, without leaving it.
+        let mut best: Option<(u32, Option<u32>)> = (from.edge == to.edge
+            && usable(g, from.edge, wheelchair))
+        .then(|| (from.offset_dm.abs_diff(to.offset_dm), None));
+        self.run(g, from, bound_dm, wheelchair, |_, u, d| {
+            if best.is_some_and(|(b, _)| d >= b) {
+                return false;
+            }
+            if usable(g, to.edge, wheelchair) {
+                let along = if u == te.a {
+                    Some(to.offset_dm)
+                } else if u == te.b {
+                    Some(te.len_dm.saturating_sub(to.offset_dm))
+                } else {
+                    None
+                };
+                if let Some(a) = along {
+                    let total = d.saturating_add(a);
+                    if total <= bound_dm && best.is_none_or(|(b, _)| total < b) {
+                        best = Some((total, Some(u)));
+                    }
+                }
+            }
+            true
+        });
+        let (len_dm, last) = best?;
+        let Some(last) = last else {
+            return Some(Route {
+                len_dm,
+                from: *from,
+                to: *to,
+                edges: Vec::new(),
+                via: None,
+            });
+        };
+        // Back from the vertex that joins `to.edge` to the one that left `from.edge`.
+        let mut edges = Vec::new();
+        let mut v = last;
+        loop {
+            let p = self.pred[v as usize];
+            if p & 1 << 31 != 0 {
+                break;
+            }
+            let e = g.edges[p as usize];
+            let (prev, forward) = if e.b == v { (e.a, true) } else { (e.b, false) };
+            edges.push((p, forward));
+            v = prev;
+        }
+        edges.reverse();
+        Some(Route {
+            len_dm,
+            from: *from,
+            to: *to,
+            edges,
+            via: Some((v, last)),
+        })
+    }
+}
