@@ -56,6 +56,7 @@ fn main() {
         let state = app::App::new(
             app::Dataset {
                 timetable: tt.clone(),
+                streets: None,
                 loaded_at: std::time::SystemTime::now(),
             },
             app::Settings {

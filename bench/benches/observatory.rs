@@ -128,6 +128,7 @@ fn main() {
         let obs = Obs::start(store.clone(), ObservatorySettings::default());
         let dataset = || Dataset {
             timetable: Arc::clone(&tt),
+            streets: None,
             loaded_at: std::time::SystemTime::now(),
         };
         let with_obs = AppState::new(

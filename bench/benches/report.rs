@@ -85,6 +85,7 @@ fn arequipa(n: usize) {
             arrive_by: false,
             window_secs: None,
             options: opts.clone(),
+            lang: Default::default(),
         };
         planner::plan(&tt, sc, &cfg, &req).map_or(0, |p| p.itineraries.len())
     });

@@ -686,6 +686,7 @@ fn batches_answer_like_single_plans() {
             arrive_by: i % 5 == 0,
             window_secs: None,
             options: Options::default(),
+            lang: Default::default(),
         })
         .collect();
     let batch = planner::plan_batch(&tt, &cfg, &reqs);

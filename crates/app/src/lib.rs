@@ -41,6 +41,9 @@ use timetable::Timetable;
 pub struct Dataset {
     /// The timetable.
     pub timetable: Arc<Timetable>,
+    /// Its city's streets, when an OpenStreetMap extract is configured (walks follow them,
+    /// the map draws them, places are found on them).
+    pub streets: Option<Arc<streets::Streets>>,
     /// When it was loaded.
     pub loaded_at: SystemTime,
 }
@@ -96,20 +99,39 @@ pub struct App {
     metrics: Metrics,
 }
 
-thread_local! {
-    /// One scratch per blocking-pool thread, for the timetable it was made for (the `Arc`
-    /// kept here also keeps that timetable's address from being reused).
-    static SCRATCH: RefCell<Option<(Arc<Timetable>, Scratch)>> = const { RefCell::new(None) };
+/// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
+/// and, with streets, the street search (the `Arc` kept here also keeps that dataset's
+/// address from being reused).
+struct ThreadScratch {
+    dataset: Arc<Dataset>,
+    raptor: Scratch,
+    streets: Option<streets::Search>,
 }
 
-fn with_scratch<T>(tt: &Arc<Timetable>, f: impl FnOnce(&mut Scratch) -> T) -> T {
+thread_local! {
+    static SCRATCH: RefCell<Option<ThreadScratch>> = const { RefCell::new(None) };
+}
+
+fn with_scratch<T>(
+    ds: &Arc<Dataset>,
+    f: impl FnOnce(&mut Scratch, Option<planner::OnStreets<'_>>) -> T,
+) -> T {
     SCRATCH.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(t, _)| !Arc::ptr_eq(t, tt)) {
-            *slot = Some((Arc::clone(tt), Scratch::new(tt)));
+        if slot.as_ref().is_none_or(|s| !Arc::ptr_eq(&s.dataset, ds)) {
+            *slot = Some(ThreadScratch {
+                dataset: Arc::clone(ds),
+                raptor: Scratch::new(&ds.timetable),
+                streets: ds.streets.as_ref().map(|s| streets::Search::new(&s.graph)),
+            });
         }
-        let (_, sc) = slot.as_mut().expect("just set");
-        f(sc)
+        let sc = slot.as_mut().expect("just set");
+        let on = ds
+            .streets
+            .as_deref()
+            .zip(sc.streets.as_mut())
+            .map(|(streets, search)| planner::OnStreets { streets, search });
+        f(&mut sc.raptor, on)
     })
 }
 
@@ -187,7 +209,7 @@ impl App {
     /// through here.
     pub async fn plan(
         &self,
-        tt: Arc<Timetable>,
+        ds: Arc<Dataset>,
         req: planner::PlanRequest,
     ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
         let cfg = self.settings.planner.clone();
@@ -197,7 +219,9 @@ impl App {
         })?;
         let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || {
-            with_scratch(&tt, |sc| planner::plan(&tt, sc, &cfg, &req))
+            with_scratch(&ds, |sc, on| {
+                planner::plan_on(&ds.timetable, on, sc, &cfg, &req)
+            })
         })
         .await
         .map_err(|_| Error::Internal("the planner stopped unexpectedly".into()))?;
@@ -216,12 +240,13 @@ impl App {
     /// riders' trips through here.
     pub async fn plan_trip(
         &self,
-        tt: Arc<Timetable>,
+        ds: Arc<Dataset>,
         req: planner::PlanRequest,
         asker: trips::Asker,
     ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
         let (from, to, time) = (req.from.clone(), req.to.clone(), req.time);
-        let result = self.plan(Arc::clone(&tt), req).await?;
+        let tt = Arc::clone(&ds.timetable);
+        let result = self.plan(ds, req).await?;
         let unreadable = matches!(
             result,
             Err(planner::PlanError::BadCoordinate(_) | planner::PlanError::UnknownStop(_))

@@ -61,7 +61,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         !specs.is_empty(),
         "no feeds: name one or more GTFS zip files or folders, or list them in the configuration"
     );
-    let loaded = gtfs::load(&specs, &crate::load_config(cfg)).context("loading feeds")?;
+    let loaded = crate::city::load(cfg, &specs)?;
     let tt = &loaded.timetable;
     let day = match &args.date {
         Some(d) => Day::parse(d).with_context(|| format!("`{d}` is not a date YYYY-MM-DD"))?,
@@ -142,7 +142,13 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
             "components": { "count": comps.len(), "with_service": served_comps, "largest": comps.first().map_or(0, Vec::len), "stops_without_service": unserved_stops },
             "warnings": warnings,
             "warnings_total": loaded.warnings.total(),
-            "load_seconds": loaded.elapsed.as_secs_f64(),
+            "load_seconds": loaded.feeds_s + loaded.streets_s,
+            "streets": loaded.streets.as_ref().map(|st| json!({
+                "vertices": st.graph.vertices.len(), "edges": st.graph.edges.len(),
+                "stops_snapped": st.stops.snaps.iter().filter(|s| s.is_some()).count(),
+                "stops_off_streets": st.unsnapped_stops(), "places": st.places.entries.len(),
+                "build_seconds": loaded.streets_s, "heap_bytes": st.heap_bytes(),
+            })),
             "timetable_heap_bytes": heap,
             "peak_rss_bytes": rss,
         });
@@ -154,7 +160,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     println!(
         "{} feed(s) loaded in {:.2} s",
         tt.feeds().len(),
-        loaded.elapsed.as_secs_f64()
+        loaded.feeds_s
     );
     for (i, f) in tt.feeds().iter().enumerate() {
         let c = counts(tt, Some(FeedIdx::new(i)));
@@ -191,13 +197,35 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         group_digits(day_stats.stop_events)
     );
     let fc = tt.footpath_config();
-    println!(
-        "\nfootpaths              {:>10}  (stops within {} m; walk = distance × {} at {} m/s)",
-        n(tt.n_footpaths()),
-        fc.radius_m,
-        fc.detour_factor,
-        fc.walking_speed_m_s
-    );
+    match &loaded.streets {
+        None => println!(
+            "\nfootpaths              {:>10}  (stops within {} m; walk = distance × {} at {} m/s)",
+            n(tt.n_footpaths()),
+            fc.radius_m,
+            fc.detour_factor,
+            fc.walking_speed_m_s
+        ),
+        Some(st) => {
+            println!(
+                "\nfootpaths              {:>10}  (walks along the streets up to {:.0} m at {} m/s)",
+                n(tt.n_footpaths()),
+                fc.walk_distance(fc.radius_m),
+                fc.walking_speed_m_s
+            );
+            println!(
+                "streets                {:>10}  vertices, {} edges, {} places; built in {:.2} s",
+                n(st.graph.vertices.len()),
+                n(st.graph.edges.len()),
+                n(st.places.entries.len()),
+                loaded.streets_s
+            );
+            println!(
+                "  stops on the streets {:>10}  ({} off the streets keep straight-line walks)",
+                n(st.stops.snaps.len() - st.unsnapped_stops()),
+                n(st.unsnapped_stops())
+            );
+        }
+    }
     println!(
         "components             {:>10}  ({} with service; largest {} stops; {} stops without service)",
         n(comps.len()),

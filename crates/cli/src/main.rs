@@ -2,6 +2,7 @@
 
 mod admin;
 mod bot;
+mod city;
 mod feed_info;
 mod observatory;
 mod plan;

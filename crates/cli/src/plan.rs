@@ -1,6 +1,6 @@
 //! `paradero plan`: itineraries between two places, as text (Spanish by default) or JSON.
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use i18n::Lang;
 use raptor::Wheelchair;
 use timetable::{Day, Secs};
@@ -76,8 +76,8 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         },
     };
     let specs = crate::feed_specs(cfg, &args.feeds);
-    let loaded = gtfs::load(&specs, &crate::load_config(cfg)).context("loading feeds")?;
-    let tt = &loaded.timetable;
+    let city = crate::city::load(cfg, &specs)?;
+    let tt = &city.timetable;
     let tz: chrono_tz::Tz = tt
         .feeds()
         .first()
@@ -114,9 +114,19 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         arrive_by,
         window_secs,
         options,
+        lang,
     };
     let mut sc = raptor::Scratch::new(tt);
-    let plan = planner::plan(tt, &mut sc, &crate::planner_config(cfg), &req)
+    let mut search = city
+        .streets
+        .as_ref()
+        .map(|s| streets::Search::new(&s.graph));
+    let on = city
+        .streets
+        .as_ref()
+        .zip(search.as_mut())
+        .map(|(streets, search)| planner::OnStreets { streets, search });
+    let plan = planner::plan_on(tt, on, &mut sc, &crate::planner_config(cfg), &req)
         .map_err(|e| anyhow!(e.localized(lang)))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);

@@ -42,22 +42,20 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
         !specs.is_empty(),
         "no feeds in the configuration: add a [[feeds]] entry"
     );
-    let loaded = gtfs::load(&specs, &crate::load_config(cfg)).context("loading feeds")?;
+    let city = crate::city::load(cfg, &specs)?;
     tracing::info!(
-        stops = loaded.timetable.stops().len(),
-        routes = loaded.timetable.routes().len(),
-        warnings = loaded.warnings.total(),
-        load_s = loaded.elapsed.as_secs_f64(),
+        stops = city.timetable.stops().len(),
+        routes = city.timetable.routes().len(),
+        warnings = city.warnings.total(),
+        load_s = city.feeds_s + city.streets_s,
+        streets = city.streets.is_some(),
         "timetable ready"
     );
-    // Reloads read the same feeds again with the same parameters.
-    let (reload_specs, reload_cfg) = (specs.clone(), crate::load_config(cfg));
+    // Reloads read the same feeds (and extract) again with the same parameters.
+    let (reload_specs, reload_cfg) = (specs.clone(), cfg.clone());
     let loader: app::Loader = Arc::new(move || {
-        let l = gtfs::load(&reload_specs, &reload_cfg).map_err(|e| e.to_string())?;
-        Ok(app::Dataset {
-            timetable: Arc::new(l.timetable),
-            loaded_at: std::time::SystemTime::now(),
-        })
+        let city = crate::city::load(&reload_cfg, &reload_specs).map_err(|e| format!("{e:#}"))?;
+        Ok(crate::city::dataset(city))
     });
     let app = app::Settings {
         planner: crate::planner_config(cfg),
@@ -88,10 +86,7 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
             shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
         },
     };
-    let dataset = app::Dataset {
-        timetable: Arc::new(loaded.timetable),
-        loaded_at: std::time::SystemTime::now(),
-    };
+    let dataset = crate::city::dataset(city);
     Ok(Prepared { dataset, app, http })
 }
 

@@ -21,6 +21,11 @@ pub struct FeedConfig {
     pub id: String,
     /// A GTFS zip file or folder.
     pub path: PathBuf,
+    /// The city's OpenStreetMap extract (`.osm.pbf`): walks then follow the streets, the
+    /// riders' page draws them and places are found by street, corner and name. Without it,
+    /// walks are straight lines × `walking.detour_factor`.
+    #[serde(default)]
+    pub osm: Option<PathBuf>,
 }
 
 /// Walking: footpaths between stops, and walks to and from stops.
@@ -31,8 +36,15 @@ pub struct WalkingConfig {
     pub speed_m_s: f64,
     /// Walking distance ÷ straight-line distance, for streets that do not go straight.
     pub detour_factor: f64,
-    /// Stops closer than this (straight line, metres) are linked by a footpath.
+    /// Stops closer than this (straight line, metres) are linked by a footpath; with an
+    /// OpenStreetMap extract, stops whose walk along the streets is at most this × the detour
+    /// factor.
     pub footpath_radius_m: f64,
+    /// With an extract: a stop or a point farther than this from every walkable street does
+    /// not snap to the streets and keeps straight-line walks, metres.
+    pub snap_m: f64,
+    /// Largest OpenStreetMap extract read, MiB.
+    pub max_osm_mib: u64,
 }
 
 impl Default for WalkingConfig {
@@ -41,6 +53,8 @@ impl Default for WalkingConfig {
             speed_m_s: 1.2,
             detour_factor: 1.3,
             footpath_radius_m: 150.0,
+            snap_m: 100.0,
+            max_osm_mib: 2048,
         }
     }
 }
@@ -387,6 +401,7 @@ impl Default for Config {
             feeds: vec![FeedConfig {
                 id: "arequipa".into(),
                 path: "feeds/arequipa.zip".into(),
+                osm: None,
             }],
             walking: WalkingConfig::default(),
             routing: RoutingConfig::default(),
@@ -471,10 +486,12 @@ impl Config {
         // Resolve file-relative feed paths before the environment may replace the list.
         if let Some(toml::Value::Array(feeds)) = table.get_mut("feeds") {
             for f in feeds {
-                if let Some(toml::Value::String(p)) = f.get_mut("path")
-                    && Path::new(p).is_relative()
-                {
-                    *p = base.join(&*p).to_string_lossy().into_owned();
+                for key in ["path", "osm"] {
+                    if let Some(toml::Value::String(p)) = f.get_mut(key)
+                        && Path::new(p).is_relative()
+                    {
+                        *p = base.join(&*p).to_string_lossy().into_owned();
+                    }
                 }
             }
         }
@@ -541,8 +558,10 @@ impl Config {
             &self.bot,
             &self.gtfs,
         );
-        let ranges: [(&str, f64, f64, f64); 32] = [
+        let ranges: [(&str, f64, f64, f64); 34] = [
             ("walking.speed_m_s", w.speed_m_s, 0.1, 10.0),
+            ("walking.snap_m", w.snap_m, 1.0, 1000.0),
+            ("walking.max_osm_mib", w.max_osm_mib as f64, 1.0, 65536.0),
             ("walking.detour_factor", w.detour_factor, 1.0, 3.0),
             (
                 "walking.footpath_radius_m",
@@ -874,7 +893,8 @@ mod tests {
             cfg.feeds,
             vec![FeedConfig {
                 id: "trujillo".into(),
-                path: "t.zip".into()
+                path: "t.zip".into(),
+                osm: None,
             }]
         );
     }

@@ -122,8 +122,9 @@ mod tests {
     }
 
     /// What riders read in the chatbot (and nothing else) must exist in Quechua.
-    const QUECHUA_PREFIXES: [&str; 11] = [
+    const QUECHUA_PREFIXES: [&str; 12] = [
         "bot.",
+        "walk.",
         "store.",
         "plan.",
         "stop.",

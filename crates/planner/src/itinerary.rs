@@ -61,8 +61,10 @@ pub enum ItineraryLeg {
         duration_s: i32,
         /// Metres.
         distance_m: u32,
-        /// A straight line from start to end.
+        /// Along the streets when the city's map is loaded, else a straight line.
         geometry: LineString,
+        /// Turn by turn, in the rider's language (empty without the city's map).
+        steps: Vec<crate::WalkStep>,
     },
     /// On a vehicle.
     Ride {
@@ -203,18 +205,73 @@ fn place_ref(tt: &Timetable, p: Place) -> Option<StopRef> {
     }
 }
 
+/// What dressing journeys needs besides the journey.
+pub(crate) struct Context<'a> {
+    pub tt: &'a Timetable,
+    pub cfg: &'a PlannerConfig,
+    pub tz: chrono_tz::Tz,
+    pub day: Day,
+    pub origin: Coord,
+    pub destination: Coord,
+    /// Origin to destination by road, for the car comparison.
+    pub road_km: f64,
+    pub lang: i18n::Lang,
+    pub wheelchair: bool,
+}
+
+/// A walk leg: along the streets when they are given (else a straight line).
+#[allow(clippy::too_many_arguments)]
+fn walk_leg(
+    ctx: &Context<'_>,
+    on: Option<&mut crate::OnStreets<'_>>,
+    from: Option<StopRef>,
+    to: Option<StopRef>,
+    (a, b): (Coord, Coord),
+    (departure, arrival): (i32, i32),
+    distance_m: u32,
+) -> ItineraryLeg {
+    let to_words = match &to {
+        Some(s) => crate::render::stop_display_name(ctx.lang, &s.name, &s.id),
+        None => i18n::t(ctx.lang, "walk.to.destination", &[]),
+    };
+    let dressed = on.and_then(|on| {
+        crate::walking::dress(on, ctx.lang, a, b, distance_m, ctx.wheelchair, &to_words)
+    });
+    let (geometry, steps) = match dressed {
+        Some(d) => (LineString::new(d.points), d.steps),
+        None => (LineString::new([a, b]), Vec::new()),
+    };
+    ItineraryLeg::Walk {
+        from,
+        to,
+        departure: local_time(ctx.tz, ctx.day, departure),
+        arrival: local_time(ctx.tz, ctx.day, arrival),
+        duration_s: arrival - departure,
+        distance_m,
+        geometry,
+        steps,
+    }
+}
+
 pub(crate) fn walk_only(
-    tz: chrono_tz::Tz,
-    day: Day,
+    ctx: &Context<'_>,
+    on: Option<&mut crate::OnStreets<'_>>,
     dep: i32,
     arr: i32,
     distance_m: u32,
-    from: Coord,
-    to: Coord,
 ) -> Itinerary {
+    let leg = walk_leg(
+        ctx,
+        on,
+        None,
+        None,
+        (ctx.origin, ctx.destination),
+        (dep, arr),
+        distance_m,
+    );
     Itinerary {
-        departure: local_time(tz, day, dep),
-        arrival: local_time(tz, day, arr),
+        departure: local_time(ctx.tz, ctx.day, dep),
+        arrival: local_time(ctx.tz, ctx.day, arr),
         departure_secs: dep,
         arrival_secs: arr,
         duration_s: arr - dep,
@@ -230,27 +287,72 @@ pub(crate) fn walk_only(
             bus_g: 0.0,
             car_g: 0.0,
         },
-        legs: vec![ItineraryLeg::Walk {
-            from: None,
-            to: None,
-            departure: local_time(tz, day, dep),
-            arrival: local_time(tz, day, arr),
-            duration_s: arr - dep,
-            distance_m,
-            geometry: LineString::new([from, to]),
-        }],
+        legs: vec![leg],
     }
 }
 
+fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
+    let (tt, tz, day) = (ctx.tt, ctx.tz, ctx.day);
+    let p = r.pattern;
+    let trip = tt.trip(r.trip);
+    let route = tt.route(trip.route);
+    let stops = tt.pattern_stops(p);
+    let (bp, ap) = (r.board_pos as usize, r.alight_pos as usize);
+    let inter: Vec<StopRef> = (bp + 1..ap)
+        .map(|i| {
+            stop_ref(
+                tt,
+                stops[i],
+                Some(local_time(tz, day, r.run.departure(tt, p, i))),
+            )
+        })
+        .collect();
+    let dist: f64 = (bp..ap)
+        .map(|i| {
+            tt.stop(stops[i])
+                .coord
+                .distance_m(tt.stop(stops[i + 1]).coord)
+        })
+        .sum();
+    let window = r.run.frequency.then(|| tt.windows(p)[r.run.index as usize]);
+    let headsign = trip
+        .headsign
+        .clone()
+        .unwrap_or_else(|| last_stop_name(tt, p));
+    let leg = ItineraryLeg::Ride {
+        route_id: route.id.clone(),
+        route_short_name: route.short_name.clone(),
+        route_long_name: route.long_name.clone(),
+        route_color: route.color.clone(),
+        agency: tt.agencies()[route.agency.idx()].name.clone(),
+        headsign,
+        trip_id: trip.id.clone(),
+        board: stop_ref(tt, r.board_stop, Some(local_time(tz, day, r.departure))),
+        alight: stop_ref(tt, r.alight_stop, Some(local_time(tz, day, r.arrival))),
+        intermediate_stops: inter,
+        headway_s: window.map(|w| w.headway),
+        approximate: window.is_some_and(|w| !w.exact),
+        duration_s: r.arrival - r.departure,
+        distance_m: dist.round() as u32,
+        geometry: {
+            let (a, b) = (tt.stop(r.board_stop).coord, tt.stop(r.alight_stop).coord);
+            let cut = trip
+                .shape
+                .and_then(|sh| cut_shape(&tt.shape(sh).points, a, b));
+            LineString::new(
+                cut.unwrap_or_else(|| stops[bp..=ap].iter().map(|&s| tt.stop(s).coord).collect()),
+            )
+        },
+    };
+    (leg, dist)
+}
+
 pub(crate) fn build(
-    tt: &Timetable,
-    cfg: &PlannerConfig,
-    tz: chrono_tz::Tz,
-    day: Day,
-    origin: Coord,
-    destination: Coord,
+    ctx: &Context<'_>,
+    mut on: Option<&mut crate::OnStreets<'_>>,
     j: &Journey,
 ) -> Itinerary {
+    let tt = ctx.tt;
     let mut legs = Vec::with_capacity(j.legs.len());
     let mut wait = 0;
     let mut last_arrival: Option<i32> = None;
@@ -272,80 +374,30 @@ pub(crate) fn build(
                         end
                     }
                 };
-                let (a, b) = (at(from, origin), at(to, destination));
-                legs.push(ItineraryLeg::Walk {
-                    from: place_ref(tt, from),
-                    to: place_ref(tt, to),
-                    departure: local_time(tz, day, departure),
-                    arrival: local_time(tz, day, arrival),
-                    duration_s: arrival - departure,
+                let ends = (at(from, ctx.origin), at(to, ctx.destination));
+                legs.push(walk_leg(
+                    ctx,
+                    on.as_deref_mut(),
+                    place_ref(tt, from),
+                    place_ref(tt, to),
+                    ends,
+                    (departure, arrival),
                     distance_m,
-                    geometry: LineString::new([a, b]),
-                });
+                ));
                 last_arrival = Some(arrival);
             }
             Leg::Ride(r) => {
                 wait += r.departure - last_arrival.unwrap_or(r.ready);
-                let p = r.pattern;
-                let trip = tt.trip(r.trip);
-                let route = tt.route(trip.route);
-                let stops = tt.pattern_stops(p);
-                let (bp, ap) = (r.board_pos as usize, r.alight_pos as usize);
-                let inter: Vec<StopRef> = (bp + 1..ap)
-                    .map(|i| {
-                        stop_ref(
-                            tt,
-                            stops[i],
-                            Some(local_time(tz, day, r.run.departure(tt, p, i))),
-                        )
-                    })
-                    .collect();
-                let dist: f64 = (bp..ap)
-                    .map(|i| {
-                        tt.stop(stops[i])
-                            .coord
-                            .distance_m(tt.stop(stops[i + 1]).coord)
-                    })
-                    .sum();
+                let (leg, dist) = ride_leg(ctx, &r);
                 ride_m += dist;
-                let window = r.run.frequency.then(|| tt.windows(p)[r.run.index as usize]);
-                let headsign = trip
-                    .headsign
-                    .clone()
-                    .unwrap_or_else(|| last_stop_name(tt, p));
-                legs.push(ItineraryLeg::Ride {
-                    route_id: route.id.clone(),
-                    route_short_name: route.short_name.clone(),
-                    route_long_name: route.long_name.clone(),
-                    route_color: route.color.clone(),
-                    agency: tt.agencies()[route.agency.idx()].name.clone(),
-                    headsign,
-                    trip_id: trip.id.clone(),
-                    board: stop_ref(tt, r.board_stop, Some(local_time(tz, day, r.departure))),
-                    alight: stop_ref(tt, r.alight_stop, Some(local_time(tz, day, r.arrival))),
-                    intermediate_stops: inter,
-                    headway_s: window.map(|w| w.headway),
-                    approximate: window.is_some_and(|w| !w.exact),
-                    duration_s: r.arrival - r.departure,
-                    distance_m: dist.round() as u32,
-                    geometry: {
-                        let (a, b) = (tt.stop(r.board_stop).coord, tt.stop(r.alight_stop).coord);
-                        let cut = trip
-                            .shape
-                            .and_then(|sh| cut_shape(&tt.shape(sh).points, a, b));
-                        LineString::new(cut.unwrap_or_else(|| {
-                            stops[bp..=ap].iter().map(|&s| tt.stop(s).coord).collect()
-                        }))
-                    },
-                });
+                legs.push(leg);
                 last_arrival = Some(r.arrival);
             }
         }
     }
-    let road_km = tt.footpath_config().detour_factor * origin.distance_m(destination) / 1000.0;
     Itinerary {
-        departure: local_time(tz, day, j.departure),
-        arrival: local_time(tz, day, j.arrival),
+        departure: local_time(ctx.tz, ctx.day, j.departure),
+        arrival: local_time(ctx.tz, ctx.day, j.arrival),
         departure_secs: j.departure,
         arrival_secs: j.arrival,
         duration_s: j.arrival - j.departure,
@@ -355,8 +407,8 @@ pub(crate) fn build(
         transfers: j.transfers(),
         fare: fare(tt, j),
         co2: Co2 {
-            bus_g: (cfg.co2_bus_g_per_pkm * ride_m / 1000.0).round(),
-            car_g: (cfg.co2_car_g_per_km * road_km).round(),
+            bus_g: (ctx.cfg.co2_bus_g_per_pkm * ride_m / 1000.0).round(),
+            car_g: (ctx.cfg.co2_car_g_per_km * ctx.road_km).round(),
         },
         legs,
     }

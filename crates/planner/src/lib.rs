@@ -9,6 +9,7 @@ mod departures;
 mod itinerary;
 mod places;
 mod render;
+mod walking;
 
 pub use departures::{Departure, departures};
 pub use itinerary::{
@@ -19,6 +20,7 @@ pub use places::{
     stop_routes,
 };
 pub use render::{render_itinerary, render_text, stop_display_name};
+pub use walking::{OnStreets, WalkStep};
 
 use raptor::{Options, Request, Scratch, StopWalk};
 use rayon::prelude::*;
@@ -170,6 +172,8 @@ pub struct PlanRequest {
     pub window_secs: Option<u32>,
     /// Routing options.
     pub options: Options,
+    /// The rider's language, for the words in the answer (walking steps).
+    pub lang: i18n::Lang,
 }
 
 /// The answer to a [`PlanRequest`].
@@ -257,16 +261,44 @@ pub fn has_service(tt: &Timetable, day: Day) -> bool {
     })
 }
 
-/// Plans one trip, reusing `sc` (make one per thread with [`Scratch::new`]).
+/// Plans one trip, reusing `sc` (make one per thread with [`Scratch::new`]); walks are
+/// straight lines × the detour factor.
 pub fn plan(
     tt: &Timetable,
     sc: &mut Scratch,
     cfg: &PlannerConfig,
     req: &PlanRequest,
 ) -> Result<Plan, PlanError> {
-    let speed = req.options.walking_speed_m_s;
-    let access = walks_at(tt, cfg, &req.from, "origin", speed)?;
-    let egress = walks_at(tt, cfg, &req.to, "destination", speed)?;
+    plan_on(tt, None, sc, cfg, req)
+}
+
+/// Plans one trip, walking on the streets when they are given.
+pub fn plan_on(
+    tt: &Timetable,
+    mut on: Option<OnStreets<'_>>,
+    sc: &mut Scratch,
+    cfg: &PlannerConfig,
+    req: &PlanRequest,
+) -> Result<Plan, PlanError> {
+    let mut fc = *tt.footpath_config();
+    if let Some(v) = req
+        .options
+        .walking_speed_m_s
+        .filter(|v| v.is_finite() && *v > 0.0)
+    {
+        fc.walking_speed_m_s = v;
+    }
+    let wheelchair = req.options.wheelchair != raptor::Wheelchair::Off;
+    let access = walking::walks(tt, on.as_mut(), cfg, &req.from, "origin", &fc, wheelchair)?;
+    let egress = walking::walks(
+        tt,
+        on.as_mut(),
+        cfg,
+        &req.to,
+        "destination",
+        &fc,
+        wheelchair,
+    )?;
     if req.from == req.to {
         return Err(PlanError::SamePlace);
     }
@@ -286,31 +318,44 @@ pub fn plan(
     };
     let (from_c, to_c) = (endpoint_coord(tt, &req.from), endpoint_coord(tt, &req.to));
     let tz = clock::timezone(tt);
+    let road_km = walking::car_km(tt, on.as_mut(), from_c, to_c);
+    let ctx = itinerary::Context {
+        tt,
+        cfg,
+        tz,
+        day: req.day,
+        origin: from_c,
+        destination: to_c,
+        road_km,
+        lang: req.lang,
+        wheelchair,
+    };
     let mut its: Vec<Itinerary> = journeys
         .iter()
-        .map(|j| itinerary::build(tt, cfg, tz, req.day, from_c, to_c, j))
+        .map(|j| itinerary::build(&ctx, on.as_mut(), j))
         .collect();
     // A walk-only option when the destination is close.
-    let mut fc = *tt.footpath_config();
-    if let Some(v) = speed.filter(|v| v.is_finite() && *v > 0.0) {
-        fc.walking_speed_m_s = v;
-    }
     let straight = from_c.distance_m(to_c);
-    if fc.walk_distance(straight) <= cfg.max_direct_walk_m {
-        let secs = fc.walk_time(straight) as i32;
+    let walk_m = on
+        .as_mut()
+        .and_then(|o| {
+            o.streets
+                .walk(o.search, from_c, to_c, cfg.max_direct_walk_m, wheelchair)
+        })
+        .map_or_else(|| fc.walk_distance(straight), |w| f64::from(w.distance_m));
+    if walk_m <= cfg.max_direct_walk_m {
+        let secs = (walk_m / fc.walking_speed_m_s).ceil() as i32;
         let (dep, arr) = if req.arrive_by {
             (req.time as i32 - secs, req.time as i32)
         } else {
             (req.time as i32, req.time as i32 + secs)
         };
         its.push(itinerary::walk_only(
-            tz,
-            req.day,
+            &ctx,
+            on.as_mut(),
             dep,
             arr,
-            fc.walk_distance(straight).round() as u32,
-            from_c,
-            to_c,
+            walk_m.round() as u32,
         ));
     }
     its.sort_by(|a, b| {

@@ -3,6 +3,9 @@
 use crate::{Itinerary, ItineraryLeg, Plan, StopRef};
 use i18n::{Lang, t};
 
+/// Walking steps listed under a walk in text answers (the rest is on the map).
+const BRIEF_STEPS: usize = 3;
+
 fn hm(iso: &str) -> &str {
     iso.get(11..16).unwrap_or(iso)
 }
@@ -53,9 +56,10 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                 duration_s,
                 distance_m,
                 from,
+                steps,
                 ..
             } => {
-                if from.is_none() && to.is_none() {
+                let mut l = if from.is_none() && to.is_none() {
                     t(
                         lang,
                         "plan.walk_only",
@@ -75,7 +79,16 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                             ("to", &dest),
                         ],
                     )
+                };
+                // Briefly, the steps along the streets (when the city's map is loaded).
+                for st in steps.iter().take(BRIEF_STEPS) {
+                    l.push_str("\n   · ");
+                    l.push_str(&st.instruction);
                 }
+                if steps.len() > BRIEF_STEPS {
+                    l.push_str("\n   · …");
+                }
+                l
             }
             ItineraryLeg::Ride {
                 route_short_name,

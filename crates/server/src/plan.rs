@@ -141,13 +141,14 @@ pub async fn plan(
         arrive_by: by.is_some(),
         window_secs,
         options,
+        lang,
     };
     let asker = app::trips::Asker {
         channel,
         profile,
         rider: None,
     };
-    let result = s.app().plan_trip(Arc::clone(&tt), req, asker).await?;
+    let result = s.app().plan_trip(Arc::clone(&ds), req, asker).await?;
     let plan = result.map_err(|e| plan_problem(&e, lang))?;
     Ok(Json(plan).into_response())
 }

@@ -230,6 +230,18 @@ impl Extract {
             .map(|i| self.nodes[i].1)
     }
 
+    /// Joins another extract (a neighbouring city's, or an overlapping one): nodes present
+    /// in both are kept once.
+    pub fn merge(mut self, other: Extract) -> Extract {
+        self.nodes.extend(other.nodes);
+        self.nodes.sort_unstable_by_key(|(id, _)| *id);
+        self.nodes.dedup_by_key(|(id, _)| *id);
+        self.ways.extend(other.ways);
+        self.areas.extend(other.areas);
+        self.pois.extend(other.pois);
+        self
+    }
+
     /// A node's index in `nodes`.
     pub fn node_index(&self, id: i64) -> Option<usize> {
         self.nodes.binary_search_by_key(&id, |(i, _)| *i).ok()

@@ -215,6 +215,20 @@ impl Streets {
         Some(w)
     }
 
+    /// The street distance from `a` to `b` in metres (from each point to its street
+    /// included), if both snap and the search settles it within `budget` vertices.
+    pub fn distance_m(
+        &self,
+        search: &mut Search,
+        a: Coord,
+        b: Coord,
+        budget: usize,
+    ) -> Option<f64> {
+        let (sa, sb) = (self.snap(a, false)?, self.snap(b, false)?);
+        let dm = search.distance(&self.graph, &sa, &sb, budget)?;
+        Some(f64::from(dm) / 10.0 + sa.gap_m + sb.gap_m)
+    }
+
     /// Bytes held (graph, index estimate, gazetteer, map).
     pub fn heap_bytes(&self) -> usize {
         self.graph.heap_bytes()

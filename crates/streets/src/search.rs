@@ -304,4 +304,60 @@ impl Search {
             via: Some((v, last)),
         })
     }
+
+    /// The street distance from `from` to `to` by A* (straight-line heuristic), settling at
+    /// most `budget` vertices; `None` past the budget (the caller estimates instead).
+    pub fn distance(&mut self, g: &Graph, from: &Snap, to: &Snap, budget: usize) -> Option<u32> {
+        self.begin(g);
+        let te = g.edges[to.edge as usize];
+        let cos = to.at.lat().to_radians().cos();
+        let goal = crate::graph::planar(to.at, cos);
+        let h = |v: u32| {
+            let p = crate::graph::planar(g.vertices[v as usize], cos);
+            // Decimetres, rounded down: never more than the true remaining distance.
+            (((p[0] - goal[0]).powi(2) + (p[1] - goal[1]).powi(2)).sqrt() * 10.0) as u32
+        };
+        let e = g.edges[from.edge as usize];
+        let mut best = (from.edge == to.edge).then(|| from.offset_dm.abs_diff(to.offset_dm));
+        let push = |me: &mut Self, v: u32, d: u32| {
+            if d < me.get(v) {
+                me.dist[v as usize] = d;
+                me.stamp[v as usize] = me.generation;
+                me.heap.push(Reverse((d.saturating_add(h(v)), v)));
+            }
+        };
+        push(self, e.a, from.offset_dm);
+        push(self, e.b, e.len_dm.saturating_sub(from.offset_dm));
+        let mut settled = 0;
+        while let Some(Reverse((f, u))) = self.heap.pop() {
+            let d = self.get(u);
+            if f > d.saturating_add(h(u)) {
+                continue;
+            }
+            if best.is_some_and(|b| f >= b) {
+                break;
+            }
+            settled += 1;
+            if settled > budget {
+                return None;
+            }
+            let along = if u == te.a {
+                Some(to.offset_dm)
+            } else if u == te.b {
+                Some(te.len_dm.saturating_sub(to.offset_dm))
+            } else {
+                None
+            };
+            if let Some(a) = along {
+                let total = d.saturating_add(a);
+                best = Some(best.map_or(total, |b| b.min(total)));
+            }
+            for &ei in g.incident(u) {
+                let e = &g.edges[ei as usize];
+                let v = if e.a == u { e.b } else { e.a };
+                push(self, v, d.saturating_add(e.len_dm));
+            }
+        }
+        best
+    }
 }

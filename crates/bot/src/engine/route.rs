@@ -164,6 +164,7 @@ impl Engine {
             arrive_by: false,
             window_secs: None,
             options: self.app.settings().routing.clone(),
+            lang,
         };
         let profile = turn.state.profile.as_ref().map(|p| store::Profile {
             gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
@@ -182,7 +183,7 @@ impl Engine {
         };
         let result = self
             .app
-            .plan_trip(Arc::clone(&tt), req, asker)
+            .plan_trip(Arc::clone(&ds), req, asker)
             .await
             .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
         match result {

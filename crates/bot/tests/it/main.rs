@@ -53,6 +53,7 @@ pub async fn app_state(url: &str) -> Arc<app::App> {
     app::App::new(
         app::Dataset {
             timetable: timetable(),
+            streets: None,
             loaded_at: std::time::SystemTime::now(),
         },
         app::Settings {

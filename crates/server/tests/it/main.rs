@@ -31,6 +31,7 @@ pub fn state() -> Arc<AppState> {
                 app::App::new(
                     Dataset {
                         timetable: Arc::new(tt),
+                        streets: None,
                         loaded_at: std::time::SystemTime::now(),
                     },
                     app::Settings::default(),
@@ -77,6 +78,7 @@ pub fn with_app(app_settings: app::Settings, settings: Settings) -> Arc<AppState
         app::App::new(
             Dataset {
                 timetable: state().dataset().timetable.clone(),
+                streets: None,
                 loaded_at: std::time::SystemTime::now(),
             },
             app_settings,
@@ -301,6 +303,7 @@ async fn swapping_the_timetable_is_atomic() {
     let before = st.dataset();
     st.app().swap(Dataset {
         timetable: Arc::new(tiny),
+        streets: None,
         loaded_at: std::time::SystemTime::now(),
     });
     assert_eq!(
@@ -412,6 +415,7 @@ async fn reload_needs_the_admin_token_and_swaps_the_timetable() {
             loader: Some(Arc::new(move || {
                 Ok(Dataset {
                     timetable: Arc::new(tiny()),
+                    streets: None,
                     loaded_at: std::time::SystemTime::now(),
                 })
             })),

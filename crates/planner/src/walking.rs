@@ -1,0 +1,190 @@
+//! Walking on the streets when the city's OpenStreetMap extract is loaded: walks from a point
+//! to the stops around it measured along the streets, walk legs with the street line and
+//! turn-by-turn steps in the rider's language, and the street distance the car comparison
+//! uses. Without an extract, or for a point or stop far from every street, walks stay
+//! straight lines × the detour factor.
+
+use crate::{Endpoint, PlanError, PlannerConfig};
+use i18n::{Lang, t};
+use raptor::StopWalk;
+use serde::Serialize;
+use streets::{Search, Streets};
+use timetable::footpaths::FootpathConfig;
+use timetable::{Coord, StopIdx, Timetable};
+
+/// The streets to walk on, with one thread's working memory.
+#[derive(Debug)]
+pub struct OnStreets<'a> {
+    /// The city's streets (its stops snapped).
+    pub streets: &'a Streets,
+    /// Working memory, reused between queries.
+    pub search: &'a mut Search,
+}
+
+/// Vertices the car-distance search may settle before it falls back to an estimate.
+const CAR_SEARCH_BUDGET: usize = 40_000;
+
+/// One step of a walk.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalkStep {
+    /// What to do, in the rider's language ("Camina 120 m por Calle Mercaderes y gira a la
+    /// derecha en Av. Independencia").
+    pub instruction: String,
+    /// The turn that starts the step: `depart`, `straight`, `slight_left`, `slight_right`,
+    /// `left`, `right`, `sharp_left`, `sharp_right`, `uturn`.
+    pub turn: &'static str,
+    /// The street's name, when it has one.
+    pub street: Option<String>,
+    /// Metres.
+    pub distance_m: u32,
+    /// Where the step starts.
+    pub lat: f64,
+    /// Where the step starts.
+    pub lon: f64,
+}
+
+/// A walk leg's line and steps.
+pub(crate) struct Dressed {
+    pub points: Vec<Coord>,
+    pub steps: Vec<WalkStep>,
+}
+
+/// Walks from a point to the stops around it along the streets (within the access radius ×
+/// the detour factor), plus straight lines to stops that did not snap; `None` to use the
+/// straight-line model (the point is far from every street, or no stop is reached).
+pub(crate) fn access(
+    tt: &Timetable,
+    on: &mut OnStreets<'_>,
+    cfg: &PlannerConfig,
+    fc: &FootpathConfig,
+    at: Coord,
+    wheelchair: bool,
+) -> Option<Vec<StopWalk>> {
+    let bound = fc.walk_distance(cfg.access_radius_m);
+    let found = on.streets.stops_near(on.search, at, bound, wheelchair)?;
+    let secs = |m: f64| (m / fc.walking_speed_m_s).ceil() as u32;
+    let mut out: Vec<StopWalk> = found
+        .into_iter()
+        .map(|(s, m)| StopWalk {
+            stop: StopIdx(s),
+            duration: secs(f64::from(m)),
+            distance_m: m,
+        })
+        .collect();
+    for (s, d) in tt.stop_index().within(at, cfg.access_radius_m) {
+        if on.streets.stops.snaps[s as usize].is_none() {
+            out.push(StopWalk {
+                stop: StopIdx(s),
+                duration: fc.walk_time(d),
+                distance_m: fc.walk_distance(d).round() as u32,
+            });
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The walks of an endpoint: along the streets where possible, else as today.
+pub(crate) fn walks(
+    tt: &Timetable,
+    on: Option<&mut OnStreets<'_>>,
+    cfg: &PlannerConfig,
+    e: &Endpoint,
+    which: &'static str,
+    fc: &FootpathConfig,
+    wheelchair: bool,
+) -> Result<Vec<StopWalk>, PlanError> {
+    if let (Some(on), Endpoint::Coord(c)) = (on, e)
+        && let Some(w) = access(tt, on, cfg, fc, *c, wheelchair)
+    {
+        return Ok(w);
+    }
+    crate::walks_at(tt, cfg, e, which, Some(fc.walking_speed_m_s))
+}
+
+/// The words for a step's way: its name, or what it is.
+fn way_words(lang: Lang, s: &streets::Step) -> String {
+    if let Some(n) = &s.street {
+        return n.clone();
+    }
+    let key = if s.crossing {
+        "crossing"
+    } else if s.stairs {
+        "steps"
+    } else {
+        s.class.key()
+    };
+    t(lang, &format!("walk.way.{key}"), &[])
+}
+
+/// Steps as riders read them: each says how far along which street, and the turn into the
+/// next; the last says where it ends.
+pub(crate) fn instructions(lang: Lang, steps: &[streets::Step], to: &str) -> Vec<WalkStep> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let street = way_words(lang, s);
+            let distance = s.distance_m.to_string();
+            let instruction = match steps.get(i + 1) {
+                Some(next) => format!(
+                    "{} {}",
+                    t(
+                        lang,
+                        "walk.step",
+                        &[("distance", &distance), ("street", &street)]
+                    ),
+                    t(
+                        lang,
+                        &format!("walk.then.{}", next.turn.key()),
+                        &[("street", &way_words(lang, next))]
+                    )
+                ),
+                None => t(
+                    lang,
+                    "walk.step.last",
+                    &[("distance", &distance), ("street", &street), ("to", &to)],
+                ),
+            };
+            WalkStep {
+                instruction,
+                turn: s.turn.key(),
+                street: s.street.clone(),
+                distance_m: s.distance_m,
+                lat: s.at.lat(),
+                lon: s.at.lon(),
+            }
+        })
+        .collect()
+}
+
+/// A walk leg along the streets from `a` to `b` (its line and steps); `None` keeps the
+/// straight line.
+pub(crate) fn dress(
+    on: &mut OnStreets<'_>,
+    lang: Lang,
+    a: Coord,
+    b: Coord,
+    distance_m: u32,
+    wheelchair: bool,
+    to: &str,
+) -> Option<Dressed> {
+    // Somewhat longer than the walk found, for rounding and the way to each street.
+    let bound = f64::from(distance_m) * 1.2 + 100.0;
+    let w = on.streets.walk(on.search, a, b, bound, wheelchair)?;
+    let steps = instructions(lang, &w.steps, to);
+    Some(Dressed {
+        points: w.points,
+        steps,
+    })
+}
+
+/// The street distance between origin and destination for the car comparison, km; the
+/// straight line × the detour factor where the streets cannot tell.
+pub(crate) fn car_km(tt: &Timetable, on: Option<&mut OnStreets<'_>>, a: Coord, b: Coord) -> f64 {
+    on.and_then(|on| on.streets.distance_m(on.search, a, b, CAR_SEARCH_BUDGET))
+        .map_or_else(
+            || tt.footpath_config().detour_factor * a.distance_m(b) / 1000.0,
+            |m| m / 1000.0,
+        )
+}
