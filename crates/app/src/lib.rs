@@ -11,6 +11,7 @@
 //!
 //! Nothing here knows HTTP or Telegram: no status codes, no chat ids, no JSON.
 
+pub mod city;
 mod error;
 pub mod indicators;
 pub mod internal;
@@ -18,6 +19,7 @@ pub mod map;
 pub mod metrics;
 pub mod observatory;
 pub mod officials;
+pub mod places;
 pub mod releases;
 pub mod reports;
 pub mod surveys;

@@ -184,6 +184,120 @@ pub fn network(tt: &Timetable) -> NetworkMap {
     }
 }
 
+/// One tile of the street map (`/v1/tiles/{z}/{x}/{y}.json`): integer coordinates in the
+/// tile's own grid of `extent` units a side, y down; lines least important first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MapTile {
+    /// Units per tile side.
+    pub extent: i32,
+    /// Roads and paths.
+    pub lines: Vec<TileLine>,
+    /// Parks and water.
+    pub areas: Vec<TileArea>,
+}
+
+/// A road or path in a tile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TileLine {
+    /// `motorway`, `trunk`, `primary`, `secondary`, `tertiary`, `residential`, `service`,
+    /// `pedestrian`, `footway` or `steps`.
+    pub class: &'static str,
+    /// Its name, at close zoom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Points as `[x0, y0, x1, y1, …]`.
+    pub points: Vec<i32>,
+}
+
+/// A park or water body in a tile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TileArea {
+    /// `park` or `water`.
+    pub kind: &'static str,
+    /// Its ring as `[x0, y0, x1, y1, …]`.
+    pub ring: Vec<i32>,
+}
+
+/// What the riders' page needs to draw the street map.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MapInfo {
+    /// Whether paradero serves street tiles (an extract is loaded).
+    pub streets: bool,
+    /// The extract's box `[west, south, east, north]`, if any.
+    pub bounds: Option<[f64; 4]>,
+    /// The most detailed zoom served.
+    pub max_zoom: u8,
+    /// Street names are drawn from this zoom.
+    pub names_from: u8,
+}
+
+fn class_word(c: streets::extract::RoadClass) -> &'static str {
+    use streets::extract::RoadClass as R;
+    match c {
+        R::Motorway => "motorway",
+        R::Trunk => "trunk",
+        R::Primary => "primary",
+        R::Secondary => "secondary",
+        R::Tertiary => "tertiary",
+        R::Residential => "residential",
+        R::Service => "service",
+        R::Pedestrian => "pedestrian",
+        R::Footway => "footway",
+        R::Steps => "steps",
+    }
+}
+
+fn flat(points: &[[i32; 2]]) -> Vec<i32> {
+    points.iter().flat_map(|p| [p[0], p[1]]).collect()
+}
+
+/// The street map's tile z/x/y; `None` without streets or outside the tile grid.
+pub fn tile(st: &streets::Streets, z: u8, x: u32, y: u32) -> Option<MapTile> {
+    if z > streets::tiles::MAX_ZOOM || x >= 1 << z || y >= 1 << z {
+        return None;
+    }
+    let t = st.map.tile(z, x, y);
+    Some(MapTile {
+        extent: streets::tiles::EXTENT,
+        lines: t
+            .lines
+            .into_iter()
+            .map(|l| TileLine {
+                class: class_word(l.class),
+                name: l.name,
+                points: flat(&l.points),
+            })
+            .collect(),
+        areas: t
+            .areas
+            .into_iter()
+            .map(|a| TileArea {
+                kind: match a.kind {
+                    streets::extract::AreaKind::Park => "park",
+                    streets::extract::AreaKind::Water => "water",
+                },
+                ring: flat(&a.ring),
+            })
+            .collect(),
+    })
+}
+
+/// What the page needs to know about the street map.
+pub fn info(streets: Option<&streets::Streets>) -> MapInfo {
+    MapInfo {
+        streets: streets.is_some_and(|s| !s.map.is_empty()),
+        bounds: streets
+            .and_then(|s| s.map.bounds())
+            .map(|(w, s, e, n)| [w, s, e, n]),
+        max_zoom: streets::tiles::MAX_ZOOM,
+        names_from: streets::tiles::NAMES_FROM,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,7 +61,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         !specs.is_empty(),
         "no feeds: name one or more GTFS zip files or folders, or list them in the configuration"
     );
-    let loaded = crate::city::load(cfg, &specs)?;
+    let loaded = crate::load_city(cfg, &specs)?;
     let tt = &loaded.timetable;
     let day = match &args.date {
         Some(d) => Day::parse(d).with_context(|| format!("`{d}` is not a date YYYY-MM-DD"))?,

@@ -2,7 +2,6 @@
 
 mod admin;
 mod bot;
-mod city;
 mod feed_info;
 mod observatory;
 mod plan;
@@ -156,6 +155,24 @@ pub fn feed_specs(cfg: &config::Config, paths: &[PathBuf]) -> Vec<gtfs::FeedSpec
     } else {
         paths.iter().map(gtfs::FeedSpec::from_path).collect()
     }
+}
+
+/// Loads the configured city (feeds, and the streets of feeds that name an extract).
+pub fn load_city(
+    cfg: &config::Config,
+    specs: &[gtfs::FeedSpec],
+) -> anyhow::Result<app::city::City> {
+    let extracts: Vec<PathBuf> = cfg
+        .feeds
+        .iter()
+        .filter(|f| specs.iter().any(|s| s.id == f.id && s.path == f.path))
+        .filter_map(|f| f.osm.clone())
+        .collect();
+    let how = app::city::StreetsLoad {
+        snap_m: cfg.walking.snap_m,
+        max_osm_mib: cfg.walking.max_osm_mib,
+    };
+    app::city::load(specs, &load_config(cfg), &extracts, how).context("loading the city")
 }
 
 /// Build parameters from the configuration.

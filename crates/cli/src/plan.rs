@@ -76,7 +76,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         },
     };
     let specs = crate::feed_specs(cfg, &args.feeds);
-    let city = crate::city::load(cfg, &specs)?;
+    let city = crate::load_city(cfg, &specs)?;
     let tt = &city.timetable;
     let tz: chrono_tz::Tz = tt
         .feeds()

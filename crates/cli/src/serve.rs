@@ -42,7 +42,7 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
         !specs.is_empty(),
         "no feeds in the configuration: add a [[feeds]] entry"
     );
-    let city = crate::city::load(cfg, &specs)?;
+    let city = crate::load_city(cfg, &specs)?;
     tracing::info!(
         stops = city.timetable.stops().len(),
         routes = city.timetable.routes().len(),
@@ -54,8 +54,8 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
     // Reloads read the same feeds (and extract) again with the same parameters.
     let (reload_specs, reload_cfg) = (specs.clone(), cfg.clone());
     let loader: app::Loader = Arc::new(move || {
-        let city = crate::city::load(&reload_cfg, &reload_specs).map_err(|e| format!("{e:#}"))?;
-        Ok(crate::city::dataset(city))
+        let city = crate::load_city(&reload_cfg, &reload_specs).map_err(|e| format!("{e:#}"))?;
+        Ok(app::city::dataset(city))
     });
     let app = app::Settings {
         planner: crate::planner_config(cfg),
@@ -86,7 +86,7 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
             shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
         },
     };
-    let dataset = crate::city::dataset(city);
+    let dataset = app::city::dataset(city);
     Ok(Prepared { dataset, app, http })
 }
 

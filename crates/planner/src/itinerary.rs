@@ -230,9 +230,16 @@ fn walk_leg(
     (departure, arrival): (i32, i32),
     distance_m: u32,
 ) -> ItineraryLeg {
+    // The destination by what is there ("Mercaderes y San Juan"), when the map knows.
+    let named_end = || {
+        on.as_ref().and_then(|o| {
+            let st = o.streets;
+            st.places.reverse(&st.graph, &st.index, b).map(|(_, n)| n)
+        })
+    };
     let to_words = match &to {
         Some(s) => crate::render::stop_display_name(ctx.lang, &s.name, &s.id),
-        None => i18n::t(ctx.lang, "walk.to.destination", &[]),
+        None => named_end().unwrap_or_else(|| i18n::t(ctx.lang, "walk.to.destination", &[])),
     };
     let dressed = on.and_then(|on| {
         crate::walking::dress(on, ctx.lang, a, b, distance_m, ctx.wheelchair, &to_words)

@@ -97,6 +97,28 @@ pub struct PlaceMatch {
     pub route: Option<RouteIdx>,
 }
 
+/// Named stops whose name is close to `query` despite typos ("vilalba" for "Villalba"), best
+/// first: every word asked must be near a word of the name (see `streets::places::score`).
+pub fn fuzzy_stops(tt: &Timetable, query: &str) -> Vec<StopIdx> {
+    use streets::places::{fold, score, words};
+    let q = words(&fold(query));
+    let mut hits: Vec<(f64, StopIdx)> = tt
+        .stops()
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| !unnamed(&st.name))
+        .filter_map(|(i, st)| {
+            let s = score(&q, &words(&fold(&st.name)));
+            (s >= FUZZY_MIN).then_some((s, StopIdx::new(i)))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+    hits.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The least fuzzy score for a stop name to count as found.
+const FUZZY_MIN: f64 = 0.8;
+
 /// Stops of one name closer than this are one place.
 const GROUP_M: f64 = 300.0;
 
@@ -109,7 +131,11 @@ pub fn find_places(tt: &Timetable, query: &str, limit: usize) -> Vec<PlaceMatch>
         return Vec::new();
     }
     let mut out: Vec<PlaceMatch> = Vec::new();
-    for s in search_stops(tt, &q) {
+    let mut hits = search_stops(tt, &q);
+    if hits.is_empty() {
+        hits = fuzzy_stops(tt, query);
+    }
+    for s in hits {
         let st = tt.stop(s);
         if unnamed(&st.name) {
             continue;

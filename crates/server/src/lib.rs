@@ -13,6 +13,7 @@ pub mod metrics;
 mod network;
 mod open311;
 mod openapi;
+mod places;
 mod plan;
 mod problem;
 mod query;
@@ -98,6 +99,8 @@ pub struct AppState {
     lookups: Limiter,
     /// `/v1/network` for the timetable it was built from.
     network: std::sync::Mutex<Option<(Arc<Timetable>, axum::body::Bytes)>>,
+    /// Street map tiles served.
+    tiles: places::TileCache,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             limiter: Limiter::new(settings.rate_limit),
             lookups: Limiter::new(settings.lookup_limit),
             network: std::sync::Mutex::new(None),
+            tiles: places::TileCache::default(),
             settings,
         })
     }
@@ -144,6 +148,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/feeds", get(network::feeds))
         .route("/v1/plan", get(plan::plan))
         .route("/v1/stops", get(network::stops_search))
+        .route("/v1/places", get(places::places))
+        .route("/v1/places/reverse", get(places::reverse))
+        .route("/v1/map", get(places::map_info))
+        .route("/v1/tiles/{z}/{x}/{y}", get(places::tile))
         .route("/v1/stops/near", get(network::stops_near))
         .route("/v1/stops/{id}/departures", get(network::departures))
         .route("/v1/routes", get(network::routes))

@@ -2,7 +2,7 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, indicators, network, open311, plan, reports, service, surveys, web,
+    AppState, Problem, indicators, network, open311, places, plan, reports, service, surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -26,6 +26,10 @@ use utoipa::{Modify, OpenApi};
         network::routes,
         network::route,
         web::network,
+        places::places,
+        places::reverse,
+        places::map_info,
+        places::tile,
         network::feeds,
         service::healthz,
         service::metrics,

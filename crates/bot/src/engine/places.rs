@@ -45,8 +45,13 @@ impl Engine {
                             &[("km", &format!("{:.1}", nearest / 1000.0))],
                         ));
                     }
+                    let ds = self.app.dataset();
+                    let label = app::places::reverse(&ds, c).map_or_else(
+                        || t(lang, "bot.your_location", &[]),
+                        |p| t(lang, "bot.near", &[("place", &p.name)]),
+                    );
                     Picked::One(Place {
-                        label: t(lang, "bot.your_location", &[]),
+                        label,
                         stops: vec![],
                         point: Some((lat, lon)),
                         route: None,
@@ -67,42 +72,11 @@ impl Engine {
                 if let Ok(planner::Endpoint::Coord(c)) = planner::parse_endpoint(&tt, &s) {
                     return self.place(lang, choices, Input::Location(c.lat(), c.lon()), false);
                 }
-                let found: Vec<Place> = planner::find_places(&tt, &s, 6)
+                let ds = self.app.dataset();
+                let found: Vec<Place> = app::places::find(&ds, &s, 6)
                     .into_iter()
-                    .filter(|m| routes_too || m.route.is_none())
-                    .map(|m| {
-                        let routes = planner::stop_routes(&tt, m.stops[0]);
-                        let label = match m.route {
-                            Some(r) => format!(
-                                "{} ({})",
-                                stop_label(lang, &tt, m.stops[0]),
-                                t(lang, "bot.on_route", &[("route", &tt.route(r).short_name)])
-                            ),
-                            None => format!(
-                                "{} · {}",
-                                m.name,
-                                t(
-                                    lang,
-                                    "bot.routes_list",
-                                    &[(
-                                        "routes",
-                                        &routes
-                                            .iter()
-                                            .take(4)
-                                            .cloned()
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )]
-                                )
-                            ),
-                        };
-                        Place {
-                            label,
-                            stops: m.stops.iter().map(|&s| tt.stop(s).id.clone()).collect(),
-                            point: None,
-                            route: m.route.map(|r| tt.route(r).id.clone()),
-                        }
-                    })
+                    .filter(|p| routes_too || p.route.is_none())
+                    .filter_map(|p| self.found_place(lang, &tt, p))
                     .collect();
                 match found.len() {
                     0 => Picked::Nothing(t(lang, "bot.place.not_found", &[("text", &s.trim())])),
@@ -115,6 +89,51 @@ impl Engine {
             }
             Input::Command(..) | Input::Other => Picked::Nothing(t(lang, "bot.use_buttons", &[])),
         }
+    }
+
+    /// A place found by name, as the conversation keeps it: stops (with the routes calling
+    /// there) or a point on the map (a street, a corner, a market).
+    fn found_place(
+        &self,
+        lang: Lang,
+        tt: &timetable::Timetable,
+        p: app::places::Place,
+    ) -> Option<Place> {
+        if p.stops.is_empty() {
+            return Some(Place {
+                label: p.name,
+                stops: vec![],
+                point: Some((p.lat, p.lon)),
+                route: None,
+            });
+        }
+        let first = tt.stop_by_id(&p.stops[0])?;
+        let label = match &p.route {
+            Some(r) => format!(
+                "{} ({})",
+                stop_label(lang, tt, first),
+                t(
+                    lang,
+                    "bot.on_route",
+                    &[("route", &tt.route(tt.route_by_id(r)?).short_name)]
+                )
+            ),
+            None => {
+                let routes = planner::stop_routes(tt, first);
+                let shown: Vec<String> = routes.iter().take(4).cloned().collect();
+                format!(
+                    "{} · {}",
+                    p.name,
+                    t(lang, "bot.routes_list", &[("routes", &shown.join(", "))])
+                )
+            }
+        };
+        Some(Place {
+            label,
+            stops: p.stops,
+            point: None,
+            route: p.route,
+        })
     }
 
     pub(super) fn near_stops(&self, lang: Lang, lat: f64, lon: f64) -> Result<Vec<Place>, String> {

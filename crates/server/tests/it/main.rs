@@ -15,6 +15,7 @@ mod contract;
 mod cross_site;
 mod faults;
 mod observatory;
+mod streets;
 
 pub fn state() -> Arc<AppState> {
     static STATE: OnceLock<Arc<AppState>> = OnceLock::new();
@@ -36,6 +37,34 @@ pub fn state() -> Arc<AppState> {
                     },
                     app::Settings::default(),
                 ),
+                Settings::default(),
+            )
+        })
+        .clone()
+}
+
+/// São Paulo's sample feed with the shipped extract of central São Paulo: walks follow the
+/// streets, places are found on them, the map has tiles.
+pub fn sao_paulo() -> Arc<AppState> {
+    static STATE: OnceLock<Arc<AppState>> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds");
+            let city = app::city::load(
+                &[gtfs::FeedSpec {
+                    id: "sp".into(),
+                    path: feeds.join("sao-paulo.zip"),
+                }],
+                &gtfs::LoadConfig::default(),
+                &[feeds.join("sao-paulo.osm.pbf")],
+                app::city::StreetsLoad {
+                    snap_m: 100.0,
+                    max_osm_mib: 64,
+                },
+            )
+            .unwrap();
+            AppState::new(
+                app::App::new(app::city::dataset(city), app::Settings::default()),
                 Settings::default(),
             )
         })

@@ -1,10 +1,30 @@
-//! A city as paradero serves it: the timetable of the configured feeds and, when feeds name
-//! an OpenStreetMap extract (`osm = "…osm.pbf"`), its streets with the stops snapped and the
-//! footpaths between stops measured along them.
+//! Loading a city as paradero serves it: the timetable of its GTFS feeds and, when an
+//! OpenStreetMap extract is given, its streets with the stops snapped and the footpaths
+//! between stops measured along them. Used at start-up and by reloads.
 
-use anyhow::Context;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Why a city could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CityError {
+    /// A feed.
+    #[error(transparent)]
+    Feed(#[from] gtfs::GtfsError),
+    /// An extract.
+    #[error(transparent)]
+    Streets(#[from] streets::ReadError),
+}
+
+/// How the streets are read and met.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreetsLoad {
+    /// Stops and points farther than this from every street keep straight lines, metres.
+    pub snap_m: f64,
+    /// Largest extract read, MiB.
+    pub max_osm_mib: u64,
+}
 
 /// What loading gives.
 #[derive(Debug)]
@@ -21,21 +41,16 @@ pub struct City {
     pub streets_s: f64,
 }
 
-/// The extracts the configuration names (for the feeds loaded from it).
-fn extracts(cfg: &config::Config, specs: &[gtfs::FeedSpec]) -> Vec<std::path::PathBuf> {
-    cfg.feeds
-        .iter()
-        .filter(|f| specs.iter().any(|s| s.id == f.id && s.path == f.path))
-        .filter_map(|f| f.osm.clone())
-        .collect()
-}
-
-/// Loads the feeds and, if configured, the streets.
-pub fn load(cfg: &config::Config, specs: &[gtfs::FeedSpec]) -> anyhow::Result<City> {
-    let loaded = gtfs::load(specs, &crate::load_config(cfg)).context("loading feeds")?;
+/// Loads the feeds and, if `extracts` name any, the streets.
+pub fn load(
+    specs: &[gtfs::FeedSpec],
+    cfg: &gtfs::LoadConfig,
+    extracts: &[PathBuf],
+    how: StreetsLoad,
+) -> Result<City, CityError> {
+    let loaded = gtfs::load(specs, cfg)?;
     let feeds_s = loaded.elapsed.as_secs_f64();
-    let paths = extracts(cfg, specs);
-    if paths.is_empty() {
+    if extracts.is_empty() {
         return Ok(City {
             timetable: loaded.timetable,
             streets: None,
@@ -46,8 +61,8 @@ pub fn load(cfg: &config::Config, specs: &[gtfs::FeedSpec]) -> anyhow::Result<Ci
     }
     let t0 = Instant::now();
     let mut extract = streets::Extract::default();
-    for p in &paths {
-        let x = streets::read(p, cfg.walking.max_osm_mib)?;
+    for p in extracts {
+        let x = streets::read(p, how.max_osm_mib)?;
         extract = extract.merge(x);
     }
     let tt = loaded.timetable;
@@ -55,9 +70,7 @@ pub fn load(cfg: &config::Config, specs: &[gtfs::FeedSpec]) -> anyhow::Result<Ci
     let st = streets::Streets::build(
         &extract,
         &coords,
-        streets::StreetsConfig {
-            snap_m: cfg.walking.snap_m,
-        },
+        streets::StreetsConfig { snap_m: how.snap_m },
     );
     drop(extract);
     let fc = *tt.footpath_config();
@@ -74,7 +87,7 @@ pub fn load(cfg: &config::Config, specs: &[gtfs::FeedSpec]) -> anyhow::Result<Ci
         warnings.push("stop_off_streets", || {
             format!(
                 "stop {} is more than {} m from every walkable street of the extract: it keeps straight-line walks",
-                stop.id, cfg.walking.snap_m
+                stop.id, how.snap_m
             )
         });
     }
@@ -96,8 +109,8 @@ pub fn load(cfg: &config::Config, specs: &[gtfs::FeedSpec]) -> anyhow::Result<Ci
 }
 
 /// The dataset the app serves.
-pub fn dataset(city: City) -> app::Dataset {
-    app::Dataset {
+pub fn dataset(city: City) -> crate::Dataset {
+    crate::Dataset {
         timetable: Arc::new(city.timetable),
         streets: city.streets.map(Arc::new),
         loaded_at: std::time::SystemTime::now(),
