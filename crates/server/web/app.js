@@ -1,5 +1,6 @@
-// paradero riders' page. Plain script, no build step: Leaflet draws the network (no tiles),
-// the API answers plans, stops and departures. Every text comes from the catalog the server
+// paradero riders' page. Plain script, no build step: Leaflet draws the network, and the
+// city's streets from paradero's own tiles when it has an extract (nothing loaded from
+// elsewhere); the API answers plans, places, stops and departures. Every text comes from the catalog the server
 // embedded in the page (#strings).
 (function () {
   'use strict';
@@ -56,6 +57,75 @@
   var tripRenderer = L.svg();
   var pins = { from: null, to: null };
   var highlighted = null;
+
+  // ---- the street map, under the network, from paradero's own tiles ----
+  var LINE = {
+    motorway: [6, '#f3c98b'], trunk: [5.5, '#f7d8a3'], primary: [5, '#fce3b5'], secondary: [4.5, '#fff'],
+    tertiary: [4, '#fff'], residential: [3, '#fff'], pedestrian: [3, '#eee9f0'], service: [2, '#fff'],
+    footway: [1.2, '#a08a6c'], steps: [1.6, '#c0574b']
+  };
+  function paintTile(canvas, d, z) {
+    var ctx = canvas.getContext('2d'), k = canvas.width / d.extent, grow = Math.max(0.6, (z - 13) * 0.45);
+    function path(pts) {
+      ctx.beginPath();
+      for (var i = 0; i < pts.length; i += 2) (i ? ctx.lineTo : ctx.moveTo).call(ctx, pts[i] * k, pts[i + 1] * k);
+    }
+    d.areas.forEach(function (a) {
+      path(a.ring); ctx.closePath();
+      ctx.fillStyle = a.kind === 'water' ? '#b9d3ee' : '#d6e9c6'; ctx.fill();
+    });
+    ['casing', 'fill'].forEach(function (pass) {
+      d.lines.forEach(function (l) {
+        var style = LINE[l.class] || LINE.service, w = style[0] * grow, thin = l.class === 'footway' || l.class === 'steps';
+        if (pass === 'casing' && thin) return;
+        path(l.points);
+        ctx.lineCap = 'round'; ctx.lineJoin = 'round';
+        ctx.setLineDash(thin ? [3, 3] : []);
+        ctx.lineWidth = pass === 'casing' ? w + 1.5 : w;
+        ctx.strokeStyle = pass === 'casing' ? '#c4bdb1' : style[1];
+        ctx.stroke();
+      });
+    });
+    ctx.setLineDash([]);
+    // Names along each street's longest piece, once per tile.
+    var named = {};
+    ctx.font = '11px system-ui, sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+    d.lines.forEach(function (l) {
+      if (!l.name || named[l.name]) return;
+      var best = -1, at = 0;
+      for (var i = 0; i + 3 < l.points.length; i += 2) {
+        var dx = l.points[i + 2] - l.points[i], dy = l.points[i + 3] - l.points[i + 1], len = dx * dx + dy * dy;
+        if (len > best) { best = len; at = i; }
+      }
+      var x1 = l.points[at] * k, y1 = l.points[at + 1] * k, x2 = l.points[at + 2] * k, y2 = l.points[at + 3] * k;
+      if (Math.sqrt(best) * k < ctx.measureText(l.name).width + 8) return;
+      named[l.name] = true;
+      var angle = Math.atan2(y2 - y1, x2 - x1);
+      if (angle > Math.PI / 2 || angle < -Math.PI / 2) angle += Math.PI;
+      ctx.save(); ctx.translate((x1 + x2) / 2, (y1 + y2) / 2); ctx.rotate(angle);
+      ctx.lineWidth = 3; ctx.strokeStyle = '#fff'; ctx.strokeText(l.name, 0, 0);
+      ctx.fillStyle = '#3b3b3b'; ctx.fillText(l.name, 0, 0);
+      ctx.restore();
+    });
+  }
+  var StreetTiles = L.GridLayer.extend({
+    createTile: function (coords, done) {
+      var tile = document.createElement('canvas');
+      var size = this.getTileSize();
+      tile.width = size.x; tile.height = size.y;
+      fetch('/v1/tiles/' + coords.z + '/' + coords.x + '/' + coords.y + '.json')
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (d) { if (d) paintTile(tile, d, coords.z); done(null, tile); })
+        .catch(function () { done(null, tile); });
+      return tile;
+    }
+  });
+  api('/v1/map').then(function (m) {
+    if (!m.streets) return;
+    new StreetTiles({ maxZoom: m.max_zoom, minZoom: 10, attribution: t('web.osm_attribution') }).addTo(map);
+    document.getElementById('map').classList.add('streets');
+    document.body.dataset.streets = 'ready';
+  }).catch(function () { /* the network alone is still a map */ });
 
   api('/v1/network').then(function (gj) {
     L.geoJSON(gj, {
@@ -130,7 +200,12 @@
   map.on('click', function (ev) {
     var which = !places.from ? 'from' : (!places.to ? 'to' : next);
     var lat = ev.latlng.lat.toFixed(5), lon = ev.latlng.lng.toFixed(5);
-    setPlace(which, { label: t('web.map_point') + ' (' + lat + ', ' + lon + ')', value: lat + ',' + lon, lat: +lat, lon: +lon });
+    var p = { label: t('web.map_point') + ' (' + lat + ', ' + lon + ')', value: lat + ',' + lon, lat: +lat, lon: +lon };
+    setPlace(which, p);
+    // What riders call the point ("Mercaderes y San Juan"), when the map knows.
+    api('/v1/places/reverse?lat=' + lat + '&lon=' + lon).then(function (r) {
+      if (places[which] === p) { p.label = r.name; $(which).value = r.name; }
+    }).catch(function () { /* keep the coordinates */ });
   });
 
   // Typing searches stops and routes; results are buttons, so keyboard and screen readers work.
@@ -143,11 +218,16 @@
       var q = input.value.trim();
       if (q.length < 2) { list.hidden = true; return; }
       timer = setTimeout(function () {
-        api('/v1/stops?limit=8&q=' + encodeURIComponent(q)).then(function (r) {
+        Promise.all([
+          api('/v1/places?limit=8&q=' + encodeURIComponent(q)),
+          api('/v1/stops?limit=1&q=' + encodeURIComponent(q))
+        ]).then(function (res) {
+          var r = res[1];
           list.innerHTML = '';
-          r.stops.forEach(function (s) {
-            var b = el('button', { type: 'button' }, [document.createTextNode(stopName(s)), el('small', { text: (s.routes || []).slice(0, 6).join(', ') })]);
-            b.onclick = function () { setPlace(which, { label: stopName(s), value: s.id, lat: s.lat, lon: s.lon }); map.setView([s.lat, s.lon], 16); };
+          res[0].places.filter(function (p) { return p.type !== 'route'; }).forEach(function (p) {
+            var b = el('button', { type: 'button' }, [document.createTextNode(p.name), el('small', { text: t('web.place.' + p.type) })]);
+            var value = p.stops.length ? p.stops[0] : p.lat.toFixed(5) + ',' + p.lon.toFixed(5);
+            b.onclick = function () { setPlace(which, { label: p.name, value: value, lat: p.lat, lon: p.lon }); map.setView([p.lat, p.lon], 16); };
             list.appendChild(el('li', {}, [b]));
           });
           r.routes.slice(0, 5).forEach(function (route) {
@@ -228,7 +308,9 @@
     legs.forEach(function (leg, i) {
       if (leg.mode === 'walk') {
         var to = leg.to ? stopName(leg.to) : t('web.walk.destination');
-        steps.push(t('web.walk', { minutes: minutes(leg.duration_s), meters: leg.distance_m, to: to }));
+        var walk = { text: t('web.walk', { minutes: minutes(leg.duration_s), meters: leg.distance_m, to: to }) };
+        walk.turns = (leg.steps || []).map(function (s) { return s.instruction; });
+        steps.push(walk);
       } else {
         var prev = legs[i - 1];
         var ready = prev ? Date.parse(prev.arrival || (prev.alight && prev.alight.time)) : NaN;
@@ -266,7 +348,15 @@
         el('span', { text: t('web.duration', { minutes: minutes(it.duration_s) }) }),
         el('span', { class: 'meta', text: transfersText(it.transfers) })
       ].concat(routes));
-      var steps = el('ol', { class: 'steps' }, legSteps(it).map(function (s) { return el('li', { text: s }); }));
+      var steps = el('ol', { class: 'steps' }, legSteps(it).map(function (s) {
+        if (typeof s === 'string') return el('li', { text: s });
+        // Turn by turn, folded: the first line says where, the rest opens on demand.
+        var turns = s.turns.length ? el('details', { class: 'turns' }, [
+          el('summary', { text: t('web.turns', { n: s.turns.length }) }),
+          el('ol', {}, s.turns.map(function (x) { return el('li', { text: x }); }))
+        ]) : null;
+        return el('li', {}, [document.createTextNode(s.text), turns]);
+      }));
       var meta = [];
       if (it.fare) meta.push(t('web.fare', { amount: it.fare.currency === 'PEN' ? 'S/ ' + it.fare.amount.toFixed(2) : it.fare.amount + ' ' + it.fare.currency }));
       if (it.co2) meta.push(t('web.co2', { bus_kg: (it.co2.bus_g / 1000).toFixed(2), car_kg: (it.co2.car_g / 1000).toFixed(2) }));

@@ -545,3 +545,95 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
     std::fs::write(dir.join("observatorio.png"), &shot).unwrap();
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn riders_page_draws_streets_finds_places_and_lists_turns_in_headless_chromium() {
+    // São Paulo's sample feed with the shipped extract: the page has a street map.
+    let served = Served::start(&[(
+        "PARADERO_FEEDS",
+        r#"[{ id = "sp", path = "feeds/sao-paulo.zip", osm = "feeds/sao-paulo.osm.pbf" }]"#,
+    )]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    c.goto(&format!("http://{}/?lang=es", served.addr))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.streets === 'ready' && document.body.dataset.network === 'ready'",
+        30,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+    // Street tiles are painted at street zoom (canvases in the tile pane, with ink on them).
+    js(
+        &c,
+        "window.paradero.map.setView([-23.5593, -46.6597], 16, { animate: false }); return true",
+    )
+    .await;
+    until(
+        &c,
+        "return Array.from(document.querySelectorAll('.leaflet-tile-pane canvas')).some(function (cv) {
+            var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+            for (var i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+            return false;
+        })",
+        20,
+        "return document.querySelectorAll('.leaflet-tile-pane canvas').length",
+    )
+    .await;
+    // A place found by name with a typo, taken as the origin.
+    let from = c.find(Locator::Id("from")).await.unwrap();
+    from.send_keys("conjunto nacinal").await.unwrap();
+    until(
+        &c,
+        "return document.querySelectorAll('#from-options button').length > 0",
+        10,
+        "return document.getElementById('from-options').innerText",
+    )
+    .await;
+    let first = c.find(Locator::Css("#from-options button")).await.unwrap();
+    assert!(first.text().await.unwrap().contains("Conjunto Nacional"));
+    first.click().await.unwrap();
+    let mode = c.find(Locator::Id("mode")).await.unwrap();
+    mode.select_by_value("at").await.unwrap();
+    js(
+        &c,
+        "document.getElementById('time').value = '2019-11-20T08:00'; return true",
+    )
+    .await;
+    // A tap for the destination near Praça da Sé is named by what is there.
+    js(
+        &c,
+        "window.paradero.map.setView([-23.5503, -46.6340], 16, { animate: false }); return true",
+    )
+    .await;
+    tap_map(&c, -23.5503, -46.6340).await;
+    until(
+        &c,
+        "return document.body.dataset.state === 'planned'",
+        30,
+        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
+    )
+    .await;
+    until(
+        &c,
+        "return !/\\d\\.\\d{5}/.test(document.getElementById('to').value)",
+        10,
+        "return document.getElementById('to').value",
+    )
+    .await;
+    // Walks list their turns, in Spanish.
+    let turns = c
+        .find_all(Locator::Css("#results details.turns li"))
+        .await
+        .unwrap();
+    assert!(!turns.is_empty(), "no turn-by-turn steps listed");
+    let html = c.source().await.unwrap();
+    assert!(html.contains("Camina"), "steps in Spanish");
+    let shot = c.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("streets-es.png"), &shot).unwrap();
+    c.close().await.unwrap();
+}
