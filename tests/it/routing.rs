@@ -457,13 +457,35 @@ fn shipped(name: &str, date: &str, queries: usize, arrive_by_every: usize, seed:
     )
     .unwrap()
     .timetable;
-    let mut sc = Scratch::new(&tt);
+    shipped_on(
+        &tt,
+        name,
+        date,
+        (queries, arrive_by_every, seed),
+        &mut |tt, at, _| walks(tt, at, 400.0),
+    );
+}
+
+/// Walks from a point, for a wheelchair or not.
+type Walker<'a> = dyn FnMut(&Timetable, Coord, bool) -> Vec<StopWalk> + 'a;
+
+fn shipped_on(
+    tt: &Timetable,
+    name: &str,
+    date: &str,
+    (queries, arrive_by_every, seed): (usize, usize, u64),
+    walks: &mut Walker<'_>,
+) {
+    let mut sc = Scratch::new(tt);
     let mut rng = Rng(seed);
     let day = Day::parse(date).unwrap();
     let (mut found, mut empty) = (0, 0);
     for qi in 0..queries {
-        let (a, b) = (random_point(&tt, &mut rng), random_point(&tt, &mut rng));
-        let (access, egress) = (walks(&tt, a, 400.0), walks(&tt, b, 400.0));
+        let (a, b) = (random_point(tt, &mut rng), random_point(tt, &mut rng));
+        // Every fifth query in a wheelchair: walks then avoid steps (on streets) and so must
+        // the footpaths both searches take.
+        let wheelchair = qi % 5 == 4;
+        let (access, egress) = (walks(tt, a, wheelchair), walks(tt, b, wheelchair));
         if access.is_empty() || egress.is_empty() {
             empty += 1;
             continue;
@@ -478,6 +500,11 @@ fn shipped(name: &str, date: &str, queries: usize, arrive_by_every: usize, seed:
                 7 => Some(2.0),
                 _ => None,
             },
+            wheelchair: if wheelchair {
+                Wheelchair::Accessible
+            } else {
+                Wheelchair::Off
+            },
             ..Options::default()
         };
         let req = Request {
@@ -487,7 +514,7 @@ fn shipped(name: &str, date: &str, queries: usize, arrive_by_every: usize, seed:
             access: &access,
             egress: &egress,
         };
-        match compare(&tt, &mut sc, &req, &opts, 4 * i64::from(H)) {
+        match compare(tt, &mut sc, &req, &opts, 4 * i64::from(H)) {
             Ok(n) => found += usize::from(n > 0),
             Err(e) => panic!("{name} query {qi} from {a} to {b} at {time}: {e}"),
         }
@@ -497,7 +524,7 @@ fn shipped(name: &str, date: &str, queries: usize, arrive_by_every: usize, seed:
                 time: time + 2 * H,
                 ..req
             };
-            compare_arrive_by(&tt, &mut sc, &back, &opts)
+            compare_arrive_by(tt, &mut sc, &back, &opts)
                 .unwrap_or_else(|e| panic!("{name} arrive-by query {qi} from {a} to {b}: {e}"));
         }
     }
@@ -522,6 +549,54 @@ fn raptor_matches_the_oracle_on_trujillo() {
 #[test]
 fn raptor_matches_the_oracle_on_sao_paulo() {
     shipped("sao-paulo.zip", "20190603", 300, 10, 0x05a0_9a01);
+}
+
+/// São Paulo with its streets: footpaths measured along them (closed over every walk and over
+/// the step-free ones), access and egress walked along them; the oracle reads the same
+/// footpaths with its own rules, wheelchair riders taking step-free ones only.
+#[test]
+fn raptor_matches_the_oracle_on_sao_paulo_with_street_footpaths() {
+    let tt = gtfs::load(
+        &[gtfs::FeedSpec::from_path(feeds_dir().join("sao-paulo.zip"))],
+        &gtfs::LoadConfig::default(),
+    )
+    .unwrap()
+    .timetable;
+    let x = streets::read(&feeds_dir().join("sao-paulo.osm.pbf"), 64).unwrap();
+    let coords: Vec<Coord> = tt.stops().iter().map(|s| s.coord).collect();
+    let st = streets::Streets::build(&x, &coords, streets::StreetsConfig::default());
+    let fc = *tt.footpath_config();
+    let tt = tt.with_street_footpaths(&st.footpaths(fc.walk_distance(fc.radius_m)));
+    assert!(
+        tt.stops()
+            .iter()
+            .enumerate()
+            .any(|(i, _)| tt.footpaths(StopIdx::new(i)).iter().any(|f| !f.step_free)),
+        "some footpath has steps, so the wheelchair queries test something"
+    );
+    let mut search = streets::Search::new(&st.graph);
+    let mut walk = |tt: &Timetable, at: Coord, wheelchair: bool| {
+        st.stops_near(&mut search, at, fc.walk_distance(400.0), wheelchair)
+            .map(|found| {
+                found
+                    .into_iter()
+                    .map(|(s, m)| StopWalk {
+                        stop: StopIdx(s),
+                        duration: (f64::from(m) / fc.walking_speed_m_s).ceil() as u32,
+                        distance_m: m,
+                    })
+                    .collect()
+            })
+            .filter(|w: &Vec<StopWalk>| !w.is_empty())
+            .unwrap_or_else(|| walks(tt, at, 400.0))
+    };
+    shipped_on(
+        &tt,
+        "sao-paulo.zip + streets",
+        "20190603",
+        (300, 10, 0x05a0_57e7),
+        &mut walk,
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -484,4 +484,60 @@ mod tests {
         );
         assert!(closed(&fp));
     }
+
+    #[test]
+    fn street_walks_mixed_with_straight_lines_are_closed_for_walkers_and_wheelchairs() {
+        // Six stops along a street; stop 5 did not snap (straight lines). The street walk
+        // 0→1 has steps, with a longer step-free way round.
+        let coords = line_of_stops(6, 0.0002);
+        let idx = PointIndex::new(&coords);
+        let cfg = FootpathConfig::default();
+        let w = |to: u32, m: u32, step_free: bool| Walked {
+            to: StopIdx(to),
+            distance_m: m,
+            step_free,
+        };
+        let mut walked: Vec<Option<Vec<Walked>>> = (0..5)
+            .map(|s: u32| {
+                Some(
+                    (0..5u32)
+                        .filter(|&t| t != s)
+                        .map(|t| w(t, 25 * s.abs_diff(t), true))
+                        .collect(),
+                )
+            })
+            .collect();
+        walked.push(None);
+        for (a, b) in [(0usize, 1u32), (1, 0)] {
+            let list = walked[a].as_mut().unwrap();
+            list.retain(|x| x.to.0 != b);
+            list.push(w(b, 20, false));
+            list.push(w(b, 60, true));
+        }
+        let fp = build_walked(&coords, &idx, &[], &cfg, Some(&walked));
+        assert!(closed(&fp));
+        let out = |s: usize| &fp.paths[fp.start[s] as usize..fp.start[s + 1] as usize];
+        // The shortest walk 0→1 has steps; a step-free one follows it.
+        let to1: Vec<&Footpath> = out(0).iter().filter(|f| f.to == StopIdx(1)).collect();
+        assert_eq!(to1.len(), 2, "{to1:?}");
+        assert!(!to1[0].step_free && to1[1].step_free && to1[0].duration < to1[1].duration);
+        // Closed over the step-free footpaths alone too.
+        let only_free = {
+            let mut start = vec![0u32];
+            let mut paths = Vec::new();
+            for s in 0..6 {
+                paths.extend(out(s).iter().filter(|f| f.step_free).copied());
+                start.push(paths.len() as u32);
+            }
+            Footpaths {
+                start,
+                paths,
+                same_stop: free.same_stop.clone(),
+            }
+        };
+        assert!(closed(&only_free));
+        // The unsnapped stop is linked by straight lines both ways.
+        assert!(out(5).iter().any(|f| f.to == StopIdx(4)));
+        assert!(out(4).iter().any(|f| f.to == StopIdx(5)));
+    }
 }
