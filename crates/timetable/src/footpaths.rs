@@ -532,7 +532,7 @@ mod tests {
             Footpaths {
                 start,
                 paths,
-                same_stop: free.same_stop.clone(),
+                same_stop: fp.same_stop.clone(),
             }
         };
         assert!(closed(&only_free));
