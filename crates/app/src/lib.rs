@@ -107,7 +107,7 @@ pub struct App {
 struct ThreadScratch {
     dataset: Arc<Dataset>,
     raptor: Scratch,
-    streets: Option<streets::Search>,
+    streets: Option<planner::StreetScratch>,
 }
 
 thread_local! {
@@ -124,7 +124,7 @@ fn with_scratch<T>(
             *slot = Some(ThreadScratch {
                 dataset: Arc::clone(ds),
                 raptor: Scratch::new(&ds.timetable),
-                streets: ds.streets.as_ref().map(|s| streets::Search::new(&s.graph)),
+                streets: ds.streets.as_deref().map(planner::StreetScratch::new),
             });
         }
         let sc = slot.as_mut().expect("just set");
@@ -132,7 +132,7 @@ fn with_scratch<T>(
             .streets
             .as_deref()
             .zip(sc.streets.as_mut())
-            .map(|(streets, search)| planner::OnStreets { streets, search });
+            .map(|(streets, scratch)| planner::OnStreets { streets, scratch });
         f(&mut sc.raptor, on)
     })
 }

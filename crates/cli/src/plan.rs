@@ -117,15 +117,12 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         lang,
     };
     let mut sc = raptor::Scratch::new(tt);
-    let mut search = city
-        .streets
-        .as_ref()
-        .map(|s| streets::Search::new(&s.graph));
+    let mut search = city.streets.as_ref().map(planner::StreetScratch::new);
     let on = city
         .streets
         .as_ref()
         .zip(search.as_mut())
-        .map(|(streets, search)| planner::OnStreets { streets, search });
+        .map(|(streets, scratch)| planner::OnStreets { streets, scratch });
     let plan = planner::plan_on(tt, on, &mut sc, &crate::planner_config(cfg), &req)
         .map_err(|e| anyhow!(e.localized(lang)))?;
     if args.json {

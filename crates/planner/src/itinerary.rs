@@ -226,7 +226,7 @@ fn walk_leg(
     on: Option<&mut crate::OnStreets<'_>>,
     from: Option<StopRef>,
     to: Option<StopRef>,
-    (a, b): (Coord, Coord),
+    (a, b, end): (Coord, Coord, crate::walking::End),
     (departure, arrival): (i32, i32),
     distance_m: u32,
 ) -> ItineraryLeg {
@@ -242,7 +242,16 @@ fn walk_leg(
         None => named_end().unwrap_or_else(|| i18n::t(ctx.lang, "walk.to.destination", &[])),
     };
     let dressed = on.and_then(|on| {
-        crate::walking::dress(on, ctx.lang, a, b, distance_m, ctx.wheelchair, &to_words)
+        crate::walking::dress(
+            ctx.tt,
+            on,
+            ctx.lang,
+            (a, b),
+            end,
+            distance_m,
+            ctx.wheelchair,
+            &to_words,
+        )
     });
     let (geometry, steps) = match dressed {
         Some(d) => (LineString::new(d.points), d.steps),
@@ -272,7 +281,7 @@ pub(crate) fn walk_only(
         on,
         None,
         None,
-        (ctx.origin, ctx.destination),
+        (ctx.origin, ctx.destination, crate::walking::End::Other),
         (dep, arr),
         distance_m,
     );
@@ -381,7 +390,12 @@ pub(crate) fn build(
                         end
                     }
                 };
-                let ends = (at(from, ctx.origin), at(to, ctx.destination));
+                let end = match (from, to) {
+                    (Place::Origin, Place::Stop(s)) => crate::walking::End::Access(s),
+                    (Place::Stop(s), Place::Destination) => crate::walking::End::Egress(s),
+                    _ => crate::walking::End::Other,
+                };
+                let ends = (at(from, ctx.origin), at(to, ctx.destination), end);
                 legs.push(walk_leg(
                     ctx,
                     on.as_deref_mut(),

@@ -20,7 +20,7 @@ pub use places::{
     stop_routes,
 };
 pub use render::{render_itinerary, render_text, stop_display_name};
-pub use walking::{OnStreets, WalkStep};
+pub use walking::{OnStreets, StreetScratch, WalkStep};
 
 use raptor::{Options, Request, Scratch, StopWalk};
 use rayon::prelude::*;
@@ -318,7 +318,7 @@ pub fn plan_on(
     };
     let (from_c, to_c) = (endpoint_coord(tt, &req.from), endpoint_coord(tt, &req.to));
     let tz = clock::timezone(tt);
-    let road_km = walking::car_km(tt, on.as_mut(), from_c, to_c);
+    let road_km = walking::car_km(tt, on.as_ref(), from_c, to_c);
     let ctx = itinerary::Context {
         tt,
         cfg,
@@ -336,13 +336,30 @@ pub fn plan_on(
         .collect();
     // A walk-only option when the destination is close.
     let straight = from_c.distance_m(to_c);
-    let walk_m = on
-        .as_mut()
-        .and_then(|o| {
-            o.streets
-                .walk(o.search, from_c, to_c, cfg.max_direct_walk_m, wheelchair)
-        })
-        .map_or_else(|| fc.walk_distance(straight), |w| f64::from(w.distance_m));
+    let walk_m = match on.as_mut() {
+        // Measured on the streets only when the straight line says it may be short enough.
+        Some(o) if straight <= cfg.max_direct_walk_m => {
+            let st = o.streets;
+            let found = st.walk(
+                o.scratch.legs_search(),
+                from_c,
+                to_c,
+                cfg.max_direct_walk_m,
+                wheelchair,
+            );
+            match found {
+                Some(w) => f64::from(w.distance_m),
+                // Both on the streets but farther apart than the limit: no walk-only option.
+                None if st.snap(from_c, wheelchair).is_some()
+                    && st.snap(to_c, wheelchair).is_some() =>
+                {
+                    f64::INFINITY
+                }
+                None => fc.walk_distance(straight),
+            }
+        }
+        _ => fc.walk_distance(straight),
+    };
     if walk_m <= cfg.max_direct_walk_m {
         let secs = (walk_m / fc.walking_speed_m_s).ceil() as i32;
         let (dep, arr) = if req.arrive_by {

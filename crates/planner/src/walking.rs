@@ -8,7 +8,7 @@ use crate::{Endpoint, PlanError, PlannerConfig};
 use i18n::{Lang, t};
 use raptor::StopWalk;
 use serde::Serialize;
-use streets::{Search, Streets};
+use streets::{Search, Snap, Streets};
 use timetable::footpaths::FootpathConfig;
 use timetable::{Coord, StopIdx, Timetable};
 
@@ -18,11 +18,50 @@ pub struct OnStreets<'a> {
     /// The city's streets (its stops snapped).
     pub streets: &'a Streets,
     /// Working memory, reused between queries.
-    pub search: &'a mut Search,
+    pub scratch: &'a mut StreetScratch,
 }
 
-/// Vertices the car-distance search may settle before it falls back to an estimate.
-const CAR_SEARCH_BUDGET: usize = 40_000;
+/// One thread's working memory for walking on the streets: the trees of walks from the
+/// origin and from the destination (the walks to and from the first and last stop are read
+/// from them, not searched again), and a search for the other walk legs.
+#[derive(Debug, Clone)]
+pub struct StreetScratch {
+    legs: Search,
+    from: Search,
+    to: Search,
+    from_snap: Option<(Coord, Snap)>,
+    to_snap: Option<(Coord, Snap)>,
+}
+
+impl StreetScratch {
+    /// The search for walks other than to and from the ends.
+    pub(crate) fn legs_search(&mut self) -> &mut Search {
+        &mut self.legs
+    }
+
+    /// Working memory for `streets`.
+    pub fn new(streets: &Streets) -> StreetScratch {
+        let s = Search::new(&streets.graph);
+        StreetScratch {
+            legs: s.clone(),
+            from: s.clone(),
+            to: s,
+            from_snap: None,
+            to_snap: None,
+        }
+    }
+}
+
+/// Which end of a trip a walk leaves from or reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// From the origin to this stop.
+    Access(StopIdx),
+    /// From this stop to the destination.
+    Egress(StopIdx),
+    /// Anything else (between stops, or origin to destination).
+    Other,
+}
 
 /// One step of a walk.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -58,11 +97,18 @@ pub(crate) fn access(
     on: &mut OnStreets<'_>,
     cfg: &PlannerConfig,
     fc: &FootpathConfig,
-    at: Coord,
+    (at, origin): (Coord, bool),
     wheelchair: bool,
 ) -> Option<Vec<StopWalk>> {
     let bound = fc.walk_distance(cfg.access_radius_m);
-    let found = on.streets.stops_near(on.search, at, bound, wheelchair)?;
+    let sc = &mut *on.scratch;
+    let (search, keep) = if origin {
+        (&mut sc.from, &mut sc.from_snap)
+    } else {
+        (&mut sc.to, &mut sc.to_snap)
+    };
+    let (snap, found) = on.streets.stops_around(search, at, bound, wheelchair)?;
+    *keep = Some((at, snap));
     let secs = |m: f64| (m / fc.walking_speed_m_s).ceil() as u32;
     let mut out: Vec<StopWalk> = found
         .into_iter()
@@ -94,10 +140,18 @@ pub(crate) fn walks(
     fc: &FootpathConfig,
     wheelchair: bool,
 ) -> Result<Vec<StopWalk>, PlanError> {
-    if let (Some(on), Endpoint::Coord(c)) = (on, e)
-        && let Some(w) = access(tt, on, cfg, fc, *c, wheelchair)
-    {
-        return Ok(w);
+    if let Some(on) = on {
+        // This end's tree is for this query only.
+        if which == "origin" {
+            on.scratch.from_snap = None;
+        } else {
+            on.scratch.to_snap = None;
+        }
+        if let Endpoint::Coord(c) = e
+            && let Some(w) = access(tt, on, cfg, fc, (*c, which == "origin"), wheelchair)
+        {
+            return Ok(w);
+        }
     }
     crate::walks_at(tt, cfg, e, which, Some(fc.walking_speed_m_s))
 }
@@ -160,18 +214,49 @@ pub(crate) fn instructions(lang: Lang, steps: &[streets::Step], to: &str) -> Vec
 
 /// A walk leg along the streets from `a` to `b` (its line and steps); `None` keeps the
 /// straight line.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn dress(
+    tt: &Timetable,
     on: &mut OnStreets<'_>,
     lang: Lang,
-    a: Coord,
-    b: Coord,
+    (a, b): (Coord, Coord),
+    end: End,
     distance_m: u32,
     wheelchair: bool,
     to: &str,
 ) -> Option<Dressed> {
-    // Somewhat longer than the walk found, for rounding and the way to each street.
-    let bound = f64::from(distance_m) * 1.2 + 100.0;
-    let w = on.streets.walk(on.search, a, b, bound, wheelchair)?;
+    let st = on.streets;
+    let sc = &mut *on.scratch;
+    // The walks to the first stop and from the last are in the trees of the access search.
+    let from_tree = match end {
+        End::Access(s) => sc.from_snap.map(|(at, snap)| {
+            st.walk_to_stop(
+                &sc.from,
+                (at, &snap),
+                (s.0, tt.stop(s).coord),
+                wheelchair,
+                false,
+            )
+        }),
+        End::Egress(s) => sc.to_snap.map(|(at, snap)| {
+            st.walk_to_stop(
+                &sc.to,
+                (at, &snap),
+                (s.0, tt.stop(s).coord),
+                wheelchair,
+                true,
+            )
+        }),
+        End::Other => None,
+    };
+    let w = match from_tree.flatten() {
+        Some(w) => w,
+        None => {
+            // Somewhat longer than the walk found, for rounding and the way to each street.
+            let bound = f64::from(distance_m) * 1.2 + 100.0;
+            st.walk(&mut sc.legs, a, b, bound, wheelchair)?
+        }
+    };
     let steps = instructions(lang, &w.steps, to);
     Some(Dressed {
         points: w.points,
@@ -179,12 +264,10 @@ pub(crate) fn dress(
     })
 }
 
-/// The street distance between origin and destination for the car comparison, km; the
-/// straight line × the detour factor where the streets cannot tell.
-pub(crate) fn car_km(tt: &Timetable, on: Option<&mut OnStreets<'_>>, a: Coord, b: Coord) -> f64 {
-    on.and_then(|on| on.streets.distance_m(on.search, a, b, CAR_SEARCH_BUDGET))
-        .map_or_else(
-            || tt.footpath_config().detour_factor * a.distance_m(b) / 1000.0,
-            |m| m / 1000.0,
-        )
+/// The distance by road between origin and destination for the car comparison, km: the
+/// straight line × the detour the city's streets impose (measured on its street graph when
+/// loaded), else × the configured detour factor.
+pub(crate) fn car_km(tt: &Timetable, on: Option<&OnStreets<'_>>, a: Coord, b: Coord) -> f64 {
+    let detour = on.map_or(tt.footpath_config().detour_factor, |o| o.streets.detour);
+    detour * a.distance_m(b) / 1000.0
 }

@@ -67,6 +67,10 @@ pub struct Streets {
     pub map: tiles::MapData,
     /// Parameters.
     pub config: StreetsConfig,
+    /// Street distance ÷ straight line, the median over pairs of points of the city a few
+    /// kilometres apart (1.3 where it cannot be measured): what a trip by road adds to the
+    /// straight line here, for comparisons that cannot afford a search per query.
+    pub detour: f64,
 }
 
 impl Streets {
@@ -84,6 +88,7 @@ impl Streets {
         let (stops, stops_step_free) = (snap_all(false), snap_all(true));
         let places = places::Gazetteer::build(x, &graph);
         let map = tiles::MapData::build(x);
+        let detour = measured_detour(&graph);
         Streets {
             graph,
             index,
@@ -92,6 +97,7 @@ impl Streets {
             places,
             map,
             config,
+            detour,
         }
     }
 
@@ -164,23 +170,85 @@ impl Streets {
         bound_m: f64,
         wheelchair: bool,
     ) -> Option<Vec<(u32, u32)>> {
+        self.stops_around(search, at, bound_m, wheelchair)
+            .map(|(_, v)| v)
+    }
+
+    /// [`Streets::stops_near`], with the point's snap: `search` then holds the tree of walks
+    /// from it, from which [`Streets::walk_to_stop`] reads the walk to any stop found.
+    pub fn stops_around(
+        &self,
+        search: &mut Search,
+        at: Coord,
+        bound_m: f64,
+        wheelchair: bool,
+    ) -> Option<(Snap, Vec<(u32, u32)>)> {
         let snap = self.snap(at, wheelchair)?;
-        let stops = if wheelchair {
-            &self.stops_step_free
-        } else {
-            &self.stops
-        };
+        let stops = self.stops_for(wheelchair);
         let bound_dm = ((bound_m - snap.gap_m).max(0.0) * 10.0).round() as u32;
         let gap_dm = (snap.gap_m * 10.0).round() as u32;
         let stop_gap =
             |t: u32| stops.snaps[t as usize].map_or(0, |x| (x.gap_m * 10.0).round() as u32);
-        Some(
-            search
-                .stops_within(&self.graph, stops, &snap, bound_dm, wheelchair)
-                .into_iter()
-                .map(|(t, dm)| (t, (dm + gap_dm + stop_gap(t) + 5) / 10))
-                .collect(),
-        )
+        let found = search
+            .stops_within(&self.graph, stops, &snap, bound_dm, wheelchair)
+            .into_iter()
+            .map(|(t, dm)| (t, (dm + gap_dm + stop_gap(t) + 5) / 10))
+            .collect();
+        Some((snap, found))
+    }
+
+    fn stops_for(&self, wheelchair: bool) -> &StopsOnEdges {
+        if wheelchair {
+            &self.stops_step_free
+        } else {
+            &self.stops
+        }
+    }
+
+    /// The walk between the point searched from (`at`, snapped as `snap`) and stop `stop`,
+    /// read from the tree `search` holds (see [`Streets::stops_around`]); `toward_point`
+    /// turns it round (a walk from the stop to the point).
+    pub fn walk_to_stop(
+        &self,
+        search: &Search,
+        (at, snap): (Coord, &Snap),
+        (stop, stop_at): (u32, Coord),
+        wheelchair: bool,
+        toward_point: bool,
+    ) -> Option<Walk> {
+        let ss = self
+            .stops_for(wheelchair)
+            .snaps
+            .get(stop as usize)
+            .copied()
+            .flatten()?;
+        let route = search.route_in_tree(&self.graph, snap, &ss, wheelchair)?;
+        let (route, a, b) = if toward_point {
+            (route.reversed(), stop_at, at)
+        } else {
+            (route, at, stop_at)
+        };
+        Some(self.finish(&route, a, b))
+    }
+
+    /// A route's walk, with the way from each end point to its street.
+    fn finish(&self, route: &Route, a: Coord, b: Coord) -> Walk {
+        let mut w = steps::walk(&self.graph, route);
+        let (ga, gb) = (route.from.gap_m, route.to.gap_m);
+        if ga > 0.5 {
+            w.points.insert(0, a);
+        }
+        if gb > 0.5 {
+            w.points.push(b);
+        }
+        w.distance_m += (ga + gb).round() as u32;
+        if let Some(first) = w.steps.first_mut() {
+            first.distance_m += ga.round() as u32;
+        }
+        if let Some(last) = w.steps.last_mut() {
+            last.distance_m += gb.round() as u32;
+        }
+        w
     }
 
     /// The walk from `a` to `b` along the streets (the way to and from each snapped point
@@ -197,22 +265,7 @@ impl Streets {
         let (sa, sb) = (self.snap(a, wheelchair)?, self.snap(b, wheelchair)?);
         let bound_dm = (bound_m * 10.0).round() as u32;
         let route = search.path(&self.graph, &sa, &sb, bound_dm, wheelchair)?;
-        let mut w = steps::walk(&self.graph, &route);
-        // From the point itself to the street, and from the street to the point.
-        if sa.gap_m > 0.5 {
-            w.points.insert(0, a);
-        }
-        if sb.gap_m > 0.5 {
-            w.points.push(b);
-        }
-        w.distance_m += (sa.gap_m + sb.gap_m).round() as u32;
-        if let Some(first) = w.steps.first_mut() {
-            first.distance_m += sa.gap_m.round() as u32;
-        }
-        if let Some(last) = w.steps.last_mut() {
-            last.distance_m += sb.gap_m.round() as u32;
-        }
-        Some(w)
+        Some(self.finish(&route, a, b))
     }
 
     /// The street distance from `a` to `b` in metres (from each point to its street
@@ -236,6 +289,58 @@ impl Streets {
             + self.places.heap_bytes()
             + self.map.heap_bytes()
     }
+}
+
+/// Pairs of vertices whose street distance [`measured_detour`] samples.
+const DETOUR_SAMPLES: usize = 64;
+
+/// The median street-distance ÷ straight-line ratio over vertex pairs 1–8 km apart, sampled
+/// deterministically (1.3 if the graph is too small to tell).
+fn measured_detour(g: &Graph) -> f64 {
+    let n = g.vertices.len() as u64;
+    if n < 2 {
+        return 1.3;
+    }
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n) as u32
+    };
+    let ratios: Vec<f64> = (0..DETOUR_SAMPLES * 8)
+        .map(|_| (next(), next()))
+        .filter(|&(a, b)| {
+            let d = g.vertices[a as usize].distance_m(g.vertices[b as usize]);
+            (1_000.0..=8_000.0).contains(&d)
+        })
+        .take(DETOUR_SAMPLES)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter_map(|(a, b)| {
+            let mut search = Search::new(g);
+            let snap = |v: u32| {
+                let e = *g.incident(v).first()?;
+                let ed = &g.edges[e as usize];
+                Some(Snap {
+                    edge: e,
+                    offset_dm: if ed.a == v { 0 } else { ed.len_dm },
+                    at: g.vertices[v as usize],
+                    gap_m: 0.0,
+                })
+            };
+            let (sa, sb) = (snap(a)?, snap(b)?);
+            let dm = search.distance(g, &sa, &sb, usize::MAX)?;
+            let straight = g.vertices[a as usize].distance_m(g.vertices[b as usize]);
+            Some(f64::from(dm) / 10.0 / straight)
+        })
+        .collect();
+    if ratios.len() < 8 {
+        return 1.3;
+    }
+    let mut r = ratios;
+    r.sort_by(f64::total_cmp);
+    r[r.len() / 2]
 }
 
 fn walked(t: u32, dm: u32, step_free: bool) -> Walked {

@@ -273,14 +273,26 @@ impl Search {
             true
         });
         let (len_dm, last) = best?;
+        Some(self.route_back(g, from, to, len_dm, last))
+    }
+
+    /// The route to `to` found by the last search (from `from`), read back from its tree.
+    fn route_back(
+        &self,
+        g: &Graph,
+        from: &Snap,
+        to: &Snap,
+        len_dm: u32,
+        last: Option<u32>,
+    ) -> Route {
         let Some(last) = last else {
-            return Some(Route {
+            return Route {
                 len_dm,
                 from: *from,
                 to: *to,
                 edges: Vec::new(),
                 via: None,
-            });
+            };
         };
         // Back from the vertex that joins `to.edge` to the one that left `from.edge`.
         let mut edges = Vec::new();
@@ -296,13 +308,41 @@ impl Search {
             v = prev;
         }
         edges.reverse();
-        Some(Route {
+        Route {
             len_dm,
             from: *from,
             to: *to,
             edges,
             via: Some((v, last)),
-        })
+        }
+    }
+
+    /// The walk to `to` within the tree of the last [`Search::stops_within`] from `from`
+    /// (no new search: a walk leg to a stop that search found), if it reached `to`'s edge.
+    pub fn route_in_tree(
+        &self,
+        g: &Graph,
+        from: &Snap,
+        to: &Snap,
+        wheelchair: bool,
+    ) -> Option<Route> {
+        if !usable(g, to.edge, wheelchair) {
+            return None;
+        }
+        let te = g.edges[to.edge as usize];
+        let mut best: Option<(u32, Option<u32>)> =
+            (from.edge == to.edge).then(|| (from.offset_dm.abs_diff(to.offset_dm), None));
+        for (v, along) in [
+            (te.a, to.offset_dm),
+            (te.b, te.len_dm.saturating_sub(to.offset_dm)),
+        ] {
+            let d = self.get(v);
+            if d != u32::MAX && best.is_none_or(|(b, _)| d.saturating_add(along) < b) {
+                best = Some((d.saturating_add(along), Some(v)));
+            }
+        }
+        let (len_dm, last) = best?;
+        Some(self.route_back(g, from, to, len_dm, last))
     }
 
     /// The street distance from `from` to `to` by A* (straight-line heuristic), settling at
@@ -359,5 +399,18 @@ impl Search {
             }
         }
         best
+    }
+}
+
+impl Route {
+    /// The same walk the other way.
+    pub fn reversed(self) -> Route {
+        Route {
+            len_dm: self.len_dm,
+            from: self.to,
+            to: self.from,
+            edges: self.edges.into_iter().rev().map(|(e, f)| (e, !f)).collect(),
+            via: self.via.map(|(a, b)| (b, a)),
+        }
     }
 }
