@@ -86,6 +86,7 @@ fn arequipa(n: usize) {
             window_secs: None,
             options: opts.clone(),
             lang: Default::default(),
+            safer: false,
         };
         planner::plan(&tt, sc, &cfg, &req).map_or(0, |p| p.itineraries.len())
     });

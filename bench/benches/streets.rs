@@ -119,6 +119,7 @@ fn main() {
             window_secs: None,
             options: raptor::Options::default(),
             lang: i18n::Lang::Es,
+            safer: false,
         })
         .collect();
     let run = |label: &str, tt: &timetable::Timetable, streets: bool| {

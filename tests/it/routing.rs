@@ -762,6 +762,7 @@ fn batches_answer_like_single_plans() {
             window_secs: None,
             options: Options::default(),
             lang: Default::default(),
+            safer: false,
         })
         .collect();
     let batch = planner::plan_batch(&tt, &cfg, &reqs);

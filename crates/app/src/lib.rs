@@ -22,6 +22,7 @@ pub mod officials;
 pub mod places;
 pub mod releases;
 pub mod reports;
+pub mod safety;
 pub mod surveys;
 pub mod trips;
 mod words;
@@ -66,6 +67,8 @@ pub struct Settings {
     pub max_concurrent_plans: usize,
     /// The observatory (store, settings, trip writer); `None`: planner only.
     pub observatory: Option<Arc<Obs>>,
+    /// Safer trips from the observatory's releases; `None`: switched off.
+    pub safety: Option<safety::SafetySettings>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -76,6 +79,7 @@ impl std::fmt::Debug for Settings {
             .field("loader", &self.loader.is_some())
             .field("max_concurrent_plans", &self.max_concurrent_plans)
             .field("observatory", &self.observatory.is_some())
+            .field("safety", &self.safety)
             .finish()
     }
 }
@@ -88,6 +92,7 @@ impl Default for Settings {
             loader: None,
             max_concurrent_plans: 64,
             observatory: None,
+            safety: Some(safety::SafetySettings::default()),
         }
     }
 }
@@ -98,6 +103,8 @@ pub struct App {
     data: ArcSwap<Dataset>,
     settings: Settings,
     plans: tokio::sync::Semaphore,
+    /// The risk surface of the latest release, for the timetable being served.
+    risk: ArcSwap<Option<Arc<planner::safety::RiskSurface>>>,
     metrics: Metrics,
 }
 
@@ -143,6 +150,7 @@ impl App {
         Arc::new(App {
             data: ArcSwap::from_pointee(dataset),
             plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
+            risk: ArcSwap::from_pointee(None),
             settings,
             metrics: Metrics::default(),
         })
@@ -172,6 +180,16 @@ impl App {
     pub fn require_observatory(&self, lang: i18n::Lang) -> Result<&Arc<Obs>, Error> {
         self.observatory()
             .ok_or_else(|| Error::NotFound(i18n::t(lang, "obs.unavailable", &[])))
+    }
+
+    /// The risk surface in use, if any.
+    pub fn risk(&self) -> Option<Arc<planner::safety::RiskSurface>> {
+        self.risk.load_full().as_ref().clone()
+    }
+
+    /// Replaces the risk surface (plans in flight keep the one they started with).
+    pub fn set_risk(&self, surface: Option<Arc<planner::safety::RiskSurface>>) {
+        self.risk.store(Arc::new(surface));
     }
 
     /// The app's metrics (both front doors record into them).
@@ -220,9 +238,10 @@ impl App {
             retry_after_s: None,
         })?;
         let started = std::time::Instant::now();
+        let risk = self.risk();
         let result = tokio::task::spawn_blocking(move || {
             with_scratch(&ds, |sc, on| {
-                planner::plan_on(&ds.timetable, on, sc, &cfg, &req)
+                planner::plan_full(&ds.timetable, on, risk.as_deref(), sc, &cfg, &req)
             })
         })
         .await
@@ -284,6 +303,8 @@ impl App {
             stops = self.dataset().timetable.stops().len(),
             "timetable reloaded"
         );
+        // The surface knows the old timetable's stops.
+        self.refresh_risk().await;
         Ok(self.dataset())
     }
 

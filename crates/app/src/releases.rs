@@ -212,17 +212,24 @@ pub fn month_name(d: chrono::NaiveDate) -> String {
 pub fn spawn_job(obs: std::sync::Arc<Obs>, app: std::sync::Weak<crate::App>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let mut first = true;
         loop {
             every.tick().await;
             let Some(app) = app.upgrade() else { return };
             let tt = app.dataset().timetable.clone();
             match release_due(&obs, &tt, crate::now_unix()).await {
-                Ok(done) if !done.is_empty() => tracing::info!(?done, "releases computed"),
+                Ok(done) if !done.is_empty() => {
+                    tracing::info!(?done, "releases computed");
+                    // A new release: the safer planner reads it.
+                    app.refresh_risk().await;
+                }
+                Ok(_) if first => app.refresh_risk().await,
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "computing releases failed; retrying in an hour")
                 }
             }
+            first = false;
         }
     });
 }

@@ -46,6 +46,9 @@ pub struct LastTrip {
     pub day: String,
     /// Where "later" starts: seconds after midnight of `day`.
     pub next_secs: i32,
+    /// The time asked for (the safer route is planned at the same time).
+    #[serde(default)]
+    pub asked_secs: i32,
     /// Route ids ridden in the itineraries shown.
     pub routes: Vec<String>,
 }

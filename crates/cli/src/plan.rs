@@ -115,6 +115,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         window_secs,
         options,
         lang,
+        safer: false,
     };
     let mut sc = raptor::Scratch::new(tt);
     let mut search = city.streets.as_ref().map(planner::StreetScratch::new);

@@ -63,6 +63,13 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
         loader: Some(loader),
         max_concurrent_plans: cfg.server.max_concurrent_plans,
         observatory: None,
+        safety: cfg.safety.enabled.then(|| app::safety::SafetySettings {
+            families: cfg.safety.families.clone(),
+            safer: planner::safety::SaferConfig {
+                weight: cfg.safety.weight,
+                hot: cfg.safety.hot,
+            },
+        }),
     };
     let http = server::Settings {
         request_timeout: std::time::Duration::from_secs(cfg.server.request_timeout_s),
@@ -85,6 +92,7 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
             max_connections: cfg.server.max_connections,
             shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
         },
+        share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
     };
     let dataset = app::city::dataset(city);
     Ok(Prepared { dataset, app, http })

@@ -147,6 +147,35 @@ impl Default for ServerConfig {
     }
 }
 
+/// Safer trips: the planner weighs walking and waiting by the incidents the observatory's
+/// public releases show there and then (never raw reports).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafetyConfig {
+    /// Officials switch the feature off per deployment.
+    pub enabled: bool,
+    /// Incident families weighed: of `acoso`, `robo`, `agresion`, `otro`.
+    pub families: Vec<String>,
+    /// Seconds of travel a second of walking or waiting at twice the city's risk is worth.
+    pub weight: f64,
+    /// Stops in zones this many times the city's risk or more are avoided by the safer search.
+    pub hot: f64,
+    /// A shared trip's link shows it until this many hours after its arrival.
+    pub share_hours_after_arrival: f64,
+}
+
+impl Default for SafetyConfig {
+    fn default() -> Self {
+        SafetyConfig {
+            enabled: true,
+            families: ["acoso", "robo", "agresion"].map(String::from).to_vec(),
+            weight: 1.0,
+            hot: 2.0,
+            share_hours_after_arrival: 1.0,
+        }
+    }
+}
+
 /// Limits on what a feed may make the loader read, so that a hostile or broken archive (a
 /// zip bomb, a file declaring 4 GiB) is a clear error instead of a process out of memory.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -393,6 +422,8 @@ pub struct Config {
     pub bot: BotConfig,
     /// Feed loading limits.
     pub gtfs: GtfsConfig,
+    /// Safer trips.
+    pub safety: SafetyConfig,
 }
 
 impl Default for Config {
@@ -411,6 +442,7 @@ impl Default for Config {
             observatory: ObservatoryConfig::default(),
             bot: BotConfig::default(),
             gtfs: GtfsConfig::default(),
+            safety: SafetyConfig::default(),
         }
     }
 }
@@ -558,7 +590,15 @@ impl Config {
             &self.bot,
             &self.gtfs,
         );
-        let ranges: [(&str, f64, f64, f64); 34] = [
+        let ranges: [(&str, f64, f64, f64); 37] = [
+            ("safety.weight", self.safety.weight, 0.0, 100.0),
+            ("safety.hot", self.safety.hot, 1.0, 100.0),
+            (
+                "safety.share_hours_after_arrival",
+                self.safety.share_hours_after_arrival,
+                0.0,
+                48.0,
+            ),
             ("walking.speed_m_s", w.speed_m_s, 0.1, 10.0),
             ("walking.snap_m", w.snap_m, 1.0, 1000.0),
             ("walking.max_osm_mib", w.max_osm_mib as f64, 1.0, 65536.0),
@@ -800,6 +840,17 @@ impl Config {
                 self.store.url
             ));
         }
+        if let Some(f) = self
+            .safety
+            .families
+            .iter()
+            .find(|f| !observatory_families().contains(&f.as_str()))
+        {
+            return Err(format!(
+                "safety.families: `{f}` is not one of {}",
+                observatory_families().join(", ")
+            ));
+        }
         let mut ids = std::collections::HashSet::new();
         for f in &self.feeds {
             if f.id.is_empty() || f.id.contains(':') {
@@ -816,6 +867,11 @@ impl Config {
     }
 }
 
+/// The incident families the observatory's releases have.
+fn observatory_families() -> [&'static str; 4] {
+    ["acoso", "robo", "agresion", "otro"]
+}
+
 /// Top-level fields and sections (so that `PARADERO_WALKING=3` is an error, not silence).
 const TOP_LEVEL: &[&str] = &[
     "feeds",
@@ -827,6 +883,7 @@ const TOP_LEVEL: &[&str] = &[
     "observatory",
     "bot",
     "gtfs",
+    "safety",
 ];
 
 fn parse_env_value(raw: &str) -> toml::Value {

@@ -122,9 +122,10 @@ mod tests {
     }
 
     /// What riders read in the chatbot (and nothing else) must exist in Quechua.
-    const QUECHUA_PREFIXES: [&str; 12] = [
+    const QUECHUA_PREFIXES: [&str; 13] = [
         "bot.",
         "walk.",
+        "safety.",
         "store.",
         "plan.",
         "stop.",

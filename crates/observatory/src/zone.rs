@@ -5,11 +5,25 @@ const M_PER_DEG: f64 = 111_320.0;
 
 /// The zone holding a point, for cells of `cell_m` metres.
 pub fn zone_of(lat: f64, lon: f64, cell_m: f64) -> String {
+    let (row, col) = zone_cell(lat, lon, cell_m);
+    format!("z:{row}:{col}")
+}
+
+/// The (row, column) of the zone holding a point: [`zone_of`] without the name.
+pub fn zone_cell(lat: f64, lon: f64, cell_m: f64) -> (i64, i64) {
     let row = (lat * M_PER_DEG / cell_m).floor();
     // Columns are as wide in metres as rows are tall, at the row's middle latitude.
     let mid = (row + 0.5) * cell_m / M_PER_DEG;
     let col = (lon * M_PER_DEG * mid.to_radians().cos() / cell_m).floor();
-    format!("z:{row}:{col}")
+    (row as i64, col as i64)
+}
+
+/// The (row, column) of a zone name, if it is one.
+pub fn parse_zone(zone: &str) -> Option<(i64, i64)> {
+    let mut parts = zone.strip_prefix("z:")?.split(':');
+    let row = parts.next()?.parse().ok()?;
+    let col = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((row, col))
 }
 
 /// The centre and the corners (south-west, north-east) of a zone, if the name is one.

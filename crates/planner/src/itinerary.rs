@@ -180,6 +180,10 @@ pub struct Itinerary {
     pub co2: Co2,
     /// Legs in order.
     pub legs: Vec<ItineraryLeg>,
+    /// What the observatory's latest release says of walking and waiting on this trip
+    /// (only where a release exists and the feature is on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safety: Option<crate::safety::SafetyInfo>,
 }
 
 /// `day` + seconds (may be negative or past midnight) as RFC 3339 with the local offset.
@@ -304,6 +308,7 @@ pub(crate) fn walk_only(
             car_g: 0.0,
         },
         legs: vec![leg],
+        safety: None,
     }
 }
 
@@ -432,6 +437,7 @@ pub(crate) fn build(
             car_g: (ctx.cfg.co2_car_g_per_km * ctx.road_km).round(),
         },
         legs,
+        safety: None,
     }
 }
 

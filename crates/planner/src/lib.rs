@@ -9,6 +9,7 @@ mod departures;
 mod itinerary;
 mod places;
 mod render;
+pub mod safety;
 mod walking;
 
 pub use departures::{Departure, departures};
@@ -174,6 +175,9 @@ pub struct PlanRequest {
     pub options: Options,
     /// The rider's language, for the words in the answer (walking steps).
     pub lang: i18n::Lang,
+    /// Also look for a safer trip (with a risk surface): less walking and waiting where and
+    /// when incidents are many, for a few more minutes.
+    pub safer: bool,
 }
 
 /// The answer to a [`PlanRequest`].
@@ -184,6 +188,9 @@ pub struct Plan {
     pub date: String,
     /// Itineraries, by departure then arrival.
     pub itineraries: Vec<Itinerary>,
+    /// With `safer`: the safer option, when it is not the fastest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safer: Option<safety::SaferOption>,
 }
 
 /// Walks between a place and the stops near it, at the timetable's walking speed.
@@ -385,7 +392,47 @@ pub fn plan_on(
     Ok(Plan {
         date: req.day.to_string(),
         itineraries: its,
+        safer: None,
     })
+}
+
+/// The same streets and working memory, lent for one more call.
+fn reborrow<'a>(o: &'a mut Option<OnStreets<'_>>) -> Option<OnStreets<'a>> {
+    o.as_mut().map(|o| OnStreets {
+        streets: o.streets,
+        scratch: &mut *o.scratch,
+    })
+}
+
+/// Plans one trip with everything the city has: its streets and, from the observatory's
+/// latest release, its risk surface (safety notes on every itinerary; with `req.safer`, the
+/// safer option beside the fastest). Without a surface it is [`plan_on`].
+pub fn plan_full(
+    tt: &Timetable,
+    mut on: Option<OnStreets<'_>>,
+    risk: Option<&safety::RiskSurface>,
+    sc: &mut Scratch,
+    cfg: &PlannerConfig,
+    req: &PlanRequest,
+) -> Result<Plan, PlanError> {
+    let mut plan = plan_on(tt, reborrow(&mut on), sc, cfg, req)?;
+    let Some(s) = risk else {
+        return Ok(plan);
+    };
+    if req.safer
+        && let Some(fastest) = safety::fastest(&plan, req.arrive_by).cloned()
+    {
+        let part = safety::day_part(u8::try_from((req.time / 3600) % 24).unwrap_or(0));
+        let mut alt = req.clone();
+        alt.options.avoid_stops = Some(s.avoided(part));
+        let mut candidates = plan.itineraries.clone();
+        if let Ok(p) = plan_on(tt, reborrow(&mut on), sc, cfg, &alt) {
+            candidates.extend(p.itineraries);
+        }
+        plan.safer = safety::choose(s, req.lang, &fastest, candidates, req.arrive_by);
+    }
+    safety::annotate(s, req.lang, &mut plan);
+    Ok(plan)
 }
 
 /// Plans many trips in parallel (one-to-many, many-to-many), each worker thread with its own

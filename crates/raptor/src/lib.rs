@@ -64,6 +64,9 @@ pub struct Options {
     pub excluded_route_types: Vec<u16>,
     /// Agencies not to ride.
     pub excluded_agencies: Vec<AgencyIdx>,
+    /// Per stop, whether not to board or alight there (waiting somewhere unsafe at that hour,
+    /// for the safer planner); `None`: every stop.
+    pub avoid_stops: Option<std::sync::Arc<[bool]>>,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             wheelchair: Wheelchair::Off,
             excluded_route_types: Vec::new(),
             excluded_agencies: Vec::new(),
+            avoid_stops: None,
         }
     }
 }

@@ -20,6 +20,8 @@ struct Ctx<'a> {
     speed: Option<f64>,
     max_leg_m: u32,
     wheelchair: Wheelchair,
+    /// Stops not to board or alight at (the safer planner's hot spots at that hour).
+    avoid: Option<&'a [bool]>,
     max_time: i32,
     /// rRAPTOR: keys carry forward across rounds and runs, pruning is per round.
     range: bool,
@@ -116,7 +118,7 @@ fn prepare<'a>(
     tt: &'a Timetable,
     sc: &mut Scratch,
     req: &Request<'_>,
-    opts: &Options,
+    opts: &'a Options,
     range: bool,
 ) -> Ctx<'a> {
     if !sc.fits(tt) {
@@ -153,6 +155,7 @@ fn prepare<'a>(
             .filter(|s| s.is_finite() && *s > 0.0 && (*s - default_speed).abs() > 1e-9),
         max_leg_m: opts.max_walk_leg_m,
         wheelchair: opts.wheelchair,
+        avoid: opts.avoid_stops.as_deref(),
         max_time: tt.max_time() as i32,
         range,
     }
@@ -603,6 +606,12 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         let s = stops[pos];
         let su = s.idx();
         if ctx.wheelchair != Wheelchair::Off && !accessible(ctx.wheelchair, tt.stop_wheelchair(s)) {
+            continue;
+        }
+        if ctx
+            .avoid
+            .is_some_and(|a| a.get(su).copied().unwrap_or(false))
+        {
             continue;
         }
         if let Some(h) = &cur

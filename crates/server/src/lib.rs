@@ -55,6 +55,8 @@ pub struct Settings {
     pub lookup_limit: RateLimit,
     /// Timeouts and the cap on open connections.
     pub connections: ConnectionLimits,
+    /// A shared trip's link shows it until this many hours after its arrival.
+    pub share_hours_after_arrival: f64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -67,6 +69,7 @@ impl std::fmt::Debug for Settings {
             .field("rate_limit", &self.rate_limit)
             .field("lookup_limit", &self.lookup_limit)
             .field("connections", &self.connections)
+            .field("share_hours_after_arrival", &self.share_hours_after_arrival)
             .finish()
     }
 }
@@ -85,6 +88,7 @@ impl Default for Settings {
                 trust_forwarded_for: false,
             },
             connections: ConnectionLimits::default(),
+            share_hours_after_arrival: 1.0,
         }
     }
 }
@@ -141,6 +145,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(web::index))
         .route("/docs", get(web::docs))
         .route("/observatorio", get(web::dashboard))
+        .route("/compartir", get(web::shared))
         .route("/assets/{name}", get(web::asset))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/network", get(web::network))

@@ -114,6 +114,7 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
             strs(&["true", "false", "strict", "1", "0", "yes", "no"]),
         ),
         ("format", strs(&["json", "csv"])),
+        ("prefer", strs(&["fastest", "safer"])),
         ("gender", strs(&GENDERS)),
         (
             "age_band",

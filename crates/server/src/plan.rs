@@ -78,7 +78,8 @@ pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
         ("purpose" = Option<String>, Query, description = "Consented profile: trip purpose (care trips included)"),
         ("disability" = Option<String>, Query, description = "Consented profile: `true` if the rider has a disability"),
         ("caregiver" = Option<String>, Query, description = "Consented profile: `true` if the rider travels caring for someone"),
-        ("channel" = Option<String>, Query, description = "`web` when the riders' page asks; otherwise `api`")),
+        ("channel" = Option<String>, Query, description = "`web` when the riders' page asks; otherwise `api`"),
+        ("prefer" = Option<String>, Query, description = "`fastest` (default) or `safer`: also the safer trip, with less walking and waiting where and when the observatory's releases show more incidents, as `safer` beside the itineraries (when it differs)")),
     responses(
         (status = 200, description = "The itineraries found (none when nothing runs in time)", body = planner::Plan),
         (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
@@ -128,6 +129,21 @@ pub async fn plan(
     options.max_transfers = p.number("max_transfers", options.max_transfers, 0..=15)?;
     options.max_walk_leg_m = p.number("max_walk_m", options.max_walk_leg_m, 0..=5_000)?;
     // Consent and profile are checked before routing: a bad value is a 400, not a lost record.
+    let safer = match p.get("prefer") {
+        None | Some("fastest") => false,
+        Some("safer") => true,
+        Some(other) => {
+            return Err(Problem::bad_request(i18n::t(
+                lang,
+                "obs.bad_value",
+                &[
+                    ("text", &other),
+                    ("field", &"prefer"),
+                    ("allowed", &"fastest, safer"),
+                ],
+            )));
+        }
+    };
     let profile = profile_from(&p)?;
     let channel = match p.get("channel") {
         Some("web") => store::Channel::Web,
@@ -142,6 +158,7 @@ pub async fn plan(
         window_secs,
         options,
         lang,
+        safer,
     };
     let asker = app::trips::Asker {
         channel,

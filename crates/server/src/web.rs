@@ -44,6 +44,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../web/observatorio.js"),
     },
     Asset {
+        name: "compartir.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/compartir.js"),
+    },
+    Asset {
         name: "leaflet.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.js"),
@@ -58,6 +63,7 @@ const ASSETS: &[Asset] = &[
 const INDEX: &str = include_str!("../web/index.html");
 const DOCS: &str = include_str!("../web/docs.html");
 const DASHBOARD: &str = include_str!("../web/observatorio.html");
+const SHARED: &str = include_str!("../web/compartir.html");
 
 /// A short fingerprint of all assets, so URLs change when they do and can be cached for long.
 fn version() -> &'static str {
@@ -189,9 +195,23 @@ fn html(body: String) -> Response {
 }
 
 /// `GET /`: the riders' page.
-pub async fn index(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+pub async fn index(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let page = render(INDEX, page_lang(raw.as_deref(), &headers), &["web."]);
+    html(page.replace(
+        "@SHARE_HOURS@",
+        &s.settings().share_hours_after_arrival.to_string(),
+    ))
+}
+
+/// `GET /compartir`: a trip a rider shared. The trip is in the link's fragment (never sent to
+/// a server); this page only reads it, in the reader's browser.
+pub async fn shared(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
     html(render(
-        INDEX,
+        SHARED,
         page_lang(raw.as_deref(), &headers),
         &["web."],
     ))

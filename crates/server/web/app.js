@@ -293,12 +293,13 @@
     if (mode === 'at' && when) q += '&at=' + encodeURIComponent(when);
     if (mode === 'by' && when) q += '&arrive_by=' + encodeURIComponent(when);
     if ($('wheelchair').checked) q += '&wheelchair=true';
+    if ($('safer').checked) q += '&prefer=safer';
     var seq = ++planSeq;
     status(t('web.planning'));
     document.body.dataset.state = 'planning';
     api('/v1/plan?' + q).then(function (r) {
       if (seq !== planSeq) return;
-      renderPlan(r.itineraries || []);
+      renderPlan(r.itineraries || [], r.safer);
     }).catch(function (e) { if (seq === planSeq) { tripLayer.clearLayers(); $('results').innerHTML = ''; failed(e); } });
   }
 
@@ -330,13 +331,17 @@
     return n === 0 ? t('web.transfers.0') : (n === 1 ? t('web.transfers.1') : t('web.transfers.n', { n: n }));
   }
 
-  function renderPlan(its) {
+  function renderPlan(its, safer) {
     var list = $('results');
     list.innerHTML = '';
     tripLayer.clearLayers();
     if (!its.length) { status(t('web.no_results'), true); document.body.dataset.state = 'empty'; return; }
     status('');
-    its.forEach(function (it, i) {
+    if ($('safer').checked && !safer) status(t('web.safer_same'));
+    // The safer option first, side by side with the fastest: what it adds and what it avoids.
+    var shown = safer ? [{ it: safer.itinerary, safer: safer }].concat(its.map(function (x) { return { it: x }; })) : its.map(function (x) { return { it: x }; });
+    shown.forEach(function (entry, i) {
+      var it = entry.it;
       var routes = it.legs.filter(function (l) { return l.mode === 'ride'; }).map(function (l) {
         var b = el('span', { class: 'badge', text: l.route_short_name });
         b.style.background = l.route_color ? '#' + l.route_color : '#0b5563';
@@ -361,7 +366,12 @@
       if (it.fare) meta.push(t('web.fare', { amount: it.fare.currency === 'PEN' ? 'S/ ' + it.fare.amount.toFixed(2) : it.fare.amount + ' ' + it.fare.currency }));
       if (it.co2) meta.push(t('web.co2', { bus_kg: (it.co2.bus_g / 1000).toFixed(2), car_kg: (it.co2.car_g / 1000).toFixed(2) }));
       var show = el('button', { type: 'button', class: 'secondary', text: t('web.show_on_map') });
-      var li = el('li', { 'aria-label': t('web.option', { n: i + 1 }) }, [summary, steps, el('p', { class: 'meta', text: meta.join(' · ') }), show]);
+      var notes = ((it.safety && it.safety.notes) || []).map(function (n) { return el('p', { class: 'note', text: '⚠ ' + n }); });
+      var head = entry.safer ? el('p', { class: 'safer' }, [el('strong', { text: t('web.safer_title') }), document.createTextNode(' ' + entry.safer.summary)]) : null;
+      var share = el('button', { type: 'button', class: 'secondary share', text: t('web.share') });
+      share.onclick = function () { shareTrip(it); };
+      var li = el('li', { 'aria-label': t('web.option', { n: i + 1 }), class: entry.safer ? 'safer-option' : '' },
+        [head, summary, steps].concat(notes).concat([el('p', { class: 'meta', text: meta.join(' · ') }), el('div', { class: 'row' }, [show, share])]));
       show.onclick = function () { draw(it, li); };
       list.appendChild(li);
     });
@@ -401,6 +411,25 @@
     // No animation: instant on a cheap phone, and the drawn trip is in view at once.
     if (b.isValid()) map.fitBounds(b, { padding: [24, 24], animate: false });
     document.body.dataset.drawn = String(it.legs.length);
+  }
+
+  // ---- share my trip: the trip travels in the link's fragment, which browsers never send
+  // to a server; paradero keeps nothing, and the page shows nothing after it expires ----
+  function shareTrip(it) {
+    var legs = it.legs.map(function (l) {
+      return l.mode === 'walk'
+        ? { w: minutes(l.duration_s), t: l.to ? stopName(l.to) : '' }
+        : { r: l.route_short_name, h: l.headsign, b: stopName(l.board), bt: clock(l.board.time), a: stopName(l.alight), at: clock(l.alight.time) };
+    });
+    var hours = +(document.body.dataset.shareHours || 1);
+    var payload = { v: 1, dep: it.departure, arr: it.arrival, exp: Date.parse(it.arrival) + hours * 3600 * 1000, legs: legs };
+    var bytes = new TextEncoder().encode(JSON.stringify(payload));
+    var bin = ''; bytes.forEach(function (b) { bin += String.fromCharCode(b); });
+    var url = location.origin + '/compartir?lang=' + LANG + '#' + btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    document.body.dataset.shared = url;
+    if (navigator.share) { navigator.share({ title: t('web.share_title'), url: url }).catch(function () {}); return; }
+    if (navigator.clipboard) navigator.clipboard.writeText(url).then(function () { status(t('web.share_copied')); }, function () { status(url); });
+    else status(url);
   }
 
   // For tests and bookmarklets: the map and the current places.

@@ -287,7 +287,7 @@ impl Engine {
                     turn.out.push(Out::text(t(lang, "bot.idle_hint", &[])));
                     Flow::Done
                 }
-                Input::Button(b) if b == "later" => {
+                Input::Button(b) if b == "later" || b == "safer" => {
                     self.route_step(chat, rider, turn, Step::Idle, Input::Button(b))
                         .await?
                 }

@@ -23,6 +23,7 @@ impl Engine {
         let lang = turn.lang;
         match (step, input) {
             (Step::Idle, Input::Button(b)) if b == "later" => self.later(chat, rider, turn).await?,
+            (Step::Idle, Input::Button(b)) if b == "safer" => self.safer(chat, rider, turn).await?,
             (Step::RouteFrom { choices }, input) => {
                 match self.place(lang, &choices, input, true) {
                     Picked::One(from) => {
@@ -68,7 +69,8 @@ impl Engine {
                 };
                 match when {
                     Some((day, secs)) => {
-                        self.plan(chat, rider, turn, from, to, day, secs).await?;
+                        self.plan(chat, rider, turn, from, to, day, secs, false)
+                            .await?;
                     }
                     None => {
                         let key = if matches!(input, Input::Button(_)) {
@@ -128,6 +130,7 @@ impl Engine {
         to: Place,
         day: Day,
         secs: i32,
+        safer: bool,
     ) -> Result<(), EngineError> {
         let lang = turn.lang;
         let max = self.settings.plans_per_minute;
@@ -165,6 +168,7 @@ impl Engine {
             window_secs: None,
             options: self.app.settings().routing.clone(),
             lang,
+            safer,
         };
         let profile = turn.state.profile.as_ref().map(|p| store::Profile {
             gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
@@ -190,6 +194,18 @@ impl Engine {
             Err(e) => turn.out.push(Out::text(e.localized(lang))),
             Ok(plan) if plan.itineraries.is_empty() => {
                 turn.out.push(Out::text(t(lang, "plan.none", &[])));
+            }
+            Ok(plan) if safer => {
+                let text = match &plan.safer {
+                    Some(s) => format!(
+                        "{}\n{}\n\n{}",
+                        t(lang, "bot.safer.header", &[]),
+                        s.summary,
+                        planner::render_itinerary(lang, 1, &s.itinerary).trim_end()
+                    ),
+                    None => t(lang, "bot.safer.same", &[]),
+                };
+                turn.out.push(Out::text(text));
             }
             Ok(plan) => {
                 let shown: Vec<&planner::Itinerary> = plan.itineraries.iter().take(3).collect();
@@ -223,12 +239,16 @@ impl Engine {
                 if !routes.is_empty() {
                     buttons.push(vec![(t(lang, "bot.rate_trip", &[]), "rate".to_string())]);
                 }
+                if self.app.risk().is_some() {
+                    buttons.push(vec![(t(lang, "bot.safer", &[]), "safer".to_string())]);
+                }
                 turn.out.push(Out::buttons(text, buttons));
                 turn.state.last_trip = Some(LastTrip {
                     from,
                     to,
                     day: day.to_string(),
                     next_secs: next,
+                    asked_secs: secs,
                     routes,
                 });
             }
@@ -250,7 +270,45 @@ impl Engine {
             turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
             return Ok(());
         };
-        self.plan(chat, rider, turn, last.from, last.to, day, last.next_secs)
-            .await
+        self.plan(
+            chat,
+            rider,
+            turn,
+            last.from,
+            last.to,
+            day,
+            last.next_secs,
+            false,
+        )
+        .await
+    }
+
+    /// The safer route for the last trip asked, at the same time: side by side with the
+    /// fastest, or a word that the fastest is already the safer.
+    pub(super) async fn safer(
+        &self,
+        chat: i64,
+        rider: &str,
+        turn: &mut Turn,
+    ) -> Result<(), EngineError> {
+        let Some(last) = turn.state.last_trip.clone() else {
+            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        let Some(day) = Day::parse(&last.day) else {
+            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        self.plan(
+            chat,
+            rider,
+            turn,
+            last.from,
+            last.to,
+            day,
+            last.asked_secs,
+            true,
+        )
+        .await
     }
 }

@@ -158,9 +158,11 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     // A fixed departure, so the test does not depend on the hour it runs at.
     let mode = c.find(Locator::Id("mode")).await.unwrap();
     mode.select_by_value("at").await.unwrap();
+    // Tomorrow at 08:00, so that a shared link of the trip has not expired yet.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
     js(
         &c,
-        "document.getElementById('time').value = '2026-11-23T08:00'; return true",
+        &format!("document.getElementById('time').value = '{tomorrow}T08:00'; return true"),
     )
     .await;
 
@@ -204,6 +206,65 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("plan-es.png"), &shot).unwrap();
+
+    // Share my trip: the link holds the trip (in its fragment), and the page shows it; an
+    // expired link shows nothing of it.
+    c.find(Locator::Css("#results > li button.share"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return !!document.body.dataset.shared",
+        5,
+        "return 'no link'",
+    )
+    .await;
+    let link = js(&c, "return document.body.dataset.shared").await;
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.contains("/compartir?lang=es#"), "{link}");
+    c.goto(&link).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'shown'",
+        10,
+        "return document.body.dataset.state + ' ' + document.body.innerText",
+    )
+    .await;
+    let shown = c
+        .find(Locator::Id("trip"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("Sale a las"), "{shown}");
+    let expired = js(
+        &c,
+        "var p = {v: 1, dep: '2026-11-23T08:00:00-05:00', arr: '2026-11-23T08:30:00-05:00', exp: 1, legs: []};
+         return btoa(JSON.stringify(p));",
+    )
+    .await;
+    c.goto(&format!("{base}/compartir#{}", expired.as_str().unwrap()))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'expired'",
+        10,
+        "return document.body.dataset.state",
+    )
+    .await;
+    c.goto(&format!("{base}/?lang=es")).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.network === 'ready'",
+        30,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
 
     // The English switch.
     c.find(Locator::Css("header a.lang"))

@@ -15,6 +15,7 @@ mod contract;
 mod cross_site;
 mod faults;
 mod observatory;
+mod safety;
 mod streets;
 
 pub fn state() -> Arc<AppState> {
