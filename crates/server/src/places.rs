@@ -119,7 +119,7 @@ impl TileCache {
 
 #[utoipa::path(get, path = "/v1/tiles/{z}/{x}/{y}", tag = "network",
     summary = "A tile of the street map (roads by importance for the zoom, paths and names close in, parks, water)",
-    params(("z" = u8, Path, minimum = 0, maximum = 19), ("x" = u32, Path), ("y" = String, Path, description = "`{y}.json`")),
+    params(("z" = u8, Path, minimum = 0, maximum = 19), ("x" = u32, Path), ("y" = u32, Path, description = "The row; the page asks for `{y}.json`, which is served the same")),
     responses((status = 200, description = "The tile", body = app::map::MapTile),
         (status = 400, description = "Not a tile address", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No street map is loaded, or no such tile", body = Problem, content_type = "application/problem+json")))]
