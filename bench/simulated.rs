@@ -190,6 +190,9 @@ pub fn month(tt: &Timetable, sizes: Sizes, first: i64, days: u32, seed: u64) -> 
             best,
             profile,
             rider: r,
+            // Some evening riders ask for the safer option (without drawing from the
+            // generator, so the rest of the month is as before).
+            safer: hour >= 18 && planned_at % 7 == 0,
         });
     }
     let cat_w: Vec<f64> = CATEGORY_WEIGHTS.iter().map(|(_, w)| *w).collect();

@@ -90,6 +90,7 @@ fn main() {
                     ..Profile::default()
                 }),
                 rider: None,
+                safer: i % 10 == 0,
             });
             if batch.len() == 10_000 || i + 1 == n_trips {
                 store.record_trips(&batch).await.expect("trips");

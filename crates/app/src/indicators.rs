@@ -20,7 +20,7 @@ pub struct IndicatorQuery {
     /// See `from`.
     pub to: Option<NaiveDate>,
     /// Cells to keep, by dimension name (`route`, `category`, `zone`, `gender`, `hour_band`,
-    /// `family`, `purpose`).
+    /// `family`, `purpose`, `preference`).
     pub filters: Vec<(String, String)>,
     /// One indicator only.
     pub indicator: Option<String>,
@@ -30,7 +30,7 @@ pub struct IndicatorQuery {
 pub const NETWORK_TABLES: [&str; 2] = ["accessibility", "supply"];
 
 /// The filters a query may use, and the dimension each selects.
-pub const FILTERS: [(&str, Dim); 7] = [
+pub const FILTERS: [(&str, Dim); 8] = [
     ("route", Dim::Route),
     ("category", Dim::Category),
     ("zone", Dim::Zone),
@@ -38,6 +38,7 @@ pub const FILTERS: [(&str, Dim); 7] = [
     ("hour_band", Dim::HourBand),
     ("family", Dim::Family),
     ("purpose", Dim::Purpose),
+    ("preference", Dim::Preference),
 ];
 
 /// The public figures of a range.

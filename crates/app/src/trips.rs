@@ -3,7 +3,7 @@
 use crate::ObservatorySettings;
 use planner::clock::unix_to_local;
 use store::{Channel, Profile, TripRecord};
-use timetable::{Secs, Timetable};
+use timetable::Timetable;
 
 /// Where a plan starts or ends, as a zone.
 pub fn zone_of_endpoint(tt: &Timetable, e: &planner::Endpoint, cell_m: f64) -> String {
@@ -32,9 +32,7 @@ pub struct Asker {
 pub fn trip_record(
     tt: &Timetable,
     o: &ObservatorySettings,
-    from: &planner::Endpoint,
-    to: &planner::Endpoint,
-    time: Secs,
+    req: &planner::PlanRequest,
     plan: Option<&planner::Plan>,
     asker: Asker,
 ) -> TripRecord {
@@ -54,10 +52,10 @@ pub fn trip_record(
         // Trips are counted on the day they were planned (ranges are about when riders asked),
         // at the hour they travel.
         local_day: unix_to_local(tt, planned_at).0,
-        local_hour: u8::try_from((time / 3600) % 24).unwrap_or(0),
+        local_hour: u8::try_from((req.time / 3600) % 24).unwrap_or(0),
         channel,
-        origin_zone: zone_of_endpoint(tt, from, o.zone_cell_m),
-        dest_zone: zone_of_endpoint(tt, to, o.zone_cell_m),
+        origin_zone: zone_of_endpoint(tt, &req.from, o.zone_cell_m),
+        dest_zone: zone_of_endpoint(tt, &req.to, o.zone_cell_m),
         best: best.map(|b| store::BestJourney {
             travel_s: b.duration_s,
             wait_s: b.wait_s,
@@ -74,5 +72,6 @@ pub fn trip_record(
         }),
         profile,
         rider,
+        safer: req.safer,
     }
 }

@@ -198,6 +198,8 @@ pub struct TripRecord {
     pub profile: Option<Profile>,
     /// Hashed handle of a rider who can ask for erasure (bot users).
     pub rider: Option<String>,
+    /// Whether the rider asked for the safer option.
+    pub safer: bool,
 }
 
 /// A report as submitted (already validated by the caller).

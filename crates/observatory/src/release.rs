@@ -36,6 +36,9 @@ pub struct TripRow {
     pub journey: Option<JourneyFigures>,
     /// Routes ridden (the first three count).
     pub routes: Vec<String>,
+    /// Whether the rider asked for the safer option (`prefer=safer`, the page's toggle, the
+    /// bot's button): counted like any trip attribute.
+    pub safer: bool,
 }
 
 /// Door-to-door figures of the best journey found.
@@ -178,6 +181,8 @@ pub enum Dim {
     Zone,
     /// What happened to a report (received, acknowledged within 48 h, closed within …).
     Outcome,
+    /// What the rider asked the planner for: the fastest trip or the safer option.
+    Preference,
 }
 
 impl Dim {
@@ -193,6 +198,7 @@ impl Dim {
             Dim::Route => "route",
             Dim::Zone => "zone",
             Dim::Outcome => "outcome",
+            Dim::Preference => "preference",
         }
     }
 
@@ -208,6 +214,7 @@ impl Dim {
             Dim::Route,
             Dim::Zone,
             Dim::Outcome,
+            Dim::Preference,
         ]
         .into_iter()
         .find(|d| d.name() == name)
@@ -305,14 +312,21 @@ pub const CATALOGUE: &[TableSpec] = &[
         id: "trips",
         kind: Kind::Trips,
         dims: &[Dim::Gender, Dim::HourBand],
-        measures: &[count(0.25)],
+        measures: &[count(0.22)],
         filter: Filter::All,
     },
     TableSpec {
         id: "trips_by_purpose",
         kind: Kind::Trips,
         dims: &[Dim::Purpose, Dim::Gender],
-        measures: &[count(0.15)],
+        measures: &[count(0.13)],
+        filter: Filter::All,
+    },
+    TableSpec {
+        id: "trips_by_preference",
+        kind: Kind::Trips,
+        dims: &[Dim::Preference, Dim::Gender],
+        measures: &[count(0.10)],
         filter: Filter::All,
     },
     TableSpec {
@@ -320,11 +334,11 @@ pub const CATALOGUE: &[TableSpec] = &[
         kind: Kind::Trips,
         dims: &[Dim::Gender],
         measures: &[
-            count(0.08),
-            sum("travel_min", Field::TravelMin, 120, 0.08),
-            sum("wait_min", Field::WaitMin, 45, 0.08),
-            sum("walk_min", Field::WalkMin, 45, 0.08),
-            sum("transfers", Field::Transfers, 4, 0.08),
+            count(0.07),
+            sum("travel_min", Field::TravelMin, 120, 0.07),
+            sum("wait_min", Field::WaitMin, 45, 0.07),
+            sum("walk_min", Field::WalkMin, 45, 0.07),
+            sum("transfers", Field::Transfers, 4, 0.07),
         ],
         filter: Filter::Found,
     },
@@ -438,6 +452,9 @@ pub const PURPOSES: [&str; 8] = [
     UNDECLARED,
 ];
 
+/// What riders asked the planner for.
+pub const PREFERENCES: [&str; 2] = ["fastest", "safer"];
+
 /// Genders (and undeclared).
 pub const GENDERS: [&str; 5] = [
     "mujer",
@@ -460,6 +477,18 @@ pub fn family_of(c: &Category) -> &'static str {
     }
 }
 
+/// The groups of the public category tree, in order: harassment, aggression, theft, and the
+/// quality of the service.
+pub const GROUPS: [&str; 4] = ["acoso", "agresion", "robo", "servicio"];
+
+/// A category's group in the public tree.
+pub fn group_of(c: &Category) -> &'static str {
+    match family_of(c) {
+        "otro" => "servicio",
+        f => f,
+    }
+}
+
 /// The values of a dimension, in order.
 pub fn domain(d: Dim, domains: &Domains) -> Vec<String> {
     let strs = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect();
@@ -478,6 +507,7 @@ pub fn domain(d: Dim, domains: &Domains) -> Vec<String> {
             .collect(),
         Dim::Zone => domains.zones.clone(),
         Dim::Outcome => strs(&OUTCOMES),
+        Dim::Preference => strs(&PREFERENCES),
     }
 }
 
@@ -567,6 +597,7 @@ fn trip_hit(t: &TripRow, spec: &TableSpec, idx: &Index) -> Option<Hit> {
             Dim::HourBand => vec![band],
             Dim::Purpose => vec![or_undeclared(t.purpose.as_ref())],
             Dim::Route => routes.clone(),
+            Dim::Preference => vec![PREFERENCES[usize::from(t.safer)]],
             _ => vec![],
         })
         .collect();
@@ -610,7 +641,7 @@ fn report_hit(r: &ReportRow, spec: &TableSpec, idx: &Index, families: &HashMap<&
             Dim::Route => vec![or_undeclared(r.route_id.as_ref())],
             Dim::Zone => vec![r.zone.as_str()],
             Dim::Outcome => outcomes.clone(),
-            Dim::Purpose => vec![],
+            Dim::Purpose | Dim::Preference => vec![],
         })
         .collect();
     Hit {
@@ -890,6 +921,7 @@ mod tests {
                     transfers: 1,
                 }),
                 routes: vec!["r1".into(), "r2".into(), "nope".into()],
+                safer: true,
             }],
             ..Records::default()
         };
@@ -903,5 +935,20 @@ mod tests {
             "travel clamped to 120 min"
         );
         assert_eq!(times.measures[2][undeclared], 10);
+        // The safer option is a trip attribute: counted under `safer`, not under `fastest`.
+        let pref = table(&t, "trips_by_preference");
+        assert_eq!(cell(pref, &["safer", UNDECLARED]), 1);
+        assert_eq!(cell(pref, &["fastest", UNDECLARED]), 0);
+        let fastest = Records {
+            trips: vec![TripRow {
+                safer: false,
+                ..r.trips[0].clone()
+            }],
+            ..Records::default()
+        };
+        let t = tabulate(&fastest, &domains(), Some(Bounds::default()), 1..=31);
+        let pref = table(&t, "trips_by_preference");
+        assert_eq!(cell(pref, &["fastest", UNDECLARED]), 1);
+        assert_eq!(cell(pref, &["safer", UNDECLARED]), 0);
     }
 }

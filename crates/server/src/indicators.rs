@@ -81,6 +81,7 @@ fn csv(ans: &Indicators) -> Response {
         ("route" = Option<String>, Query), ("category" = Option<String>, Query), ("zone" = Option<String>, Query),
         ("gender" = Option<String>, Query), ("hour_band" = Option<String>, Query), ("family" = Option<String>, Query),
         ("purpose" = Option<String>, Query),
+        ("preference" = Option<String>, Query, description = "`fastest` or `safer`: what riders asked the planner for"),
         ("indicator" = Option<String>, Query, description = "One indicator only"),
         ("format" = Option<String>, Query, description = "`csv` (or `Accept: text/csv`)")),
     responses((status = 200, description = "The released tables", content(

@@ -426,9 +426,9 @@ impl Store {
             sqlx::query(
                 "INSERT INTO trips (id, planned_at, local_day, local_hour, channel, origin_zone,
                  dest_zone, found, travel_s, wait_s, walk_s, transfers, routes, gender, age_band,
-                 disability, caregiver, purpose, rider)
+                 disability, caregiver, purpose, rider, safer)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                 $17, $18, $19)",
+                 $17, $18, $19, $20)",
             )
             .bind(id)
             .bind(t.planned_at)
@@ -464,6 +464,7 @@ impl Store {
                     .map(|p| p.as_str()),
             )
             .bind(t.rider.as_deref())
+            .bind(i32::from(t.safer))
             .execute(tx.conn())
             .await?;
         }

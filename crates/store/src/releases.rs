@@ -38,7 +38,7 @@ impl Store {
         let mut out = Records::default();
         let trips = sqlx::query(
             "SELECT id, planned_at, local_hour, gender, purpose, found, travel_s, wait_s, walk_s,
-                    transfers, routes, rider
+                    transfers, routes, rider, safer
              FROM trips WHERE planned_at >= $1 AND planned_at < $2",
         )
         .bind(from)
@@ -75,6 +75,7 @@ impl Store {
                             .collect()
                     })
                     .unwrap_or_default(),
+                safer: r.try_get::<i32, _>(12)? != 0,
             });
         }
         let reports = sqlx::query(

@@ -350,6 +350,7 @@ async fn seed_last_month(path: &Path) {
                 ..store::Profile::default()
             }),
             rider: None,
+            safer: false,
         })
         .collect();
     st.record_trips(&trips).await.unwrap();
@@ -696,5 +697,225 @@ async fn riders_page_draws_streets_finds_places_and_lists_turns_in_headless_chro
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("streets-es.png"), &shot).unwrap();
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn report_page_files_follows_and_erases_a_report_in_headless_chromium() {
+    use crate::http;
+    let served = Served::start(&[]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    let base = format!("http://{}", served.addr);
+
+    // In Quechua, every control labelled.
+    c.goto(&format!("{base}/reportar?lang=qu")).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.categories === 'ready'",
+        20,
+        "return document.getElementById('report-status').textContent",
+    )
+    .await;
+    assert_eq!(js(&c, "return document.documentElement.lang").await, "qu");
+    let heading = c.find(Locator::Id("file-title")).await.unwrap();
+    assert_eq!(
+        heading.text().await.unwrap(),
+        i18n::t(i18n::Lang::Qu, "web.report.heading", &[])
+    );
+    let unlabelled = js(
+        &c,
+        "return Array.from(document.querySelectorAll('input, select, textarea'))
+            .filter(function (e) { return !e.labels.length && !e.getAttribute('aria-label'); })
+            .map(function (e) { return e.id; })",
+    )
+    .await;
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+    // The category list is the tree: groups, each with its categories, in Quechua.
+    let groups = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#category optgroup')).map(function (g) { return g.label; })",
+    )
+    .await;
+    assert_eq!(
+        groups[0],
+        i18n::t(i18n::Lang::Qu, "category_group.acoso", &[]),
+        "{groups}"
+    );
+
+    c.goto(&format!("{base}/reportar?lang=es")).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.categories === 'ready' && document.body.dataset.network === 'ready'",
+        30,
+        "return JSON.stringify(document.body.dataset)",
+    )
+    .await;
+    // Sending without a category or a place is refused in the page, with a word why.
+    c.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let said = c
+        .find(Locator::Id("report-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        said,
+        i18n::t(i18n::Lang::Es, "web.report.need_category", &[])
+    );
+    c.find(Locator::Id("category"))
+        .await
+        .unwrap()
+        .select_by_value("acoso_verbal")
+        .await
+        .unwrap();
+    c.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let said = c
+        .find(Locator::Id("report-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(said, i18n::t(i18n::Lang::Es, "web.report.need_place", &[]));
+
+    // A tap marks the place; a description and a consented gender; send.
+    tap_map(&c, -16.3989, -71.5369).await;
+    until(
+        &c,
+        "return !!document.body.dataset.place",
+        5,
+        "return 'no place'",
+    )
+    .await;
+    c.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("Me dijeron cosas en el paradero")
+        .await
+        .unwrap();
+    js(
+        &c,
+        "document.querySelector('details').open = true; document.getElementById('gender').value = 'mujer'; return true",
+    )
+    .await;
+    c.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'filed'",
+        15,
+        "return document.body.dataset.state + ': ' + document.getElementById('report-status').textContent",
+    )
+    .await;
+    let reference = c
+        .find(Locator::Id("filed-reference"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        reference.starts_with("R-") && reference.len() == 22,
+        "{reference}"
+    );
+    // Stored as the page sent it: the API follows it by the same secret.
+    let (status, body) = http(
+        &served.addr,
+        "GET",
+        &format!("/v1/reports/{reference}"),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"acoso_verbal\""), "{body}");
+
+    // Follow it from the page, then erase it (two taps).
+    c.find(Locator::Id("look"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'followed'",
+        10,
+        "return document.body.dataset.state + ': ' + document.getElementById('followed').textContent",
+    )
+    .await;
+    let shown = c
+        .find(Locator::Id("followed"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shown.contains(&i18n::t(i18n::Lang::Es, "category.acoso_verbal", &[]))
+            && shown.contains(&i18n::t(i18n::Lang::Es, "status.open", &[])),
+        "{shown}"
+    );
+    c.find(Locator::Id("erase"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        js(&c, "return document.body.dataset.state").await,
+        "followed",
+        "one tap does not erase"
+    );
+    c.find(Locator::Id("erase"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'erased'",
+        10,
+        "return document.body.dataset.state + ': ' + document.getElementById('followed').textContent",
+    )
+    .await;
+    let (status, _) = http(
+        &served.addr,
+        "GET",
+        &format!("/v1/reports/{reference}"),
+        &[],
+        "",
+    );
+    assert_eq!(status, 404, "erased for good");
+    // Looking it up again says so.
+    c.find(Locator::Id("look"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'error'",
+        10,
+        "return document.body.dataset.state",
+    )
+    .await;
     c.close().await.unwrap();
 }

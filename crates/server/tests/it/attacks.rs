@@ -398,6 +398,7 @@ async fn plant(st: &store::Store) {
             ..store::Profile::default()
         }),
         rider: None,
+        safer: false,
     };
     let mut trips: Vec<store::TripRecord> = (0..200)
         .map(|i| {

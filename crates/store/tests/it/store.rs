@@ -108,6 +108,7 @@ fn trip(hour: u8, gender: Option<Gender>, rider: Option<&str>) -> TripRecord {
             ..Profile::default()
         }),
         rider: rider.map(str::to_string),
+        safer: false,
     }
 }
 
