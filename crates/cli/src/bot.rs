@@ -33,6 +33,8 @@ pub async fn start(
             bot::BotSettings {
                 plans_per_minute: cfg.bot.plans_per_minute,
                 reports_per_hour: cfg.bot.reports_per_hour,
+                web_url: cfg.bot.web_url.clone(),
+                share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
                 ..bot::BotSettings::default()
             },
         )

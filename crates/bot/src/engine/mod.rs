@@ -86,6 +86,10 @@ pub struct BotSettings {
     pub reports_per_hour: u32,
     /// Longest text accepted where a name or time is asked, characters.
     pub max_text_chars: usize,
+    /// The riders' page's public address, for "share my trip" links (unset: no such button).
+    pub web_url: Option<String>,
+    /// A shared trip's link shows it until this many hours after its arrival.
+    pub share_hours_after_arrival: f64,
 }
 
 impl Default for BotSettings {
@@ -94,6 +98,8 @@ impl Default for BotSettings {
             plans_per_minute: 10,
             reports_per_hour: 6,
             max_text_chars: 200,
+            web_url: None,
+            share_hours_after_arrival: 1.0,
         }
     }
 }
@@ -287,7 +293,7 @@ impl Engine {
                     turn.out.push(Out::text(t(lang, "bot.idle_hint", &[])));
                     Flow::Done
                 }
-                Input::Button(b) if b == "later" || b == "safer" => {
+                Input::Button(b) if b == "later" || b == "safer" || b == "share" => {
                     self.route_step(chat, rider, turn, Step::Idle, Input::Button(b))
                         .await?
                 }

@@ -24,6 +24,7 @@ impl Engine {
         match (step, input) {
             (Step::Idle, Input::Button(b)) if b == "later" => self.later(chat, rider, turn).await?,
             (Step::Idle, Input::Button(b)) if b == "safer" => self.safer(chat, rider, turn).await?,
+            (Step::Idle, Input::Button(b)) if b == "share" => self.share(turn).await?,
             (Step::RouteFrom { choices }, input) => {
                 match self.place(lang, &choices, input, true) {
                     Picked::One(from) => {
@@ -242,6 +243,9 @@ impl Engine {
                 if self.app.risk().is_some() {
                     buttons.push(vec![(t(lang, "bot.safer", &[]), "safer".to_string())]);
                 }
+                if self.settings.web_url.is_some() {
+                    buttons.push(vec![(t(lang, "bot.share", &[]), "share".to_string())]);
+                }
                 turn.out.push(Out::buttons(text, buttons));
                 turn.state.last_trip = Some(LastTrip {
                     from,
@@ -281,6 +285,66 @@ impl Engine {
             false,
         )
         .await
+    }
+
+    /// "Share my trip": a link to the first option of the last trip asked (planned again at
+    /// the same time, and not counted as another trip). The trip is in the link itself; the
+    /// server keeps nothing, and the link shows nothing after the trip's arrival plus the
+    /// configured hours.
+    pub(super) async fn share(&self, turn: &mut Turn) -> Result<(), EngineError> {
+        let lang = turn.lang;
+        let (Some(last), Some(web)) = (turn.state.last_trip.clone(), &self.settings.web_url) else {
+            turn.out.push(Out::text(t(lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        let ds = self.app.dataset();
+        let tt = Arc::clone(&ds.timetable);
+        let (Some(day), Some(fe), Some(te)) = (
+            Day::parse(&last.day),
+            Self::endpoint(&tt, &last.from),
+            Self::endpoint(&tt, &last.to),
+        ) else {
+            turn.out.push(Out::text(t(lang, "bot.stale", &[])));
+            return Ok(());
+        };
+        let req = planner::PlanRequest {
+            from: fe,
+            to: te,
+            day,
+            time: last.asked_secs.max(0) as u32,
+            arrive_by: false,
+            window_secs: None,
+            options: self.app.settings().routing.clone(),
+            lang,
+            safer: false,
+        };
+        let plan = self
+            .app
+            .plan(ds, req)
+            .await
+            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
+        let hours = self.settings.share_hours_after_arrival;
+        let link = plan.ok().and_then(|p| {
+            let it = p.itineraries.first()?;
+            Some((
+                app::share::link(web, lang, it, hours)?,
+                it.arrival.get(11..16).unwrap_or("").to_string(),
+            ))
+        });
+        let text = match link {
+            Some((url, arrival)) => t(
+                lang,
+                "bot.share.link",
+                &[
+                    ("arrival", &arrival),
+                    ("hours", &format!("{hours}")),
+                    ("url", &url),
+                ],
+            ),
+            None => t(lang, "bot.stale", &[]),
+        };
+        turn.out.push(Out::text(text));
+        Ok(())
     }
 
     /// The safer route for the last trip asked, at the same time: side by side with the

@@ -763,3 +763,136 @@ async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back(
         "the rider's report, once"
     );
 }
+
+/// A risk surface as a release would give: every zone served around the origin hot at night
+/// for every family, the rest calm.
+fn night_surface(tt: &timetable::Timetable, day: timetable::Day) -> planner::safety::RiskSurface {
+    let families: Vec<String> = ["acoso", "robo", "agresion"].map(String::from).to_vec();
+    let mut zones: Vec<String> = tt
+        .stops()
+        .iter()
+        .map(|s| observatory::zone::zone_of(s.coord.lat(), s.coord.lon(), 500.0))
+        .collect();
+    zones.sort();
+    zones.dedup();
+    let near = |z: &str| {
+        tt.stops().iter().any(|s| {
+            observatory::zone::zone_of(s.coord.lat(), s.coord.lon(), 500.0) == z
+                && s.coord
+                    .distance_m(timetable::Coord::new(HOME.0, HOME.1).unwrap())
+                    < 900.0
+        })
+    };
+    let mut cells = Vec::new();
+    for z in &zones {
+        let hot = near(z);
+        for part in 0..3 {
+            for f in &families {
+                cells.push(planner::safety::ReleasedCell {
+                    zone: z.clone(),
+                    part,
+                    family: f.clone(),
+                    count: if hot && part == 2 { 60.0 } else { 0.0 },
+                    margin: 6.0,
+                });
+            }
+        }
+    }
+    planner::safety::surface(
+        tt,
+        day,
+        500.0,
+        "2026-10".into(),
+        &families,
+        &cells,
+        planner::safety::SaferConfig::default(),
+    )
+}
+
+#[tokio::test]
+async fn the_safer_route_and_a_shared_trip_from_the_route_answer() {
+    let h = Harness::with(bot::BotSettings {
+        web_url: Some("https://paradero.example.org/".into()),
+        ..bot::BotSettings::default()
+    })
+    .await;
+    let tt = crate::timetable();
+    let (today, _) = planner::clock::now(&tt);
+    // Without a release there is no safer-route button.
+    let chat = 1701;
+    h.say(chat, "/ruta").await;
+    h.locate(chat, HOME.0, HOME.1).await;
+    h.locate(chat, WORK.0, WORK.1).await;
+    let r = h.say(chat, "21:30").await;
+    assert!(text(&r).contains("Opción 1"), "{}", text(&r));
+    assert!(
+        !buttons(&r).contains(&"safer".to_string()),
+        "{:?}",
+        buttons(&r)
+    );
+    assert!(
+        buttons(&r).contains(&"share".to_string()),
+        "{:?}",
+        buttons(&r)
+    );
+
+    // Share: a link to the page whose fragment holds the first option, expiring an hour
+    // after its arrival.
+    let r = h.press(chat, "share").await;
+    let msg = text(&r);
+    let url = msg
+        .split_whitespace()
+        .find(|w| w.starts_with("https://paradero.example.org/compartir?lang=es#"))
+        .unwrap_or_else(|| panic!("no link in {msg}"));
+    let trip = app::share::decode(url).expect("a trip in the fragment");
+    assert_eq!(trip["v"], 1);
+    let legs = trip["legs"].as_array().unwrap();
+    assert!(legs.iter().any(|l| l.get("r").is_some()), "{trip}");
+    let arr = chrono::DateTime::parse_from_rfc3339(trip["arr"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        trip["exp"].as_i64().unwrap(),
+        arr.timestamp_millis() + 3_600_000
+    );
+    assert!(
+        msg.contains(&trip["arr"].as_str().unwrap()[11..16]),
+        "{msg}"
+    );
+    // Sharing is not another trip for the observatory.
+    h.state.observatory().unwrap().flush().await;
+    assert_eq!(h.store().count_trips().await.unwrap(), 1);
+
+    // With a release that marks the origin's zones at night: the button, and the answer
+    // either differs (with what it adds and avoids) or says the fastest is already safer.
+    h.state
+        .set_risk(Some(std::sync::Arc::new(night_surface(&tt, today))));
+    let chat = 1702;
+    h.say(chat, "/ruta").await;
+    h.locate(chat, HOME.0, HOME.1).await;
+    h.locate(chat, WORK.0, WORK.1).await;
+    let r = h.say(chat, "21:30").await;
+    assert!(
+        buttons(&r).contains(&"safer".to_string()),
+        "{:?}",
+        buttons(&r)
+    );
+    let r = h.press(chat, "safer").await;
+    let answer = text(&r);
+    assert!(
+        answer.contains(&t(Lang::Es, "bot.safer.header", &[]))
+            || answer.contains(&t(Lang::Es, "bot.safer.same", &[])),
+        "{answer}"
+    );
+    // The safer request is counted as a trip attribute of the rider's second plan.
+    h.state.observatory().unwrap().flush().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let rows = h
+        .store()
+        .release_records(now - 3600, now + 3600, |_| 1)
+        .await
+        .unwrap();
+    assert_eq!(rows.trips.len(), 3);
+    assert_eq!(rows.trips.iter().filter(|t| t.safer).count(), 1);
+}
