@@ -11,6 +11,7 @@
 //!
 //! Nothing here knows HTTP or Telegram: no status codes, no chat ids, no JSON.
 
+pub mod categories;
 pub mod city;
 mod error;
 pub mod indicators;
@@ -23,6 +24,7 @@ pub mod places;
 pub mod releases;
 pub mod reports;
 pub mod safety;
+pub mod share;
 pub mod surveys;
 pub mod trips;
 mod words;
@@ -265,24 +267,15 @@ impl App {
         req: planner::PlanRequest,
         asker: trips::Asker,
     ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
-        let (from, to, time) = (req.from.clone(), req.to.clone(), req.time);
         let tt = Arc::clone(&ds.timetable);
-        let result = self.plan(ds, req).await?;
+        let result = self.plan(ds, req.clone()).await?;
         let unreadable = matches!(
             result,
             Err(planner::PlanError::BadCoordinate(_) | planner::PlanError::UnknownStop(_))
         );
         if let Some(o) = self.observatory().filter(|_| !unreadable) {
             let plan = result.as_ref().ok();
-            o.record(trips::trip_record(
-                &tt,
-                &o.settings,
-                &from,
-                &to,
-                time,
-                plan,
-                asker,
-            ));
+            o.record(trips::trip_record(&tt, &o.settings, &req, plan, asker));
         }
         Ok(result)
     }

@@ -93,6 +93,8 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
             shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
         },
         share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
+        open311_agency: cfg.open311.agency.clone(),
+        open311_contact: cfg.open311.contact.clone(),
     };
     let dataset = app::city::dataset(city);
     Ok(Prepared { dataset, app, http })

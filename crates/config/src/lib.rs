@@ -147,6 +147,25 @@ impl Default for ServerConfig {
     }
 }
 
+/// Open311 GeoReport v2: who answers the reports, for civic tools.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Open311Config {
+    /// The agency responsible for the reports (`agency_responsible` of every request).
+    pub agency: String,
+    /// How to reach it (`contact` of `discovery.json`).
+    pub contact: String,
+}
+
+impl Default for Open311Config {
+    fn default() -> Self {
+        Open311Config {
+            agency: "Municipalidad Provincial de Arequipa".into(),
+            contact: "Municipalidad Provincial de Arequipa, Gerencia de Transporte Urbano".into(),
+        }
+    }
+}
+
 /// Safer trips: the planner weighs walking and waiting by the incidents the observatory's
 /// public releases show there and then (never raw reports).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -372,6 +391,9 @@ pub struct BotConfig {
     pub plans_per_minute: u32,
     /// Reports per chat per hour.
     pub reports_per_hour: u32,
+    /// The riders' page's public address (`https://paradero.example.org`), for the bot's
+    /// "share my trip" links; unset: the bot offers no such link.
+    pub web_url: Option<String>,
 }
 
 impl Default for BotConfig {
@@ -380,6 +402,7 @@ impl Default for BotConfig {
             token: None,
             api_url: None,
             with_server: true,
+            web_url: None,
             webhook_url: None,
             webhook_secret: None,
             poll_timeout_s: 25,
@@ -424,6 +447,8 @@ pub struct Config {
     pub gtfs: GtfsConfig,
     /// Safer trips.
     pub safety: SafetyConfig,
+    /// Open311 GeoReport v2.
+    pub open311: Open311Config,
 }
 
 impl Default for Config {
@@ -443,6 +468,7 @@ impl Default for Config {
             bot: BotConfig::default(),
             gtfs: GtfsConfig::default(),
             safety: SafetyConfig::default(),
+            open311: Open311Config::default(),
         }
     }
 }
@@ -794,6 +820,7 @@ impl Config {
         for (field, v) in [
             ("bot.api_url", &b.api_url),
             ("bot.webhook_url", &b.webhook_url),
+            ("bot.web_url", &b.web_url),
         ] {
             if let Some(u) = v
                 && !(u.starts_with("http://") || u.starts_with("https://"))

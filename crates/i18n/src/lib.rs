@@ -13,8 +13,8 @@ pub enum Lang {
     Es,
     /// English.
     En,
-    /// Quechua (Southern Quechua, as spoken around Arequipa and Cusco). Only the texts riders
-    /// read in the chatbot are translated; the rest falls back to Spanish.
+    /// Quechua (Southern Quechua, as spoken around Arequipa and Cusco). The texts riders read
+    /// in the chatbot and on the report page are translated; the rest falls back to Spanish.
     Qu,
 }
 
@@ -122,8 +122,10 @@ mod tests {
     }
 
     /// What riders read in the chatbot (and nothing else) must exist in Quechua.
-    const QUECHUA_PREFIXES: [&str; 13] = [
+    const QUECHUA_PREFIXES: [&str; 15] = [
         "bot.",
+        "category_group.",
+        "web.report.",
         "walk.",
         "safety.",
         "store.",
@@ -137,6 +139,8 @@ mod tests {
         "age.",
         "obs.",
     ];
+    /// The riders' page's words the report page uses too.
+    const QUECHUA_WEB: [&str; 2] = ["web.my_location", "web.network_error"];
     const QUECHUA_OBS: [&str; 7] = [
         "obs.no_place",
         "obs.outside_area",
@@ -156,8 +160,9 @@ mod tests {
                 Lang::Qu => es
                     .iter()
                     .filter(|k| {
-                        QUECHUA_PREFIXES.iter().any(|p| k.starts_with(p))
-                            && (!k.starts_with("obs.") || QUECHUA_OBS.contains(&k.as_str()))
+                        (QUECHUA_PREFIXES.iter().any(|p| k.starts_with(p))
+                            && (!k.starts_with("obs.") || QUECHUA_OBS.contains(&k.as_str())))
+                            || QUECHUA_WEB.contains(&k.as_str())
                     })
                     .cloned()
                     .collect(),

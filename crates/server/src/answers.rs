@@ -302,14 +302,15 @@ pub struct Service {
     pub service_name: String,
     /// The same.
     pub description: String,
-    /// Always false: no extra attributes.
+    /// True: every category takes the extra attributes of its definition
+    /// (`services/{service_code}.json`).
     pub metadata: bool,
     /// Always `realtime`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// `acoso` for harassment categories.
     pub keywords: &'static str,
-    /// `acoso` or `servicio`.
+    /// Its group: `acoso`, `agresion`, `robo` or `servicio`.
     pub group: &'static str,
 }
 
@@ -348,9 +349,76 @@ pub struct ServiceRequest {
     /// Officials only: the reporter's text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Option<String>>,
-    /// Officials only: the route concerned.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agency_responsible: Option<Option<String>>,
+    /// The agency that answers the report.
+    pub agency_responsible: String,
+}
+
+/// `GET /open311/v2/discovery.json`: where the GeoReport endpoint is and what it speaks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Discovery {
+    /// When the API last changed.
+    pub changeset: String,
+    /// Who answers the reports and how to reach them.
+    pub contact: String,
+    /// No key is needed to report or follow a report; officials use bearer tokens.
+    pub key_service: String,
+    /// The endpoints (one: this server).
+    pub endpoints: Vec<DiscoveryEndpoint>,
+}
+
+/// One GeoReport endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscoveryEndpoint {
+    /// The specification it follows.
+    pub specification: &'static str,
+    /// Its base URL.
+    pub url: String,
+    /// When it last changed.
+    pub changeset: String,
+    /// `production`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `text/xml` and `application/json`.
+    pub formats: Vec<&'static str>,
+}
+
+/// `GET /open311/v2/services/{service_code}.json`: the attributes a category takes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceDefinition {
+    /// The category.
+    pub service_code: String,
+    /// The extra attributes, sent as `attribute[code]`.
+    pub attributes: Vec<ServiceAttribute>,
+}
+
+/// One extra attribute of a report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceAttribute {
+    /// True: the client asks the reporter for it.
+    pub variable: bool,
+    /// Its code: sent as `attribute[code]`.
+    pub code: &'static str,
+    /// `string` or `singlevaluelist`.
+    pub datatype: &'static str,
+    /// Always false: every attribute is optional.
+    pub required: bool,
+    /// What a value looks like.
+    pub datatype_description: String,
+    /// Its place in a form.
+    pub order: u32,
+    /// The question, in the request's language.
+    pub description: String,
+    /// The values of a list (empty for a string).
+    pub values: Vec<AttributeValue>,
+}
+
+/// A value of a list attribute.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttributeValue {
+    /// What the client sends.
+    pub key: String,
+    /// What the reporter reads.
+    pub name: String,
 }
 
 /// An Open311 error, in GeoReport's format (answered as a one-element array).

@@ -57,6 +57,10 @@ pub struct Settings {
     pub connections: ConnectionLimits,
     /// A shared trip's link shows it until this many hours after its arrival.
     pub share_hours_after_arrival: f64,
+    /// Open311: the agency that answers reports, and how to reach it.
+    pub open311_agency: String,
+    /// See `open311_agency`.
+    pub open311_contact: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -70,6 +74,7 @@ impl std::fmt::Debug for Settings {
             .field("lookup_limit", &self.lookup_limit)
             .field("connections", &self.connections)
             .field("share_hours_after_arrival", &self.share_hours_after_arrival)
+            .field("open311_agency", &self.open311_agency)
             .finish()
     }
 }
@@ -89,6 +94,9 @@ impl Default for Settings {
             },
             connections: ConnectionLimits::default(),
             share_hours_after_arrival: 1.0,
+            open311_agency: "Municipalidad Provincial de Arequipa".into(),
+            open311_contact: "Municipalidad Provincial de Arequipa, Gerencia de Transporte Urbano"
+                .into(),
         }
     }
 }
@@ -179,8 +187,20 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/v1/reports/{reference}/status",
             axum::routing::post(reports::change_status),
         )
+        .route("/v1/categories", get(reports::categories))
+        .route("/reportar", get(web::report_page))
         .route("/v1/surveys", axum::routing::post(surveys::create_survey))
         .route("/open311/v2/services.json", get(open311::services))
+        .route("/open311/v2/services.xml", get(open311::services_xml))
+        .route("/open311/v2/services/{file}", get(open311::definition))
+        .route("/open311/v2/discovery.json", get(open311::discovery))
+        .route("/open311/v2/discovery.xml", get(open311::discovery_xml))
+        .route(
+            "/open311/v2/requests.xml",
+            axum::routing::post(open311::create_xml).merge(get(open311::list_xml).layer(
+                axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_lookups),
+            )),
+        )
         .route(
             "/open311/v2/requests.json",
             axum::routing::post(open311::create).merge(get(open311::list).layer(

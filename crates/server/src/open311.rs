@@ -5,7 +5,9 @@
 //! never stored; without an official's token, `GET requests.json` answers only for the ids
 //! asked for (`service_request_id=`), and public answers carry no coordinates, address or
 //! description. Errors use GeoReport's format, `[{"code": …, "description": …}]`, with the
-//! HTTP status of the problem.
+//! HTTP status of the problem. Every answer comes as JSON (`.json`) or XML (`.xml`), as the
+//! specification has it; `discovery` says where the endpoint is, and `services/{code}` defines
+//! the extra attributes a report takes.
 
 use crate::answers;
 use crate::bodies::{self, Open311Form};
@@ -15,23 +17,130 @@ use crate::{AppState, Problem};
 use app::reports::ReportInput;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
+use serde::Serialize;
 use std::sync::Arc;
 use store::{Channel, Role};
 
-/// A GeoReport error answer.
-fn error(p: Problem) -> Response {
+/// The two formats of GeoReport v2, chosen by the path's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    /// `name.json` or `name.xml`: the name and the format (no extension: JSON).
+    fn split(file: &str) -> (&str, Format) {
+        if let Some(n) = file.strip_suffix(".xml") {
+            (n, Format::Xml)
+        } else {
+            (file.strip_suffix(".json").unwrap_or(file), Format::Json)
+        }
+    }
+}
+
+/// An XML answer: `<?xml …?>` and `value` under `root`.
+fn xml<T: Serialize>(status: StatusCode, root: &str, value: &T) -> Response {
+    match quick_xml::se::to_string_with_root(root, value) {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}"),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "an Open311 answer could not be written as XML");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<errors><error><code>500</code><description>the answer could not be written</description></error></errors>",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// XML shapes: GeoReport names each element of a list.
+mod shapes {
+    use crate::answers;
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    pub struct Services<'a> {
+        pub service: &'a [answers::Service],
+    }
+    #[derive(Serialize)]
+    pub struct Requests<'a, T> {
+        pub request: &'a [T],
+    }
+    #[derive(Serialize)]
+    pub struct Errors<'a> {
+        pub error: &'a [answers::Open311Error],
+    }
+    #[derive(Serialize)]
+    pub struct Discovery<'a> {
+        pub changeset: &'a str,
+        pub contact: &'a str,
+        pub key_service: &'a str,
+        pub endpoints: Endpoints<'a>,
+    }
+    #[derive(Serialize)]
+    pub struct Endpoints<'a> {
+        pub endpoint: Vec<Endpoint<'a>>,
+    }
+    #[derive(Serialize)]
+    pub struct Endpoint<'a> {
+        pub specification: &'a str,
+        pub url: &'a str,
+        pub changeset: &'a str,
+        #[serde(rename = "type")]
+        pub kind: &'a str,
+        pub formats: Formats<'a>,
+    }
+    #[derive(Serialize)]
+    pub struct Formats<'a> {
+        pub format: &'a [&'static str],
+    }
+    #[derive(Serialize)]
+    pub struct Definition<'a> {
+        pub service_code: &'a str,
+        pub attributes: Attributes<'a>,
+    }
+    #[derive(Serialize)]
+    pub struct Attributes<'a> {
+        pub attribute: Vec<Attribute<'a>>,
+    }
+    #[derive(Serialize)]
+    pub struct Attribute<'a> {
+        pub variable: bool,
+        pub code: &'a str,
+        pub datatype: &'a str,
+        pub required: bool,
+        pub datatype_description: &'a str,
+        pub order: u32,
+        pub description: &'a str,
+        pub values: Values<'a>,
+    }
+    #[derive(Serialize)]
+    pub struct Values<'a> {
+        pub value: &'a [answers::AttributeValue],
+    }
+}
+
+/// A GeoReport error answer in `fmt`.
+fn error_as(fmt: Format, p: Problem) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = (
-        status,
-        Json([answers::Open311Error {
-            code: p.status,
-            description: p.detail,
-        }]),
-    )
-        .into_response();
+    let errors = [answers::Open311Error {
+        code: p.status,
+        description: p.detail,
+    }];
+    let mut r = match fmt {
+        Format::Json => (status, Json(errors)).into_response(),
+        Format::Xml => xml(status, "errors", &shapes::Errors { error: &errors }),
+    };
     if let Some(secs) = p.retry_after_s {
         r.headers_mut()
             .insert(axum::http::header::RETRY_AFTER, secs.into());
@@ -57,16 +166,31 @@ fn lang_of(p: &Params) -> Lang {
         (status = 404, description = "The observatory is off", body = Vec<answers::Open311Error>)))]
 /// `GET /open311/v2/services.json`: the incident categories.
 pub async fn services(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
-    let p = match Params::parse(raw.as_deref()) {
+    services_in(&s, raw.as_deref(), Format::Json)
+}
+
+#[utoipa::path(get, path = "/open311/v2/services.xml", tag = "open311",
+    summary = "Open311 GeoReport v2: the incident categories, as XML",
+    params(("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    responses(
+        (status = 200, description = "`<services><service>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "Malformed query", body = String, content_type = "text/xml"),
+        (status = 404, description = "The observatory is off", body = String, content_type = "text/xml")))]
+/// `GET /open311/v2/services.xml`.
+pub async fn services_xml(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
+    services_in(&s, raw.as_deref(), Format::Xml)
+}
+
+fn services_in(s: &AppState, raw: Option<&str>, fmt: Format) -> Response {
+    let p = match Params::parse(raw) {
         Ok(p) => p,
-        Err(e) => return error(e),
+        Err(e) => return error_as(fmt, e),
     };
     let Some(o) = s.app().observatory() else {
-        return error(Problem::not_found(i18n::t(
-            lang_of(&p),
-            "obs.unavailable",
-            &[],
-        )));
+        return error_as(
+            fmt,
+            Problem::not_found(i18n::t(lang_of(&p), "obs.unavailable", &[])),
+        );
     };
     let list: Vec<answers::Service> = o
         .settings
@@ -76,13 +200,205 @@ pub async fn services(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
             service_code: c.key.clone(),
             service_name: i18n::t(p.lang, &format!("category.{}", c.key), &[]),
             description: i18n::t(p.lang, &format!("category.{}", c.key), &[]),
-            metadata: false,
+            metadata: true,
             kind: "realtime",
             keywords: if c.harassment { "acoso" } else { "" },
-            group: if c.harassment { "acoso" } else { "servicio" },
+            group: observatory::release::group_of(c),
         })
         .collect();
-    Json(list).into_response()
+    match fmt {
+        Format::Json => Json(list).into_response(),
+        Format::Xml => xml(
+            StatusCode::OK,
+            "services",
+            &shapes::Services { service: &list },
+        ),
+    }
+}
+
+/// The extra attributes every category takes, in `lang`.
+fn attributes(lang: Lang) -> Vec<answers::ServiceAttribute> {
+    let list = |prefix: &str, keys: &[&str]| -> Vec<answers::AttributeValue> {
+        keys.iter()
+            .map(|k| answers::AttributeValue {
+                key: (*k).to_string(),
+                name: i18n::t(lang, &format!("{prefix}{k}"), &[]),
+            })
+            .collect()
+    };
+    let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
+    let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
+    [
+        ("stop_id", "string", vec![]),
+        ("route_id", "string", vec![]),
+        ("gender", "singlevaluelist", list("gender.", &genders)),
+        ("age_band", "singlevaluelist", list("age.", &ages)),
+    ]
+    .into_iter()
+    .zip(1..)
+    .map(
+        |((code, datatype, values), order)| answers::ServiceAttribute {
+            variable: true,
+            code,
+            datatype,
+            required: false,
+            datatype_description: i18n::t(lang, &format!("open311.attr.{code}.format"), &[]),
+            order,
+            description: i18n::t(lang, &format!("open311.attr.{code}"), &[]),
+            values,
+        },
+    )
+    .collect()
+}
+
+#[utoipa::path(get, path = "/open311/v2/services/{file}", tag = "open311",
+    summary = "Open311 GeoReport v2: the extra attributes a category takes (`{service_code}.json` or `.xml`)",
+    params(
+        ("file" = String, Path, description = "`{service_code}.json` or `{service_code}.xml`"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    responses(
+        (status = 200, description = "The definition", content(
+            (answers::ServiceDefinition = "application/json"),
+            (String = "text/xml"))),
+        (status = 400, description = "Malformed query", content(
+            (Vec<answers::Open311Error> = "application/json"),
+            (String = "text/xml"))),
+        (status = 404, description = "No such category, or the observatory is off", content(
+            (Vec<answers::Open311Error> = "application/json"),
+            (String = "text/xml")))))]
+/// `GET /open311/v2/services/{service_code}.json|xml`.
+pub async fn definition(
+    State(s): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let (code, fmt) = Format::split(&file);
+    let lang = match Params::parse(raw.as_deref()) {
+        Ok(p) => p.lang,
+        Err(e) => return error_as(fmt, e),
+    };
+    let known = s
+        .app()
+        .observatory()
+        .is_some_and(|o| o.settings.categories.iter().any(|c| c.key == code));
+    if !known {
+        return error_as(
+            fmt,
+            Problem::not_found(i18n::t(lang, "obs.unknown_category", &[("text", &code)])),
+        );
+    }
+    let attrs = attributes(lang);
+    match fmt {
+        Format::Json => Json(answers::ServiceDefinition {
+            service_code: code.to_string(),
+            attributes: attrs,
+        })
+        .into_response(),
+        Format::Xml => xml(
+            StatusCode::OK,
+            "service_definition",
+            &shapes::Definition {
+                service_code: code,
+                attributes: shapes::Attributes {
+                    attribute: attrs
+                        .iter()
+                        .map(|a| shapes::Attribute {
+                            variable: a.variable,
+                            code: a.code,
+                            datatype: a.datatype,
+                            required: a.required,
+                            datatype_description: &a.datatype_description,
+                            order: a.order,
+                            description: &a.description,
+                            values: shapes::Values { value: &a.values },
+                        })
+                        .collect(),
+                },
+            },
+        ),
+    }
+}
+
+/// When the GeoReport API last changed.
+const CHANGESET: &str = "2026-12-05T00:00:00Z";
+const FORMATS: [&str; 2] = ["text/xml", "application/json"];
+
+/// This server's GeoReport base URL, from the request (`Host`, and `X-Forwarded-Proto` from a
+/// proxy); a host that is not a plain `name[:port]` gives a relative URL.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    match host {
+        Some(h) => format!("{proto}://{h}/open311/v2"),
+        None => "/open311/v2".into(),
+    }
+}
+
+#[utoipa::path(get, path = "/open311/v2/discovery.json", tag = "open311",
+    summary = "Open311 GeoReport v2 discovery: where the endpoint is, its formats and whom to contact",
+    responses((status = 200, description = "The discovery document", body = answers::Discovery)))]
+/// `GET /open311/v2/discovery.json`.
+pub async fn discovery(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    discovery_in(&s, &headers, Format::Json)
+}
+
+#[utoipa::path(get, path = "/open311/v2/discovery.xml", tag = "open311",
+    summary = "Open311 GeoReport v2 discovery, as XML",
+    responses((status = 200, description = "`<discovery>…`", body = String, content_type = "text/xml")))]
+/// `GET /open311/v2/discovery.xml`.
+pub async fn discovery_xml(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    discovery_in(&s, &headers, Format::Xml)
+}
+
+fn discovery_in(s: &AppState, headers: &HeaderMap, fmt: Format) -> Response {
+    let url = base_url(headers);
+    let key_service = "No key is needed to report or to follow a report; officials use their bearer tokens (paradero admin token create).";
+    let contact = &s.settings.open311_contact;
+    match fmt {
+        Format::Json => Json(answers::Discovery {
+            changeset: CHANGESET.into(),
+            contact: contact.clone(),
+            key_service: key_service.into(),
+            endpoints: vec![answers::DiscoveryEndpoint {
+                specification: "http://wiki.open311.org/GeoReport_v2",
+                url,
+                changeset: CHANGESET.into(),
+                kind: "production",
+                formats: FORMATS.to_vec(),
+            }],
+        })
+        .into_response(),
+        Format::Xml => xml(
+            StatusCode::OK,
+            "discovery",
+            &shapes::Discovery {
+                changeset: CHANGESET,
+                contact,
+                key_service,
+                endpoints: shapes::Endpoints {
+                    endpoint: vec![shapes::Endpoint {
+                        specification: "http://wiki.open311.org/GeoReport_v2",
+                        url: &url,
+                        changeset: CHANGESET,
+                        kind: "production",
+                        formats: shapes::Formats { format: &FORMATS },
+                    }],
+                },
+            },
+        ),
+    }
 }
 
 /// ISO 8601 with an offset (`2026-11-23T08:00:00-05:00`), as GeoReport sends it.
@@ -111,9 +427,48 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match create_inner(&s, raw.as_deref(), &headers, &body).await {
-        Ok(r) => r,
-        Err(p) => error(p),
+    create_in(&s, raw.as_deref(), &headers, &body, Format::Json).await
+}
+
+#[utoipa::path(post, path = "/open311/v2/requests.xml", tag = "open311",
+    summary = "Open311 GeoReport v2: report an incident (form-encoded), answered as XML",
+    description = "As `POST /open311/v2/requests.json`.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report", pattern = "^[!-~]{1,100}$")),
+    request_body(content = Open311Form, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "Filed: `<service_requests><request>…`", body = String, content_type = "text/xml"),
+        (status = 200, description = "A retry: the report stored the first time", body = String, content_type = "text/xml"),
+        (status = 400, description = "Malformed form or field; nothing stored", body = String, content_type = "text/xml"),
+        (status = 403, description = "Sent by a page of another site", body = String, content_type = "text/xml"),
+        (status = 422, description = "Outside the network, unknown stop or route, future or too old, key reused; nothing stored", body = String, content_type = "text/xml"),
+        (status = 503, description = "The store cannot take it now; see `Retry-After`", body = String, content_type = "text/xml")))]
+/// `POST /open311/v2/requests.xml`.
+pub async fn create_xml(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    create_in(&s, raw.as_deref(), &headers, &body, Format::Xml).await
+}
+
+async fn create_in(
+    s: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    fmt: Format,
+) -> Response {
+    match create_inner(s, raw, headers, body).await {
+        Ok((status, filed)) => match fmt {
+            Format::Json => (status, Json(filed)).into_response(),
+            Format::Xml => xml(
+                status,
+                "service_requests",
+                &shapes::Requests { request: &filed },
+            ),
+        },
+        Err(p) => error_as(fmt, p),
     }
 }
 
@@ -122,7 +477,7 @@ async fn create_inner(
     raw: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Response, Problem> {
+) -> Result<(StatusCode, [answers::ServiceRequestFiled; 1]), Problem> {
     let q = Params::parse(raw)?;
     let lang = q.lang;
     // GeoReport posts a form, which any page can make a browser send: a request from a page
@@ -172,12 +527,11 @@ async fn create_inner(
     Ok((
         status,
         // The id is the reporter's secret: with it they (and only they) follow the report.
-        Json([answers::ServiceRequestFiled {
+        [answers::ServiceRequestFiled {
             service_notice: i18n::t(lang, "open311.notice", &[("reference", &created.secret)]),
             service_request_id: created.secret,
-        }]),
-    )
-        .into_response())
+        }],
+    ))
 }
 
 fn status_word(st: store::Status) -> &'static str {
@@ -198,6 +552,7 @@ fn request_json(
     events: &[store::ReportEvent],
     lang: Lang,
     full: bool,
+    agency: &str,
 ) -> answers::ServiceRequest {
     let officials = |v| full.then_some(v);
     answers::ServiceRequest {
@@ -211,7 +566,7 @@ fn request_json(
         lat: officials(r.lat),
         long: officials(r.lon),
         description: full.then(|| r.description.clone()),
-        agency_responsible: full.then(|| r.route_id.clone()),
+        agency_responsible: agency.to_string(),
     }
 }
 
@@ -223,6 +578,7 @@ async fn by_ids(
     ids: &[&str],
     headers: &HeaderMap,
     lang: Lang,
+    agency: &str,
 ) -> Result<Vec<answers::ServiceRequest>, Problem> {
     let started = std::time::Instant::now();
     let problem = |e: store::StoreError| Problem::from(app::Error::from_store(&e, lang));
@@ -242,7 +598,7 @@ async fn by_ids(
             .await
             .map_err(problem)?;
         if let Some(r) = found {
-            let mut v = request_json(&r, &ev, lang, full);
+            let mut v = request_json(&r, &ev, lang, full, agency);
             if !full {
                 v.service_request_id = id.to_string();
             }
@@ -276,9 +632,50 @@ pub async fn list(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match list_inner(&s, raw.as_deref(), &headers).await {
-        Ok(r) => r,
-        Err(p) => error(p),
+    list_in(&s, raw.as_deref(), &headers, Format::Json).await
+}
+
+#[utoipa::path(get, path = "/open311/v2/requests.xml", tag = "open311",
+    summary = "Open311 GeoReport v2: reports by id (anyone) or filtered (officials), as XML",
+    description = "As `GET /open311/v2/requests.json`.",
+    params(
+        ("service_request_id" = Option<String>, Query, description = "Up to 10 ids, comma-separated"),
+        ("start_date" = Option<String>, Query, description = "Officials: from (ISO 8601 with offset)", format = DateTime),
+        ("end_date" = Option<String>, Query, description = "Officials: to (ISO 8601 with offset)", format = DateTime),
+        ("service_code" = Option<String>, Query, description = "Officials: one category"),
+        ("status" = Option<String>, Query, description = "Officials: `open` or `closed`"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    security((), ("official_token" = [])),
+    responses(
+        (status = 200, description = "`<service_requests><request>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "Malformed date or query", body = String, content_type = "text/xml"),
+        (status = 401, description = "A list without ids needs an official's token", body = String, content_type = "text/xml"),
+        (status = 429, description = "Too many lookups from this client", body = String, content_type = "text/xml")))]
+/// `GET /open311/v2/requests.xml`.
+pub async fn list_xml(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    list_in(&s, raw.as_deref(), &headers, Format::Xml).await
+}
+
+async fn list_in(s: &AppState, raw: Option<&str>, headers: &HeaderMap, fmt: Format) -> Response {
+    match list_inner(s, raw, headers).await {
+        Ok(list) => requests(fmt, &list),
+        Err(p) => error_as(fmt, p),
+    }
+}
+
+/// Requests in `fmt`.
+fn requests(fmt: Format, list: &[answers::ServiceRequest]) -> Response {
+    match fmt {
+        Format::Json => Json(list).into_response(),
+        Format::Xml => xml(
+            StatusCode::OK,
+            "service_requests",
+            &shapes::Requests { request: list },
+        ),
     }
 }
 
@@ -286,7 +683,7 @@ async fn list_inner(
     s: &AppState,
     raw: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Response, Problem> {
+) -> Result<Vec<answers::ServiceRequest>, Problem> {
     let q = Params::parse(raw)?;
     let lang = q.lang;
     let o = s.app().require_observatory(lang)?;
@@ -301,7 +698,7 @@ async fn list_inner(
             .filter(|x| !x.is_empty())
             .take(10)
             .collect();
-        return Ok(Json(by_ids(o, &ids, headers, lang).await?).into_response());
+        return by_ids(o, &ids, headers, lang, &s.settings.open311_agency).await;
     }
     // Lists of individual reports are for officials only.
     official(o, headers, Role::Viewer, lang).await?;
@@ -325,43 +722,49 @@ async fn list_inner(
         .filter(|r| want.is_none_or(|w| w == status_word(r.status)))
     {
         let ev = o.store.report_events(&r.reference).await.map_err(problem)?;
-        out.push(request_json(r, &ev, lang, true));
+        out.push(request_json(r, &ev, lang, true, &s.settings.open311_agency));
     }
-    Ok(Json(out).into_response())
+    Ok(out)
 }
 
 #[utoipa::path(get, path = "/open311/v2/requests/{file}", tag = "open311",
-    summary = "Open311 GeoReport v2: one report by the id its reporter holds (`{id}.json`)",
+    summary = "Open311 GeoReport v2: one report by the id its reporter holds (`{id}.json` or `{id}.xml`)",
     params(
-        ("file" = String, Path, description = "`{service_request_id}.json`"),
+        ("file" = String, Path, description = "`{service_request_id}.json` or `{service_request_id}.xml`"),
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
     responses(
-        (status = 200, description = "The report", body = Vec<answers::ServiceRequest>),
-        (status = 400, description = "Malformed query (an unknown `lang`)", body = Vec<answers::Open311Error>),
-        (status = 404, description = "No report with that id", body = Vec<answers::Open311Error>),
-        (status = 429, description = "Too many lookups from this client", body = Vec<answers::Open311Error>)))]
-/// `GET /open311/v2/requests/{id}.json`.
+        (status = 200, description = "The report", content(
+            (Vec<answers::ServiceRequest> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Malformed query (an unknown `lang`)", content(
+            (Vec<answers::Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No report with that id", content(
+            (Vec<answers::Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Too many lookups from this client", content(
+            (Vec<answers::Open311Error> = "application/json"), (String = "text/xml")))))]
+/// `GET /open311/v2/requests/{id}.json|xml`.
 pub async fn one(
     State(s): State<Arc<AppState>>,
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let (id, fmt) = Format::split(&file);
     let lang = match Params::parse(raw.as_deref()) {
         Ok(p) => p.lang,
-        Err(e) => return error(e),
+        Err(e) => return error_as(fmt, e),
     };
-    let id = file.strip_suffix(".json").unwrap_or(&file);
     let Some(o) = s.app().observatory() else {
-        return error(Problem::not_found(i18n::t(lang, "obs.unavailable", &[])));
+        return error_as(
+            fmt,
+            Problem::not_found(i18n::t(lang, "obs.unavailable", &[])),
+        );
     };
-    match by_ids(o, &[id], &headers, lang).await {
-        Ok(found) if found.is_empty() => error(Problem::not_found(i18n::t(
-            lang,
-            "obs.unknown_report",
-            &[("text", &id)],
-        ))),
-        Ok(found) => Json(found).into_response(),
-        Err(p) => error(p),
+    match by_ids(o, &[id], &headers, lang, &s.settings.open311_agency).await {
+        Ok(found) if found.is_empty() => error_as(
+            fmt,
+            Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", &id)])),
+        ),
+        Ok(found) => requests(fmt, &found),
+        Err(p) => error_as(fmt, p),
     }
 }

@@ -164,6 +164,21 @@ pub async fn create_report(
     Ok((status, Json(body)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/categories", tag = "observatory",
+    summary = "The incident categories reports are filed under, as a tree of groups, labelled in the asker's language",
+    params(("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    responses((status = 200, description = "Groups and their categories", body = app::categories::CategoryTree),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The observatory is off", body = Problem, content_type = "application/problem+json")))]
+/// `GET /v1/categories`.
+pub async fn categories(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    Ok(Json(s.app().categories(lang)?).into_response())
+}
+
 #[utoipa::path(get, path = "/v1/reports/{reference}", tag = "observatory",
     summary = "A report's status and history, for its reporter (by the secret reference) or for officials (by case id, with a token)",
     params(("reference" = String, Path, description = "The secret returned on creation (`R-` and 20 characters), or an official's case id (`C-…`)")),

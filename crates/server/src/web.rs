@@ -49,6 +49,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../web/compartir.js"),
     },
     Asset {
+        name: "reportar.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/reportar.js"),
+    },
+    Asset {
         name: "leaflet.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.js"),
@@ -64,6 +69,7 @@ const INDEX: &str = include_str!("../web/index.html");
 const DOCS: &str = include_str!("../web/docs.html");
 const DASHBOARD: &str = include_str!("../web/observatorio.html");
 const SHARED: &str = include_str!("../web/compartir.html");
+const REPORT: &str = include_str!("../web/reportar.html");
 
 /// A short fingerprint of all assets, so URLs change when they do and can be cached for long.
 fn version() -> &'static str {
@@ -214,6 +220,15 @@ pub async fn shared(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
         SHARED,
         page_lang(raw.as_deref(), &headers),
         &["web."],
+    ))
+}
+
+/// `GET /reportar`: file an incident report, follow it and erase it with its secret.
+pub async fn report_page(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    html(render(
+        REPORT,
+        page_lang(raw.as_deref(), &headers),
+        &["web.", "gender.", "age.", "status."],
     ))
 }
 

@@ -407,6 +407,22 @@ async fn every_answer_matches_the_document() {
     call(get.clone(), "/v1/observatory/internal", None, None).await;
     // Open311.
     call(get.clone(), "/open311/v2/services.json", None, None).await;
+    // The category tree: every configured category once, under a group, labelled.
+    let tree = call(get.clone(), "/v1/categories?lang=qu", None, None).await;
+    let codes: Vec<&str> = tree["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["categories"].as_array().unwrap())
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), observatory::DEFAULT_CATEGORIES.len(), "{tree}");
+    assert_eq!(tree["groups"][0]["code"], "acoso");
+    assert_eq!(
+        tree["groups"][0]["categories"][0]["label"],
+        i18n::t(i18n::Lang::Qu, "category.acoso_verbal", &[])
+    );
+    call(get.clone(), "/v1/categories?lang=fr", None, None).await;
     let form = format!("service_code=acoso_verbal&attribute%5Bstop_id%5D={stop}&email=a%40b.c");
     let o311 = call(
         post.clone(),
@@ -452,6 +468,42 @@ async fn every_answer_matches_the_document() {
         get.clone(),
         "/open311/v2/requests/R-unknownunknownunkno.json",
         None,
+        None,
+    )
+    .await;
+    // The same in XML, discovery and the categories' definitions.
+    for uri in [
+        "/open311/v2/discovery.json".to_string(),
+        "/open311/v2/discovery.xml".into(),
+        "/open311/v2/services.xml".into(),
+        "/open311/v2/services/robo.json".into(),
+        "/open311/v2/services/robo.xml".into(),
+        "/open311/v2/services/nope.json".into(),
+        "/open311/v2/services/nope.xml".into(),
+        format!("/open311/v2/requests/{id}.xml"),
+        format!("/open311/v2/requests.xml?service_request_id={id}"),
+        "/open311/v2/requests.xml".into(),
+        "/open311/v2/requests/R-unknownunknownunkno.xml".into(),
+    ] {
+        call(get.clone(), &uri, None, None).await;
+    }
+    call(
+        post.clone(),
+        "/open311/v2/requests.xml",
+        Some((
+            "application/x-www-form-urlencoded",
+            format!("service_code=robo&attribute%5Bstop_id%5D={stop}"),
+        )),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/open311/v2/requests.xml",
+        Some((
+            "application/x-www-form-urlencoded",
+            "service_code=nope".into(),
+        )),
         None,
     )
     .await;

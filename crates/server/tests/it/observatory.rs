@@ -459,6 +459,7 @@ pub async fn plant_october(st: &store::Store) {
                 ..store::Profile::default()
             }),
             rider: None,
+            safer: false,
         })
         .collect();
     st.record_trips(&trips).await.unwrap();
@@ -816,6 +817,174 @@ async fn open311_reads_and_writes_reports_without_exposing_reporters(e: Env) {
     assert_eq!(e.reports_stored().await, 1);
 }
 
+/// The element names of an XML document, in order; panics if it is not well formed (every
+/// end tag matches its start).
+fn xml_elements(text: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(text);
+    r.config_mut().check_end_names = true;
+    let mut names = Vec::new();
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                names.push(e.name().into_inner().to_string());
+            }
+            Ok(Event::Eof) => return names,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed XML ({e}): {text}"),
+        }
+    }
+}
+
+/// The text of the first `<name>` element.
+fn xml_text(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(text[start..end].to_string())
+}
+
+async fn open311_speaks_xml_and_describes_itself(e: Env) {
+    // Discovery, as the specification's example has it.
+    let (s, v, _) = e
+        .call(
+            "GET",
+            "/open311/v2/discovery.json",
+            &[
+                ("host", "paradero.example.org"),
+                ("x-forwarded-proto", "https"),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for k in ["changeset", "contact", "key_service"] {
+        assert!(v[k].as_str().is_some_and(|x| !x.is_empty()), "{k}: {v}");
+    }
+    let ep = &v["endpoints"][0];
+    assert_eq!(ep["url"], "https://paradero.example.org/open311/v2");
+    assert_eq!(ep["type"], "production");
+    assert_eq!(
+        ep["formats"],
+        serde_json::json!(["text/xml", "application/json"])
+    );
+    // A hostile Host header is not echoed.
+    let (_, v, _) = e
+        .call(
+            "GET",
+            "/open311/v2/discovery.json",
+            &[("host", "a b<c>")],
+            "",
+        )
+        .await;
+    assert_eq!(v["endpoints"][0]["url"], "/open311/v2");
+    let (s, _, text) = e.call("GET", "/open311/v2/discovery.xml", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let names = xml_elements(&text);
+    assert_eq!(names[0], "discovery", "{text}");
+    assert!(
+        names.contains(&"endpoint".to_string())
+            && names.iter().filter(|n| *n == "format").count() == 2,
+        "{text}"
+    );
+
+    // Services: metadata true, each defined with its attributes.
+    let (_, v, _) = e.call("GET", "/open311/v2/services.json", &[], "").await;
+    assert!(v.as_array().unwrap().iter().all(|x| x["metadata"] == true));
+    let (s, _, text) = e
+        .call("GET", "/open311/v2/services.xml?lang=en", &[], "")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let names = xml_elements(&text);
+    assert_eq!(names[0], "services");
+    assert_eq!(
+        names.iter().filter(|n| *n == "service").count(),
+        observatory::DEFAULT_CATEGORIES.len()
+    );
+    assert!(
+        text.contains(&i18n::t(i18n::Lang::En, "category.robo", &[])),
+        "{text}"
+    );
+    let (s, v, _) = e
+        .call("GET", "/open311/v2/services/robo.json", &[], "")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["service_code"], "robo");
+    let codes: Vec<&str> = v["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["stop_id", "route_id", "gender", "age_band"]);
+    let gender = &v["attributes"][2];
+    assert_eq!(gender["datatype"], "singlevaluelist");
+    assert_eq!(gender["required"], false);
+    assert!(
+        gender["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["key"] == "mujer")
+    );
+    let (s, _, text) = e
+        .call("GET", "/open311/v2/services/robo.xml", &[], "")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let names = xml_elements(&text);
+    assert_eq!(names[0], "service_definition");
+    assert_eq!(names.iter().filter(|n| *n == "attribute").count(), 4);
+    let (s, v, _) = e
+        .call("GET", "/open311/v2/services/ovni.json", &[], "")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(v[0]["description"].as_str().unwrap().contains("ovni"));
+
+    // A report filed and followed in XML; the agency responsible is the configured one.
+    let form = "service_code=robo&lat=-16.3989&long=-71.5369&attribute%5Bgender%5D=mujer";
+    let (s, _, text) = e.call("POST", "/open311/v2/requests.xml", &[], form).await;
+    assert_eq!(s, StatusCode::CREATED, "{text}");
+    assert_eq!(xml_elements(&text)[..2], ["service_requests", "request"]);
+    let id = xml_text(&text, "service_request_id").expect("an id");
+    for uri in [
+        format!("/open311/v2/requests/{id}.xml"),
+        format!("/open311/v2/requests.xml?service_request_id={id}"),
+    ] {
+        let (s, _, text) = e.call("GET", &uri, &[], "").await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {text}");
+        xml_elements(&text);
+        assert_eq!(xml_text(&text, "status").as_deref(), Some("open"), "{text}");
+        assert_eq!(
+            xml_text(&text, "agency_responsible").as_deref(),
+            Some(Settings::default().open311_agency.as_str())
+        );
+        assert!(!text.contains("-16.39"), "{text}");
+    }
+    let (_, v, _) = e
+        .call("GET", &format!("/open311/v2/requests/{id}.json"), &[], "")
+        .await;
+    assert_eq!(
+        v[0]["agency_responsible"],
+        Settings::default().open311_agency
+    );
+    // Errors in XML too, and a bad form stores nothing.
+    let (s, _, text) = e
+        .call(
+            "POST",
+            "/open311/v2/requests.xml",
+            &[],
+            "service_code=ovni&lat=-16.39&long=-71.53",
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(xml_elements(&text)[..2], ["errors", "error"]);
+    assert_eq!(xml_text(&text, "code").as_deref(), Some("400"));
+    let (s, _, text) = e.call("GET", "/open311/v2/requests.xml", &[], "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(xml_text(&text, "code").as_deref(), Some("401"));
+    assert_eq!(e.reports_stored().await, 1);
+}
+
 both!(
     a_report_is_stored_once_and_its_status_is_public_without_details,
     bad_reports_are_clear_errors_and_store_nothing,
@@ -824,4 +993,5 @@ both!(
     surveys_validate_their_scores,
     public_numbers_are_released_with_margins_and_never_recomputed,
     open311_reads_and_writes_reports_without_exposing_reporters,
+    open311_speaks_xml_and_describes_itself,
 );

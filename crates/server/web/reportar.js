@@ -1,0 +1,180 @@
+// paradero: report an incident from the web, follow it and erase it. Plain script, no build
+// step. Nothing is kept in the browser: the secret reference is shown once, for the reporter
+// to keep. Every text comes from the catalog the server embedded in the page (#strings).
+(function () {
+  'use strict';
+  var S = JSON.parse(document.getElementById('strings').textContent);
+  var LANG = document.documentElement.lang || 'es';
+  function t(key, args) {
+    var s = S[key] || key;
+    Object.keys(args || {}).forEach(function (k) { s = s.split('{' + k + '}').join(String(args[k])); });
+    return s;
+  }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+  function say(box, text, isError) {
+    box.textContent = text || '';
+    box.className = isError ? 'error' : '';
+  }
+  function call(method, path, body, headers) {
+    var h = { Accept: 'application/json' };
+    Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
+    if (body) h['Content-Type'] = 'application/json';
+    return fetch(path, { method: method, headers: h, body: body ? JSON.stringify(body) : undefined }).then(function (r) {
+      if (r.status === 204) return {};
+      return r.json().catch(function () { return {}; }).then(function (b) {
+        if (!r.ok) { var e = new Error(b.detail || r.statusText); e.status = r.status; throw e; }
+        return b;
+      });
+    });
+  }
+  function failed(box) {
+    return function (err) {
+      say(box, err && err.status ? err.message : t('web.network_error'), true);
+      document.body.dataset.state = 'error';
+    };
+  }
+  // A fresh key per report being written: a retry after a lost answer files it once.
+  function newKey() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+  }
+  var key = newKey();
+
+  // ---- categories (a tree of groups) and the optional profile ----
+  var labels = {};
+  call('GET', '/v1/categories?lang=' + LANG).then(function (tree) {
+    var select = $('category');
+    tree.groups.forEach(function (g) {
+      var group = document.createElement('optgroup');
+      group.label = g.label;
+      g.categories.forEach(function (c) {
+        var o = el('option', c.label);
+        o.value = c.code;
+        labels[c.code] = c.label;
+        group.appendChild(o);
+      });
+      select.appendChild(group);
+    });
+    document.body.dataset.categories = 'ready';
+  }).catch(failed($('report-status')));
+  [['gender', ['mujer', 'hombre', 'no_binario', 'prefiero_no_decir'], 'gender.'],
+   ['age', ['menor_18', '18_29', '30_44', '45_59', '60_mas'], 'age.']].forEach(function (f) {
+    f[1].forEach(function (v) {
+      var o = el('option', t(f[2] + v));
+      o.value = v;
+      $(f[0]).appendChild(o);
+    });
+  });
+
+  // ---- the place: a tap on the map (the network as base map), or the rider's location ----
+  var map = L.map('map', { preferCanvas: true, attributionControl: true });
+  map.attributionControl.setPrefix(false);
+  map.setView([-16.4, -71.535], 13);
+  var place = null, pin = null;
+  function setPlace(lat, lon) {
+    place = { lat: lat, lon: lon };
+    if (pin) pin.setLatLng([lat, lon]);
+    else pin = L.circleMarker([lat, lon], { radius: 9, color: '#9b1c1c', fillColor: '#f4a261', fillOpacity: 1 }).addTo(map);
+    say($('place-status'), t('web.report.place_set'));
+    document.body.dataset.place = lat.toFixed(5) + ',' + lon.toFixed(5);
+  }
+  map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng); });
+  call('GET', '/v1/network').then(function (net) {
+    L.geoJSON(net, { style: function (f) {
+      var c = f.properties && f.properties.color;
+      return { color: c ? '#' + c : '#7a8a99', weight: 2, opacity: 0.55 };
+    }, interactive: false }).addTo(map);
+    if (net.bbox) map.fitBounds([[net.bbox[1], net.bbox[0]], [net.bbox[3], net.bbox[2]]], { animate: false });
+    document.body.dataset.network = 'ready';
+  }).catch(function () { document.body.dataset.network = 'none'; });
+  $('locate').onclick = function () {
+    if (!navigator.geolocation) { say($('place-status'), t('web.report.no_location'), true); return; }
+    navigator.geolocation.getCurrentPosition(function (p) {
+      setPlace(p.coords.latitude, p.coords.longitude);
+      map.setView([p.coords.latitude, p.coords.longitude], 16, { animate: false });
+    }, function () { say($('place-status'), t('web.report.no_location'), true); }, { timeout: 10000 });
+  };
+
+  // ---- filing ----
+  $('report-form').onsubmit = function (ev) {
+    ev.preventDefault();
+    var box = $('report-status');
+    var category = $('category').value;
+    if (!category) { say(box, t('web.report.need_category'), true); $('category').focus(); return; }
+    if (!place) { say(box, t('web.report.need_place'), true); $('map').focus(); return; }
+    var body = { category: category, lat: place.lat, lon: place.lon, channel: 'web' };
+    var when = $('when').value;
+    if (when) body.occurred_at = when.slice(0, 16);
+    var text = $('description').value.trim();
+    if (text) body.description = text;
+    if ($('gender').value) body.gender = $('gender').value;
+    if ($('age').value) body.age_band = $('age').value;
+    $('send').disabled = true;
+    say(box, t('web.report.sending'));
+    call('POST', '/v1/reports?lang=' + LANG, body, { 'Idempotency-Key': key }).then(function (r) {
+      say(box, '');
+      $('filed-reference').textContent = r.reference;
+      $('filed').hidden = false;
+      $('reference').value = r.reference;
+      $('report-form').reset();
+      key = newKey();
+      document.body.dataset.state = 'filed';
+    }).catch(failed(box)).then(function () { $('send').disabled = false; });
+  };
+
+  // ---- following and erasing, with the secret ----
+  function when(unix) {
+    var d = new Date(unix * 1000);
+    try { return d.toLocaleString(LANG, { dateStyle: 'medium', timeStyle: 'short' }); } catch (e) { return d.toISOString(); }
+  }
+  function show(ref, r) {
+    var box = $('followed');
+    box.textContent = '';
+    box.appendChild(el('p', t('web.report.status_line', {
+      category: labels[r.category] || r.category,
+      status: t('status.' + r.status),
+      reported: when(r.reported_at)
+    })));
+    if (r.history.length) {
+      var list = el('ol', '', 'steps');
+      r.history.forEach(function (h) {
+        list.appendChild(el('li', when(h.at) + ' · ' + t('status.' + h.status) + (h.note ? ' — ' + h.note : '')));
+      });
+      box.appendChild(list);
+    }
+    var erase = el('button', t('web.report.erase'), 'secondary');
+    erase.type = 'button';
+    erase.id = 'erase';
+    erase.onclick = function () {
+      if (erase.dataset.armed !== '1') {
+        erase.dataset.armed = '1';
+        erase.textContent = t('web.report.erase_confirm');
+        return;
+      }
+      call('DELETE', '/v1/reports/' + encodeURIComponent(ref) + '?lang=' + LANG).then(function () {
+        box.textContent = '';
+        box.appendChild(el('p', t('web.report.erased')));
+        $('filed').hidden = true;
+        document.body.dataset.state = 'erased';
+      }).catch(failed(box));
+    };
+    box.appendChild(erase);
+    document.body.dataset.state = 'followed';
+  }
+  $('follow-form').onsubmit = function (ev) {
+    ev.preventDefault();
+    var ref = $('reference').value.trim();
+    if (!ref) { say($('followed'), t('web.report.need_reference'), true); return; }
+    call('GET', '/v1/reports/' + encodeURIComponent(ref) + '?lang=' + LANG).then(function (r) { show(ref, r); })
+      .catch(failed($('followed')));
+  };
+
+  window.paradero = { map: map, setPlace: setPlace };
+})();
