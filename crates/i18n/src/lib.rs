@@ -14,7 +14,8 @@ pub enum Lang {
     /// English.
     En,
     /// Quechua (Southern Quechua, as spoken around Arequipa and Cusco). The texts riders read
-    /// in the chatbot and on the report page are translated; the rest falls back to Spanish.
+    /// in the chatbot and on the web pages are translated; the rest (the API documentation
+    /// page, officials' dashboard) falls back to Spanish.
     Qu,
 }
 
@@ -125,7 +126,7 @@ mod tests {
     const QUECHUA_PREFIXES: [&str; 15] = [
         "bot.",
         "category_group.",
-        "web.report.",
+        "web.",
         "walk.",
         "safety.",
         "store.",
@@ -139,8 +140,6 @@ mod tests {
         "age.",
         "obs.",
     ];
-    /// The riders' page's words the report page uses too.
-    const QUECHUA_WEB: [&str; 2] = ["web.my_location", "web.network_error"];
     const QUECHUA_OBS: [&str; 7] = [
         "obs.no_place",
         "obs.outside_area",
@@ -160,9 +159,9 @@ mod tests {
                 Lang::Qu => es
                     .iter()
                     .filter(|k| {
-                        (QUECHUA_PREFIXES.iter().any(|p| k.starts_with(p))
-                            && (!k.starts_with("obs.") || QUECHUA_OBS.contains(&k.as_str())))
-                            || QUECHUA_WEB.contains(&k.as_str())
+                        QUECHUA_PREFIXES.iter().any(|p| k.starts_with(p))
+                            && (!k.starts_with("obs.") || QUECHUA_OBS.contains(&k.as_str()))
+                            && !k.starts_with("web.docs_")
                     })
                     .cloned()
                     .collect(),
@@ -181,8 +180,15 @@ mod tests {
     }
 
     #[test]
-    fn quechua_falls_back_to_spanish_outside_the_bot() {
-        assert_eq!(t(Lang::Qu, "web.title", &[]), t(Lang::Es, "web.title", &[]));
+    fn quechua_falls_back_to_spanish_outside_the_riders_texts() {
+        assert_eq!(
+            t(Lang::Qu, "web.docs_title", &[]),
+            t(Lang::Es, "web.docs_title", &[])
+        );
+        assert_ne!(
+            t(Lang::Qu, "web.search", &[]),
+            t(Lang::Es, "web.search", &[])
+        );
         assert_ne!(
             t(Lang::Qu, "bot.welcome", &[]),
             t(Lang::Es, "bot.welcome", &[])

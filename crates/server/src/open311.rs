@@ -17,7 +17,7 @@ use crate::{AppState, Problem};
 use app::reports::ReportInput;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use serde::Serialize;
@@ -363,6 +363,14 @@ pub async fn discovery_xml(State(s): State<Arc<AppState>>, headers: HeaderMap) -
 }
 
 fn discovery_in(s: &AppState, headers: &HeaderMap, fmt: Format) -> Response {
+    let mut r = discovery_answer(s, headers, fmt);
+    // The URL comes from the request's Host: no shared cache may keep one client's answer.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn discovery_answer(s: &AppState, headers: &HeaderMap, fmt: Format) -> Response {
     let url = base_url(headers);
     let key_service = "No key is needed to report or to follow a report; officials use their bearer tokens (paradero admin token create).";
     let contact = &s.settings.open311_contact;
@@ -618,7 +626,7 @@ async fn by_ids(
         ("start_date" = Option<String>, Query, description = "Officials: from (ISO 8601 with offset); default 90 days ago", format = DateTime),
         ("end_date" = Option<String>, Query, description = "Officials: to (ISO 8601 with offset)", format = DateTime),
         ("service_code" = Option<String>, Query, description = "Officials: one category"),
-        ("status" = Option<String>, Query, description = "Officials: `open` or `closed` (GeoReport's two states; others match nothing)"),
+        ("status" = Option<String>, Query, description = "Officials: `open` or `closed` (GeoReport's two states; paradero's `acknowledged` and `in_progress` are accepted and match nothing)"),
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
     security((), ("official_token" = [])),
     responses(
@@ -691,6 +699,14 @@ async fn list_inner(
     // Dates are checked whatever else is asked: present means a date (empty is not one).
     let date = |k: &str| q.given(k).map(|v| parse_datetime(v, lang)).transpose();
     let (start, end) = (date("start_date")?, date("end_date")?);
+    // So is the status, whatever else is asked.
+    if let Some(v) = q.given("status")
+        && !store::Status::ALL.iter().any(|st| st.as_str() == v)
+    {
+        return Err(Problem::bad_request(format!(
+            "status is `open` or `closed` (or paradero's own `acknowledged`, `in_progress`), not `{v}`"
+        )));
+    }
     if let Some(ids) = q.get("service_request_id") {
         let ids: Vec<&str> = ids
             .split(',')

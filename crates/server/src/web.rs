@@ -168,6 +168,8 @@ fn render(template: &str, lang: Lang, prefixes: &[&str]) -> String {
             "version" => out.push_str(version()),
             "strings" => out.push_str(&strings),
             "other_lang" => out.push_str(other(lang).code()),
+            "alt_lang" => out.push_str(alternative(lang).0.code()),
+            "alt_lang_name" => out.push_str(alternative(lang).1),
             k => out.push_str(&escape_html(&i18n::t(lang, k, &[]))),
         }
         rest = &after[end + 2..];
@@ -180,6 +182,14 @@ fn other(lang: Lang) -> Lang {
     match lang {
         Lang::Es | Lang::Qu => Lang::En,
         Lang::En => Lang::Es,
+    }
+}
+
+/// The third language offered beside the switch: Quechua, or Spanish on a Quechua page.
+fn alternative(lang: Lang) -> (Lang, &'static str) {
+    match lang {
+        Lang::Qu => (Lang::Es, "Español"),
+        _ => (Lang::Qu, "Runasimi"),
     }
 }
 

@@ -288,6 +288,29 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
         .await
         .unwrap();
     assert_eq!(go, i18n::t(i18n::Lang::En, "web.search", &[]));
+    // And Quechua, from the third link.
+    c.find(Locator::Css("header a.lang-alt"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.documentElement.lang === 'qu'",
+        10,
+        "return location.href",
+    )
+    .await;
+    let go = c
+        .find(Locator::Id("go"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(go, i18n::t(i18n::Lang::Qu, "web.search", &[]));
+    assert_ne!(go, i18n::t(i18n::Lang::Es, "web.search", &[]));
 
     // The API documentation renders every endpoint of the OpenAPI document.
     c.goto(&format!("{base}/docs")).await.unwrap();
