@@ -61,6 +61,18 @@ pub struct Query {
     pub time: i32,
 }
 
+/// A coordinate within about 200 m of a random stop of `tt`.
+pub fn point_near_a_stop(tt: &Timetable, rng: &mut Rng) -> Coord {
+    let s = tt
+        .stop(StopIdx(rng.below(tt.stops().len() as u64) as u32))
+        .coord;
+    Coord::new(
+        s.lat() + (rng.unit() - 0.5) * 0.0036,
+        s.lon() + (rng.unit() - 0.5) * 0.0036,
+    )
+    .expect("a point near a stop")
+}
+
 /// `n` queries between random coordinates inside the network's area (each within 200 m of a
 /// random stop), departing uniformly between 06:00 and 20:00.
 pub fn random_coordinate_queries(tt: &Timetable, n: usize, seed: u64) -> Vec<Query> {
@@ -68,17 +80,10 @@ pub fn random_coordinate_queries(tt: &Timetable, n: usize, seed: u64) -> Vec<Que
     let cfg = planner::PlannerConfig::default();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let mut point = || {
-            let s = tt
-                .stop(StopIdx(rng.below(tt.stops().len() as u64) as u32))
-                .coord;
-            Coord::new(
-                s.lat() + (rng.unit() - 0.5) * 0.0036,
-                s.lon() + (rng.unit() - 0.5) * 0.0036,
-            )
-            .expect("valid")
-        };
-        let (a, b) = (point(), point());
+        let (a, b) = (
+            point_near_a_stop(tt, &mut rng),
+            point_near_a_stop(tt, &mut rng),
+        );
         let (Ok(access), Ok(egress)) = (
             planner::walks(tt, &cfg, &planner::Endpoint::Coord(a), "origin"),
             planner::walks(tt, &cfg, &planner::Endpoint::Coord(b), "destination"),

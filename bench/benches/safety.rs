@@ -17,7 +17,7 @@
 use paradero_bench::*;
 use planner::safety::{ReleasedCell, SaferConfig};
 use std::time::Instant;
-use timetable::{Coord, Day, StopIdx};
+use timetable::{Day, StopIdx};
 
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
@@ -82,23 +82,13 @@ fn main() {
     );
     let cfg = planner::PlannerConfig::default();
     let mut sc = raptor::Scratch::new(&tt);
-    let point = |rng: &mut Rng| {
-        let s = tt
-            .stop(StopIdx(rng.below(tt.stops().len() as u64) as u32))
-            .coord;
-        Coord::new(
-            s.lat() + (rng.unit() - 0.5) * 0.0036,
-            s.lon() + (rng.unit() - 0.5) * 0.0036,
-        )
-        .expect("point")
-    };
     let (mut t_fast, mut t_safe) = (Vec::new(), Vec::new());
     let (mut avoided, mut added) = (Vec::new(), Vec::new());
     let (mut differ, mut planned) = (0usize, 0usize);
     for _ in 0..n {
         let req = planner::PlanRequest {
-            from: planner::Endpoint::Coord(point(&mut rng)),
-            to: planner::Endpoint::Coord(point(&mut rng)),
+            from: planner::Endpoint::Coord(point_near_a_stop(&tt, &mut rng)),
+            to: planner::Endpoint::Coord(point_near_a_stop(&tt, &mut rng)),
             day,
             time: 18 * 3600 + rng.below(5 * 3600) as u32,
             arrive_by: false,
