@@ -149,6 +149,19 @@ impl Obs {
         }
         parsed.insert(period, Arc::new(release));
     }
+
+    /// Deletes a stored release and forgets its parse, so that the period can be computed
+    /// again with fresh noise (attack tests measure what many draws reveal; no running
+    /// server ever replaces a release, which is why the parse cache never goes stale).
+    #[cfg(feature = "test-support")]
+    pub async fn delete_release(&self, month: &str, week: u8) -> Result<u64, store::StoreError> {
+        let n = self.store.delete_release(month, week).await?;
+        self.parsed
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&(month.to_string(), week));
+        Ok(n)
+    }
 }
 
 /// The trip writer: takes what is queued (up to a batch) and writes it in one transaction. A

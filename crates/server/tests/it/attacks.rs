@@ -514,7 +514,6 @@ async fn differencing_padding_and_leaks_learn_no_more_than_the_noise() {
         };
         for p in &periods {
             e.obs
-                .store
                 .delete_release("2026-10", p.unwrap_or(0))
                 .await
                 .unwrap();
