@@ -22,6 +22,12 @@ pub enum Error {
     /// The change conflicts with the current state (a status the workflow does not allow).
     #[error("{0}")]
     Conflict(String),
+    /// The upload is larger than allowed (bytes or pixels); nothing was stored.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The upload is not of a kind accepted (a photo that is not JPEG, PNG or WebP).
+    #[error("{0}")]
+    UnsupportedMedia(String),
     /// No credential, or an unknown one.
     #[error("{0}")]
     Unauthorized(String),
@@ -50,6 +56,8 @@ impl Error {
             | Error::Unprocessable(d)
             | Error::NotFound(d)
             | Error::Conflict(d)
+            | Error::TooLarge(d)
+            | Error::UnsupportedMedia(d)
             | Error::Unauthorized(d)
             | Error::Forbidden(d)
             | Error::Internal(d)

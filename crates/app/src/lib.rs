@@ -20,6 +20,7 @@ pub mod map;
 pub mod metrics;
 pub mod observatory;
 pub mod officials;
+pub mod photos;
 pub mod places;
 pub mod releases;
 pub mod reports;

@@ -21,6 +21,8 @@ pub struct ObservatorySettings {
     pub categories: Vec<Category>,
     /// A place farther than this from every stop is outside the area, metres.
     pub max_distance_m: f64,
+    /// Limits on photos.
+    pub photos: crate::photos::PhotoSettings,
 }
 
 impl Default for ObservatorySettings {
@@ -31,6 +33,7 @@ impl Default for ObservatorySettings {
             max_description_chars: 1000,
             categories: observatory::default_categories(),
             max_distance_m: 2000.0,
+            photos: crate::photos::PhotoSettings::default(),
         }
     }
 }
@@ -51,6 +54,8 @@ pub struct Obs {
     counters: Arc<TripCounters>,
     /// Stored releases already parsed, by (month, week): a release is never replaced.
     parsed: std::sync::RwLock<HashMap<(String, u8), Arc<Release>>>,
+    /// Photos are decoded one at a time.
+    pub(crate) photo_turn: tokio::sync::Semaphore,
 }
 
 /// What happened to trip records on their way to the store.
@@ -92,6 +97,7 @@ impl Obs {
             tx,
             counters,
             parsed: std::sync::RwLock::default(),
+            photo_turn: tokio::sync::Semaphore::new(1),
         })
     }
 

@@ -114,9 +114,33 @@ pub async fn open_store(cfg: &config::Config) -> anyhow::Result<store::Store> {
         store::Location::Memory => "in memory".into(),
         store::Location::Postgres(_) => "on PostgreSQL".into(),
     };
-    store::Store::open_at(&location)
+    let store = store::Store::open_at(&location)
         .await
-        .with_context(|| format!("opening the store {shown}"))
+        .with_context(|| format!("opening the store {shown}"))?;
+    let photos = &cfg.observatory.photos;
+    let store = match (photos.storage.as_deref(), &photos.dir) {
+        (Some("database"), _) => store.with_photo_storage(store::PhotoStorage::Database),
+        (_, Some(dir)) => store.with_photo_storage(store::PhotoStorage::Files(dir.clone())),
+        (Some("files"), None) => {
+            let dir = match &location {
+                store::Location::Sqlite(p) => p
+                    .parent()
+                    .unwrap_or_else(|| std::path::Path::new("."))
+                    .join("photos"),
+                _ => std::path::PathBuf::from("data/photos"),
+            };
+            store.with_photo_storage(store::PhotoStorage::Files(dir))
+        }
+        _ => store,
+    };
+    // Files of photos whose report was erased while they could not be deleted, or whose
+    // row never committed.
+    match store.sweep_photo_files().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "removed photo files without a report"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep photo files"),
+    }
+    Ok(store)
 }
 
 /// Writes the trips still queued (for a few seconds at most: the store may be down) and

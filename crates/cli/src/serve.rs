@@ -136,6 +136,12 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
                 })
                 .collect(),
             max_distance_m: cfg.planner.max_access_m,
+            photos: app::photos::PhotoSettings {
+                max_bytes: obs_cfg.photos.max_mb * 1024 * 1024,
+                max_per_report: obs_cfg.photos.max_per_report,
+                max_side: obs_cfg.photos.max_side,
+                ..app::photos::PhotoSettings::default()
+            },
         },
     )))
 }

@@ -345,6 +345,38 @@ pub struct ObservatoryConfig {
     pub max_description_chars: usize,
     /// Incident categories.
     pub categories: Vec<CategoryConfig>,
+    /// Photos on reports.
+    pub photos: PhotosConfig,
+}
+
+/// Photos on reports: limits, and where their bytes are kept.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhotosConfig {
+    /// Largest upload, MB (1-50).
+    pub max_mb: usize,
+    /// Photos per report (0 turns photos off).
+    pub max_per_report: usize,
+    /// Longest side kept, pixels (larger photos are scaled down), 320-4096.
+    pub max_side: u32,
+    /// `files` (one file per photo in `dir`) or `database` (beside their metadata, for
+    /// replicas that share only the database). Unset: files beside a SQLite database, the
+    /// database with PostgreSQL.
+    pub storage: Option<String>,
+    /// Folder of photo files; unset: `photos/` beside the SQLite file (`data/photos`).
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl Default for PhotosConfig {
+    fn default() -> Self {
+        PhotosConfig {
+            max_mb: 8,
+            max_per_report: 3,
+            max_side: 1600,
+            storage: None,
+            dir: None,
+        }
+    }
 }
 
 impl Default for ObservatoryConfig {
@@ -362,6 +394,7 @@ impl Default for ObservatoryConfig {
                     harassment: *h,
                 })
                 .collect(),
+            photos: PhotosConfig::default(),
         }
     }
 }
@@ -840,6 +873,24 @@ impl Config {
                 "bot.webhook_secret must be set with bot.webhook_url: 16 to 256 characters A-Z, a-z, 0-9, _ or -"
                     .into(),
             );
+        }
+        let photos = &self.observatory.photos;
+        if !(1..=50).contains(&photos.max_mb) {
+            return Err("observatory.photos.max_mb must be 1 to 50".into());
+        }
+        if !(320..=4096).contains(&photos.max_side) {
+            return Err("observatory.photos.max_side must be 320 to 4096".into());
+        }
+        if photos.max_per_report > 20 {
+            return Err("observatory.photos.max_per_report must be 0 to 20".into());
+        }
+        if let Some(s) = &photos.storage
+            && s != "files"
+            && s != "database"
+        {
+            return Err(format!(
+                "observatory.photos.storage `{s}` must be `files` or `database`"
+            ));
         }
         if self.observatory.categories.is_empty() {
             return Err("observatory.categories must not be empty".into());

@@ -350,6 +350,9 @@ pub struct ServiceRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Option<String>>,
     /// The agency that answers the report.
+    /// The first photo, for officials only (read with the token); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_url: Option<String>,
     pub agency_responsible: String,
 }
 

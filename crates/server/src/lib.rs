@@ -13,6 +13,7 @@ pub mod metrics;
 mod network;
 mod open311;
 mod openapi;
+mod photos;
 mod places;
 mod plan;
 mod problem;
@@ -220,6 +221,13 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(indicators::internal_indicators),
         )
         .route("/v1/admin/reload", axum::routing::post(service::reload))
+        .layer(RequestBodyLimitLayer::new(body))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        // Photos have their own body limit and deadline.
+        .merge(photos::routes(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -230,11 +238,6 @@ pub fn app(state: Arc<AppState>) -> Router {
             ratelimit::limit,
         ))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(body))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
         .layer(cors(&state.settings.cors_origins))
         .with_state(state)
 }

@@ -561,6 +561,7 @@ fn request_json(
     lang: Lang,
     full: bool,
     agency: &str,
+    media: Option<String>,
 ) -> answers::ServiceRequest {
     let officials = |v| full.then_some(v);
     answers::ServiceRequest {
@@ -575,7 +576,17 @@ fn request_json(
         long: officials(r.lon),
         description: full.then(|| r.description.clone()),
         agency_responsible: agency.to_string(),
+        media_url: media.filter(|_| full),
     }
+}
+
+/// Where officials read a report's first photo, if it has any.
+async fn media_of(o: &app::Obs, case: &str) -> Result<Option<String>, store::StoreError> {
+    Ok(o.store
+        .photos_of(&[case.to_string()])
+        .await?
+        .first()
+        .map(|p| crate::photos::photo_path(&p.case, &p.id)))
 }
 
 /// The reports with these ids, in GeoReport's shape (unknown ids are left out). Anyone may
@@ -606,7 +617,12 @@ async fn by_ids(
             .await
             .map_err(problem)?;
         if let Some(r) = found {
-            let mut v = request_json(&r, &ev, lang, full, agency);
+            let media = if full {
+                media_of(o, &r.reference).await.map_err(problem)?
+            } else {
+                None
+            };
+            let mut v = request_json(&r, &ev, lang, full, agency, media);
             if !full {
                 v.service_request_id = id.to_string();
             }
@@ -738,7 +754,15 @@ async fn list_inner(
         .filter(|r| want.is_none_or(|w| w == status_word(r.status)))
     {
         let ev = o.store.report_events(&r.reference).await.map_err(problem)?;
-        out.push(request_json(r, &ev, lang, true, &s.settings.open311_agency));
+        let media = media_of(o, &r.reference).await.map_err(problem)?;
+        out.push(request_json(
+            r,
+            &ev,
+            lang,
+            true,
+            &s.settings.open311_agency,
+            media,
+        ));
     }
     Ok(out)
 }

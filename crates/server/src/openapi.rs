@@ -2,7 +2,8 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, indicators, network, open311, places, plan, reports, service, surveys, web,
+    AppState, Problem, indicators, network, open311, photos, places, plan, reports, service,
+    surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -40,6 +41,9 @@ use utoipa::{Modify, OpenApi};
         reports::erase_report,
         reports::list_reports,
         reports::change_status,
+        photos::add_photo,
+        photos::list_photos,
+        photos::photo,
         surveys::create_survey,
         indicators::indicators,
         indicators::internal_indicators,

@@ -77,6 +77,8 @@ impl From<app::Error> for Problem {
             app::Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             app::Error::NotFound(_) => StatusCode::NOT_FOUND,
             app::Error::Conflict(_) => StatusCode::CONFLICT,
+            app::Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            app::Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             app::Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             app::Error::Forbidden(_) => StatusCode::FORBIDDEN,
             app::Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

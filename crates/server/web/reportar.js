@@ -103,6 +103,17 @@
   };
 
   // ---- filing ----
+  // The photo goes as it is (the server re-encodes it without its location or camera data).
+  function sendPhoto(reference, file) {
+    return fetch('/v1/reports/' + encodeURIComponent(reference) + '/photos?lang=' + LANG, {
+      method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream', Accept: 'application/json' }, body: file
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (b) {
+        if (!r.ok) { var e = new Error(b.detail || r.statusText); e.status = r.status; throw e; }
+        return b;
+      });
+    });
+  }
   $('report-form').onsubmit = function (ev) {
     ev.preventDefault();
     var box = $('report-status');
@@ -118,6 +129,7 @@
     if ($('age').value) body.age_band = $('age').value;
     $('send').disabled = true;
     say(box, t('web.report.sending'));
+    var photo = $('photo').files && $('photo').files[0];
     call('POST', '/v1/reports?lang=' + LANG, body, { 'Idempotency-Key': key }).then(function (r) {
       say(box, '');
       $('filed-reference').textContent = r.reference;
@@ -125,7 +137,16 @@
       $('reference').value = r.reference;
       $('report-form').reset();
       key = newKey();
-      document.body.dataset.state = 'filed';
+      if (!photo) { document.body.dataset.state = 'filed'; return; }
+      // The report is filed (and its secret shown) whatever happens to the photo.
+      say(box, t('web.report.photo_sending'));
+      return sendPhoto(r.reference, photo).then(function () {
+        say(box, '');
+        document.body.dataset.photo = 'sent';
+      }, function (err) {
+        say(box, t('web.report.photo_failed', { detail: err && err.status ? err.message : t('web.network_error') }), true);
+        document.body.dataset.photo = 'failed';
+      }).then(function () { document.body.dataset.state = 'filed'; });
     }).catch(failed(box)).then(function () { $('send').disabled = false; });
   };
 

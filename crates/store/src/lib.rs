@@ -89,6 +89,8 @@ pub struct Store {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite `max_page_count` applied before each use; 0: none set.
     page_limit: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// Where photos' bytes go.
+    photos: std::sync::Arc<PhotoStorage>,
 }
 
 /// Settings of every new connection.
@@ -258,7 +260,9 @@ pub const IDEMPOTENCY_TTL_S: i64 = 86_400;
 pub use observatory::sha256_hex;
 
 mod bot;
+mod photos;
 mod releases;
+pub use photos::{AddPhoto, NewPhoto, PhotoMeta, PhotoStorage};
 pub use releases::StoredRelease;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -389,6 +393,15 @@ impl Store {
             backend,
             writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
             page_limit,
+            // Beside a SQLite file, photos are files in its folder; elsewhere, rows.
+            photos: std::sync::Arc::new(match location {
+                Location::Sqlite(path) => PhotoStorage::Files(
+                    path.parent()
+                        .unwrap_or_else(|| Path::new("."))
+                        .join("photos"),
+                ),
+                Location::Memory | Location::Postgres(_) => PhotoStorage::Database,
+            }),
         };
         store.backfill_secrets().await?;
         Ok(store)
@@ -1004,16 +1017,18 @@ impl Store {
             return Ok(false);
         };
         let reference: String = row.try_get(0)?;
-        erase_in(&mut tx, &reference).await?;
+        let (_, photos) = erase_in(&mut tx, &reference).await?;
         tx.commit().await?;
+        self.remove_photo_files(&photos).await;
         Ok(true)
     }
 
     /// Erasure by the officials' case id (the bot's `/borrar`, tests).
     pub async fn erase_report(&self, reference: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let n = erase_in(&mut tx, reference).await?;
+        let (n, photos) = erase_in(&mut tx, reference).await?;
         tx.commit().await?;
+        self.remove_photo_files(&photos).await;
         Ok(n > 0)
     }
 
@@ -1238,7 +1253,10 @@ impl Store {
 }
 
 /// Deletes a report and everything pointing at it, inside `tx`; returns rows deleted.
-async fn erase_in(tx: &mut tx::Write, reference: &str) -> Result<u64> {
+/// Erases report `reference` with everything attached; returns the rows it deleted and the
+/// ids of its photos (whose files go once the transaction commits).
+async fn erase_in(tx: &mut tx::Write, reference: &str) -> Result<(u64, Vec<String>)> {
+    let photos = photos::erase_photos_in(tx, reference).await?;
     sqlx::query(
         "DELETE FROM report_events WHERE report_id IN
          (SELECT id FROM reports WHERE reference = $1)",
@@ -1262,7 +1280,7 @@ async fn erase_in(tx: &mut tx::Write, reference: &str) -> Result<u64> {
         .bind(reference)
         .execute(tx.conn())
         .await?;
-    Ok(n)
+    Ok((n, photos))
 }
 
 const DUPLICATE_RADIUS_M: f64 = 200.0;

@@ -833,6 +833,18 @@ async fn report_page_files_follows_and_erases_a_report_in_headless_chromium() {
         "document.querySelector('details').open = true; document.getElementById('gender').value = 'mujer'; return true",
     )
     .await;
+    // A photo from the phone's gallery.
+    let picture = profile.path().join("paradero.jpg");
+    let img = image::RgbImage::from_fn(80, 60, |x, y| {
+        image::Rgb([(x * 3) as u8, (y * 4) as u8, 120])
+    });
+    img.save(&picture).unwrap();
+    c.find(Locator::Id("photo"))
+        .await
+        .unwrap()
+        .send_keys(&picture.display().to_string())
+        .await
+        .unwrap();
     c.find(Locator::Id("send"))
         .await
         .unwrap()
@@ -857,6 +869,16 @@ async fn report_page_files_follows_and_erases_a_report_in_headless_chromium() {
         reference.starts_with("R-") && reference.len() == 22,
         "{reference}"
     );
+    // The photo went after the report, and what is kept is a re-encoded JPEG of it.
+    assert_eq!(js(&c, "return document.body.dataset.photo").await, "sent");
+    let photos = served.data.path().join("photos");
+    let kept: Vec<std::path::PathBuf> = std::fs::read_dir(&photos)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let stored = image::open(&kept[0]).unwrap();
+    assert_eq!((stored.width(), stored.height()), (80, 60));
     // Stored as the page sent it: the API follows it by the same secret.
     let (status, body) = http(
         &served.addr,
@@ -926,6 +948,11 @@ async fn report_page_files_follows_and_erases_a_report_in_headless_chromium() {
         "",
     );
     assert_eq!(status, 404, "erased for good");
+    assert_eq!(
+        std::fs::read_dir(&photos).unwrap().count(),
+        0,
+        "the photo is erased with the report"
+    );
     // Looking it up again says so.
     c.find(Locator::Id("look"))
         .await

@@ -173,7 +173,7 @@ async fn every_answer_matches_the_document() {
     let mut failures = Vec::new();
     let mut call = async |method: Method,
                           uri: &str,
-                          body: Option<(&str, String)>,
+                          body: Option<(&str, Vec<u8>)>,
                           token: Option<&str>|
            -> Value {
         let mut b = Request::builder().method(method.clone()).uri(uri);
@@ -207,7 +207,7 @@ async fn every_answer_matches_the_document() {
         }
         serde_json::from_slice(&bytes).unwrap_or(Value::Null)
     };
-    let json_body = |v: Value| Some(("application/json", v.to_string()));
+    let json_body = |v: Value| Some(("application/json", v.to_string().into_bytes()));
     let get = Method::GET;
     let post = Method::POST;
     // The planner and the network.
@@ -342,6 +342,61 @@ async fn every_answer_matches_the_document() {
         None,
     )
     .await;
+    // Photos: added with the secret, read by officials.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::new(16, 12))
+        .unwrap();
+    let photos = format!("/v1/reports/{secret}/photos");
+    let added = call(
+        post.clone(),
+        &photos,
+        Some(("image/jpeg", jpeg.clone())),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        &photos,
+        Some(("text/plain", "x".into())),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        &photos,
+        Some(("image/jpeg", Vec::new())),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        &photos,
+        Some(("image/jpeg", jpeg[..jpeg.len() / 2].to_vec())),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/reports/R-unknownunknownunkno/photos",
+        Some(("image/jpeg", jpeg)),
+        None,
+    )
+    .await;
+    let photo_id = added["id"].as_str().unwrap().to_string();
+    let listed = format!("/v1/reports/{case}/photos");
+    call(get.clone(), &listed, None, Some(&editor)).await;
+    call(get.clone(), &listed, None, None).await;
+    let one = format!("/v1/reports/{case}/photos/{photo_id}");
+    call(get.clone(), &one, None, Some(&editor)).await;
+    call(get.clone(), &one, None, None).await;
+    call(
+        get.clone(),
+        &format!("/v1/reports/{case}/photos/nope"),
+        None,
+        Some(&editor),
+    )
+    .await;
     // Surveys.
     call(
         post.clone(),
@@ -427,7 +482,7 @@ async fn every_answer_matches_the_document() {
     let o311 = call(
         post.clone(),
         "/open311/v2/requests.json",
-        Some(("application/x-www-form-urlencoded", form)),
+        Some(("application/x-www-form-urlencoded", form.into_bytes())),
         None,
     )
     .await;
@@ -492,7 +547,7 @@ async fn every_answer_matches_the_document() {
         "/open311/v2/requests.xml",
         Some((
             "application/x-www-form-urlencoded",
-            format!("service_code=robo&attribute%5Bstop_id%5D={stop}"),
+            format!("service_code=robo&attribute%5Bstop_id%5D={stop}").into_bytes(),
         )),
         None,
     )

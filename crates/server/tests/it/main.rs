@@ -15,6 +15,7 @@ mod contract;
 mod cross_site;
 mod faults;
 mod observatory;
+mod photos;
 mod safety;
 mod streets;
 
