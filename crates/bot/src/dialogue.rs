@@ -72,6 +72,10 @@ pub struct Draft {
     /// never stores it twice.
     #[serde(default)]
     pub nonce: String,
+    /// A photo sent with it: Telegram's file id (its bytes are fetched, cleaned of metadata
+    /// and attached once the report is filed; nothing of it is kept here but the id).
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 /// Where the dialogue is.

@@ -74,6 +74,8 @@ struct Inner {
     flood: Mutex<HashMap<String, (u32, u32)>>,
     /// Longest a `getUpdates` waits for an update.
     max_poll: Duration,
+    /// Files riders sent (photos), by file id, served by `getFile` and the download path.
+    files: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 /// The fake server. Dropping it does not stop it; it lives as long as the runtime.
@@ -168,6 +170,22 @@ async fn method(
         "getwebhookinfo" => {
             json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 })
         }
+        "getfile" => {
+            let id = params.get("file_id").and_then(Value::as_str).unwrap_or("");
+            let size = inner.files.lock().expect("fake lock").get(id).map(Vec::len);
+            match size {
+                Some(size) => json!({ "file_id": id, "file_unique_id": format!("u{id}"),
+                    "file_size": size, "file_path": format!("photos/{id}.jpg") }),
+                None => {
+                    return (
+                        axum::http::StatusCode::BAD_REQUEST,
+                        axum::Json(json!({ "ok": false, "error_code": 400,
+                            "description": "Bad Request: invalid file_id" })),
+                    )
+                        .into_response();
+                }
+            }
+        }
         "deletewebhook"
         | "setwebhook"
         | "setmycommands"
@@ -231,6 +249,19 @@ async fn method(
     ok(result).into_response()
 }
 
+/// A file's bytes, as Telegram serves `https://api.telegram.org/file/bot<token>/<path>`.
+async fn download(
+    State(inner): State<Arc<Inner>>,
+    Path((token, name)): Path<(String, String)>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let id = name.trim_start_matches("photos/").trim_end_matches(".jpg");
+    match inner.files.lock().expect("fake lock").get(id) {
+        Some(bytes) if token == format!("bot{TOKEN}") => bytes.clone().into_response(),
+        _ => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 impl FakeTelegram {
     /// Starts the fake on a free loopback port.
     pub async fn start() -> FakeTelegram {
@@ -247,6 +278,8 @@ impl FakeTelegram {
         });
         let app = Router::new()
             .route("/{token}/{method}", post(method))
+            // teloxide sends the file path as one segment (`photos%2F….jpg`).
+            .route("/file/{token}/{path}", axum::routing::get(download))
             .with_state(Arc::clone(&inner));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -338,6 +371,25 @@ impl FakeTelegram {
             chat_id,
             json!({ "photo": [{ "file_id": "p1", "file_unique_id": "pu1", "width": 90,
                 "height": 90 }] }),
+        )
+    }
+
+    /// A rider sends a photo whose largest size is `bytes` (Telegram keeps the file; the bot
+    /// fetches it with `getFile` and the download path).
+    pub fn photo_of(&self, chat_id: i64, bytes: Vec<u8>) -> i64 {
+        let id = format!("ph{}", self.inner.next_message.load(Ordering::Relaxed));
+        let size = bytes.len();
+        self.inner
+            .files
+            .lock()
+            .expect("fake lock")
+            .insert(id.clone(), bytes);
+        self.message(
+            chat_id,
+            json!({ "photo": [
+                { "file_id": "thumb", "file_unique_id": "thumbu", "width": 90, "height": 90 },
+                { "file_id": id, "file_unique_id": format!("u{id}"), "width": 640,
+                  "height": 480, "file_size": size }] }),
         )
     }
 

@@ -114,6 +114,12 @@ pub fn input_of(msg: &Message) -> Input {
     if let Some(l) = msg.location() {
         return Input::Location(l.latitude, l.longitude);
     }
+    if let Some(largest) = msg
+        .photo()
+        .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+    {
+        return Input::Photo(largest.file.id.0.clone());
+    }
     match msg.text() {
         Some(text) if text.starts_with('/') => {
             let (head, args) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
@@ -309,6 +315,29 @@ impl Running {
     }
 }
 
+/// A photo's bytes from Telegram: `getFile`, then the download, refused past `max_bytes`.
+fn photo_source(bot: Bot, max_bytes: usize) -> engine::PhotoSource {
+    Arc::new(move |file_id: String| {
+        let bot = bot.clone();
+        Box::pin(async move {
+            use teloxide::net::Download;
+            let file = bot
+                .get_file(teloxide::types::FileId(file_id))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if file.size as usize > max_bytes {
+                return Err(format!("{} bytes, more than {max_bytes}", file.size));
+            }
+            let mut bytes = Vec::with_capacity(file.size as usize);
+            bot.download_file(&file.path, &mut bytes)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(bytes)
+        })
+    })
+}
+
 /// Dispatches updates from `listener` (one chat at a time, chats in parallel) and delivers
 /// notifications, until stopped.
 fn run<L>(bot: Bot, engine: Arc<Engine>, listener: L, notify_every: Duration) -> Running
@@ -331,6 +360,7 @@ where
         )
         .await;
     });
+    engine.set_photo_source(photo_source(bot.clone(), engine.photo_limit()));
     let notify = tokio::spawn(deliver_notifications(bot, engine, notify_every));
     Running {
         shutdown,

@@ -38,9 +38,22 @@ pub enum Input {
     Location(f64, f64),
     /// An inline button's data.
     Button(String),
-    /// Anything else (sticker, photo, voice, …).
+    /// A photo: Telegram's id of its largest size (its bytes are fetched only when the report
+    /// it belongs to is sent, through [`PhotoSource`]).
+    Photo(String),
+    /// Anything else (sticker, voice, …).
     Other,
 }
+
+/// Fetches a photo's bytes by its Telegram file id (the adapter's `getFile` + download).
+pub type PhotoSource = Arc<
+    dyn Fn(
+            String,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// A keyboard to show with a reply.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +141,21 @@ pub struct Engine {
     app: Arc<App>,
     settings: BotSettings,
     limits: Mutex<Limits>,
+    photos: Photos,
+}
+
+/// The photo source, once set.
+#[derive(Default)]
+struct Photos(std::sync::OnceLock<PhotoSource>);
+
+impl std::fmt::Debug for Photos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Photos(set)"
+        } else {
+            "Photos(unset)"
+        })
+    }
 }
 
 /// Why an update could not be handled; the rider is told what happened and to try again.
@@ -194,7 +222,19 @@ impl Engine {
             app,
             settings,
             limits: Mutex::new(Limits::default()),
+            photos: Photos::default(),
         })
+    }
+
+    /// Where photos' bytes come from (set once by the Telegram adapter; without it a photo
+    /// sent with a report is not attached, and the rider is told).
+    pub fn set_photo_source(&self, source: PhotoSource) {
+        let _ = self.photos.0.set(source);
+    }
+
+    /// The largest photo accepted, bytes.
+    pub fn photo_limit(&self) -> usize {
+        self.obs().settings.photos.max_bytes
     }
 
     /// The application it works on.
@@ -280,7 +320,10 @@ impl Engine {
             self.ask(turn);
             return Ok(());
         }
-        if input == Input::Other {
+        // Photos are taken only while describing a report; anywhere else, like other media.
+        let photo_elsewhere = matches!(input, Input::Photo(_))
+            && !matches!(turn.state.step, Step::ReportDescription { .. });
+        if input == Input::Other || photo_elsewhere {
             turn.out
                 .push(Out::text(t(lang, "bot.unexpected_media", &[])));
             self.ask(turn);

@@ -87,7 +87,9 @@ impl Engine {
                     }
                 }
             }
-            Input::Command(..) | Input::Other => Picked::Nothing(t(lang, "bot.use_buttons", &[])),
+            Input::Command(..) | Input::Photo(_) | Input::Other => {
+                Picked::Nothing(t(lang, "bot.use_buttons", &[]))
+            }
         }
     }
 

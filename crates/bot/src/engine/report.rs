@@ -131,6 +131,14 @@ impl Engine {
                         draft.description = Some(s.trim().to_string()).filter(|d| !d.is_empty());
                         self.after_description(turn, draft);
                     }
+                    // A photo while describing: kept (its id) for when the report is sent.
+                    Input::Photo(file_id) if self.obs().settings.photos.max_per_report > 0 => {
+                        draft.photo = Some(file_id);
+                        turn.out
+                            .push(Out::text(t(lang, "bot.report.photo_kept", &[])));
+                        turn.state.step = Step::ReportDescription { draft };
+                        self.ask(turn);
+                    }
                     _ => {
                         turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
                         turn.state.step = Step::ReportDescription { draft };
@@ -204,14 +212,18 @@ impl Engine {
                 },
                 &[],
             )),
-            Step::ReportDescription { .. } => Out::buttons(
-                t(
+            Step::ReportDescription { draft } => {
+                let mut text = t(
                     lang,
                     "bot.ask.description",
                     &[("max", &self.obs().settings.max_description_chars)],
-                ),
-                vec![vec![skip(lang, "desc")]],
-            ),
+                );
+                if draft.photo.is_none() && self.obs().settings.photos.max_per_report > 0 {
+                    text.push('\n');
+                    text.push_str(&t(lang, "bot.ask.photo", &[]));
+                }
+                Out::buttons(text, vec![vec![skip(lang, "desc")]])
+            }
             Step::ReportConfirm { draft } => Out::buttons(
                 t(
                     lang,
@@ -279,6 +291,9 @@ impl Engine {
         if let Some(desc) = &d.description {
             lines.push(format!("• «{desc}»"));
         }
+        if d.photo.is_some() {
+            lines.push(format!("• {}", t(lang, "bot.report.with_photo", &[])));
+        }
         lines.join("\n")
     }
 
@@ -320,7 +335,29 @@ impl Engine {
         // web (or to erase it) by this.
         turn.out
             .push(Out::text(t(lang, text, &[("reference", &created.secret)])));
+        if let Some(file_id) = draft.photo {
+            let said = match self.attach_photo(&created.secret, file_id, lang).await {
+                Ok(()) => t(lang, "bot.report.photo_added", &[]),
+                Err(detail) => t(lang, "bot.report.photo_failed", &[("detail", &detail)]),
+            };
+            turn.out.push(Out::text(said));
+        }
         Ok(())
+    }
+
+    /// Fetches a photo from Telegram and attaches it to the report (re-encoded by the
+    /// application: no metadata survives). The report is filed whatever happens here.
+    async fn attach_photo(&self, secret: &str, file_id: String, lang: Lang) -> Result<(), String> {
+        let unavailable = || t(lang, "bot.report.photo_unavailable", &[]);
+        let source = self.photos.0.get().ok_or_else(unavailable)?;
+        let bytes = source(file_id).await.map_err(|e| {
+            tracing::warn!(error = %e, "could not fetch a photo from Telegram");
+            unavailable()
+        })?;
+        app::photos::add(self.obs(), secret, None, bytes, lang)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.detail().to_string())
     }
 
     pub(super) async fn my_reports(&self, rider: &str, turn: &mut Turn) -> Result<(), EngineError> {

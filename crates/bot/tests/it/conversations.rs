@@ -896,3 +896,81 @@ async fn the_safer_route_and_a_shared_trip_from_the_route_answer() {
     assert_eq!(rows.trips.len(), 3);
     assert_eq!(rows.trips.iter().filter(|t| t.safer).count(), 1);
 }
+
+#[tokio::test]
+async fn a_photo_sent_while_describing_goes_with_the_report_without_its_metadata() {
+    let h = Harness::start().await;
+    let chat = 7_301;
+    h.say(chat, "/start").await;
+    h.press(chat, "lang:es").await;
+    h.say(chat, "/reportar").await;
+    h.press(chat, "cat:robo").await;
+    h.locate(chat, HOME.0, HOME.1).await;
+    let r = h.press(chat, "when:now").await;
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.ask.photo", &[])),
+        "the description step offers a photo: {}",
+        text(&r)
+    );
+    // A photo elsewhere is still unexpected; here it is kept for the report.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::from_fn(64, 48, |x, _| {
+            image::Rgb([x as u8 * 3, 40, 200])
+        }))
+        .unwrap();
+    let sent = jpeg.clone();
+    let r = h
+        .after(chat, |f| {
+            f.photo_of(chat, jpeg);
+        })
+        .await;
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.report.photo_kept", &[])),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(buttons(&r), ["desc:skip"], "the description is still asked");
+    let r = h.say(chat, "Me quitaron el celular al bajar.").await;
+    let r = if buttons(&r).contains(&"g:mujer".to_string()) {
+        h.press(chat, "g:mujer").await;
+        h.press(chat, "a:30_44").await
+    } else {
+        r
+    };
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.report.with_photo", &[])),
+        "the summary says a photo goes: {}",
+        text(&r)
+    );
+    let r = h.press(chat, "send:anon").await;
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.report.photo_added", &[])),
+        "{}",
+        text(&r)
+    );
+    let secret = text(&r)
+        .split_whitespace()
+        .find(|w| w.starts_with("R-"))
+        .unwrap()
+        .trim_end_matches(['.', ':', ','])
+        .to_string();
+    let case = h
+        .store()
+        .report_by_secret(&secret)
+        .await
+        .unwrap()
+        .unwrap()
+        .reference;
+    let photos = h.store().photos_of(std::slice::from_ref(&case)).await.unwrap();
+    assert_eq!(photos.len(), 1);
+    let (meta, kept) = h
+        .store()
+        .photo(&case, &photos[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((meta.width, meta.height), (64, 48));
+    assert_ne!(kept, sent, "re-encoded, not stored as sent");
+    assert!(image::load_from_memory(&kept).is_ok());
+}
