@@ -238,6 +238,7 @@ pub fn month(tt: &Timetable, sizes: Sizes, first: i64, days: u32, seed: u64) -> 
                     Channel::Web
                 },
                 rider: r,
+                actors: store::RoadActors::default(),
             },
             reported_at,
             handling,

@@ -116,6 +116,7 @@ fn main() {
                 age_band: None,
                 channel: Channel::Api,
                 rider: None,
+                actors: store::RoadActors::default(),
             };
             store.create_report(&r, None, now).await.expect("report");
         }

@@ -13,6 +13,19 @@ use serde::Serialize;
 pub struct CategoryTree {
     /// The groups, in the order to show them; a group without categories is left out.
     pub groups: Vec<CategoryGroup>,
+    /// The road actors a report may name as involved or victim (`actor_involved`,
+    /// `actor_victim`), in the configured order.
+    pub actors: Vec<RoadActor>,
+}
+
+/// A road actor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoadActor {
+    /// The key a report sends.
+    pub code: String,
+    /// Its name, in the asker's language.
+    pub label: String,
 }
 
 /// A group of categories.
@@ -62,6 +75,15 @@ impl crate::App {
             })
             .filter(|g: &CategoryGroup| !g.categories.is_empty())
             .collect();
-        Ok(CategoryTree { groups })
+        let actors = o
+            .settings
+            .road_actors
+            .iter()
+            .map(|a| RoadActor {
+                code: a.clone(),
+                label: i18n::t(lang, &format!("actor.{a}"), &[]),
+            })
+            .collect();
+        Ok(CategoryTree { groups, actors })
     }
 }

@@ -23,6 +23,8 @@ pub struct ObservatorySettings {
     pub max_distance_m: f64,
     /// Limits on photos.
     pub photos: crate::photos::PhotoSettings,
+    /// Road actors a report may name (keys; labels in the catalog as `actor.<key>`).
+    pub road_actors: Vec<String>,
 }
 
 impl Default for ObservatorySettings {
@@ -34,6 +36,10 @@ impl Default for ObservatorySettings {
             categories: observatory::default_categories(),
             max_distance_m: 2000.0,
             photos: crate::photos::PhotoSettings::default(),
+            road_actors: observatory::DEFAULT_ROAD_ACTORS
+                .iter()
+                .map(|a| (*a).to_string())
+                .collect(),
         }
     }
 }

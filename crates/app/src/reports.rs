@@ -38,6 +38,10 @@ pub struct ReportInput<'a> {
     pub channel: Channel,
     /// Hashed rider handle.
     pub rider: Option<String>,
+    /// Who was involved (a road actor key), if said.
+    pub actor_involved: Option<&'a str>,
+    /// Who was the victim (a road actor key), if said.
+    pub actor_victim: Option<&'a str>,
 }
 
 /// Validates a report: every problem is [`Error::Invalid`] or [`Error::Unprocessable`]
@@ -125,6 +129,25 @@ pub fn validate(
     }
     let gender = word::<Gender>(lang, "gender", r.gender)?;
     let age_band = word::<AgeBand>(lang, "age_band", r.age_band)?;
+    let actor = |field: &str, v: Option<&str>| -> Result<Option<String>, Error> {
+        match v.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) if o.road_actors.iter().any(|a| a == v) => Ok(Some(v.to_string())),
+            Some(v) => Err(Error::Invalid(i18n::t(
+                lang,
+                "obs.unknown_actor",
+                &[
+                    ("field", &field),
+                    ("text", &v),
+                    ("allowed", &o.road_actors.join(", ")),
+                ],
+            ))),
+        }
+    };
+    let actors = store::RoadActors {
+        involved: actor("actor_involved", r.actor_involved)?,
+        victim: actor("actor_victim", r.actor_victim)?,
+    };
     Ok(NewReport {
         category: cat.to_string(),
         lat: Some(point.lat()),
@@ -140,6 +163,7 @@ pub fn validate(
         age_band,
         channel: r.channel,
         rider: r.rider.clone(),
+        actors,
     })
 }
 

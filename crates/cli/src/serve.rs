@@ -142,6 +142,7 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
                 max_side: obs_cfg.photos.max_side,
                 ..app::photos::PhotoSettings::default()
             },
+            road_actors: obs_cfg.road_actors.clone(),
         },
     )))
 }

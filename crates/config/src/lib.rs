@@ -347,6 +347,9 @@ pub struct ObservatoryConfig {
     pub categories: Vec<CategoryConfig>,
     /// Photos on reports.
     pub photos: PhotosConfig,
+    /// Road actors a report may name as involved or victim (keys; labels in the catalog as
+    /// `actor.<key>`).
+    pub road_actors: Vec<String>,
 }
 
 /// Photos on reports: limits, and where their bytes are kept.
@@ -395,6 +398,10 @@ impl Default for ObservatoryConfig {
                 })
                 .collect(),
             photos: PhotosConfig::default(),
+            road_actors: observatory::DEFAULT_ROAD_ACTORS
+                .iter()
+                .map(|a| (*a).to_string())
+                .collect(),
         }
     }
 }
@@ -891,6 +898,20 @@ impl Config {
             return Err(format!(
                 "observatory.photos.storage `{s}` must be `files` or `database`"
             ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in &self.observatory.road_actors {
+            if a.is_empty()
+                || a.len() > 40
+                || !a
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                || !seen.insert(a)
+            {
+                return Err(format!(
+                    "observatory.road_actors: `{a}` must be unique, 1-40 lower-case letters, digits and _"
+                ));
+            }
         }
         if self.observatory.categories.is_empty() {
             return Err("observatory.categories must not be empty".into());

@@ -73,6 +73,22 @@ pub const DEFAULT_CATEGORIES: [(&str, bool); 20] = [
     ("otro", false),
 ];
 
+/// The default road actors (keys; labels in the catalog as `actor.<key>`), after the Trujillo
+/// observatory's list, with the vehicles of Peruvian streets (mototaxi, combi).
+pub const DEFAULT_ROAD_ACTORS: [&str; 11] = [
+    "peaton",
+    "pasajero",
+    "conductor_bus",
+    "conductor_combi",
+    "conductor_taxi",
+    "conductor_mototaxi",
+    "conductor_auto",
+    "motociclista",
+    "ciclista",
+    "conductor_carga",
+    "nadie",
+];
+
 /// The default categories as values.
 pub fn default_categories() -> Vec<Category> {
     DEFAULT_CATEGORIES

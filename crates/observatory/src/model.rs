@@ -202,6 +202,16 @@ pub struct TripRecord {
     pub safer: bool,
 }
 
+/// The road actors of an incident, as the Trujillo observatory (OMUS) records them: who was
+/// involved and who was the victim, keys from the configured list; both optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RoadActors {
+    /// Who caused or took part in it (`conductor_bus`, `motociclista`, …).
+    pub involved: Option<String>,
+    /// Who suffered it (`peaton`, `pasajero`, …).
+    pub victim: Option<String>,
+}
+
 /// A report as submitted (already validated by the caller).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReport {
@@ -234,13 +244,21 @@ pub struct NewReport {
     pub channel: Channel,
     /// Hashed handle of the reporter, for "my reports" and erasure.
     pub rider: Option<String>,
+    /// Road actors, optional.
+    pub actors: RoadActors,
 }
 
 impl NewReport {
     /// What makes two submissions the same, for idempotency keys.
     pub fn fingerprint(&self) -> String {
+        // Road actors count only when given, so keys stored before they existed still match.
+        let actors = if self.actors == RoadActors::default() {
+            String::new()
+        } else {
+            format!("|{:?}|{:?}", self.actors.involved, self.actors.victim)
+        };
         crate::sha256_hex(&format!(
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}{actors}",
             self.category,
             self.lat,
             self.lon,
@@ -297,6 +315,8 @@ pub struct Report {
     pub closed_at: Option<i64>,
     /// Reference of an earlier report this likely duplicates.
     pub duplicate_of: Option<String>,
+    /// Road actors (officials only).
+    pub actors: RoadActors,
 }
 
 /// What `create_report` did.

@@ -258,6 +258,10 @@ pub struct RawReport {
     pub closed_at: Option<i64>,
     /// Case id of an earlier report this likely duplicates.
     pub duplicate_of: Option<String>,
+    /// Who was involved (a road actor key), if said.
+    pub actor_involved: Option<String>,
+    /// Who was the victim (a road actor key), if said.
+    pub actor_victim: Option<String>,
 }
 
 impl From<&store::Report> for RawReport {
@@ -282,6 +286,8 @@ impl From<&store::Report> for RawReport {
             acknowledged_at: r.acknowledged_at,
             closed_at: r.closed_at,
             duplicate_of: r.duplicate_of.clone(),
+            actor_involved: r.actors.involved.clone(),
+            actor_victim: r.actors.victim.clone(),
         }
     }
 }

@@ -57,6 +57,15 @@ pub struct ReportBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(nullable = false)]
     pub channel: Option<BodyChannel>,
+    /// Who was involved, a road actor (`GET /v1/categories` lists them: `conductor_bus`,
+    /// `motociclista`, …), if the reporter says.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, nullable = false)]
+    pub actor_involved: Option<NonEmpty>,
+    /// Who was the victim, a road actor (`peaton`, `pasajero`, …), if the reporter says.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, nullable = false)]
+    pub actor_victim: Option<NonEmpty>,
 }
 
 /// Where a JSON report comes from.
@@ -156,6 +165,16 @@ pub struct Open311Form {
     #[serde(rename = "attribute[age_band]")]
     #[schema(nullable = false)]
     pub age_band: Option<String>,
+    /// Who was involved, a road actor, if the reporter says.
+    #[serde(default, deserialize_with = "present")]
+    #[serde(rename = "attribute[actor_involved]")]
+    #[schema(nullable = false)]
+    pub actor_involved: Option<String>,
+    /// Who was the victim, a road actor, if the reporter says.
+    #[serde(default, deserialize_with = "present")]
+    #[serde(rename = "attribute[actor_victim]")]
+    #[schema(nullable = false)]
+    pub actor_victim: Option<String>,
     /// Accepted and never stored.
     #[serde(default, deserialize_with = "present")]
     #[schema(nullable = false)]

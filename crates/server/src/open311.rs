@@ -217,7 +217,7 @@ fn services_in(s: &AppState, raw: Option<&str>, fmt: Format) -> Response {
 }
 
 /// The extra attributes every category takes, in `lang`.
-fn attributes(lang: Lang) -> Vec<answers::ServiceAttribute> {
+fn attributes(lang: Lang, road_actors: &[String]) -> Vec<answers::ServiceAttribute> {
     let list = |prefix: &str, keys: &[&str]| -> Vec<answers::AttributeValue> {
         keys.iter()
             .map(|k| answers::AttributeValue {
@@ -228,11 +228,14 @@ fn attributes(lang: Lang) -> Vec<answers::ServiceAttribute> {
     };
     let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
     let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
+    let actors: Vec<&str> = road_actors.iter().map(String::as_str).collect();
     [
         ("stop_id", "string", vec![]),
         ("route_id", "string", vec![]),
         ("gender", "singlevaluelist", list("gender.", &genders)),
         ("age_band", "singlevaluelist", list("age.", &ages)),
+        ("actor_involved", "singlevaluelist", list("actor.", &actors)),
+        ("actor_victim", "singlevaluelist", list("actor.", &actors)),
     ]
     .into_iter()
     .zip(1..)
@@ -287,7 +290,12 @@ pub async fn definition(
             Problem::not_found(i18n::t(lang, "obs.unknown_category", &[("text", &code)])),
         );
     }
-    let attrs = attributes(lang);
+    let actors = s
+        .app()
+        .observatory()
+        .map(|o| o.settings.road_actors.clone())
+        .unwrap_or_default();
+    let attrs = attributes(lang, &actors);
     match fmt {
         Format::Json => Json(answers::ServiceDefinition {
             service_code: code.to_string(),
@@ -418,7 +426,7 @@ fn parse_datetime(v: &str, lang: Lang) -> Result<i64, Problem> {
 
 #[utoipa::path(post, path = "/open311/v2/requests.json", tag = "open311",
     summary = "Open311 GeoReport v2: report an incident (form-encoded)",
-    description = "Fields: `service_code`, `lat`+`long` or `attribute[stop_id]`, optional `attribute[route_id]`, `requested_datetime` (ISO 8601 with offset), `description`, `attribute[gender]`, `attribute[age_band]`. Personal fields (`email`, `first_name`, `last_name`, `phone`, `device_id`, `account_id`) are accepted and never stored. The answer's `service_request_id` is the reporter's secret.",
+    description = "Fields: `service_code`, `lat`+`long` or `attribute[stop_id]`, optional `attribute[route_id]`, `requested_datetime` (ISO 8601 with offset), `description`, `attribute[gender]`, `attribute[age_band]`, `attribute[actor_involved]`, `attribute[actor_victim]`. Personal fields (`email`, `first_name`, `last_name`, `phone`, `device_id`, `account_id`) are accepted and never stored. The answer's `service_request_id` is the reporter's secret.",
     params(("Idempotency-Key" = Option<String>, Header, description = "1–100 visible characters; a retry with the same key and body returns the first report", pattern = "^[!-~]{1,100}$")),
     request_body(content = Open311Form, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -522,6 +530,8 @@ async fn create_inner(
         age_band: field(&f.age_band),
         channel: Channel::Open311,
         rider: None,
+        actor_involved: field(&f.actor_involved),
+        actor_victim: field(&f.actor_victim),
     };
     let now = app::now_unix();
     let new = app::reports::validate(&ds.timetable, &o.settings, &input, now, lang)?;

@@ -62,6 +62,13 @@
       });
       select.appendChild(group);
     });
+    (tree.actors || []).forEach(function (a) {
+      ['actor-involved', 'actor-victim'].forEach(function (id) {
+        var o = el('option', a.label);
+        o.value = a.code;
+        $(id).appendChild(o);
+      });
+    });
     document.body.dataset.categories = 'ready';
   }).catch(failed($('report-status')));
   [['gender', ['mujer', 'hombre', 'no_binario', 'prefiero_no_decir'], 'gender.'],
@@ -127,6 +134,8 @@
     if (text) body.description = text;
     if ($('gender').value) body.gender = $('gender').value;
     if ($('age').value) body.age_band = $('age').value;
+    if ($('actor-involved').value) body.actor_involved = $('actor-involved').value;
+    if ($('actor-victim').value) body.actor_victim = $('actor-victim').value;
     $('send').disabled = true;
     say(box, t('web.report.sending'));
     var photo = $('photo').files && $('photo').files[0];

@@ -610,9 +610,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO reports (id, reference, category, lat, lon, stop_id, route_id, zone,
              occurred_at, local_hour, reported_at, description, gender, age_band, channel, status,
-             updated_at, duplicate_of, rider, secret_hash)
+             updated_at, duplicate_of, rider, secret_hash, actor_involved, actor_victim)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-             $18, $19, $20)",
+             $18, $19, $20, $21, $22)",
         )
         .bind(id)
         .bind(&reference)
@@ -634,6 +634,8 @@ impl Store {
         .bind(duplicate_of.as_deref())
         .bind(r.rider.as_deref())
         .bind(secret_hash(&secret))
+        .bind(r.actors.involved.as_deref())
+        .bind(r.actors.victim.as_deref())
         .execute(tx.conn())
         .await?;
         tx.commit().await?;
@@ -660,6 +662,7 @@ impl Store {
                 acknowledged_at: None,
                 closed_at: None,
                 duplicate_of,
+                actors: r.actors.clone(),
             },
             secret,
             replayed: false,
@@ -1287,7 +1290,8 @@ const DUPLICATE_RADIUS_M: f64 = 200.0;
 
 const REPORT_SELECT: &str = "SELECT reference, category, lat, lon, stop_id, route_id, zone,
     occurred_at, local_hour, reported_at, description, gender, age_band, channel, status,
-    updated_at, acknowledged_at, closed_at, duplicate_of FROM reports";
+    updated_at, acknowledged_at, closed_at, duplicate_of, actor_involved, actor_victim
+    FROM reports";
 
 fn non_empty(s: String) -> Option<String> {
     Some(s).filter(|s| !s.is_empty())
@@ -1326,6 +1330,10 @@ fn report_from_row(r: &AnyRow) -> Result<Report> {
         acknowledged_at: r.try_get(16)?,
         closed_at: r.try_get(17)?,
         duplicate_of: r.try_get(18)?,
+        actors: RoadActors {
+            involved: r.try_get(19)?,
+            victim: r.try_get(20)?,
+        },
     })
 }
 

@@ -256,6 +256,8 @@ impl Engine {
             age_band: d.age_band.as_deref(),
             channel: Channel::Bot,
             rider: None,
+            actor_involved: None,
+            actor_victim: None,
         };
         app::reports::validate(&tt, &o.settings, &input, now_unix(), lang)
             .map_err(|e| e.detail().to_string())

@@ -703,6 +703,7 @@ async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back(
                     age_band: None,
                     channel: Channel::Api,
                     rider: None,
+                    actors: store::RoadActors::default(),
                 };
                 match store
                     .create_report(&r, Some(&format!("filler-{n}")), 0)
@@ -962,7 +963,11 @@ async fn a_photo_sent_while_describing_goes_with_the_report_without_its_metadata
         .unwrap()
         .unwrap()
         .reference;
-    let photos = h.store().photos_of(std::slice::from_ref(&case)).await.unwrap();
+    let photos = h
+        .store()
+        .photos_of(std::slice::from_ref(&case))
+        .await
+        .unwrap();
     assert_eq!(photos.len(), 1);
     let (meta, kept) = h
         .store()

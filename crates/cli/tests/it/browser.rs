@@ -394,6 +394,7 @@ async fn seed_last_month(path: &Path) {
             age_band: None,
             channel: store::Channel::Web,
             rider: None,
+            actors: store::RoadActors::default(),
         };
         st.create_report(&r, None, at(5 + (i % 20) as u32, 19) + i as i64)
             .await

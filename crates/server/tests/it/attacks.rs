@@ -318,6 +318,7 @@ fn new_report(
         age_band: None,
         channel: store::Channel::Web,
         rider: None,
+        actors: store::RoadActors::default(),
     }
 }
 

@@ -232,6 +232,14 @@ async fn bad_reports_are_clear_errors_and_store_nothing(e: Env) {
         ),
         (with("occurred_at", json!("ayer")), vec![], 400, "ayer"),
         (with("gender", json!("otro")), vec![], 400, "mujer"),
+        (
+            with("actor_involved", json!("marciano")),
+            vec![],
+            400,
+            "marciano",
+        ),
+        (with("actor_victim", json!("")), vec![], 400, "actor_victim"),
+        (with("actor_victim", json!("Peaton")), vec![], 400, "peaton"),
         ("{not json".into(), vec![], 400, "JSON"),
         ("[1, 2]".into(), vec![], 400, "JSON"),
         (
@@ -484,6 +492,7 @@ pub async fn plant_october(st: &store::Store) {
             age_band: None,
             channel: store::Channel::Web,
             rider: None,
+            actors: store::RoadActors::default(),
         };
         st.create_report(&r, None, local("2026-10-12", 20) + i)
             .await
@@ -916,7 +925,17 @@ async fn open311_speaks_xml_and_describes_itself(e: Env) {
         .iter()
         .map(|a| a["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["stop_id", "route_id", "gender", "age_band"]);
+    assert_eq!(
+        codes,
+        [
+            "stop_id",
+            "route_id",
+            "gender",
+            "age_band",
+            "actor_involved",
+            "actor_victim"
+        ]
+    );
     let gender = &v["attributes"][2];
     assert_eq!(gender["datatype"], "singlevaluelist");
     assert_eq!(gender["required"], false);
@@ -933,7 +952,7 @@ async fn open311_speaks_xml_and_describes_itself(e: Env) {
     assert_eq!(s, StatusCode::OK);
     let names = xml_elements(&text);
     assert_eq!(names[0], "service_definition");
-    assert_eq!(names.iter().filter(|n| *n == "attribute").count(), 4);
+    assert_eq!(names.iter().filter(|n| *n == "attribute").count(), 6);
     let (s, v, _) = e
         .call("GET", "/open311/v2/services/ovni.json", &[], "")
         .await;
@@ -985,7 +1004,74 @@ async fn open311_speaks_xml_and_describes_itself(e: Env) {
     assert_eq!(e.reports_stored().await, 1);
 }
 
+async fn road_actors_are_kept_for_officials_and_listed_for_reporters(e: Env) {
+    // The tree riders choose from lists the actors, labelled in their language.
+    let (s, tree, _) = e.call("GET", "/v1/categories?lang=en", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let actors: Vec<&str> = tree["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        actors.contains(&"conductor_mototaxi") && actors.contains(&"peaton"),
+        "{tree}"
+    );
+    assert_eq!(tree["actors"][0]["label"], "Pedestrian");
+    let mut body = report_body();
+    body["category"] = json!("conduccion_peligrosa");
+    body["actor_involved"] = json!("conductor_combi");
+    body["actor_victim"] = json!("peaton");
+    let (s, v, _) = e.call("POST", "/v1/reports", &[], &body.to_string()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let secret = v["reference"].as_str().unwrap().to_string();
+    // Not in what the reporter's secret shows; officials see both.
+    let (_, _, public) = e
+        .call("GET", &format!("/v1/reports/{secret}"), &[], "")
+        .await;
+    assert!(
+        !public.contains("combi") && !public.contains("peaton"),
+        "{public}"
+    );
+    let token = e
+        .obs
+        .store
+        .create_official("ana", store::Role::Viewer, 0)
+        .await
+        .unwrap();
+    let auth = format!("Bearer {token}");
+    let (s, list, _) = e
+        .call("GET", "/v1/reports", &[("authorization", &auth)], "")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        list["reports"][0]["actor_involved"], "conductor_combi",
+        "{list}"
+    );
+    assert_eq!(list["reports"][0]["actor_victim"], "peaton");
+    // Open311 clients are told the attribute and its values, and may send it.
+    let (_, def, _) = e
+        .call("GET", "/open311/v2/services/robo.json", &[], "")
+        .await;
+    let attr = def["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "actor_victim")
+        .cloned()
+        .unwrap_or_else(|| panic!("{def}"));
+    assert!(
+        attr["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["key"] == "pasajero")
+    );
+}
+
 both!(
+    road_actors_are_kept_for_officials_and_listed_for_reporters,
     a_report_is_stored_once_and_its_status_is_public_without_details,
     bad_reports_are_clear_errors_and_store_nothing,
     officials_need_a_token_with_the_right_role,

@@ -43,6 +43,7 @@ async fn raw_reports_without_a_release_do_not_move_the_planner_and_a_release_doe
             age_band: None,
             channel: store::Channel::Web,
             rider: None,
+            actors: store::RoadActors::default(),
         };
         store
             .create_report(&r, None, local("2026-10-09", 23) + i as i64)

@@ -27,6 +27,7 @@ fn report(i: usize) -> NewReport {
         age_band: None,
         channel: Channel::Web,
         rider: None,
+        actors: store::RoadActors::default(),
     }
 }
 

@@ -84,6 +84,7 @@ fn report(category: &str, lat: f64, lon: f64, at: i64) -> NewReport {
         age_band: Some(AgeBand::From18To29),
         channel: Channel::Web,
         rider: Some("rider-a".into()),
+        actors: store::RoadActors::default(),
     }
 }
 
