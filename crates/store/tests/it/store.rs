@@ -515,3 +515,52 @@ both!(
     bot_chats_and_the_notification_outbox,
     super::bot_chats_and_the_notification_outbox
 );
+
+/// Photo files whose row never committed (a crash in between) or whose report was erased
+/// while the file could not be deleted are swept; the files of live photos stay.
+#[tokio::test]
+async fn photo_files_without_a_row_are_swept_and_live_ones_kept() {
+    let f = sqlite().await;
+    let dir = match f.store.photo_storage() {
+        PhotoStorage::Files(dir) => dir.clone(),
+        other => panic!("a SQLite store keeps photos in files, not {other:?}"),
+    };
+    let created = f
+        .store
+        .create_report(&report("robo", -16.3989, -71.5369, NOW), None, NOW)
+        .await
+        .unwrap();
+    let photo = NewPhoto {
+        content_type: "image/jpeg".into(),
+        width: 1,
+        height: 1,
+        bytes: vec![0xFF, 0xD8, 0xFF, 0xD9],
+    };
+    let added = f
+        .store
+        .add_photo_by_secret(&created.secret, &photo, 3, NOW)
+        .await
+        .unwrap();
+    let AddPhoto::Added(meta) = added else {
+        panic!("{added:?}")
+    };
+    // An orphan and an unfinished temporary file, as a crash would leave them.
+    std::fs::write(dir.join("0123456789abcdef0123456789abcdef.jpg"), b"x").unwrap();
+    std::fs::write(dir.join(".feedfeedfeedfeedfeedfeedfeedfeed.tmp"), b"x").unwrap();
+    assert_eq!(f.store.sweep_photo_files().await.unwrap(), 1);
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, [format!("{}.jpg", meta.id)]);
+    let (_, bytes) = f.store.photo(&meta.case, &meta.id).await.unwrap().unwrap();
+    assert_eq!(bytes, photo.bytes);
+    // A second photo over a limit of one is refused and leaves no file.
+    let full = f
+        .store
+        .add_photo_by_secret(&created.secret, &photo, 1, NOW)
+        .await
+        .unwrap();
+    assert_eq!(full, AddPhoto::Full(1));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
