@@ -152,7 +152,12 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
 /// What the request bodies' types cannot say, added to their generated schemas: the
 /// configured categories and the closed words, the longest description, and "a place is a
 /// point or a stop" (`anyOf`, `dependentRequired`).
-fn refine_bodies(doc: &mut serde_json::Value, categories: &[String], max_description: usize) {
+fn refine_bodies(
+    doc: &mut serde_json::Value,
+    categories: &[String],
+    actors: &[String],
+    max_description: usize,
+) {
     use serde_json::json;
     let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
     let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
@@ -195,6 +200,15 @@ fn refine_bodies(doc: &mut serde_json::Value, categories: &[String], max_descrip
     set("Open311Form", "description", text(max_description));
     set("Open311Form", "attribute[gender]", words(&genders));
     set("Open311Form", "attribute[age_band]", words(&ages));
+    let actors = json!({ "type": "string", "enum": actors });
+    for field in ["actor_involved", "actor_victim"] {
+        set("ReportBody", field, actors.clone());
+        set(
+            "Open311Form",
+            &format!("attribute[{field}]"),
+            actors.clone(),
+        );
+    }
     let (any, dependent) = place("lat", "lon", "stop_id");
     schemas["ReportBody"]["anyOf"] = any;
     schemas["ReportBody"]["dependentRequired"] = dependent;
@@ -203,13 +217,33 @@ fn refine_bodies(doc: &mut serde_json::Value, categories: &[String], max_descrip
     schemas["Open311Form"]["dependentRequired"] = dependent;
     schemas["SurveyBody"]["anyOf"] =
         json!([{ "required": ["safety"] }, { "required": ["satisfaction"] }]);
+    // Photos are raw bytes of an image of one of the accepted types.
+    let binary = json!({ "schema": { "type": "string", "format": "binary" } });
+    if let Some(body) =
+        doc.pointer_mut("/paths/~1v1~1reports~1{reference}~1photos/post/requestBody")
+    {
+        body["content"] = app::photos::ACCEPTED
+            .iter()
+            .map(|t| ((*t).to_string(), binary.clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    if let Some(ok) =
+        doc.pointer_mut("/paths/~1v1~1reports~1{reference}~1photos~1{id}/get/responses/200")
+    {
+        ok["content"] = json!({ "image/jpeg": binary });
+    }
 }
 
 /// The document served: the generated one with every query parameter's closed set of values
 /// and the request bodies' schemas.
-pub fn document_for(categories: &[String], max_description: usize) -> serde_json::Value {
+pub fn document_for(
+    categories: &[String],
+    actors: &[String],
+    max_description: usize,
+) -> serde_json::Value {
     let mut doc = serde_json::to_value(document()).unwrap_or_default();
-    refine_bodies(&mut doc, categories, max_description);
+    refine_bodies(&mut doc, categories, actors, max_description);
     let sets = closed_sets(categories);
     // The plan's consented profile takes the words a rider declares (no "undeclared").
     let words = |all: &[&'static str]| all.iter().map(|w| (*w).to_string()).collect::<Vec<_>>();
@@ -254,7 +288,11 @@ pub fn document_for(categories: &[String], max_description: usize) -> serde_json
 pub fn default_document() -> serde_json::Value {
     let defaults = app::ObservatorySettings::default();
     let categories: Vec<String> = defaults.categories.iter().map(|c| c.key.clone()).collect();
-    document_for(&categories, defaults.max_description_chars)
+    document_for(
+        &categories,
+        &defaults.road_actors,
+        defaults.max_description_chars,
+    )
 }
 
 /// `GET /openapi.json`.
@@ -262,5 +300,10 @@ pub async fn openapi_json(State(s): State<Arc<AppState>>) -> Response {
     let defaults = app::ObservatorySettings::default();
     let settings = s.app().observatory().map_or(&defaults, |o| &o.settings);
     let categories: Vec<String> = settings.categories.iter().map(|c| c.key.clone()).collect();
-    Json(document_for(&categories, settings.max_description_chars)).into_response()
+    Json(document_for(
+        &categories,
+        &settings.road_actors,
+        settings.max_description_chars,
+    ))
+    .into_response()
 }
