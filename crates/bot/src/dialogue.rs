@@ -76,6 +76,12 @@ pub struct Draft {
     /// and attached once the report is filed; nothing of it is kept here but the id).
     #[serde(default)]
     pub photo: Option<String>,
+    /// Who was involved (a road actor key), if said.
+    #[serde(default)]
+    pub actor_involved: Option<String>,
+    /// Who was the victim (a road actor key), if said.
+    #[serde(default)]
+    pub actor_victim: Option<String>,
 }
 
 /// Where the dialogue is.
@@ -162,6 +168,13 @@ pub enum Step {
     ReportDescription {
         /// The report so far.
         draft: Draft,
+    },
+    /// `/reportar`: who was involved (`victim` false), then who was the victim (optional).
+    ReportActor {
+        /// The report so far.
+        draft: Draft,
+        /// Asking for the victim (else for who was involved).
+        victim: bool,
     },
     /// `/reportar`: gender, when there is no profile (optional).
     ReportGender {

@@ -361,6 +361,7 @@ impl Engine {
             | Step::ReportWhen { .. }
             | Step::ReportTime { .. }
             | Step::ReportDescription { .. }
+            | Step::ReportActor { .. }
             | Step::ReportGender { .. }
             | Step::ReportAge { .. }
             | Step::ReportConfirm { .. }) => {
@@ -505,6 +506,7 @@ impl Engine {
             | Step::ReportWhen { .. }
             | Step::ReportTime { .. }
             | Step::ReportDescription { .. }
+            | Step::ReportActor { .. }
             | Step::ReportGender { .. }
             | Step::ReportAge { .. }
             | Step::ReportConfirm { .. } => self.report_prompt(lang, step),

@@ -146,6 +146,24 @@ impl Engine {
                     }
                 }
             }
+            (Step::ReportActor { mut draft, victim }, Input::Button(b))
+                if b.starts_with("act:") =>
+            {
+                // A key from the configured list, or "skip".
+                let actor = Some(b[4..].to_string())
+                    .filter(|a| self.obs().settings.road_actors.contains(a));
+                if victim {
+                    draft.actor_victim = actor;
+                    self.after_actors(turn, draft);
+                } else {
+                    draft.actor_involved = actor;
+                    turn.state.step = Step::ReportActor {
+                        draft,
+                        victim: true,
+                    };
+                    self.ask(turn);
+                }
+            }
             (Step::ReportGender { mut draft }, Input::Button(b)) if b.starts_with("g:") => {
                 draft.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
                 turn.state.step = Step::ReportAge { draft };
@@ -188,6 +206,22 @@ impl Engine {
                     })
                     .collect();
                 Out::buttons(t(lang, "bot.ask.category", &[]), rows_of(b, 1))
+            }
+            Step::ReportActor { victim, .. } => {
+                let mut b: Vec<(String, String)> = self
+                    .obs()
+                    .settings
+                    .road_actors
+                    .iter()
+                    .map(|a| (t(lang, &format!("actor.{a}"), &[]), format!("act:{a}")))
+                    .collect();
+                b.push(skip(lang, "act"));
+                let q = if *victim {
+                    "bot.ask.actor_victim"
+                } else {
+                    "bot.ask.actor_involved"
+                };
+                Out::buttons(t(lang, q, &[]), rows_of(b, 2))
             }
             Step::ReportGender { .. } => gender_buttons(lang, true),
             Step::ReportAge { .. } => age_buttons(lang),
@@ -256,8 +290,8 @@ impl Engine {
             age_band: d.age_band.as_deref(),
             channel: Channel::Bot,
             rider: None,
-            actor_involved: None,
-            actor_victim: None,
+            actor_involved: d.actor_involved.as_deref(),
+            actor_victim: d.actor_victim.as_deref(),
         };
         app::reports::validate(&tt, &o.settings, &input, now_unix(), lang)
             .map_err(|e| e.detail().to_string())
@@ -268,7 +302,19 @@ impl Engine {
         self.ask(turn);
     }
 
-    pub(super) fn after_description(&self, turn: &mut Turn, mut draft: Draft) {
+    pub(super) fn after_description(&self, turn: &mut Turn, draft: Draft) {
+        if self.obs().settings.road_actors.is_empty() {
+            self.after_actors(turn, draft);
+        } else {
+            turn.state.step = Step::ReportActor {
+                draft,
+                victim: false,
+            };
+            self.ask(turn);
+        }
+    }
+
+    pub(super) fn after_actors(&self, turn: &mut Turn, mut draft: Draft) {
         turn.state.step = match &turn.state.profile {
             Some(p) => {
                 draft.gender.clone_from(&p.gender);
@@ -292,6 +338,9 @@ impl Engine {
         ];
         if let Some(desc) = &d.description {
             lines.push(format!("• «{desc}»"));
+        }
+        for a in [&d.actor_involved, &d.actor_victim].into_iter().flatten() {
+            lines.push(format!("• {}", t(lang, &format!("actor.{a}"), &[])));
         }
         if d.photo.is_some() {
             lines.push(format!("• {}", t(lang, "bot.report.with_photo", &[])));

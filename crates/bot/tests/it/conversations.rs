@@ -215,6 +215,16 @@ async fn report(h: &Harness, chat: i64, category: &str, anonymous: bool) -> Stri
     let r = h.say(chat, &format!("{} 07:45", yesterday())).await;
     assert_eq!(buttons(&r), ["desc:skip"], "{}", text(&r));
     let r = h.say(chat, "Un hombre me siguió desde el paradero.").await;
+    // Who was involved (a button per configured actor), then the victim (skipped).
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.ask.actor_involved", &[]))
+            && buttons(&r).contains(&"act:conductor_combi".to_string()),
+        "{}",
+        text(&r)
+    );
+    let r = h.press(chat, "act:conductor_combi").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.ask.actor_victim", &[])));
+    let r = h.press(chat, "act:skip").await;
     let r = if buttons(&r).contains(&"g:mujer".to_string()) {
         h.press(chat, "g:mujer").await;
         h.press(chat, "a:30_44").await
@@ -257,6 +267,8 @@ async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified
         stored.description.as_deref(),
         Some("Un hombre me siguió desde el paradero.")
     );
+    assert_eq!(stored.actors.involved.as_deref(), Some("conductor_combi"));
+    assert_eq!(stored.actors.victim, None);
     assert_eq!(stored.local_hour, 7);
     let rider = h.store().bot_chat(a).await.unwrap().unwrap().rider;
     assert_eq!(
@@ -402,6 +414,8 @@ async fn a_restart_mid_dialogue_loses_nothing() {
     );
     h.press(chat, "when:now").await;
     h.press(chat, "desc:skip").await;
+    h.press(chat, "act:skip").await;
+    h.press(chat, "act:skip").await;
     h.press(chat, "g:skip").await;
     let r = h.press(chat, "a:skip").await;
     assert!(text(&r).contains(&t(Lang::Es, "category.robo", &[])));
@@ -483,7 +497,9 @@ async fn unexpected_input_at_each_step_gets_help_and_the_dialogue_goes_on() {
         "{}",
         text(&r)
     );
-    let r = h.press(chat, "desc:skip").await;
+    h.press(chat, "desc:skip").await;
+    h.press(chat, "act:skip").await;
+    let r = h.press(chat, "act:skip").await;
     assert!(buttons(&r).contains(&"g:skip".to_string()));
     // /cancelar leaves the dialogue; nothing was stored.
     let r = h.say(chat, "/cancelar").await;
@@ -664,6 +680,8 @@ async fn a_full_database_is_told_and_the_same_report_is_sent_once_space_is_back(
         .take(990)
         .collect();
     h.say(chat, &long).await;
+    h.press(chat, "act:skip").await;
+    h.press(chat, "act:skip").await;
     h.press(chat, "g:skip").await;
     let r = h.press(chat, "a:skip").await;
     assert_eq!(buttons(&r), ["send", "send:anon", "cancel"]);
@@ -932,7 +950,9 @@ async fn a_photo_sent_while_describing_goes_with_the_report_without_its_metadata
         text(&r)
     );
     assert_eq!(buttons(&r), ["desc:skip"], "the description is still asked");
-    let r = h.say(chat, "Me quitaron el celular al bajar.").await;
+    h.say(chat, "Me quitaron el celular al bajar.").await;
+    h.press(chat, "act:motociclista").await;
+    let r = h.press(chat, "act:pasajero").await;
     let r = if buttons(&r).contains(&"g:mujer".to_string()) {
         h.press(chat, "g:mujer").await;
         h.press(chat, "a:30_44").await
@@ -977,5 +997,8 @@ async fn a_photo_sent_while_describing_goes_with_the_report_without_its_metadata
         .unwrap();
     assert_eq!((meta.width, meta.height), (64, 48));
     assert_ne!(kept, sent, "re-encoded, not stored as sent");
+    let stored = h.store().report(&case).await.unwrap().unwrap();
+    assert_eq!(stored.actors.involved.as_deref(), Some("motociclista"));
+    assert_eq!(stored.actors.victim.as_deref(), Some("pasajero"));
     assert!(image::load_from_memory(&kept).is_ok());
 }
