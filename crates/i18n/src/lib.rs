@@ -123,7 +123,9 @@ mod tests {
     }
 
     /// What riders read in the chatbot (and nothing else) must exist in Quechua.
-    const QUECHUA_PREFIXES: [&str; 15] = [
+    const QUECHUA_PREFIXES: [&str; 17] = [
+        "photo.",
+        "actor.",
         "bot.",
         "category_group.",
         "web.",
