@@ -90,6 +90,15 @@ pub fn clean(bytes: &[u8], s: &PhotoSettings, lang: Lang) -> Result<NewPhoto, Er
     })
 }
 
+/// Refuses a declared media type other than the [`ACCEPTED`] ones (none declared: the bytes
+/// decide). The HTTP adapter calls it before reading a byte of the body.
+pub fn check_declared(content_type: Option<&str>, lang: Lang) -> Result<(), Error> {
+    match content_type.map(|ct| ct.split(';').next().unwrap_or("").trim()) {
+        Some(ct) if !ACCEPTED.contains(&ct) => Err(unsupported(lang)),
+        _ => Ok(()),
+    }
+}
+
 fn unsupported(lang: Lang) -> Error {
     Error::UnsupportedMedia(i18n::t(
         lang,
@@ -121,12 +130,7 @@ pub async fn add(
     lang: Lang,
 ) -> Result<Added, Error> {
     let s = o.settings.photos;
-    if let Some(ct) = content_type {
-        let ct = ct.split(';').next().unwrap_or("").trim();
-        if !ACCEPTED.contains(&ct) {
-            return Err(unsupported(lang));
-        }
-    }
+    check_declared(content_type, lang)?;
     if bytes.len() > s.max_bytes {
         return Err(too_big(lang, &s));
     }

@@ -113,17 +113,7 @@ pub async fn add_photo(
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("?"));
     // Refused before reading a byte when the client says what it sends.
-    if let Some(ct) = declared {
-        let ct = ct.split(';').next().unwrap_or("").trim();
-        if !app::photos::ACCEPTED.contains(&ct) {
-            return Err(app::Error::UnsupportedMedia(i18n::t(
-                lang,
-                "photo.unsupported",
-                &[("types", &"JPEG, PNG, WebP")],
-            ))
-            .into());
-        }
-    }
+    app::photos::check_declared(declared, lang)?;
     let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
