@@ -170,7 +170,7 @@ fn main() {
             app::releases::exact_records(&obs, &tt, FIRST, FIRST + i64::from(DAYS) * 86_400)
                 .await
                 .expect("records");
-        let domains = app::releases::domains(&tt, &obs);
+        let domains = app::releases::domains(&tt, &obs).await.expect("domains");
         println!(
             "domains: {} routes, {} zones, {} categories",
             domains.routes.len(),

@@ -61,7 +61,9 @@ pub async fn figures(
     let records = releases::exact_records(o, tt, from, to)
         .await
         .map_err(|e| Error::from_store(&e, lang))?;
-    let domains = releases::domains(tt, o);
+    let domains = releases::domains(tt, o)
+        .await
+        .map_err(|e| Error::from_store(&e, lang))?;
     let exact = tokio::task::spawn_blocking(move || {
         observatory::release::tabulate(&records, &domains, None, 1..=31)
     })

@@ -22,6 +22,7 @@ pub mod observatory;
 pub mod officials;
 pub mod photos;
 pub mod places;
+pub mod questionnaires;
 pub mod releases;
 pub mod reports;
 pub mod safety;

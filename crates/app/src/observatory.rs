@@ -62,6 +62,8 @@ pub struct Obs {
     parsed: std::sync::RwLock<HashMap<(String, u8), Arc<Release>>>,
     /// Photos are decoded one at a time.
     pub(crate) photo_turn: tokio::sync::Semaphore,
+    /// The bundled surveys were stored (once per process).
+    pub(crate) surveys_seeded: tokio::sync::OnceCell<()>,
 }
 
 /// What happened to trip records on their way to the store.
@@ -104,6 +106,7 @@ impl Obs {
             counters,
             parsed: std::sync::RwLock::default(),
             photo_turn: tokio::sync::Semaphore::new(1),
+            surveys_seeded: tokio::sync::OnceCell::new(),
         })
     }
 

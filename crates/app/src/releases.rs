@@ -50,13 +50,30 @@ pub fn zones_of_network(tt: &Timetable, cell_m: f64, max_distance_m: f64) -> Vec
     zones.into_iter().collect()
 }
 
-/// The domains of a release over `tt`.
-pub fn domains(tt: &Timetable, o: &Obs) -> Domains {
-    Domains {
+/// The domains of a release over `tt`: the configured categories, the timetable's routes and
+/// zones, and the options of every version of every survey (published by officials, not by
+/// respondents: which cells exist reveals nothing about the records).
+pub async fn domains(tt: &Timetable, o: &Obs) -> Result<Domains, StoreError> {
+    if let Err(e) = crate::questionnaires::ensure_seeded(o, i18n::Lang::Es).await {
+        tracing::warn!("the bundled surveys could not be stored: {e}");
+    }
+    let mut defs = Vec::new();
+    for v in o.store.survey_versions().await? {
+        match serde_json::from_str::<observatory::questionnaire::Definition>(&v.body) {
+            Ok(d) => defs.push(d),
+            Err(e) => {
+                tracing::warn!(survey = %v.code, version = v.version, "a stored survey does not parse: {e}");
+            }
+        }
+    }
+    let (answers, answer_cells) = observatory::questionnaire::release_domain(&defs);
+    Ok(Domains {
         categories: o.settings.categories.clone(),
         routes: tt.routes().iter().map(|r| r.id.clone()).collect(),
         zones: zones_of_network(tt, o.settings.zone_cell_m, o.settings.max_distance_m),
-    }
+        answers,
+        answer_cells,
+    })
 }
 
 /// `YYYY-MM` of a local date.
@@ -109,7 +126,7 @@ pub async fn release_due(o: &Obs, tt: &Timetable, now: i64) -> Result<Vec<String
     let mut month = chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
         .map_or(oldest, |d| d.with_day(1).unwrap_or(d))
         .max(oldest);
-    let domains = domains(tt, o);
+    let domains = domains(tt, o).await?;
     let mut done = Vec::new();
     while month <= today {
         let name = month_of(month);
@@ -143,7 +160,7 @@ pub async fn release_periods(
         .into_iter()
         .filter(|p| weeks.contains(&p.week))
         .collect();
-    release_month(o, tt, &domains(tt, o), first, &due, now).await
+    release_month(o, tt, &domains(tt, o).await?, first, &due, now).await
 }
 
 async fn release_month(

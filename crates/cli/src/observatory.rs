@@ -32,10 +32,14 @@ pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
                 "  one person counts at most {} trips, {} reports and {} survey answers a month, once per cell",
                 budget.bounds.trips, budget.bounds.reports, budget.bounds.surveys
             );
+            let seeds = observatory::questionnaire::seeds();
+            let (answers, answer_cells) = observatory::questionnaire::release_domain(&seeds);
             let d = observatory::release::Domains {
                 categories: observatory::default_categories(),
                 routes: vec![],
                 zones: vec![],
+                answers,
+                answer_cells,
             };
             let exact = observatory::release::tabulate(
                 &observatory::release::Records::default(),

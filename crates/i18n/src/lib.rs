@@ -123,7 +123,8 @@ mod tests {
     }
 
     /// What riders read in the chatbot (and nothing else) must exist in Quechua.
-    const QUECHUA_PREFIXES: [&str; 17] = [
+    const QUECHUA_PREFIXES: [&str; 18] = [
+        "survey.",
         "photo.",
         "actor.",
         "bot.",

@@ -7,6 +7,7 @@
 pub mod model;
 pub mod privacy;
 pub mod publish;
+pub mod questionnaire;
 pub mod release;
 pub mod zone;
 

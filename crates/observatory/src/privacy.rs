@@ -12,7 +12,7 @@
 //! data are disjoint slices of the same bounded set). Total per person per month:
 //! ρ(month release) + ρ(week release) = the configured ρ.
 
-use crate::release::{Bounds, Exact, Kind, Value, cells_per_record};
+use crate::release::{Bounds, Exact, Kind, Value};
 use opendp::domains::{AtomDomain, VectorDomain};
 use opendp::measurements::make_gaussian;
 use opendp::measures::ZeroConcentratedDivergence;
@@ -193,8 +193,7 @@ pub fn protect(exact: &[Exact], b: &Budget, weekly: bool) -> Result<Vec<Protecte
                     Value::Sum(_, max) => f64::from(max),
                 };
                 let sensitivity =
-                    (f64::from(b.bound(e.spec.kind)) * f64::from(cells_per_record(e.spec))).sqrt()
-                        * max;
+                    (f64::from(b.bound(e.spec.kind)) * f64::from(e.cells_per_record)).sqrt() * max;
                 let rho = measure_rho(b, e.spec.kind, m.weight, weekly);
                 let sigma = sensitivity / (2.0 * rho).sqrt();
                 let mech = gaussian(sigma)?;
@@ -228,10 +227,14 @@ mod tests {
     fn the_library_accounts_for_exactly_the_configured_budget() {
         let b = Budget::default();
         b.validate().unwrap();
+        let (answers, answer_cells) =
+            crate::questionnaire::release_domain(&crate::questionnaire::seeds());
         let d = Domains {
             categories: crate::default_categories(),
             routes: vec!["r".into()],
             zones: vec!["z".into()],
+            answers,
+            answer_cells,
         };
         let exact = tabulate(&Records::default(), &d, Some(b.bounds), 1..=31);
         let month: f64 = protect(&exact, &b, false)
@@ -263,6 +266,8 @@ mod tests {
             categories: crate::default_categories(),
             routes: vec![],
             zones: (0..500).map(|i| format!("z{i}")).collect(),
+            answers: Vec::new(),
+            answer_cells: 0,
         };
         let exact = tabulate(&Records::default(), &d, Some(b.bounds), 1..=31);
         let out = protect(&exact, &b, false).unwrap();
@@ -278,5 +283,40 @@ mod tests {
             var.sqrt()
         );
         assert!(noisy[0].iter().any(|&x| x < 0), "noise is two-sided");
+    }
+
+    #[test]
+    fn survey_answers_pay_for_every_cell_an_answer_can_touch() {
+        let b = Budget::default();
+        let seeds = crate::questionnaire::seeds();
+        let (answers, answer_cells) = crate::questionnaire::release_domain(&seeds);
+        let widest = seeds.iter().map(|d| d.max_cells()).max().unwrap();
+        assert_eq!(answer_cells, widest);
+        let d = Domains {
+            categories: crate::default_categories(),
+            routes: vec![],
+            zones: vec![],
+            answers,
+            answer_cells,
+        };
+        let exact = tabulate(&Records::default(), &d, Some(b.bounds), 1..=31);
+        let out = protect(&exact, &b, false).unwrap();
+        let i = exact
+            .iter()
+            .position(|e| e.spec.id == "survey_answers")
+            .unwrap();
+        let how = &out[i].1[0];
+        // σ = Δ / √(2ρ) with Δ = √(answers a person may give × cells an answer may touch).
+        let delta = (f64::from(b.bounds.surveys) * f64::from(widest)).sqrt();
+        assert!(
+            (how.sensitivity - delta).abs() < 1e-9,
+            "{}",
+            how.sensitivity
+        );
+        assert!(
+            (how.sigma - delta / (2.0 * how.rho).sqrt()).abs() < 1e-6 * how.sigma,
+            "σ {} for Δ {delta}",
+            how.sigma
+        );
     }
 }

@@ -529,6 +529,8 @@ mod tests {
             categories: crate::default_categories(),
             routes: vec!["r1".into()],
             zones: vec!["z:1:1".into(), "z:1:2".into()],
+            answers: Vec::new(),
+            answer_cells: 0,
         }
     }
 

@@ -98,6 +98,9 @@ pub struct SurveyRow {
     pub safety: Option<u8>,
     /// Satisfaction, 1–5.
     pub satisfaction: Option<u8>,
+    /// For an answer to a survey defined as data: the cells `survey.question.option` of the
+    /// options it chose (empty for a route's two-score answer).
+    pub answers: Vec<String>,
 }
 
 /// The records of one month (a release of a week reads the same bounded set, restricted to
@@ -122,6 +125,10 @@ pub struct Domains {
     pub routes: Vec<String>,
     /// Zones covering the network.
     pub zones: Vec<String>,
+    /// Options of every version of every survey defined as data, `survey.question.option`.
+    pub answers: Vec<String>,
+    /// The most of those cells one answer can fall in (over every version).
+    pub answer_cells: u32,
 }
 
 /// What one person may contribute per month, records beyond are left out of the releases
@@ -183,6 +190,8 @@ pub enum Dim {
     Outcome,
     /// What the rider asked the planner for: the fastest trip or the safer option.
     Preference,
+    /// An option of a survey defined as data, `survey.question.option`.
+    Answer,
 }
 
 impl Dim {
@@ -199,6 +208,7 @@ impl Dim {
             Dim::Zone => "zone",
             Dim::Outcome => "outcome",
             Dim::Preference => "preference",
+            Dim::Answer => "answer",
         }
     }
 
@@ -215,6 +225,7 @@ impl Dim {
             Dim::Zone,
             Dim::Outcome,
             Dim::Preference,
+            Dim::Answer,
         ]
         .into_iter()
         .find(|d| d.name() == name)
@@ -284,6 +295,8 @@ pub enum Filter {
     HasSafety,
     /// Survey answers with a satisfaction score.
     HasSatisfaction,
+    /// Answers to surveys defined as data.
+    HasAnswers,
 }
 
 const COUNT: MeasureSpec = MeasureSpec {
@@ -395,7 +408,7 @@ pub const CATALOGUE: &[TableSpec] = &[
         id: "perceived_safety",
         kind: Kind::Surveys,
         dims: &[Dim::Gender, Dim::HourBand],
-        measures: &[count(0.25), sum("safety", Field::Safety, 5, 0.25)],
+        measures: &[count(0.175), sum("safety", Field::Safety, 5, 0.175)],
         filter: Filter::HasSafety,
     },
     TableSpec {
@@ -403,10 +416,17 @@ pub const CATALOGUE: &[TableSpec] = &[
         kind: Kind::Surveys,
         dims: &[Dim::Route],
         measures: &[
-            count(0.25),
-            sum("satisfaction", Field::Satisfaction, 5, 0.25),
+            count(0.175),
+            sum("satisfaction", Field::Satisfaction, 5, 0.175),
         ],
         filter: Filter::HasSatisfaction,
+    },
+    TableSpec {
+        id: "survey_answers",
+        kind: Kind::Surveys,
+        dims: &[Dim::Answer, Dim::Gender],
+        measures: &[count(0.30)],
+        filter: Filter::HasAnswers,
     },
 ];
 
@@ -508,6 +528,7 @@ pub fn domain(d: Dim, domains: &Domains) -> Vec<String> {
         Dim::Zone => domains.zones.clone(),
         Dim::Outcome => strs(&OUTCOMES),
         Dim::Preference => strs(&PREFERENCES),
+        Dim::Answer => domains.answers.clone(),
     }
 }
 
@@ -526,6 +547,8 @@ pub struct Exact {
     pub values: Vec<Vec<String>>,
     /// Per measure, per cell.
     pub measures: Vec<Vec<i64>>,
+    /// The most cells one record can fall in ([`cells_per_record`]).
+    pub cells_per_record: u32,
 }
 
 /// Cells a record falls in, with its figures; `None` when the table does not read it.
@@ -641,7 +664,7 @@ fn report_hit(r: &ReportRow, spec: &TableSpec, idx: &Index, families: &HashMap<&
             Dim::Route => vec![or_undeclared(r.route_id.as_ref())],
             Dim::Zone => vec![r.zone.as_str()],
             Dim::Outcome => outcomes.clone(),
-            Dim::Purpose | Dim::Preference => vec![],
+            Dim::Purpose | Dim::Preference | Dim::Answer => vec![],
         })
         .collect();
     Hit {
@@ -650,12 +673,21 @@ fn report_hit(r: &ReportRow, spec: &TableSpec, idx: &Index, families: &HashMap<&
     }
 }
 
-fn survey_hit(s: &SurveyRow, spec: &TableSpec, idx: &Index) -> Option<Hit> {
+fn survey_hit(s: &SurveyRow, spec: &TableSpec, idx: &Index, answer_cells: u32) -> Option<Hit> {
     match spec.filter {
         Filter::HasSafety if s.safety.is_none() => return None,
         Filter::HasSatisfaction if s.satisfaction.is_none() => return None,
+        Filter::HasAnswers if s.answers.is_empty() => return None,
         _ => {}
     }
+    // An answer falls in at most `answer_cells` cells (its definition says so; a stored
+    // answer that says otherwise is cut there, so the sensitivity holds whatever is stored).
+    let answers: Vec<&str> = s
+        .answers
+        .iter()
+        .take(answer_cells as usize)
+        .map(String::as_str)
+        .collect();
     let band = hour_band(s.local_hour);
     let per_dim: Vec<Vec<&str>> = spec
         .dims
@@ -664,6 +696,7 @@ fn survey_hit(s: &SurveyRow, spec: &TableSpec, idx: &Index) -> Option<Hit> {
             Dim::Gender => vec![or_undeclared(s.gender.as_ref())],
             Dim::HourBand => vec![band],
             Dim::Route => vec![or_undeclared(s.route_id.as_ref())],
+            Dim::Answer => answers.clone(),
             _ => vec![],
         })
         .collect();
@@ -682,8 +715,10 @@ fn survey_hit(s: &SurveyRow, spec: &TableSpec, idx: &Index) -> Option<Hit> {
 
 /// The most cells one record can fall in, per table (its L2 sensitivity is the square root of
 /// this times the records a person may contribute).
-pub fn cells_per_record(spec: &TableSpec) -> u32 {
-    if spec.dims.contains(&Dim::Outcome) {
+pub fn cells_per_record(spec: &TableSpec, domains: &Domains) -> u32 {
+    if spec.dims.contains(&Dim::Answer) {
+        domains.answer_cells.max(1)
+    } else if spec.dims.contains(&Dim::Outcome) {
         // received, acknowledged within 48 h, and one "closed" bucket.
         3
     } else if spec.dims.contains(&Dim::Route) && spec.kind == Kind::Trips {
@@ -762,7 +797,12 @@ pub fn tabulate(
                     .collect(),
                 Kind::Surveys => surveys
                     .iter()
-                    .filter_map(|s| Some((s.person.as_str(), survey_hit(s, spec, &idx)?)))
+                    .filter_map(|s| {
+                        Some((
+                            s.person.as_str(),
+                            survey_hit(s, spec, &idx, domains.answer_cells)?,
+                        ))
+                    })
                     .collect(),
             };
             let mut measures = vec![vec![0i64; idx.cells]; spec.measures.len()];
@@ -785,6 +825,7 @@ pub fn tabulate(
                 spec,
                 values,
                 measures,
+                cells_per_record: cells_per_record(spec, domains),
             }
         })
         .collect()
@@ -811,6 +852,8 @@ mod tests {
             categories: crate::default_categories(),
             routes: vec!["r1".into(), "r2".into()],
             zones: vec!["z:1:1".into(), "z:1:2".into()],
+            answers: Vec::new(),
+            answer_cells: 0,
         }
     }
 
@@ -888,6 +931,52 @@ mod tests {
         let z = table(&month, "zone_risk");
         assert_eq!(cell(z, &["z:1:1", "18-20", "robo"]), 2);
         assert_eq!(cell(z, &["z:1:2", "18-20", "acoso"]), 1);
+    }
+
+    #[test]
+    fn survey_answers_count_each_option_once_per_person_and_within_the_bound() {
+        let mut d = domains();
+        let seeds = crate::questionnaire::seeds();
+        (d.answers, d.answer_cells) = crate::questionnaire::release_domain(&seeds);
+        let answer = |person: &str, at: i64, keys: &[&str]| SurveyRow {
+            person: person.into(),
+            day: 2,
+            at,
+            local_hour: 8,
+            gender: Some("mujer".into()),
+            route_id: None,
+            safety: None,
+            satisfaction: None,
+            answers: keys.iter().map(|k| (*k).to_string()).collect(),
+        };
+        let r = Records {
+            surveys: vec![
+                answer(
+                    "rider-a",
+                    1,
+                    &["mujeres.segura.2", "mujeres.situaciones.robo"],
+                ),
+                // The same rider again, same option: once per cell.
+                answer("rider-a", 2, &["mujeres.segura.2"]),
+                // A third answer: beyond the bound of two a month.
+                answer("rider-a", 3, &["mujeres.segura.5"]),
+                answer("q:1", 4, &["mujeres.segura.2", "no.such.cell"]),
+            ],
+            ..Records::default()
+        };
+        let t = tabulate(&r, &d, Some(Bounds::default()), 1..=31);
+        let a = table(&t, "survey_answers");
+        assert_eq!(cell(a, &["mujeres.segura.2", "mujer"]), 2);
+        assert_eq!(cell(a, &["mujeres.situaciones.robo", "mujer"]), 1);
+        assert_eq!(cell(a, &["mujeres.segura.5", "mujer"]), 0);
+        assert_eq!(a.cells_per_record, d.answer_cells);
+        // The two-score tables do not read these answers.
+        assert_eq!(
+            table(&t, "perceived_safety").measures[0]
+                .iter()
+                .sum::<i64>(),
+            0
+        );
     }
 
     #[test]

@@ -261,8 +261,10 @@ pub use observatory::sha256_hex;
 
 mod bot;
 mod photos;
+mod questionnaires;
 mod releases;
 pub use photos::{AddPhoto, NewPhoto, PhotoMeta, PhotoStorage};
+pub use questionnaires::{ExportLine, NewResponse, StoredSurvey};
 pub use releases::StoredRelease;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -984,7 +986,19 @@ impl Store {
             .execute(tx.conn())
             .await?
             .rows_affected();
-        let surveys = sqlx::query("DELETE FROM surveys WHERE rider = $1")
+        let mut surveys = sqlx::query("DELETE FROM surveys WHERE rider = $1")
+            .bind(rider)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM survey_selections
+             WHERE response_id IN (SELECT id FROM survey_responses WHERE rider = $1)",
+        )
+        .bind(rider)
+        .execute(tx.conn())
+        .await?;
+        surveys += sqlx::query("DELETE FROM survey_responses WHERE rider = $1")
             .bind(rider)
             .execute(tx.conn())
             .await?

@@ -128,6 +128,46 @@ impl Store {
                 route_id: r.try_get(4)?,
                 safety: score(5)?,
                 satisfaction: score(6)?,
+                answers: Vec::new(),
+            });
+        }
+        // Answers to surveys as data: the cells `survey.question.option` they chose.
+        let responses = sqlx::query(
+            "SELECT r.id, r.answered_at, r.local_hour, r.gender, r.rider, r.survey,
+                    s.question, s.option_code
+             FROM survey_responses r JOIN survey_selections s ON s.response_id = r.id
+             WHERE r.answered_at >= $1 AND r.answered_at < $2 AND s.option_code IS NOT NULL
+             ORDER BY r.id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut last: Option<i64> = None;
+        for r in &responses {
+            let id: i64 = r.try_get(0)?;
+            let survey: String = r.try_get(5)?;
+            let question: String = r.try_get(6)?;
+            let option: String = r.try_get(7)?;
+            let key = observatory::questionnaire::answer_key(&survey, &question, &option);
+            if last == Some(id)
+                && let Some(row) = out.surveys.last_mut()
+            {
+                row.answers.push(key);
+                continue;
+            }
+            last = Some(id);
+            let at: i64 = r.try_get(1)?;
+            out.surveys.push(SurveyRow {
+                person: person(r.try_get(4)?, 'q', id),
+                day: day_of(at),
+                at,
+                local_hour: crate::hour(r, 2)?,
+                gender: r.try_get(3)?,
+                route_id: None,
+                safety: None,
+                satisfaction: None,
+                answers: vec![key],
             });
         }
         Ok(out)
@@ -204,7 +244,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT MIN(t) FROM (SELECT MIN(planned_at) AS t FROM trips
                 UNION ALL SELECT MIN(reported_at) FROM reports
-                UNION ALL SELECT MIN(answered_at) FROM surveys) AS x",
+                UNION ALL SELECT MIN(answered_at) FROM surveys
+                UNION ALL SELECT MIN(answered_at) FROM survey_responses) AS x",
         )
         .fetch_one(&self.pool)
         .await?;
