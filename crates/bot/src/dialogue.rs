@@ -209,8 +209,61 @@ pub enum Step {
         /// Safety answer.
         safety: u8,
     },
+    /// `/encuestas`: which survey.
+    QuestionnairePick {
+        /// The surveys offered: (code, title).
+        #[serde(default)]
+        choices: Vec<(String, String)>,
+    },
+    /// Answering a survey, one question at a time.
+    Questionnaire {
+        /// Where in the survey.
+        asking: Box<Asking>,
+    },
     /// `/borrar`: sure?
     EraseConfirm,
+}
+
+/// A survey being answered: its version, the answers so far, and the question on screen
+/// (its text and options kept in the rider's language, so it can be asked again as it was).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Asking {
+    /// Survey code.
+    pub survey: String,
+    /// Version answered.
+    pub version: i32,
+    /// Options chosen, by question.
+    #[serde(default)]
+    pub chosen: std::collections::BTreeMap<String, Vec<String>>,
+    /// Texts given, by question.
+    #[serde(default)]
+    pub texts: std::collections::BTreeMap<String, String>,
+    /// Options ticked so far on a multiple-choice question.
+    #[serde(default)]
+    pub ticked: Vec<String>,
+    /// The question on screen.
+    pub question: Shown,
+}
+
+/// A question as shown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Shown {
+    /// Question code.
+    pub code: String,
+    /// Its text.
+    pub text: String,
+    /// `single`, `multi`, `scale` or `text`.
+    pub kind: String,
+    /// Must be answered.
+    pub required: bool,
+    /// (code, label, exclusive).
+    #[serde(default)]
+    pub options: Vec<(String, String, bool)>,
+    /// Longest text.
+    #[serde(default)]
+    pub max_chars: Option<u32>,
+    /// 1-based position and the number of questions.
+    pub position: (usize, usize),
 }
 
 /// What is remembered of a chat.

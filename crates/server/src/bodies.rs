@@ -239,7 +239,9 @@ impl<'de> Deserialize<'de> for Score {
 
 /// For `Option` fields: absent is `None` (with `#[serde(default)]`), but `null` is not
 /// absent: it fails as the wrong type, like any other.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

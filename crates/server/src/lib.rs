@@ -18,6 +18,7 @@ mod places;
 mod plan;
 mod problem;
 mod query;
+mod questionnaires;
 mod ratelimit;
 mod reports;
 mod serve;
@@ -190,7 +191,21 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/categories", get(reports::categories))
         .route("/reportar", get(web::report_page))
-        .route("/v1/surveys", axum::routing::post(surveys::create_survey))
+        .route(
+            "/v1/surveys",
+            axum::routing::post(surveys::create_survey).get(questionnaires::list),
+        )
+        .route(
+            "/v1/surveys/{code}",
+            get(questionnaires::one)
+                .put(questionnaires::publish)
+                .delete(questionnaires::retire),
+        )
+        .route(
+            "/v1/surveys/{code}/responses",
+            axum::routing::post(questionnaires::answer),
+        )
+        .route("/v1/surveys/{code}/export", get(questionnaires::export))
         .route("/open311/v2/services.json", get(open311::services))
         .route("/open311/v2/services.xml", get(open311::services_xml))
         .route("/open311/v2/services/{file}", get(open311::definition))

@@ -2,8 +2,8 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, indicators, network, open311, photos, places, plan, reports, service,
-    surveys, web,
+    AppState, Problem, indicators, network, open311, photos, places, plan, questionnaires, reports,
+    service, surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -45,6 +45,12 @@ use utoipa::{Modify, OpenApi};
         photos::list_photos,
         photos::photo,
         surveys::create_survey,
+        questionnaires::list,
+        questionnaires::one,
+        questionnaires::answer,
+        questionnaires::publish,
+        questionnaires::retire,
+        questionnaires::export,
         indicators::indicators,
         indicators::internal_indicators,
         open311::discovery,
@@ -104,6 +110,8 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
         categories: Vec::new(),
         routes: Vec::new(),
         zones: Vec::new(),
+        answers: Vec::new(),
+        answer_cells: 0,
     };
     let mut indicators = strs(&CATALOGUE.iter().map(|t| t.id).collect::<Vec<_>>());
     indicators.extend(strs(&observatory::publish::DERIVED));
@@ -191,6 +199,8 @@ fn refine_bodies(
     set("ReportBody", "age_band", words(&ages));
     set("SurveyBody", "gender", words(&genders));
     set("SurveyBody", "age_band", words(&ages));
+    set("SurveyAnswerBody", "gender", words(&genders));
+    set("SurveyAnswerBody", "age_band", words(&ages));
     set("StatusChange", "status", words(&statuses));
     set(
         "Open311Form",

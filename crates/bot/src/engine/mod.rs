@@ -12,6 +12,7 @@ mod limits;
 mod places;
 mod profile;
 mod prompts;
+mod questionnaire;
 mod report;
 mod route;
 mod survey;
@@ -121,13 +122,14 @@ impl Default for BotSettings {
 pub const LANGS: [Lang; 3] = [Lang::Es, Lang::En, Lang::Qu];
 
 /// The commands, as (name, catalog key of its description); `/start` first.
-pub const COMMANDS: [(&str, &str); 11] = [
+pub const COMMANDS: [(&str, &str); 12] = [
     ("start", "bot.cmd.start"),
     ("ruta", "bot.cmd.ruta"),
     ("salidas", "bot.cmd.salidas"),
     ("reportar", "bot.cmd.reportar"),
     ("mis_reportes", "bot.cmd.mis_reportes"),
     ("encuesta", "bot.cmd.encuesta"),
+    ("encuestas", "bot.cmd.encuestas"),
     ("perfil", "bot.cmd.perfil"),
     ("idioma", "bot.cmd.idioma"),
     ("borrar", "bot.cmd.borrar"),
@@ -310,7 +312,10 @@ impl Engine {
         }
         if let Input::Text(s) = &input
             && s.chars().count() > self.settings.max_text_chars
-            && !matches!(turn.state.step, Step::ReportDescription { .. })
+            && !matches!(
+                turn.state.step,
+                Step::ReportDescription { .. } | Step::Questionnaire { .. }
+            )
         {
             turn.out.push(Out::text(t(
                 lang,
@@ -344,6 +349,10 @@ impl Engine {
                     self.survey_step(rider, turn, Step::Idle, Input::Button(b))
                         .await?
                 }
+                Input::Button(b) if b.starts_with("q:") => {
+                    self.questionnaire_step(rider, turn, Step::Idle, Input::Button(b))
+                        .await?
+                }
                 input => Flow::Unhandled(Box::new((Step::Idle, input))),
             },
             s @ Step::Language { .. } => self.language_step(turn, s, input)?,
@@ -370,6 +379,9 @@ impl Engine {
             s @ (Step::SurveyRoute { .. }
             | Step::SurveySafety { .. }
             | Step::SurveySatisfaction { .. }) => self.survey_step(rider, turn, s, input).await?,
+            s @ (Step::QuestionnairePick { .. } | Step::Questionnaire { .. }) => {
+                self.questionnaire_step(rider, turn, s, input).await?
+            }
             s @ Step::EraseConfirm => self.erase_step(chat, rider, turn, s, input).await?,
         };
         if let Flow::Unhandled(unhandled) = flow {
@@ -430,6 +442,10 @@ impl Engine {
             }
             "encuesta" | "survey" => {
                 self.survey_start(turn);
+                return Ok(());
+            }
+            "encuestas" | "surveys" => {
+                self.questionnaire_menu(turn).await?;
                 return Ok(());
             }
             "perfil" | "profile" => {
@@ -513,6 +529,9 @@ impl Engine {
             Step::SurveyRoute { .. }
             | Step::SurveySafety { .. }
             | Step::SurveySatisfaction { .. } => self.survey_prompt(lang, step),
+            Step::QuestionnairePick { .. } | Step::Questionnaire { .. } => {
+                self.questionnaire_prompt(lang, step)
+            }
             Step::EraseConfirm => self.erase_prompt(lang, step),
         }
     }

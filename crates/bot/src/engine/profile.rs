@@ -28,6 +28,7 @@ impl Engine {
                 turn.state.profile = None;
                 turn.out.push(Out::text(t(lang, "bot.profile.none", &[])));
                 turn.out.push(Out::text(t(lang, "bot.help", &[])));
+                self.offer_questionnaire(turn, "bot.questionnaire.offer_profile", "q:perfil");
             }
             (Step::ProfileMenu, Input::Button(b)) if b == "profile:change" => {
                 turn.state.step = Step::ProfileGender {
@@ -59,6 +60,7 @@ impl Engine {
                 turn.state.profile = Some(profile);
                 turn.out.push(Out::text(t(lang, "bot.profile.saved", &[])));
                 turn.out.push(Out::text(t(lang, "bot.help", &[])));
+                self.offer_questionnaire(turn, "bot.questionnaire.offer_profile", "q:perfil");
             }
             (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
         }

@@ -172,6 +172,8 @@ impl Engine {
         app::surveys::answer(self.obs(), &tt, &input, turn.lang).await?;
         turn.out
             .push(Out::text(t(turn.lang, "bot.survey.thanks", &[])));
+        // After a trip: the longer surveys (women's safety, accessibility), if they wish.
+        self.offer_questionnaire(turn, "bot.questionnaire.offer_more", "q:menu");
         Ok(())
     }
 }

@@ -1002,3 +1002,138 @@ async fn a_photo_sent_while_describing_goes_with_the_report_without_its_metadata
     assert_eq!(stored.actors.victim.as_deref(), Some("pasajero"));
     assert!(image::load_from_memory(&kept).is_ok());
 }
+
+#[tokio::test]
+async fn surveys_as_data_one_question_at_a_time_with_ticks_skips_and_conditions() {
+    let h = Harness::start().await;
+    let chat = 131;
+    let store = h.store();
+    h.say(chat, "/start").await;
+    h.press(chat, "lang:es").await;
+    // The end of /start offers the profile survey.
+    let r = h.press(chat, "consent:no").await;
+    assert!(buttons(&r).contains(&"q:perfil".to_string()), "{r:?}");
+    let r = h.press(chat, "q:perfil").await;
+    assert!(text(&r).contains("Pregunta 1 de 3"), "{}", text(&r));
+    assert_eq!(buttons(&r), ["o:hombre", "o:mujer", "o:otro", "o:skip"]);
+    h.press(chat, "o:mujer").await;
+    // Optional questions can be skipped.
+    let r = h.press(chat, "o:skip").await;
+    assert!(text(&r).contains("Pregunta 3 de 3"), "{}", text(&r));
+    // A button of another question is stale: the same question again.
+    let r = h.press(chat, "o:diario").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.stale", &[])));
+    assert!(text(&r).contains("Pregunta 3 de 3"));
+    let r = h.press(chat, "o:no").await;
+    assert!(text(&r).contains("Gracias"), "{}", text(&r));
+    assert_eq!(store.count_responses("perfil").await.unwrap(), 1);
+
+    // /encuestas lists the live surveys; women's safety with ticks.
+    let r = h.say(chat, "/encuestas").await;
+    assert_eq!(
+        buttons(&r),
+        ["q:perfil", "q:mujeres", "q:accesibilidad"],
+        "{}",
+        text(&r)
+    );
+    let r = h.press(chat, "q:mujeres").await;
+    assert!(
+        text(&r).contains("Queremos conocer"),
+        "the introduction first"
+    );
+    h.press(chat, "o:diario").await;
+    h.press(chat, "o:estudio").await;
+    // Multiple choice: ticks, «Listo» needs one, an exclusive option goes alone.
+    let r = h.press(chat, "o:done").await;
+    assert!(text(&r).contains(&t(Lang::Es, "bot.questionnaire.pick_one", &[])));
+    let labels = |r: &[bot::fake::Call]| -> String {
+        r.iter()
+            .flat_map(bot::fake::Call::buttons)
+            .map(|(label, _)| label)
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let r = h.press(chat, "o:manana").await;
+    assert!(labels(&r).contains("☑ Mañana"), "{}", labels(&r));
+    h.press(chat, "o:tarde_noche").await;
+    let r = h.press(chat, "o:done").await;
+    assert!(text(&r).contains("Pregunta 4 de 8"), "{}", text(&r));
+    // A scale: best first.
+    assert_eq!(buttons(&r)[..5], ["o:5", "o:4", "o:3", "o:2", "o:1"]);
+    h.press(chat, "o:2").await;
+    h.press(chat, "o:miradas").await;
+    let r = h.press(chat, "o:ninguna").await;
+    assert_eq!(
+        labels(&r).matches('☑').count(),
+        1,
+        "«ninguna» unticks the rest: {}",
+        labels(&r)
+    );
+    h.press(chat, "o:miradas").await;
+    h.press(chat, "o:seguimiento").await;
+    h.press(chat, "o:done").await;
+    h.press(chat, "o:skip").await;
+    h.press(chat, "o:skip").await;
+    // Free text: too long is refused, the question stays; then the survey is filed.
+    let r = h.say(chat, &"x".repeat(501)).await;
+    assert!(text(&r).contains("500"), "{}", text(&r));
+    let r = h.say(chat, "Más luz en los paraderos.").await;
+    assert!(
+        text(&r).contains("Gracias por tu participación"),
+        "{}",
+        text(&r)
+    );
+    let lines = store
+        .export_responses("mujeres", 0, i64::MAX, true)
+        .await
+        .unwrap();
+    let mut got: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.question.clone(),
+                l.option.clone().or(l.text.clone()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("comentarios", "Más luz en los paraderos."),
+            ("frecuencia", "diario"),
+            ("horario", "manana"),
+            ("horario", "tarde_noche"),
+            ("motivo", "estudio"),
+            ("segura", "2"),
+            ("situaciones", "miradas"),
+            ("situaciones", "seguimiento"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.rider.is_some() && l.channel == "bot")
+    );
+
+    // Accessibility: an older person without a disability is not asked its type.
+    h.say(chat, "/encuestas").await;
+    h.press(chat, "q:accesibilidad").await;
+    let r = h.press(chat, "o:skip").await;
+    assert!(
+        text(&r).contains(&t(Lang::Es, "bot.questionnaire.required", &[])),
+        "the first question is required: {}",
+        text(&r)
+    );
+    let r = h.press(chat, "o:adulto_mayor").await;
+    assert!(text(&r).contains("Pregunta 3 de 8"), "{}", text(&r));
+    h.say(chat, "/cancelar").await;
+    assert_eq!(store.count_responses("accesibilidad").await.unwrap(), 0);
+
+    // /borrar takes the survey answers too.
+    h.say(chat, "/borrar").await;
+    h.press(chat, "erase:yes").await;
+    assert_eq!(store.count_responses("mujeres").await.unwrap(), 0);
+    assert_eq!(store.count_responses("perfil").await.unwrap(), 0);
+}

@@ -152,6 +152,10 @@ async fn every_answer_matches_the_document() {
         .create_official("eddy", store::Role::Editor, 0)
         .await
         .unwrap();
+    let admin = store
+        .create_official("ada", store::Role::Admin, 0)
+        .await
+        .unwrap();
     let obs = app::Obs::start(store, app::ObservatorySettings::default());
     let state = with_obs(
         obs.clone(),
@@ -397,6 +401,109 @@ async fn every_answer_matches_the_document() {
         Some(&editor),
     )
     .await;
+    // Surveys as data.
+    let listed = call(get.clone(), "/v1/surveys?lang=qu", None, None).await;
+    assert_eq!(listed["surveys"].as_array().map(Vec::len), Some(3));
+    call(get.clone(), "/v1/surveys/mujeres", None, None).await;
+    call(get.clone(), "/v1/surveys/nope", None, None).await;
+    call(get.clone(), "/v1/surveys/mujeres?version=0", None, None).await;
+    let answers = "/v1/surveys/mujeres/responses";
+    call(
+        post.clone(),
+        answers,
+        json_body(json!({"answers": {"segura": 2, "situaciones": ["robo"], "comentarios": "x"}})),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        answers,
+        json_body(json!({"answers": {"segura": [1, 2]}})),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        answers,
+        Some(("text/plain", b"segura=2".to_vec())),
+        None,
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/surveys/nope/responses",
+        json_body(json!({"answers": {"a": "b"}})),
+        None,
+    )
+    .await;
+    let definition = serde_json::to_vec(&observatory::questionnaire::seeds()[0]).unwrap();
+    let perfil = "/v1/surveys/perfil";
+    call(
+        Method::PUT,
+        perfil,
+        Some(("application/json", definition.clone())),
+        None,
+    )
+    .await;
+    call(
+        Method::PUT,
+        perfil,
+        Some(("application/json", definition.clone())),
+        Some(&editor),
+    )
+    .await;
+    call(
+        Method::PUT,
+        perfil,
+        Some(("application/json", b"{\"code\": \"perfil\"}".to_vec())),
+        Some(&admin),
+    )
+    .await;
+    let mut broken = observatory::questionnaire::seeds().remove(0);
+    broken.questions[0].options.clear();
+    call(
+        Method::PUT,
+        perfil,
+        json_body(serde_json::to_value(&broken).unwrap()),
+        Some(&admin),
+    )
+    .await;
+    call(
+        Method::PUT,
+        perfil,
+        Some(("text/plain", definition.clone())),
+        Some(&admin),
+    )
+    .await;
+    let published = call(
+        Method::PUT,
+        perfil,
+        Some(("application/json", definition)),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(published["version"], 2);
+    let export = "/v1/surveys/mujeres/export";
+    call(get.clone(), export, None, None).await;
+    call(
+        get.clone(),
+        &format!("{export}?text=true"),
+        None,
+        Some(&editor),
+    )
+    .await;
+    call(
+        get.clone(),
+        &format!("{export}?from=x"),
+        None,
+        Some(&editor),
+    )
+    .await;
+    call(get.clone(), "/v1/surveys/nope/export", None, Some(&editor)).await;
+    call(Method::DELETE, perfil, None, None).await;
+    call(Method::DELETE, perfil, None, Some(&editor)).await;
+    call(Method::DELETE, perfil, None, Some(&admin)).await;
+    call(Method::DELETE, perfil, None, Some(&admin)).await;
     // Surveys.
     call(
         post.clone(),

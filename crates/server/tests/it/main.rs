@@ -18,6 +18,7 @@ mod observatory;
 mod photos;
 mod safety;
 mod streets;
+mod surveys_as_data;
 
 pub fn state() -> Arc<AppState> {
     static STATE: OnceLock<Arc<AppState>> = OnceLock::new();
