@@ -191,6 +191,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/categories", get(reports::categories))
         .route("/reportar", get(web::report_page))
+        .route("/encuestas", get(web::surveys_page))
         .route(
             "/v1/surveys",
             axum::routing::post(surveys::create_survey).get(questionnaires::list),

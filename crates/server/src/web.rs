@@ -54,6 +54,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../web/reportar.js"),
     },
     Asset {
+        name: "encuestas.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/encuestas.js"),
+    },
+    Asset {
         name: "leaflet.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.js"),
@@ -70,6 +75,7 @@ const DOCS: &str = include_str!("../web/docs.html");
 const DASHBOARD: &str = include_str!("../web/observatorio.html");
 const SHARED: &str = include_str!("../web/compartir.html");
 const REPORT: &str = include_str!("../web/reportar.html");
+const SURVEYS: &str = include_str!("../web/encuestas.html");
 
 /// A short fingerprint of all assets, so URLs change when they do and can be cached for long.
 fn version() -> &'static str {
@@ -239,6 +245,15 @@ pub async fn report_page(RawQuery(raw): RawQuery, headers: HeaderMap) -> Respons
         REPORT,
         page_lang(raw.as_deref(), &headers),
         &["web.", "gender.", "age.", "status."],
+    ))
+}
+
+/// `GET /encuestas`: answer the surveys (profile, women's safety, accessibility, …).
+pub async fn surveys_page(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    html(render(
+        SURVEYS,
+        page_lang(raw.as_deref(), &headers),
+        &["web."],
     ))
 }
 

@@ -970,3 +970,134 @@ async fn report_page_files_follows_and_erases_a_report_in_headless_chromium() {
     .await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn survey_page_answers_with_skip_conditions_in_headless_chromium() {
+    let served = Served::start(&[]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    let base = format!("http://{}", served.addr);
+
+    // The list, in Quechua.
+    c.goto(&format!("{base}/encuestas?lang=qu")).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'ready'",
+        20,
+        "return document.getElementById('pick-status').textContent",
+    )
+    .await;
+    let titles = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#surveys button')).map(function (b) { return b.dataset.code + ':' + b.textContent; })",
+    )
+    .await;
+    assert_eq!(titles.as_array().map(Vec::len), Some(3), "{titles}");
+    assert!(
+        titles[1]
+            .as_str()
+            .unwrap()
+            .contains("Warmikunaq allin kawsaynin"),
+        "{titles}"
+    );
+
+    // Accessibility, in Spanish: the type of disability shows only for people with one and
+    // their carers.
+    c.goto(&format!("{base}/encuestas?lang=es&encuesta=accesibilidad"))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'answering'",
+        20,
+        "return document.body.dataset.state + ': ' + document.getElementById('pick-status').textContent",
+    )
+    .await;
+    let hidden = "return document.getElementById('q-tipo').hidden";
+    assert_eq!(js(&c, hidden).await, true);
+    let unlabelled = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#survey-form input, #survey-form textarea'))
+            .filter(function (e) { return !e.labels.length && !e.getAttribute('aria-label'); })
+            .map(function (e) { return e.name; })",
+    )
+    .await;
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+    let tick = |name: &str, value: &str| {
+        format!(
+            "document.querySelector('#survey-form input[name=\"{name}\"][value=\"{value}\"]').click(); return true"
+        )
+    };
+    js(&c, &tick("relacion", "cuidador")).await;
+    assert_eq!(js(&c, hidden).await, false);
+    js(&c, &tick("tipo", "visual")).await;
+    js(&c, &tick("tipo", "auditiva")).await;
+    // "Does not apply" goes alone.
+    js(&c, &tick("tipo", "no_aplica")).await;
+    let ticked = "return Array.from(document.querySelectorAll('input[name=tipo]:checked')).map(function (i) { return i.value; })";
+    assert_eq!(js(&c, ticked).await, json!(["no_aplica"]));
+    js(&c, &tick("tipo", "visual")).await;
+    assert_eq!(js(&c, ticked).await, json!(["visual"]));
+    // Changing the first answer hides and clears the type.
+    js(&c, &tick("relacion", "adulto_mayor")).await;
+    assert_eq!(js(&c, hidden).await, true);
+    assert_eq!(js(&c, ticked).await, json!([]));
+    js(&c, &tick("relacion", "persona_discapacidad")).await;
+    js(&c, &tick("tipo", "motora")).await;
+    js(&c, &tick("facilidad", "2")).await;
+    c.find(Locator::Id("survey-send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'answered'",
+        15,
+        "return document.body.dataset.state + ': ' + document.getElementById('survey-status').textContent",
+    )
+    .await;
+    let outro = c
+        .find(Locator::Id("survey-outro"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(outro.starts_with("Gracias por tu participación"), "{outro}");
+    // Stored as sent, from the web.
+    let st = store::Store::open_at(&store::Location::Sqlite(
+        served.data.path().join("paradero.db"),
+    ))
+    .await
+    .unwrap();
+    let lines = st
+        .export_responses("accesibilidad", 0, i64::MAX, true)
+        .await
+        .unwrap();
+    let got: Vec<(String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.channel.clone(),
+                l.question.clone(),
+                l.option.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("web", "facilidad", "2"),
+            ("web", "relacion", "persona_discapacidad"),
+            ("web", "tipo", "motora"),
+        ]
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    );
+    let shot = c.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("survey-es.png"), &shot).unwrap();
+    c.close().await.unwrap();
+}
