@@ -212,9 +212,12 @@ pub struct AnswerInput<'a> {
 }
 
 /// What went wrong with an answer, in the asker's language.
+///
+/// [`Error::Unprocessable`]: the answer is well formed, and only the survey's definition
+/// (which no schema carries) says it does not fit.
 pub fn answer_error(e: &AnswerError, lang: Lang) -> Error {
     let t = |key: &str, q: &str, o: &str| {
-        Error::Invalid(i18n::t(lang, key, &[("question", &q), ("option", &o)]))
+        Error::Unprocessable(i18n::t(lang, key, &[("question", &q), ("option", &o)]))
     };
     match e {
         AnswerError::UnknownQuestion(q) => t("survey.unknown_question", q, ""),
@@ -226,7 +229,7 @@ pub fn answer_error(e: &AnswerError, lang: Lang) -> Error {
         AnswerError::Required(q) => t("survey.required", q, ""),
         AnswerError::NotAsked(q) => t("survey.not_asked", q, ""),
         AnswerError::WantsText(q) => t("survey.wants_text", q, ""),
-        AnswerError::TooLong(q, n) => Error::Invalid(i18n::t(
+        AnswerError::TooLong(q, n) => Error::Unprocessable(i18n::t(
             lang,
             "survey.too_long",
             &[("question", q), ("max", n)],

@@ -30,8 +30,8 @@ pub struct SurveyList {
 pub enum AnswerValue {
     /// Options chosen (multiple choice; or one, for the others).
     Options(Vec<String>),
-    /// A point of a scale.
-    Number(i64),
+    /// A point of a scale (`1.0` is `1`).
+    Number(f64),
     /// One option code, or the text of a free-text question.
     Text(String),
 }
@@ -42,8 +42,8 @@ pub enum AnswerValue {
 pub struct SurveyAnswerBody {
     /// The version answered (as `GET /v1/surveys` gave it); default: the latest.
     #[serde(default)]
-    #[schema(minimum = 1)]
-    pub version: Option<i32>,
+    #[schema(value_type = Option<i32>, minimum = 1)]
+    pub version: Option<f64>,
     /// Question code → answer. Questions not asked (their `show_if` unmet) are left out.
     pub answers: BTreeMap<String, AnswerValue>,
     /// Where the answer comes from: `web` (the riders' page) or `api` (default).
@@ -62,7 +62,10 @@ pub struct SurveyAnswerBody {
 fn given(v: AnswerValue) -> Given {
     match v {
         AnswerValue::Options(o) => Given::Options(o),
-        AnswerValue::Number(n) => Given::Number(n),
+        // A whole number names an option (`4`, or `4.0` as JSON allows); anything else is
+        // an option no survey has, answered 422 by the definition's check.
+        AnswerValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Given::Number(n as i64),
+        AnswerValue::Number(n) => Given::Text(n.to_string()),
         AnswerValue::Text(t) => Given::Text(t),
     }
 }
@@ -115,7 +118,8 @@ pub async fn one(
     params(("code" = String, Path), ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
     request_body(content = SurveyAnswerBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded", body = Recorded),
-        (status = 400, description = "An unknown question or option, several options for a single-choice question, a required question unanswered, a question not asked, text too long", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not such a body (a field of the wrong type, an unknown field, a gender or age band outside the list)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The answers do not fit the version answered: an unknown question or option, several options for a single-choice question, an exclusive option with others, a required question unanswered, a question its condition does not ask, text too long, nothing answered", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such survey (or version), or it is retired", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database cannot take it now; nothing was stored", body = Problem, content_type = "application/problem+json")))]
@@ -132,8 +136,20 @@ pub async fn answer(
     let o = s.app().require_observatory(lang)?;
     let b: SurveyAnswerBody = bodies::json(&body, lang)?;
     let ds = s.dataset();
+    // JSON's `2.0` is the integer 2; any other number names no version there is.
+    let version = match b.version {
+        None => None,
+        Some(v) if v.fract() == 0.0 && (1.0..=f64::from(i32::MAX)).contains(&v) => Some(v as i32),
+        Some(v) => {
+            return Err(Problem::not_found(i18n::t(
+                lang,
+                "survey.unknown_version",
+                &[("text", &code), ("version", &v)],
+            )));
+        }
+    };
     let input = AnswerInput {
-        version: b.version,
+        version,
         answers: b.answers.into_iter().map(|(k, v)| (k, given(v))).collect(),
         gender: bodies::word(&b.gender),
         age_band: bodies::word(&b.age_band),

@@ -136,7 +136,7 @@ async fn good_answers_are_stored_and_bad_ones_store_nothing(e: Env) {
     let url = "/v1/surveys/mujeres/responses";
     let ok = json!({
         "version": 1,
-        "answers": {"frecuencia": "diario", "horario": ["manana", "tarde_noche"], "segura": 2,
+        "answers": {"frecuencia": "diario", "horario": ["manana", "tarde_noche"], "segura": 2.0,
                     "situaciones": ["miradas", "seguimiento"], "comentarios": "Falta luz."},
         "gender": "mujer", "channel": "web"
     });
@@ -149,7 +149,7 @@ async fn good_answers_are_stored_and_bad_ones_store_nothing(e: Env) {
         (
             url,
             json!({"answers": {"nope": "x"}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "nope",
         ),
         (
@@ -161,31 +161,37 @@ async fn good_answers_are_stored_and_bad_ones_store_nothing(e: Env) {
         (
             url,
             json!({"answers": {"frecuencia": ["diario", "rara_vez"]}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "una sola",
         ),
         (
             url,
+            json!({"answers": {"segura": 2.5}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "«2.5»",
+        ),
+        (
+            url,
             json!({"answers": {"segura": 9}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "«9»",
         ),
         (
             url,
             json!({"answers": {"situaciones": ["ninguna", "robo"]}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "va sola",
         ),
         (
             url,
             json!({"answers": {"comentarios": "x".repeat(501)}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "500",
         ),
         (
             url,
             json!({"answers": {}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "ninguna",
         ),
         (
@@ -209,13 +215,13 @@ async fn good_answers_are_stored_and_bad_ones_store_nothing(e: Env) {
         (
             "/v1/surveys/accesibilidad/responses",
             json!({"answers": {"relacion": "adulto_mayor", "tipo": ["visual"]}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "tipo",
         ),
         (
             "/v1/surveys/accesibilidad/responses",
             json!({"answers": {"facilidad": 4}}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "relacion",
         ),
         (
@@ -331,7 +337,7 @@ async fn admins_publish_versions_and_retire_surveys_without_a_restart(e: Env) {
     );
     assert_eq!(
         e.call("POST", url, &[], &answer(1, "cuidado")).await.0,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "version 1 has no such question"
     );
     assert_eq!(
