@@ -149,8 +149,8 @@ pub async fn read(
     let releases = load(o, &chosen, lang).await?;
     let refs: Vec<&Release> = releases.iter().map(Arc::as_ref).collect();
     let harassment: Vec<String> = o
-        .settings
-        .categories
+        .catalogue()
+        .categories()
         .iter()
         .filter(|c| c.harassment)
         .map(|c| c.key.clone())
@@ -219,7 +219,7 @@ fn filters(o: &Obs, q: &IndicatorQuery, lang: Lang) -> Result<Filters, Error> {
         let Some((_, dim)) = FILTERS.iter().find(|(k, _)| k == key) else {
             continue;
         };
-        if key == "category" && !o.settings.categories.iter().any(|c| &c.key == value) {
+        if key == "category" && o.catalogue().category(value).is_none() {
             return Err(Error::Invalid(i18n::t(
                 lang,
                 "obs.unknown_category",

@@ -64,7 +64,15 @@ pub struct Obs {
     pub(crate) photo_turn: tokio::sync::Semaphore,
     /// The bundled surveys were stored (once per process).
     pub(crate) surveys_seeded: tokio::sync::OnceCell<()>,
+    /// The incident categories as last read from the store (the seed until then).
+    pub(crate) catalogue: arc_swap::ArcSwap<observatory::categories::Catalogue>,
+    /// One refresh at a time, so that an older read never replaces a newer one.
+    refreshing: tokio::sync::Mutex<()>,
 }
+
+/// How often a process re-reads the categories (officials may change them through another
+/// process sharing the database).
+pub const CATEGORIES_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// What happened to trip records on their way to the store.
 #[derive(Debug, Default)]
@@ -99,7 +107,8 @@ impl Obs {
         let (tx, rx) = mpsc::channel::<Msg>(QUEUE);
         let counters = Arc::new(TripCounters::default());
         tokio::spawn(write_trips(store.clone(), rx, counters.clone()));
-        Arc::new(Obs {
+        let seed = crate::categories::seed(&settings.categories);
+        let obs = Arc::new(Obs {
             store,
             settings,
             tx,
@@ -107,7 +116,39 @@ impl Obs {
             parsed: std::sync::RwLock::default(),
             photo_turn: tokio::sync::Semaphore::new(1),
             surveys_seeded: tokio::sync::OnceCell::new(),
-        })
+            catalogue: arc_swap::ArcSwap::from_pointee(seed),
+            refreshing: tokio::sync::Mutex::new(()),
+        });
+        // The categories: stored at first start, then re-read now and then.
+        let weak = Arc::downgrade(&obs);
+        tokio::spawn(async move {
+            loop {
+                let Some(o) = weak.upgrade() else { return };
+                if let Err(e) = o.refresh_categories().await {
+                    tracing::warn!("the categories could not be read; keeping the last: {e}");
+                }
+                drop(o);
+                tokio::time::sleep(CATEGORIES_REFRESH).await;
+            }
+        });
+        obs
+    }
+
+    /// The incident categories now (groups and categories, retired ones too).
+    pub fn catalogue(&self) -> Arc<observatory::categories::Catalogue> {
+        self.catalogue.load_full()
+    }
+
+    /// Stores the seed if the store has no categories, reads them, and uses them from now on.
+    pub async fn refresh_categories(
+        &self,
+    ) -> Result<Arc<observatory::categories::Catalogue>, store::StoreError> {
+        let _turn = self.refreshing.lock().await;
+        let seed = crate::categories::seed(&self.settings.categories);
+        self.store.seed_categories(&seed, crate::now_unix()).await?;
+        let read = Arc::new(self.store.categories().await?);
+        self.catalogue.store(read.clone());
+        Ok(read)
     }
 
     /// Queues a trip record; never waits (a full queue drops it and counts).

@@ -68,7 +68,7 @@ pub async fn domains(tt: &Timetable, o: &Obs) -> Result<Domains, StoreError> {
     }
     let (answers, answer_cells) = observatory::questionnaire::release_domain(&defs);
     Ok(Domains {
-        categories: o.settings.categories.clone(),
+        categories: o.catalogue().categories(),
         routes: tt.routes().iter().map(|r| r.id.clone()).collect(),
         zones: zones_of_network(tt, o.settings.zone_cell_m, o.settings.max_distance_m),
         answers,

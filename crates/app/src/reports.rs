@@ -4,7 +4,7 @@
 //! id (`C-…`). Lookups by secret take at least [`LOOKUP_FLOOR`], found or not, so that timing
 //! tells nothing.
 
-use crate::{Error, Obs, ObservatorySettings, now_unix, officials, word};
+use crate::{Error, Obs, now_unix, officials, word};
 use i18n::Lang;
 use planner::clock::{timezone as tz, unix_to_local};
 use store::{AgeBand, Channel, Gender, NewReport, ReportFilter, Role, Status};
@@ -48,19 +48,14 @@ pub struct ReportInput<'a> {
 /// naming the field.
 pub fn validate(
     tt: &Timetable,
-    o: &ObservatorySettings,
+    o: &Obs,
     r: &ReportInput<'_>,
     now: i64,
     lang: Lang,
 ) -> Result<NewReport, Error> {
     let cat = r.category.unwrap_or("");
-    if !o.categories.iter().any(|c| c.key == cat) {
-        return Err(Error::Invalid(i18n::t(
-            lang,
-            "obs.unknown_category",
-            &[("text", &cat)],
-        )));
-    }
+    crate::categories::fileable(o, cat, lang)?;
+    let o = &o.settings;
     let stop = match r.stop_id {
         None => None,
         Some(id) => Some(tt.stop_by_id(id).ok_or_else(|| {

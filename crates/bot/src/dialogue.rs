@@ -143,7 +143,11 @@ pub enum Step {
         choices: Vec<Place>,
     },
     /// `/reportar`: category.
-    ReportCategory,
+    ReportCategory {
+        /// The group chosen (its categories are offered); `None`: the groups are.
+        #[serde(default)]
+        group: Option<String>,
+    },
     /// `/reportar`: where.
     ReportWhere {
         /// The report so far.

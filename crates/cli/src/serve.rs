@@ -133,6 +133,7 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
                 .map(|c| observatory::Category {
                     key: c.key.clone(),
                     harassment: c.harassment,
+                    family: String::new(),
                 })
                 .collect(),
             max_distance_m: cfg.planner.max_access_m,

@@ -143,7 +143,8 @@ mod tests {
         "age.",
         "obs.",
     ];
-    const QUECHUA_OBS: [&str; 7] = [
+    const QUECHUA_OBS: [&str; 8] = [
+        "obs.retired_category",
         "obs.no_place",
         "obs.outside_area",
         "obs.unknown_category",

@@ -4,6 +4,7 @@
 //! lets anyone count fewer than k people. No I/O: the `store` crate reads and writes the
 //! records, the server publishes the tables.
 
+pub mod categories;
 pub mod model;
 pub mod privacy;
 pub mod publish;
@@ -41,13 +42,28 @@ pub fn hour_band(hour: u8) -> &'static str {
 }
 
 /// An incident category: a stable key (its label is in the catalog as `category.<key>`, or
-/// given in the configuration) and whether it counts as sexual harassment.
+/// in the categories' data), whether it counts as sexual harassment, and its family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category {
     /// Stable key, stored with each report.
     pub key: String,
     /// Counted in the share of harassment.
     pub harassment: bool,
+    /// Incident family (`acoso`, `robo`, `agresion`, `otro`); empty: derived from the key.
+    pub family: String,
+}
+
+/// The family of a category by paradero's own keys, for categories that do not say.
+pub fn family_of_key(c: &Category) -> &'static str {
+    if c.harassment {
+        "acoso"
+    } else if c.key == "robo" {
+        "robo"
+    } else if c.key.starts_with("agresion") {
+        "agresion"
+    } else {
+        "otro"
+    }
 }
 
 /// The default categories, modelled on the Trujillo observatory and the Arequipa surveys.
@@ -97,6 +113,7 @@ pub fn default_categories() -> Vec<Category> {
         .map(|(k, h)| Category {
             key: (*k).to_string(),
             harassment: *h,
+            family: String::new(),
         })
         .collect()
 }

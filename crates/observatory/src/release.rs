@@ -484,17 +484,13 @@ pub const GENDERS: [&str; 5] = [
     UNDECLARED,
 ];
 
-/// A category's family.
+/// A category's family: its own, else derived from paradero's keys.
 pub fn family_of(c: &Category) -> &'static str {
-    if c.harassment {
-        "acoso"
-    } else if c.key == "robo" {
-        "robo"
-    } else if c.key.starts_with("agresion") {
-        "agresion"
-    } else {
-        "otro"
-    }
+    FAMILIES
+        .iter()
+        .find(|f| **f == c.family)
+        .copied()
+        .unwrap_or_else(|| crate::family_of_key(c))
 }
 
 /// The groups of the public category tree, in order: harassment, aggression, theft, and the

@@ -316,8 +316,8 @@ pub struct Service {
     pub kind: &'static str,
     /// `acoso` for harassment categories.
     pub keywords: &'static str,
-    /// Its group: `acoso`, `agresion`, `robo` or `servicio`.
-    pub group: &'static str,
+    /// Its group's code (`acoso`, `agresion`, `robo`, `servicio`, `inseguridad_vial`, …).
+    pub group: String,
 }
 
 /// An Open311 answer to a new request.

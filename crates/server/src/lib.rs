@@ -8,6 +8,7 @@
 
 pub mod answers;
 pub mod bodies;
+mod categories;
 mod indicators;
 pub mod metrics;
 mod network;
@@ -190,6 +191,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             axum::routing::post(reports::change_status),
         )
         .route("/v1/categories", get(reports::categories))
+        .route(
+            "/v1/categories/{code}",
+            axum::routing::put(categories::put).delete(categories::retire),
+        )
         .route("/reportar", get(web::report_page))
         .route("/encuestas", get(web::surveys_page))
         .route(

@@ -192,18 +192,25 @@ fn services_in(s: &AppState, raw: Option<&str>, fmt: Format) -> Response {
             Problem::not_found(i18n::t(lang_of(&p), "obs.unavailable", &[])),
         );
     };
-    let list: Vec<answers::Service> = o
-        .settings
-        .categories
-        .iter()
-        .map(|c| answers::Service {
-            service_code: c.key.clone(),
-            service_name: i18n::t(p.lang, &format!("category.{}", c.key), &[]),
-            description: i18n::t(p.lang, &format!("category.{}", c.key), &[]),
-            metadata: true,
-            kind: "realtime",
-            keywords: if c.harassment { "acoso" } else { "" },
-            group: observatory::release::group_of(c),
+    let cat = o.catalogue();
+    let l = p.lang.code();
+    let list: Vec<answers::Service> = cat
+        .leaves(true)
+        .into_iter()
+        .map(|c| {
+            let group = c.parent.clone().unwrap_or_default();
+            let group_name = cat
+                .group(&group)
+                .map_or_else(String::new, |g| g.labels.get(l).to_string());
+            answers::Service {
+                service_code: c.code.clone(),
+                service_name: c.labels.get(l).to_string(),
+                description: format!("{group_name}: {}", c.labels.get(l)),
+                metadata: true,
+                kind: "realtime",
+                keywords: if c.family == "acoso" { "acoso" } else { "" },
+                group,
+            }
         })
         .collect();
     match fmt {
@@ -283,7 +290,7 @@ pub async fn definition(
     let known = s
         .app()
         .observatory()
-        .is_some_and(|o| o.settings.categories.iter().any(|c| c.key == code));
+        .is_some_and(|o| o.catalogue().fileable(code));
     if !known {
         return error_as(
             fmt,
@@ -534,7 +541,7 @@ async fn create_inner(
         actor_victim: field(&f.actor_victim),
     };
     let now = app::now_unix();
-    let new = app::reports::validate(&ds.timetable, &o.settings, &input, now, lang)?;
+    let new = app::reports::validate(&ds.timetable, o, &input, now, lang)?;
     let key = crate::bodies::idempotency_key(headers, lang)?;
     let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
     let status = if created.replayed {

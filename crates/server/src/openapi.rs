@@ -2,8 +2,8 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, indicators, network, open311, photos, places, plan, questionnaires, reports,
-    service, surveys, web,
+    AppState, Problem, categories, indicators, network, open311, photos, places, plan,
+    questionnaires, reports, service, surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -36,6 +36,8 @@ use utoipa::{Modify, OpenApi};
         service::metrics,
         service::reload,
         reports::categories,
+        categories::put,
+        categories::retire,
         reports::create_report,
         reports::report_status,
         reports::erase_report,
@@ -297,7 +299,11 @@ pub fn document_for(
 /// The document served with the default observatory settings.
 pub fn default_document() -> serde_json::Value {
     let defaults = app::ObservatorySettings::default();
-    let categories: Vec<String> = defaults.categories.iter().map(|c| c.key.clone()).collect();
+    let categories: Vec<String> = app::categories::seed(&defaults.categories)
+        .leaves(true)
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
     document_for(
         &categories,
         &defaults.road_actors,
@@ -309,7 +315,16 @@ pub fn default_document() -> serde_json::Value {
 pub async fn openapi_json(State(s): State<Arc<AppState>>) -> Response {
     let defaults = app::ObservatorySettings::default();
     let settings = s.app().observatory().map_or(&defaults, |o| &o.settings);
-    let categories: Vec<String> = settings.categories.iter().map(|c| c.key.clone()).collect();
+    // The categories live now (officials change them without a restart).
+    let catalogue = s.app().observatory().map_or_else(
+        || std::sync::Arc::new(app::categories::seed(&defaults.categories)),
+        |o| o.catalogue(),
+    );
+    let categories: Vec<String> = catalogue
+        .leaves(true)
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
     Json(document_for(
         &categories,
         &settings.road_actors,

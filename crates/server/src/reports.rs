@@ -148,7 +148,7 @@ pub async fn create_report(
         actor_involved: bodies::word(&b.actor_involved),
         actor_victim: bodies::word(&b.actor_victim),
     };
-    let new = app::reports::validate(tt, &o.settings, &input, now_unix(), lang)?;
+    let new = app::reports::validate(tt, o, &input, now_unix(), lang)?;
     let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
     let status = if created.replayed {
         StatusCode::OK

@@ -51,10 +51,91 @@
   function isoDay(d) { return d.toISOString().slice(0, 10); }
   var today = new Date();
   $('token').value = sessionStorage.getItem('paradero-token') || '';
-  Object.keys(S).filter(function (k) { return k.indexOf('category.') === 0; }).forEach(function (k) {
-    var o = el('option', S[k]);
-    o.value = k.slice('category.'.length);
-    $('category').appendChild(o);
+  // ---- categories: the live tree (officials edit it below), for the filter and labels ----
+  var categoryNames = {};
+  function catStatus(text, err) { var s = $('category-status'); s.textContent = text || ''; s.className = err ? 'error' : ''; }
+  function loadCategories() {
+    return api('/v1/categories?lang=' + LANG).then(function (tree) {
+      var filter = $('category'), keep = filter.value;
+      while (filter.options.length > 1) filter.remove(1);
+      var groupSel = $('cat-group');
+      groupSel.textContent = '';
+      var none = el('option', t('dash.cat_new_group')); none.value = ''; groupSel.appendChild(none);
+      var box = $('category-tree');
+      box.textContent = '';
+      tree.groups.forEach(function (g) {
+        var og = document.createElement('optgroup'); og.label = g.label;
+        var gopt = el('option', g.label); gopt.value = g.code; groupSel.appendChild(gopt);
+        var section = el('details', null, 'category-group');
+        section.dataset.group = g.code;
+        section.appendChild(el('summary', g.label + ' (' + g.categories.length + ')'));
+        var list = el('ol');
+        g.categories.forEach(function (c, i) {
+          categoryNames[c.code] = c.label;
+          var o = el('option', c.label); o.value = c.code; og.appendChild(o);
+          var li = el('li');
+          li.dataset.code = c.code;
+          var name = el('input'); name.type = 'text'; name.value = c.label;
+          name.setAttribute('aria-label', t('dash.cat_es') + ' ' + c.code);
+          var save = el('button', t('dash.cat_save')); save.type = 'button';
+          save.onclick = function () {
+            putCategory(c.code, { group: g.code, es: name.value });
+          };
+          var up = el('button', '↑'); up.type = 'button'; up.disabled = i === 0;
+          up.setAttribute('aria-label', t('dash.cat_up') + ' ' + c.code);
+          up.onclick = function () { reorder(g, i, i - 1); };
+          var down = el('button', '↓'); down.type = 'button'; down.disabled = i === g.categories.length - 1;
+          down.setAttribute('aria-label', t('dash.cat_down') + ' ' + c.code);
+          down.onclick = function () { reorder(g, i, i + 1); };
+          var retire = el('button', t('dash.cat_retire'), 'secondary'); retire.type = 'button';
+          retire.onclick = function () {
+            api('/v1/categories/' + encodeURIComponent(c.code) + '?lang=' + LANG, { method: 'DELETE', auth: true })
+              .then(function () { catStatus(t('dash.cat_retired', { code: c.code })); return loadCategories(); })
+              .catch(function (e) { catStatus(e.message, true); });
+          };
+          li.appendChild(el('code', c.code));
+          [name, save, up, down, retire].forEach(function (x) { li.appendChild(document.createTextNode(' ')); li.appendChild(x); });
+          list.appendChild(li);
+        });
+        section.appendChild(list);
+        box.appendChild(section);
+        filter.appendChild(og);
+      });
+      filter.value = keep;
+      document.body.dataset.categories = 'ready';
+    });
+  }
+  function putCategory(code, body) {
+    return api('/v1/categories/' + encodeURIComponent(code) + '?lang=' + LANG, {
+      method: 'PUT', auth: true, body: JSON.stringify(body)
+    }).then(function () { catStatus(t('dash.cat_saved', { code: code })); return loadCategories(); })
+      .catch(function (e) { catStatus(e.message, true); });
+  }
+  // A new order for a group: every category gets its place (positions are small integers).
+  function reorder(g, from, to) {
+    var order = g.categories.slice();
+    var moved = order.splice(from, 1)[0];
+    order.splice(to, 0, moved);
+    var chain = Promise.resolve();
+    order.forEach(function (c, i) {
+      chain = chain.then(function () {
+        return api('/v1/categories/' + encodeURIComponent(c.code) + '?lang=' + LANG, {
+          method: 'PUT', auth: true, body: JSON.stringify({ group: g.code, es: c.label, position: i })
+        });
+      });
+    });
+    return chain.then(function () { catStatus(t('dash.cat_saved', { code: moved.code })); return loadCategories(); })
+      .catch(function (e) { catStatus(e.message, true); });
+  }
+  $('category-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    sessionStorage.setItem('paradero-token', token());
+    var group = $('cat-group').value;
+    var body = { es: $('cat-es').value };
+    if (group) { body.group = group; body.family = $('cat-family').value; }
+    if ($('cat-en').value.trim()) body.en = $('cat-en').value;
+    if ($('cat-qu').value.trim()) body.qu = $('cat-qu').value;
+    putCategory($('cat-code').value.trim(), body);
   });
   function filters() {
     var q = 'lang=' + LANG;
@@ -237,7 +318,7 @@
         var tr = el('tr');
         tr.dataset.reference = rep.reference;
         tr.appendChild(el('td', rep.reference));
-        tr.appendChild(el('td', label('category.', rep.category)));
+        tr.appendChild(el('td', categoryNames[rep.category] || label('category.', rep.category)));
         tr.appendChild(el('td', new Date(rep.occurred_at * 1000).toLocaleString(LANG)));
         tr.appendChild(el('td', rep.description || ''));
         var sel = el('select'); sel.setAttribute('aria-label', t('dash.col_status') + ' ' + rep.reference);
@@ -270,7 +351,8 @@
       api('/v1/observatory/indicators?' + query()).catch(function (e) {
         if (e.status === 404) return null;
         throw e;
-      })
+      }),
+      loadCategories().catch(function () {})
     ]).then(function (res) {
       if (res[1]) {
         draw(res[1]);

@@ -260,6 +260,7 @@ pub const IDEMPOTENCY_TTL_S: i64 = 86_400;
 pub use observatory::sha256_hex;
 
 mod bot;
+mod categories;
 mod photos;
 mod questionnaires;
 mod releases;

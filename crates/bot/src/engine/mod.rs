@@ -365,7 +365,7 @@ impl Engine {
                 self.route_step(chat, rider, turn, s, input).await?
             }
             s @ Step::DeparturesStop { .. } => self.departures_step(turn, s, input)?,
-            s @ (Step::ReportCategory
+            s @ (Step::ReportCategory { .. }
             | Step::ReportWhere { .. }
             | Step::ReportWhen { .. }
             | Step::ReportTime { .. }
@@ -434,7 +434,7 @@ impl Engine {
                     )));
                     return Ok(());
                 }
-                Step::ReportCategory
+                Step::ReportCategory { group: None }
             }
             "mis_reportes" | "my_reports" => {
                 self.my_reports(rider, turn).await?;
@@ -517,7 +517,7 @@ impl Engine {
                 self.route_prompt(lang, step)
             }
             Step::DeparturesStop { .. } => self.departures_prompt(lang, step),
-            Step::ReportCategory
+            Step::ReportCategory { .. }
             | Step::ReportWhere { .. }
             | Step::ReportWhen { .. }
             | Step::ReportTime { .. }

@@ -24,9 +24,20 @@ impl Engine {
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::ReportCategory, Input::Button(b))
+            (Step::ReportCategory { .. }, Input::Button(b))
+                if b.strip_prefix("grp:").is_some_and(|g| {
+                    g.is_empty() || self.obs().catalogue().group(g).is_some_and(|n| !n.retired)
+                }) =>
+            {
+                let g = &b[4..];
+                turn.state.step = Step::ReportCategory {
+                    group: (!g.is_empty()).then(|| g.to_string()),
+                };
+                self.ask(turn);
+            }
+            (Step::ReportCategory { .. }, Input::Button(b))
                 if b.strip_prefix("cat:")
-                    .is_some_and(|k| self.obs().settings.categories.iter().any(|c| c.key == k)) =>
+                    .is_some_and(|k| self.obs().catalogue().fileable(k)) =>
             {
                 turn.state.step = Step::ReportWhere {
                     draft: Draft {
@@ -192,19 +203,28 @@ impl Engine {
     pub(super) fn report_prompt(&self, lang: Lang, step: &Step) -> Out {
         let tt = self.app.dataset().timetable.clone();
         match step {
-            Step::ReportCategory => {
-                let b = self
-                    .obs()
-                    .settings
-                    .categories
-                    .iter()
-                    .map(|c| {
-                        (
-                            t(lang, &format!("category.{}", c.key), &[]),
-                            format!("cat:{}", c.key),
-                        )
-                    })
-                    .collect();
+            Step::ReportCategory { group } => {
+                // Two steps: the group, then its categories (a list of seventy would drown
+                // the question on a small phone).
+                let cat = self.obs().catalogue();
+                let l = lang.code();
+                let mut b: Vec<(String, String)> = match group {
+                    None => cat
+                        .groups()
+                        .into_iter()
+                        .filter(|g| !g.retired && cat.children(&g.code).iter().any(|c| !c.retired))
+                        .map(|g| (g.labels.get(l).to_string(), format!("grp:{}", g.code)))
+                        .collect(),
+                    Some(g) => cat
+                        .children(g)
+                        .into_iter()
+                        .filter(|c| !c.retired)
+                        .map(|c| (c.labels.get(l).to_string(), format!("cat:{}", c.code)))
+                        .collect(),
+                };
+                if group.is_some() {
+                    b.push((t(lang, "bot.back", &[]), "grp:".into()));
+                }
                 Out::buttons(t(lang, "bot.ask.category", &[]), rows_of(b, 1))
             }
             Step::ReportActor { victim, .. } => {
@@ -293,8 +313,7 @@ impl Engine {
             actor_involved: d.actor_involved.as_deref(),
             actor_victim: d.actor_victim.as_deref(),
         };
-        app::reports::validate(&tt, &o.settings, &input, now_unix(), lang)
-            .map_err(|e| e.detail().to_string())
+        app::reports::validate(&tt, o, &input, now_unix(), lang).map_err(|e| e.detail().to_string())
     }
 
     pub(super) fn after_when(&self, turn: &mut Turn, draft: Draft) {

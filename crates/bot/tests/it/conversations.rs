@@ -203,9 +203,23 @@ async fn departures_at_a_shared_location() {
 /// Walks chat `chat` through a report; returns its reference.
 async fn report(h: &Harness, chat: i64, category: &str, anonymous: bool) -> String {
     let r = h.say(chat, "/reportar").await;
+    // The groups first (paradero's four and the Trujillo observatory's eight), then the
+    // categories of the one chosen, with a way back.
+    let groups = buttons(&r);
+    assert_eq!(groups.len(), 12, "every group offered: {groups:?}");
+    assert_eq!(groups[0], "grp:acoso");
+    let group = h
+        .state
+        .observatory()
+        .unwrap()
+        .catalogue()
+        .category(category)
+        .and_then(|c| c.parent.clone())
+        .unwrap();
+    let r = h.press(chat, &format!("grp:{group}")).await;
     let b = buttons(&r);
-    assert_eq!(b.len(), 20, "every category offered");
-    assert!(b.contains(&format!("cat:{category}")));
+    assert!(b.contains(&format!("cat:{category}")), "{b:?}");
+    assert_eq!(b.last().map(String::as_str), Some("grp:"));
     let r = h.press(chat, &format!("cat:{category}")).await;
     assert!(text(&r).contains(&t(Lang::Es, "bot.ask.where", &[])));
     let r = h.locate(chat, HOME.0, HOME.1).await;

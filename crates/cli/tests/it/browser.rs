@@ -480,7 +480,11 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
         .find_all(Locator::Css("#chart-trips rect.bar"))
         .await
         .unwrap();
-    assert!(!bars.is_empty(), "trips chart drawn");
+    assert!(
+        !bars.is_empty(),
+        "trips chart drawn: {}",
+        js(&c, "return document.getElementById('status').textContent").await
+    );
     let margins = c
         .find_all(Locator::Css("#chart-incidents line.margin"))
         .await
@@ -629,6 +633,97 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
     let shot = c.screenshot().await.unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     std::fs::write(dir.join("observatorio.png"), &shot).unwrap();
+
+    // The categories, edited by an admin from the dashboard, live at once.
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "admin", "token", "create", "--name", "Ana", "--role", "admin",
+        ])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &store_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    js(
+        &c,
+        &format!("document.getElementById('token').value = '{admin}'; return true"),
+    )
+    .await;
+    until(
+        &c,
+        "return document.body.dataset.categories === 'ready' && !!document.querySelector('#category-tree li[data-code=sobrecarga]')",
+        10,
+        "return document.getElementById('category-status').textContent",
+    )
+    .await;
+    let fill =
+        |id: &str, v: &str| format!("document.getElementById('{id}').value = '{v}'; return true");
+    for (id, v) in [
+        ("cat-group", "servicio"),
+        ("cat-code", "sin_boleto"),
+        ("cat-family", "otro"),
+        ("cat-es", "Cobro sin entregar boleto"),
+        ("cat-qu", "Mana boletoyuq cobrasqa"),
+    ] {
+        js(&c, &fill(id, v)).await;
+    }
+    c.find(Locator::Id("cat-save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return !!document.querySelector('#category-tree li[data-code=sin_boleto]')",
+        10,
+        "return document.getElementById('category-status').textContent",
+    )
+    .await;
+    // Moved up one place in its group, then the old one retired.
+    js(
+        &c,
+        "document.querySelector('#category-tree li[data-code=sin_boleto] button[aria-label^=Subir]').click(); return true",
+    )
+    .await;
+    until(
+        &c,
+        "var li = document.querySelector('#category-tree li[data-code=sin_boleto]'); return !!li && !!li.nextElementSibling && li.nextElementSibling.dataset.code !== undefined && document.getElementById('category-status').textContent.indexOf('guardada') >= 0",
+        15,
+        "return document.getElementById('category-status').textContent",
+    )
+    .await;
+    js(
+        &c,
+        "Array.from(document.querySelectorAll('#category-tree li[data-code=cobro_indebido] button')).filter(function (b) { return b.textContent === 'Retirar'; })[0].click(); return true",
+    )
+    .await;
+    until(
+        &c,
+        "return !document.querySelector('#category-tree li[data-code=cobro_indebido]')",
+        10,
+        "return document.getElementById('category-status').textContent",
+    )
+    .await;
+    let (status, tree) = http(&addr, "GET", "/v1/categories?lang=qu", &[], "");
+    assert_eq!(status, 200);
+    let tree: Value = serde_json::from_str(&tree).unwrap();
+    let servicio: Vec<&str> = tree["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == "servicio")
+        .unwrap()["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    let n = servicio.len();
+    assert_eq!(servicio[n - 2], "sin_boleto", "{servicio:?}");
+    assert!(!servicio.contains(&"cobro_indebido"));
+    assert!(tree.to_string().contains("Mana boletoyuq cobrasqa"));
     c.close().await.unwrap();
 }
 

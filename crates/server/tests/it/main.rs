@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
 mod attacks;
+mod categories_as_data;
 mod contract;
 mod cross_site;
 mod faults;

@@ -1,0 +1,89 @@
+//! The incident categories as data over HTTP: officials with the admin role add, rename,
+//! move, reorder and retire groups and categories, without a restart.
+
+use crate::bodies;
+use crate::query::Params;
+use crate::reports::official;
+use crate::{AppState, Problem};
+use app::categories::CategoryEdit;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use store::Role;
+
+/// `kind=group` names a group; anything else (or nothing) a category.
+fn is_group(p: &Params) -> Result<bool, Problem> {
+    match p.get("kind") {
+        None | Some("category") => Ok(false),
+        Some("group") => Ok(true),
+        Some(other) => Err(Problem::bad_request(i18n::t(
+            p.lang,
+            "obs.bad_value",
+            &[
+                ("text", &other),
+                ("field", &"kind"),
+                ("allowed", &"category, group"),
+            ],
+        ))),
+    }
+}
+
+#[utoipa::path(put, path = "/v1/categories/{code}", tag = "observatory",
+    summary = "Add or change a group (no `group`) or a category (with its `group` and `family`): rename, move, reorder, bring back (admins); live at once",
+    security(("admin_token" = [])),
+    params(("code" = String, Path, description = "a-z, 0-9 and _, at most 40")),
+    request_body(content = CategoryEdit, content_type = "application/json"),
+    responses((status = 201, description = "Added"),
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Not such a body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad code, no Spanish name, an unknown group or family (the message says which)", body = Problem, content_type = "application/problem+json")))]
+/// `PUT /v1/categories/{code}` (admins).
+pub async fn put(
+    State(s): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    let lang = Params::parse(raw.as_deref())?.lang;
+    let o = s.app().require_observatory(lang)?;
+    let who = official(o, &headers, Role::Admin, lang).await?;
+    bodies::require_json(&headers, lang)?;
+    let edit: CategoryEdit = bodies::json(&body, lang)?;
+    let created = app::categories::put(o, &who, &code, &edit, lang).await?;
+    Ok(if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    }
+    .into_response())
+}
+
+#[utoipa::path(delete, path = "/v1/categories/{code}", tag = "observatory",
+    summary = "Retire a category, or a group with `kind=group` (admins): no new reports; its reports and released figures stay",
+    security(("admin_token" = [])),
+    params(("code" = String, Path), ("kind" = Option<String>, Query, description = "`category` (default) or `group`")),
+    responses((status = 204, description = "Retired"),
+        (status = 400, description = "Bad `kind`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live category or group", body = Problem, content_type = "application/problem+json")))]
+/// `DELETE /v1/categories/{code}` (admins).
+pub async fn retire(
+    State(s): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let p = Params::parse(raw.as_deref())?;
+    let lang = p.lang;
+    let o = s.app().require_observatory(lang)?;
+    let who = official(o, &headers, Role::Admin, lang).await?;
+    let group = is_group(&p)?;
+    app::categories::retire(o, &who, &code, group, lang).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
