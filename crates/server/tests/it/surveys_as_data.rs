@@ -480,3 +480,52 @@ both!(
     officials_export_csv_with_pseudonyms_and_text_only_when_asked,
     answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_them,
 );
+
+#[tokio::test]
+async fn a_full_disk_is_a_readable_503_that_stores_nothing_and_the_same_answer_goes_through_after()
+{
+    let e = env_on(Backend::Sqlite).await;
+    let url = "/v1/surveys/mujeres/responses";
+    let body = json!({"answers": {"segura": 3, "medidas": ["iluminacion", "camaras"]}}).to_string();
+    // The surveys are seeded before the disk fills (a first read does it).
+    assert_eq!(
+        e.call("GET", "/v1/surveys", &[], "").await.0,
+        StatusCode::OK
+    );
+    // The database may not grow (SQLite's own page cap): answers fill the free space of its
+    // pages, then the next one is a 503 in words, and every 201 before it is stored.
+    e.obs.store.limit_sqlite_pages(Some(1));
+    let mut acknowledged = 0;
+    let refused = loop {
+        let (s, v, t) = e.call("POST", url, &[], &body).await;
+        match s {
+            StatusCode::CREATED => acknowledged += 1,
+            StatusCode::SERVICE_UNAVAILABLE => break v,
+            other => panic!("{other}: {t}"),
+        }
+        assert!(acknowledged < 2000, "the cap never bit");
+    };
+    assert!(
+        refused["detail"].as_str().unwrap().contains("espacio"),
+        "{refused}"
+    );
+    e.obs.store.limit_sqlite_pages(None);
+    assert_eq!(
+        e.answers("mujeres").await,
+        acknowledged,
+        "every 201 kept, nothing half-stored"
+    );
+    let (s, _, t) = e.call("POST", url, &[], &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let lines = e
+        .obs
+        .store
+        .export_responses("mujeres", 0, i64::MAX, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        lines.len() as i64,
+        3 * (acknowledged + 1),
+        "one row per option, all of them, for every answer kept"
+    );
+}
