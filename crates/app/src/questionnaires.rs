@@ -216,8 +216,20 @@ pub struct AnswerInput<'a> {
 /// [`Error::Unprocessable`]: the answer is well formed, and only the survey's definition
 /// (which no schema carries) says it does not fit.
 pub fn answer_error(e: &AnswerError, lang: Lang) -> Error {
+    // What the asker sent is echoed, but not at any length.
+    let short = |s: &str| -> String {
+        if s.chars().count() > 60 {
+            format!("{}…", s.chars().take(60).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    };
     let t = |key: &str, q: &str, o: &str| {
-        Error::Unprocessable(i18n::t(lang, key, &[("question", &q), ("option", &o)]))
+        Error::Unprocessable(i18n::t(
+            lang,
+            key,
+            &[("question", &short(q)), ("option", &short(o))],
+        ))
     };
     match e {
         AnswerError::UnknownQuestion(q) => t("survey.unknown_question", q, ""),

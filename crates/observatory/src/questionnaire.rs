@@ -295,6 +295,11 @@ impl Definition {
             }
             match (q.kind, g) {
                 (QuestionKind::Text, Given::Text(t)) => {
+                    // Control characters (NUL, escapes) are not text anyone typed.
+                    let t: String = t
+                        .chars()
+                        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+                        .collect();
                     let t = t.trim();
                     let max = q.max_chars.unwrap_or(0) as usize;
                     if t.chars().count() > max {
@@ -560,6 +565,19 @@ mod tests {
         assert_eq!(
             err(text),
             AnswerError::UnknownOption("segura".into(), "bien".into())
+        );
+        // Control characters are dropped; nothing else left is no answer.
+        let mut nul = BTreeMap::new();
+        nul.insert(
+            "comentarios".to_string(),
+            Given::Text("\u{0}\u{1b}\u{7}\n".into()),
+        );
+        assert_eq!(err(nul), AnswerError::Nothing);
+        let mut clean = BTreeMap::new();
+        clean.insert("comentarios".to_string(), Given::Text("luz\u{0} ya".into()));
+        assert_eq!(
+            m.check_answers(&clean).unwrap()[0].text.as_deref(),
+            Some("luz ya")
         );
         // A scale point as a number or a string.
         let mut n = BTreeMap::new();
