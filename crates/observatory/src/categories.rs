@@ -201,7 +201,10 @@ impl Catalogue {
                     labels: Labels {
                         es: (*es).into(),
                         en: (*en).into(),
-                        qu: String::new(),
+                        qu: OMUS_QU
+                            .iter()
+                            .find(|(k, _)| k == c)
+                            .map_or_else(String::new, |(_, q)| (*q).to_string()),
                     },
                     position: i32::try_from(ci).unwrap_or(0),
                     retired: false,
@@ -211,6 +214,64 @@ impl Catalogue {
         Catalogue { nodes }
     }
 }
+
+/// Quechua names of the OMUS categories (paradero's wording, to be reviewed by a speaker).
+const OMUS_QU: &[(&str, &str)] = &[
+    ("casi_accidente", "Yaqa accidente"),
+    ("atropello", "Runata carro ñit'isqan"),
+    ("choque_danos", "Carrokuna tupanakusqan, waqllisqallam"),
+    ("taxi_peligroso", "Taxi chofer manchakuypaq manejasqan"),
+    ("otro_vial", "Huk (ñanpi mana allin purina)"),
+    ("hurto_auto", "Carro suwasqa"),
+    ("hurto_moto", "Moto suwasqa"),
+    ("hurto_bici", "Bicicleta utaq patineta suwasqa"),
+    ("otro_personal", "Huk (runaq mana allin kaynin)"),
+    ("hueco", "Ñanpi t'uqu utaq waqllisqa"),
+    ("sin_conectividad", "Ñankuna mana tinkinakunchu"),
+    ("sin_senalizacion", "Mana señalkuna kanchu"),
+    ("acera_angosta", "Vereda k'ullqu utaq mana kanchu"),
+    ("obstaculo", "Manchakuypaq hark'aq"),
+    ("sin_iluminacion", "Mana k'anchay kanchu"),
+    ("semaforo_danado", "Semáforo waqllisqa"),
+    (
+        "otro_infraestructura",
+        "Huk (mana allin ñankuna, paraderokuna)",
+    ),
+    ("verde_corto", "Semáforo q'umir pachan ancha pisi"),
+    ("paradero_danado", "Paradero waqllisqa"),
+    ("bus_danado", "Carro waqllisqa"),
+    ("sin_info_rutas", "Mana rutakunamanta willakuy kanchu"),
+    (
+        "paradero_lejos",
+        "Mana paradero kanchu chunka minuto puriyllapi",
+    ),
+    ("otro_red", "Huk (antawakunaq llamk'aynin)"),
+    ("exceso_velocidad", "Ancha utqaylla manejan"),
+    ("luz_roja", "Puka k'anchaypi mana sayanchu"),
+    ("pisa_cebra", "Cebra patapi sayan"),
+    ("invade_ciclovia", "Moto ciclovíata hap'in"),
+    ("mal_parqueado", "Mana allinpi sayachisqa carro"),
+    ("otro_infraccion", "Huk (kamachikunata p'akin)"),
+    ("cede_paso", "Purinanta saqirqan"),
+    ("ayuda", "Pitapas yanaparqan"),
+    ("conduccion_segura", "Bus utaq taxi chofer allinta manejan"),
+    ("otro_buen", "Huk (allin ruway)"),
+    ("pide_paradero", "Huk paraderota mañakuy"),
+    (
+        "pide_bici_compartida",
+        "Bicicleta rakinakuy estaciónta mañakuy",
+    ),
+    ("pide_cicloparqueadero", "Bicicleta sayachinata mañakuy"),
+    ("pide_cruce_seguro", "Allin chimpanata mañakuy"),
+    (
+        "pide_accesibilidad",
+        "Discapacidadniyuqkunapaq ñankunata mañakuy",
+    ),
+    ("otro_propuesta", "Huk (yuyaychay)"),
+    ("ciclovia_nueva", "Musuq ciclovía"),
+    ("acera_arreglada", "Vereda allichasqa"),
+    ("otro_felicitacion", "Huk (saminchay)"),
+];
 
 type Child = (&'static str, &'static str, &'static str, &'static str);
 type Group = (
@@ -225,8 +286,7 @@ type Group = (
 /// own categories already cover (sexual harassment, physical violence and disrespect on
 /// public transport, the bus that never comes, route changes) and without the Bogotá and
 /// Cuenca specifics (TransMilenio, tram) that do not apply in Peru. Codes are paradero's;
-/// the Spanish names are OMUS's. Quechua names of the categories fall back to Spanish until
-/// a speaker translates them (groups are translated).
+/// the Spanish names are OMUS's. Quechua names are in `OMUS_QU`.
 const OMUS: &[Group] = &[
     (
         "inseguridad_vial",
@@ -559,6 +619,14 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", node.code));
         }
         assert!(c.leaves(true).len() > 60, "{}", c.leaves(true).len());
+        // Every name in the three languages riders read.
+        for n in &c.nodes {
+            assert!(
+                !n.labels.en.is_empty() && !n.labels.qu.is_empty(),
+                "{} lacks English or Quechua",
+                n.code
+            );
+        }
         // Families: theft of vehicles counts as theft; harassment stays harassment.
         assert_eq!(c.category("hurto_moto").unwrap().family, "robo");
         assert!(
