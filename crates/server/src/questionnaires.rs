@@ -26,7 +26,10 @@ pub struct SurveyList {
 
 /// An answer to one question: option codes, one option code, a scale point, or a text.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "an option's code, a list of option codes, a scale point or a text"
+)]
 pub enum AnswerValue {
     /// Options chosen (multiple choice; or one, for the others).
     Options(Vec<String>),

@@ -156,7 +156,7 @@ async fn good_answers_are_stored_and_bad_ones_store_nothing(e: Env) {
             url,
             json!({"answers": {"segura": [1, 2]}}),
             StatusCode::BAD_REQUEST,
-            "",
+            "a list of option codes",
         ),
         (
             url,
