@@ -2,92 +2,10 @@
 //! add, rename, move, reorder and retire without a restart, a retired category takes no
 //! reports but keeps its history, and the API document follows the live list.
 
-use super::observatory::{Backend, open_store};
-use app::Obs;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use super::observatory::Backend;
+use super::surveys_as_data::{Env, both, env_on};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use server::{AppState, Settings, app};
-use std::sync::Arc;
-use tower::ServiceExt;
-
-struct Env {
-    state: Arc<AppState>,
-    obs: Arc<Obs>,
-    _dir: tempfile::TempDir,
-}
-
-async fn env_on(backend: Backend) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(backend, dir.path()).await;
-    let (state, obs) = super::with_store(store, Settings::default());
-    Env {
-        state,
-        obs,
-        _dir: dir,
-    }
-}
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(super::env_on(super::Backend::Sqlite).await).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(super::env_on(super::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
-
-impl Env {
-    async fn call(
-        &self,
-        method: &str,
-        uri: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (StatusCode, Value, String) {
-        let mut req = Request::builder().method(method).uri(uri);
-        let mut typed = false;
-        for (k, v) in headers {
-            typed |= k.eq_ignore_ascii_case("content-type");
-            req = req.header(*k, *v);
-        }
-        if !body.is_empty() && !typed {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-        }
-        let res = app(self.state.clone())
-            .oneshot(req.body(Body::from(body.to_string())).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let ctype = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        if status.is_client_error() {
-            assert_eq!(ctype, "application/problem+json", "{uri}: {text}");
-        }
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            text,
-        )
-    }
-
-    async fn token(&self, name: &str, role: store::Role) -> String {
-        let t = self.obs.store.create_official(name, role, 0).await.unwrap();
-        format!("Bearer {t}")
-    }
-}
 
 fn report(category: &str) -> String {
     json!({"category": category, "lat": -16.3989, "lon": -71.5369}).to_string()

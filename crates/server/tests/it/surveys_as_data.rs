@@ -13,13 +13,14 @@ use server::{AppState, Settings, app};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Env {
-    state: Arc<AppState>,
-    obs: Arc<Obs>,
+/// A server on a fresh store (the categories' tests use it too).
+pub(super) struct Env {
+    pub(super) state: Arc<AppState>,
+    pub(super) obs: Arc<Obs>,
     _dir: tempfile::TempDir,
 }
 
-async fn env_on(backend: Backend) -> Env {
+pub(super) async fn env_on(backend: Backend) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(backend, dir.path()).await;
     let (state, obs) = super::with_store(store, Settings::default());
@@ -30,6 +31,7 @@ async fn env_on(backend: Backend) -> Env {
     }
 }
 
+/// Runs a test body on both backends.
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -45,8 +47,10 @@ macro_rules! both {
     )*};
 }
 
+pub(super) use both;
+
 impl Env {
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: &str,
         uri: &str,
@@ -88,7 +92,7 @@ impl Env {
         self.obs.store.count_responses(survey).await.unwrap()
     }
 
-    async fn token(&self, name: &str, role: store::Role) -> String {
+    pub(super) async fn token(&self, name: &str, role: store::Role) -> String {
         let t = self.obs.store.create_official(name, role, 0).await.unwrap();
         format!("Bearer {t}")
     }
