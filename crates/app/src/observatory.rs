@@ -66,8 +66,9 @@ pub struct Obs {
     pub(crate) surveys_seeded: tokio::sync::OnceCell<()>,
     /// The incident categories as last read from the store (the seed until then).
     pub(crate) catalogue: arc_swap::ArcSwap<observatory::categories::Catalogue>,
-    /// One refresh at a time, so that an older read never replaces a newer one.
-    refreshing: tokio::sync::Mutex<()>,
+    /// One refresh at a time, so that an older read never replaces a newer one; holds
+    /// whether this process has seen the categories stored (then it only reads them).
+    refreshing: tokio::sync::Mutex<bool>,
 }
 
 /// How often a process re-reads the categories (officials may change them through another
@@ -117,7 +118,7 @@ impl Obs {
             photo_turn: tokio::sync::Semaphore::new(1),
             surveys_seeded: tokio::sync::OnceCell::new(),
             catalogue: arc_swap::ArcSwap::from_pointee(seed),
-            refreshing: tokio::sync::Mutex::new(()),
+            refreshing: tokio::sync::Mutex::new(false),
         });
         // The categories: stored at first start, then re-read now and then.
         let weak = Arc::downgrade(&obs);
@@ -143,9 +144,13 @@ impl Obs {
     pub async fn refresh_categories(
         &self,
     ) -> Result<Arc<observatory::categories::Catalogue>, store::StoreError> {
-        let _turn = self.refreshing.lock().await;
-        let seed = crate::categories::seed(&self.settings.categories);
-        self.store.seed_categories(&seed, crate::now_unix()).await?;
+        let mut seeded = self.refreshing.lock().await;
+        // The seed needs a write transaction: once stored, a refresh is a read only.
+        if !*seeded {
+            let seed = crate::categories::seed(&self.settings.categories);
+            self.store.seed_categories(&seed, crate::now_unix()).await?;
+            *seeded = true;
+        }
         let read = Arc::new(self.store.categories().await?);
         self.catalogue.store(read.clone());
         Ok(read)
