@@ -83,10 +83,34 @@ pub fn t(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> Stri
     let Some(template) = template else {
         return key.to_string();
     };
-    let mut out = template.clone();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), &value.to_string());
+    fill(template, args)
+}
+
+/// `template` with each `{name}` replaced by its argument, in one pass: an argument's own
+/// text is never read as a placeholder (a street called "{to}" stays as it is), and a
+/// placeholder without an argument is kept.
+fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(template.len() + 16 * args.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find('}')
+            .and_then(|close| Some((close, args.iter().find(|(n, _)| *n == &after[..close])?)))
+        {
+            Some((close, (_, value))) => {
+                let _ = write!(out, "{value}");
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -111,6 +135,20 @@ pub fn template(lang: Lang, key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fill_replaces_each_placeholder_once_and_keeps_unknown_ones() {
+        let street = "{to}";
+        let to = "Plaza";
+        let out = fill(
+            "Camina por {street} hasta {to}; {other} {",
+            &[("street", &street), ("to", &to)],
+        );
+        assert_eq!(out, "Camina por {to} hasta Plaza; {other} {");
+        assert_eq!(fill("{n} m, {n} m", &[("n", &3)]), "3 m, 3 m");
+        assert_eq!(fill("sin nada", &[]), "sin nada");
+        assert_eq!(fill("ñandú {x}}", &[("x", &"á")]), "ñandú á}");
+    }
 
     fn placeholders(s: &str) -> Vec<String> {
         let mut v: Vec<String> = s
