@@ -259,3 +259,61 @@ pub fn synthetic_queries(tt: &Timetable, n: usize, seed: u64) -> Vec<Query> {
         })
         .collect()
 }
+
+/// The streets benchmark's city, about a million people: the synthetic transit city of
+/// 55 × 55 stop pairs 300 m apart (6,050 stops) over a street grid of 550 × 550 crossings
+/// 30 m apart (302,500 vertices, 16.5 km a side), the two covering the same ground.
+#[derive(Debug)]
+pub struct StreetCity {
+    /// The transit network (straight-line footpaths).
+    pub tt: Timetable,
+    /// The street grid.
+    pub extract: streets::Extract,
+    /// Northern edge, degrees.
+    pub lat_top: f64,
+    /// Southern edge, degrees.
+    pub lat0: f64,
+}
+
+/// Builds the [`StreetCity`].
+pub fn street_city() -> StreetCity {
+    let tt = synthetic_city(55, 0xC17E);
+    let lat_top = -16.3;
+    let lat0 = lat_top - 16.5 / 111.195;
+    let extract = streets::synthetic::grid(550, 550, 30.0, lat0 - 0.001, -71.6 - 0.001);
+    StreetCity {
+        tt,
+        extract,
+        lat_top,
+        lat0,
+    }
+}
+
+impl StreetCity {
+    /// A random point well inside the city.
+    pub fn point(&self, rng: &mut Rng) -> Coord {
+        Coord::new(
+            self.lat_top - 0.01 - rng.unit() * 0.13,
+            -71.6 + 0.01 + rng.unit() * 0.13,
+        )
+        .expect("point")
+    }
+
+    /// `n` plans between random points, leaving between 07:00 and 09:00.
+    pub fn plans(&self, n: usize, seed: u64) -> Vec<planner::PlanRequest> {
+        let mut rng = Rng(seed);
+        (0..n)
+            .map(|_| planner::PlanRequest {
+                from: planner::Endpoint::Coord(self.point(&mut rng)),
+                to: planner::Endpoint::Coord(self.point(&mut rng)),
+                day: timetable::Day::parse("20261123").expect("day"),
+                time: 7 * 3600 + rng.below(7200) as u32,
+                arrive_by: false,
+                window_secs: None,
+                options: raptor::Options::default(),
+                lang: i18n::Lang::Es,
+                safer: false,
+            })
+            .collect()
+    }
+}

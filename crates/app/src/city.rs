@@ -24,6 +24,9 @@ pub struct StreetsLoad {
     pub snap_m: f64,
     /// Largest extract read, MiB.
     pub max_osm_mib: u64,
+    /// The planner's access radius, metres in a straight line: the walks to every stop up
+    /// to this × the detour factor are tabled at load, so a query searches nothing.
+    pub access_radius_m: f64,
 }
 
 /// What loading gives.
@@ -74,6 +77,7 @@ pub fn load(
     );
     drop(extract);
     let fc = *tt.footpath_config();
+    let st = st.with_access_tables(fc.walk_distance(how.access_radius_m));
     let walked = st.footpaths(fc.walk_distance(fc.radius_m));
     let tt = tt.with_street_footpaths(&walked);
     let mut warnings = loaded.warnings;

@@ -195,6 +195,7 @@ pub fn load_city(
     let how = app::city::StreetsLoad {
         snap_m: cfg.walking.snap_m,
         max_osm_mib: cfg.walking.max_osm_mib,
+        access_radius_m: cfg.planner.access_radius_m,
     };
     app::city::load(specs, &load_config(cfg), &extracts, how).context("loading the city")
 }

@@ -227,23 +227,20 @@ pub(crate) struct Context<'a> {
 #[allow(clippy::too_many_arguments)]
 fn walk_leg(
     ctx: &Context<'_>,
-    on: Option<&mut crate::OnStreets<'_>>,
+    mut on: Option<&mut crate::OnStreets<'_>>,
     from: Option<StopRef>,
     to: Option<StopRef>,
     (a, b, end): (Coord, Coord, crate::walking::End),
     (departure, arrival): (i32, i32),
     distance_m: u32,
 ) -> ItineraryLeg {
-    // The destination by what is there ("Mercaderes y San Juan"), when the map knows.
-    let named_end = || {
-        on.as_ref().and_then(|o| {
-            let st = o.streets;
-            st.places.reverse(&st.graph, &st.index, b).map(|(_, n)| n)
-        })
-    };
     let to_words = match &to {
         Some(s) => crate::render::stop_display_name(ctx.lang, &s.name, &s.id),
-        None => named_end().unwrap_or_else(|| i18n::t(ctx.lang, "walk.to.destination", &[])),
+        // The destination by what is there ("Mercaderes y San Juan"), when the map knows.
+        None => on
+            .as_deref_mut()
+            .and_then(|o| crate::walking::name_at(o, b))
+            .unwrap_or_else(|| i18n::t(ctx.lang, "walk.to.destination", &[])),
     };
     let dressed = on.and_then(|on| {
         crate::walking::dress(
@@ -398,6 +395,7 @@ pub(crate) fn build(
                 let end = match (from, to) {
                     (Place::Origin, Place::Stop(s)) => crate::walking::End::Access(s),
                     (Place::Stop(s), Place::Destination) => crate::walking::End::Egress(s),
+                    (Place::Stop(a), Place::Stop(b)) => crate::walking::End::Between(a, b),
                     _ => crate::walking::End::Other,
                 };
                 let ends = (at(from, ctx.origin), at(to, ctx.destination), end);

@@ -31,6 +31,9 @@ pub struct StreetScratch {
     to: Search,
     from_snap: Option<(Coord, Snap)>,
     to_snap: Option<(Coord, Snap)>,
+    /// The last point named, and its name (every itinerary's last walk ends at the same
+    /// destination).
+    named: Option<(Coord, Option<String>)>,
 }
 
 impl StreetScratch {
@@ -48,6 +51,7 @@ impl StreetScratch {
             to: s,
             from_snap: None,
             to_snap: None,
+            named: None,
         }
     }
 }
@@ -59,7 +63,9 @@ pub(crate) enum End {
     Access(StopIdx),
     /// From this stop to the destination.
     Egress(StopIdx),
-    /// Anything else (between stops, or origin to destination).
+    /// From one stop to another (a transfer).
+    Between(StopIdx, StopIdx),
+    /// Anything else (origin to destination).
     Other,
 }
 
@@ -156,6 +162,20 @@ pub(crate) fn walks(
     crate::walks_at(tt, cfg, e, which, Some(fc.walking_speed_m_s))
 }
 
+/// What the map calls `at` ("Mercaderes y San Juan", a market, a street), remembered for the
+/// last point asked.
+pub(crate) fn name_at(on: &mut OnStreets<'_>, at: Coord) -> Option<String> {
+    if let Some((c, n)) = &on.scratch.named
+        && *c == at
+    {
+        return n.clone();
+    }
+    let st = on.streets;
+    let n = st.places.reverse(&st.graph, &st.index, at).map(|(_, n)| n);
+    on.scratch.named = Some((at, n.clone()));
+    n
+}
+
 /// The words for a step's way: its name, or what it is.
 fn way_words(lang: Lang, s: &streets::Step) -> String {
     if let Some(n) = &s.street {
@@ -227,7 +247,8 @@ pub(crate) fn dress(
 ) -> Option<Dressed> {
     let st = on.streets;
     let sc = &mut *on.scratch;
-    // The walks to the first stop and from the last are in the trees of the access search.
+    // The walks to the first stop, from the last and between stops are read from the tables
+    // of walks to stops (or, beyond them, from the trees of the access search).
     let from_tree = match end {
         End::Access(s) => sc.from_snap.map(|(at, snap)| {
             st.walk_to_stop(
@@ -247,6 +268,11 @@ pub(crate) fn dress(
                 true,
             )
         }),
+        End::Between(x, y) => Some(st.walk_between_stops(
+            (x.0, tt.stop(x).coord),
+            (y.0, tt.stop(y).coord),
+            wheelchair,
+        )),
         End::Other => None,
     };
     let w = match from_tree.flatten() {

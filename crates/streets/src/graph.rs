@@ -40,6 +40,32 @@ pub struct Edge {
     pub geom: (u32, u32),
 }
 
+impl Edge {
+    /// From the point `offset_dm` along this edge to its end `v`, decimetres; on a loop
+    /// (`a == b`, a closed footway) the nearer way round.
+    pub fn to_end(&self, v: u32, offset_dm: u32) -> u32 {
+        let back = self.len_dm.saturating_sub(offset_dm);
+        if self.a == self.b {
+            offset_dm.min(back)
+        } else if v == self.a {
+            offset_dm
+        } else {
+            back
+        }
+    }
+
+    /// Where end `v` is along this edge (0 or its length); on a loop, the end nearer
+    /// `offset_dm`, so that a walk from that point goes the short way round.
+    pub fn end_offset(&self, v: u32, offset_dm: u32) -> u32 {
+        let near_a = if self.a == self.b {
+            offset_dm <= self.len_dm.saturating_sub(offset_dm)
+        } else {
+            v == self.a
+        };
+        if near_a { 0 } else { self.len_dm }
+    }
+}
+
 /// The pedestrian graph.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {

@@ -23,6 +23,7 @@ pub mod search;
 pub mod snap;
 pub mod steps;
 pub mod synthetic;
+pub mod tables;
 pub mod tiles;
 
 pub use extract::Extract;
@@ -31,6 +32,7 @@ pub use read::{ReadError, read};
 pub use search::{Route, Search, StopsOnEdges};
 pub use snap::{EdgeIndex, Snap};
 pub use steps::{Step, Turn, Walk};
+pub use tables::StopTables;
 
 use rayon::prelude::*;
 use timetable::Coord;
@@ -61,6 +63,9 @@ pub struct Streets {
     pub stops: StopsOnEdges,
     /// Stops snapped the same way for wheelchairs (never to steps).
     pub stops_step_free: StopsOnEdges,
+    /// Per vertex, the stops within the access bound and the way to each, on every edge and
+    /// on step-free edges (empty until [`Streets::with_access_tables`]).
+    pub tables: [StopTables; 2],
     /// Names riders search for.
     pub places: places::Gazetteer,
     /// The map's lines and areas.
@@ -94,11 +99,28 @@ impl Streets {
             index,
             stops,
             stops_step_free,
+            tables: Default::default(),
             places,
             map,
             config,
             detour,
         }
+    }
+
+    /// Builds the tables of walks to stops up to `bound_m` (the planner's access bound, the
+    /// access radius × the detour factor), so that access, egress and the walks to and from
+    /// the first and last stop need no search per query (see [`tables`]).
+    pub fn with_access_tables(mut self, bound_m: f64) -> Streets {
+        let bound_dm = (bound_m.max(0.0) * 10.0).round() as u32;
+        self.tables = [
+            StopTables::build(&self.graph, &self.stops, bound_dm, false),
+            StopTables::build(&self.graph, &self.stops_step_free, bound_dm, true),
+        ];
+        self
+    }
+
+    fn tables_for(&self, wheelchair: bool) -> &StopTables {
+        &self.tables[usize::from(wheelchair)]
     }
 
     /// Stops that did not snap to a street (they keep straight-line walks).
@@ -189,8 +211,21 @@ impl Streets {
         let gap_dm = (snap.gap_m * 10.0).round() as u32;
         let stop_gap =
             |t: u32| stops.snaps[t as usize].map_or(0, |x| (x.gap_m * 10.0).round() as u32);
-        let found = search
-            .stops_within(&self.graph, stops, &snap, bound_dm, wheelchair)
+        let near = match self.tables_for(wheelchair).stops_within(
+            &self.graph,
+            stops,
+            &snap,
+            bound_dm,
+            wheelchair,
+        ) {
+            Some(near) => {
+                // The walks are read from the tables: the tree `search` holds is not this one.
+                search.forget(&self.graph);
+                near
+            }
+            None => search.stops_within(&self.graph, stops, &snap, bound_dm, wheelchair),
+        };
+        let found = near
             .into_iter()
             .map(|(t, dm)| (t, (dm + gap_dm + stop_gap(t) + 5) / 10))
             .collect();
@@ -206,8 +241,9 @@ impl Streets {
     }
 
     /// The walk between the point searched from (`at`, snapped as `snap`) and stop `stop`,
-    /// read from the tree `search` holds (see [`Streets::stops_around`]); `toward_point`
-    /// turns it round (a walk from the stop to the point).
+    /// read from the tables or else from the tree `search` holds (see
+    /// [`Streets::stops_around`]); `toward_point` turns it round (a walk from the stop to the
+    /// point).
     pub fn walk_to_stop(
         &self,
         search: &Search,
@@ -222,7 +258,16 @@ impl Streets {
             .get(stop as usize)
             .copied()
             .flatten()?;
-        let route = search.route_in_tree(&self.graph, snap, &ss, wheelchair)?;
+        let route = match self.tables_for(wheelchair).route(
+            &self.graph,
+            self.stops_for(wheelchair),
+            snap,
+            stop,
+            wheelchair,
+        ) {
+            Some(r) => r,
+            None => search.route_in_tree(&self.graph, snap, &ss, wheelchair)?,
+        };
         let (route, a, b) = if toward_point {
             (route.reversed(), stop_at, at)
         } else {
@@ -268,6 +313,22 @@ impl Streets {
         Some(self.finish(&route, a, b))
     }
 
+    /// The walk between two stops along the streets, read from the tables (`None` beyond
+    /// their bound, or for a stop off the streets: the caller searches).
+    pub fn walk_between_stops(
+        &self,
+        (from, from_at): (u32, Coord),
+        (to, to_at): (u32, Coord),
+        wheelchair: bool,
+    ) -> Option<Walk> {
+        let stops = self.stops_for(wheelchair);
+        let src = stops.snaps.get(from as usize).copied().flatten()?;
+        let route = self
+            .tables_for(wheelchair)
+            .route(&self.graph, stops, &src, to, wheelchair)?;
+        Some(self.finish(&route, from_at, to_at))
+    }
+
     /// The street distance from `a` to `b` in metres (from each point to its street
     /// included), if both snap and the search settles it within `budget` vertices.
     pub fn distance_m(
@@ -285,6 +346,11 @@ impl Streets {
     /// Bytes held (graph, index estimate, gazetteer, map).
     pub fn heap_bytes(&self) -> usize {
         self.graph.heap_bytes()
+            + self
+                .tables
+                .iter()
+                .map(StopTables::heap_bytes)
+                .sum::<usize>()
             + self.graph.points.len() * 48
             + self.places.heap_bytes()
             + self.map.heap_bytes()

@@ -9,8 +9,8 @@
 
 use crate::extract::{Extract, PlaceKind};
 use crate::graph::{Graph, NO_NAME, planar};
-use rstar::RTree;
 use rstar::primitives::GeomWithData;
+use rstar::{PointDistance, RTree};
 use std::collections::HashMap;
 use timetable::Coord;
 
@@ -274,15 +274,18 @@ impl Gazetteer {
         let p = planar(at, self.cos_lat0);
         let best = self
             .tapped
-            .nearest_neighbor_iter_with_distance_2(p)
-            .take_while(|(_, d2)| *d2 <= 80.0 * 80.0)
-            .map(|(pt, d2)| (&self.tapped_what[pt.data as usize], d2.sqrt()))
+            .locate_within_distance(p, 80.0 * 80.0)
+            .map(|pt| {
+                let d2 = pt.distance_2(&p);
+                (&self.tapped_what[pt.data as usize], d2.sqrt())
+            })
             .filter(|((k, _, _), d)| *k != Kind::Corner || *d <= 60.0)
             .map(|((k, n, _), d)| {
                 let rank = if *k == Kind::Corner { d } else { d - 25.0 };
                 (rank, *k, n)
             })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
+            // Ties by name, so the answer does not depend on the tree's order.
+            .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.2.cmp(b.2)));
         if let Some((_, k, n)) = best {
             return Some((k, n.clone()));
         }

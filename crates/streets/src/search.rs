@@ -86,7 +86,7 @@ pub struct Search {
     found: Vec<u32>,
 }
 
-fn usable(g: &Graph, e: u32, wheelchair: bool) -> bool {
+pub(crate) fn usable(g: &Graph, e: u32, wheelchair: bool) -> bool {
     !wheelchair || g.edges[e as usize].flags & flags::NO_WHEELCHAIR == 0
 }
 
@@ -114,6 +114,11 @@ impl Search {
         }
         self.heap.clear();
         self.found.clear();
+    }
+
+    /// Forgets the last search's tree (nothing is read back from it any more).
+    pub fn forget(&mut self, g: &Graph) {
+        self.begin(g);
     }
 
     fn get(&self, v: u32) -> u32 {
@@ -177,6 +182,25 @@ impl Search {
         }
     }
 
+    /// Every vertex within `bound_dm` of `src`, as `(vertex, distance, edge back toward
+    /// src)` (`u32::MAX` for the ends of `src`'s own edge reached along it): the tree the
+    /// [`crate::tables::StopTables`] are made of.
+    pub(crate) fn tree(
+        &mut self,
+        g: &Graph,
+        src: &Snap,
+        bound_dm: u32,
+        wheelchair: bool,
+    ) -> Vec<(u32, u32, u32)> {
+        let mut out = Vec::new();
+        self.run(g, src, bound_dm, wheelchair, |me, u, d| {
+            let p = me.pred[u as usize];
+            out.push((u, d, if p & 1 << 31 != 0 { NONE } else { p }));
+            true
+        });
+        out
+    }
+
     /// Every stop within `bound_dm` of `src` along the streets, with its distance.
     pub fn stops_within(
         &mut self,
@@ -219,12 +243,7 @@ impl Search {
                 }
                 let e = &g.edges[ei as usize];
                 for &(t, o) in stops.on_edge(ei) {
-                    let along = if e.a == u {
-                        o
-                    } else {
-                        e.len_dm - o.min(e.len_dm)
-                    };
-                    offer(generation, t, d.saturating_add(along));
+                    offer(generation, t, d.saturating_add(e.to_end(u, o)));
                 }
             }
             true
@@ -237,7 +256,9 @@ impl Search {
         out
     }
 
-    /// The shortest walk from `from` to `to` of at most `bound_dm`.
+    /// The shortest walk from `from` to `to` of at most `bound_dm`, by A* (the straight line
+    /// to `to`, shortened by 2 % for the rounding of edge lengths, never overestimates what is
+    /// left), so it settles the vertices toward `to` and not the whole disc of the bound.
     pub fn path(
         &mut self,
         g: &Graph,
@@ -246,32 +267,57 @@ impl Search {
         bound_dm: u32,
         wheelchair: bool,
     ) -> Option<Route> {
+        self.begin(g);
         let te = g.edges[to.edge as usize];
+        let cos = to.at.lat().to_radians().cos();
+        let goal = crate::graph::planar(to.at, cos);
+        let h = |v: u32| {
+            let p = crate::graph::planar(g.vertices[v as usize], cos);
+            (((p[0] - goal[0]).powi(2) + (p[1] - goal[1]).powi(2)).sqrt() * 9.8) as u32
+        };
+        let to_usable = usable(g, to.edge, wheelchair);
         // Along one edge, without leaving it.
         let mut best: Option<(u32, Option<u32>)> = (from.edge == to.edge
             && usable(g, from.edge, wheelchair))
         .then(|| (from.offset_dm.abs_diff(to.offset_dm), None));
-        self.run(g, from, bound_dm, wheelchair, |_, u, d| {
-            if best.is_some_and(|(b, _)| d >= b) {
-                return false;
+        let push = |me: &mut Self, v: u32, d: u32, via: u32| {
+            if d <= bound_dm && d < me.get(v) {
+                me.dist[v as usize] = d;
+                me.pred[v as usize] = via;
+                me.stamp[v as usize] = me.generation;
+                me.heap.push(Reverse((d.saturating_add(h(v)), v)));
             }
-            if usable(g, to.edge, wheelchair) {
-                let along = if u == te.a {
-                    Some(to.offset_dm)
-                } else if u == te.b {
-                    Some(te.len_dm.saturating_sub(to.offset_dm))
-                } else {
-                    None
-                };
-                if let Some(a) = along {
-                    let total = d.saturating_add(a);
-                    if total <= bound_dm && best.is_none_or(|(b, _)| total < b) {
-                        best = Some((total, Some(u)));
-                    }
+        };
+        if usable(g, from.edge, wheelchair) {
+            // `pred` of the first vertices is the source edge, marked by the high bit.
+            let mark = from.edge | 1 << 31;
+            let e = g.edges[from.edge as usize];
+            push(self, e.a, from.offset_dm, mark);
+            push(self, e.b, e.len_dm.saturating_sub(from.offset_dm), mark);
+        }
+        while let Some(Reverse((f, u))) = self.heap.pop() {
+            let d = self.get(u);
+            if f > d.saturating_add(h(u)) {
+                continue;
+            }
+            if best.is_some_and(|(b, _)| f >= b) {
+                break;
+            }
+            if to_usable && (u == te.a || u == te.b) {
+                let total = d.saturating_add(te.to_end(u, to.offset_dm));
+                if total <= bound_dm && best.is_none_or(|(b, _)| total < b) {
+                    best = Some((total, Some(u)));
                 }
             }
-            true
-        });
+            for &ei in g.incident(u) {
+                if !usable(g, ei, wheelchair) {
+                    continue;
+                }
+                let e = &g.edges[ei as usize];
+                let v = if e.a == u { e.b } else { e.a };
+                push(self, v, d.saturating_add(e.len_dm), ei);
+            }
+        }
         let (len_dm, last) = best?;
         Some(self.route_back(g, from, to, len_dm, last))
     }
@@ -381,15 +427,8 @@ impl Search {
             if settled > budget {
                 return None;
             }
-            let along = if u == te.a {
-                Some(to.offset_dm)
-            } else if u == te.b {
-                Some(te.len_dm.saturating_sub(to.offset_dm))
-            } else {
-                None
-            };
-            if let Some(a) = along {
-                let total = d.saturating_add(a);
+            if u == te.a || u == te.b {
+                let total = d.saturating_add(te.to_end(u, to.offset_dm));
                 best = Some(best.map_or(total, |b| b.min(total)));
             }
             for &ei in g.incident(u) {

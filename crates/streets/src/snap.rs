@@ -63,12 +63,22 @@ impl EdgeIndex {
         let usable = |s: &&Segment| {
             !wheelchair || g.edges[s.data.0 as usize].flags & flags::NO_WHEELCHAIR == 0
         };
-        let seg = self
+        let max2 = max_m * max_m;
+        // The plain nearest first (no iterator's heap): it is usable unless a wheelchair
+        // needs another.
+        let nearest = self
             .tree
-            .nearest_neighbor_iter_with_distance_2(p)
-            .take_while(|(_, d2)| *d2 <= max_m * max_m)
-            .map(|(s, _)| s)
-            .find(usable)?;
+            .nearest_neighbor(p)
+            .filter(|s| s.geom().distance_2(&p) <= max2)?;
+        let seg = if usable(&nearest) {
+            nearest
+        } else {
+            self.tree
+                .nearest_neighbor_iter_with_distance_2(p)
+                .take_while(|(_, d2)| *d2 <= max2)
+                .map(|(s, _)| s)
+                .find(usable)?
+        };
         let (e, i) = seg.data;
         let pts = g.geometry(e);
         let (a, b) = (

@@ -98,6 +98,15 @@ pub struct Walk {
 fn cut(g: &Graph, e: u32, o1: u32, o2: u32) -> Vec<Coord> {
     let pts = g.geometry(e);
     let (lo, hi) = (o1.min(o2), o1.max(o2));
+    if lo == 0 && hi >= g.edges[e as usize].len_dm {
+        // The whole edge: its points as they are, nothing to measure.
+        let mut out = pts.to_vec();
+        if o1 > o2 {
+            out.reverse();
+        }
+        out.dedup();
+        return out;
+    }
     let mut out = Vec::new();
     let mut at = 0.0;
     for w in pts.windows(2) {
@@ -146,15 +155,9 @@ fn pieces(g: &Graph, r: &Route) -> Vec<Piece> {
     let Some((leave, join)) = r.via else {
         return vec![piece(r.from.edge, r.from.offset_dm, r.to.offset_dm)];
     };
-    let end_of = |e: u32, v: u32| {
-        let ed = g.edges[e as usize];
-        if v == ed.a { 0 } else { ed.len_dm }
-    };
-    let mut out = vec![piece(
-        r.from.edge,
-        r.from.offset_dm,
-        end_of(r.from.edge, leave),
-    )];
+    let end_of =
+        |s: &crate::snap::Snap, v: u32| g.edges[s.edge as usize].end_offset(v, s.offset_dm);
+    let mut out = vec![piece(r.from.edge, r.from.offset_dm, end_of(&r.from, leave))];
     for &(e, forward) in &r.edges {
         let len = g.edges[e as usize].len_dm;
         out.push(if forward {
@@ -163,7 +166,7 @@ fn pieces(g: &Graph, r: &Route) -> Vec<Piece> {
             piece(e, len, 0)
         });
     }
-    out.push(piece(r.to.edge, end_of(r.to.edge, join), r.to.offset_dm));
+    out.push(piece(r.to.edge, end_of(&r.to, join), r.to.offset_dm));
     out.retain(|p| p.len_dm > 0 && p.points.len() >= 2);
     out
 }

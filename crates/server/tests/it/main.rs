@@ -64,6 +64,7 @@ pub fn sao_paulo() -> Arc<AppState> {
                 app::city::StreetsLoad {
                     snap_m: 100.0,
                     max_osm_mib: 64,
+                    access_radius_m: planner::PlannerConfig::default().access_radius_m,
                 },
             )
             .unwrap();

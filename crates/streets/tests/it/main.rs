@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 use streets::{Extract, Streets};
 
 mod places;
+mod tables;
 mod walks;
 
 /// The extract, read once.
