@@ -3,7 +3,7 @@
 //! rebuilt when a release is published or the timetable reloaded, swapped atomically.
 
 use crate::{App, Obs, indicators};
-use planner::safety::{ReleasedCell, RiskSurface, SaferConfig};
+use planner::safety::{ReleasedCell, ReleasedMean, RiskSurface, SaferConfig};
 use std::sync::Arc;
 use timetable::{Day, Timetable};
 
@@ -56,18 +56,63 @@ pub async fn latest_cells(o: &Obs, tt: &Timetable) -> Option<(String, Day, Vec<R
     Some((ans.periods.join("+"), day, cells))
 }
 
+/// The perceived-safety means of the latest release, per gender and hour band (rows whose
+/// count cannot carry a mean are left out).
+pub async fn latest_means(o: &Obs, tt: &Timetable) -> Vec<ReleasedMean> {
+    let q = indicators::IndicatorQuery {
+        indicator: Some("perceived_safety".into()),
+        ..indicators::IndicatorQuery::default()
+    };
+    let Ok(ans) = indicators::read(o, tt, &q, i18n::Lang::Es).await else {
+        return Vec::new();
+    };
+    let Some(table) = ans
+        .answer
+        .tables
+        .iter()
+        .find(|t| t.id == "perceived_safety")
+    else {
+        return Vec::new();
+    };
+    let Some(m) = table.measures.iter().position(|n| n == "safety_mean") else {
+        return Vec::new();
+    };
+    let first_hour = |band: &str| {
+        observatory::HOUR_BANDS
+            .iter()
+            .find(|(n, _, _)| *n == band)
+            .map(|b| b.1)
+    };
+    table
+        .rows
+        .iter()
+        .filter_map(|r| {
+            Some(ReleasedMean {
+                first_hour: first_hour(r.key.get(1)?)?,
+                count: r.count as f64,
+                mean: (*r.values.get(m)?)?,
+                margin: (*r.value_margins.get(m)?)?,
+            })
+        })
+        .collect()
+}
+
 /// The surface of the latest release for `tt`.
 pub async fn build(o: &Obs, tt: &Timetable, s: &SafetySettings) -> Option<RiskSurface> {
     let (period, day, cells) = latest_cells(o, tt).await?;
-    Some(planner::safety::surface(
-        tt,
-        day,
-        o.settings.zone_cell_m,
-        period,
-        &s.families,
-        &cells,
-        s.safer,
-    ))
+    let means = latest_means(o, tt).await;
+    Some(
+        planner::safety::surface(
+            tt,
+            day,
+            o.settings.zone_cell_m,
+            period,
+            &s.families,
+            &cells,
+            s.safer,
+        )
+        .with_perceived(&means),
+    )
 }
 
 impl App {

@@ -68,8 +68,61 @@ pub struct RiskSurface {
     cells: HashMap<(i64, i64), [RiskCell; 3]>,
     /// Per part of the day, the stops of the timetable in hot zones.
     avoid: [Arc<[bool]>; 3],
+    /// Riders' perceived safety per part of the day, from the release's survey means (`None`
+    /// where the release has none, or its margin swamps it).
+    pub perceived: [Option<Perceived>; 3],
+    /// The same over the whole day.
+    pub perceived_day: Option<Perceived>,
     /// Parameters.
     pub config: SaferConfig,
+}
+
+/// Riders' perceived safety, 1–5 (higher is safer), as the release's survey means give it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Perceived {
+    /// Mean score.
+    pub mean: f64,
+    /// Its 95 % margin (± points).
+    pub margin: f64,
+}
+
+/// A perceived-safety mean is used (to weigh, to say) only when its 95 % margin is at most
+/// this many points of the 1–5 scale: beyond, the noise swamps any difference between parts
+/// of the day.
+pub const MAX_PERCEIVED_MARGIN: f64 = 0.5;
+
+/// One released row of perceived safety (a gender in an hour band): the band's first local
+/// hour, the count shown, the mean score and its margin.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ReleasedMean {
+    /// First hour of the band.
+    pub first_hour: u8,
+    /// Answers shown (noisy).
+    pub count: f64,
+    /// Mean score shown.
+    pub mean: f64,
+    /// Its 95 % margin.
+    pub margin: f64,
+}
+
+/// Released means pooled: weighted by the counts shown, margins combined as independent
+/// errors; `None` without answers or when the margin is wider than [`MAX_PERCEIVED_MARGIN`].
+fn pool<'a>(rows: impl Iterator<Item = &'a ReleasedMean>) -> Option<Perceived> {
+    let (mut n, mut sum, mut var) = (0.0, 0.0, 0.0);
+    for r in rows.filter(|r| r.count > 0.0 && r.mean.is_finite() && r.margin.is_finite()) {
+        n += r.count;
+        sum += r.count * r.mean;
+        var += (r.count * r.margin).powi(2);
+    }
+    if n <= 0.0 {
+        return None;
+    }
+    let p = Perceived {
+        mean: sum / n,
+        margin: var.sqrt() / n,
+    };
+    (p.margin <= MAX_PERCEIVED_MARGIN).then_some(p)
 }
 
 impl RiskSurface {
@@ -105,6 +158,8 @@ impl RiskSurface {
                 Arc::from(Vec::new()),
                 Arc::from(Vec::new()),
             ],
+            perceived: [None; 3],
+            perceived_day: None,
             config,
         };
         s.avoid = [0, 1, 2].map(|part| {
@@ -115,6 +170,33 @@ impl RiskSurface {
                 .into()
         });
         s
+    }
+
+    /// The surface with riders' perceived safety from the release's survey means: a part of
+    /// the day riders feel less safe in than the day as a whole weighs its risk more (the
+    /// ratio of the day's mean to the part's, within ½–2), and itineraries then get a note
+    /// where the release shows it clearly.
+    pub fn with_perceived(mut self, rows: &[ReleasedMean]) -> RiskSurface {
+        self.perceived =
+            [0, 1, 2].map(|part| pool(rows.iter().filter(|r| day_part(r.first_hour) == part)));
+        self.perceived_day = pool(rows.iter());
+        self
+    }
+
+    /// How much more (or less) risk counts in a part of the day for how safe riders feel
+    /// then: 1 without clear survey means.
+    pub fn feel(&self, part: usize) -> f64 {
+        match (self.perceived[part.min(2)], self.perceived_day) {
+            (Some(p), Some(d)) if p.mean > 0.0 => (d.mean / p.mean).clamp(0.5, 2.0),
+            _ => 1.0,
+        }
+    }
+
+    /// Whether riders feel clearly less safe in a part of the day than over the whole day
+    /// (the part's mean plus its margin below the day's mean).
+    fn feels_unsafe(&self, part: usize) -> Option<Perceived> {
+        let (p, d) = (self.perceived[part.min(2)]?, self.perceived_day?);
+        (p.mean + p.margin < d.mean).then_some(p)
     }
 
     /// The cell at a point and part of the day (average risk where the release says nothing).
@@ -233,7 +315,10 @@ fn exposure(s: &RiskSurface, it: &Itinerary) -> (f64, f64, Vec<(usize, usize)>) 
         let part = day_part(hour);
         let c = s.at(lat, lon, part);
         exp += secs * c.relative;
-        excess += secs * (c.relative - 1.0).max(0.0);
+        excess += secs * (c.relative - 1.0).max(0.0) * s.feel(part);
+        if s.feels_unsafe(part).is_some() && !notes.contains(&(PERCEIVED, part)) {
+            notes.push((PERCEIVED, part));
+        }
         for f in 0..s.families.len().min(8) {
             if c.notes & (1 << f) != 0 && !notes.contains(&(f, part)) {
                 notes.push((f, part));
@@ -243,8 +328,35 @@ fn exposure(s: &RiskSurface, it: &Itinerary) -> (f64, f64, Vec<(usize, usize)>) 
     (exp / 60.0, excess, notes)
 }
 
+/// The note index for riders' perceived safety (families are 0–7).
+const PERCEIVED: usize = usize::MAX;
+
 fn note_text(lang: Lang, s: &RiskSurface, (f, part): (usize, usize)) -> String {
     let (from, to) = DAY_PARTS[part];
+    if f == PERCEIVED {
+        let p = s.feels_unsafe(part).unwrap_or(Perceived {
+            mean: 0.0,
+            margin: 0.0,
+        });
+        let one = |x: f64| {
+            let v = format!("{x:.1}");
+            if lang == Lang::En {
+                v
+            } else {
+                v.replace('.', ",")
+            }
+        };
+        return t(
+            lang,
+            "safety.note_perceived",
+            &[
+                ("from", &from),
+                ("to", &((to + 1) % 24)),
+                ("mean", &one(p.mean)),
+                ("margin", &one(p.margin)),
+            ],
+        );
+    }
     t(
         lang,
         "safety.note",

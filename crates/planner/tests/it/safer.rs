@@ -1,7 +1,7 @@
 //! Safer trips, in the text format: a hot spot at night changes the stop one waits at; by
 //! day, or without a release, the answer is the fastest, exactly as without the feature.
 
-use planner::safety::{RiskCell, RiskSurface, SaferConfig};
+use planner::safety::{ReleasedMean, RiskCell, RiskSurface, SaferConfig};
 use planner::{Endpoint, Plan, PlanRequest, PlannerConfig};
 use raptor::{Options, Scratch};
 use timetable::text::parse;
@@ -60,18 +60,13 @@ fn rides(it: &planner::Itinerary) -> String {
         .join("; ")
 }
 
-/// Around stop A (and the walk to it) four times the city's incidents at night (21–05), with
-/// a note the release supports about theft; average by day.
-fn hot_spot_at_a(tt: &Timetable) -> RiskSurface {
+/// Around stop A (and the walk to it) `cell` at night (21–05); average by day.
+fn spot_at_a(tt: &Timetable, cell: RiskCell) -> RiskSurface {
     let cell_m = 100.0;
     let zone = |lat: f64, lon: f64| observatory::zone::zone_of(lat, lon, cell_m);
-    let hot = RiskCell {
-        relative: 4.0,
-        notes: 0b10,
-    };
     let cells = [
-        (zone(-16.4000, -71.4980), 2, hot),
-        (zone(-16.4000, -71.4995), 2, hot),
+        (zone(-16.4000, -71.4980), 2, cell),
+        (zone(-16.4000, -71.4995), 2, cell),
     ];
     RiskSurface::new(
         tt,
@@ -80,6 +75,18 @@ fn hot_spot_at_a(tt: &Timetable) -> RiskSurface {
         vec!["acoso".into(), "robo".into()],
         cells,
         SaferConfig::default(),
+    )
+}
+
+/// Four times the city's incidents at night around A, with a note the release supports
+/// about theft.
+fn hot_spot_at_a(tt: &Timetable) -> RiskSurface {
+    spot_at_a(
+        tt,
+        RiskCell {
+            relative: 4.0,
+            notes: 0b10,
+        },
     )
 }
 
@@ -148,6 +155,89 @@ fn without_a_release_the_answer_is_exactly_todays() {
         assert_eq!(
             serde_json::to_value(&with_feature).unwrap(),
             serde_json::to_value(&today).unwrap()
+        );
+    }
+}
+
+/// Around stop A a mildly raised risk at night (`relative` times the city's), with no note.
+fn mild_spot_at_a(tt: &Timetable, relative: f64) -> RiskSurface {
+    spot_at_a(tt, RiskCell { relative, notes: 0 })
+}
+
+/// Released perceived-safety means: by day 4.2 ± 0.1 (400 answers), at night 2.1 ± `night`
+/// (100 answers).
+fn night_feels_unsafe(night: f64) -> Vec<ReleasedMean> {
+    vec![
+        ReleasedMean {
+            first_hour: 9,
+            count: 400.0,
+            mean: 4.2,
+            margin: 0.1,
+        },
+        ReleasedMean {
+            first_hour: 21,
+            count: 100.0,
+            mean: 2.1,
+            margin: night,
+        },
+    ]
+}
+
+#[test]
+fn riders_feeling_unsafe_at_night_weigh_its_risk_more() {
+    let tt = parse(CITY).unwrap();
+    let means = night_feels_unsafe(0.2);
+    // The smallest raised risk at A for which the planner offers the safer stop at night.
+    let threshold = |perceived: bool| {
+        (11..=60).map(|k| f64::from(k) / 10.0).find(|&r| {
+            let mut s = mild_spot_at_a(&tt, r);
+            if perceived {
+                s = s.with_perceived(&means);
+            }
+            plan(&tt, Some(&s), "21:00", true).safer.is_some()
+        })
+    };
+    let without = threshold(false).expect("some risk moves the wait without survey means");
+    let with = threshold(true).expect("and with them");
+    assert!(
+        with < without,
+        "feeling unsafe at night should lower the risk that moves the wait: {with} vs {without}"
+    );
+    // The day pooled is (400 × 4.2 + 100 × 2.1) ÷ 500 = 3.78: night weighs 3.78 ÷ 2.1 = 1.8,
+    // day 3.78 ÷ 4.2 = 0.9.
+    let s = mild_spot_at_a(&tt, with).with_perceived(&means);
+    assert!((s.feel(2) - 3.78 / 2.1).abs() < 1e-9, "{}", s.feel(2));
+    assert!((s.feel(0) - 3.78 / 4.2).abs() < 1e-9, "{}", s.feel(0));
+    assert_eq!(s.feel(1), 1.0, "no means released for 18–20 h");
+    // At night itineraries say so, in the rider's language; by day they do not.
+    let night = plan(&tt, Some(&s), "21:00", false);
+    let notes = &night.itineraries[0].safety.as_ref().unwrap().notes;
+    assert_eq!(
+        notes,
+        &["De 21 a 6 h, quienes viajan califican su seguridad con 2,1 de 5 (±0,2)"]
+    );
+    let day = plan(&tt, Some(&s), "9:00", true);
+    assert!(day.safer.is_none());
+    assert!(
+        day.itineraries
+            .iter()
+            .all(|i| i.safety.as_ref().unwrap().notes.is_empty())
+    );
+}
+
+#[test]
+fn survey_means_the_noise_swamps_change_nothing() {
+    let tt = parse(CITY).unwrap();
+    let plain = mild_spot_at_a(&tt, 2.0);
+    // At night ± 0.9 points: wider than a survey mean can be used with.
+    let noisy = mild_spot_at_a(&tt, 2.0).with_perceived(&night_feels_unsafe(0.9));
+    assert_eq!(noisy.perceived[2], None);
+    assert_eq!(noisy.feel(2), 1.0);
+    for time in ["9:00", "21:00"] {
+        assert_eq!(
+            serde_json::to_value(plan(&tt, Some(&noisy), time, true)).unwrap(),
+            serde_json::to_value(plan(&tt, Some(&plain), time, true)).unwrap(),
+            "{time}"
         );
     }
 }

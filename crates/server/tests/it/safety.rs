@@ -50,6 +50,27 @@ async fn raw_reports_without_a_release_do_not_move_the_planner_and_a_release_doe
             .await
             .unwrap();
     }
+    // Riders' ratings of their safety: 4s and 5s by day, 1s and 2s at night (women, 600 each,
+    // enough for the released means to be read).
+    for i in 0..1_200u32 {
+        let night = i % 2 == 1;
+        let s = store::NewSurvey {
+            answered_at: local("2026-10-12", if night { 22 } else { 9 }) + i64::from(i),
+            local_hour: if night { 22 } else { 9 },
+            route_id: None,
+            safety: Some(if night {
+                1 + (i % 4 == 1) as u8
+            } else {
+                4 + (i % 4 == 0) as u8
+            }),
+            satisfaction: None,
+            gender: Some(store::Gender::Woman),
+            age_band: None,
+            channel: store::Channel::Web,
+            rider: None,
+        };
+        store.add_survey(&s).await.unwrap();
+    }
     let (state, obs) = super::with_store(store, server::Settings::default());
     let app = state.app().clone();
     let baseline = get(&state, TRIP).await;
@@ -71,8 +92,22 @@ async fn raw_reports_without_a_release_do_not_move_the_planner_and_a_release_doe
         "{:?}",
         risk.at(HOT.0, HOT.1, 2)
     );
+    // The survey means of the same release: riders feel less safe at night than by day, so
+    // risk at night weighs more, and night itineraries say so; raw answers are not read.
+    let night = risk.perceived[2].expect("a clear night mean");
+    let day = risk.perceived_day.expect("a clear mean over the day");
+    assert!(night.mean + night.margin < day.mean, "{night:?} vs {day:?}");
+    assert!(risk.feel(2) > 1.0, "{}", risk.feel(2));
     let after = get(&state, &format!("{TRIP}&prefer=safer")).await;
     let it = &after["itineraries"][0];
     assert!(it["safety"]["exposure_min"].as_f64().is_some(), "{after}");
     assert_eq!(it["safety"]["period"], "2026-10");
+    assert!(
+        it["safety"]["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("De 21 a 6 h, quienes viajan califican")),
+        "{}",
+        it["safety"]
+    );
 }
