@@ -99,7 +99,6 @@ pub(crate) struct Dressed {
 /// the detour factor), plus straight lines to stops that did not snap; `None` to use the
 /// straight-line model (the point is far from every street, or no stop is reached).
 pub(crate) fn access(
-    tt: &Timetable,
     on: &mut OnStreets<'_>,
     cfg: &PlannerConfig,
     fc: &FootpathConfig,
@@ -124,14 +123,12 @@ pub(crate) fn access(
             distance_m: m,
         })
         .collect();
-    for (s, d) in tt.stop_index().within(at, cfg.access_radius_m) {
-        if on.streets.stops.snaps[s as usize].is_none() {
-            out.push(StopWalk {
-                stop: StopIdx(s),
-                duration: fc.walk_time(d),
-                distance_m: fc.walk_distance(d).round() as u32,
-            });
-        }
+    for (s, d) in on.streets.off_streets_within(at, cfg.access_radius_m) {
+        out.push(StopWalk {
+            stop: StopIdx(s),
+            duration: fc.walk_time(d),
+            distance_m: fc.walk_distance(d).round() as u32,
+        });
     }
     (!out.is_empty()).then_some(out)
 }
@@ -154,7 +151,7 @@ pub(crate) fn walks(
             on.scratch.to_snap = None;
         }
         if let Endpoint::Coord(c) = e
-            && let Some(w) = access(tt, on, cfg, fc, (*c, which == "origin"), wheelchair)
+            && let Some(w) = access(on, cfg, fc, (*c, which == "origin"), wheelchair)
         {
             return Ok(w);
         }

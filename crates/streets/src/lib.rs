@@ -63,6 +63,8 @@ pub struct Streets {
     pub stops: StopsOnEdges,
     /// Stops snapped the same way for wheelchairs (never to steps).
     pub stops_step_free: StopsOnEdges,
+    /// The stops that did not snap, indexed by position: they keep straight-line walks.
+    pub off_streets: (Vec<u32>, timetable::geo::PointIndex),
     /// Per vertex, the stops within the access bound and the way to each, on every edge and
     /// on step-free edges (empty until [`Streets::with_access_tables`]).
     pub tables: [StopTables; 2],
@@ -81,6 +83,7 @@ pub struct Streets {
 impl Streets {
     /// Builds the graph, the indexes and the gazetteer of `x`, and snaps `stops` to it.
     pub fn build(x: &Extract, stops: &[Coord], config: StreetsConfig) -> Streets {
+        let stops_at = |i: u32| stops[i as usize];
         let graph = Graph::build(x);
         let index = EdgeIndex::new(&graph);
         let snap_all = |wheelchair: bool| {
@@ -91,6 +94,11 @@ impl Streets {
             StopsOnEdges::new(graph.edges.len(), snaps)
         };
         let (stops, stops_step_free) = (snap_all(false), snap_all(true));
+        let off: Vec<u32> = (0..stops.snaps.len() as u32)
+            .filter(|&i| stops.snaps[i as usize].is_none())
+            .collect();
+        let off_at: Vec<Coord> = off.iter().map(|&i| stops_at(i)).collect();
+        let off_streets = (off, timetable::geo::PointIndex::new(&off_at));
         let places = places::Gazetteer::build(x, &graph);
         let map = tiles::MapData::build(x);
         let detour = measured_detour(&graph);
@@ -99,6 +107,7 @@ impl Streets {
             index,
             stops,
             stops_step_free,
+            off_streets,
             tables: Default::default(),
             places,
             map,
@@ -121,6 +130,17 @@ impl Streets {
 
     fn tables_for(&self, wheelchair: bool) -> &StopTables {
         &self.tables[usize::from(wheelchair)]
+    }
+
+    /// The stops that did not snap within `radius_m` of `at` in a straight line, with the
+    /// distance (for their straight-line walks).
+    pub fn off_streets_within(&self, at: Coord, radius_m: f64) -> Vec<(u32, f64)> {
+        let (ids, index) = &self.off_streets;
+        let mut near = index.within(at, radius_m);
+        for (i, _) in &mut near {
+            *i = ids[*i as usize];
+        }
+        near
     }
 
     /// Stops that did not snap to a street (they keep straight-line walks).

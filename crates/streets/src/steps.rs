@@ -94,81 +94,100 @@ pub struct Walk {
     pub distance_m: u32,
 }
 
-/// The part of edge `e` from offset `o1` to `o2` (decimetres from `a`), in walking order.
-fn cut(g: &Graph, e: u32, o1: u32, o2: u32) -> Vec<Coord> {
+/// The part of edge `e` from offset `o1` to `o2` (decimetres from `a`), in walking order,
+/// appended to `out`.
+fn cut(g: &Graph, e: u32, o1: u32, o2: u32, out: &mut Vec<Coord>) {
     let pts = g.geometry(e);
     let (lo, hi) = (o1.min(o2), o1.max(o2));
+    let first = out.len();
     if lo == 0 && hi >= g.edges[e as usize].len_dm {
         // The whole edge: its points as they are, nothing to measure.
-        let mut out = pts.to_vec();
-        if o1 > o2 {
-            out.reverse();
-        }
-        out.dedup();
-        return out;
-    }
-    let mut out = Vec::new();
-    let mut at = 0.0;
-    for w in pts.windows(2) {
-        let seg = w[0].distance_m(w[1]) * 10.0;
-        let (s, t) = (at, at + seg);
-        let lerp = |x: f64| {
-            let f = if seg > 0.0 {
-                ((x - s) / seg).clamp(0.0, 1.0)
-            } else {
-                0.0
+        out.extend_from_slice(pts);
+    } else {
+        let mut at = 0.0;
+        for w in pts.windows(2) {
+            let seg = w[0].distance_m(w[1]) * 10.0;
+            let (s, t) = (at, at + seg);
+            let lerp = |x: f64| {
+                let f = if seg > 0.0 {
+                    ((x - s) / seg).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                Coord::new(
+                    w[0].lat() + (w[1].lat() - w[0].lat()) * f,
+                    w[0].lon() + (w[1].lon() - w[0].lon()) * f,
+                )
+                .unwrap_or(w[0])
             };
-            Coord::new(
-                w[0].lat() + (w[1].lat() - w[0].lat()) * f,
-                w[0].lon() + (w[1].lon() - w[0].lon()) * f,
-            )
-            .unwrap_or(w[0])
-        };
-        if t >= f64::from(lo) && s <= f64::from(hi) {
-            if out.is_empty() {
-                out.push(lerp(f64::from(lo).max(s)));
+            if t >= f64::from(lo) && s <= f64::from(hi) {
+                if out.len() == first {
+                    out.push(lerp(f64::from(lo).max(s)));
+                }
+                out.push(lerp(f64::from(hi).min(t)));
             }
-            out.push(lerp(f64::from(hi).min(t)));
+            at = t;
         }
-        at = t;
     }
     if o1 > o2 {
-        out.reverse();
+        out[first..].reverse();
     }
-    out.dedup();
-    out
+    // Repeated points within the piece go (as `dedup` would, on its part only).
+    let mut keep = first;
+    for i in first..out.len() {
+        if i == first || out[i] != out[keep - 1] {
+            out[keep] = out[i];
+            keep += 1;
+        }
+    }
+    out.truncate(keep);
 }
 
-/// One stretch of an edge, in walking order.
+/// One stretch of an edge, in walking order: its points are `buf[start..end]`.
 struct Piece {
     edge: u32,
-    points: Vec<Coord>,
+    start: usize,
+    end: usize,
     len_dm: u32,
 }
 
-fn pieces(g: &Graph, r: &Route) -> Vec<Piece> {
-    let piece = |e: u32, o1: u32, o2: u32| Piece {
-        edge: e,
-        points: cut(g, e, o1, o2),
-        len_dm: o1.abs_diff(o2),
-    };
-    let Some((leave, join)) = r.via else {
-        return vec![piece(r.from.edge, r.from.offset_dm, r.to.offset_dm)];
-    };
-    let end_of =
-        |s: &crate::snap::Snap, v: u32| g.edges[s.edge as usize].end_offset(v, s.offset_dm);
-    let mut out = vec![piece(r.from.edge, r.from.offset_dm, end_of(&r.from, leave))];
-    for &(e, forward) in &r.edges {
-        let len = g.edges[e as usize].len_dm;
-        out.push(if forward {
-            piece(e, 0, len)
+/// The stretches of a route, their points in one buffer (no allocation per edge).
+fn pieces(g: &Graph, r: &Route) -> (Vec<Piece>, Vec<Coord>) {
+    let mut buf: Vec<Coord> = Vec::with_capacity(4 * (r.edges.len() + 2));
+    let mut out: Vec<Piece> = Vec::with_capacity(r.edges.len() + 2);
+    let mut piece = |e: u32, o1: u32, o2: u32| {
+        let start = buf.len();
+        cut(g, e, o1, o2, &mut buf);
+        let len_dm = o1.abs_diff(o2);
+        if len_dm > 0 && buf.len() - start >= 2 {
+            out.push(Piece {
+                edge: e,
+                start,
+                end: buf.len(),
+                len_dm,
+            });
         } else {
-            piece(e, len, 0)
-        });
+            buf.truncate(start);
+        }
+    };
+    match r.via {
+        None => piece(r.from.edge, r.from.offset_dm, r.to.offset_dm),
+        Some((leave, join)) => {
+            let end_of =
+                |s: &crate::snap::Snap, v: u32| g.edges[s.edge as usize].end_offset(v, s.offset_dm);
+            piece(r.from.edge, r.from.offset_dm, end_of(&r.from, leave));
+            for &(e, forward) in &r.edges {
+                let len = g.edges[e as usize].len_dm;
+                if forward {
+                    piece(e, 0, len);
+                } else {
+                    piece(e, len, 0);
+                }
+            }
+            piece(r.to.edge, end_of(&r.to, join), r.to.offset_dm);
+        }
     }
-    out.push(piece(r.to.edge, end_of(&r.to, join), r.to.offset_dm));
-    out.retain(|p| p.len_dm > 0 && p.points.len() >= 2);
-    out
+    (out, buf)
 }
 
 fn heading(a: Coord, b: Coord, cos_lat0: f64) -> f64 {
@@ -192,11 +211,13 @@ const SHORT_M: u32 = 8;
 /// The walk of a route: its line and its steps.
 pub fn walk(g: &Graph, r: &Route) -> Walk {
     let cos_lat0 = r.from.at.lat().to_radians().cos();
-    let ps = pieces(g, r);
-    let mut points: Vec<Coord> = vec![r.from.at];
+    let (ps, buf) = pieces(g, r);
+    let pts = |p: &Piece| &buf[p.start..p.end];
+    let mut points: Vec<Coord> = Vec::with_capacity(buf.len() + 2);
+    points.push(r.from.at);
     let mut groups: Vec<(usize, usize)> = Vec::new();
     for (i, p) in ps.iter().enumerate() {
-        points.extend(p.points.iter().skip(1));
+        points.extend(pts(p).iter().skip(1));
         match groups.last_mut() {
             Some(last) if same_way(g, ps[last.0].edge, p.edge) => last.1 = i + 1,
             _ => groups.push((i, i + 1)),
@@ -222,11 +243,11 @@ pub fn walk(g: &Graph, r: &Route) -> Walk {
     let mut steps = Vec::with_capacity(merged.len());
     for (k, &(s, e)) in merged.iter().enumerate() {
         let edge = &g.edges[ps[s].edge as usize];
-        let start = &ps[s].points;
+        let start = pts(&ps[s]);
         let turn = if k == 0 {
             Turn::Depart
         } else {
-            let prev = &ps[s - 1].points;
+            let prev = pts(&ps[s - 1]);
             let before = heading(prev[prev.len() - 2], prev[prev.len() - 1], cos_lat0);
             let after = heading(start[0], start[1], cos_lat0);
             let mut d = after - before;

@@ -178,4 +178,13 @@ fn a_stop_far_from_any_street_does_not_snap() {
     assert!(st.stops.snaps[0].is_some());
     assert!(st.stops.snaps[1].is_none());
     assert_eq!(st.unsnapped_stops(), 1);
+    // Only the stop off the streets is offered a straight-line walk, by its own index.
+    let near = st.off_streets_within(c(-23.0005, -46.0), 400.0);
+    assert_eq!(near.len(), 1, "{near:?}");
+    assert_eq!(near[0].0, 1);
+    assert!((near[0].1 - 55.6).abs() < 1.0, "{near:?}");
+    assert!(
+        st.off_streets_within(c(-23.5615, -46.6560), 400.0)
+            .is_empty()
+    );
 }
