@@ -302,11 +302,21 @@ impl std::fmt::Debug for Running {
     }
 }
 
+/// How long [`Running::stop`] waits for the updates in hand.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Running {
-    /// Stops taking updates, lets the ones in hand finish, stops notifications.
+    /// Stops taking updates, lets the ones in hand finish (for at most [`STOP_GRACE`]: a
+    /// dispatcher that does not confirm is left behind, so a stop never hangs the process),
+    /// stops notifications.
     pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+        if let Ok(done) = self.shutdown.shutdown()
+            && tokio::time::timeout(STOP_GRACE, done).await.is_err()
+        {
+            tracing::warn!(
+                grace_s = STOP_GRACE.as_secs(),
+                "the Telegram dispatcher did not stop in time; stopping without it"
+            );
         }
         for t in self.tasks {
             t.abort();

@@ -76,13 +76,14 @@ pub fn run(cfg: &config::Config, _args: Args) -> anyhow::Result<()> {
     } = crate::serve::prepare(cfg)?;
     let rt = crate::serve::runtime()?;
     rt.block_on(async move {
+        let stop = server::shutdown_signal();
         let mut settings = settings;
         settings.observatory = crate::serve::open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
         let app = app::App::new(dataset, settings);
         let (running, _) = start(cfg, app).await?;
         tracing::info!("paradero bot running");
-        server::shutdown_signal().await;
+        stop.await;
         tracing::info!("stopping the bot: finishing updates in hand");
         running.stop().await;
         if let Some(o) = obs {

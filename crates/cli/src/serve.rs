@@ -159,6 +159,9 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
     let rt = runtime()?;
     rt.block_on(async move {
+        // Listen for SIGTERM and Ctrl-C before anything starts (the bot may answer riders
+        // before the server is bound): a stop during start-up is graceful too.
+        let stop = server::shutdown_signal();
         let mut settings = settings;
         settings.observatory = open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
@@ -181,7 +184,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         }
         let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         tracing::info!(addr = %listener.local_addr()?, ready_s = started.elapsed().as_secs_f64(), "paradero serving");
-        server::serve_with(listener, state, extra).await.context("serving")?;
+        server::serve_until(listener, state, extra, stop).await.context("serving")?;
         if let Some(b) = bot_running {
             b.stop().await;
         }

@@ -337,6 +337,17 @@ pub async fn serve_with(
     state: Arc<AppState>,
     extra: Option<Router>,
 ) -> std::io::Result<()> {
+    serve_until(listener, state, extra, shutdown_signal()).await
+}
+
+/// [`serve_with`], stopping gracefully when `stop` resolves (make it with [`shutdown_signal`]
+/// before starting anything else, so that a signal during start-up is heard too).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    extra: Option<Router>,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     // SIGHUP reloads the timetable (built aside, swapped atomically).
     #[cfg(unix)]
     {
@@ -361,33 +372,37 @@ pub async fn serve_with(
         }
     });
     let limits = state.settings.connections;
-    serve::run(
-        listener,
-        serve::with_extra(state, extra),
-        limits,
-        shutdown_signal(),
-    )
-    .await
+    serve::run(listener, serve::with_extra(state, extra), limits, stop).await
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM received from this call on: the handlers are installed at
+/// once, not when the future is first polled, so a signal that arrives while the process is
+/// still starting stops it gracefully instead of killing it. Call inside the runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).ok();
+        let mut term = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(int.take()) => {},
+                () = wait(term.take()) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
