@@ -99,8 +99,11 @@ pub fn random_coordinate_queries(tt: &Timetable, n: usize, seed: u64) -> Vec<Que
     out
 }
 
-/// Median and 99th percentile of a sample (sorted in place).
+/// Median and 99th percentile of a sample (sorted in place); NaN for an empty one.
 pub fn median_p99(xs: &mut [f64]) -> (f64, f64) {
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
     xs.sort_by(f64::total_cmp);
     let at = |q: f64| xs[((xs.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.99))

@@ -82,6 +82,95 @@ fn compare(
     Ok(js.len())
 }
 
+/// The exposure of a journey recomputed from its legs, as `raptor::search_exposure` defines
+/// it: each second waiting at a stop or walking weighted by the stop's rate (a walk between
+/// stops by the mean of the two).
+fn exposure_of(j: &Journey, rate: &[f64]) -> f64 {
+    let mut e = 0.0;
+    let mut at: Option<i32> = None;
+    for leg in &j.legs {
+        match *leg {
+            raptor::Leg::Walk {
+                from,
+                to,
+                departure,
+                arrival,
+                ..
+            } => {
+                let secs = f64::from(arrival - departure);
+                let r = match (from, to) {
+                    (raptor::Place::Stop(a), raptor::Place::Stop(b)) => {
+                        (rate[a.idx()] + rate[b.idx()]) / 2.0
+                    }
+                    (raptor::Place::Stop(a), _) | (_, raptor::Place::Stop(a)) => rate[a.idx()],
+                    _ => 0.0,
+                };
+                e += secs * r;
+                at = Some(arrival);
+            }
+            raptor::Leg::Ride(r) => {
+                let since = at.unwrap_or(r.ready);
+                e += f64::from((r.departure - since).max(0)) * rate[r.board_stop.idx()];
+                at = Some(r.arrival);
+            }
+        }
+    }
+    e
+}
+
+/// McRAPTOR over (arrival, exposure): without rates its earliest arrival is RAPTOR's (the
+/// oracle's, through `compare`); with random rates every journey is valid, its exposure is
+/// what its legs add up to, and none beats another on both.
+fn compare_exposure(
+    tt: &Timetable,
+    sc: &mut Scratch,
+    req: &Request<'_>,
+    opts: &Options,
+    seed: u64,
+) -> Result<usize, String> {
+    let n = tt.stops().len();
+    let flat = raptor::search_exposure(tt, sc, req, opts, &vec![0.0; n]);
+    let fastest = search(tt, sc, req, opts).iter().map(|j| j.arrival).min();
+    let mc_fastest = flat.iter().map(|(j, _)| j.arrival).min();
+    if fastest != mc_fastest {
+        return Err(format!(
+            "earliest arrival: raptor {fastest:?}, McRAPTOR without rates {mc_fastest:?}"
+        ));
+    }
+    let mut x = seed | 1;
+    let rate: Vec<f64> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            [0.0, 0.0, 0.5, 2.0, 6.0][(x % 5) as usize]
+        })
+        .collect();
+    let set = raptor::search_exposure(tt, sc, req, opts, &rate);
+    for (j, e) in &set {
+        validate(tt, req, opts, j)
+            .map_err(|err| format!("invalid McRAPTOR journey {j:?}: {err}"))?;
+        let again = exposure_of(j, &rate);
+        if (again - e).abs() > 1e-6 {
+            return Err(format!(
+                "exposure {e} but its legs add up to {again}: {j:?} {rate:?}"
+            ));
+        }
+    }
+    for (a, ea) in &set {
+        for (b, eb) in &set {
+            let beats = a.arrival <= b.arrival && ea <= eb && (a.arrival < b.arrival || ea < eb);
+            if !std::ptr::eq(a, b) && beats {
+                return Err(format!("{a:?} beats {b:?} on both"));
+            }
+        }
+    }
+    if set.first().map(|(j, _)| j.arrival) != fastest {
+        return Err("with rates, the earliest arrival is no longer in the set".into());
+    }
+    Ok(set.len())
+}
+
 /// The query's walking speed, when it is not the timetable's (as `Options` documents).
 fn own_speed(tt: &Timetable, opts: &Options) -> Option<f64> {
     let default = tt.footpath_config().walking_speed_m_s;
@@ -333,8 +422,12 @@ fn raptor_matches_the_oracle_on_random_timetables() {
             1..8,
         ),
     );
-    let (compared, with_journey, with_transfer) =
-        (Cell::new(0usize), Cell::new(0usize), Cell::new(0usize));
+    let (compared, with_journey, with_transfer, several) = (
+        Cell::new(0usize),
+        Cell::new(0usize),
+        Cell::new(0usize),
+        Cell::new(0usize),
+    );
     let mut runner = TestRunner::new(Config {
         cases: 600,
         failure_persistence: None,
@@ -377,6 +470,13 @@ fn raptor_matches_the_oracle_on_random_timetables() {
                 ))
             })?;
             compared.set(compared.get() + 1);
+            let options = compare_exposure(&tt, &mut sc, &req, &opts, u64::from(minute as u32))
+                .map_err(|e| {
+                    TestCaseError::fail(format!(
+                        "{e}\nquery S{o} -> S{d} at {minute} min on {day} {opts:?}\n{text}"
+                    ))
+                })?;
+            several.set(several.get() + usize::from(options > 1));
             let js = search(&tt, &mut sc, &req, &opts);
             with_journey.set(with_journey.get() + usize::from(found > 0));
             with_transfer.set(with_transfer.get() + usize::from(js.iter().any(|j| j.rides > 1)));
@@ -397,7 +497,15 @@ fn raptor_matches_the_oracle_on_random_timetables() {
     }
     // The comparison has teeth only if the random timetables produce journeys and transfers.
     let (n, j, t) = (compared.get(), with_journey.get(), with_transfer.get());
-    eprintln!("{n} queries compared, {j} with a journey, {t} with a transfer");
+    eprintln!(
+        "{n} queries compared, {j} with a journey, {t} with a transfer, {} with several (arrival, exposure) options",
+        several.get()
+    );
+    assert!(
+        several.get() * 50 > n,
+        "McRAPTOR rarely offered a choice: {}",
+        several.get()
+    );
     assert!(
         n > 1500 && j * 3 > n && t * 20 > n,
         "{n} queries compared, {j} with a journey, {t} with a transfer"
@@ -519,6 +627,8 @@ fn shipped_on(
             Err(e) => panic!("{name} query {qi} from {a} to {b} at {time}: {e}"),
         }
         if qi % arrive_by_every == 0 {
+            compare_exposure(tt, &mut sc, &req, &opts, qi as u64 + 1)
+                .unwrap_or_else(|e| panic!("{name} McRAPTOR query {qi} from {a} to {b}: {e}"));
             let back = Request {
                 arrive_by: true,
                 time: time + 2 * H,

@@ -68,6 +68,12 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
             safer: planner::safety::SaferConfig {
                 weight: cfg.safety.weight,
                 hot: cfg.safety.hot,
+                search: match cfg.safety.search {
+                    config::SafetySearch::SecondSearch => {
+                        planner::safety::SaferSearch::AvoidHotStops
+                    }
+                    config::SafetySearch::Pareto => planner::safety::SaferSearch::Pareto,
+                },
             },
         }),
     };

@@ -179,6 +179,10 @@ pub struct SafetyConfig {
     pub weight: f64,
     /// Stops in zones this many times the city's risk or more are avoided by the safer search.
     pub hot: f64,
+    /// How the safer option is found: `second_search` (a second RAPTOR search avoiding hot
+    /// stops; the default) or `pareto` (McRAPTOR over arrival and exposure: finds cheaper
+    /// options more often, at several times the cost of a search).
+    pub search: SafetySearch,
     /// A shared trip's link shows it until this many hours after its arrival.
     pub share_hours_after_arrival: f64,
 }
@@ -190,9 +194,20 @@ impl Default for SafetyConfig {
             families: ["acoso", "robo", "agresion"].map(String::from).to_vec(),
             weight: 1.0,
             hot: 2.0,
+            search: SafetySearch::SecondSearch,
             share_hours_after_arrival: 1.0,
         }
     }
+}
+
+/// How the safer option is found (see [`SafetyConfig::search`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SafetySearch {
+    /// A second search that does not board or alight at hot stops.
+    SecondSearch,
+    /// McRAPTOR over arrival and exposure.
+    Pareto,
 }
 
 /// Limits on what a feed may make the loader read, so that a hostile or broken archive (a
@@ -1016,6 +1031,7 @@ mod tests {
         assert_eq!(cfg.server, ServerConfig::default());
         assert_eq!(cfg.observatory, ObservatoryConfig::default());
         assert_eq!(cfg.gtfs, GtfsConfig::default());
+        assert_eq!(cfg.safety, SafetyConfig::default());
         // The file's database is the default's, relative to the file.
         assert_eq!(
             cfg.store.sqlite_path().unwrap(),
@@ -1026,6 +1042,20 @@ mod tests {
             cfg.feeds[0].path.is_file(),
             "{:?} resolves to the shipped feed",
             cfg.feeds[0].path
+        );
+    }
+
+    #[test]
+    fn the_safer_search_is_chosen_by_name() {
+        let cfg =
+            Config::from_parts(Some("[safety]\nsearch = \"pareto\"\n"), None, env(&[])).unwrap();
+        assert_eq!(cfg.safety.search, SafetySearch::Pareto);
+        let err = Config::from_parts(Some("[safety]\nsearch = \"fastest\"\n"), None, env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("search") && err.contains("second_search") && err.contains("pareto"),
+            "{err}"
         );
     }
 

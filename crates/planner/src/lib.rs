@@ -282,10 +282,23 @@ pub fn plan(
 /// Plans one trip, walking on the streets when they are given.
 pub fn plan_on(
     tt: &Timetable,
+    on: Option<OnStreets<'_>>,
+    sc: &mut Scratch,
+    cfg: &PlannerConfig,
+    req: &PlanRequest,
+) -> Result<Plan, PlanError> {
+    plan_with(tt, on, sc, cfg, req, None)
+}
+
+/// [`plan_on`]; with `exposure` (a rate per stop), the journeys are McRAPTOR's Pareto set over
+/// arrival and exposure instead of RAPTOR's over arrival and rides (depart-at only).
+fn plan_with(
+    tt: &Timetable,
     mut on: Option<OnStreets<'_>>,
     sc: &mut Scratch,
     cfg: &PlannerConfig,
     req: &PlanRequest,
+    exposure: Option<&[f64]>,
 ) -> Result<Plan, PlanError> {
     let mut fc = *tt.footpath_config();
     if let Some(v) = req
@@ -319,8 +332,14 @@ pub fn plan_on(
         access: &access,
         egress: &egress,
     };
-    let journeys = match req.window_secs {
-        Some(w) if !req.arrive_by => raptor::range(tt, sc, &r, w, &req.options),
+    let journeys = match (exposure, req.window_secs) {
+        (Some(rate), _) if !req.arrive_by => {
+            raptor::search_exposure(tt, sc, &r, &req.options, rate)
+                .into_iter()
+                .map(|(j, _)| j)
+                .collect()
+        }
+        (_, Some(w)) if !req.arrive_by => raptor::range(tt, sc, &r, w, &req.options),
         _ => raptor::search(tt, sc, &r, &req.options),
     };
     let (from_c, to_c) = (endpoint_coord(tt, &req.from), endpoint_coord(tt, &req.to));
@@ -388,7 +407,10 @@ pub fn plan_on(
             .then(a.arrival_secs.cmp(&b.arrival_secs))
             .then(a.transfers.cmp(&b.transfers))
     });
-    its.truncate(cfg.max_itineraries.max(1) * if req.window_secs.is_some() { 4 } else { 1 });
+    // The Pareto set over exposure is for choosing among: every option is kept.
+    if exposure.is_none() {
+        its.truncate(cfg.max_itineraries.max(1) * if req.window_secs.is_some() { 4 } else { 1 });
+    }
     Ok(Plan {
         date: req.day.to_string(),
         itineraries: its,
@@ -423,10 +445,19 @@ pub fn plan_full(
         && let Some(fastest) = safety::fastest(&plan, req.arrive_by).cloned()
     {
         let part = safety::day_part(u8::try_from((req.time / 3600) % 24).unwrap_or(0));
-        let mut alt = req.clone();
-        alt.options.avoid_stops = Some(s.avoided(part));
         let mut candidates = plan.itineraries.clone();
-        if let Ok(p) = plan_on(tt, reborrow(&mut on), sc, cfg, &alt) {
+        let more = match s.config.search {
+            safety::SaferSearch::Pareto if !req.arrive_by => {
+                let rate = s.rates(part);
+                plan_with(tt, reborrow(&mut on), sc, cfg, req, Some(&rate))
+            }
+            _ => {
+                let mut alt = req.clone();
+                alt.options.avoid_stops = Some(s.avoided(part));
+                plan_on(tt, reborrow(&mut on), sc, cfg, &alt)
+            }
+        };
+        if let Ok(p) = more {
             candidates.extend(p.itineraries);
         }
         plan.safer = safety::choose(s, req.lang, &fastest, candidates, req.arrive_by);

@@ -45,6 +45,19 @@ pub struct SaferConfig {
     /// Stops in zones at least this many times the city's risk are avoided by the second
     /// search.
     pub hot: f64,
+    /// How the safer candidates are found.
+    pub search: SaferSearch,
+}
+
+/// How the safer planner finds candidates besides the fastest search's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaferSearch {
+    /// A second RAPTOR search that does not board or alight at hot stops at that hour.
+    #[default]
+    AvoidHotStops,
+    /// McRAPTOR over (arrival, exposure): every journey no other beats on both
+    /// ([`raptor::search_exposure`]); depart-at only (arrive-by uses the second search).
+    Pareto,
 }
 
 impl Default for SaferConfig {
@@ -52,6 +65,7 @@ impl Default for SaferConfig {
         SaferConfig {
             weight: 1.0,
             hot: 2.0,
+            search: SaferSearch::default(),
         }
     }
 }
@@ -68,6 +82,11 @@ pub struct RiskSurface {
     cells: HashMap<(i64, i64), [RiskCell; 3]>,
     /// Per part of the day, the stops of the timetable in hot zones.
     avoid: [Arc<[bool]>; 3],
+    /// Per part of the day and stop, what a second waiting or walking there adds to the
+    /// exposure the safer planner weighs (risk above the city's × how unsafe riders feel).
+    rates: [Arc<[f64]>; 3],
+    /// The timetable's stops, for the rates.
+    coords: Arc<[(f64, f64)]>,
     /// Riders' perceived safety per part of the day, from the release's survey means (`None`
     /// where the release has none, or its margin swamps it).
     pub perceived: [Option<Perceived>; 3],
@@ -158,10 +177,17 @@ impl RiskSurface {
                 Arc::from(Vec::new()),
                 Arc::from(Vec::new()),
             ],
+            rates: [
+                Arc::from(Vec::new()),
+                Arc::from(Vec::new()),
+                Arc::from(Vec::new()),
+            ],
+            coords: Arc::from(Vec::new()),
             perceived: [None; 3],
             perceived_day: None,
             config,
         };
+        s.rates = s.stop_rates(tt);
         s.avoid = [0, 1, 2].map(|part| {
             tt.stops()
                 .iter()
@@ -180,7 +206,39 @@ impl RiskSurface {
         self.perceived =
             [0, 1, 2].map(|part| pool(rows.iter().filter(|r| day_part(r.first_hour) == part)));
         self.perceived_day = pool(rows.iter());
+        self.rates = self.stop_rates_of(&self.stop_coords());
         self
+    }
+
+    fn stop_coords(&self) -> Vec<(f64, f64)> {
+        self.coords.to_vec()
+    }
+
+    fn stop_rates(&mut self, tt: &Timetable) -> [Arc<[f64]>; 3] {
+        self.coords = tt
+            .stops()
+            .iter()
+            .map(|s| (s.coord.lat(), s.coord.lon()))
+            .collect::<Vec<_>>()
+            .into();
+        self.stop_rates_of(&self.stop_coords())
+    }
+
+    fn stop_rates_of(&self, coords: &[(f64, f64)]) -> [Arc<[f64]>; 3] {
+        [0, 1, 2].map(|part| {
+            let feel = self.feel(part);
+            coords
+                .iter()
+                .map(|&(lat, lon)| (self.at(lat, lon, part).relative - 1.0).max(0.0) * feel)
+                .collect::<Vec<f64>>()
+                .into()
+        })
+    }
+
+    /// Per stop, what a second waiting or walking there adds to the exposure the safer
+    /// planner weighs at that part of the day (for [`raptor::search_exposure`]).
+    pub fn rates(&self, part: usize) -> Arc<[f64]> {
+        Arc::clone(&self.rates[part.min(2)])
     }
 
     /// How much more (or less) risk counts in a part of the day for how safe riders feel
@@ -385,7 +443,7 @@ pub fn annotate(s: &RiskSurface, lang: Lang, plan: &mut Plan) {
 }
 
 /// The cost the safer planner minimises: travel time plus the weighted excess exposure.
-fn cost(s: &RiskSurface, it: &Itinerary, arrive_by: bool) -> f64 {
+pub fn cost(s: &RiskSurface, it: &Itinerary, arrive_by: bool) -> f64 {
     let (_, excess, _) = exposure(s, it);
     // Depart-at: the arrival; arrive-by: how early one must leave.
     let time = if arrive_by {

@@ -24,10 +24,12 @@
 
 mod goal;
 mod journey;
+mod mc;
 mod scratch;
 mod search;
 
 pub use journey::{Journey, Leg, Place, Ride, Run};
+pub use mc::search_exposure;
 pub use scratch::Scratch;
 pub use search::{range, search};
 

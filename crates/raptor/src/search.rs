@@ -13,18 +13,18 @@ use timetable::{
 const DAY_I: i32 = DAY as i32;
 
 /// Per-query constants.
-struct Ctx<'a> {
-    tt: &'a Timetable,
-    rounds: usize,
-    slack: i32,
-    speed: Option<f64>,
-    max_leg_m: u32,
-    wheelchair: Wheelchair,
+pub(crate) struct Ctx<'a> {
+    pub(crate) tt: &'a Timetable,
+    pub(crate) rounds: usize,
+    pub(crate) slack: i32,
+    pub(crate) speed: Option<f64>,
+    pub(crate) max_leg_m: u32,
+    pub(crate) wheelchair: Wheelchair,
     /// Stops not to board or alight at (the safer planner's hot spots at that hour).
-    avoid: Option<&'a [bool]>,
-    max_time: i32,
+    pub(crate) avoid: Option<&'a [bool]>,
+    pub(crate) max_time: i32,
     /// rRAPTOR: keys carry forward across rounds and runs, pruning is per round.
-    range: bool,
+    pub(crate) range: bool,
 }
 
 /// Answers a depart-at or arrive-by query: the Pareto set over (arrival — or, arrive-by,
@@ -114,7 +114,7 @@ fn pareto(js: &mut Vec<Journey>) {
     *js = keep;
 }
 
-fn prepare<'a>(
+pub(crate) fn prepare<'a>(
     tt: &'a Timetable,
     sc: &mut Scratch,
     req: &Request<'_>,
@@ -188,7 +188,7 @@ fn clear_targets(sc: &mut Scratch, targets: &[StopWalk]) {
 }
 
 #[inline]
-fn accessible(w: Wheelchair, a: Accessibility) -> bool {
+pub(crate) fn accessible(w: Wheelchair, a: Accessibility) -> bool {
     match w {
         Wheelchair::Off => true,
         Wheelchair::Accessible => a != Accessibility::No,
@@ -198,12 +198,12 @@ fn accessible(w: Wheelchair, a: Accessibility) -> bool {
 
 /// Wheelchair queries take step-free footpaths only.
 #[inline]
-fn walkable(ctx: &Ctx<'_>, f: &Footpath) -> bool {
+pub(crate) fn walkable(ctx: &Ctx<'_>, f: &Footpath) -> bool {
     f.step_free || ctx.wheelchair == Wheelchair::Off
 }
 
 #[inline]
-fn walk_secs(ctx: &Ctx<'_>, f: &Footpath) -> i32 {
+pub(crate) fn walk_secs(ctx: &Ctx<'_>, f: &Footpath) -> i32 {
     match ctx.speed {
         Some(v) if !f.explicit => (f64::from(f.distance_m) / v).ceil() as i32,
         _ => f.duration as i32,
@@ -378,7 +378,7 @@ fn ready_key(ctx: &Ctx<'_>, sc: &Scratch, k_prev: usize, s: usize) -> (i32, bool
 
 /// The best run of pattern `p` boardable at `pos` with key ≥ `ready` (forward: earliest
 /// departure at or after; backward: latest arrival at or before).
-fn find_run<const BACK: bool>(
+pub(crate) fn find_run<const BACK: bool>(
     ctx: &Ctx<'_>,
     sc: &Scratch,
     p: PatternIdx,
@@ -959,7 +959,7 @@ fn reconstruct<const BACK: bool>(
     false
 }
 
-fn assemble<const BACK: bool>(
+pub(crate) fn assemble<const BACK: bool>(
     tt: &Timetable,
     items: &mut [Item],
     pending: &mut Vec<usize>,

@@ -241,3 +241,27 @@ fn survey_means_the_noise_swamps_change_nothing() {
         );
     }
 }
+
+#[test]
+fn mcraptor_over_exposure_finds_the_same_safer_stop() {
+    let tt = parse(CITY).unwrap();
+    let mut risk = hot_spot_at_a(&tt);
+    risk.config.search = planner::safety::SaferSearch::Pareto;
+    let p = plan(&tt, Some(&risk), "21:00", true);
+    let safer = p.safer.as_ref().expect("a safer option at night");
+    assert_eq!(rides(&safer.itinerary), "R2 B 21:15 - D 21:28");
+    assert_eq!(
+        rides(planner::safety::fastest(&p, false).unwrap()),
+        "R1 A 21:10 - D 21:20"
+    );
+    // By day the hot spot is average: the fastest stays, as with the second search.
+    assert!(plan(&tt, Some(&risk), "9:00", true).safer.is_none());
+    // The exposure rates it searches with: A is hot at night only.
+    let a = tt.stop_by_id("A").unwrap().idx();
+    assert!(
+        (risk.rates(2)[a] - 3.0).abs() < 1e-9,
+        "{}",
+        risk.rates(2)[a]
+    );
+    assert_eq!(risk.rates(0)[a], 0.0);
+}
