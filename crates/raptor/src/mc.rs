@@ -189,22 +189,32 @@ pub fn search_exposure(
             break;
         }
         // Patterns through this round's boarding points, from the earliest such position.
+        // (The scratch's per-pattern slots, left as they were found: `u32::MAX`.)
         let mut from: Vec<(PatternIdx, u32)> = Vec::new();
         for &(s, _) in &last_round {
             for &(p, pos) in tt.stop_patterns(StopIdx::new(s)) {
                 if !sc.pattern_ok[p.idx()] {
                     continue;
                 }
-                match from.iter_mut().find(|(q, _)| *q == p) {
-                    Some((_, at)) => *at = (*at).min(pos),
-                    None => from.push((p, pos)),
+                let slot = &mut sc.pattern_from[p.idx()];
+                if *slot == u32::MAX {
+                    sc.pattern_queue.push(p.0);
                 }
+                *slot = (*slot).min(pos);
             }
         }
-        let mut boarding: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &(s, i) in &last_round {
-            boarding[s].push(i);
+        for &p in &sc.pattern_queue {
+            let at = std::mem::replace(&mut sc.pattern_from[p as usize], u32::MAX);
+            from.push((PatternIdx(p), at));
         }
+        sc.pattern_queue.clear();
+        // The boarding labels by stop: `last_round` sorted, each stop's run found by search.
+        last_round.sort_unstable();
+        let boarding = |s: usize| {
+            let lo = last_round.partition_point(|&(t, _)| t < s);
+            let hi = last_round.partition_point(|&(t, _)| t <= s);
+            &last_round[lo..hi]
+        };
         let mut this_round: Vec<(usize, u32)> = Vec::new();
         for (p, start) in from {
             let stops = tt.pattern_stops(p);
@@ -246,7 +256,7 @@ pub fn search_exposure(
                     }
                 }
                 if fl[pos] & flags::PICKUP != 0 {
-                    for &li in &boarding[s] {
+                    for &(_, li) in boarding(s) {
                         let l = labels[li as usize];
                         if l.ready >= INF {
                             continue;
