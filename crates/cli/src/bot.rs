@@ -80,6 +80,9 @@ pub fn run(cfg: &config::Config, _args: Args) -> anyhow::Result<()> {
         let mut settings = settings;
         settings.observatory = crate::serve::open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
+        if let Some(o) = &obs {
+            crate::spawn_photo_sweep(o.store.clone());
+        }
         let app = app::App::new(dataset, settings);
         let (running, _) = start(cfg, app).await?;
         tracing::info!("paradero bot running");

@@ -133,14 +133,21 @@ pub async fn open_store(cfg: &config::Config) -> anyhow::Result<store::Store> {
         }
         _ => store,
     };
-    // Files of photos whose report was erased while they could not be deleted, or whose
-    // row never committed.
-    match store.sweep_photo_files().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(files = n, "removed photo files without a report"),
-        Err(e) => tracing::warn!(error = %e, "could not sweep photo files"),
-    }
     Ok(store)
+}
+
+/// Removes, in the background, files of photos whose report was erased while they could not
+/// be deleted or whose row never committed — only those older than [`store::PHOTO_SWEEP_AFTER`],
+/// so a photo another process is committing right now is never touched. Only the processes
+/// that serve call it: a one-off command (a token, a release) never sweeps.
+pub fn spawn_photo_sweep(store: store::Store) {
+    tokio::spawn(async move {
+        match store.sweep_photo_files(store::PHOTO_SWEEP_AFTER).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "removed photo files without a report"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep photo files"),
+        }
+    });
 }
 
 /// Writes the trips still queued (for a few seconds at most: the store may be down) and

@@ -261,10 +261,11 @@ pub use observatory::sha256_hex;
 
 mod bot;
 mod categories;
+mod idempotency;
 mod photos;
 mod questionnaires;
 mod releases;
-pub use photos::{AddPhoto, NewPhoto, PhotoMeta, PhotoStorage};
+pub use photos::{AddPhoto, NewPhoto, PhotoMeta, PhotoStorage, SWEEP_AFTER as PHOTO_SWEEP_AFTER};
 pub use questionnaires::{ExportLine, NewResponse, StoredSurvey};
 pub use releases::StoredRelease;
 #[cfg(feature = "test-support")]
@@ -594,11 +595,11 @@ impl Store {
                 "INSERT INTO idempotency (key, fingerprint, reference, created_at, secret)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING",
             )
-            .bind(key)
+            .bind(idempotency::handle(key))
             .bind(&fingerprint)
             .bind(&reference)
             .bind(now)
-            .bind(&secret)
+            .bind(idempotency::seal(key, &reference, &secret))
             .execute(tx.conn())
             .await?
             .rows_affected();
@@ -680,7 +681,7 @@ impl Store {
             "SELECT fingerprint, reference, secret FROM idempotency
              WHERE key = $1 AND created_at > $2",
         )
-        .bind(key)
+        .bind(idempotency::handle(key))
         .bind(now - IDEMPOTENCY_TTL_S)
         .fetch_optional(&self.pool)
         .await?;
@@ -690,14 +691,17 @@ impl Store {
             return Err(StoreError::KeyReused);
         }
         let reference: String = row.try_get(1)?;
-        let secret: Option<String> = row.try_get(2)?;
+        let sealed: Option<String> = row.try_get(2)?;
+        let secret = sealed
+            .and_then(|s| idempotency::open(key, &reference, &s))
+            .unwrap_or_default();
         let report = self
             .report(&reference)
             .await?
             .ok_or(StoreError::UnknownReport(reference))?;
         Ok(Some(Created {
             report,
-            secret: secret.unwrap_or_default(),
+            secret,
             replayed: true,
         }))
     }

@@ -4,7 +4,9 @@
 //!
 //! A photo is acknowledged only when its bytes are durable (file written, synced and renamed
 //! into place) and its row committed; a file whose row never committed is an orphan that
-//! [`Store::sweep_photo_files`] removes. Erasing a report deletes its rows in the erasure's
+//! [`Store::sweep_photo_files`] removes — once it is older than [`SWEEP_AFTER`], so that a
+//! file renamed into place whose row is still waiting for its commit (in this process or in
+//! another one sharing the folder) is never taken for an orphan. Erasing a report deletes its rows in the erasure's
 //! transaction and its files right after.
 
 use crate::{Result, Store, StoreError, secret_hash};
@@ -12,6 +14,12 @@ use base64::Engine;
 use sqlx::Row;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+/// How old a photo file without a row must be before a sweep removes it. A file is renamed
+/// into place just before its row's transaction starts; that transaction waits at most a few
+/// seconds for its turn and the whole upload has a deadline of minutes, so a file older than
+/// this whose row is missing can no longer be committed by anyone.
+pub const SWEEP_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Where the bytes of photos are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,16 +306,20 @@ impl Store {
     }
 
     /// Removes files of photos that have no row (a report erased while a file could not be
-    /// deleted, a crash between writing a file and committing its row); returns how many.
-    pub async fn sweep_photo_files(&self) -> Result<usize> {
+    /// deleted, a crash between writing a file and committing its row) and temporary files of
+    /// writes that never finished, once they are older than `min_age` (in service,
+    /// [`SWEEP_AFTER`]); returns how many photo files went. A younger file may belong to a
+    /// photo whose row is about to commit, and is left alone.
+    pub async fn sweep_photo_files(&self, min_age: std::time::Duration) -> Result<usize> {
         let PhotoStorage::Files(dir) = &*self.photos else {
             return Ok(0);
         };
-        let names: Vec<String> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().into_string().ok())
-                .collect(),
+        let dir = dir.clone();
+        let listed = tokio::task::spawn_blocking(move || old_files(&dir, min_age))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("photo storage: {e}")))?;
+        let (names, dir) = match listed {
+            Ok(found) => found,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(io_error(&e)),
         };
@@ -335,6 +347,27 @@ impl Store {
         self.remove_photo_files(&orphans).await;
         Ok(n)
     }
+}
+
+/// The names of the files in `dir` last modified at least `min_age` ago.
+fn old_files(dir: &Path, min_age: std::time::Duration) -> std::io::Result<(Vec<String>, PathBuf)> {
+    let now = std::time::SystemTime::now();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        // A clock set back makes a file look young: it waits for a later sweep.
+        let age = now.duration_since(modified).unwrap_or_default();
+        if age < min_age {
+            continue;
+        }
+        if let Ok(name) = entry.file_name().into_string() {
+            names.push(name);
+        }
+    }
+    Ok((names, dir.to_path_buf()))
 }
 
 /// Deletes the photo rows of report `reference` inside an erasure; returns their ids (the

@@ -53,3 +53,55 @@ pub fn fill_volume(dir: &Path) -> PathBuf {
     let _ = f.flush();
     ballast
 }
+
+/// A write transaction held open on purpose (SQLite's write lock taken), so a test can make
+/// another store's writer wait for its turn; it rolls back when dropped.
+pub struct HeldWrite(#[allow(dead_code)] crate::tx::Write);
+
+impl std::fmt::Debug for HeldWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeldWrite")
+    }
+}
+
+impl crate::Store {
+    /// Takes the write lock and keeps it until the returned value is dropped.
+    pub async fn hold_write(&self) -> crate::Result<HeldWrite> {
+        Ok(HeldWrite(self.begin_write().await?))
+    }
+
+    /// How many pooled connections are inside a transaction right now: SQLite's
+    /// `BEGIN` fails on them ("cannot start a transaction within a transaction"), which is
+    /// what this asks of each idle connection, without waiting for a new one.
+    pub async fn connections_left_in_a_transaction(&self) -> usize {
+        let mut stuck = 0;
+        let mut held = Vec::new();
+        while let Some(mut conn) = self.pool.try_acquire() {
+            if sqlx::query("BEGIN").execute(&mut *conn).await.is_err() {
+                stuck += 1;
+                conn.close_on_drop();
+            } else if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                conn.close_on_drop();
+            }
+            held.push(conn);
+        }
+        stuck
+    }
+}
+
+impl crate::Store {
+    /// Every value of the idempotency table, as text: what a copy of the database holds.
+    pub async fn idempotency_dump(&self) -> Vec<String> {
+        use sqlx::Row as _;
+        let rows = sqlx::query(
+            "SELECT key, fingerprint, reference, CAST(created_at AS TEXT), secret FROM idempotency",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("read the idempotency table");
+        rows.iter()
+            .flat_map(|r| (0..5).map(move |i| r.try_get::<Option<String>, _>(i).ok().flatten()))
+            .flatten()
+            .collect()
+    }
+}

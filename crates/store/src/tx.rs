@@ -44,20 +44,21 @@ impl Store {
             ),
             Backend::Postgres => None,
         };
-        let mut conn = self.pool.acquire().await?;
+        // The guard owns the connection before BEGIN is sent: a request cancelled while BEGIN
+        // waits (a client that hung up, a time-out) drops the guard, which closes the
+        // connection — the BEGIN still runs in the driver's worker later, and a pooled
+        // connection would then sit inside its transaction, holding the write lock.
+        let mut write = Write {
+            conn: self.pool.acquire().await?,
+            _turn: turn,
+            clean: false,
+        };
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        if let Err(e) = sqlx::query(begin).execute(&mut *conn).await {
-            conn.close_on_drop();
-            return Err(e.into());
-        }
-        Ok(Write {
-            conn,
-            _turn: turn,
-            clean: false,
-        })
+        sqlx::query(begin).execute(write.conn()).await?;
+        Ok(write)
     }
 }
 

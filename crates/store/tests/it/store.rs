@@ -228,7 +228,23 @@ async fn idempotency_keys_never_duplicate(s: &Store) {
         refs.insert((c.report.reference, c.secret));
     }
     assert_eq!(refs.len(), 1, "{refs:?}");
-    // A day later the keys are expired: the secrets are no longer kept anywhere in clear.
+    // What a copy of the database holds opens nothing: neither the secrets nor the keys
+    // that would unseal them are in the table.
+    let dump = s.idempotency_dump().await;
+    assert!(dump.len() >= 10, "{dump:?}");
+    let (_, secret2) = refs.into_iter().next().unwrap();
+    for held in [&first.secret, &secret2] {
+        let bare = held.trim_start_matches("R-");
+        assert!(
+            dump.iter().all(|v| !v.contains(bare)),
+            "a report secret is readable in the idempotency table: {dump:?}"
+        );
+    }
+    assert!(
+        dump.iter()
+            .all(|v| !v.contains("key-1") && !v.contains("key-2"))
+    );
+    // A day later the keys are expired.
     assert_eq!(
         s.expire_idempotency_keys(NOW + IDEMPOTENCY_TTL_S + 1)
             .await
@@ -544,10 +560,25 @@ async fn photo_files_without_a_row_are_swept_and_live_ones_kept() {
     let AddPhoto::Added(meta) = added else {
         panic!("{added:?}")
     };
-    // An orphan and an unfinished temporary file, as a crash would leave them.
-    std::fs::write(dir.join("0123456789abcdef0123456789abcdef.jpg"), b"x").unwrap();
-    std::fs::write(dir.join(".feedfeedfeedfeedfeedfeedfeedfeed.tmp"), b"x").unwrap();
-    assert_eq!(f.store.sweep_photo_files().await.unwrap(), 1);
+    // An orphan and an unfinished temporary file, as a crash would leave them: while they
+    // are young they may be a write still in progress, and stay.
+    let orphan = dir.join("0123456789abcdef0123456789abcdef.jpg");
+    let tmp = dir.join(".feedfeedfeedfeedfeedfeedfeedfeed.tmp");
+    std::fs::write(&orphan, b"x").unwrap();
+    std::fs::write(&tmp, b"x").unwrap();
+    assert_eq!(
+        f.store.sweep_photo_files(PHOTO_SWEEP_AFTER).await.unwrap(),
+        0
+    );
+    assert!(orphan.exists() && tmp.exists());
+    // An hour later they are orphans for sure.
+    age(&orphan, PHOTO_SWEEP_AFTER);
+    age(&tmp, PHOTO_SWEEP_AFTER);
+    age(&dir.join(format!("{}.jpg", meta.id)), PHOTO_SWEEP_AFTER);
+    assert_eq!(
+        f.store.sweep_photo_files(PHOTO_SWEEP_AFTER).await.unwrap(),
+        1
+    );
     let left: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -563,4 +594,179 @@ async fn photo_files_without_a_row_are_swept_and_live_ones_kept() {
         .unwrap();
     assert_eq!(full, AddPhoto::Full(1));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+/// Sets a file's modification time `by` (plus a minute) into the past.
+fn age(path: &std::path::Path, by: std::time::Duration) {
+    let then = std::time::SystemTime::now() - by - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+}
+
+/// The race a second round of attacks found: a photo's file is renamed into place, its row
+/// waits for SQLite's write lock (another process is writing), and meanwhile another process
+/// sweeps the folder. The file must survive, the row commit, and the photo be readable.
+#[tokio::test]
+async fn a_sweep_never_takes_the_file_of_a_photo_still_committing() {
+    let f = sqlite().await;
+    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
+        panic!("a SQLite store keeps photos in files")
+    };
+    let created = f
+        .store
+        .create_report(&report("robo", -16.3989, -71.5369, NOW), None, NOW)
+        .await
+        .unwrap();
+    // Two more processes on the same file: one writing, one sweeping.
+    let db = dir.parent().unwrap().join("paradero.db");
+    let url = format!("sqlite://{}", db.display());
+    let writer = Store::open(&url).await.unwrap();
+    let sweeper = Store::open(&url)
+        .await
+        .unwrap()
+        .with_photo_storage(PhotoStorage::Files(dir.clone()));
+    let held = writer.hold_write().await.unwrap();
+    let photo = NewPhoto {
+        content_type: "image/jpeg".into(),
+        width: 1,
+        height: 1,
+        bytes: vec![0xFF, 0xD8, 0xFF, 0xD9],
+    };
+    let adding = {
+        let (store, secret, photo) = (f.store.clone(), created.secret.clone(), photo.clone());
+        tokio::spawn(async move { store.add_photo_by_secret(&secret, &photo, 3, NOW).await })
+    };
+    // Wait until the file is in place (its row cannot commit while the lock is held).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    while std::fs::read_dir(&dir).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".jpg"))
+        })
+        .count()
+    }) == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the photo file never appeared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        sweeper.sweep_photo_files(PHOTO_SWEEP_AFTER).await.unwrap(),
+        0
+    );
+    drop(held);
+    let added = adding.await.unwrap().unwrap();
+    let AddPhoto::Added(meta) = added else {
+        panic!("{added:?}")
+    };
+    let (_, bytes) = f.store.photo(&meta.case, &meta.id).await.unwrap().unwrap();
+    assert_eq!(bytes, photo.bytes, "an acknowledged photo lost its file");
+}
+
+/// A write cancelled while it waits for `BEGIN IMMEDIATE` (a client that hung up while
+/// another process held the write lock) must not put its connection back in the pool inside
+/// the transaction its BEGIN opens later.
+#[tokio::test]
+async fn a_write_cancelled_while_beginning_leaves_no_connection_in_a_transaction() {
+    let f = sqlite().await;
+    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
+        panic!("a SQLite store keeps photos in files")
+    };
+    let url = format!(
+        "sqlite://{}",
+        dir.parent().unwrap().join("paradero.db").display()
+    );
+    let other = Store::open(&url).await.unwrap();
+    for round in 0..5 {
+        let held = other.hold_write().await.unwrap();
+        let r = report("robo", -16.3989, -71.5369, NOW + round);
+        let cancelled = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            f.store.create_report(&r, None, NOW),
+        )
+        .await;
+        assert!(
+            cancelled.is_err(),
+            "the write should still be waiting for the lock"
+        );
+        drop(held);
+        // The cancelled BEGIN goes on in SQLite's worker and takes the lock once it is free.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(f.store.connections_left_in_a_transaction().await, 0);
+        let r = report("robo", -16.3989, -71.5369, NOW + 100 + round);
+        tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            f.store.create_report(&r, None, NOW),
+        )
+        .await
+        .expect("a write after the cancelled one must not wait for a lost transaction")
+        .expect("and it must commit");
+    }
+}
+
+/// A disconnect storm: hundreds of writes cancelled at random points (before, during and
+/// after BEGIN, inside the transaction, during COMMIT) by clients that hang up, two stores
+/// writing the same file. Afterwards no pooled connection is inside a transaction, every
+/// write that returned Ok is there, and writes go on at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_storm_leaves_every_connection_clean() {
+    let f = sqlite().await;
+    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
+        panic!("a SQLite store keeps photos in files")
+    };
+    let url = format!(
+        "sqlite://{}",
+        dir.parent().unwrap().join("paradero.db").display()
+    );
+    let other = Store::open(&url).await.unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..8u64 {
+        let store = if w % 2 == 0 {
+            f.store.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let mut kept = Vec::new();
+            for i in 0..60u64 {
+                let at = NOW + i64::try_from(w * 1000 + i).unwrap();
+                let r = report("robo", -16.3989, -71.5369, at);
+                // Spread from "at once" to "after it would have finished".
+                let after = std::time::Duration::from_micros((w * 7919 + i * 104_729) % 3000);
+                if let Ok(Ok(c)) =
+                    tokio::time::timeout(after, store.create_report(&r, None, at)).await
+                {
+                    kept.push(c.report.reference);
+                }
+            }
+            kept
+        }));
+    }
+    let mut kept = Vec::new();
+    for t in tasks {
+        kept.extend(t.await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(f.store.connections_left_in_a_transaction().await, 0);
+    assert_eq!(other.connections_left_in_a_transaction().await, 0);
+    for reference in &kept {
+        assert!(
+            f.store.report(reference).await.unwrap().is_some(),
+            "acknowledged report {reference} is missing"
+        );
+    }
+    let r = report("robo", -16.3989, -71.5369, NOW);
+    tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        f.store.create_report(&r, None, NOW),
+    )
+    .await
+    .expect("writes go on after the storm")
+    .unwrap();
 }
