@@ -161,7 +161,7 @@ pub async fn put(
     let keep = |given: &Option<String>, old: fn(&Node) -> &str| {
         given.as_ref().map_or_else(
             || existing.map(old).unwrap_or_default().to_string(),
-            |g| g.trim().to_string(),
+            |g| observatory::plain_text(g).trim().to_string(),
         )
     };
     let node = Node {
@@ -174,7 +174,7 @@ pub async fn put(
             (None, Some(_), None) => "otro".into(),
         },
         labels: Labels {
-            es: edit.es.trim().to_string(),
+            es: observatory::plain_text(&edit.es).trim().to_string(),
             en: keep(&edit.en, |n| &n.labels.en),
             qu: keep(&edit.qu, |n| &n.labels.qu),
         },

@@ -15,6 +15,12 @@ pub enum CityError {
     /// An extract.
     #[error(transparent)]
     Streets(#[from] streets::ReadError),
+    /// The extracts decode, but hold no street anyone can walk: the wrong file, or one cut
+    /// outside the city. Refused at start and on reload (which keeps the streets it had).
+    #[error(
+        "the OpenStreetMap extract {0} holds no walkable street: is it the right file, cut around the city's area?"
+    )]
+    NoStreets(String),
 }
 
 /// How the streets are read and met.
@@ -76,6 +82,10 @@ pub fn load(
         streets::StreetsConfig { snap_m: how.snap_m },
     );
     drop(extract);
+    if st.graph.edges.is_empty() {
+        let names: Vec<String> = extracts.iter().map(|p| p.display().to_string()).collect();
+        return Err(CityError::NoStreets(names.join(", ")));
+    }
     let fc = *tt.footpath_config();
     let st = st.with_access_tables(fc.walk_distance(how.access_radius_m));
     let walked = st.footpaths(fc.walk_distance(fc.radius_m));

@@ -107,6 +107,9 @@ pub struct App {
     data: ArcSwap<Dataset>,
     settings: Settings,
     plans: tokio::sync::Semaphore,
+    /// Place searches running at once (on the blocking pool, beside plans): one, so that
+    /// searches never take the threads plans need.
+    searches: tokio::sync::Semaphore,
     /// The risk surface of the latest release, for the timetable being served.
     risk: ArcSwap<Option<Arc<planner::safety::RiskSurface>>>,
     metrics: Metrics,
@@ -154,6 +157,7 @@ impl App {
         Arc::new(App {
             data: ArcSwap::from_pointee(dataset),
             plans: tokio::sync::Semaphore::new(settings.max_concurrent_plans.max(1)),
+            searches: tokio::sync::Semaphore::new(1),
             risk: ArcSwap::from_pointee(None),
             settings,
             metrics: Metrics::default(),
@@ -226,6 +230,27 @@ impl App {
             }
         }
         self.metrics.render(who)
+    }
+
+    /// Places matching `query` ([`places::find`]), searched off the async workers, one search
+    /// at a time: a burst of searches queues behind itself, never in front of plans.
+    pub async fn find_places(
+        &self,
+        ds: Arc<Dataset>,
+        query: String,
+        limit: usize,
+    ) -> Result<Vec<places::Place>, Error> {
+        let _turn = self
+            .searches
+            .acquire()
+            .await
+            .map_err(|_| Error::Unavailable {
+                detail: "the server is shutting down".into(),
+                retry_after_s: None,
+            })?;
+        tokio::task::spawn_blocking(move || places::find(&ds, &query, limit))
+            .await
+            .map_err(|_| Error::Internal("the search stopped unexpectedly".into()))
     }
 
     /// Plans on the blocking pool with a per-thread scratch, at most `max_concurrent_plans`

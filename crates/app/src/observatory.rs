@@ -62,6 +62,8 @@ pub struct Obs {
     parsed: std::sync::RwLock<HashMap<(String, u8), Arc<Release>>>,
     /// Photos are decoded one at a time.
     pub(crate) photo_turn: tokio::sync::Semaphore,
+    /// Uploads waiting for (or holding) the decode turn.
+    pub(crate) photo_queue: std::sync::atomic::AtomicUsize,
     /// The bundled surveys were stored (once per process).
     pub(crate) surveys_seeded: tokio::sync::OnceCell<()>,
     /// The incident categories as last read from the store (the seed until then).
@@ -116,6 +118,7 @@ impl Obs {
             counters,
             parsed: std::sync::RwLock::default(),
             photo_turn: tokio::sync::Semaphore::new(1),
+            photo_queue: std::sync::atomic::AtomicUsize::new(0),
             surveys_seeded: tokio::sync::OnceCell::new(),
             catalogue: arc_swap::ArcSwap::from_pointee(seed),
             refreshing: tokio::sync::Mutex::new(false),

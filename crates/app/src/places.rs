@@ -147,10 +147,29 @@ fn map_places(st: &streets::Streets, q: &str, limit: usize) -> Vec<Place> {
     out
 }
 
+/// The longest query searched, characters: longer text is cut there (an HTTP request that
+/// sends more is refused). Every name is compared with every word asked for, with typos
+/// forgiven, so the work per query grows with its length; no place name needs more.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// The most words of a query searched; the rest are left out.
+pub const MAX_QUERY_WORDS: usize = 8;
+
+/// `query` cut to what is searched: [`MAX_QUERY_CHARS`] characters, [`MAX_QUERY_WORDS`] words.
+fn bounded(query: &str) -> String {
+    let cut: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
+    cut.split_whitespace()
+        .take(MAX_QUERY_WORDS)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Places matching `query`, best first, at most `limit` (queries under two letters find
-/// nothing).
+/// nothing; only the first [`MAX_QUERY_CHARS`] characters and [`MAX_QUERY_WORDS`] words
+/// are searched, so no query costs more than those do).
 pub fn find(ds: &Dataset, query: &str, limit: usize) -> Vec<Place> {
-    let q = query.trim();
+    let q = bounded(query);
+    let q = q.as_str();
     if q.chars().count() < 2 || limit == 0 {
         return Vec::new();
     }

@@ -111,7 +111,11 @@ pub fn validate(
             &[("text", &shown())],
         )));
     }
-    let description = r.description.map(str::trim).filter(|d| !d.is_empty());
+    let description = r.description.map(observatory::plain_text);
+    let description = description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
     if let Some(d) = description {
         let n = d.chars().count();
         if n > o.max_description_chars {
@@ -281,6 +285,8 @@ pub async fn change_status(
     lang: Lang,
 ) -> Result<Followed, Error> {
     officials::require(who, Role::Editor, lang)?;
+    let note = observatory::plain_text(note);
+    let note = note.as_str();
     let n = note.chars().count();
     if n > o.settings.max_description_chars {
         return Err(Error::Invalid(i18n::t(

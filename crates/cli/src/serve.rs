@@ -96,6 +96,12 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
             header_read_timeout: std::time::Duration::from_secs(cfg.server.header_read_timeout_s),
             idle_timeout: std::time::Duration::from_secs(cfg.server.keep_alive_idle_s),
             max_connections: cfg.server.max_connections,
+            // Behind a proxy every connection is the proxy's: the cap would be global.
+            max_connections_per_client: if cfg.server.trust_forwarded_for {
+                0
+            } else {
+                cfg.server.max_connections_per_client
+            },
             shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
         },
         share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
@@ -171,6 +177,9 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         let mut settings = settings;
         settings.observatory = open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
+        if let Some(o) = &obs {
+            crate::spawn_photo_sweep(o.store.clone());
+        }
         let app = app::App::new(dataset, settings);
         app.spawn_release_job();
         let state = server::AppState::new(Arc::clone(&app), http);

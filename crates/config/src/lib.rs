@@ -117,6 +117,9 @@ pub struct ServerConfig {
     pub keep_alive_idle_s: u64,
     /// Most connections open at once; further clients wait in the listen queue.
     pub max_connections: usize,
+    /// Most connections open at once from one client (IPv4 address, IPv6 /64); 0: no cap.
+    /// Off behind a reverse proxy (`trust_forwarded_for`), where the proxy must cap.
+    pub max_connections_per_client: usize,
     /// On SIGTERM, requests in flight get this long to finish before the process exits.
     pub shutdown_grace_s: u64,
     /// Lookups of a report by its secret reference, per client per minute (and a burst).
@@ -140,6 +143,7 @@ impl Default for ServerConfig {
             header_read_timeout_s: 10,
             keep_alive_idle_s: 30,
             max_connections: 1024,
+            max_connections_per_client: 128,
             shutdown_grace_s: 10,
             lookups_per_minute: 30,
             lookup_burst: 10,
@@ -671,7 +675,7 @@ impl Config {
             &self.bot,
             &self.gtfs,
         );
-        let ranges: [(&str, f64, f64, f64); 37] = [
+        let ranges: [(&str, f64, f64, f64); 38] = [
             ("safety.weight", self.safety.weight, 0.0, 100.0),
             ("safety.hot", self.safety.hot, 1.0, 100.0),
             (
@@ -774,6 +778,12 @@ impl Config {
                 "server.max_connections",
                 sv.max_connections as f64,
                 1.0,
+                1_000_000.0,
+            ),
+            (
+                "server.max_connections_per_client",
+                sv.max_connections_per_client as f64,
+                0.0,
                 1_000_000.0,
             ),
             (
@@ -1220,6 +1230,11 @@ mod tests {
                 None,
                 vec![("PARADERO_SERVER__MAX_CONNECTIONS", "0")],
                 "server.max_connections",
+            ),
+            (
+                None,
+                vec![("PARADERO_SERVER__MAX_CONNECTIONS_PER_CLIENT", "2000000")],
+                "server.max_connections_per_client",
             ),
             (
                 None,

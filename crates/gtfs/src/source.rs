@@ -91,6 +91,17 @@ impl<R: Read> Read for Capped<'_, R> {
     }
 }
 
+/// A feed's file that is not a regular file (a device, a named pipe, a socket).
+fn not_regular(path: &Path) -> GtfsError {
+    GtfsError::Io {
+        path: path.to_path_buf(),
+        cause: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is not a regular file (a device, a named pipe or a socket): a feed is a zip file or a folder of files",
+        ),
+    }
+}
+
 impl Source {
     /// Opens a folder or zip file.
     pub fn open(path: &Path) -> Result<Source, GtfsError> {
@@ -116,6 +127,10 @@ impl Source {
             } else {
                 path.to_path_buf()
             }));
+        }
+        if !meta.is_file() {
+            // A named pipe would block the open until someone writes; a device never ends.
+            return Err(not_regular(path));
         }
         let archive = Source::archive(path)?;
         let prefix = archive
@@ -167,11 +182,23 @@ impl Source {
         match self {
             Source::Dir(dir) => {
                 let p = dir.join(name);
+                // Checked before opening: opening a named pipe blocks until a writer comes,
+                // and a device (`/dev/zero`) is an endless stream.
+                match std::fs::metadata(&p) {
+                    Ok(m) if !m.is_file() => return Err(not_regular(&p)),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(cause) => return Err(GtfsError::Io { path: p, cause }),
+                }
                 let f = match std::fs::File::open(&p) {
                     Ok(f) => f,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                     Err(cause) => return Err(GtfsError::Io { path: p, cause }),
                 };
+                // Replaced between the check and the open: the open file decides.
+                if !f.metadata().is_ok_and(|m| m.is_file()) {
+                    return Err(not_regular(&p));
+                }
                 if f.metadata().is_ok_and(|m| m.len() > limits.max_file_bytes) {
                     return Err(too_large(f.metadata().map_or(0, |m| m.len())));
                 }

@@ -22,6 +22,17 @@ pub fn sha256_hex(s: &str) -> String {
         .collect()
 }
 
+/// Free text as people type it: control characters (NUL, escapes, the C0 and C1 ranges) are
+/// nothing anyone typed and break what reads the text later (PostgreSQL refuses NUL, XML
+/// cannot carry C0), so they go; line breaks (a carriage return becomes one) and tabs stay.
+pub fn plain_text(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .chars()
+        .map(|c| if c == '\r' { '\n' } else { c })
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
 /// Time bands of the day, as the Arequipa and Trujillo surveys group them: rush hours apart.
 pub const HOUR_BANDS: [(&str, u8, u8); 7] = [
     ("00-05", 0, 5),

@@ -296,10 +296,7 @@ impl Definition {
             match (q.kind, g) {
                 (QuestionKind::Text, Given::Text(t)) => {
                     // Control characters (NUL, escapes) are not text anyone typed.
-                    let t: String = t
-                        .chars()
-                        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-                        .collect();
+                    let t = crate::plain_text(t);
                     let t = t.trim();
                     let max = q.max_chars.unwrap_or(0) as usize;
                     if t.chars().count() > max {

@@ -302,6 +302,13 @@ pub fn json<T: DeserializeOwned>(body: &[u8], lang: Lang) -> Result<T, Problem> 
             &[("error", &"expected an object")],
         )));
     }
+    if let Some(field) = nul_at(&value, &mut String::new()) {
+        return Err(Problem::bad_request(i18n::t(
+            lang,
+            "error.nul_in_field",
+            &[("field", &field)],
+        )));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         Problem::bad_request(i18n::t(
             lang,
@@ -309,6 +316,42 @@ pub fn json<T: DeserializeOwned>(body: &[u8], lang: Lang) -> Result<T, Problem> 
             &[("field", &e.path()), ("error", &e.inner())],
         ))
     })
+}
+
+/// The path (`description`, `answers.q3`, `items[2]`) of the first string or key holding a
+/// NUL character: no text carries one (PostgreSQL cannot store it), so it is refused at the
+/// door, naming the field, on every backend.
+fn nul_at(v: &serde_json::Value, path: &mut String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+            ".".into()
+        } else {
+            path.clone()
+        }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = nul_at(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&k.replace('\0', "\\0"));
+            let found = if k.contains('\0') {
+                Some(path.clone())
+            } else {
+                nul_at(item, path)
+            };
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 /// Reads a form body (`application/x-www-form-urlencoded`, already checked to be UTF-8) into

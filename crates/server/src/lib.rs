@@ -254,6 +254,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             metrics::track,
         ))
         .fallback(service::not_found)
+        .layer(axum::middleware::from_fn(refuse_nul_in_path))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
@@ -261,6 +262,24 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(CompressionLayer::new())
         .layer(cors(&state.settings.cors_origins))
         .with_state(state)
+}
+
+/// A path whose percent-decoded segments hold a NUL (`/v1/reports/R-%00…`) is a 400 before
+/// any handler reads it as an id: no text carries a NUL (PostgreSQL cannot store one), and
+/// the answer is the same on every backend. Query strings and bodies are checked where they
+/// are parsed (`query::pairs`, `bodies::json`), which name the field.
+async fn refuse_nul_in_path(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // A raw NUL cannot be in a URI at all (hyper refuses it): `%00` is the only way in.
+    if req.uri().path().contains("%00") {
+        let lang = web::page_lang(req.uri().query(), req.headers());
+        return Problem::bad_request(i18n::t(lang, "error.nul_in_field", &[("field", &"path")]))
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// CORS for the origins configured (`*` for any): simple requests and preflights for the

@@ -48,7 +48,10 @@ fn xml<T: Serialize>(status: StatusCode, root: &str, value: &T) -> Response {
         Ok(body) => (
             status,
             [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-            format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}"),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}",
+                xml_chars(&body)
+            ),
         )
             .into_response(),
         Err(e) => {
@@ -61,6 +64,24 @@ fn xml<T: Serialize>(status: StatusCode, root: &str, value: &T) -> Response {
                 .into_response()
         }
     }
+}
+
+/// `text` with every character XML 1.0 cannot carry (C0 controls other than tab, line feed
+/// and carriage return; U+FFFE, U+FFFF) replaced by U+FFFD. The doors strip control
+/// characters from what they store; this keeps an answer parseable whatever was stored
+/// before that, or comes from elsewhere.
+fn xml_chars(text: &str) -> std::borrow::Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    };
+    if text.chars().all(allowed) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+            .collect(),
+    )
 }
 
 /// XML shapes: GeoReport names each element of a list.
@@ -128,6 +149,12 @@ mod shapes {
     pub struct Values<'a> {
         pub value: &'a [answers::AttributeValue],
     }
+}
+
+/// A GeoReport error answer in the format of `path`'s last segment (`….xml` or JSON).
+pub(crate) fn error_for_path(path: &str, p: Problem) -> Response {
+    let file = path.rsplit('/').next().unwrap_or("");
+    error_as(Format::split(file).1, p)
 }
 
 /// A GeoReport error answer in `fmt`.

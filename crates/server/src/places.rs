@@ -22,11 +22,11 @@ pub struct Places {
 #[utoipa::path(get, path = "/v1/places", tag = "network",
     summary = "Find a place by name: stops, routes, and (with the city's street map) streets, corners (\"Mercaderes y San Juan\") and named places",
     description = "Accents and case do not matter and small typos are forgiven (\"vilalba\" finds \"Villalba\").",
-    params(("q" = String, Query, description = "What the rider typed", min_length = 1),
+    params(("q" = String, Query, description = "What the rider typed (at most 100 characters)", min_length = 1, max_length = 100),
         ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`, for error messages")),
     responses((status = 200, description = "Places, best first (none when nothing matches)", body = Places),
-        (status = 400, description = "`q` missing, or a malformed `limit`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "`q` missing or over 100 characters, or a malformed `limit`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/places?q=`.
 pub async fn places(
     State(s): State<Arc<AppState>>,
@@ -34,16 +34,16 @@ pub async fn places(
 ) -> Result<Response, Problem> {
     let p = Params::parse(raw.as_deref())?;
     let q = p.need("q")?.to_string();
+    let n = q.chars().count();
+    if n > app::places::MAX_QUERY_CHARS {
+        return Err(Problem::bad_request(i18n::t(
+            p.lang,
+            "place.query_too_long",
+            &[("n", &n), ("max", &app::places::MAX_QUERY_CHARS)],
+        )));
+    }
     let limit = p.number("limit", 10usize, 1..=50)?;
-    let ds = s.dataset();
-    let found = tokio::task::spawn_blocking(move || app::places::find(&ds, &q, limit))
-        .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the search stopped unexpectedly",
-            )
-        })?;
+    let found = s.app().find_places(s.dataset(), q, limit).await?;
     Ok(Json(Places { places: found }).into_response())
 }
 

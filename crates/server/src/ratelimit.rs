@@ -156,11 +156,17 @@ async fn gate(s: &AppState, limiter: &Limiter, req: Request, next: Next) -> Resp
     {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         crate::metrics::observe_rate_limited(s.app().metrics());
-        let mut r = Problem::new(
+        let lang = crate::web::page_lang(req.uri().query(), req.headers());
+        let problem = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("too many requests from your address: try again in {secs} s"),
+            i18n::t(lang, "error.rate_limited", &[("s", &secs)]),
         )
-        .into_response();
+        .retry_after(u32::try_from(secs).unwrap_or(u32::MAX));
+        // Open311 clients read GeoReport's own error format, in the path's format.
+        if req.uri().path().starts_with("/open311/") {
+            return crate::open311::error_for_path(req.uri().path(), problem);
+        }
+        let mut r = problem.into_response();
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }

@@ -59,12 +59,14 @@ pub(crate) fn public_report(
     }
 }
 
-/// The bearer token of a request, if any.
+/// The bearer token of a request, if any. The scheme's name is case-insensitive (RFC 9110
+/// §11.1): `Bearer`, `bearer` and `BEARER` are one scheme.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
 }
 
 /// The official behind the request's bearer token, if their role is at least `needed`.

@@ -94,10 +94,7 @@ pub(crate) fn admin_ok(s: &AppState, headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn token_matches(token: &str, headers: &axum::http::HeaderMap) -> bool {
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let given = crate::reports::bearer(headers);
     // A constant-time comparison (the `subtle` crate), so timing does not reveal how much
     // of a guess was right.
     use subtle::ConstantTimeEq;

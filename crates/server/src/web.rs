@@ -124,9 +124,10 @@ fn escape_html(s: &str) -> String {
     out
 }
 
-/// The language of a page: `?lang=` if valid, else the first supported language of
-/// `Accept-Language`, else Spanish.
-fn page_lang(raw: Option<&str>, headers: &HeaderMap) -> Lang {
+/// The language of a page (or of an answer made before a handler reads its query, such as
+/// a 429): `?lang=` if valid, else the first supported language of `Accept-Language`, else
+/// Spanish.
+pub(crate) fn page_lang(raw: Option<&str>, headers: &HeaderMap) -> Lang {
     let from_query = raw
         .into_iter()
         .flat_map(|q| q.split('&'))

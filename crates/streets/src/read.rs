@@ -147,7 +147,14 @@ pub fn read(path: &Path, max_mib: u64) -> Result<Extract, ReadError> {
         path: shown.clone(),
         why: e.to_string(),
     };
-    let size = std::fs::metadata(path).map_err(|e| io(&e))?.len();
+    let meta = std::fs::metadata(path).map_err(|e| io(&e))?;
+    if !meta.is_file() {
+        // Opening a named pipe blocks until someone writes to it; a device never ends.
+        return Err(io(
+            &"not a regular file (a device, a named pipe or a socket)",
+        ));
+    }
+    let size = meta.len();
     if size > max_mib.saturating_mul(1 << 20) {
         return Err(ReadError::TooLarge {
             path: shown,

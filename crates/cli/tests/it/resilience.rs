@@ -173,6 +173,8 @@ fn slow_and_silent_clients_are_cut_off_while_others_are_served() {
             ("PARADERO_SERVER__HEADER_READ_TIMEOUT_S", "3"),
             ("PARADERO_SERVER__KEEP_ALIVE_IDLE_S", "4"),
             ("PARADERO_SERVER__MAX_CONNECTIONS", "400"),
+            // 200 clients, all on loopback: one address here.
+            ("PARADERO_SERVER__MAX_CONNECTIONS_PER_CLIENT", "400"),
             ("PARADERO_SERVER__RATE_LIMIT_PER_MINUTE", "0"),
         ],
         None,
@@ -267,6 +269,287 @@ fn connections_past_the_cap_wait_and_sigterm_does_not_wait_for_them() {
     // SIGTERM with 19 clients holding silent connections: gone within the grace period.
     let took = server.stop(Duration::from_secs(10));
     assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
+/// One address holding idle connections (never sending a byte, so never rate-limited) used
+/// to fill the global cap and make every other client wait for the header time-out: 7.8 s a
+/// request. Now a client holds at most its own cap; the others are served at once.
+#[test]
+fn one_address_cannot_take_every_connection() {
+    let data = tempfile::tempdir().unwrap();
+    let store = data_env(data.path());
+    let server = Server::start(
+        &[
+            ("PARADERO_STORE__URL", &store),
+            ("PARADERO_SERVER__HEADER_READ_TIMEOUT_S", "30"),
+            ("PARADERO_SERVER__KEEP_ALIVE_IDLE_S", "30"),
+            ("PARADERO_SERVER__MAX_CONNECTIONS", "40"),
+            ("PARADERO_SERVER__MAX_CONNECTIONS_PER_CLIENT", "10"),
+        ],
+        None,
+    );
+    let addr = server.addr.clone();
+    // 60 silent connections from 127.0.0.1.
+    let mut hogs: Vec<TcpStream> = (0..60)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut open = 0;
+    for s in &mut hogs {
+        if !closed_within(s, Duration::from_millis(100)) {
+            open += 1;
+        }
+    }
+    assert!(open <= 10, "{open} connections held by one address");
+    // Another address (127.0.0.2) is served at once.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let answer = rt.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let mut s = sock.connect(addr.parse().unwrap()).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut out))
+            .await
+            .expect("another address waited for the hog")
+            .unwrap();
+        out
+    });
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(hogs);
+    server.stop(Duration::from_secs(15));
+}
+
+/// A JPEG of `w` × `h` pixels, as a phone would send.
+fn photo(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    out
+}
+
+/// Uploads queued for the decode turn sat silent past the connection's idle time-out and were
+/// cut with no answer at all. Every upload now gets one: 201, or 503 with Retry-After when the
+/// queue is long — never a closed connection.
+#[test]
+fn queued_photo_uploads_are_all_answered() {
+    let data = tempfile::tempdir().unwrap();
+    let store = data_env(data.path());
+    let server = Server::start(
+        &[
+            ("PARADERO_STORE__URL", &store),
+            ("PARADERO_SERVER__KEEP_ALIVE_IDLE_S", "2"),
+            ("PARADERO_SERVER__RATE_LIMIT_PER_MINUTE", "0"),
+            ("PARADERO_SERVER__LOOKUPS_PER_MINUTE", "100000"),
+            ("PARADERO_SERVER__LOOKUP_BURST", "100000"),
+        ],
+        None,
+    );
+    let addr = server.addr.clone();
+    let jpeg = Arc::new(photo(4000, 3000));
+    let uploads = 22;
+    let secrets: Vec<String> = (0..uploads)
+        .map(|_| {
+            let (status, body) = http(
+                &addr,
+                "POST",
+                "/v1/reports",
+                &[("Content-Type", "application/json")],
+                r#"{"category": "robo", "lat": -16.3989, "lon": -71.5369}"#,
+            );
+            assert_eq!(status, 201, "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            v["reference"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let started = Instant::now();
+    let answers: Vec<(u16, String)> = secrets
+        .into_iter()
+        .map(|secret| {
+            let (addr, jpeg) = (addr.clone(), Arc::clone(&jpeg));
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(&addr).unwrap();
+                let head = format!(
+                    "POST /v1/reports/{secret}/photos HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                     Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                    jpeg.len()
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                s.write_all(&jpeg).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(150))).unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                let status = out
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                (status, out)
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let took = started.elapsed();
+    for (status, out) in &answers {
+        assert!(
+            *status == 201 || (*status == 503 && out.to_ascii_lowercase().contains("retry-after")),
+            "an upload got no proper answer after {took:?}: {status} {out:?}"
+        );
+    }
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    assert!(created >= 10, "{created} of {uploads} stored");
+    server.stop(Duration::from_secs(15));
+}
+
+/// A well-formed `.osm.pbf` with a header and nothing else: it decodes to no street at all.
+fn empty_extract() -> Vec<u8> {
+    // Blob { raw: "" (an empty HeaderBlock), raw_size: 0 }
+    let blob = [0x0A, 0x00, 0x10, 0x00];
+    // BlobHeader { type: "OSMHeader", datasize: 4 }
+    let mut header = vec![0x0A, 9];
+    header.extend_from_slice(b"OSMHeader");
+    header.extend_from_slice(&[0x18, blob.len() as u8]);
+    let mut out = (header.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&blob);
+    out
+}
+
+/// Runs `paradero ARGS` with `env`; its exit code and standard error, or `None` if it was
+/// still running after `within` (then killed).
+fn run_within(args: &[&str], env: &[(&str, &str)], within: Duration) -> Option<(i32, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env_remove("PARADERO_CONFIG")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return Some((status.code().unwrap_or(-1), err));
+        }
+        if started.elapsed() > within {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A folder feed whose `stops.txt` is `/dev/zero` ran for minutes at 100 % CPU; a named pipe
+/// as the extract hung start-up; an extract with no street was taken on reload without a
+/// word. Each is now a clear error at once, and a reload onto the empty extract keeps the
+/// streets it had.
+#[test]
+fn devices_pipes_and_empty_extracts_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("feed");
+    std::fs::create_dir(&folder).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", folder.join("stops.txt")).unwrap();
+    let folder_s = folder.display().to_string();
+    let (code, err) = run_within(&["feed", "info", &folder_s], &[], Duration::from_secs(20))
+        .expect("`feed info` on /dev/zero never ended");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("stops.txt") && err.contains("not a regular file"),
+        "{err}"
+    );
+
+    let fifo = dir.path().join("city.osm.pbf");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let feeds = format!(
+        r#"[{{ id = "sp", path = "feeds/sao-paulo.zip", osm = "{}" }}]"#,
+        fifo.display()
+    );
+    let store = data_env(dir.path());
+    let (code, err) = run_within(
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[("PARADERO_FEEDS", &feeds), ("PARADERO_STORE__URL", &store)],
+        Duration::from_secs(30),
+    )
+    .expect("start-up hung on a named pipe");
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+
+    // Starting on an extract without streets is refused; a reload onto one keeps the streets.
+    let extract = dir.path().join("sp.osm.pbf");
+    std::fs::write(&extract, empty_extract()).unwrap();
+    let feeds = format!(
+        r#"[{{ id = "sp", path = "feeds/sao-paulo.zip", osm = "{}" }}]"#,
+        extract.display()
+    );
+    let (code, err) = run_within(
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[("PARADERO_FEEDS", &feeds), ("PARADERO_STORE__URL", &store)],
+        Duration::from_secs(30),
+    )
+    .expect("start-up on an empty extract hung");
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("holds no walkable street"), "{err}");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/sao-paulo.osm.pbf");
+    std::fs::copy(&shipped, &extract).unwrap();
+    let mut server = Server::start(
+        &[("PARADERO_FEEDS", &feeds), ("PARADERO_STORE__URL", &store)],
+        None,
+    );
+    let (status, before) = http(&server.addr, "GET", "/v1/map", &[], "");
+    assert_eq!(status, 200, "{before}");
+    std::fs::write(&extract, empty_extract()).unwrap();
+    server.signal("-HUP");
+    server.wait_for("reload on SIGHUP failed", Duration::from_secs(60));
+    assert!(
+        server
+            .log
+            .lock()
+            .unwrap()
+            .contains("holds no walkable street")
+    );
+    let (status, after) = http(&server.addr, "GET", "/v1/map", &[], "");
+    assert_eq!(
+        (status, &after),
+        (200, &before),
+        "the streets it had are kept"
+    );
+    server.stop(Duration::from_secs(15));
 }
 
 // ---- hostile feeds ------------------------------------------------------------------------

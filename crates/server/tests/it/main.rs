@@ -15,6 +15,7 @@ mod categories_as_data;
 mod contract;
 mod cross_site;
 mod faults;
+mod hardening;
 mod observatory;
 mod photos;
 mod safety;

@@ -587,7 +587,10 @@ async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
             "{}",
             t["id"]
         );
-        assert_eq!(sum, t["total"].as_i64().unwrap(), "{}", t["id"]);
+        // The total sums the cells' noisy values before each is clamped at zero (unbiased),
+        // so it is never above the sum of the clamped cells shown.
+        let total = t["total"].as_i64().unwrap();
+        assert!((0..=sum).contains(&total), "{}: {total} vs {sum}", t["id"]);
     }
     near(&ind("trips"), &["mujer", "06-08"], 40.0);
     let safety = row(&ind("perceived_safety"), &["mujer", "06-08"]);
