@@ -57,6 +57,7 @@ fn main() {
             app::Dataset {
                 timetable: tt.clone(),
                 streets: None,
+                places: None,
                 loaded_at: std::time::SystemTime::now(),
             },
             app::Settings {

@@ -131,6 +131,7 @@ fn main() {
         let dataset = || Dataset {
             timetable: Arc::clone(&tt),
             streets: None,
+            places: None,
             loaded_at: std::time::SystemTime::now(),
         };
         let with_obs = AppState::new(

@@ -21,6 +21,9 @@ pub enum CityError {
         "the OpenStreetMap extract {0} holds no walkable street: is it the right file, cut around the city's area?"
     )]
     NoStreets(String),
+    /// A place list.
+    #[error(transparent)]
+    Places(#[from] streets::directory::DirectoryError),
 }
 
 /// How the streets are read and met.
@@ -42,6 +45,8 @@ pub struct City {
     pub timetable: timetable::Timetable,
     /// The streets, if an extract is configured.
     pub streets: Option<streets::Streets>,
+    /// The place lists of its feeds (`places = "…"`), if any.
+    pub places: Option<streets::Directory>,
     /// The feeds' warnings.
     pub warnings: timetable::Warnings,
     /// Seconds reading the feeds, and the extract.
@@ -63,6 +68,7 @@ pub fn load(
         return Ok(City {
             timetable: loaded.timetable,
             streets: None,
+            places: None,
             warnings: loaded.warnings,
             feeds_s,
             streets_s: 0.0,
@@ -116,10 +122,48 @@ pub fn load(
     Ok(City {
         timetable: tt,
         streets: Some(st),
+        places: None,
         warnings,
         feeds_s,
         streets_s: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Largest place list read, MiB.
+pub const MAX_PLACES_MIB: u64 = 256;
+
+/// `city` with the place lists at `paths` (several are merged): searched and used to name
+/// points, and to name the stops its feeds leave unnamed (empty or `Innominada`) from the
+/// corner or place they are at or near. Returns how many stops were named.
+pub fn with_places(mut city: City, paths: &[PathBuf]) -> Result<(City, usize), CityError> {
+    if paths.is_empty() {
+        return Ok((city, 0));
+    }
+    let mut lists = Vec::new();
+    for p in paths {
+        lists.push(streets::Directory::read(p, MAX_PLACES_MIB)?);
+    }
+    let dir = streets::Directory::merged(lists);
+    let names: Vec<Option<String>> = city
+        .timetable
+        .stops()
+        .iter()
+        .map(|s| {
+            if !planner::unnamed(&s.name) {
+                return None;
+            }
+            let named = dir.reverse(s.coord)?;
+            Some(if named.near {
+                i18n::t(i18n::Lang::Es, "stop.near", &[("name", &named.name)])
+            } else {
+                named.name
+            })
+        })
+        .collect();
+    let n = names.iter().filter(|n| n.is_some()).count();
+    city.timetable = city.timetable.with_stop_names(names);
+    city.places = Some(dir);
+    Ok((city, n))
 }
 
 /// The dataset the app serves.
@@ -127,6 +171,7 @@ pub fn dataset(city: City) -> crate::Dataset {
     crate::Dataset {
         timetable: Arc::new(city.timetable),
         streets: city.streets.map(Arc::new),
+        places: city.places.map(Arc::new),
         loaded_at: std::time::SystemTime::now(),
     }
 }

@@ -51,6 +51,8 @@ pub struct Dataset {
     /// Its city's streets, when an OpenStreetMap extract is configured (walks follow them,
     /// the map draws them, places are found on them).
     pub streets: Option<Arc<streets::Streets>>,
+    /// Its place lists (named places, streets, corners), when the feeds name one.
+    pub places: Option<Arc<streets::Directory>>,
     /// When it was loaded.
     pub loaded_at: SystemTime,
 }

@@ -37,6 +37,10 @@ pub enum PlaceType {
     Mall,
     /// A bus terminal or station.
     Terminal,
+    /// A district or neighbourhood.
+    Area,
+    /// Another named place (a bank, a hotel, a police station).
+    Other,
 }
 
 impl PlaceType {
@@ -53,6 +57,8 @@ impl PlaceType {
                 PlaceKind::Church => PlaceType::Church,
                 PlaceKind::Mall => PlaceType::Mall,
                 PlaceKind::Terminal => PlaceType::Terminal,
+                PlaceKind::Area => PlaceType::Area,
+                PlaceKind::Other => PlaceType::Other,
             },
         }
     }
@@ -177,6 +183,19 @@ pub fn find(ds: &Dataset, query: &str, limit: usize) -> Vec<Place> {
     if let Some(st) = &ds.streets {
         all.extend(map_places(st, q, limit));
     }
+    if let Some(dir) = &ds.places {
+        let qw = streets::places::words(&streets::places::fold(q));
+        all.extend(dir.search(&qw, limit).into_iter().map(|m| Place {
+            name: m.entry.name.clone(),
+            kind: PlaceType::of(m.entry.kind),
+            lat: m.entry.at.lat(),
+            lon: m.entry.at.lon(),
+            stops: Vec::new(),
+            route: None,
+            // A place asked for by name ranks above the stops named after it.
+            score: m.score + 0.05,
+        }));
+    }
     all.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut out: Vec<Place> = Vec::with_capacity(limit);
     for p in all {
@@ -199,34 +218,61 @@ pub fn find(ds: &Dataset, query: &str, limit: usize) -> Vec<Place> {
 }
 
 /// What a rider would call a tapped point: a corner, a named place or a street from the
-/// city's extract, else the nearest named stop within 150 m; `None` if nothing is named there.
-pub fn reverse(ds: &Dataset, at: Coord) -> Option<Place> {
+/// city's extract, else a corner or place of its place list it is at or near ("Cerca de …",
+/// in `lang`), else the nearest named stop within 150 m; `None` if nothing is named there.
+pub fn reverse(ds: &Dataset, at: Coord, lang: i18n::Lang) -> Option<Place> {
+    point_name(ds, at).map(|(mut place, near)| {
+        if near {
+            place.name = i18n::t(lang, "stop.near", &[("name", &place.name)]);
+        }
+        place
+    })
+}
+
+/// The name of the place at or near `at` as [`reverse`] finds it, without saying "near" (the
+/// bot says "cerca de …" of every point).
+pub fn point_name(ds: &Dataset, at: Coord) -> Option<(Place, bool)> {
     if let Some(st) = &ds.streets
         && let Some((kind, name)) = st.places.reverse(&st.graph, &st.index, at)
     {
-        return Some(Place {
-            name,
-            kind: PlaceType::of(kind),
-            lat: at.lat(),
-            lon: at.lon(),
-            stops: Vec::new(),
-            route: None,
-            score: 1.0,
-        });
+        return Some((
+            Place {
+                name,
+                kind: PlaceType::of(kind),
+                lat: at.lat(),
+                lon: at.lon(),
+                stops: Vec::new(),
+                route: None,
+                score: 1.0,
+            },
+            false,
+        ));
+    }
+    if let Some(named) = ds.places.as_ref().and_then(|d| d.reverse(at)) {
+        let near = named.near;
+        return Some((
+            Place {
+                name: named.name,
+                kind: PlaceType::of(named.kind),
+                lat: at.lat(),
+                lon: at.lon(),
+                stops: Vec::new(),
+                route: None,
+                score: 1.0,
+            },
+            near,
+        ));
     }
     let tt = &ds.timetable;
     tt.stop_index()
         .within(at, 150.0)
         .into_iter()
         .map(|(s, d)| (timetable::StopIdx(s), d))
-        .filter(|(s, _)| {
-            let n = &tt.stop(*s).name;
-            !n.is_empty() && !n.eq_ignore_ascii_case("innominada")
-        })
+        .filter(|(s, _)| !planner::unnamed(&tt.stop(*s).name))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(s, _)| {
             let st = tt.stop(s);
-            Place {
+            let place = Place {
                 name: st.name.clone(),
                 kind: PlaceType::Stop,
                 lat: st.coord.lat(),
@@ -234,6 +280,7 @@ pub fn reverse(ds: &Dataset, at: Coord) -> Option<Place> {
                 stops: vec![st.id.clone()],
                 route: None,
                 score: 1.0,
-            }
+            };
+            (place, false)
         })
 }

@@ -204,7 +204,19 @@ pub fn load_city(
         max_osm_mib: cfg.walking.max_osm_mib,
         access_radius_m: cfg.planner.access_radius_m,
     };
-    app::city::load(specs, &load_config(cfg), &extracts, how).context("loading the city")
+    let places: Vec<PathBuf> = cfg
+        .feeds
+        .iter()
+        .filter(|f| specs.iter().any(|s| s.id == f.id && s.path == f.path))
+        .filter_map(|f| f.places.clone())
+        .collect();
+    let city =
+        app::city::load(specs, &load_config(cfg), &extracts, how).context("loading the city")?;
+    let (city, named) = app::city::with_places(city, &places).context("loading the city")?;
+    if named > 0 {
+        tracing::info!(stops = named, "unnamed stops named from the place list");
+    }
+    Ok(city)
 }
 
 /// Build parameters from the configuration.

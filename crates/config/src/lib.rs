@@ -26,6 +26,11 @@ pub struct FeedConfig {
     /// walks are straight lines × `walking.detour_factor`.
     #[serde(default)]
     pub osm: Option<PathBuf>,
+    /// The city's place list (JSON: `pois`, `streets`, `streetJunctions`, as the Arequipa Bus
+    /// app's search data): riders find named places, streets and corners by name, a tapped
+    /// point is named, and stops the feed leaves unnamed are named from what is around them.
+    #[serde(default)]
+    pub places: Option<PathBuf>,
 }
 
 /// Walking: footpaths between stops, and walks to and from stops.
@@ -517,6 +522,7 @@ impl Default for Config {
                 id: "arequipa".into(),
                 path: "feeds/arequipa.zip".into(),
                 osm: None,
+                places: None,
             }],
             walking: WalkingConfig::default(),
             routing: RoutingConfig::default(),
@@ -603,7 +609,7 @@ impl Config {
         // Resolve file-relative feed paths before the environment may replace the list.
         if let Some(toml::Value::Array(feeds)) = table.get_mut("feeds") {
             for f in feeds {
-                for key in ["path", "osm"] {
+                for key in ["path", "osm", "places"] {
                     if let Some(toml::Value::String(p)) = f.get_mut(key)
                         && Path::new(p).is_relative()
                     {
@@ -1091,6 +1097,7 @@ mod tests {
                 id: "trujillo".into(),
                 path: "t.zip".into(),
                 osm: None,
+                places: None,
             }]
         );
     }

@@ -18,7 +18,7 @@ pub use itinerary::{
 };
 pub use places::{
     PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_route_names,
-    stop_routes,
+    stop_routes, unnamed,
 };
 pub use render::{render_itinerary, render_text, stop_display_name};
 pub use walking::{OnStreets, StreetScratch, WalkStep};

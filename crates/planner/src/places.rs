@@ -21,7 +21,8 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
-pub(crate) fn unnamed(name: &str) -> bool {
+/// Whether a stop name says nothing (empty, or `Innominada` as OSM-derived feeds write it).
+pub fn unnamed(name: &str) -> bool {
     name.is_empty() || name.eq_ignore_ascii_case("innominada")
 }
 

@@ -20,7 +20,7 @@ pub struct Places {
 }
 
 #[utoipa::path(get, path = "/v1/places", tag = "network",
-    summary = "Find a place by name: stops, routes, and (with the city's street map) streets, corners (\"Mercaderes y San Juan\") and named places",
+    summary = "Find a place by name: stops, routes, and (with the city's street map or place list) streets, corners (\"Mercaderes y San Juan\"), districts and named places",
     description = "Accents and case do not matter and small typos are forgiven (\"vilalba\" finds \"Villalba\").",
     params(("q" = String, Query, description = "What the rider typed (at most 100 characters)", min_length = 1, max_length = 100),
         ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
@@ -48,7 +48,7 @@ pub async fn places(
 }
 
 #[utoipa::path(get, path = "/v1/places/reverse", tag = "network",
-    summary = "What a tapped point is called: the corner, named place or street there (or the nearest named stop)",
+    summary = "What a tapped point is called: the corner, named place or street there, else the corner or place it is near (\"Cerca de …\"), else the nearest named stop",
     params(("lat" = f64, Query, minimum = -90, maximum = 90), ("lon" = f64, Query, minimum = -180, maximum = 180),
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`, for error messages")),
     responses((status = 200, description = "The place", body = app::places::Place),
@@ -68,7 +68,7 @@ pub async fn reverse(
         )
     })?;
     let ds = s.dataset();
-    match app::places::reverse(&ds, at) {
+    match app::places::reverse(&ds, at, p.lang) {
         Some(place) => Ok(Json(place).into_response()),
         None => Err(Problem::not_found(i18n::t(p.lang, "place.unnamed", &[]))),
     }

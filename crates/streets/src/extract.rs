@@ -157,6 +157,11 @@ pub enum PlaceKind {
     Mall,
     /// `amenity=bus_station`, `public_transport=station`.
     Terminal,
+    /// A district or neighbourhood ("Yanahuara", "Cayma"): a place list's entries without a
+    /// type.
+    Area,
+    /// Any other named place of a place list (a bank, a hotel, a police station).
+    Other,
 }
 
 impl PlaceKind {
@@ -191,6 +196,8 @@ impl PlaceKind {
             PlaceKind::Church => "church",
             PlaceKind::Mall => "mall",
             PlaceKind::Terminal => "terminal",
+            PlaceKind::Area => "area",
+            PlaceKind::Other => "other",
         }
     }
 }

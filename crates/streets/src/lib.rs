@@ -15,6 +15,7 @@
 //!
 //! Pure apart from reading the file: no network, no database, no async.
 
+pub mod directory;
 pub mod extract;
 pub mod graph;
 pub mod places;
@@ -26,6 +27,7 @@ pub mod synthetic;
 pub mod tables;
 pub mod tiles;
 
+pub use directory::Directory;
 pub use extract::Extract;
 pub use graph::Graph;
 pub use read::{ReadError, read};

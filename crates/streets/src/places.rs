@@ -34,8 +34,9 @@ const STOP_WORDS: [&str; 14] = [
 ];
 
 /// Abbreviations of street words in Peru and Brazil, and what they stand for.
-const ABBREVIATIONS: [(&str, &str); 16] = [
+const ABBREVIATIONS: [(&str, &str); 17] = [
     ("av", "avenida"),
+    ("sn", "san"),
     ("avda", "avenida"),
     ("jr", "jiron"),
     ("ca", "calle"),

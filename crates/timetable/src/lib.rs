@@ -632,6 +632,18 @@ impl Timetable {
         self
     }
 
+    /// The same timetable with the stops `names` gives a name to renamed (`names[i]` for stop
+    /// `i`; `None` keeps the feed's). Used to name stops a feed leaves unnamed from what is
+    /// around them; nothing else depends on a stop's name.
+    pub fn with_stop_names(mut self, names: Vec<Option<String>>) -> Timetable {
+        for (stop, name) in self.stops.iter_mut().zip(names) {
+            if let Some(n) = name {
+                stop.name = n;
+            }
+        }
+        self
+    }
+
     /// The walking parameters footpaths were generated with.
     pub fn footpath_config(&self) -> &footpaths::FootpathConfig {
         &self.footpath_config

@@ -46,9 +46,9 @@ impl Engine {
                         ));
                     }
                     let ds = self.app.dataset();
-                    let label = app::places::reverse(&ds, c).map_or_else(
+                    let label = app::places::point_name(&ds, c).map_or_else(
                         || t(lang, "bot.your_location", &[]),
-                        |p| t(lang, "bot.near", &[("place", &p.name)]),
+                        |(p, _)| t(lang, "bot.near", &[("place", &p.name)]),
                     );
                     Picked::One(Place {
                         label,

@@ -54,6 +54,7 @@ pub async fn app_state(url: &str) -> Arc<app::App> {
         app::Dataset {
             timetable: timetable(),
             streets: None,
+            places: None,
             loaded_at: std::time::SystemTime::now(),
         },
         app::Settings {

@@ -18,6 +18,7 @@ mod faults;
 mod hardening;
 mod observatory;
 mod photos;
+mod places;
 mod safety;
 mod streets;
 mod surveys_as_data;
@@ -38,6 +39,7 @@ pub fn state() -> Arc<AppState> {
                     Dataset {
                         timetable: Arc::new(tt),
                         streets: None,
+                        places: None,
                         loaded_at: std::time::SystemTime::now(),
                     },
                     app::Settings::default(),
@@ -114,6 +116,7 @@ pub fn with_app(app_settings: app::Settings, settings: Settings) -> Arc<AppState
             Dataset {
                 timetable: state().dataset().timetable.clone(),
                 streets: None,
+                places: None,
                 loaded_at: std::time::SystemTime::now(),
             },
             app_settings,
@@ -339,6 +342,7 @@ async fn swapping_the_timetable_is_atomic() {
     st.app().swap(Dataset {
         timetable: Arc::new(tiny),
         streets: None,
+        places: None,
         loaded_at: std::time::SystemTime::now(),
     });
     assert_eq!(
@@ -451,6 +455,7 @@ async fn reload_needs_the_admin_token_and_swaps_the_timetable() {
                 Ok(Dataset {
                     timetable: Arc::new(tiny()),
                     streets: None,
+                    places: None,
                     loaded_at: std::time::SystemTime::now(),
                 })
             })),
