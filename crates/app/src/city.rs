@@ -134,7 +134,8 @@ pub const MAX_PLACES_MIB: u64 = 256;
 
 /// `city` with the place lists at `paths` (several are merged): searched and used to name
 /// points, and to name the stops its feeds leave unnamed (empty or `Innominada`) from the
-/// corner or place they are at or near. Returns how many stops were named.
+/// corner or place they are at or near (within 250 m), else from the nearest stop within
+/// 400 m with a name of its own ("Cerca de …"). Returns how many stops were named.
 pub fn with_places(mut city: City, paths: &[PathBuf]) -> Result<(City, usize), CityError> {
     if paths.is_empty() {
         return Ok((city, 0));
@@ -144,6 +145,7 @@ pub fn with_places(mut city: City, paths: &[PathBuf]) -> Result<(City, usize), C
         lists.push(streets::Directory::read(p, MAX_PLACES_MIB)?);
     }
     let dir = streets::Directory::merged(lists);
+    let near_prefix = i18n::t(i18n::Lang::Es, "stop.near", &[("name", &"")]);
     let names: Vec<Option<String>> = city
         .timetable
         .stops()
@@ -159,6 +161,35 @@ pub fn with_places(mut city: City, paths: &[PathBuf]) -> Result<(City, usize), C
                 named.name
             })
         })
+        .collect();
+    // Then the stops still unnamed, after the nearest stop within 400 m that has a name of
+    // its own or of the corner or place it is at (never one that is itself only "near").
+    let tt = &city.timetable;
+    let own = |i: usize| -> Option<&str> {
+        match &names[i] {
+            Some(n) if !n.starts_with(&near_prefix) => Some(n.as_str()),
+            Some(_) => None,
+            None => Some(tt.stops()[i].name.as_str()).filter(|n| !planner::unnamed(n)),
+        }
+    };
+    let second: Vec<Option<String>> = (0..names.len())
+        .map(|i| {
+            if names[i].is_some() || !planner::unnamed(&tt.stops()[i].name) {
+                return None;
+            }
+            let (_, name) = tt
+                .stop_index()
+                .within(tt.stops()[i].coord, 400.0)
+                .into_iter()
+                .filter_map(|(s, d)| own(s as usize).map(|n| (d, n)))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))?;
+            Some(i18n::t(i18n::Lang::Es, "stop.near", &[("name", &name)]))
+        })
+        .collect();
+    let names: Vec<Option<String>> = names
+        .into_iter()
+        .zip(second)
+        .map(|(a, b)| a.or(b))
         .collect();
     let n = names.iter().filter(|n| n.is_some()).count();
     city.timetable = city.timetable.with_stop_names(names);

@@ -142,3 +142,28 @@ fn most_unnamed_stops_are_named_from_the_place_list() {
         "names from corners and places"
     );
 }
+
+/// What is left unnamed after the second pass (the nearest named stop within 400 m): at
+/// most 15 %.
+#[test]
+fn few_stops_stay_unnamed() {
+    let (state, before, named) = arequipa();
+    let tt = state.dataset().timetable.clone();
+    let left = tt
+        .stops()
+        .iter()
+        .filter(|s| planner::unnamed(&s.name))
+        .count();
+    eprintln!("{named} of {before} unnamed stops named; {left} left");
+    // Measured: 215 of 1,461 (outskirts more than 400 m from anything named).
+    assert!(
+        left * 100 <= *before * 15,
+        "{left} of {before} still unnamed"
+    );
+    // A name is never "near" something that is itself only near.
+    assert!(
+        tt.stops()
+            .iter()
+            .all(|s| !s.name.starts_with("Cerca de Cerca de"))
+    );
+}
