@@ -365,6 +365,9 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
     (leg, dist)
 }
 
+/// Walks shorter than this are left out of an itinerary's legs (seconds).
+pub const MIN_WALK_SHOWN_S: i32 = 60;
+
 pub(crate) fn build(
     ctx: &Context<'_>,
     mut on: Option<&mut crate::OnStreets<'_>>,
@@ -418,6 +421,12 @@ pub(crate) fn build(
                 last_arrival = Some(r.arrival);
             }
         }
+    }
+    // A walk under a minute (the two kerbs of one street, a stop next to the point asked
+    // for) is not a step anyone needs told: "Camina 0 min (21 m)" in a third of the answers.
+    // Its minutes still count in the totals; the leg before or after it shows where to be.
+    if legs.len() > 1 {
+        legs.retain(|l| !matches!(l, ItineraryLeg::Walk { duration_s, .. } if *duration_s < MIN_WALK_SHOWN_S));
     }
     Itinerary {
         departure: local_time(ctx.tz, ctx.day, j.departure),
