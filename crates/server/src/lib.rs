@@ -264,8 +264,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// A path whose percent-decoded segments hold a NUL (`/v1/reports/R-%00…`) is a 400 before
-/// any handler reads it as an id: no text carries a NUL (PostgreSQL cannot store one), and
+/// A path holding an encoded NUL (`/v1/reports/R-%00…`) is a 400 before any handler reads
+/// it as an id: no text carries a NUL (PostgreSQL cannot store one), and
 /// the answer is the same on every backend. Query strings and bodies are checked where they
 /// are parsed (`query::pairs`, `bodies::json`), which name the field.
 async fn refuse_nul_in_path(
