@@ -302,13 +302,7 @@ pub fn json<T: DeserializeOwned>(body: &[u8], lang: Lang) -> Result<T, Problem> 
             &[("error", &"expected an object")],
         )));
     }
-    if let Some(field) = nul_at(&value, &mut String::new()) {
-        return Err(Problem::bad_request(i18n::t(
-            lang,
-            "error.nul_in_field",
-            &[("field", &field)],
-        )));
-    }
+    let value = strip_nul(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         Problem::bad_request(i18n::t(
             lang,
@@ -318,39 +312,20 @@ pub fn json<T: DeserializeOwned>(body: &[u8], lang: Lang) -> Result<T, Problem> 
     })
 }
 
-/// The path (`description`, `answers.q3`, `items[2]`) of the first string or key holding a
-/// NUL character: no text carries one (PostgreSQL cannot store it), so it is refused at the
-/// door, naming the field, on every backend.
-fn nul_at(v: &serde_json::Value, path: &mut String) -> Option<String> {
+/// `v` with every NUL character dropped from its strings and keys: no text carries one
+/// (PostgreSQL cannot store or compare it), and dropping it at the door keeps every backend
+/// alike without refusing a string the API's contract admits.
+fn strip_nul(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
-        Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
-            ".".into()
-        } else {
-            path.clone()
-        }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            let len = path.len();
-            path.push_str(&format!("[{i}]"));
-            let found = nul_at(item, path);
-            path.truncate(len);
-            found
-        }),
-        Value::Object(map) => map.iter().find_map(|(k, item)| {
-            let len = path.len();
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(&k.replace('\0', "\\0"));
-            let found = if k.contains('\0') {
-                Some(path.clone())
-            } else {
-                nul_at(item, path)
-            };
-            path.truncate(len);
-            found
-        }),
-        _ => None,
+        Value::String(s) => Value::String(crate::query::without_nul(s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nul).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (crate::query::without_nul(k), strip_nul(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

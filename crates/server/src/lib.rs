@@ -152,7 +152,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     };
     let timeout = state.settings.request_timeout;
     let body = state.settings.max_body_bytes;
-    Router::new()
+    let routed = Router::new()
         .route("/", get(web::index))
         .route("/docs", get(web::docs))
         .route("/observatorio", get(web::dashboard))
@@ -254,30 +254,41 @@ pub fn app(state: Arc<AppState>) -> Router {
             metrics::track,
         ))
         .fallback(service::not_found)
-        .layer(axum::middleware::from_fn(refuse_nul_in_path))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
         ))
         .layer(CompressionLayer::new())
         .layer(cors(&state.settings.cors_origins))
-        .with_state(state)
+        .with_state(state);
+    // Before routing, so that ids in the path are matched and extracted without the NUL.
+    Router::new()
+        .fallback_service(routed)
+        .layer(axum::middleware::from_fn(drop_nul_in_path))
 }
 
-/// A path holding an encoded NUL (`/v1/reports/R-%00…`) is a 400 before any handler reads
-/// it as an id: no text carries a NUL (PostgreSQL cannot store one), and
-/// the answer is the same on every backend. Query strings and bodies are checked where they
-/// are parsed (`query::pairs`, `bodies::json`), which name the field.
-async fn refuse_nul_in_path(
-    req: axum::extract::Request,
+/// An encoded NUL in the path (`/v1/reports/R-%00…`) is dropped before any handler reads
+/// the path as an id: no text carries a NUL (PostgreSQL cannot compare one), so the id is
+/// looked up without it — the same answer on every backend. Query strings and bodies drop it
+/// where they are parsed (`query::pairs`, `bodies::json`).
+async fn drop_nul_in_path(
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     // A raw NUL cannot be in a URI at all (hyper refuses it): `%00` is the only way in.
     if req.uri().path().contains("%00") {
-        let lang = web::page_lang(req.uri().query(), req.headers());
-        return Problem::bad_request(i18n::t(lang, "error.nul_in_field", &[("field", &"path")]))
-            .into_response();
+        let path = req.uri().path().replace("%00", "");
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(pq) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
     }
     next.run(req).await
 }

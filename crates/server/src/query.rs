@@ -40,22 +40,25 @@ pub fn pairs(raw: &str) -> Result<Vec<(String, String)>, Problem> {
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match (decode(k), decode(v)) {
-                // No text carries a NUL (PostgreSQL cannot store one): refused at the door,
-                // naming the field, on every backend.
-                (Ok(k), Ok(v)) if k.contains('\0') || v.contains('\0') => {
-                    Err(Problem::bad_request(i18n::t(
-                        Lang::Es,
-                        "error.nul_in_field",
-                        &[("field", &k.replace('\0', "\\0"))],
-                    )))
-                }
-                (Ok(k), Ok(v)) => Ok((k, v)),
+                // No text carries a NUL (PostgreSQL cannot store or compare one): it is dropped
+                // at the door, the same on every backend. (A 400 would break the API's contract,
+                // which admits any string.)
+                (Ok(k), Ok(v)) => Ok((without_nul(k), without_nul(v))),
                 _ => Err(Problem::bad_request(format!(
                     "the query string has a malformed percent-encoding near `{pair}`"
                 ))),
             }
         })
         .collect()
+}
+
+/// `s` without NUL characters.
+pub(crate) fn without_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s
+    }
 }
 
 impl Params {
