@@ -67,21 +67,6 @@ impl Env {
     async fn raw_token(&self, name: &str, role: store::Role) -> String {
         self.obs.store.create_official(name, role, 0).await.unwrap()
     }
-
-    async fn stored(&self) -> usize {
-        self.obs
-            .store
-            .reports(&store::ReportFilter {
-                from: 0,
-                to: i64::MAX,
-                status: None,
-                category: None,
-                limit: 10_000,
-            })
-            .await
-            .unwrap()
-            .len()
-    }
 }
 
 /// Every way a NUL reaches the server — a JSON field, a JSON key, a form field of Open311, a
