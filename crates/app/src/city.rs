@@ -145,51 +145,43 @@ pub fn with_places(mut city: City, paths: &[PathBuf]) -> Result<(City, usize), C
         lists.push(streets::Directory::read(p, MAX_PLACES_MIB)?);
     }
     let dir = streets::Directory::merged(lists);
-    let near_prefix = i18n::t(i18n::Lang::Es, "stop.near", &[("name", &"")]);
-    let names: Vec<Option<String>> = city
-        .timetable
-        .stops()
+    let stops = city.timetable.stops();
+    // First the corner or place each unnamed stop is at or near: (name, whether only near).
+    let placed: Vec<Option<(String, bool)>> = stops
         .iter()
         .map(|s| {
             if !planner::unnamed(&s.name) {
                 return None;
             }
-            let named = dir.reverse(s.coord)?;
-            Some(if named.near {
-                i18n::t(i18n::Lang::Es, "stop.near", &[("name", &named.name)])
-            } else {
-                named.name
-            })
+            dir.reverse(s.coord).map(|named| (named.name, named.near))
         })
         .collect();
     // Then the stops still unnamed, after the nearest stop within 400 m that has a name of
     // its own or of the corner or place it is at (never one that is itself only "near").
-    let tt = &city.timetable;
     let own = |i: usize| -> Option<&str> {
-        match &names[i] {
-            Some(n) if !n.starts_with(&near_prefix) => Some(n.as_str()),
-            Some(_) => None,
-            None => Some(tt.stops()[i].name.as_str()).filter(|n| !planner::unnamed(n)),
+        match &placed[i] {
+            Some((n, false)) => Some(n.as_str()),
+            Some((_, true)) => None,
+            None => Some(stops[i].name.as_str()).filter(|n| !planner::unnamed(n)),
         }
     };
-    let second: Vec<Option<String>> = (0..names.len())
-        .map(|i| {
-            if names[i].is_some() || !planner::unnamed(&tt.stops()[i].name) {
-                return None;
+    let near = |name: &str| i18n::t(i18n::Lang::Es, "stop.near", &[("name", &name)]);
+    let names: Vec<Option<String>> = (0..stops.len())
+        .map(|i| match &placed[i] {
+            Some((n, false)) => Some(n.clone()),
+            Some((n, true)) => Some(near(n)),
+            None if !planner::unnamed(&stops[i].name) => None,
+            None => {
+                let (_, name) = city
+                    .timetable
+                    .stop_index()
+                    .within(stops[i].coord, 400.0)
+                    .into_iter()
+                    .filter_map(|(s, d)| own(s as usize).map(|n| (d, n)))
+                    .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))?;
+                Some(near(name))
             }
-            let (_, name) = tt
-                .stop_index()
-                .within(tt.stops()[i].coord, 400.0)
-                .into_iter()
-                .filter_map(|(s, d)| own(s as usize).map(|n| (d, n)))
-                .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))?;
-            Some(i18n::t(i18n::Lang::Es, "stop.near", &[("name", &name)]))
         })
-        .collect();
-    let names: Vec<Option<String>> = names
-        .into_iter()
-        .zip(second)
-        .map(|(a, b)| a.or(b))
         .collect();
     let n = names.iter().filter(|n| n.is_some()).count();
     city.timetable = city.timetable.with_stop_names(names);

@@ -71,10 +71,12 @@ pub fn clean(bytes: &[u8], s: &PhotoSettings, lang: Lang) -> Result<NewPhoto, Er
     // The decoded image plus room for the decoder's own buffers.
     limits.max_alloc = Some(budget.saturating_add(64 << 20));
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| match e {
+    // The decoder's allocation limit is a 413 like the pixel count; anything else unreadable.
+    let decode_error = |e: image::ImageError| match e {
         image::ImageError::Limits(_) => too_many_pixels(),
         _ => unreadable(),
-    })?;
+    };
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (w, h) = decoder.dimensions();
     if u64::from(w) * u64::from(h) > s.max_pixels {
         return Err(too_many_pixels());
@@ -88,10 +90,7 @@ pub fn clean(bytes: &[u8], s: &PhotoSettings, lang: Lang) -> Result<NewPhoto, Er
         )));
     }
     let orientation = decoder.orientation().ok();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(_) => too_many_pixels(),
-        _ => unreadable(),
-    })?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     if img.width().max(img.height()) > s.max_side {
         img = img.thumbnail(s.max_side, s.max_side);
     }

@@ -607,27 +607,35 @@ fn age(path: &std::path::Path, by: std::time::Duration) {
         .unwrap();
 }
 
+/// Another store on the SQLite file of `f`, as a second process would open it, and the
+/// folder of `f`'s photos.
+async fn another_process(f: &Fresh) -> (Store, std::path::PathBuf) {
+    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
+        panic!("a SQLite store keeps photos in files")
+    };
+    let url = format!(
+        "sqlite://{}",
+        dir.parent().unwrap().join("paradero.db").display()
+    );
+    (Store::open(&url).await.unwrap(), dir)
+}
+
 /// The race a second round of attacks found: a photo's file is renamed into place, its row
 /// waits for SQLite's write lock (another process is writing), and meanwhile another process
 /// sweeps the folder. The file must survive, the row commit, and the photo be readable.
 #[tokio::test]
 async fn a_sweep_never_takes_the_file_of_a_photo_still_committing() {
     let f = sqlite().await;
-    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
-        panic!("a SQLite store keeps photos in files")
-    };
+    let (writer, dir) = another_process(&f).await;
     let created = f
         .store
         .create_report(&report("robo", -16.3989, -71.5369, NOW), None, NOW)
         .await
         .unwrap();
     // Two more processes on the same file: one writing, one sweeping.
-    let db = dir.parent().unwrap().join("paradero.db");
-    let url = format!("sqlite://{}", db.display());
-    let writer = Store::open(&url).await.unwrap();
-    let sweeper = Store::open(&url)
+    let sweeper = another_process(&f)
         .await
-        .unwrap()
+        .0
         .with_photo_storage(PhotoStorage::Files(dir.clone()));
     let held = writer.hold_write().await.unwrap();
     let photo = NewPhoto {
@@ -675,14 +683,7 @@ async fn a_sweep_never_takes_the_file_of_a_photo_still_committing() {
 #[tokio::test]
 async fn a_write_cancelled_while_beginning_leaves_no_connection_in_a_transaction() {
     let f = sqlite().await;
-    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
-        panic!("a SQLite store keeps photos in files")
-    };
-    let url = format!(
-        "sqlite://{}",
-        dir.parent().unwrap().join("paradero.db").display()
-    );
-    let other = Store::open(&url).await.unwrap();
+    let (other, _) = another_process(&f).await;
     for round in 0..5 {
         let held = other.hold_write().await.unwrap();
         let r = report("robo", -16.3989, -71.5369, NOW + round);
@@ -717,14 +718,7 @@ async fn a_write_cancelled_while_beginning_leaves_no_connection_in_a_transaction
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disconnect_storm_leaves_every_connection_clean() {
     let f = sqlite().await;
-    let PhotoStorage::Files(dir) = f.store.photo_storage().clone() else {
-        panic!("a SQLite store keeps photos in files")
-    };
-    let url = format!(
-        "sqlite://{}",
-        dir.parent().unwrap().join("paradero.db").display()
-    );
-    let other = Store::open(&url).await.unwrap();
+    let (other, _) = another_process(&f).await;
     let mut tasks = Vec::new();
     for w in 0..8u64 {
         let store = if w % 2 == 0 {
