@@ -302,6 +302,12 @@ pub fn json<T: DeserializeOwned>(body: &[u8], lang: Lang) -> Result<T, Problem> 
             &[("error", &"expected an object")],
         )));
     }
+    // A NUL in a field `T` reads is refused by name; in a key `T` ignores it is dropped with
+    // the rest of that key (unknown keys are ignored, whatever they hold).
+    let ignored = ignored_paths::<T, _>(&value);
+    if let Some(field) = nul_in_json(&value, &mut Vec::new(), &ignored) {
+        return Err(nul_in_field(lang, &field));
+    }
     let value = strip_nul(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         Problem::bad_request(i18n::t(
@@ -312,9 +318,83 @@ pub fn json<T: DeserializeOwned>(body: &[u8], lang: Lang) -> Result<T, Problem> 
     })
 }
 
-/// `v` with every NUL character dropped from its strings and keys: no text carries one
-/// (PostgreSQL cannot store or compare it), and dropping it at the door keeps every backend
-/// alike without refusing a string the API's contract admits.
+/// The 400 for a NUL in a field: no text carries one (PostgreSQL cannot store or compare
+/// it), on every backend alike; the OpenAPI document excludes it from every free string.
+pub fn nul_in_field(lang: Lang, field: &str) -> Problem {
+    Problem::bad_request(i18n::t(
+        lang,
+        "error.nul_in_field",
+        &[("field", &field.replace('\0', "\\0"))],
+    ))
+}
+
+/// The paths (as key segments) of what `T` ignores when it reads from `de`.
+fn ignored_paths<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Vec<Vec<String>> {
+    fn segments(p: &serde_ignored::Path, out: &mut Vec<String>) {
+        use serde_ignored::Path;
+        match p {
+            Path::Root => {}
+            Path::Seq { parent, index } => {
+                segments(parent, out);
+                out.push(index.to_string());
+            }
+            Path::Map { parent, key } => {
+                segments(parent, out);
+                out.push(key.clone());
+            }
+            Path::Some { parent }
+            | Path::NewtypeStruct { parent }
+            | Path::NewtypeVariant { parent } => segments(parent, out),
+        }
+    }
+    let mut ignored = Vec::new();
+    // A body `T` cannot read fails later with its own 400; here only what it ignores matters.
+    let _ = serde_ignored::deserialize(de, |p| {
+        let mut segs = Vec::new();
+        segments(&p, &mut segs);
+        ignored.push(segs);
+    })
+    .map(|_: T| ());
+    ignored
+}
+
+/// The dotted path of the first string or key holding a NUL that is not inside an ignored
+/// path.
+fn nul_in_json(
+    v: &serde_json::Value,
+    at: &mut Vec<String>,
+    ignored: &[Vec<String>],
+) -> Option<String> {
+    use serde_json::Value;
+    if ignored.iter().any(|p| at.starts_with(p)) {
+        return None;
+    }
+    match v {
+        Value::String(s) if s.contains('\0') => Some(at.join(".")),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            at.push(i.to_string());
+            let found = nul_in_json(item, at, ignored);
+            at.pop();
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            at.push(k.clone());
+            let found = if k.contains('\0') && !ignored.iter().any(|p| at.starts_with(p)) {
+                Some(at.join("."))
+            } else {
+                nul_in_json(item, at, ignored)
+            };
+            at.pop();
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// `v` with every NUL character dropped from its strings and keys — by then only where the
+/// body's type ignores them.
 fn strip_nul(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
@@ -332,7 +412,26 @@ fn strip_nul(v: serde_json::Value) -> serde_json::Value {
 /// Reads a form body (`application/x-www-form-urlencoded`, already checked to be UTF-8) into
 /// `T`; a malformed percent-encoding, a repeated field or a bad one is a 400.
 pub fn form<T: DeserializeOwned>(text: &str, lang: Lang) -> Result<T, Problem> {
-    let pairs = crate::query::pairs(text)?;
+    let pairs = crate::query::pairs_with_nul(text)?;
+    // As in `json`: a NUL in a field `T` reads is a 400 naming it, in one it ignores dropped.
+    let ignored = ignored_paths::<T, _>(de::value::MapDeserializer::<_, de::value::Error>::new(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ));
+    let read = |k: &str| {
+        !ignored
+            .iter()
+            .any(|p| p.first().map(String::as_str) == Some(k))
+    };
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(k, v)| (k.contains('\0') || v.contains('\0')) && read(k))
+    {
+        return Err(nul_in_field(lang, k));
+    }
+    let pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(k, v)| (crate::query::without_nul(k), crate::query::without_nul(v)))
+        .collect();
     let de = de::value::MapDeserializer::<_, de::value::Error>::new(pairs.into_iter());
     serde_path_to_error::deserialize(de).map_err(|e| {
         Problem::bad_request(i18n::t(

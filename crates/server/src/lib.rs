@@ -261,34 +261,27 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(CompressionLayer::new())
         .layer(cors(&state.settings.cors_origins))
         .with_state(state);
-    // Before routing, so that ids in the path are matched and extracted without the NUL.
+    // Before routing, so that no handler reads an id holding a NUL.
     Router::new()
         .fallback_service(routed)
-        .layer(axum::middleware::from_fn(drop_nul_in_path))
+        .layer(axum::middleware::from_fn(refuse_nul_in_path))
 }
 
-/// An encoded NUL in the path (`/v1/reports/R-%00…`) is dropped before any handler reads
-/// the path as an id: no text carries a NUL (PostgreSQL cannot compare one), so the id is
-/// looked up without it — the same answer on every backend. Query strings and bodies drop it
-/// where they are parsed (`query::pairs`, `bodies::json`).
-async fn drop_nul_in_path(
-    mut req: axum::extract::Request,
+/// An encoded NUL in the path (`/v1/reports/R-%00…`) is a 400 before any handler reads the
+/// path as an id: no text carries a NUL (PostgreSQL cannot compare one), the same answer on
+/// every backend. Query strings and bodies refuse it where they are parsed (`query::Params`,
+/// `bodies::json`, `bodies::form`), naming the field.
+async fn refuse_nul_in_path(
+    req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use axum::response::IntoResponse;
     // A raw NUL cannot be in a URI at all (hyper refuses it): `%00` is the only way in.
     if req.uri().path().contains("%00") {
-        let path = req.uri().path().replace("%00", "");
-        let rebuilt = match req.uri().query() {
-            Some(q) => format!("{path}?{q}"),
-            None => path,
-        };
-        if let Ok(pq) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
-            let mut parts = req.uri().clone().into_parts();
-            parts.path_and_query = Some(pq);
-            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-                *req.uri_mut() = uri;
-            }
-        }
+        let lang = query::Params::parse(req.uri().query())
+            .map(|p| p.lang)
+            .unwrap_or_default();
+        return bodies::nul_in_field(lang, "path").into_response();
     }
     next.run(req).await
 }

@@ -65,7 +65,7 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
     summary = "Search stops by name (accent- and case-insensitive, ranked) and routes by name",
     description = "Most Arequipa stops are unnamed OpenStreetMap nodes, so routes whose names match are returned too, with their stops in order.",
     params(
-        ("q" = String, Query, description = "At least 2 characters", example = "villalba", pattern = r"\S.*\S"),
+        ("q" = String, Query, description = "At least 2 characters besides spaces; no NUL", example = "villalba", pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*[^\s\u0000][^\u0000]*$"),
         ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100)),
     responses(
         (status = 200, description = "Stops and routes whose names match", body = answers::StopSearch),

@@ -293,8 +293,37 @@ pub fn document_for(
             }
         }
     }
+    exclude_nul(&mut doc);
     doc
 }
+
+/// Every free string in the document (parameters, bodies, answers) says it holds no NUL: no
+/// text carries one (PostgreSQL cannot store or compare it), and a request with one in a field
+/// is a 400 naming the field — now a request the contract also refuses.
+fn exclude_nul(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let free = !["enum", "const", "pattern", "format"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if is_string && free {
+                map.insert("pattern".into(), Value::String(NO_NUL.into()));
+            }
+            map.values_mut().for_each(exclude_nul);
+        }
+        Value::Array(items) => items.iter_mut().for_each(exclude_nul),
+        _ => {}
+    }
+}
+
+/// The pattern of a string without NUL (ECMA-262, as JSON Schema reads it).
+pub const NO_NUL: &str = "^[^\\u0000]*$";
 
 /// The document served with the default observatory settings.
 pub fn default_document() -> serde_json::Value {

@@ -29,7 +29,9 @@ impl Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
-            detail: detail.into(),
+            // A message may quote what the asker sent; a NUL in it stays out of the answer
+            // (the document promises none in any string).
+            detail: crate::query::without_nul(detail.into()),
             retry_after_s: None,
         }
     }

@@ -32,18 +32,15 @@ fn decode(s: &str) -> Result<String, ()> {
     String::from_utf8(out).map_err(|_| ())
 }
 
-/// The `key=value` pairs of a query string or form, percent-decoded, in order; a malformed
-/// percent-encoding is a 400.
-pub fn pairs(raw: &str) -> Result<Vec<(String, String)>, Problem> {
+/// The `key=value` pairs of a query string or form, percent-decoded, in order, NULs
+/// included; a malformed percent-encoding is a 400.
+pub fn pairs_with_nul(raw: &str) -> Result<Vec<(String, String)>, Problem> {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match (decode(k), decode(v)) {
-                // No text carries a NUL (PostgreSQL cannot store or compare one): it is dropped
-                // at the door, the same on every backend. (A 400 would break the API's contract,
-                // which admits any string.)
-                (Ok(k), Ok(v)) => Ok((without_nul(k), without_nul(v))),
+                (Ok(k), Ok(v)) => Ok((k, v)),
                 _ => Err(Problem::bad_request(format!(
                     "the query string has a malformed percent-encoding near `{pair}`"
                 ))),
@@ -64,13 +61,22 @@ pub(crate) fn without_nul(s: String) -> String {
 impl Params {
     /// Parses a raw query string.
     pub fn parse(raw: Option<&str>) -> Result<Params, Problem> {
-        let map: HashMap<String, String> = pairs(raw.unwrap_or(""))?.into_iter().collect();
-        let lang = match map.get("lang") {
+        let map: HashMap<String, String> = pairs_with_nul(raw.unwrap_or(""))?.into_iter().collect();
+        let lang = match map.get("lang").filter(|l| !l.contains('\0')) {
             None => Lang::Es,
             Some(l) => Lang::parse(l).ok_or_else(|| {
                 Problem::bad_request(i18n::t(Lang::Es, "error.bad_lang", &[("text", l)]))
             })?,
         };
+        // No text carries a NUL (PostgreSQL cannot store or compare one): a parameter holding
+        // one is a 400 that names it, on every backend alike.
+        if let Some(k) = map
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            .map(|(k, _)| k)
+        {
+            return Err(crate::bodies::nul_in_field(lang, k));
+        }
         Ok(Params { map, lang })
     }
 
