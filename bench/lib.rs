@@ -122,6 +122,7 @@ pub fn synthetic_city(g: usize, seed: u64) -> Timetable {
         publisher: None,
         version: None,
         service_span: None,
+        estimated_times: false,
     });
     let agency = b
         .add_agency(Agency {

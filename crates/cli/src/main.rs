@@ -212,10 +212,17 @@ pub fn load_city(
         .collect();
     let city =
         app::city::load(specs, &load_config(cfg), &extracts, how).context("loading the city")?;
-    let (city, named) = app::city::with_places(city, &places).context("loading the city")?;
+    let (mut city, named) = app::city::with_places(city, &places).context("loading the city")?;
     if named > 0 {
         tracing::info!(stops = named, "unnamed stops named from the place list");
     }
+    let estimated: Vec<String> = cfg
+        .feeds
+        .iter()
+        .filter(|f| f.times == config::FeedTimes::Estimated)
+        .map(|f| f.id.clone())
+        .collect();
+    city.timetable = city.timetable.with_estimated_times(&estimated);
     Ok(city)
 }
 

@@ -31,6 +31,23 @@ pub struct FeedConfig {
     /// point is named, and stops the feed leaves unnamed are named from what is around them.
     #[serde(default)]
     pub places: Option<PathBuf>,
+    /// Whether the feed's times are a timetable riders can rely on (`"timetable"`, the
+    /// default) or estimates (`"estimated"`: a generator's headways, as the Arequipa and
+    /// Trujillo feeds, whose cities publish no timetable). Estimated times are answered with
+    /// `approximate: true` and said as "hacia las 12:14".
+    #[serde(default)]
+    pub times: FeedTimes,
+}
+
+/// What a feed's times are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedTimes {
+    /// A published timetable.
+    #[default]
+    Timetable,
+    /// Estimates.
+    Estimated,
 }
 
 /// Walking: footpaths between stops, and walks to and from stops.
@@ -523,6 +540,7 @@ impl Default for Config {
                 path: "feeds/arequipa.zip".into(),
                 osm: None,
                 places: None,
+                times: FeedTimes::Timetable,
             }],
             walking: WalkingConfig::default(),
             routing: RoutingConfig::default(),
@@ -1098,6 +1116,7 @@ mod tests {
                 path: "t.zip".into(),
                 osm: None,
                 places: None,
+                times: FeedTimes::Timetable,
             }]
         );
     }

@@ -214,6 +214,7 @@ fn load_feed(
         publisher,
         version,
         service_span: None,
+        estimated_times: false,
     });
 
     let mut agency_ids: Vec<AgencyIdx> = Vec::new();

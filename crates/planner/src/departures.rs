@@ -24,7 +24,8 @@ pub struct Departure {
     pub wait_min: i32,
     /// For frequency runs: seconds between vehicles.
     pub headway_s: Option<u32>,
-    /// Whether the time is only a headway promise (`exact_times = 0`).
+    /// Whether the time is an estimate: a headway promise only (`exact_times = 0`), or a
+    /// feed whose times are estimated (`times = "estimated"`).
     pub approximate: bool,
 }
 
@@ -104,7 +105,8 @@ pub fn departures(
                 departure_secs: t,
                 wait_min: (t - time + 59).div_euclid(60),
                 headway_s: w.map(|w| w.headway),
-                approximate: w.is_some_and(|w| !w.exact),
+                approximate: w.is_some_and(|w| !w.exact)
+                    || tt.route_times_estimated(tt.pattern(p).route),
             }
         })
         .collect()

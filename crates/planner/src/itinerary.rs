@@ -90,8 +90,9 @@ pub enum ItineraryLeg {
         intermediate_stops: Vec<StopRef>,
         /// For frequency runs: seconds between vehicles.
         headway_s: Option<u32>,
-        /// Whether departure times are only a headway promise (`exact_times = 0`): the
-        /// departure shown is the worst case.
+        /// Whether the times are estimates: a headway promise only (`exact_times = 0`; the
+        /// departure shown is the worst case), or a feed whose times are estimated (its city
+        /// publishes no timetable; `times = "estimated"`).
         approximate: bool,
         /// Seconds riding.
         duration_s: i32,
@@ -142,7 +143,12 @@ pub struct FareTotal {
     pub currency: String,
 }
 
-/// CO₂ of the itinerary by bus against the same trip by car.
+/// CO₂ of the itinerary by bus against the same trip by car, on one basis: per passenger
+/// by bus (`planner.co2_bus_g_per_pkm`) over the distance the bus drives (along the route's
+/// shape, else stop to stop), per car (`planner.co2_car_g_per_km`, one rider) over the road
+/// distance from origin to destination (along the streets with the city's map, else the
+/// straight line × the detour factor). Factors: UK DESNZ 2023 conversion factors, until
+/// local ones are configured.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Co2 {
@@ -150,6 +156,24 @@ pub struct Co2 {
     pub bus_g: f64,
     /// Grams by car over the road distance between origin and destination.
     pub car_g: f64,
+    /// Whether the bus is clearly better: at least [`CO2_CLEARLY_LESS`] less than the car.
+    /// When not (a long detour, a short trip), riders are not told the bus saves CO₂.
+    pub bus_clearly_less: bool,
+}
+
+/// The share the bus must emit less than the car for a claim that it saves CO₂ (the factors
+/// are averages: a difference smaller than this is within their uncertainty).
+pub const CO2_CLEARLY_LESS: f64 = 0.2;
+
+impl Co2 {
+    /// The comparison for `bus_g` against `car_g`.
+    pub fn new(bus_g: f64, car_g: f64) -> Co2 {
+        Co2 {
+            bus_g,
+            car_g,
+            bus_clearly_less: car_g > 0.0 && bus_g <= car_g * (1.0 - CO2_CLEARLY_LESS),
+        }
+    }
 }
 
 /// An itinerary.
@@ -174,6 +198,12 @@ pub struct Itinerary {
     pub wait_s: i32,
     /// Changes of vehicle.
     pub transfers: u8,
+    /// Why it is offered, best first: `fastest`, `fewest_transfers`, `cheapest`,
+    /// `least_walking`, `walk_only` (see `choice`).
+    pub labels: Vec<String>,
+    /// Whether its times are estimates (any ride's are: see the legs' `approximate`): say
+    /// "hacia las 12:14", never "a las".
+    pub approximate: bool,
     /// Fare, when the feed gives fares for every ride.
     pub fare: Option<FareTotal>,
     /// CO₂ comparison.
@@ -296,14 +326,13 @@ pub(crate) fn walk_only(
         walk_m: distance_m,
         wait_s: 0,
         transfers: 0,
+        labels: Vec::new(),
+        approximate: false,
         fare: Some(FareTotal {
             amount: 0.0,
             currency: String::new(),
         }),
-        co2: Co2 {
-            bus_g: 0.0,
-            car_g: 0.0,
-        },
+        co2: Co2::new(0.0, 0.0),
         legs: vec![leg],
         safety: None,
     }
@@ -349,7 +378,7 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
         alight: stop_ref(tt, r.alight_stop, Some(local_time(tz, day, r.arrival))),
         intermediate_stops: inter,
         headway_s: window.map(|w| w.headway),
-        approximate: window.is_some_and(|w| !w.exact),
+        approximate: window.is_some_and(|w| !w.exact) || tt.route_times_estimated(trip.route),
         duration_s: r.arrival - r.departure,
         distance_m: dist.round() as u32,
         geometry: {
@@ -362,7 +391,21 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
             )
         },
     };
-    (leg, dist)
+    // CO₂ counts what the bus drives: along its geometry (the shape, where there is one).
+    let driven = match &leg {
+        ItineraryLeg::Ride { geometry, .. } => geometry
+            .coordinates
+            .windows(2)
+            .filter_map(|w| {
+                let a = Coord::new(w[0][1], w[0][0]).ok()?;
+                let b = Coord::new(w[1][1], w[1][0]).ok()?;
+                Some(a.distance_m(b))
+            })
+            .sum::<f64>()
+            .max(dist),
+        ItineraryLeg::Walk { .. } => dist,
+    };
+    (leg, driven)
 }
 
 /// Walks shorter than this are left out of an itinerary's legs (seconds).
@@ -428,7 +471,18 @@ pub(crate) fn build(
     if legs.len() > 1 {
         legs.retain(|l| !matches!(l, ItineraryLeg::Walk { duration_s, .. } if *duration_s < MIN_WALK_SHOWN_S));
     }
+    let approximate = legs.iter().any(|l| {
+        matches!(
+            l,
+            ItineraryLeg::Ride {
+                approximate: true,
+                ..
+            }
+        )
+    });
     Itinerary {
+        labels: Vec::new(),
+        approximate,
         departure: local_time(ctx.tz, ctx.day, j.departure),
         arrival: local_time(ctx.tz, ctx.day, j.arrival),
         departure_secs: j.departure,
@@ -439,10 +493,10 @@ pub(crate) fn build(
         wait_s: wait,
         transfers: j.transfers(),
         fare: fare(tt, j),
-        co2: Co2 {
-            bus_g: (ctx.cfg.co2_bus_g_per_pkm * ride_m / 1000.0).round(),
-            car_g: (ctx.cfg.co2_car_g_per_km * ctx.road_km).round(),
-        },
+        co2: Co2::new(
+            (ctx.cfg.co2_bus_g_per_pkm * ride_m / 1000.0).round(),
+            (ctx.cfg.co2_car_g_per_km * ctx.road_km).round(),
+        ),
         legs,
         safety: None,
     }

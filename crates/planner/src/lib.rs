@@ -4,6 +4,7 @@
 //! walking distance), runs RAPTOR, and dresses journeys for people: walk and ride legs with
 //! names, intermediate stops, waiting, GTFS fares v1 and a CO₂ comparison with the car.
 
+pub mod choice;
 pub mod clock;
 mod departures;
 mod itinerary;
@@ -401,15 +402,14 @@ fn plan_with(
             walk_m.round() as u32,
         ));
     }
-    its.sort_by(|a, b| {
-        a.departure_secs
-            .cmp(&b.departure_secs)
-            .then(a.arrival_secs.cmp(&b.arrival_secs))
-            .then(a.transfers.cmp(&b.transfers))
-    });
     // The Pareto set over exposure is for choosing among: every option is kept.
     if exposure.is_none() {
+        // No option worse than another on every count, none back onto the same route,
+        // ordered and labelled by the rule in `choice`.
+        its = choice::choose(its, req.arrive_by);
         its.truncate(cfg.max_itineraries.max(1) * if req.window_secs.is_some() { 4 } else { 1 });
+    } else {
+        its.sort_by(|a, b| choice::order(a, b, req.arrive_by));
     }
     Ok(Plan {
         date: req.day.to_string(),

@@ -37,9 +37,16 @@ fn minutes(secs: i32) -> i32 {
 
 /// One itinerary, as lines of text.
 pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
+    let approx = |key: &'static str| -> String {
+        if it.approximate {
+            format!("{key}.approx")
+        } else {
+            key.to_string()
+        }
+    };
     let mut out = t(
         lang,
-        "plan.option",
+        &approx("plan.option"),
         &[
             ("n", &n),
             ("dep", &hm(&it.departure)),
@@ -101,7 +108,7 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
             } => {
                 let mut l = t(
                     lang,
-                    "plan.ride",
+                    &approx("plan.ride"),
                     &[
                         ("route", route_short_name),
                         ("headsign", headsign),
@@ -111,12 +118,16 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                 );
                 if let Some(h) = headway_s {
                     l.push(' ');
-                    l.push_str(&t(lang, "plan.ride.every", &[("minutes", &(h / 60))]));
+                    l.push_str(&t(
+                        lang,
+                        &approx("plan.ride.every"),
+                        &[("minutes", &(h / 60))],
+                    ));
                 }
                 l.push_str("\n   ");
                 l.push_str(&t(
                     lang,
-                    "plan.alight",
+                    &approx("plan.alight"),
                     &[
                         ("stop", &stop_name(lang, alight)),
                         ("time", &hm(alight.time.as_deref().unwrap_or(""))),
@@ -142,10 +153,20 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
             ("walk_min", &minutes(it.walk_s)),
             ("wait_min", &minutes(it.wait_s)),
             ("fare", &fare),
-            ("bus_kg", &format!("{:.2}", it.co2.bus_g / 1000.0)),
-            ("car_kg", &format!("{:.2}", it.co2.car_g / 1000.0)),
         ],
     ));
+    // CO₂ only where the bus clearly emits less than the car (see `Co2`).
+    if it.co2.bus_clearly_less {
+        out.push_str(", ");
+        out.push_str(&t(
+            lang,
+            "plan.co2",
+            &[
+                ("bus_kg", &format!("{:.2}", it.co2.bus_g / 1000.0)),
+                ("car_kg", &format!("{:.2}", it.co2.car_g / 1000.0)),
+            ],
+        ));
+    }
     out.push('\n');
     out
 }
@@ -155,7 +176,14 @@ pub fn render_text(lang: Lang, plan: &Plan) -> String {
     if plan.itineraries.is_empty() {
         return t(lang, "plan.none", &[]) + "\n";
     }
-    plan.itineraries
+    // Said once, before the options, when any time is an estimate.
+    let note = if plan.itineraries.iter().any(|it| it.approximate) {
+        t(lang, "plan.estimated", &[]) + "\n\n"
+    } else {
+        String::new()
+    };
+    note + &plan
+        .itineraries
         .iter()
         .enumerate()
         .map(|(i, it)| render_itinerary(lang, i + 1, it))

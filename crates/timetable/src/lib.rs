@@ -64,6 +64,10 @@ pub struct Feed {
     pub version: Option<String>,
     /// Days with any service.
     pub service_span: Option<(Day, Day)>,
+    /// Its times are estimates, not a published timetable (a generator's default headways,
+    /// say; `times = "estimated"` in the configuration): every ride and departure on it says
+    /// so, and the riders' texts say "hacia las 12:14", never "a las".
+    pub estimated_times: bool,
 }
 
 /// A GTFS agency.
@@ -630,6 +634,21 @@ impl Timetable {
         );
         self.set_footpaths(fp);
         self
+    }
+
+    /// The same timetable with the times of the feeds named in `feeds` (by id) marked as
+    /// estimates ([`Feed::estimated_times`]), and the others' as a timetable.
+    pub fn with_estimated_times(mut self, feeds: &[String]) -> Timetable {
+        for f in &mut self.feeds {
+            f.estimated_times = feeds.contains(&f.id);
+        }
+        self
+    }
+
+    /// Whether the times of `route`'s feed are estimates ([`Feed::estimated_times`]).
+    pub fn route_times_estimated(&self, route: RouteIdx) -> bool {
+        let agency = &self.agencies[self.routes[route.idx()].agency.idx()];
+        self.feeds[agency.feed.idx()].estimated_times
     }
 
     /// The same timetable with the stops `names` gives a name to renamed (`names[i]` for stop

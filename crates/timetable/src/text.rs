@@ -91,6 +91,7 @@ impl Parser {
             publisher: None,
             version: None,
             service_span: None,
+            estimated_times: false,
         });
         let agency = b
             .add_agency(Agency {
