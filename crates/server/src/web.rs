@@ -59,6 +59,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../web/encuestas.js"),
     },
     Asset {
+        name: "icon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../web/icon.svg"),
+    },
+    Asset {
         name: "leaflet.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.js"),
@@ -224,10 +229,32 @@ pub async fn index(
     headers: HeaderMap,
 ) -> Response {
     let page = render(INDEX, page_lang(raw.as_deref(), &headers), &["web."]);
-    html(page.replace(
-        "@SHARE_HOURS@",
-        &s.settings().share_hours_after_arrival.to_string(),
-    ))
+    // What the page can honestly offer: a safer trip only with a release behind it, and a
+    // wheelchair search that says when the feed marks no stop or trip either way.
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let access_known = (0..tt.stops().len()).any(|i| {
+        tt.stop_wheelchair(timetable::StopIdx(i as u32)) != timetable::Accessibility::Unknown
+    }) || (0..tt.patterns().len()).any(|p| {
+        tt.pattern_trip_wheelchair(timetable::PatternIdx::new(p))
+            .iter()
+            .any(|a| *a != timetable::Accessibility::Unknown)
+    });
+    html(
+        page.replace(
+            "@SHARE_HOURS@",
+            &s.settings().share_hours_after_arrival.to_string(),
+        )
+        .replace(
+            "@SAFER@",
+            if s.app().risk().is_some() {
+                "ready"
+            } else {
+                "none"
+            },
+        )
+        .replace("@ACCESS@", if access_known { "known" } else { "none" }),
+    )
 }
 
 /// `GET /compartir`: a trip a rider shared. The trip is in the link's fragment (never sent to
@@ -241,12 +268,26 @@ pub async fn shared(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
 }
 
 /// `GET /reportar`: file an incident report, follow it and erase it with its secret.
-pub async fn report_page(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
-    html(render(
-        REPORT,
-        page_lang(raw.as_deref(), &headers),
-        &["web.", "gender.", "age.", "status."],
-    ))
+pub async fn report_page(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let defaults = app::ObservatorySettings::default();
+    let max = s
+        .app()
+        .observatory()
+        .map_or(defaults.max_description_chars, |o| {
+            o.settings.max_description_chars
+        });
+    html(
+        render(
+            REPORT,
+            page_lang(raw.as_deref(), &headers),
+            &["web.", "gender.", "age.", "status."],
+        )
+        .replace("@MAX_DESCRIPTION@", &max.to_string()),
+    )
 }
 
 /// `GET /encuestas`: answer the surveys (profile, women's safety, accessibility, …).

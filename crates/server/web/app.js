@@ -170,11 +170,13 @@
     box.appendChild(el('div', { class: 'meta', text: t('web.departures') }));
     box.appendChild(list);
     box.appendChild(el('div', { class: 'row' }, [fromBtn, toBtn]));
-    L.popup().setLatLng([s.lat, s.lon]).setContent(box).openOn(map);
+    // Sized and panned to stay inside the map on a 360 px phone.
+    L.popup({ maxWidth: Math.min(260, map.getSize().x - 48), autoPanPadding: [16, 16], keepInView: true })
+      .setLatLng([s.lat, s.lon]).setContent(box).openOn(map);
     api('/v1/stops/' + encodeURIComponent(s.id) + '/departures?limit=6&lang=' + LANG).then(function (r) {
       if (!r.departures.length) list.appendChild(el('li', { text: t('web.departures_none') }));
       r.departures.forEach(function (d) {
-        list.appendChild(el('li', { text: t('web.departure', { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min }) }));
+        list.appendChild(el('li', { text: t(d.approximate ? 'web.departure.approx' : 'web.departure', { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min }) }));
       });
     }).catch(function (e) { list.appendChild(el('li', { text: e.message })); });
   }
@@ -281,13 +283,75 @@
       timeInput.value = d.toISOString().slice(0, 16);
     }
   };
-  $('plan-form').addEventListener('submit', function (ev) { ev.preventDefault(); plan(); });
+  $('plan-form').addEventListener('submit', function (ev) { ev.preventDefault(); resolveTyped().then(plan); });
+
+  // A place typed but not picked is the top suggestion, as riders expect; when nothing is
+  // found the page says to pick one.
+  function resolveTyped() {
+    var pending = ['from', 'to'].filter(function (w) { return !places[w] && $(w).value.trim().length >= 2; });
+    return Promise.all(pending.map(function (w) {
+      var q = $(w).value.trim();
+      return api('/v1/places?limit=1&q=' + encodeURIComponent(q)).then(function (r) {
+        var p = (r.places || []).filter(function (x) { return x.type !== 'route'; })[0];
+        if (!p) throw new Error(t('web.pick_suggestion', { text: q }));
+        var value = p.stops && p.stops.length ? p.stops[0] : p.lat.toFixed(5) + ',' + p.lon.toFixed(5);
+        places[w] = { label: p.name, value: value, lat: p.lat, lon: p.lon };
+        $(w).value = p.name; $(w + '-options').hidden = true; pin(w, places[w]);
+      });
+    })).catch(function (e) { status(e.message, true); throw e; });
+  }
+
+  // Notes for what the city's data cannot back: the safer route needs a published release,
+  // the wheelchair search an accessibility field in the feed.
+  if (document.body.dataset.safer === 'none') {
+    $('safer').disabled = true; $('safer-note').hidden = false;
+  }
+  $('wheelchair').addEventListener('change', function () {
+    $('wheelchair-note').hidden = !(this.checked && document.body.dataset.access === 'none');
+  });
+
+  // ---- the page's address holds the query: reloading, bookmarking or sending it plans the
+  // same trip, and the back button goes to the previous one ----
+  function queryState() {
+    var q = new URLSearchParams();
+    q.set('lang', LANG);
+    ['from', 'to'].forEach(function (w) {
+      q.set(w, places[w].value);
+      q.set(w + '_name', places[w].label);
+    });
+    var mode = $('mode').value, when = $('time').value;
+    if (mode !== 'now' && when) { q.set(mode === 'at' ? 'at' : 'arrive_by', when); }
+    if ($('wheelchair').checked) q.set('wheelchair', '1');
+    if ($('safer').checked && !$('safer').disabled) q.set('safer', '1');
+    return q.toString();
+  }
+  function restore(search) {
+    var q = new URLSearchParams(search);
+    if (!q.get('from') || !q.get('to')) return false;
+    ['from', 'to'].forEach(function (w) {
+      var v = q.get(w), m = /^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/.exec(v);
+      var p = { label: q.get(w + '_name') || v, value: v, lat: m ? +m[1] : NaN, lon: m ? +m[2] : NaN };
+      places[w] = p; $(w).value = p.label;
+      if (m) pin(w, p);
+    });
+    var at = q.get('at'), by = q.get('arrive_by');
+    $('mode').value = at ? 'at' : (by ? 'by' : 'now');
+    $('time').hidden = !(at || by); $('time').value = at || by || '';
+    $('wheelchair').checked = q.get('wheelchair') === '1';
+    $('safer').checked = q.get('safer') === '1' && !$('safer').disabled;
+    return true;
+  }
+  window.addEventListener('popstate', function () {
+    if (restore(location.search)) plan(true);
+  });
 
   // ---- planning ----
   var planSeq = 0;
-  function plan() {
+  function plan(fromHistory) {
     if (!places.from) { $('from').focus(); status(t('web.hint_tap')); return; }
     if (!places.to) { $('to').focus(); status(t('web.hint_tap')); return; }
+    var state = queryState();
+    if (fromHistory !== true && location.search.slice(1) !== state) history.pushState(null, '', '/?' + state);
     var q = 'from=' + encodeURIComponent(places.from.value) + '&to=' + encodeURIComponent(places.to.value) + '&lang=' + LANG + '&channel=web';
     var mode = $('mode').value, when = $('time').value;
     if (mode === 'at' && when) q += '&at=' + encodeURIComponent(when);
@@ -317,14 +381,26 @@
         var ready = prev ? Date.parse(prev.arrival || (prev.alight && prev.alight.time)) : NaN;
         var wait = (Date.parse(leg.board.time) - ready) / 1000;
         if (wait >= 60) steps.push(t('web.wait', { minutes: minutes(wait) }));
-        var ride = t('web.ride', { route: leg.route_short_name, headsign: leg.headsign, stop: stopName(leg.board), time: clock(leg.board.time) });
-        if (leg.headway_s) ride += ' (' + t('web.every', { minutes: minutes(leg.headway_s) }) + ')';
+        var ax = it.approximate ? '.approx' : '';
+        var ride = t('web.ride' + ax, { route: leg.route_short_name, headsign: leg.headsign, stop: stopName(leg.board), time: clock(leg.board.time) });
+        if (leg.headway_s) ride += ' (' + t('web.every' + ax, { minutes: minutes(leg.headway_s) }) + ')';
         steps.push(ride);
-        steps.push(t('web.alight', { stop: stopName(leg.alight), time: clock(leg.alight.time), stops: (leg.intermediate_stops || []).length + 1 }));
+        steps.push(t('web.alight' + ax, { stop: stopName(leg.alight), time: clock(leg.alight.time), stops: (leg.intermediate_stops || []).length + 1 }));
       }
     });
-    steps.push(t('web.arrive', { time: clock(it.arrival) }));
+    steps.push(t(it.approximate ? 'web.arrive.approx' : 'web.arrive', { time: clock(it.arrival) }));
     return steps;
+  }
+
+  // The option in one line: "Toma 4C en Calle Villalba → bájate en Las Condes → Toma D en …".
+  function gist(it) {
+    var parts = [];
+    it.legs.forEach(function (leg) {
+      if (leg.mode !== 'ride') return;
+      parts.push(t('web.gist.ride', { route: leg.route_short_name, stop: stopName(leg.board) }));
+      parts.push(t('web.gist.alight', { stop: stopName(leg.alight) }));
+    });
+    return parts.length ? el('p', { class: 'gist', text: parts.join(' → ') }) : null;
   }
 
   function transfersText(n) {
@@ -338,6 +414,7 @@
     if (!its.length) { status(t('web.no_results'), true); document.body.dataset.state = 'empty'; return; }
     status('');
     if ($('safer').checked && !safer) status(t('web.safer_same'));
+    $('estimated').hidden = !its.some(function (x) { return x.approximate; });
     // The safer option first, side by side with the fastest: what it adds and what it avoids.
     var shown = safer ? [{ it: safer.itinerary, safer: safer }].concat(its.map(function (x) { return { it: x }; })) : its.map(function (x) { return { it: x }; });
     shown.forEach(function (entry, i) {
@@ -348,8 +425,9 @@
         b.style.color = l.route_text_color ? '#' + l.route_text_color : contrastInk(l.route_color);
         return b;
       });
+      var tilde = it.approximate ? '~' : '';
       var summary = el('div', { class: 'summary' }, [
-        el('strong', { text: clock(it.departure) + ' → ' + clock(it.arrival) }),
+        el('strong', { text: tilde + clock(it.departure) + ' → ' + tilde + clock(it.arrival) }),
         el('span', { text: t('web.duration', { minutes: minutes(it.duration_s) }) }),
         el('span', { class: 'meta', text: transfersText(it.transfers) })
       ].concat(routes));
@@ -364,19 +442,29 @@
       }));
       var meta = [];
       if (it.fare) meta.push(t('web.fare', { amount: it.fare.currency === 'PEN' ? 'S/ ' + it.fare.amount.toFixed(2) : it.fare.amount + ' ' + it.fare.currency }));
-      if (it.co2) meta.push(t('web.co2', { bus_kg: (it.co2.bus_g / 1000).toFixed(2), car_kg: (it.co2.car_g / 1000).toFixed(2) }));
+      // CO₂ only where the bus clearly emits less than a car (the answer's own verdict).
+      if (it.co2 && it.co2.bus_clearly_less) meta.push(t('web.co2', { bus_kg: (it.co2.bus_g / 1000).toFixed(2), car_kg: (it.co2.car_g / 1000).toFixed(2) }));
       var show = el('button', { type: 'button', class: 'secondary', text: t('web.show_on_map') });
       var notes = ((it.safety && it.safety.notes) || []).map(function (n) { return el('p', { class: 'note', text: '⚠ ' + n }); });
       var head = entry.safer ? el('p', { class: 'safer' }, [el('strong', { text: t('web.safer_title') }), document.createTextNode(' ' + entry.safer.summary)]) : null;
       var share = el('button', { type: 'button', class: 'secondary share', text: t('web.share') });
       share.onclick = function () { shareTrip(it); };
+      var labels = (it.labels || []).length ? el('ul', { class: 'labels' }, it.labels.map(function (l) { return el('li', { text: t('web.label.' + l) }); })) : null;
       var li = el('li', { 'aria-label': t('web.option', { n: i + 1 }), class: entry.safer ? 'safer-option' : '' },
-        [head, summary, steps].concat(notes).concat([el('p', { class: 'meta', text: meta.join(' · ') }), el('div', { class: 'row' }, [show, share])]));
-      show.onclick = function () { draw(it, li); };
+        [head, labels, summary, gist(it), steps].concat(notes).concat([el('p', { class: 'meta', text: meta.join(' · ') }), el('div', { class: 'row' }, [show, share])]));
+      show.onclick = function () {
+        draw(it, li);
+        // The map may be scrolled out of view on a phone: bring it back.
+        var r = $('map').getBoundingClientRect();
+        if (r.top < 0 || r.bottom > window.innerHeight) $('map').scrollIntoView({ block: 'start' });
+      };
       list.appendChild(li);
     });
     draw(its[0], list.firstChild);
     document.body.dataset.state = 'planned';
+    // On a phone the answer is below the map: bring the first option into view.
+    var first = list.firstChild.getBoundingClientRect();
+    if (first.top < 0 || first.top > window.innerHeight - 120) list.firstChild.scrollIntoView({ block: 'start' });
   }
 
   function contrastInk(hex) {
@@ -431,6 +519,9 @@
     if (navigator.clipboard) navigator.clipboard.writeText(url).then(function () { status(t('web.share_copied')); }, function () { status(url); });
     else status(url);
   }
+
+  // A planner address (a reload, a bookmark, a link someone sent) plans its trip at once.
+  if (restore(location.search)) plan(true);
 
   // For tests and bookmarklets: the map and the current places.
   window.paradero = { map: map, places: places };

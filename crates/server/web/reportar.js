@@ -109,6 +109,53 @@
     }, function () { say($('place-status'), t('web.report.no_location'), true); }, { timeout: 10000 });
   };
 
+  // ---- finding the place by name: a plaza, a market, a corner ----
+  var searchTimer = null;
+  $('place-search').addEventListener('input', function () {
+    var q = this.value.trim(), list = $('place-options');
+    clearTimeout(searchTimer);
+    if (q.length < 2) { list.hidden = true; return; }
+    searchTimer = setTimeout(function () {
+      call('GET', '/v1/places?limit=6&q=' + encodeURIComponent(q)).then(function (r) {
+        list.innerHTML = '';
+        (r.places || []).filter(function (p) { return p.type !== 'route'; }).forEach(function (p) {
+          var b = document.createElement('button');
+          b.type = 'button'; b.textContent = p.name;
+          b.onclick = function () {
+            setPlace(p.lat, p.lon);
+            map.setView([p.lat, p.lon], 17, { animate: false });
+            $('place-search').value = p.name; list.hidden = true;
+          };
+          var li = document.createElement('li'); li.appendChild(b); list.appendChild(li);
+        });
+        if (!list.children.length) {
+          var none = document.createElement('li'); none.className = 'hint'; none.textContent = t('web.nothing_found'); list.appendChild(none);
+        }
+        list.hidden = false;
+      }).catch(function () { list.hidden = true; });
+    }, 250);
+  });
+
+  // ---- how much more can be written ----
+  function count() {
+    var d = $('description'), max = +d.getAttribute('maxlength');
+    $('description-count').textContent = t('web.report.chars', { n: d.value.length, max: max });
+  }
+  $('description').addEventListener('input', count);
+  count();
+
+  // ---- the secret: copied or shared, so it is not lost ----
+  $('copy-reference').onclick = function () {
+    var ref = $('filed-reference').textContent;
+    if (navigator.clipboard) navigator.clipboard.writeText(ref).then(function () { say($('report-status'), t('web.report.copied')); }, function () {});
+  };
+  $('share-reference').onclick = function () {
+    var ref = $('filed-reference').textContent;
+    if (navigator.share) navigator.share({ title: t('web.report.title'), text: ref }).catch(function () {});
+    else if (navigator.clipboard) navigator.clipboard.writeText(ref).then(function () { say($('report-status'), t('web.report.copied')); }, function () {});
+  };
+  $('share-reference').hidden = !navigator.share;
+
   // ---- filing ----
   // The photo goes as it is (the server re-encodes it without its location or camera data).
   function sendPhoto(reference, file) {
@@ -145,6 +192,7 @@
       $('filed').hidden = false;
       $('reference').value = r.reference;
       $('report-form').reset();
+      count();
       key = newKey();
       if (!photo) { document.body.dataset.state = 'filed'; return; }
       // The report is filed (and its secret shown) whatever happens to the photo.

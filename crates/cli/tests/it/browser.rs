@@ -40,6 +40,12 @@ fn free_port() -> u16 {
 }
 
 async fn browser(profile: &Path) -> (Driver, Client) {
+    browser_sized(profile, (412, 915), false).await
+}
+
+/// A browser of `w` × `h`; with `phone`, that screen is emulated (headless windows are at
+/// least 500 px wide).
+async fn browser_sized(profile: &Path, (w, h): (u32, u32), phone: bool) -> (Driver, Client) {
     let chromium = tool("PARADERO_CHROMIUM", "/usr/bin/chromium");
     let chromedriver = tool("PARADERO_CHROMEDRIVER", "/usr/bin/chromedriver");
     let port = free_port();
@@ -60,18 +66,23 @@ async fn browser(profile: &Path) -> (Driver, Client) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The flags keep Chromium off the network (this machine has none) and fit running as root.
-    let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
+    let mut caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
         "goog:chromeOptions": {
             "binary": chromium,
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=412,915",
+                "--disable-component-update", "--disable-sync", format!("--window-size={w},{h}"),
                 format!("--user-data-dir={}", profile.display()),
             ]
         }
     }))
     .unwrap();
+    if phone {
+        caps["goog:chromeOptions"]["mobileEmulation"] = json!({
+            "deviceMetrics": { "width": w, "height": h, "pixelRatio": 2.0, "touch": false }
+        });
+    }
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let client = ClientBuilder::new(connector)
         .capabilities(caps)
@@ -1194,5 +1205,274 @@ async fn survey_page_answers_with_skip_conditions_in_headless_chromium() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("survey-es.png"), &shot).unwrap();
+    c.close().await.unwrap();
+}
+
+/// Overflow past the viewport's width, px (0 when nothing sticks out).
+const OVERFLOW: &str = "return document.documentElement.scrollWidth - window.innerWidth";
+
+/// A rider on a 360 × 740 phone: no page overflows sideways in any language, the language
+/// switch is on screen and works; typed places resolve to the top suggestion; after the
+/// search the first option is in view, with its labels and estimated times; the address holds
+/// the query, so reloading plans the same trip and the back button returns to the last one;
+/// the safer route says why it is off on a fresh install.
+#[tokio::test]
+async fn riders_page_on_a_360_px_phone_in_headless_chromium() {
+    let served = Served::start(&[]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser_sized(profile.path(), (360, 740), true).await;
+    let base = format!("http://{}", served.addr);
+    c.goto(&format!("{base}/?lang=es")).await.unwrap();
+    let width = js(&c, "return window.innerWidth").await.as_i64().unwrap();
+    assert!((300..=400).contains(&width), "viewport {width} px wide");
+
+    for lang in ["es", "en", "qu"] {
+        for page in [
+            "/",
+            "/reportar",
+            "/encuestas",
+            "/compartir",
+            "/observatorio",
+        ] {
+            c.goto(&format!("{base}{page}?lang={lang}")).await.unwrap();
+            until(
+                &c,
+                "return document.readyState === 'complete'",
+                10,
+                "return document.readyState",
+            )
+            .await;
+            let over = js(&c, OVERFLOW).await;
+            assert_eq!(
+                over,
+                json!(0),
+                "{page}?lang={lang} overflows sideways by {over} px"
+            );
+            // Every language link in the header is on screen.
+            let off = js(
+                &c,
+                "return Array.from(document.querySelectorAll('header a[hreflang]')).filter(function (a) {
+                   var r = a.getBoundingClientRect();
+                   return r.width === 0 || r.left < 0 || r.right > window.innerWidth;
+                 }).map(function (a) { return a.textContent; })",
+            )
+            .await;
+            assert_eq!(
+                off,
+                json!([]),
+                "{page}?lang={lang}: language links off screen"
+            );
+        }
+    }
+
+    // Quechua from a Spanish page, by the visible link.
+    c.goto(&format!("{base}/?lang=es")).await.unwrap();
+    c.find(Locator::Css("header a.lang-alt"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.documentElement.lang === 'qu'",
+        10,
+        "return location.href",
+    )
+    .await;
+
+    c.goto(&format!("{base}/?lang=es")).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.network === 'ready'",
+        30,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+    // No release on a fresh install: the safer route is off and says why.
+    assert_eq!(
+        js(&c, "return document.getElementById('safer').disabled").await,
+        json!(true)
+    );
+    assert_eq!(
+        js(&c, "return document.getElementById('safer-note').hidden").await,
+        json!(false)
+    );
+    js(
+        &c,
+        "window.__errors = [];
+         window.addEventListener('error', function (e) { window.__errors.push(e.message); });
+         window.addEventListener('unhandledrejection', function (e) { window.__errors.push(String(e.reason)); });
+         return true",
+    )
+    .await;
+    // Typed, not picked: the top suggestion is taken.
+    c.find(Locator::Id("from"))
+        .await
+        .unwrap()
+        .send_keys("plaza de armas")
+        .await
+        .unwrap();
+    c.find(Locator::Id("to"))
+        .await
+        .unwrap()
+        .send_keys("mall aventura")
+        .await
+        .unwrap();
+    c.find(Locator::Id("go"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'planned'",
+        30,
+        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent + ' ' + window.__errors.join('; ') + ' ' + location.href + ' ' + JSON.stringify(performance.getEntriesByType('resource').slice(-4).map(function (e) { return [e.name, e.responseStatus, Math.round(e.duration)]; }))",
+    )
+    .await;
+    let from = js(&c, "return document.getElementById('from').value").await;
+    assert!(
+        from.as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("plaza de armas"),
+        "{from}"
+    );
+    // The first option is in view, with why it is there and its times as estimates.
+    let seen = js(
+        &c,
+        "var r = document.querySelector('#results > li').getBoundingClientRect();
+         return r.top >= 0 && r.top < window.innerHeight - 60",
+    )
+    .await;
+    assert_eq!(seen, json!(true), "the first option is off screen");
+    let first = c
+        .find(Locator::Css("#results > li"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(first.contains("~"), "{first}");
+    assert!(
+        first.contains(&i18n::t(i18n::Lang::Es, "web.label.fastest", &[])),
+        "{first}"
+    );
+    assert!(!first.contains("Innominada"), "{first}");
+    assert_eq!(
+        js(&c, "return document.getElementById('estimated').hidden").await,
+        json!(false)
+    );
+    assert_eq!(js(&c, OVERFLOW).await, json!(0), "the answer overflows");
+    let shot = c.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("phone-plan-es.png"), &shot).unwrap();
+    // The address holds the query: a reload plans the same trip.
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(url.contains("from=") && url.contains("to="), "{url}");
+    c.goto(&url).await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'planned'",
+        30,
+        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
+    )
+    .await;
+    let again = c
+        .find(Locator::Css("#results > li"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(again, first, "the same trip after a reload");
+    // A nonsense place says to pick one instead of planning.
+    js(
+        &c,
+        "document.getElementById('clear').click();
+         document.getElementById('from').value = 'zzqxw zzqxw';
+         document.getElementById('to').value = 'mall aventura'; return true",
+    )
+    .await;
+    c.find(Locator::Id("go"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.getElementById('status').className === 'error'",
+        10,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+    let said = js(&c, "return document.getElementById('status').textContent").await;
+    assert!(said.as_str().unwrap().contains("zzqxw"), "{said}");
+    // The report page: emergency numbers first as tappable links, a place found by name,
+    // a character counter with the limit.
+    c.goto(&format!("{base}/reportar?lang=es")).await.unwrap();
+    let tel = js(
+        &c,
+        "return Array.from(document.querySelectorAll('.emergency a')).map(function (a) { return a.getAttribute('href'); })",
+    )
+    .await;
+    assert_eq!(tel, json!(["tel:105", "tel:100", "tel:106", "tel:116"]));
+    let first_box = js(
+        &c,
+        "return document.querySelector('main').firstElementChild.className",
+    )
+    .await;
+    assert_eq!(
+        first_box,
+        json!("emergency"),
+        "the numbers come before the form"
+    );
+    c.find(Locator::Id("place-search"))
+        .await
+        .unwrap()
+        .send_keys("mercado san camilo")
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.querySelectorAll('#place-options button').length > 0",
+        10,
+        "return document.getElementById('place-options').innerText",
+    )
+    .await;
+    c.find(Locator::Css("#place-options button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return !!document.body.dataset.place",
+        5,
+        "return 'no place'",
+    )
+    .await;
+    c.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("me empujaron")
+        .await
+        .unwrap();
+    let counter = js(
+        &c,
+        "return document.getElementById('description-count').textContent",
+    )
+    .await;
+    assert_eq!(counter, json!("12 de 1000 caracteres"));
+    assert_eq!(
+        js(&c, OVERFLOW).await,
+        json!(0),
+        "the report page overflows"
+    );
     c.close().await.unwrap();
 }
