@@ -108,6 +108,35 @@ async fn until(c: &Client, script: &str, secs: u64, diagnose: &str) {
     }
 }
 
+/// Opens the riders' page in `lang` and waits for the network to be drawn.
+async fn open_planner(c: &Client, base: &str, lang: &str) {
+    c.goto(&format!("{base}/?lang={lang}")).await.unwrap();
+    until(
+        c,
+        "return document.body.dataset.network === 'ready'",
+        30,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+}
+
+/// Follows the header link `css` and waits for the page in `lang`.
+async fn switch_language(c: &Client, css: &str, lang: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        c,
+        &format!("return document.documentElement.lang === '{lang}'"),
+        10,
+        "return location.href",
+    )
+    .await;
+}
+
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
@@ -147,14 +176,7 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     let (_driver, c) = browser(profile.path()).await;
     let base = format!("http://{}", served.addr);
 
-    c.goto(&format!("{base}/?lang=es")).await.unwrap();
-    until(
-        &c,
-        "return document.body.dataset.network === 'ready'",
-        30,
-        "return document.getElementById('status').textContent",
-    )
-    .await;
+    open_planner(&c, &base, "es").await;
     assert_eq!(js(&c, "return document.documentElement.lang").await, "es");
     // Every form control has a label a screen reader can announce.
     let unlabelled = js(
@@ -268,14 +290,7 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
         "return document.body.dataset.state",
     )
     .await;
-    c.goto(&format!("{base}/?lang=es")).await.unwrap();
-    until(
-        &c,
-        "return document.body.dataset.network === 'ready'",
-        30,
-        "return document.getElementById('status').textContent",
-    )
-    .await;
+    open_planner(&c, &base, "es").await;
 
     // The English switch.
     c.find(Locator::Css("header a.lang"))
@@ -300,19 +315,7 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
         .unwrap();
     assert_eq!(go, i18n::t(i18n::Lang::En, "web.search", &[]));
     // And Quechua, from the third link.
-    c.find(Locator::Css("header a.lang-alt"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    until(
-        &c,
-        "return document.documentElement.lang === 'qu'",
-        10,
-        "return location.href",
-    )
-    .await;
+    switch_language(&c, "header a.lang-alt", "qu").await;
     let go = c
         .find(Locator::Id("go"))
         .await
@@ -1267,28 +1270,9 @@ async fn riders_page_on_a_360_px_phone_in_headless_chromium() {
 
     // Quechua from a Spanish page, by the visible link.
     c.goto(&format!("{base}/?lang=es")).await.unwrap();
-    c.find(Locator::Css("header a.lang-alt"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    until(
-        &c,
-        "return document.documentElement.lang === 'qu'",
-        10,
-        "return location.href",
-    )
-    .await;
+    switch_language(&c, "header a.lang-alt", "qu").await;
 
-    c.goto(&format!("{base}/?lang=es")).await.unwrap();
-    until(
-        &c,
-        "return document.body.dataset.network === 'ready'",
-        30,
-        "return document.getElementById('status').textContent",
-    )
-    .await;
+    open_planner(&c, &base, "es").await;
     // No release on a fresh install: the safer route is off and says why.
     assert_eq!(
         js(&c, "return document.getElementById('safer').disabled").await,
