@@ -250,4 +250,23 @@ mod tests {
         assert_eq!(Lang::parse("EN"), Some(Lang::En));
         assert_eq!(Lang::parse("fr"), None);
     }
+
+    /// The last walking step in Quechua: the destination's words take the template's `-kama`
+    /// once ("rinayki cheqaskama-kama" was the typo riders read).
+    #[test]
+    fn the_walk_to_the_destination_says_kama_once_in_quechua() {
+        for (walk, dest) in [
+            ("plan.walk", "plan.walk.destination"),
+            ("web.walk", "web.walk.destination"),
+        ] {
+            let to = t(Lang::Qu, dest, &[]);
+            let line = t(
+                Lang::Qu,
+                walk,
+                &[("minutes", &3), ("meters", &200), ("to", &to)],
+            );
+            assert!(!line.contains("kama-kama"), "{line}");
+            assert!(line.ends_with("cheqas-kama"), "{line}");
+        }
+    }
 }
