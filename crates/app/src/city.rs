@@ -166,27 +166,172 @@ pub fn with_places(mut city: City, paths: &[PathBuf]) -> Result<(City, usize), C
         }
     };
     let near = |name: &str| i18n::t(i18n::Lang::Es, "stop.near", &[("name", &name)]);
+    let tt = &city.timetable;
     let names: Vec<Option<String>> = (0..stops.len())
         .map(|i| match &placed[i] {
             Some((n, false)) => Some(n.clone()),
             Some((n, true)) => Some(near(n)),
             None if !planner::unnamed(&stops[i].name) => None,
-            None => {
-                let (_, name) = city
-                    .timetable
-                    .stop_index()
-                    .within(stops[i].coord, 400.0)
-                    .into_iter()
-                    .filter_map(|(s, d)| own(s as usize).map(|n| (d, n)))
-                    .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))?;
-                Some(near(name))
-            }
+            None => tt
+                .stop_index()
+                .within(stops[i].coord, 400.0)
+                .into_iter()
+                .filter_map(|(s, d)| own(s as usize).map(|n| (d, n)))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+                .map(|(_, name)| near(name))
+                // Outskirts: the nearest place, street or corner within 1.5 km; else the
+                // routes that stop there — a rider never reads "Innominada".
+                .or_else(|| dir.nearest(stops[i].coord, 1500.0).map(|n| near(&n.name)))
+                .or_else(|| {
+                    let routes = routes_at(tt, timetable::StopIdx(i as u32));
+                    (!routes.is_empty())
+                        .then(|| i18n::t(i18n::Lang::Es, "stop.of_routes", &[("routes", &routes)]))
+                }),
         })
         .collect();
-    let n = names.iter().filter(|n| n.is_some()).count();
+    let names = told_apart(tt, &dir, names);
+    let n = (0..stops.len())
+        .filter(|&i| planner::unnamed(&stops[i].name) && names[i].is_some())
+        .count();
     city.timetable = city.timetable.with_stop_names(names);
     city.places = Some(dir);
     Ok((city, n))
+}
+
+/// The short names of the routes that stop at `s`, sorted, joined with ", ".
+fn routes_at(tt: &timetable::Timetable, s: timetable::StopIdx) -> String {
+    let mut names: Vec<&str> = tt
+        .stop_patterns(s)
+        .iter()
+        .map(|&(p, _)| tt.route(tt.pattern(p).route).short_name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
+}
+
+/// Stops farther apart than this that share a name are told apart (two kerbs of one corner,
+/// closer, are one place to a rider).
+pub const SAME_PLACE_M: f64 = 60.0;
+
+/// `names` (a new name per stop, or `None` to keep the feed's) with the stops that would share
+/// a name told apart: by the corner each is at ("Calle Villalba y Calle Cruz Verde"), then by
+/// where its buses go ("Calle Villalba, hacia Avenida Venezuela"). Stops within
+/// [`SAME_PLACE_M`] of each other may keep one name.
+fn told_apart(
+    tt: &timetable::Timetable,
+    dir: &streets::Directory,
+    mut names: Vec<Option<String>>,
+) -> Vec<Option<String>> {
+    use std::collections::HashMap;
+    let stops = tt.stops();
+    let current = |names: &[Option<String>], i: usize| -> String {
+        names[i].clone().unwrap_or_else(|| stops[i].name.clone())
+    };
+    // Terminals keep their name: it is the headsign of the routes that end there (a sign
+    // reads "Avenida Venezuela", not "Avenida Venezuela, cerca de …").
+    let mut terminal = vec![false; stops.len()];
+    for p in 0..tt.patterns().len() {
+        if let Some(last) = tt.pattern_stops(timetable::PatternIdx::new(p)).last() {
+            terminal[last.idx()] = true;
+        }
+    }
+    // Groups of stops sharing a name, with some pair farther apart than one place.
+    let groups = |names: &[Option<String>]| -> Vec<Vec<usize>> {
+        let mut by: HashMap<String, Vec<usize>> = HashMap::new();
+        for i in (0..stops.len()).filter(|&i| !terminal[i]) {
+            let n = current(names, i);
+            if !planner::unnamed(&n) {
+                by.entry(n).or_default().push(i);
+            }
+        }
+        let mut out: Vec<Vec<usize>> = by
+            .into_values()
+            .filter(|g| {
+                g.iter().any(|&a| {
+                    g.iter()
+                        .any(|&b| stops[a].coord.distance_m(stops[b].coord) > SAME_PLACE_M)
+                })
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    // First the cross street: the corner each is at ("Calle Villalba y Calle Cruz Verde"),
+    // else the nearest corner of its street within 250 m ("Avenida Ejército, cerca de Calle
+    // Cruz Verde").
+    let original: Vec<String> = (0..stops.len()).map(|i| current(&names, i)).collect();
+    for g in groups(&names) {
+        for i in g {
+            let own = &original[i];
+            let folded = planner::fold(own);
+            let corners = dir.corners_near(stops[i].coord, streets::directory::NEAR_M);
+            let on_street = corners
+                .iter()
+                .find(|c| planner::fold(&c.name).contains(&folded))
+                .or(corners.first());
+            let Some(c) = on_street else {
+                // No corner near (a highway in the outskirts): the nearest place within 1 km.
+                if let Some(p) = dir.nearest(stops[i].coord, 1000.0).filter(|p| {
+                    let f = planner::fold(&p.name);
+                    !f.contains(&folded) && !folded.contains(&f)
+                }) {
+                    names[i] = Some(i18n::t(
+                        i18n::Lang::Es,
+                        "stop.near_cross",
+                        &[("name", own), ("cross", &p.name)],
+                    ));
+                }
+                continue;
+            };
+            names[i] = Some(if !c.near {
+                c.name.clone()
+            } else {
+                // The other street of the corner, when the stop is on one of its two.
+                let cross = c
+                    .name
+                    .split(" y ")
+                    .find(|part| {
+                        !planner::fold(part).contains(&folded)
+                            && !folded.contains(&planner::fold(part))
+                    })
+                    .unwrap_or(&c.name);
+                i18n::t(
+                    i18n::Lang::Es,
+                    "stop.near_cross",
+                    &[("name", own), ("cross", &cross)],
+                )
+            });
+        }
+    }
+    let near_prefix = i18n::t(i18n::Lang::Es, "stop.near", &[("name", &"")]);
+    // Then where the buses go, for those still sharing a name (by the feed's names of the
+    // last stops, so that no name is built on another built one).
+    for g in groups(&names) {
+        for i in g {
+            let own = current(&names, i);
+            let towards = tt
+                .stop_patterns(timetable::StopIdx(i as u32))
+                .iter()
+                .filter_map(|&(p, pos)| {
+                    let ps = tt.pattern_stops(p);
+                    (pos as usize + 1 < ps.len()).then(|| ps[ps.len() - 1])
+                })
+                .map(|last| original[last.idx()].clone())
+                .filter(|n| !planner::unnamed(n) && *n != own)
+                // A destination riders know by its own name, not one that is only "near".
+                .min_by_key(|n| n.starts_with(&near_prefix));
+            if let Some(to) = towards {
+                names[i] = Some(i18n::t(
+                    i18n::Lang::Es,
+                    "stop.towards",
+                    &[("name", &own), ("towards", &to)],
+                ));
+            }
+        }
+    }
+    names
 }
 
 /// The dataset the app serves.

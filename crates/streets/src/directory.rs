@@ -399,6 +399,40 @@ impl Directory {
             near: true,
         })
     }
+
+    /// The corners within `max_m` of `at`, nearest first.
+    pub fn corners_near(&self, at: Coord, max_m: f64) -> Vec<Named> {
+        let p = planar(at, self.cos_lat0);
+        self.tapped
+            .nearest_neighbor_iter_with_distance_2(p)
+            .take_while(|(_, d2)| *d2 <= max_m * max_m)
+            .map(|(pt, d2)| (&self.entries[pt.data as usize], d2.sqrt()))
+            .filter(|(e, _)| e.kind == Kind::Corner)
+            .map(|(e, d)| Named {
+                kind: e.kind,
+                name: e.name.clone(),
+                distance_m: d,
+                near: d > 60.0,
+            })
+            .collect()
+    }
+
+    /// The nearest named place, street or corner within `max_m` (generic places such as a
+    /// bank left out), for points farther than [`NEAR_M`] from everything: outskirts.
+    pub fn nearest(&self, at: Coord, max_m: f64) -> Option<Named> {
+        let p = planar(at, self.cos_lat0);
+        self.tapped
+            .nearest_neighbor_iter_with_distance_2(p)
+            .take_while(|(_, d2)| *d2 <= max_m * max_m)
+            .map(|(pt, d2)| (&self.entries[pt.data as usize], d2.sqrt()))
+            .find(|(e, _)| e.kind != Kind::Place(PlaceKind::Other))
+            .map(|(e, d)| Named {
+                kind: e.kind,
+                name: e.name.clone(),
+                distance_m: d,
+                near: true,
+            })
+    }
 }
 
 #[cfg(test)]
