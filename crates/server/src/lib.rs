@@ -265,6 +265,17 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .fallback_service(routed)
         .layer(axum::middleware::from_fn(refuse_nul_in_path))
+        .layer(axum::middleware::from_fn(asked_language))
+}
+
+/// Every message of the request in the language it asks for: `lang` in the query, else its
+/// `Accept-Language`, else Spanish (`query::asked`).
+async fn asked_language(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let lang = web::page_lang(req.uri().query(), req.headers());
+    query::ASKED.scope(lang, next.run(req)).await
 }
 
 /// An encoded NUL in the path (`/v1/reports/R-%00…`) is a 400 before any handler reads the

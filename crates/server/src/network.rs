@@ -74,7 +74,7 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuer
     let p = params(raw)?;
     let q = planner::fold(p.need("q")?);
     if q.chars().count() < 2 {
-        return Err(Problem::bad_request("`q` needs at least 2 characters"));
+        return Err(Problem::bad_request(i18n::t(p.lang, "error.q_short", &[])));
     }
     let limit = p.number("limit", 20usize, 1..=100)?;
     let ds = s.dataset();
@@ -118,11 +118,8 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
     let p = params(raw)?;
     let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
     let lon = p.number("lon", f64::NAN, -180.0..=180.0)?;
-    let at = Coord::new(lat, lon).map_err(|_| {
-        Problem::bad_request(
-            "`lat` and `lon` are required: a point such as lat=-16.3989&lon=-71.5369",
-        )
-    })?;
+    let at = Coord::new(lat, lon)
+        .map_err(|_| Problem::bad_request(i18n::t(p.lang, "error.need_point", &[])))?;
     let radius = p.number("radius", 300.0, 1.0..=2_000.0)?;
     let limit = p.number("limit", 20usize, 1..=200)?;
     let ds = s.dataset();
@@ -252,7 +249,11 @@ pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> An
                 .find_map(|f| tt.route_by_id(&format!("{}:{id}", f.id)))
         })
         .ok_or_else(|| {
-            Problem::not_found(format!("no route `{id}`: see /v1/routes for the ids"))
+            Problem::not_found(i18n::t(
+                crate::query::asked(),
+                "error.no_route",
+                &[("id", &id)],
+            ))
         })?;
     Ok(Json(route_detail(tt, r)).into_response())
 }

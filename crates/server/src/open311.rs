@@ -534,9 +534,8 @@ async fn create_inner(
     // of another site (its `Origin`) is refused unless that origin is allowed.
     crate::cross_site_check(&s.settings.cors_origins, headers, lang)?;
     let o = s.app().require_observatory(lang)?;
-    let text = std::str::from_utf8(body).map_err(|_| {
-        Problem::bad_request("the form is not UTF-8 text (application/x-www-form-urlencoded)")
-    })?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Problem::bad_request(i18n::t(lang, "error.form_not_utf8", &[])))?;
     let f: Open311Form = bodies::form(text, lang)?;
     let num = |v: &Option<String>| -> Result<Option<f64>, Problem> {
         field(v)
@@ -763,8 +762,10 @@ async fn list_inner(
     if let Some(v) = q.given("status")
         && !store::Status::ALL.iter().any(|st| st.as_str() == v)
     {
-        return Err(Problem::bad_request(format!(
-            "status is `open` or `closed` (or paradero's own `acknowledged`, `in_progress`), not `{v}`"
+        return Err(Problem::bad_request(i18n::t(
+            q.lang,
+            "error.open311_status",
+            &[("value", &v)],
         )));
     }
     if let Some(ids) = q.get("service_request_id") {

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "paradero",
-        description = "Public-transit route planner for Arequipa and Trujillo: plans, stops, departures, routes. Errors are RFC 9457 `application/problem+json`; messages are in Spanish unless `lang=en`.",
+        description = "Public-transit route planner for Arequipa and Trujillo: plans, stops, departures, routes. Errors are RFC 9457 `application/problem+json`, in the asker's language: `lang` (`es`, `en`, `qu`), else `Accept-Language`, else Spanish.",
         license(name = "AGPL-3.0-or-later")
     ),
     paths(

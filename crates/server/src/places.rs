@@ -62,11 +62,8 @@ pub async fn reverse(
     let p = Params::parse(raw.as_deref())?;
     let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
     let lon = p.number("lon", f64::NAN, -180.0..=180.0)?;
-    let at = Coord::new(lat, lon).map_err(|_| {
-        Problem::bad_request(
-            "`lat` and `lon` are required: a point such as lat=-16.3989&lon=-71.5369",
-        )
-    })?;
+    let at = Coord::new(lat, lon)
+        .map_err(|_| Problem::bad_request(i18n::t(p.lang, "error.need_point", &[])))?;
     let ds = s.dataset();
     match app::places::reverse(&ds, at, p.lang) {
         Some(place) => Ok(Json(place).into_response()),

@@ -121,8 +121,10 @@ pub async fn plan(
         Some("true" | "1" | "yes") => Wheelchair::Accessible,
         Some("strict") => Wheelchair::Strict,
         Some(other) => {
-            return Err(Problem::bad_request(format!(
-                "`wheelchair` must be true, false or strict, not `{other}`"
+            return Err(Problem::bad_request(i18n::t(
+                lang,
+                "error.wheelchair_param",
+                &[("value", &other)],
             )));
         }
     };

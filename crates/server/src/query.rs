@@ -5,6 +5,17 @@ use crate::Problem;
 use i18n::Lang;
 use std::collections::HashMap;
 
+tokio::task_local! {
+    /// The language the request asks for: a valid `lang` in its query, else its
+    /// `Accept-Language`, else Spanish (set for each request by `lib::asked_language`).
+    pub static ASKED: Lang;
+}
+
+/// The language of the request's messages (see [`ASKED`]).
+pub fn asked() -> Lang {
+    ASKED.try_with(|l| *l).unwrap_or_default()
+}
+
 /// Parsed `?a=b&c=d` (percent-decoded; a repeated key keeps its last value).
 #[derive(Debug, Default)]
 pub struct Params {
@@ -41,8 +52,10 @@ pub fn pairs_with_nul(raw: &str) -> Result<Vec<(String, String)>, Problem> {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match (decode(k), decode(v)) {
                 (Ok(k), Ok(v)) => Ok((k, v)),
-                _ => Err(Problem::bad_request(format!(
-                    "the query string has a malformed percent-encoding near `{pair}`"
+                _ => Err(Problem::bad_request(i18n::t(
+                    asked(),
+                    "error.bad_percent",
+                    &[("pair", &pair)],
                 ))),
             }
         })
@@ -63,9 +76,9 @@ impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Params, Problem> {
         let map: HashMap<String, String> = pairs_with_nul(raw.unwrap_or(""))?.into_iter().collect();
         let lang = match map.get("lang").filter(|l| !l.contains('\0')) {
-            None => Lang::Es,
+            None => asked(),
             Some(l) => Lang::parse(l).ok_or_else(|| {
-                Problem::bad_request(i18n::t(Lang::Es, "error.bad_lang", &[("text", l)]))
+                Problem::bad_request(i18n::t(asked(), "error.bad_lang", &[("text", l)]))
             })?,
         };
         // No text carries a NUL (PostgreSQL cannot store or compare one): a parameter holding
@@ -96,8 +109,9 @@ impl Params {
 
     /// A required parameter.
     pub fn need(&self, key: &str) -> Result<&str, Problem> {
-        self.get(key)
-            .ok_or_else(|| Problem::bad_request(format!("the `{key}` parameter is required")))
+        self.get(key).ok_or_else(|| {
+            Problem::bad_request(i18n::t(self.lang, "error.param_required", &[("key", &key)]))
+        })
     }
 
     /// A number within `range`, or `default` when absent. Present but empty (`limit=`) is not
@@ -115,10 +129,15 @@ impl Params {
             None => Ok(default),
             Some(v) => match v.parse::<T>() {
                 Ok(x) if range.contains(&x) => Ok(x),
-                _ => Err(Problem::bad_request(format!(
-                    "`{key}` must be a number from {} to {}, not `{v}`",
-                    range.start(),
-                    range.end()
+                _ => Err(Problem::bad_request(i18n::t(
+                    self.lang,
+                    "error.param_number",
+                    &[
+                        ("key", &key),
+                        ("min", range.start()),
+                        ("max", range.end()),
+                        ("value", &v),
+                    ],
                 ))),
             },
         }

@@ -282,7 +282,11 @@ pub async fn change_status(
     // A missing status is reported like a wrong one, with the allowed values.
     let given = bodies::text(&b.status).unwrap_or("-");
     let Some(to) = app::word::<Status>(lang, "status", Some(given))? else {
-        return Err(Problem::bad_request("`status` is required"));
+        return Err(Problem::bad_request(i18n::t(
+            lang,
+            "error.param_required",
+            &[("key", &"status")],
+        )));
     };
     let note = bodies::text(&b.note).unwrap_or("");
     let f = app::reports::change_status(o, &who, &reference, to, note, lang).await?;

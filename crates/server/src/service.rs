@@ -103,7 +103,5 @@ fn token_matches(token: &str, headers: &axum::http::HeaderMap) -> bool {
 
 /// Any path the API does not have.
 pub async fn not_found() -> Problem {
-    Problem::not_found(
-        "no such endpoint: see /docs (or /openapi.json) for the API; the riders' page is /",
-    )
+    Problem::not_found(i18n::t(crate::query::asked(), "error.no_endpoint", &[]))
 }

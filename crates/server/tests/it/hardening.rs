@@ -447,3 +447,59 @@ async fn the_lookups_429_speaks_open311_and_the_askers_language() {
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(ctype, "application/problem+json");
 }
+
+/// API errors speak the asker's language: `lang` first, then `Accept-Language`, then Spanish —
+/// the missing parameter, a bad number, an unknown route or endpoint, a bad `lang` itself.
+#[tokio::test]
+async fn api_errors_speak_the_askers_language() {
+    let e = env_on(Backend::Sqlite).await;
+    let cases = [
+        ("/v1/plan?from=-16.39,-71.53", "`to`"),
+        ("/v1/stops/near?lat=500&lon=1", "`lat`"),
+        ("/v1/routes/no-such-route", "no-such-route"),
+        ("/v1/nowhere", "/docs"),
+        ("/v1/stops?q=a", "`q`"),
+    ];
+    for (uri, names) in cases {
+        let mut seen = Vec::new();
+        for (accept, query_lang) in [
+            (None, None),
+            (Some("en-GB,en;q=0.9"), None),
+            (Some("qu-PE"), None),
+            (Some("fr, qu;q=0.5"), None),
+            (Some("en"), Some("es")),
+        ] {
+            let uri = match query_lang {
+                Some(l) if uri.contains('?') => format!("{uri}&lang={l}"),
+                Some(l) => format!("{uri}?lang={l}"),
+                None => uri.to_string(),
+            };
+            let mut h = Vec::new();
+            if let Some(a) = accept {
+                h.push(("accept-language", a));
+            }
+            let (s, _, text) = e.send("GET", &uri, &h, "").await;
+            assert!(s.is_client_error(), "{uri}: {s}");
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let detail = v["detail"].as_str().unwrap().to_string();
+            assert!(detail.contains(names), "{uri}: {detail}");
+            seen.push(detail);
+        }
+        // Spanish by default; English and Quechua by the header (a first language not
+        // spoken is skipped); the query's `lang` wins over the header.
+        assert_ne!(seen[0], seen[1], "{uri}: English by Accept-Language");
+        assert_ne!(seen[0], seen[2], "{uri}: Quechua by Accept-Language");
+        assert_ne!(seen[1], seen[2], "{uri}");
+        assert_eq!(seen[2], seen[3], "{uri}: the first language spoken");
+        assert_eq!(seen[0], seen[4], "{uri}: lang=es over Accept-Language: en");
+    }
+    let (_, _, text) = e
+        .send(
+            "GET",
+            "/v1/stops?q=ab&lang=xx",
+            &[("accept-language", "en")],
+            "",
+        )
+        .await;
+    assert!(text.contains("We do not speak"), "{text}");
+}

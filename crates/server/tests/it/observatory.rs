@@ -821,7 +821,7 @@ async fn open311_reads_and_writes_reports_without_exposing_reporters(e: Env) {
             "ayer",
         ),
         ("service_code=robo", "stop_id"),
-        ("service_code=robo&lat=%zz", "percent"),
+        ("service_code=robo&lat=%zz", "lat=%zz"),
     ] {
         let (s, v, _) = e.call("POST", "/open311/v2/requests.json", &[], form).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{form}: {v}");
