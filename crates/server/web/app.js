@@ -504,13 +504,22 @@
   // ---- share my trip: the trip travels in the link's fragment, which browsers never send
   // to a server; paradero keeps nothing, and the page shows nothing after it expires ----
   function shareTrip(it) {
+    // A leg's line, thinned to at most 30 points of 5 decimals (about a metre), so the link
+    // stays short enough for a chat message.
+    function line(g) {
+      var c = (g && g.coordinates) || [], step = Math.max(1, Math.ceil(c.length / 30)), out = [];
+      for (var i = 0; i < c.length; i += step) out.push([+c[i][1].toFixed(5), +c[i][0].toFixed(5)]);
+      if (c.length && (c.length - 1) % step) out.push([+c[c.length - 1][1].toFixed(5), +c[c.length - 1][0].toFixed(5)]);
+      return out;
+    }
     var legs = it.legs.map(function (l) {
       return l.mode === 'walk'
-        ? { w: minutes(l.duration_s), t: l.to ? stopName(l.to) : '' }
-        : { r: l.route_short_name, h: l.headsign, b: stopName(l.board), bt: clock(l.board.time), a: stopName(l.alight), at: clock(l.alight.time) };
+        ? { w: minutes(l.duration_s), m: l.distance_m, t: l.to ? stopName(l.to) : '', g: line(l.geometry) }
+        : { r: l.route_short_name, c: l.route_color || '', h: l.headsign, b: stopName(l.board), bt: clock(l.board.time), a: stopName(l.alight), at: clock(l.alight.time),
+            n: (l.intermediate_stops || []).length + 1, g: line(l.geometry) };
     });
     var hours = +(document.body.dataset.shareHours || 1);
-    var payload = { v: 1, dep: it.departure, arr: it.arrival, exp: Date.parse(it.arrival) + hours * 3600 * 1000, legs: legs };
+    var payload = { v: 2, dep: it.departure, arr: it.arrival, x: !!it.approximate, exp: Date.parse(it.arrival) + hours * 3600 * 1000, legs: legs };
     var bytes = new TextEncoder().encode(JSON.stringify(payload));
     var bin = ''; bytes.forEach(function (b) { bin += String.fromCharCode(b); });
     var url = location.origin + '/compartir?lang=' + LANG + '#' + btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

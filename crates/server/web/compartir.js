@@ -24,7 +24,7 @@
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     trip = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) { trip = null; }
-  if (!trip || trip.v !== 1 || !Array.isArray(trip.legs)) {
+  if (!trip || (trip.v !== 1 && trip.v !== 2) || !Array.isArray(trip.legs)) {
     box.appendChild(el('p', t('web.share_invalid'), 'expired'));
     document.body.dataset.state = 'invalid';
     return;
@@ -35,15 +35,43 @@
     return;
   }
   var clock = function (iso) { return (iso || '').slice(11, 16); };
-  box.appendChild(el('h2', t('web.share_heading', { dep: clock(trip.dep), arr: clock(trip.arr) })));
+  // Times in the trip's own time zone (the offset its departure carries), not the reader's.
+  var offset = /([+-])(\d\d):(\d\d)$/.exec(trip.dep || '');
+  var offsetMin = offset ? (offset[1] === '-' ? -1 : 1) * (+offset[2] * 60 + +offset[3]) : 0;
+  var inTripZone = function (ms) { return new Date(ms + offsetMin * 60000).toISOString().slice(11, 16); };
+  var ax = trip.x ? '.approx' : '';
+  var tilde = trip.x ? '~' : '';
+  box.appendChild(el('h2', t('web.share_heading', { dep: tilde + clock(trip.dep), arr: tilde + clock(trip.arr) })));
   var list = el('ol', '', 'steps');
   trip.legs.forEach(function (l) {
     var text = l.r
-      ? t('web.ride', { route: l.r, headsign: l.h, stop: l.b, time: l.bt }) + ' → ' + t('web.alight', { stop: l.a, time: l.at, stops: '…' })
-      : t('web.walk', { minutes: l.w, meters: '…', to: l.t || t('web.walk.destination') });
+      ? t('web.ride' + ax, { route: l.r, headsign: l.h, stop: l.b, time: l.bt }) + ' → ' + t('web.alight' + ax, { stop: l.a, time: l.at, stops: l.n || '?' })
+      : (l.m != null
+        ? t('web.walk', { minutes: l.w, meters: l.m, to: l.t || t('web.walk.destination') })
+        : t('web.walk_short', { minutes: l.w, to: l.t || t('web.walk.destination') }));
     list.appendChild(el('li', String(text)));
   });
   box.appendChild(list);
-  box.appendChild(el('p', t('web.share_until', { time: new Date(trip.exp).toTimeString().slice(0, 5) }), 'meta'));
+  if (trip.x) box.appendChild(el('p', t('web.estimated'), 'note'));
+  box.appendChild(el('p', t('web.share_until', { time: inTripZone(trip.exp) }), 'meta'));
+  // A small map of the trip's lines (in the link itself; nothing is fetched about it).
+  var lines = trip.legs.filter(function (l) { return Array.isArray(l.g) && l.g.length > 1; });
+  if (lines.length && window.L) {
+    var div = document.getElementById('share-map');
+    div.hidden = false;
+    var map = L.map(div, { attributionControl: false, zoomControl: true });
+    var group = L.featureGroup().addTo(map);
+    lines.forEach(function (l) {
+      var ride = !!l.r;
+      L.polyline(l.g, ride
+        ? { color: /^[0-9a-fA-F]{6}$/.test(l.c || '') ? '#' + l.c : '#0b5563', weight: 6, opacity: 0.95 }
+        : { color: '#14213d', weight: 4, opacity: 0.8, dashArray: '4 8' }).addTo(group);
+    });
+    var first = lines[0].g[0], last = lines[lines.length - 1].g[lines[lines.length - 1].g.length - 1];
+    L.circleMarker(first, { radius: 7, color: '#fff', weight: 3, fillColor: '#2a9d8f', fillOpacity: 1 }).addTo(group);
+    L.circleMarker(last, { radius: 7, color: '#fff', weight: 3, fillColor: '#c1121f', fillOpacity: 1 }).addTo(group);
+    map.fitBounds(group.getBounds(), { padding: [16, 16], animate: false });
+    document.body.dataset.map = 'drawn';
+  }
   document.body.dataset.state = 'shown';
 })();

@@ -274,6 +274,25 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
         .await
         .unwrap();
     assert!(shown.contains("Sale a las"), "{shown}");
+    // Complete: metres and stops (not "…"), a map of the trip, the expiry in the trip's zone.
+    assert!(
+        !shown.contains('…') && shown.contains(" m)") && shown.contains("paradas"),
+        "{shown}"
+    );
+    assert_eq!(
+        js(&c, "return document.body.dataset.map").await,
+        json!("drawn")
+    );
+    let until_time = js(
+        &c,
+        "var p = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(location.hash.slice(1).replace(/-/g, '+').replace(/_/g, '/')), function (c) { return c.charCodeAt(0); })));
+         return new Date(p.exp - 5 * 3600 * 1000).toISOString().slice(11, 16)",
+    )
+    .await;
+    assert!(
+        shown.contains(until_time.as_str().unwrap()),
+        "expiry in Lima time ({until_time}): {shown}"
+    );
     let expired = js(
         &c,
         "var p = {v: 1, dep: '2026-11-23T08:00:00-05:00', arr: '2026-11-23T08:30:00-05:00', exp: 1, legs: []};
