@@ -186,7 +186,19 @@ pub fn render_text(lang: Lang, plan: &Plan) -> String {
         .itineraries
         .iter()
         .enumerate()
-        .map(|(i, it)| render_itinerary(lang, i + 1, it))
+        .map(|(i, it)| {
+            // A trip that leaves after midnight says so.
+            let next_day = it
+                .departure
+                .get(..10)
+                .is_some_and(|d| d > plan.date.as_str());
+            let text = render_itinerary(lang, i + 1, it);
+            if next_day {
+                format!("{} {text}", t(lang, "plan.next_day", &[]))
+            } else {
+                text
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -363,7 +363,7 @@
     document.body.dataset.state = 'planning';
     api('/v1/plan?' + q).then(function (r) {
       if (seq !== planSeq) return;
-      renderPlan(r.itineraries || [], r.safer);
+      renderPlan(r.itineraries || [], r.safer, r.date);
     }).catch(function (e) { if (seq === planSeq) { tripLayer.clearLayers(); $('results').innerHTML = ''; failed(e); } });
   }
 
@@ -407,7 +407,7 @@
     return n === 0 ? t('web.transfers.0') : (n === 1 ? t('web.transfers.1') : t('web.transfers.n', { n: n }));
   }
 
-  function renderPlan(its, safer) {
+  function renderPlan(its, safer, date) {
     var list = $('results');
     list.innerHTML = '';
     tripLayer.clearLayers();
@@ -426,7 +426,10 @@
         return b;
       });
       var tilde = it.approximate ? '~' : '';
+      // A trip that leaves after midnight says so: "mañana 00:15".
+      var nextDay = date && it.departure && it.departure.slice(0, 10) > date;
       var summary = el('div', { class: 'summary' }, [
+        nextDay ? el('span', { class: 'next-day', text: t('web.next_day') }) : null,
         el('strong', { text: tilde + clock(it.departure) + ' → ' + tilde + clock(it.arrival) }),
         el('span', { text: t('web.duration', { minutes: minutes(it.duration_s) }) }),
         el('span', { class: 'meta', text: transfersText(it.transfers) })

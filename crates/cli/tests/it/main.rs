@@ -149,6 +149,19 @@ fn plan_prints_spanish_itineraries_by_default() {
     );
 }
 
+/// A trip asked for late at night leaves the next morning, and says so on every option.
+#[test]
+fn a_trip_after_the_last_bus_says_it_leaves_tomorrow() {
+    let out = paradero(&["plan", FROM, TO, "--at", "2026-11-23T23:50"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let options = s.matches("Opción ").count();
+    assert!(options >= 1, "{s}");
+    assert_eq!(s.matches("[Mañana] Opción").count(), options, "{s}");
+    let day = text(&paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00"]).stdout);
+    assert!(!day.contains("[Mañana]"), "{day}");
+}
+
 #[test]
 fn plan_json_is_consistent() {
     let out = paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00", "--json"]);
