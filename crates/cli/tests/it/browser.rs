@@ -356,6 +356,18 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     .await;
     let sections = c.find_all(Locator::Css("section.endpoint")).await.unwrap();
     assert!(sections.len() >= 11, "{} endpoints shown", sections.len());
+    // An index links every section, and no table header is empty.
+    let links = c.find_all(Locator::Css("#index a")).await.unwrap();
+    assert_eq!(
+        links.len(),
+        sections.len(),
+        "the index lists every endpoint"
+    );
+    assert_eq!(
+        js(&c, "return Array.from(document.querySelectorAll('th')).filter(function (h) { return !h.textContent.trim(); }).length").await,
+        json!(0),
+        "empty table headers"
+    );
     c.close().await.unwrap();
 }
 
