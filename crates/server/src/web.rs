@@ -305,19 +305,36 @@ pub async fn docs(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
 }
 
 /// `GET /observatorio`: the officials' dashboard (public charts; reports with a token).
-pub async fn dashboard(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
-    html(render(
-        DASHBOARD,
-        page_lang(raw.as_deref(), &headers),
-        &[
-            "dash.",
-            "status.",
-            "gender.",
-            "category.",
-            "indicator.",
-            "obs.no_release",
-        ],
-    ))
+pub async fn dashboard(
+    State(s): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    // Whether any period is released: without one the page says so instead of asking for
+    // indicators that would answer 404 (an error in every browser's console).
+    let released = match s.app().observatory() {
+        Some(o) => match o.store.release_periods().await {
+            Ok(p) if p.is_empty() => "none",
+            // Unknown (the database is away): the page asks and shows what it gets.
+            _ => "yes",
+        },
+        None => "none",
+    };
+    html(
+        render(
+            DASHBOARD,
+            page_lang(raw.as_deref(), &headers),
+            &[
+                "dash.",
+                "status.",
+                "gender.",
+                "category.",
+                "indicator.",
+                "obs.no_release",
+            ],
+        )
+        .replace("@RELEASED@", released),
+    )
 }
 
 /// `GET /v1/network`: built once per timetable and kept until the next reload.

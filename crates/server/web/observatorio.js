@@ -348,10 +348,10 @@
     sessionStorage.setItem('paradero-token', token());
     return Promise.all([
       api('/v1/routes').then(function (r) { r.routes.forEach(function (x) { routeNames[x.id] = x.short_name; }); }).catch(function () {}),
-      api('/v1/observatory/indicators?' + query()).catch(function (e) {
+      (document.body.dataset.released === 'none' ? Promise.resolve(null) : api('/v1/observatory/indicators?' + query()).catch(function (e) {
         if (e.status === 404) return null;
         throw e;
-      }),
+      })),
       loadCategories().catch(function () {})
     ]).then(function (res) {
       if (res[1]) {
