@@ -164,7 +164,17 @@ pub const MAX_QUERY_WORDS: usize = 8;
 /// `query` cut to what is searched: [`MAX_QUERY_CHARS`] characters, [`MAX_QUERY_WORDS`] words.
 fn bounded(query: &str) -> String {
     let cut: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
+    // A word said twice asks nothing more ("avenida avenida …" cost 100 ms).
+    let mut seen: Vec<String> = Vec::new();
     cut.split_whitespace()
+        .filter(|w| {
+            let f = planner::fold(w);
+            let new = !seen.contains(&f);
+            if new {
+                seen.push(f);
+            }
+            new
+        })
         .take(MAX_QUERY_WORDS)
         .collect::<Vec<_>>()
         .join(" ")

@@ -30,8 +30,8 @@ pub fn unnamed(name: &str) -> bool {
 /// prefix, then contained; shorter names first.
 pub fn search_stops(tt: &Timetable, q: &str) -> Vec<StopIdx> {
     let mut hits: Vec<(u8, StopIdx)> = Vec::new();
-    for (i, st) in tt.stops().iter().enumerate() {
-        let name = fold(&st.name);
+    for (i, (name, _)) in search_names(tt).iter().enumerate() {
+        let name = name.as_str();
         let rank = if name == q {
             0
         } else if name.starts_with(q) {
@@ -45,6 +45,17 @@ pub fn search_stops(tt: &Timetable, q: &str) -> Vec<StopIdx> {
     }
     hits.sort_by_key(|&(r, s)| (r, tt.stop(s).name.len(), s));
     hits.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The stops' names folded (as [`fold`]) and as words (as the place lists' search reads
+/// names), made once per timetable.
+fn search_names(tt: &Timetable) -> &[(String, Vec<String>)] {
+    tt.stop_search_names(|name| {
+        (
+            fold(name),
+            streets::places::words(&streets::places::fold(name)),
+        )
+    })
 }
 
 /// Routes whose short or long name contains the folded query `q`.
@@ -103,13 +114,14 @@ pub struct PlaceMatch {
 pub fn fuzzy_stops(tt: &Timetable, query: &str) -> Vec<StopIdx> {
     use streets::places::{fold, score, words};
     let q = words(&fold(query));
+    let names = search_names(tt);
     let mut hits: Vec<(f64, StopIdx)> = tt
         .stops()
         .iter()
         .enumerate()
         .filter(|(_, st)| !unnamed(&st.name))
-        .filter_map(|(i, st)| {
-            let s = score(&q, &words(&fold(&st.name)));
+        .filter_map(|(i, _)| {
+            let s = score(&q, &names[i].1);
             (s >= FUZZY_MIN).then_some((s, StopIdx::new(i)))
         })
         .collect();

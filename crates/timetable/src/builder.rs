@@ -427,6 +427,7 @@ impl TimetableBuilder {
                 })
                 .collect(),
             max_time: 0,
+            search_names: Default::default(),
             footpath_config: cfg.footpaths,
             transfers: Vec::new(),
         };

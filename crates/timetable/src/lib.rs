@@ -398,6 +398,9 @@ pub struct Timetable {
     pub(crate) fare_rules: Vec<FareRule>,
     pub(crate) stop_index: PointIndex,
     pub(crate) max_time: Secs,
+    /// The stops' names as searches read them, made on the first search (see
+    /// [`Timetable::stop_search_names`]); nothing else is filled after `build`.
+    pub(crate) search_names: std::sync::OnceLock<Vec<(String, Vec<String>)>>,
     pub(crate) footpath_config: footpaths::FootpathConfig,
     pub(crate) transfers: Vec<footpaths::TransferSpec>,
 }
@@ -645,6 +648,17 @@ impl Timetable {
         self
     }
 
+    /// Per stop, its name as searches read it (folded, and as words), made by `make` on the
+    /// first call and kept: a name search then folds nothing per stop. Every caller must pass
+    /// the same `make` (the planner's place search is the only one).
+    pub fn stop_search_names(
+        &self,
+        make: impl Fn(&str) -> (String, Vec<String>),
+    ) -> &[(String, Vec<String>)] {
+        self.search_names
+            .get_or_init(|| self.stops.iter().map(|s| make(&s.name)).collect())
+    }
+
     /// Whether the times of `route`'s feed are estimates ([`Feed::estimated_times`]).
     pub fn route_times_estimated(&self, route: RouteIdx) -> bool {
         let agency = &self.agencies[self.routes[route.idx()].agency.idx()];
@@ -655,6 +669,7 @@ impl Timetable {
     /// `i`; `None` keeps the feed's). Used to name stops a feed leaves unnamed from what is
     /// around them; nothing else depends on a stop's name.
     pub fn with_stop_names(mut self, names: Vec<Option<String>>) -> Timetable {
+        self.search_names = Default::default();
         for (stop, name) in self.stops.iter_mut().zip(names) {
             if let Some(n) = name {
                 stop.name = n;

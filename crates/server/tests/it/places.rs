@@ -367,3 +367,22 @@ async fn five_hundred_plans_keep_the_riders_promises() {
         "{plans} plans, {options} options"
     );
 }
+
+/// A word said twice asks nothing more: the answer is the same as with it once (and costs
+/// as little: see the `places` benchmark's `long_100`).
+#[tokio::test]
+async fn a_repeated_word_changes_nothing() {
+    let (_, once) = get("/v1/places?q=mercado%20san%20camilo&limit=3").await;
+    let (_, twice) =
+        get("/v1/places?q=mercado%20mercado%20san%20MERCADO%20camilo%20san&limit=3").await;
+    let names = |v: &Value| -> Vec<String> {
+        v["places"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!names(&once).is_empty());
+    assert_eq!(names(&once), names(&twice));
+}
