@@ -289,10 +289,7 @@ async fn refuse_nul_in_path(
     use axum::response::IntoResponse;
     // A raw NUL cannot be in a URI at all (hyper refuses it): `%00` is the only way in.
     if req.uri().path().contains("%00") {
-        let lang = query::Params::parse(req.uri().query())
-            .map(|p| p.lang)
-            .unwrap_or_default();
-        return bodies::nul_in_field(lang, "path").into_response();
+        return bodies::nul_in_field(query::asked(), "path").into_response();
     }
     next.run(req).await
 }

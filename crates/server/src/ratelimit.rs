@@ -156,7 +156,7 @@ async fn gate(s: &AppState, limiter: &Limiter, req: Request, next: Next) -> Resp
     {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         crate::metrics::observe_rate_limited(s.app().metrics());
-        let lang = crate::web::page_lang(req.uri().query(), req.headers());
+        let lang = crate::query::asked();
         let problem = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             i18n::t(lang, "error.rate_limited", &[("s", &secs)]),
