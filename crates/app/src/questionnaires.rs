@@ -4,7 +4,7 @@
 
 use crate::{Error, Obs, now_unix, officials, word};
 use i18n::Lang;
-use observatory::questionnaire::{AnswerError, Definition, Given};
+use observatory::questionnaire::{AnswerError, Definition, Given, ProfileField};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use store::{AgeBand, Channel, Gender, NewResponse, Official, Role, StoredSurvey};
@@ -125,7 +125,8 @@ fn parse(s: &StoredSurvey, lang: Lang) -> Result<Definition, Error> {
     })
 }
 
-/// Stores the bundled surveys that the database has no version of, once per process.
+/// Stores the bundled surveys the database has no version of, or an updated seed as the next
+/// version of an unchanged earlier seed ([`store::Store::seed_survey`]), once per process.
 pub async fn ensure_seeded(o: &Obs, lang: Lang) -> Result<(), Error> {
     o.surveys_seeded
         .get_or_try_init(|| async {
@@ -280,8 +281,18 @@ pub async fn answer(
     let selections = def
         .check_answers(&a.answers)
         .map_err(|e| answer_error(&e, lang))?;
-    let gender = word::<Gender>(lang, "gender", a.gender)?;
-    let age_band = word::<AgeBand>(lang, "age_band", a.age_band)?;
+    let mut gender = word::<Gender>(lang, "gender", a.gender)?;
+    let mut age_band = word::<AgeBand>(lang, "age_band", a.age_band)?;
+    // A profile question's answer is the response's gender or age band (the same words).
+    for s in &selections {
+        let field = def.question(&s.question).and_then(|q| q.profile);
+        let option = s.option.as_deref().unwrap_or("");
+        match field {
+            Some(ProfileField::Gender) => gender = option.parse().ok().or(gender),
+            Some(ProfileField::AgeBand) => age_band = option.parse().ok().or(age_band),
+            None => {}
+        }
+    }
     let now = now_unix();
     let response = NewResponse {
         survey: def.code.clone(),

@@ -6,12 +6,24 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Reads an age band stored before the one vocabulary (store migration `0010`): a band
+/// inside a new one is mapped, a straddling one is forgotten (the bot asks again when it
+/// needs it) rather than failing every later request.
+fn age_band<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let word: Option<String> = Option::deserialize(d)?;
+    Ok(word
+        .as_deref()
+        .and_then(store::AgeBand::read)
+        .map(|a| a.as_str().to_string()))
+}
+
 /// A consented profile, used only for anonymous statistics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileData {
     /// A `store::Gender` word.
     pub gender: Option<String>,
-    /// A `store::AgeBand` word.
+    /// A `store::AgeBand` word (read through [`age_band`]).
+    #[serde(default, deserialize_with = "age_band")]
     pub age_band: Option<String>,
     /// Travels with a disability.
     pub disability: bool,
@@ -66,7 +78,8 @@ pub struct Draft {
     pub description: Option<String>,
     /// Reporter's gender, for this report only.
     pub gender: Option<String>,
-    /// Reporter's age band, for this report only.
+    /// Reporter's age band, for this report only (read through [`age_band`]).
+    #[serde(default, deserialize_with = "age_band")]
     pub age_band: Option<String>,
     /// Random, set when the draft starts: the report's idempotency key, so a retried "send"
     /// never stores it twice.
@@ -326,5 +339,22 @@ mod tests {
             ChatState::from_json(r#"{"step":{"step":"from_the_future"}}"#),
             ChatState::default()
         );
+    }
+
+    #[test]
+    fn profiles_saved_before_the_one_age_vocabulary_read_without_failing() {
+        let read = |band: &str| {
+            serde_json::from_str::<ProfileData>(&format!(
+                r#"{{"gender":"mujer","age_band":"{band}","disability":false,"caregiver":false}}"#
+            ))
+            .unwrap()
+            .age_band
+        };
+        assert_eq!(read("18_29").as_deref(), Some("18_35"));
+        assert_eq!(read("menor_18").as_deref(), Some("menor_18"));
+        assert_eq!(read("36_50").as_deref(), Some("36_50"));
+        // Straddling two new bands: forgotten, not guessed.
+        assert_eq!(read("30_44"), None);
+        assert_eq!(read("nonsense"), None);
     }
 }

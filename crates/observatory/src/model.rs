@@ -64,20 +64,33 @@ word_enum!(
 );
 
 word_enum!(
-    /// Age band.
+    /// Age band: the Arequipa Bus survey's bands, one vocabulary for reports, surveys,
+    /// planned trips and the bot's profile (migration `0010` mapped the first bands).
     AgeBand {
         /// Under 18.
         Under18 = "menor_18",
-        /// 18–29.
-        From18To29 = "18_29",
-        /// 30–44.
-        From30To44 = "30_44",
-        /// 45–59.
-        From45To59 = "45_59",
-        /// 60 and over.
-        Over60 = "60_mas",
+        /// 18–35.
+        From18To35 = "18_35",
+        /// 36–50.
+        From36To50 = "36_50",
+        /// 51–64.
+        From51To64 = "51_64",
+        /// 65 and over.
+        Over65 = "65_mas",
     }
 );
+
+impl AgeBand {
+    /// Reads a band as stored, including paradero's first bands where one new band holds
+    /// them (`18_29` is within `18_35`); a straddling old band (`30_44`…) reads as none, as
+    /// migration `0010` does for the tables (for JSON it cannot reach: the bot's profiles).
+    pub fn read(word: &str) -> Option<AgeBand> {
+        match word {
+            "18_29" => Some(AgeBand::From18To35),
+            w => w.parse().ok(),
+        }
+    }
+}
 
 word_enum!(
     /// Trip purpose, care trips included (the gender focus of OMUS Trujillo).

@@ -109,6 +109,37 @@ pub struct Question {
     /// Longest free text, in characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_chars: Option<u32>,
+    /// A profile question: its options are exactly the one vocabulary of that field (the
+    /// words reports, planned trips and the bot's profile use), and its answer is also the
+    /// response's gender or age band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileField>,
+}
+
+/// The profile fields a survey question may ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileField {
+    /// [`crate::model::Gender`].
+    Gender,
+    /// [`crate::model::AgeBand`].
+    AgeBand,
+}
+
+impl ProfileField {
+    /// The vocabulary's words, in order.
+    pub fn words(self) -> Vec<&'static str> {
+        match self {
+            ProfileField::Gender => crate::model::Gender::ALL
+                .iter()
+                .map(|g| g.as_str())
+                .collect(),
+            ProfileField::AgeBand => crate::model::AgeBand::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
+        }
+    }
 }
 
 /// A survey definition.
@@ -206,6 +237,15 @@ impl Definition {
                     if kind != QuestionKind::Multi && q.options.iter().any(|o| o.exclusive) {
                         return Err(format!("{at}: only multiple choice has exclusive options"));
                     }
+                }
+            }
+            if let Some(field) = q.profile {
+                let got: Vec<&str> = q.options.iter().map(|o| o.code.as_str()).collect();
+                if q.kind != QuestionKind::Single || got != field.words() {
+                    return Err(format!(
+                        "{at}: a profile question is single choice over exactly {}",
+                        field.words().join(", ")
+                    ));
                 }
             }
             if let Some(c) = &q.show_if {
@@ -517,6 +557,34 @@ mod tests {
             .filter(|q| q.kind == QuestionKind::Multi)
             .count();
         assert_eq!((m.questions.len(), multi), (8, 3));
+    }
+
+    #[test]
+    fn the_profile_survey_asks_in_the_one_gender_and_age_vocabulary() {
+        let p = survey("perfil");
+        let field = |code: &str| p.question(code).and_then(|q| q.profile);
+        assert_eq!(field("genero"), Some(ProfileField::Gender));
+        assert_eq!(field("edad"), Some(ProfileField::AgeBand));
+        // The Arequipa Bus survey's bands are the seed of the one vocabulary.
+        assert_eq!(
+            ProfileField::AgeBand.words(),
+            ["menor_18", "18_35", "36_50", "51_64", "65_mas"]
+        );
+        // A profile question with other options, or another kind, is refused.
+        for broken in [
+            |q: &mut Question| q.options.retain(|o| o.code != "no_binario"),
+            |q: &mut Question| q.options.swap(0, 1),
+            |q: &mut Question| q.options[2].code = "otro".into(),
+            |q: &mut Question| q.kind = QuestionKind::Multi,
+        ] {
+            let mut d = p.clone();
+            broken(&mut d.questions[0]);
+            let e = d.check().unwrap_err();
+            assert!(e.contains("profile question"), "{e}");
+        }
+        let mut d = p.clone();
+        d.questions[1].options.pop();
+        assert!(d.check().unwrap_err().contains("menor_18, 18_35"));
     }
 
     #[test]

@@ -217,7 +217,7 @@ pub struct ReportList {
 }
 
 /// A report as officials see it: place, text and the reporter's declared profile. Closed
-/// fields use the API's own words (`mujer`, `18_29`), the ones reports are filed with.
+/// fields use the API's own words (`mujer`, `18_35`), the ones reports are filed with.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RawReport {
     /// The officials' case id (`C-…`), never the reporter's secret.

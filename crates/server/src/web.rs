@@ -286,8 +286,21 @@ pub async fn report_page(
             page_lang(raw.as_deref(), &headers),
             &["web.", "gender.", "age.", "status."],
         )
-        .replace("@MAX_DESCRIPTION@", &max.to_string()),
+        .replace("@MAX_DESCRIPTION@", &max.to_string())
+        .replace(
+            "@GENDERS@",
+            &words(store::Gender::ALL.iter().map(|g| g.as_str())),
+        )
+        .replace(
+            "@AGE_BANDS@",
+            &words(store::AgeBand::ALL.iter().map(|a| a.as_str())),
+        ),
     )
+}
+
+/// A vocabulary's words as a JavaScript array (the one list of `store`, not a copy in JS).
+fn words<'a>(all: impl Iterator<Item = &'a str>) -> String {
+    serde_json::to_string(&all.collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 
 /// `GET /encuestas`: answer the surveys (profile, women's safety, accessibility, …).

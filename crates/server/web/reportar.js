@@ -71,10 +71,11 @@
     });
     document.body.dataset.categories = 'ready';
   }).catch(failed($('report-status')));
-  [['gender', ['mujer', 'hombre', 'no_binario', 'prefiero_no_decir'], 'gender.'],
-   ['age', ['menor_18', '18_29', '30_44', '45_59', '60_mas'], 'age.']].forEach(function (f) {
-    f[1].forEach(function (v) {
-      var o = el('option', t(f[2] + v));
+  // The one gender and age vocabulary, written into the page by the server (store's
+  // Gender and AgeBand), not a copy here.
+  [['gender', 'gender.'], ['age', 'age.']].forEach(function (f) {
+    JSON.parse($(f[0]).dataset.words).forEach(function (v) {
+      var o = el('option', t(f[1] + v));
       o.value = v;
       $(f[0]).appendChild(o);
     });

@@ -87,8 +87,10 @@ fn stored(r: &sqlx::any::AnyRow) -> Result<StoredSurvey> {
 const COLUMNS: &str = "code, version, body, created_at, created_by, retired_at";
 
 impl Store {
-    /// Stores `body` as version 1 of `code`, listed at `position`, unless the survey has any
-    /// version (a seed never overwrites what officials changed). Returns whether it was stored.
+    /// Stores `body` as version 1 of `code`, listed at `position`, if the survey has no
+    /// version; as the next version if the latest is an earlier seed that differs (paradero's
+    /// seed was updated, say to the one gender and age vocabulary) and is live. A seed never
+    /// overwrites what officials published or retired. Returns whether it stored a version.
     pub async fn seed_survey(
         &self,
         code: &str,
@@ -96,22 +98,39 @@ impl Store {
         position: i32,
         now: i64,
     ) -> Result<bool> {
-        let n = self
-            .write_one(
-                sqlx::query(
-                    "INSERT INTO survey_definitions
-                         (code, version, body, created_at, created_by, position)
-                     SELECT $1, 1, $2, $3, 'seed', $4
-                     WHERE NOT EXISTS (SELECT 1 FROM survey_definitions WHERE code = $5)",
-                )
-                .bind(code)
-                .bind(body)
-                .bind(now)
-                .bind(position)
-                .bind(code),
-            )
-            .await?;
-        Ok(n > 0)
+        let mut tx = self.begin_write().await?;
+        let latest = sqlx::query(
+            "SELECT version, body, created_by, retired_at, position FROM survey_definitions
+             WHERE code = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(code)
+        .fetch_optional(tx.conn())
+        .await?;
+        let (version, position) = match latest {
+            None => (1, position),
+            Some(r) => {
+                let (version, old, by): (i32, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let retired: Option<i64> = r.try_get(3)?;
+                if by != "seed" || old == body || retired.is_some() {
+                    return Ok(false);
+                }
+                (version + 1, r.try_get(4)?)
+            }
+        };
+        sqlx::query(
+            "INSERT INTO survey_definitions (code, version, body, created_at, created_by, position)
+             VALUES ($1, $2, $3, $4, 'seed', $5)",
+        )
+        .bind(code)
+        .bind(version)
+        .bind(body)
+        .bind(now)
+        .bind(position)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Publishes a new version of `code` (1 for a new survey) and returns it; a retired

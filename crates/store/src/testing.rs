@@ -105,3 +105,36 @@ impl crate::Store {
             .collect()
     }
 }
+
+/// Makes the database at `url` as an older paradero left it: the migrations up to `last`
+/// (inclusive) only, then `rows` (SQL an older version would have written). Opening it with
+/// [`crate::Store::open`] then runs the later migrations over those rows, as an upgrade does.
+pub async fn older_database(url: &str, last: i64, rows: &[&str]) -> Result<(), String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = match crate::Location::parse(url).map_err(|e| e.to_string())? {
+        crate::Location::Sqlite(path) => crate::sqlite_url(&path).map_err(|e| e.to_string())?,
+        crate::Location::Postgres(url) => url,
+        crate::Location::Memory => return Err("an older database needs a file or a server".into()),
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let older = sqlx::migrate::Migrator {
+        migrations: crate::MIGRATOR
+            .migrations
+            .iter()
+            .filter(|m| m.version <= last)
+            .cloned()
+            .collect(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    older.run(&mut conn).await.map_err(|e| e.to_string())?;
+    for sql in rows {
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+    }
+    conn.close().await.map_err(|e| e.to_string())
+}

@@ -48,8 +48,8 @@ async fn start_sets_language_menu_and_an_optional_profile() {
     let r = h.press(chat, "consent:yes").await;
     assert!(buttons(&r).contains(&"g:mujer".to_string()));
     let r = h.press(chat, "g:mujer").await;
-    assert!(buttons(&r).contains(&"a:18_29".to_string()));
-    let r = h.press(chat, "a:18_29").await;
+    assert!(buttons(&r).contains(&"a:18_35".to_string()));
+    let r = h.press(chat, "a:18_35").await;
     assert!(buttons(&r).contains(&"n:caregiver".to_string()));
     let r = h.press(chat, "n:caregiver").await;
     assert!(text(&r).contains(&t(Lang::Qu, "bot.profile.saved", &[])));
@@ -241,7 +241,7 @@ async fn report(h: &Harness, chat: i64, category: &str, anonymous: bool) -> Stri
     let r = h.press(chat, "act:skip").await;
     let r = if buttons(&r).contains(&"g:mujer".to_string()) {
         h.press(chat, "g:mujer").await;
-        h.press(chat, "a:30_44").await
+        h.press(chat, "a:36_50").await
     } else {
         r
     };
@@ -276,7 +276,7 @@ async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified
     assert_eq!(stored.category, "acoso_verbal");
     assert_eq!(stored.channel, Channel::Bot);
     assert_eq!(stored.gender, Some(store::Gender::Woman));
-    assert_eq!(stored.age_band, Some(store::AgeBand::From30To44));
+    assert_eq!(stored.age_band, Some(store::AgeBand::From36To50));
     assert_eq!(
         stored.description.as_deref(),
         Some("Un hombre me siguió desde el paradero.")
@@ -539,7 +539,7 @@ async fn erasure_removes_profile_dialogue_trips_surveys_and_links() {
     h.press(chat, "lang:es").await;
     h.press(chat, "consent:yes").await;
     h.press(chat, "g:mujer").await;
-    h.press(chat, "a:18_29").await;
+    h.press(chat, "a:18_35").await;
     h.press(chat, "n:none").await;
     h.say(chat, "/ruta").await;
     h.locate(chat, HOME.0, HOME.1).await;
@@ -969,7 +969,7 @@ async fn a_photo_sent_while_describing_goes_with_the_report_without_its_metadata
     let r = h.press(chat, "act:pasajero").await;
     let r = if buttons(&r).contains(&"g:mujer".to_string()) {
         h.press(chat, "g:mujer").await;
-        h.press(chat, "a:30_44").await
+        h.press(chat, "a:36_50").await
     } else {
         r
     };
@@ -1029,7 +1029,16 @@ async fn surveys_as_data_one_question_at_a_time_with_ticks_skips_and_conditions(
     assert!(buttons(&r).contains(&"q:perfil".to_string()), "{r:?}");
     let r = h.press(chat, "q:perfil").await;
     assert!(text(&r).contains("Pregunta 1 de 3"), "{}", text(&r));
-    assert_eq!(buttons(&r), ["o:hombre", "o:mujer", "o:otro", "o:skip"]);
+    assert_eq!(
+        buttons(&r),
+        [
+            "o:mujer",
+            "o:hombre",
+            "o:no_binario",
+            "o:prefiero_no_decir",
+            "o:skip"
+        ]
+    );
     h.press(chat, "o:mujer").await;
     // Optional questions can be skipped.
     let r = h.press(chat, "o:skip").await;

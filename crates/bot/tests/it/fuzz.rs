@@ -29,7 +29,7 @@ fn input() -> impl Strategy<Value = Input> {
         "g:mujer",
         "g:skip",
         "g:",
-        "a:18_29",
+        "a:18_35",
         "a:skip",
         "n:both",
         "p:0",

@@ -132,7 +132,7 @@ fn report_body() -> Value {
         "lat": -16.3989, "lon": -71.5369,
         "route_id": "arequipa:17658212",
         "description": "Un hombre me tocó cerca de la puerta.",
-        "gender": "mujer", "age_band": "18_29"
+        "gender": "mujer", "age_band": "18_35"
     })
 }
 
@@ -162,7 +162,7 @@ async fn a_report_is_stored_once_and_its_status_is_public_without_details(e: Env
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["status"], "open");
-    for secret in ["-16.39", "-71.53", "tocó", "mujer", "18_29"] {
+    for secret in ["-16.39", "-71.53", "tocó", "mujer", "18_35"] {
         assert!(
             !text.contains(secret),
             "public status shows `{secret}`: {text}"
@@ -371,7 +371,7 @@ async fn plans_are_recorded_anonymously_with_consented_profiles_only(e: Env) {
     let plan = "/v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00";
     let (s, _, _) = e.call("GET", plan, &[], "").await;
     assert_eq!(s, StatusCode::OK);
-    let consented = format!("{plan}&consent=true&gender=mujer&purpose=cuidado&age_band=30_44");
+    let consented = format!("{plan}&consent=true&gender=mujer&purpose=cuidado&age_band=36_50");
     let (s, _, _) = e.call("GET", &consented, &[], "").await;
     assert_eq!(s, StatusCode::OK);
     // A profile without consent is not kept.

@@ -290,6 +290,7 @@ async fn admins_publish_versions_and_retire_surveys_without_a_restart(e: Env) {
             .collect(),
         show_if: None,
         max_chars: None,
+        profile: None,
     });
     let body = serde_json::to_string(&def).unwrap();
     let auth = |t: &str| [("authorization", t.to_string())];
@@ -477,12 +478,80 @@ async fn answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_th
     assert_eq!(with_contact, 3);
 }
 
+/// The profile survey speaks the one vocabulary: its gender and age options are the words a
+/// report is filed with, and its answers are the response's profile in the export (so the
+/// breakdowns of reports, trips and surveys line up).
+async fn the_profile_survey_is_the_profile_in_one_vocabulary(e: Env) {
+    let (s, v, _) = e.call("GET", "/v1/surveys/perfil", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let options = |q: &str| -> Vec<String> {
+        v["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == q)
+            .unwrap()["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let genders: Vec<String> = store::Gender::ALL
+        .iter()
+        .map(|g| g.as_str().into())
+        .collect();
+    let ages: Vec<String> = store::AgeBand::ALL
+        .iter()
+        .map(|a| a.as_str().into())
+        .collect();
+    assert_eq!(options("genero"), genders);
+    assert_eq!(options("edad"), ages);
+    // The report form offers the same words.
+    let (s, _, page) = e.call("GET", "/reportar", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(&serde_json::to_string(&ages).unwrap()),
+        "{page}"
+    );
+    assert!(page.contains(&serde_json::to_string(&genders).unwrap()));
+    // A report with a first-vocabulary band is refused with the bands to use.
+    let report = json!({"category": "acoso_verbal", "lat": -16.3989, "lon": -71.5369,
+                        "age_band": "30_44"});
+    let (s, v, _) = e
+        .call("POST", "/v1/reports", &[], &report.to_string())
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["detail"].as_str().unwrap().contains("36_50"), "{v}");
+    // Answered, the profile questions are the response's gender and age band.
+    let body = json!({"answers": {"genero": "mujer", "edad": "36_50", "discapacidad": "no"}});
+    let (s, _, t) = e
+        .call(
+            "POST",
+            "/v1/surveys/perfil/responses",
+            &[],
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let viewer = e.token("vera", store::Role::Viewer).await;
+    let h = [("authorization", viewer.as_str())];
+    let (_, _, csv) = e.call("GET", "/v1/surveys/perfil/export", &h, "").await;
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    for row in &rows {
+        assert_eq!((&row[5], &row[6]), ("mujer", "36_50"), "{csv}");
+    }
+}
+
 both!(
     the_arequipa_bus_surveys_are_listed_in_the_riders_language,
     good_answers_are_stored_and_bad_ones_store_nothing,
     admins_publish_versions_and_retire_surveys_without_a_restart,
     officials_export_csv_with_pseudonyms_and_text_only_when_asked,
     answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_them,
+    the_profile_survey_is_the_profile_in_one_vocabulary,
 );
 
 #[tokio::test]

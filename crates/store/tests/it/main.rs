@@ -1,3 +1,4 @@
 //! Store tests; see store.rs.
 mod faults;
 mod store;
+mod upgrade;

@@ -34,7 +34,7 @@ pub async fn postgres() -> Fresh {
     }
 }
 
-fn rand_u64() -> u64 {
+pub fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -81,7 +81,7 @@ fn report(category: &str, lat: f64, lon: f64, at: i64) -> NewReport {
         local_hour: 8,
         description: Some("Un hombre me tocó en el bus.".into()),
         gender: Some(Gender::Woman),
-        age_band: Some(AgeBand::From18To29),
+        age_band: Some(AgeBand::From18To35),
         channel: Channel::Web,
         rider: Some("rider-a".into()),
         actors: store::RoadActors::default(),
@@ -395,6 +395,50 @@ async fn officials_tokens_are_hashed_and_revocable(s: &Store) {
 both!(
     officials_tokens_are_hashed_and_revocable,
     super::officials_tokens_are_hashed_and_revocable
+);
+
+/// An updated seed becomes the next version of an unchanged earlier seed, and never
+/// overrides what officials published or retired.
+async fn updated_seeds_become_versions_but_never_override_officials(s: &Store) {
+    let latest = |s: &Store| {
+        let s = s.clone();
+        async move {
+            let v = s.surveys_latest().await.unwrap();
+            let p = v.iter().find(|x| x.code == "perfil").unwrap();
+            (
+                p.version,
+                p.body.clone(),
+                p.created_by.clone(),
+                p.retired_at.is_some(),
+            )
+        }
+    };
+    assert!(s.seed_survey("perfil", "A", 0, NOW).await.unwrap());
+    assert!(!s.seed_survey("perfil", "A", 0, NOW).await.unwrap());
+    assert_eq!(latest(s).await, (1, "A".into(), "seed".into(), false));
+    assert!(s.seed_survey("perfil", "B", 0, NOW + 1).await.unwrap());
+    assert_eq!(latest(s).await, (2, "B".into(), "seed".into(), false));
+    assert_eq!(
+        s.survey_version("perfil", 1).await.unwrap().unwrap().body,
+        "A"
+    );
+    // An official's version stays the latest; so does a retirement.
+    assert_eq!(
+        s.publish_survey("perfil", "O", "ana", NOW + 2)
+            .await
+            .unwrap(),
+        3
+    );
+    assert!(!s.seed_survey("perfil", "C", 0, NOW + 3).await.unwrap());
+    assert_eq!(latest(s).await, (3, "O".into(), "ana".into(), false));
+    assert!(s.seed_survey("mujeres", "M", 1, NOW).await.unwrap());
+    assert!(s.retire_survey("mujeres", NOW + 1).await.unwrap());
+    assert!(!s.seed_survey("mujeres", "M2", 1, NOW + 2).await.unwrap());
+}
+
+both!(
+    updated_seeds_become_versions_but_never_override_officials,
+    super::updated_seeds_become_versions_but_never_override_officials
 );
 
 #[tokio::test]

@@ -1,0 +1,98 @@
+//! Upgrades: a database an older paradero wrote, opened by this one. Migration `0010` puts
+//! every age band in the one vocabulary (the Arequipa Bus survey's bands) without guessing.
+
+use store::{AgeBand, Store};
+
+/// Rows as paradero wrote them before migration 0010: one report, trip, rating and survey
+/// response per first-vocabulary band.
+fn older_rows() -> Vec<String> {
+    let bands = ["menor_18", "18_29", "30_44", "45_59", "60_mas"];
+    let mut rows = Vec::new();
+    for (i, band) in bands.iter().enumerate() {
+        rows.push(format!(
+            "INSERT INTO reports (id, reference, category, zone, occurred_at, local_hour,
+                 reported_at, gender, age_band, channel, status, updated_at)
+             VALUES ({i} + 1, 'R-{i}', 'acoso_verbal', 'z:1:1', 1700000000, 8, 1700000000,
+                 'mujer', '{band}', 'web', 'open', 1700000000)"
+        ));
+        rows.push(format!(
+            "INSERT INTO trips (id, planned_at, local_day, local_hour, channel, origin_zone,
+                 dest_zone, found, gender, age_band)
+             VALUES ({i} + 1, 1700000000, '2023-11-14', 8, 'web', 'z:1:1', 'z:1:2', 1,
+                 'mujer', '{band}')"
+        ));
+        rows.push(format!(
+            "INSERT INTO surveys (id, answered_at, local_hour, safety, gender, age_band, channel)
+             VALUES ({i} + 1, 1700000000, 8, 3, 'hombre', '{band}', 'web')"
+        ));
+        rows.push(format!(
+            "INSERT INTO survey_responses (id, survey, version, answered_at, local_hour, gender,
+                 age_band, channel)
+             VALUES ({i} + 1, 'perfil', 1, 1700000000, 8, 'no_binario', '{band}', 'web')"
+        ));
+    }
+    rows
+}
+
+/// What each table holds after the upgrade: (age_band, age_band_before) by row id.
+async fn bands_of(url: &str, table: &str) -> Vec<(Option<String>, Option<String>)> {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let rows = sqlx::query(&format!(
+        "SELECT age_band, age_band_before FROM {table} ORDER BY id"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+        .collect()
+}
+
+async fn the_upgrade_maps_what_fits_and_keeps_what_straddles(url: &str, raw_url: &str) {
+    let rows = older_rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    store::testing::older_database(url, 9, &rows).await.unwrap();
+    let s = Store::open(url).await.unwrap();
+    let some = |w: &str| Some(w.to_string());
+    let expected = vec![
+        (some("menor_18"), None),
+        (some("18_35"), None),
+        (None, some("30_44")),
+        (None, some("45_59")),
+        (None, some("60_mas")),
+    ];
+    for table in ["reports", "trips", "surveys", "survey_responses"] {
+        assert_eq!(bands_of(raw_url, table).await, expected, "{table}");
+    }
+    // And the store reads every upgraded report in the one vocabulary, genders untouched.
+    let r = s.report("R-1").await.unwrap().unwrap();
+    assert_eq!(r.age_band, Some(AgeBand::From18To35));
+    assert_eq!(r.gender, Some(store::Gender::Woman));
+    assert_eq!(s.report("R-3").await.unwrap().unwrap().age_band, None);
+    s.close().await;
+}
+
+#[tokio::test]
+async fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("paradero.db");
+    let url = format!("sqlite://{}", file.display());
+    let raw = format!("sqlite://{}", file.display());
+    the_upgrade_maps_what_fits_and_keeps_what_straddles(&url, &raw).await;
+}
+
+#[tokio::test]
+async fn postgres() {
+    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
+        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
+         `bash .ci/test`, which starts one on loopback",
+    );
+    let name = format!("paradero_up{:016x}", crate::store::rand_u64());
+    let admin = Store::admin_connect(&base).await.unwrap();
+    admin.create_database(&name).await.unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    the_upgrade_maps_what_fits_and_keeps_what_straddles(&url, &url).await;
+}
