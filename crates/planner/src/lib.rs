@@ -21,7 +21,7 @@ pub use places::{
     PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_route_names,
     stop_routes, unnamed,
 };
-pub use render::{render_itinerary, render_text, stop_display_name};
+pub use render::{plan_notes, render_itinerary, render_option, render_text, stop_display_name};
 pub use walking::{OnStreets, StreetScratch, WalkStep};
 
 use raptor::{Options, Request, Scratch, StopWalk};
@@ -192,6 +192,31 @@ pub struct Plan {
     /// With `safer`: the safer option, when it is not the fastest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safer: Option<safety::SaferOption>,
+    /// When no bus runs at the time asked (the first option with a ride leaves
+    /// [`QUIET_S`] or more later: the night, a holiday), that option's departure, local ISO
+    /// date-time, so the answer can say "no buses now; the first leaves at 05:00 tomorrow".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_resumes: Option<String>,
+}
+
+/// A wait this long before the first ride means there is no service at the time asked.
+pub const QUIET_S: i32 = 3600;
+
+/// The departure of the first option with a ride, when it leaves [`QUIET_S`] or more after
+/// `time` (depart-at plans only).
+fn service_resumes(its: &[Itinerary], time: i32, arrive_by: bool) -> Option<String> {
+    if arrive_by {
+        return None;
+    }
+    its.iter()
+        .filter(|it| {
+            it.legs
+                .iter()
+                .any(|l| matches!(l, ItineraryLeg::Ride { .. }))
+        })
+        .min_by_key(|it| it.departure_secs)
+        .filter(|it| it.departure_secs - time >= QUIET_S)
+        .map(|it| it.departure.clone())
 }
 
 /// Walks between a place and the stops near it, at the timetable's walking speed.
@@ -413,6 +438,7 @@ fn plan_with(
     }
     Ok(Plan {
         date: req.day.to_string(),
+        service_resumes: service_resumes(&its, req.time as i32, req.arrive_by),
         itineraries: its,
         safer: None,
     })

@@ -171,34 +171,52 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
     out
 }
 
+/// Option `n` of a plan for service day `date`: a trip that leaves after midnight says so.
+pub fn render_option(lang: Lang, n: usize, it: &Itinerary, date: &str) -> String {
+    let text = render_itinerary(lang, n, it);
+    if it.departure.get(..10).is_some_and(|d| d > date) {
+        format!("{} {text}", t(lang, "plan.next_day", &[]))
+    } else {
+        text
+    }
+}
+
+/// What is said once, before a plan's options (every door): that no bus runs at the time
+/// asked and when the first leaves; that the times are estimates.
+pub fn plan_notes(lang: Lang, plan: &Plan) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(at) = &plan.service_resumes {
+        let time = at.get(11..16).unwrap_or(at);
+        let tomorrow = at.get(..10).is_some_and(|d| d > plan.date.as_str());
+        let key = if tomorrow {
+            "plan.service_resumes_tomorrow"
+        } else {
+            "plan.service_resumes"
+        };
+        notes.push(t(lang, key, &[("time", &time)]));
+    }
+    if plan.itineraries.iter().any(|it| it.approximate) {
+        notes.push(t(lang, "plan.estimated", &[]));
+    }
+    notes
+}
+
 /// A whole plan as text.
 pub fn render_text(lang: Lang, plan: &Plan) -> String {
     if plan.itineraries.is_empty() {
         return t(lang, "plan.none", &[]) + "\n";
     }
-    // Said once, before the options, when any time is an estimate.
-    let note = if plan.itineraries.iter().any(|it| it.approximate) {
-        t(lang, "plan.estimated", &[]) + "\n\n"
-    } else {
+    let notes = plan_notes(lang, plan);
+    let note = if notes.is_empty() {
         String::new()
+    } else {
+        notes.join("\n") + "\n\n"
     };
     note + &plan
         .itineraries
         .iter()
         .enumerate()
-        .map(|(i, it)| {
-            // A trip that leaves after midnight says so.
-            let next_day = it
-                .departure
-                .get(..10)
-                .is_some_and(|d| d > plan.date.as_str());
-            let text = render_itinerary(lang, i + 1, it);
-            if next_day {
-                format!("{} {text}", t(lang, "plan.next_day", &[]))
-            } else {
-                text
-            }
-        })
+        .map(|(i, it)| render_option(lang, i + 1, it, &plan.date))
         .collect::<Vec<_>>()
         .join("\n")
 }

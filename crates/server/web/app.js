@@ -363,7 +363,7 @@
     document.body.dataset.state = 'planning';
     api('/v1/plan?' + q).then(function (r) {
       if (seq !== planSeq) return;
-      renderPlan(r.itineraries || [], r.safer, r.date);
+      renderPlan(r.itineraries || [], r.safer, r.date, r.service_resumes);
     }).catch(function (e) { if (seq === planSeq) { tripLayer.clearLayers(); $('results').innerHTML = ''; failed(e); } });
   }
 
@@ -407,14 +407,18 @@
     return n === 0 ? t('web.transfers.0') : (n === 1 ? t('web.transfers.1') : t('web.transfers.n', { n: n }));
   }
 
-  function renderPlan(its, safer, date) {
+  function renderPlan(its, safer, date, resumes) {
     var list = $('results');
     list.innerHTML = '';
     tripLayer.clearLayers();
+    $('resumes').hidden = true;
     if (!its.length) { status(t('web.no_results'), true); document.body.dataset.state = 'empty'; return; }
     status('');
     if ($('safer').checked && !safer) status(t('web.safer_same'));
     $('estimated').hidden = !its.some(function (x) { return x.approximate; });
+    // No bus at the time asked (night, holiday): said once, with when the first one leaves.
+    $('resumes').hidden = !resumes;
+    $('resumes').textContent = resumes ? t(resumes.slice(0, 10) > date ? 'web.service_resumes_tomorrow' : 'web.service_resumes', { time: clock(resumes) }) : '';
     // The safer option first, side by side with the fastest: what it adds and what it avoids.
     var shown = safer ? [{ it: safer.itinerary, safer: safer }].concat(its.map(function (x) { return { it: x }; })) : its.map(function (x) { return { it: x }; });
     shown.forEach(function (entry, i) {

@@ -46,6 +46,19 @@ impl Engine {
                     _ => self.place(lang, &choices, input, false),
                 };
                 match picked {
+                    // A place that is no stop (a plaza, a market, a corner): the stops around
+                    // it, as for a shared location.
+                    Picked::One(Place {
+                        stops,
+                        point: Some((lat, lon)),
+                        ..
+                    }) if stops.is_empty() => {
+                        return self.departures_step(
+                            turn,
+                            Step::DeparturesStop { choices },
+                            Input::Location(lat, lon),
+                        );
+                    }
                     Picked::One(p) => self.departures(turn, &p),
                     Picked::Many(choices, out) => {
                         turn.out.push(out);

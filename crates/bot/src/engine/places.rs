@@ -7,6 +7,9 @@ use crate::dialogue::Place;
 use i18n::{Lang, t};
 use timetable::{Coord, StopIdx};
 
+/// How far from a place its stops are looked for, metres.
+const NEAR_STOPS_M: f64 = 300.0;
+
 /// What a rider's input picked.
 pub(super) enum Picked {
     One(Place),
@@ -73,11 +76,30 @@ impl Engine {
                     return self.place(lang, choices, Input::Location(c.lat(), c.lon()), false);
                 }
                 let ds = self.app.dataset();
-                let found: Vec<Place> = app::places::find(&ds, &s, 6)
+                let mut found: Vec<Place> = app::places::find(&ds, &s, 6)
                     .into_iter()
                     .filter(|p| routes_too || p.route.is_none())
                     .filter_map(|p| self.found_place(lang, &tt, p))
                     .collect();
+                // Only places the network reaches are offered: a place farther from every stop
+                // than a plan walks (or, for departures, than its stops are looked for) could
+                // only be refused after it is picked.
+                let reach = if routes_too {
+                    self.app.settings().planner.max_access_m
+                } else {
+                    NEAR_STOPS_M
+                };
+                found.retain(|p| {
+                    p.point.is_none_or(|(lat, lon)| {
+                        Coord::new(lat, lon)
+                            .is_ok_and(|c| tt.stop_index().nearest(c).is_some_and(|n| n.1 <= reach))
+                    })
+                });
+                if !routes_too {
+                    // Departures are at stops: stops found by name first, then places (their
+                    // stops are offered next).
+                    found.sort_by_key(|p| p.stops.is_empty());
+                }
                 match found.len() {
                     0 => Picked::Nothing(t(lang, "bot.place.not_found", &[("text", &s.trim())])),
                     1 => Picked::One(found.into_iter().next().expect("one")),
@@ -138,13 +160,14 @@ impl Engine {
         })
     }
 
+    /// The stops around a point offered for departures: within this, nearest first.
     pub(super) fn near_stops(&self, lang: Lang, lat: f64, lon: f64) -> Result<Vec<Place>, String> {
         let tt = self.app.dataset().timetable.clone();
         let c =
             Coord::new(lat, lon).map_err(|_| t(lang, "bot.place.not_found", &[("text", &"?")]))?;
         let near: Vec<(u32, f64)> = tt
             .stop_index()
-            .within(c, 300.0)
+            .within(c, NEAR_STOPS_M)
             .into_iter()
             .take(5)
             .collect();

@@ -215,9 +215,13 @@ impl Engine {
                     "bot.plan.header",
                     &[("from", &from.label), ("to", &to.label)],
                 );
+                for note in planner::plan_notes(lang, &plan) {
+                    text.push('\n');
+                    text.push_str(&note);
+                }
                 for (i, it) in shown.iter().enumerate() {
                     text.push_str("\n\n");
-                    text.push_str(planner::render_itinerary(lang, i + 1, it).trim_end());
+                    text.push_str(planner::render_option(lang, i + 1, it, &plan.date).trim_end());
                 }
                 let next = shown
                     .iter()

@@ -11,20 +11,35 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use timetable::Timetable;
 
-pub fn timetable() -> Arc<Timetable> {
-    static TT: OnceLock<Arc<Timetable>> = OnceLock::new();
-    TT.get_or_init(|| {
-        let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/arequipa.zip");
-        Arc::new(
-            gtfs::load(
-                &[gtfs::FeedSpec::from_path(feed)],
-                &gtfs::LoadConfig::default(),
-            )
-            .expect("the Arequipa feed loads")
-            .timetable,
+/// Arequipa as the main job serves it: its feed with estimated times, and its place list
+/// (places found by name, every stop named and told apart).
+fn arequipa() -> &'static (Arc<Timetable>, Option<Arc<streets::Directory>>) {
+    static CITY: OnceLock<(Arc<Timetable>, Option<Arc<streets::Directory>>)> = OnceLock::new();
+    CITY.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let city = app::city::load(
+            &[gtfs::FeedSpec::from_path(root.join("feeds/arequipa.zip"))],
+            &gtfs::LoadConfig::default(),
+            &[],
+            app::city::StreetsLoad {
+                snap_m: 0.0,
+                max_osm_mib: 0,
+                access_radius_m: 0.0,
+            },
         )
+        .expect("the Arequipa feed loads");
+        let (mut city, _) =
+            app::city::with_places(city, &[root.join("feeds/arequipa-places.json")])
+                .expect("the Arequipa places load");
+        city.timetable = city
+            .timetable
+            .with_estimated_times(&["arequipa".to_string()]);
+        (Arc::new(city.timetable), city.places.map(Arc::new))
     })
-    .clone()
+}
+
+pub fn timetable() -> Arc<Timetable> {
+    arequipa().0.clone()
 }
 
 /// A bot, its fake Telegram, its store.
@@ -54,7 +69,7 @@ pub async fn app_state(url: &str) -> Arc<app::App> {
         app::Dataset {
             timetable: timetable(),
             streets: None,
-            places: None,
+            places: arequipa().1.clone(),
             loaded_at: std::time::SystemTime::now(),
         },
         app::Settings {

@@ -158,8 +158,32 @@ fn a_trip_after_the_last_bus_says_it_leaves_tomorrow() {
     let options = s.matches("Opción ").count();
     assert!(options >= 1, "{s}");
     assert_eq!(s.matches("[Mañana] Opción").count(), options, "{s}");
+    // Said once, first: no bus now, and when the first one leaves (the first option's time).
+    let first = s
+        .split("[Mañana] Opción 1: salida hacia las ")
+        .nth(1)
+        .and_then(|r| r.get(..5))
+        .unwrap();
+    let resumes = i18n::t(
+        i18n::Lang::Es,
+        "plan.service_resumes_tomorrow",
+        &[("time", &first)],
+    );
+    assert!(s.starts_with(&resumes), "{s}");
     let day = text(&paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00"]).stdout);
     assert!(!day.contains("[Mañana]"), "{day}");
+    let quiet = i18n::t(i18n::Lang::Es, "plan.service_resumes", &[("time", &"")]);
+    assert!(!day.contains(quiet.split(':').next().unwrap()), "{day}");
+    // In JSON: the departure of the first option, local ISO.
+    let out = paradero(&["plan", FROM, TO, "--at", "2026-11-23T23:50", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["service_resumes"], v["itineraries"][0]["departure"],
+        "{v}"
+    );
+    let out = paradero(&["plan", FROM, TO, "--at", "2026-11-23T08:00", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("service_resumes").is_none(), "{v}");
 }
 
 #[test]
