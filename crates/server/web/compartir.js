@@ -15,6 +15,10 @@
     if (cls) e.className = cls;
     return e;
   }
+  // Another language keeps the trip: the fragment goes along (still never sent to paradero).
+  Array.prototype.forEach.call(document.querySelectorAll('header a[hreflang]'), function (a) {
+    a.href = a.getAttribute('href') + location.hash;
+  });
   var box = document.getElementById('trip');
   var trip = null;
   try {

@@ -337,6 +337,11 @@
           }).catch(function (e) { status(e.message, true); });
         };
         [sel, note, save].forEach(function (c) { var td = el('td'); td.appendChild(c); tr.appendChild(td); });
+        // Each cell names its column, for the phone's card layout (the header is hidden there).
+        Array.prototype.forEach.call(tr.children, function (td, i) {
+          var th = table.tHead.rows[0].cells[i];
+          if (th && th.textContent) td.dataset.label = th.textContent;
+        });
         body.appendChild(tr);
       });
     }).catch(function (e) { table.hidden = true; $('reports-hint').textContent = e.message; });

@@ -176,6 +176,8 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     let (_driver, c) = browser(profile.path()).await;
     let base = format!("http://{}", served.addr);
 
+    // At desktop size too, nothing overflows and every language is offered.
+    every_page_fits(&c, &base).await;
     open_planner(&c, &base, "es").await;
     assert_eq!(js(&c, "return document.documentElement.lang").await, "es");
     // Every form control has a label a screen reader can announce.
@@ -293,6 +295,21 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
         shown.contains(until_time.as_str().unwrap()),
         "expiry in Lima time ({until_time}): {shown}"
     );
+    // In Quechua, by the header's link: the same trip, in the other words.
+    let hash = js(&c, "return location.hash").await;
+    js(
+        &c,
+        "document.querySelector('header a[hreflang=qu]').click(); return true",
+    )
+    .await;
+    until(
+        &c,
+        "return document.documentElement.lang === 'qu' && document.body.dataset.state === 'shown'",
+        10,
+        "return document.documentElement.lang + ' ' + document.body.dataset.state",
+    )
+    .await;
+    assert_eq!(js(&c, "return location.hash").await, hash);
     let expired = js(
         &c,
         "var p = {v: 1, dep: '2026-11-23T08:00:00-05:00', arr: '2026-11-23T08:30:00-05:00', exp: 1, legs: []};
@@ -770,6 +787,82 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
     assert!(!servicio.contains(&"cobro_indebido"));
     assert!(tree.to_string().contains("Mana boletoyuq cobrasqa"));
     c.close().await.unwrap();
+
+    // On an official's phone (360 × 740): charts and the reports, each report a card, nothing
+    // sticking out sideways, and a report's status still changes from there.
+    let profile = tempfile::tempdir().unwrap();
+    let (_phone_driver, c) = browser_sized(profile.path(), (360, 740), true).await;
+    c.goto(&format!("http://{addr}/observatorio?lang=qu"))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'ready'",
+        30,
+        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
+    )
+    .await;
+    js(
+        &c,
+        &format!("document.getElementById('token').value = '{token}'; document.getElementById('update').click(); return true"),
+    )
+    .await;
+    until(
+        &c,
+        "return document.querySelectorAll('#reports tbody tr').length > 0",
+        30,
+        "return document.getElementById('reports-hint').textContent",
+    )
+    .await;
+    assert_eq!(
+        js(&c, OVERFLOW).await,
+        json!(0),
+        "the dashboard overflows a phone"
+    );
+    let card = js(
+        &c,
+        "var tr = document.querySelector('#reports tbody tr');
+         var b = tr.querySelector('button').getBoundingClientRect();
+         var first = tr.querySelector('td');
+         return { right: Math.round(b.right), width: window.innerWidth,
+                  label: first.dataset.label || '', shown: getComputedStyle(first, '::before').content }",
+    )
+    .await;
+    assert!(
+        card["right"].as_i64().unwrap() <= card["width"].as_i64().unwrap(),
+        "the save button is off screen: {card}"
+    );
+    assert!(
+        card["shown"]
+            .as_str()
+            .unwrap()
+            .contains(card["label"].as_str().unwrap())
+            && !card["label"].as_str().unwrap().is_empty(),
+        "each field is named on the card: {card}"
+    );
+    let target = js(
+        &c,
+        "return document.querySelector('#reports tbody tr').dataset.reference",
+    )
+    .await;
+    let target = target.as_str().unwrap().to_string();
+    js(
+        &c,
+        "var tr = document.querySelector('#reports tbody tr');
+         var s = tr.querySelector('select'); s.value = s.options[s.options.length - 1].value;
+         tr.querySelector('button').click(); return true",
+    )
+    .await;
+    until(
+        &c,
+        &format!("return !document.querySelector(\"#reports tr[data-reference='{target}']\")"),
+        15,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+    let shot = c.screenshot().await.unwrap();
+    std::fs::write(dir.join("observatorio-phone-qu.png"), &shot).unwrap();
+    c.close().await.unwrap();
 }
 
 #[tokio::test]
@@ -1243,7 +1336,63 @@ async fn survey_page_answers_with_skip_conditions_in_headless_chromium() {
 }
 
 /// Overflow past the viewport's width, px (0 when nothing sticks out).
-const OVERFLOW: &str = "return document.documentElement.scrollWidth - window.innerWidth";
+const OVERFLOW: &str =
+    "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+
+/// Every riders' page and the dashboard, in the three languages: nothing sticks out
+/// sideways, every language link is on screen, and both other languages are offered.
+async fn every_page_fits(c: &Client, base: &str) {
+    for lang in ["es", "en", "qu"] {
+        for page in [
+            "/",
+            "/reportar",
+            "/encuestas",
+            "/compartir",
+            "/observatorio",
+        ] {
+            c.goto(&format!("{base}{page}?lang={lang}")).await.unwrap();
+            until(
+                c,
+                "return document.readyState === 'complete'",
+                10,
+                "return document.readyState",
+            )
+            .await;
+            let over = js(c, OVERFLOW).await;
+            assert_eq!(
+                over,
+                json!(0),
+                "{page}?lang={lang} overflows sideways by {over} px"
+            );
+            // Every language link in the header is on screen.
+            let off = js(
+                c,
+                "return Array.from(document.querySelectorAll('header a[hreflang]')).filter(function (a) {
+                   var r = a.getBoundingClientRect();
+                   return r.width === 0 || r.left < 0 || r.right > window.innerWidth;
+                 }).map(function (a) { return a.textContent; })",
+            )
+            .await;
+            assert_eq!(
+                off,
+                json!([]),
+                "{page}?lang={lang}: language links off screen"
+            );
+            // And both other languages are a tap away, on every page.
+            let offered = js(
+                c,
+                "return Array.from(document.querySelectorAll('header a[hreflang]')).map(function (a) { return a.getAttribute('hreflang'); })",
+            )
+            .await;
+            for other in ["es", "en", "qu"].iter().filter(|o| **o != lang) {
+                assert!(
+                    offered.as_array().unwrap().contains(&json!(other)),
+                    "{page}?lang={lang} offers no way to {other}: {offered}"
+                );
+            }
+        }
+    }
+}
 
 /// A rider on a 360 × 740 phone: no page overflows sideways in any language, the language
 /// switch is on screen and works; typed places resolve to the top suggestion; after the
@@ -1260,44 +1409,7 @@ async fn riders_page_on_a_360_px_phone_in_headless_chromium() {
     let width = js(&c, "return window.innerWidth").await.as_i64().unwrap();
     assert!((300..=400).contains(&width), "viewport {width} px wide");
 
-    for lang in ["es", "en", "qu"] {
-        for page in [
-            "/",
-            "/reportar",
-            "/encuestas",
-            "/compartir",
-            "/observatorio",
-        ] {
-            c.goto(&format!("{base}{page}?lang={lang}")).await.unwrap();
-            until(
-                &c,
-                "return document.readyState === 'complete'",
-                10,
-                "return document.readyState",
-            )
-            .await;
-            let over = js(&c, OVERFLOW).await;
-            assert_eq!(
-                over,
-                json!(0),
-                "{page}?lang={lang} overflows sideways by {over} px"
-            );
-            // Every language link in the header is on screen.
-            let off = js(
-                &c,
-                "return Array.from(document.querySelectorAll('header a[hreflang]')).filter(function (a) {
-                   var r = a.getBoundingClientRect();
-                   return r.width === 0 || r.left < 0 || r.right > window.innerWidth;
-                 }).map(function (a) { return a.textContent; })",
-            )
-            .await;
-            assert_eq!(
-                off,
-                json!([]),
-                "{page}?lang={lang}: language links off screen"
-            );
-        }
-    }
+    every_page_fits(&c, &base).await;
 
     // Quechua from a Spanish page, by the visible link.
     c.goto(&format!("{base}/?lang=es")).await.unwrap();
