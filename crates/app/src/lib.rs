@@ -25,6 +25,7 @@ pub mod places;
 pub mod questionnaires;
 pub mod releases;
 pub mod reports;
+pub mod riders;
 pub mod safety;
 pub mod share;
 pub mod surveys;

@@ -53,7 +53,7 @@ enum Msg {
 #[derive(Debug)]
 pub struct Obs {
     /// The database.
-    pub store: Store,
+    pub(crate) store: Store,
     /// Parameters.
     pub settings: ObservatorySettings,
     tx: mpsc::Sender<Msg>,
@@ -175,6 +175,42 @@ impl Obs {
         })
         .await
         .unwrap_or(false)
+    }
+
+    /// Writes the trips still queued (for 5 s at most: the store may be down) and closes the
+    /// store (2 s at most), so that a stop never hangs on a database that does not answer.
+    pub async fn close(&self) {
+        if !self.flush_within(std::time::Duration::from_secs(5)).await {
+            tracing::error!(
+                "the store did not take the last trip records within 5 s; exiting without them"
+            );
+        }
+        if tokio::time::timeout(std::time::Duration::from_secs(2), self.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the store's connections did not close within 2 s");
+        }
+    }
+
+    /// Removes, in the background, photo files that no report row names and that are older
+    /// than [`store::PHOTO_SWEEP_AFTER`] (left by a write that failed after the file). Only
+    /// serving processes sweep.
+    pub fn spawn_photo_sweep(&self) {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            match store.sweep_photo_files(store::PHOTO_SWEEP_AFTER).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "removed photo files without a report"),
+                Err(e) => tracing::warn!(error = %e, "could not sweep photo files"),
+            }
+        });
+    }
+
+    /// The store, for tests that plant or check records (feature `test-support`).
+    #[cfg(feature = "test-support")]
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Waits until every trip queued so far is written.

@@ -144,6 +144,11 @@ pub async fn release_due(o: &Obs, tt: &Timetable, now: i64) -> Result<Vec<String
     Ok(done)
 }
 
+/// Whether any period has been released; `None` when the database does not answer.
+pub async fn any_released(o: &Obs) -> Option<bool> {
+    o.store.release_periods().await.ok().map(|p| !p.is_empty())
+}
+
 /// Computes and stores the given periods of `month` (`YYYY-MM`; `None` is the whole month),
 /// closed or not: for operators' tools and tests. A period already released is kept.
 pub async fn release_periods(

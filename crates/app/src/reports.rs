@@ -242,6 +242,74 @@ pub async fn follow(
     Ok(Followed { report, history })
 }
 
+/// Several reports by id, as Open311 asks for them: with an official (`who`, viewer or above)
+/// by case id, else by the reporters' secrets. Unknown ids are left out; each found one comes
+/// with the id it was asked by. Without an official the answer takes at least
+/// [`LOOKUP_FLOOR`], whatever was found.
+pub async fn follow_ids(
+    o: &Obs,
+    ids: &[&str],
+    who: Option<&store::Official>,
+    lang: Lang,
+) -> Result<Vec<(String, Followed)>, Error> {
+    let started = tokio::time::Instant::now();
+    if let Some(who) = who {
+        officials::require(who, Role::Viewer, lang)?;
+    }
+    let failed = |e: store::StoreError| Error::from_store(&e, lang);
+    let mut out = Vec::new();
+    for &id in ids {
+        let found = if who.is_some() {
+            o.store.report(id).await
+        } else {
+            o.store.report_by_secret(id).await
+        }
+        .map_err(failed)?;
+        // The same work whether or not it exists: the history query runs either way.
+        let history = o
+            .store
+            .report_events(found.as_ref().map_or("", |r| r.reference.as_str()))
+            .await
+            .map_err(failed)?;
+        if let Some(report) = found {
+            out.push((id.to_string(), Followed { report, history }));
+        }
+    }
+    if who.is_none() {
+        floor(started).await;
+    }
+    Ok(out)
+}
+
+/// Raw reports with their histories, for an official (viewer or above).
+pub async fn list_followed(
+    o: &Obs,
+    who: &store::Official,
+    filter: &ReportFilter,
+    lang: Lang,
+) -> Result<Vec<Followed>, Error> {
+    let reports = list(o, who, filter, lang).await?;
+    with_histories(o, reports, lang).await
+}
+
+/// Each report with its status changes, oldest first.
+pub(crate) async fn with_histories(
+    o: &Obs,
+    reports: Vec<store::Report>,
+    lang: Lang,
+) -> Result<Vec<Followed>, Error> {
+    let mut out = Vec::with_capacity(reports.len());
+    for report in reports {
+        let history = o
+            .store
+            .report_events(&report.reference)
+            .await
+            .map_err(|e| Error::from_store(&e, lang))?;
+        out.push(Followed { report, history });
+    }
+    Ok(out)
+}
+
 /// Right to erasure: deletes the report whose secret is `secret`, and its history. Unknown
 /// or not, the answer takes at least [`LOOKUP_FLOOR`].
 pub async fn erase(o: &Obs, secret: &str, lang: Lang) -> Result<(), Error> {

@@ -226,7 +226,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let pending = match obs.store.pending_notifications(100).await {
+        let pending = match app::riders::pending_notifications(&obs, 100).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "reading notifications failed");
@@ -235,7 +235,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
         };
         for n in pending {
             // Claimed before sending: another bot process may be reading the same outbox.
-            match obs.store.claim_notification(n.id, engine::now_unix()).await {
+            match app::riders::claim(&obs, n.id).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -270,7 +270,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
                 Ok(_) | Err(RequestError::Api(ApiError::BotBlocked | ApiError::ChatNotFound)) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "notification not delivered; will retry");
-                    if let Err(e) = obs.store.release_notification(n.id).await {
+                    if let Err(e) = app::riders::give_back(&obs, n.id).await {
                         tracing::error!(error = %e, "giving a notification back failed");
                     }
                     break;

@@ -81,7 +81,7 @@ pub fn run(cfg: &config::Config, _args: Args) -> anyhow::Result<()> {
         settings.observatory = crate::serve::open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
         if let Some(o) = &obs {
-            crate::spawn_photo_sweep(o.store.clone());
+            o.spawn_photo_sweep();
         }
         let app = app::App::new(dataset, settings);
         let (running, _) = start(cfg, app).await?;

@@ -136,34 +136,9 @@ pub async fn open_store(cfg: &config::Config) -> anyhow::Result<store::Store> {
     Ok(store)
 }
 
-/// Removes, in the background, files of photos whose report was erased while they could not
-/// be deleted or whose row never committed — only those older than [`store::PHOTO_SWEEP_AFTER`],
-/// so a photo another process is committing right now is never touched. Only the processes
-/// that serve call it: a one-off command (a token, a release) never sweeps.
-pub fn spawn_photo_sweep(store: store::Store) {
-    tokio::spawn(async move {
-        match store.sweep_photo_files(store::PHOTO_SWEEP_AFTER).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(files = n, "removed photo files without a report"),
-            Err(e) => tracing::warn!(error = %e, "could not sweep photo files"),
-        }
-    });
-}
-
-/// Writes the trips still queued (for a few seconds at most: the store may be down) and
-/// closes the store, so that a stop never hangs on a database that does not answer.
+/// Writes the trips still queued and closes the store ([`app::Obs::close`]).
 pub async fn close_observatory(o: &app::Obs) {
-    if !o.flush_within(std::time::Duration::from_secs(5)).await {
-        tracing::error!(
-            "the store did not take the last trip records within 5 s; exiting without them"
-        );
-    }
-    if tokio::time::timeout(std::time::Duration::from_secs(2), o.store.close())
-        .await
-        .is_err()
-    {
-        tracing::warn!("the store's connections did not close within 2 s");
-    }
+    o.close().await;
 }
 
 /// Seconds since the Unix epoch.

@@ -178,7 +178,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         settings.observatory = open_observatory(cfg).await?;
         let obs = settings.observatory.clone();
         if let Some(o) = &obs {
-            crate::spawn_photo_sweep(o.store.clone());
+            o.spawn_photo_sweep();
         }
         let app = app::App::new(dataset, settings);
         app.spawn_release_job();

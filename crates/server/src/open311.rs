@@ -624,9 +624,13 @@ fn request_json(
 }
 
 /// Where officials read a report's first photo, if it has any.
-async fn media_of(o: &app::Obs, case: &str) -> Result<Option<String>, store::StoreError> {
-    Ok(o.store
-        .photos_of(&[case.to_string()])
+async fn media_of(
+    o: &app::Obs,
+    who: &store::Official,
+    case: &str,
+    lang: Lang,
+) -> Result<Option<String>, Problem> {
+    Ok(app::photos::list(o, who, &[case.to_string()], lang)
         .await?
         .first()
         .map(|p| crate::photos::photo_path(&p.case, &p.id)))
@@ -634,7 +638,8 @@ async fn media_of(o: &app::Obs, case: &str) -> Result<Option<String>, store::Sto
 
 /// The reports with these ids, in GeoReport's shape (unknown ids are left out). Anyone may
 /// ask by the secret id the reporter was given; an official (viewer's token) asks by case id
-/// and sees the details. Public lookups take the same time found or not.
+/// and sees the details. Public lookups take the same time found or not
+/// ([`app::reports::follow_ids`]).
 async fn by_ids(
     o: &app::Obs,
     ids: &[&str],
@@ -642,38 +647,22 @@ async fn by_ids(
     lang: Lang,
     agency: &str,
 ) -> Result<Vec<answers::ServiceRequest>, Problem> {
-    let started = std::time::Instant::now();
-    let problem = |e: store::StoreError| Problem::from(app::Error::from_store(&e, lang));
-    let full = headers.contains_key(axum::http::header::AUTHORIZATION)
-        && official(o, headers, Role::Viewer, lang).await.is_ok();
+    let who = if headers.contains_key(axum::http::header::AUTHORIZATION) {
+        official(o, headers, Role::Viewer, lang).await.ok()
+    } else {
+        None
+    };
     let mut out = Vec::new();
-    for &id in ids {
-        let found = if full {
-            o.store.report(id).await
-        } else {
-            o.store.report_by_secret(id).await
+    for (id, f) in app::reports::follow_ids(o, ids, who.as_ref(), lang).await? {
+        let media = match &who {
+            Some(who) => media_of(o, who, &f.report.reference, lang).await?,
+            None => None,
+        };
+        let mut v = request_json(&f.report, &f.history, lang, who.is_some(), agency, media);
+        if who.is_none() {
+            v.service_request_id = id;
         }
-        .map_err(problem)?;
-        let ev = o
-            .store
-            .report_events(found.as_ref().map_or("", |r| r.reference.as_str()))
-            .await
-            .map_err(problem)?;
-        if let Some(r) = found {
-            let media = if full {
-                media_of(o, &r.reference).await.map_err(problem)?
-            } else {
-                None
-            };
-            let mut v = request_json(&r, &ev, lang, full, agency, media);
-            if !full {
-                v.service_request_id = id.to_string();
-            }
-            out.push(v);
-        }
-    }
-    if !full {
-        tokio::time::sleep_until((started + std::time::Duration::from_millis(120)).into()).await;
+        out.push(v);
     }
     Ok(out)
 }
@@ -754,7 +743,6 @@ async fn list_inner(
     let q = Params::parse(raw)?;
     let lang = q.lang;
     let o = s.app().require_observatory(lang)?;
-    let problem = |e: store::StoreError| Problem::from(app::Error::from_store(&e, lang));
     // Dates are checked whatever else is asked: present means a date (empty is not one).
     let date = |k: &str| q.given(k).map(|v| parse_datetime(v, lang)).transpose();
     let (start, end) = (date("start_date")?, date("end_date")?);
@@ -778,31 +766,27 @@ async fn list_inner(
         return by_ids(o, &ids, headers, lang, &s.settings.open311_agency).await;
     }
     // Lists of individual reports are for officials only.
-    official(o, headers, Role::Viewer, lang).await?;
+    let who = official(o, headers, Role::Viewer, lang).await?;
     let from = start.unwrap_or(app::now_unix() - 90 * 86_400);
     let to = end.unwrap_or(i64::MAX);
-    let reports = o
-        .store
-        .reports(&store::ReportFilter {
-            from,
-            to,
-            status: None,
-            category: q.get("service_code").map(str::to_string),
-            limit: 1000,
-        })
-        .await
-        .map_err(problem)?;
+    let filter = store::ReportFilter {
+        from,
+        to,
+        status: None,
+        category: q.get("service_code").map(str::to_string),
+        limit: 1000,
+    };
     let want = q.get("status");
     let mut out = Vec::new();
-    for r in reports
+    for f in app::reports::list_followed(o, &who, &filter, lang)
+        .await?
         .iter()
-        .filter(|r| want.is_none_or(|w| w == status_word(r.status)))
+        .filter(|f| want.is_none_or(|w| w == status_word(f.report.status)))
     {
-        let ev = o.store.report_events(&r.reference).await.map_err(problem)?;
-        let media = media_of(o, &r.reference).await.map_err(problem)?;
+        let media = media_of(o, &who, &f.report.reference, lang).await?;
         out.push(request_json(
-            r,
-            &ev,
+            &f.report,
+            &f.history,
             lang,
             true,
             &s.settings.open311_agency,

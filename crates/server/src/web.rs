@@ -326,8 +326,8 @@ pub async fn dashboard(
     // Whether any period is released: without one the page says so instead of asking for
     // indicators that would answer 404 (an error in every browser's console).
     let released = match s.app().observatory() {
-        Some(o) => match o.store.release_periods().await {
-            Ok(p) if p.is_empty() => "none",
+        Some(o) => match app::releases::any_released(o).await {
+            Some(false) => "none",
             // Unknown (the database is away): the page asks and shows what it gets.
             _ => "yes",
         },

@@ -17,9 +17,7 @@ impl Engine {
         let lang = turn.lang;
         match (step, input) {
             (Step::EraseConfirm, Input::Button(b)) if b == "erase:yes" => {
-                let store = &self.obs().store;
-                let e = store.erase_rider(rider).await?;
-                store.delete_bot_chat(chat).await?;
+                let e = app::riders::erase(self.obs(), rider, chat, lang).await?;
                 turn.erased = true;
                 turn.out.push(Out::text(t(
                     lang,

@@ -194,6 +194,10 @@ impl EngineError {
     }
 }
 
+fn lang_hint_or_default(hint: Option<&str>) -> Lang {
+    hint.and_then(Lang::parse).unwrap_or_default()
+}
+
 fn lang_of(code: &str) -> Lang {
     Lang::parse(code).unwrap_or_default()
 }
@@ -260,8 +264,8 @@ impl Engine {
         lang_hint: Option<&str>,
         key: &str,
     ) -> Result<Vec<Out>, EngineError> {
-        let store = &self.obs().store;
-        let stored = store.bot_chat(chat_id).await?;
+        let stored =
+            app::riders::chat(self.obs(), chat_id, lang_hint_or_default(lang_hint)).await?;
         let (rider, lang, state) = match &stored {
             Some(c) => (
                 c.rider.clone(),
@@ -270,7 +274,7 @@ impl Engine {
             ),
             None => (
                 store::new_handle(),
-                lang_hint.and_then(Lang::parse).unwrap_or_default(),
+                lang_hint_or_default(lang_hint),
                 ChatState::default(),
             ),
         };
@@ -282,17 +286,17 @@ impl Engine {
         };
         self.step(chat_id, &rider, &mut turn, input, key).await?;
         if !turn.erased {
-            store
-                .save_bot_chat(
-                    &store::BotChat {
-                        chat_id,
-                        rider,
-                        lang: turn.lang.code().to_string(),
-                        state: turn.state.to_json(),
-                    },
-                    now_unix(),
-                )
-                .await?;
+            app::riders::save_chat(
+                self.obs(),
+                &app::riders::BotChat {
+                    chat_id,
+                    rider,
+                    lang: turn.lang.code().to_string(),
+                    state: turn.state.to_json(),
+                },
+                turn.lang,
+            )
+            .await?;
         }
         Ok(turn.out)
     }

@@ -432,15 +432,15 @@ impl Engine {
 
     pub(super) async fn my_reports(&self, rider: &str, turn: &mut Turn) -> Result<(), EngineError> {
         let lang = turn.lang;
-        let store = &self.obs().store;
-        let reports = store.reports_of_rider(rider, 10).await?;
+        let reports = app::riders::reports_of(self.obs(), rider, 10, lang).await?;
         if reports.is_empty() {
             turn.out
                 .push(Out::text(t(lang, "bot.my_reports.none", &[])));
             return Ok(());
         }
         let mut text = t(lang, "bot.my_reports.header", &[]);
-        for r in &reports {
+        for f in &reports {
+            let r = &f.report;
             text.push('\n');
             text.push_str(&t(
                 lang,
@@ -460,7 +460,7 @@ impl Engine {
                     ),
                 ],
             ));
-            if let Some(e) = store.report_events(&r.reference).await?.last()
+            if let Some(e) = f.history.last()
                 && !e.note.is_empty()
             {
                 text.push_str(&format!(" — «{}»", e.note));

@@ -123,7 +123,7 @@ proptest! {
                     assert!(!o.text.trim().is_empty(), "empty text for {input:?}");
                     assert!(!o.text.contains("bot."), "a missing catalog key for {input:?}: {}", o.text);
                 }
-                if let Some(c) = state.observatory().unwrap().store.bot_chat(7).await.unwrap() {
+                if let Some(c) = state.observatory().unwrap().store().bot_chat(7).await.unwrap() {
                     let back = bot::dialogue::ChatState::from_json(&c.state);
                     assert_eq!(back.to_json(), c.state, "the stored state reads back");
                 }

@@ -118,14 +118,14 @@ impl Harness {
         }
         if let Some(o) = self.state.observatory() {
             o.flush().await;
-            o.store.close().await;
+            o.store().close().await;
         }
         self.state = app_state(&self.url).await;
         self.run().await;
     }
 
     pub fn store(&self) -> &store::Store {
-        &self.state.observatory().unwrap().store
+        self.state.observatory().unwrap().store()
     }
 
     /// Does something as a rider and returns the messages the bot sent back (waits for the

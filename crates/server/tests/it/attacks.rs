@@ -138,7 +138,7 @@ async fn no_answer_leaks_another_reference_or_whether_a_report_is_near() {
     // Officials still see the likely duplicate link (the erased probes took theirs away).
     let stored = e
         .obs
-        .store
+        .store()
         .report_by_secret(&secret)
         .await
         .unwrap()
@@ -160,7 +160,7 @@ async fn a_stranger_can_neither_follow_nor_erase_a_victims_report() {
     assert!(secret.len() >= 22, "at least 96 random bits: {secret}");
     let case = e
         .obs
-        .store
+        .store()
         .report_by_secret(&secret)
         .await
         .unwrap()
@@ -185,7 +185,7 @@ async fn a_stranger_can_neither_follow_nor_erase_a_victims_report() {
         );
     }
     assert!(
-        e.obs.store.report(&case).await.unwrap().is_some(),
+        e.obs.store().report(&case).await.unwrap().is_some(),
         "still there"
     );
     // Found or not, a lookup takes the same (minimum) time.
@@ -199,7 +199,7 @@ async fn a_stranger_can_neither_follow_nor_erase_a_victims_report() {
         .call("DELETE", &format!("/v1/reports/{secret}"), None)
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert!(e.obs.store.report(&case).await.unwrap().is_none());
+    assert!(e.obs.store().report(&case).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -492,7 +492,7 @@ impl Attack {
 #[tokio::test]
 async fn differencing_padding_and_leaks_learn_no_more_than_the_noise() {
     let e = env(Settings::default()).await;
-    plant(&e.obs.store).await;
+    plant(e.obs.store()).await;
     let tt = e.state.dataset().timetable.clone();
     let zone = observatory::zone::zone_of(VICTIM.0, VICTIM.1, 500.0);
     let (mut filter, mut marginal, mut range, mut padding, mut survey, mut travel) = (
@@ -604,7 +604,7 @@ async fn differencing_padding_and_leaks_learn_no_more_than_the_noise() {
         .await;
     let padded = e
         .obs
-        .store
+        .store()
         .reports(&store::ReportFilter {
             from: 0,
             to: i64::MAX,
@@ -615,7 +615,7 @@ async fn differencing_padding_and_leaks_learn_no_more_than_the_noise() {
         .await
         .unwrap();
     for r in padded.iter().skip(1) {
-        e.obs.store.erase_report(&r.reference).await.unwrap();
+        e.obs.store().erase_report(&r.reference).await.unwrap();
     }
     let (_, after) = e
         .call("GET", "/v1/observatory/indicators?month=2026-10", None)

@@ -242,7 +242,7 @@ async fn admins_edit_the_tree_without_a_restart(e: Env) {
 async fn another_process_on_the_same_database_sees_the_change(e: Env) {
     // A second process (its own Obs) shares the database: it starts from the seed and reads
     // the officials' change when it refreshes (every few seconds in a running server).
-    let other = app::Obs::start(e.obs.store.clone(), app::ObservatorySettings::default());
+    let other = app::Obs::start(e.obs.store().clone(), app::ObservatorySettings::default());
     other.refresh_categories().await.unwrap();
     assert!(!other.catalogue().fileable("tarifa_nocturna"));
     let admin = e.token("ana", store::Role::Admin).await;
@@ -266,7 +266,7 @@ async fn another_process_on_the_same_database_sees_the_change(e: Env) {
         "after a refresh there"
     );
     // Seeding again never undoes the officials' work.
-    let third = app::Obs::start(e.obs.store.clone(), app::ObservatorySettings::default());
+    let third = app::Obs::start(e.obs.store().clone(), app::ObservatorySettings::default());
     third.refresh_categories().await.unwrap();
     assert!(third.catalogue().fileable("tarifa_nocturna"));
 }

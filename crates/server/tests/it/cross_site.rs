@@ -64,7 +64,7 @@ impl Env {
 
     async fn stored(&self) -> usize {
         self.obs
-            .store
+            .store()
             .reports(&store::ReportFilter {
                 from: 0,
                 to: i64::MAX,

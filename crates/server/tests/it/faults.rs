@@ -123,7 +123,7 @@ async fn fill(e: &Env, ack: &mut Acknowledged, editor: &str) {
             // Officials name a report by its case id.
             let r = e
                 .obs
-                .store
+                .store()
                 .report_by_secret(secret)
                 .await
                 .unwrap()
@@ -203,7 +203,7 @@ async fn heals(e: &Env, ack: &mut Acknowledged) {
 
 async fn editor(e: &Env) -> String {
     e.obs
-        .store
+        .store()
         .create_official("eddy", store::Role::Editor, 0)
         .await
         .unwrap()
@@ -237,11 +237,11 @@ async fn a_full_database_is_a_503_that_says_so_and_heals() {
     let dir = tempfile::tempdir().unwrap();
     let e = env(dir.path().join("o.db")).await;
     let editor = editor(&e).await;
-    e.obs.store.limit_sqlite_pages(Some(1));
+    e.obs.store().limit_sqlite_pages(Some(1));
     let mut ack = Acknowledged::default();
     fill(&e, &mut ack, &editor).await;
     all_there(&e, &ack).await;
-    e.obs.store.limit_sqlite_pages(None);
+    e.obs.store().limit_sqlite_pages(None);
     heals(&e, &mut ack).await;
     all_there(&e, &ack).await;
 }
@@ -271,7 +271,7 @@ async fn trip_records_wait_out_a_full_database_and_losses_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let e = env(dir.path().join("o.db")).await;
     // A full database: the plans are still served, their records wait in the queue.
-    e.obs.store.limit_sqlite_pages(Some(1));
+    e.obs.store().limit_sqlite_pages(Some(1));
     let plan = "/v1/plan?from=-16.3989,-71.5369&to=-16.4250,-71.5200&at=2026-11-23T08:00";
     let mut planned = 0;
     for _ in 0..300 {
@@ -290,9 +290,9 @@ async fn trip_records_wait_out_a_full_database_and_losses_are_counted() {
         assert!(metric(&m, "paradero_observatory_trip_write_failures_total") > 0);
     }
     // Space is back: every record is written, by the writer's own retries.
-    e.obs.store.limit_sqlite_pages(None);
+    e.obs.store().limit_sqlite_pages(None);
     assert!(e.obs.flush_within(Duration::from_secs(15)).await, "written");
-    assert_eq!(e.obs.store.count_trips().await.unwrap(), planned);
+    assert_eq!(e.obs.store().count_trips().await.unwrap(), planned);
     let m = get_text(&e, "/metrics").await;
     assert_eq!(
         metric(&m, "paradero_observatory_trips_written_total"),

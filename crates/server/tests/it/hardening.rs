@@ -65,7 +65,11 @@ impl Env {
 
     /// An official's raw token (the shared `token` gives the header's value).
     async fn raw_token(&self, name: &str, role: store::Role) -> String {
-        self.obs.store.create_official(name, role, 0).await.unwrap()
+        self.obs
+            .store()
+            .create_official(name, role, 0)
+            .await
+            .unwrap()
     }
 }
 
@@ -169,7 +173,7 @@ async fn nul_bytes_never_reach_the_database(e: Env) {
     // Stored: the two reports without a NUL, nothing else; no category was added.
     let stored = e
         .obs
-        .store
+        .store()
         .reports(&store::ReportFilter {
             from: 0,
             to: i64::MAX,
@@ -278,7 +282,7 @@ async fn control_characters_never_break_open311_xml(e: Env) {
     }
     let stored = e
         .obs
-        .store
+        .store()
         .reports(&store::ReportFilter {
             from: 0,
             to: i64::MAX,

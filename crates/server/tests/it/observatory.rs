@@ -112,7 +112,7 @@ impl Env {
 
     async fn reports_stored(&self) -> usize {
         self.obs
-            .store
+            .store()
             .reports(&store::ReportFilter {
                 from: 0,
                 to: i64::MAX,
@@ -279,7 +279,7 @@ async fn officials_need_a_token_with_the_right_role(e: Env) {
     // Officials know a report by its case id, not by the reporter's secret.
     let reference = e
         .obs
-        .store
+        .store()
         .report_by_secret(&secret)
         .await
         .unwrap()
@@ -287,13 +287,13 @@ async fn officials_need_a_token_with_the_right_role(e: Env) {
         .reference;
     let viewer = e
         .obs
-        .store
+        .store()
         .create_official("vera", store::Role::Viewer, 0)
         .await
         .unwrap();
     let editor = e
         .obs
-        .store
+        .store()
         .create_official("eddy", store::Role::Editor, 0)
         .await
         .unwrap();
@@ -384,10 +384,10 @@ async fn plans_are_recorded_anonymously_with_consented_profiles_only(e: Env) {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     e.obs.flush().await;
-    assert_eq!(e.obs.store.count_trips().await.unwrap(), 3);
+    assert_eq!(e.obs.store().count_trips().await.unwrap(), 3);
     let groups = e
         .obs
-        .store
+        .store()
         .trip_groups("0000-01-01", "9999-12-31")
         .await
         .unwrap();
@@ -427,7 +427,7 @@ async fn surveys_validate_their_scores(e: Env) {
             "{body}: {v}"
         );
     }
-    let groups = e.obs.store.survey_groups(0, i64::MAX).await.unwrap();
+    let groups = e.obs.store().survey_groups(0, i64::MAX).await.unwrap();
     assert_eq!(groups.iter().map(|g| g.answers).sum::<i64>(), 1);
 }
 
@@ -516,7 +516,7 @@ pub async fn plant_october(st: &store::Store) {
 }
 
 async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
-    plant_october(&e.obs.store).await;
+    plant_october(e.obs.store()).await;
     // Nothing is public before a release.
     let (s, v, _) = e
         .call("GET", "/v1/observatory/indicators?month=2026-10", &[], "")
@@ -606,7 +606,7 @@ async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
     }
     let first = e
         .obs
-        .store
+        .store()
         .reports(&store::ReportFilter {
             from: 0,
             to: i64::MAX,
@@ -616,7 +616,11 @@ async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
         })
         .await
         .unwrap();
-    e.obs.store.erase_report(&first[0].reference).await.unwrap();
+    e.obs
+        .store()
+        .erase_report(&first[0].reference)
+        .await
+        .unwrap();
     let (_, _, text2) = e
         .call("GET", "/v1/observatory/indicators?month=2026-10", &[], "")
         .await;
@@ -702,7 +706,7 @@ async fn public_numbers_are_released_with_margins_and_never_recomputed(e: Env) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let token = e
         .obs
-        .store
+        .store()
         .create_official("vera", store::Role::Viewer, 0)
         .await
         .unwrap();
@@ -765,7 +769,7 @@ async fn open311_reads_and_writes_reports_without_exposing_reporters(e: Env) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v[0]["service_request_id"].as_str().unwrap().to_string();
     assert!(v[0]["service_notice"].as_str().unwrap().contains(&id));
-    let stored = e.obs.store.report_by_secret(&id).await.unwrap().unwrap();
+    let stored = e.obs.store().report_by_secret(&id).await.unwrap().unwrap();
     assert_eq!(stored.channel, store::Channel::Open311);
     assert_eq!(
         stored.description.as_deref(),
@@ -796,7 +800,7 @@ async fn open311_reads_and_writes_reports_without_exposing_reporters(e: Env) {
     assert_eq!(v[0]["code"], 401);
     let token = e
         .obs
-        .store
+        .store()
         .create_official("ana", store::Role::Viewer, 0)
         .await
         .unwrap();
@@ -1043,7 +1047,7 @@ async fn road_actors_are_kept_for_officials_and_listed_for_reporters(e: Env) {
     );
     let token = e
         .obs
-        .store
+        .store()
         .create_official("ana", store::Role::Viewer, 0)
         .await
         .unwrap();

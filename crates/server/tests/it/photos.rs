@@ -92,7 +92,7 @@ impl Env {
         let secret = v["reference"].as_str().unwrap().to_string();
         let case = self
             .obs
-            .store
+            .store()
             .report_by_secret(&secret)
             .await
             .unwrap()
@@ -103,7 +103,7 @@ impl Env {
 
     async fn photos_stored(&self, case: &str) -> usize {
         self.obs
-            .store
+            .store()
             .photos_of(&[case.to_string()])
             .await
             .unwrap()
@@ -196,7 +196,7 @@ async fn a_photo_loses_its_gps_position_and_only_officials_see_it(e: Env) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let token = e
         .obs
-        .store
+        .store()
         .create_official("vera", store::Role::Viewer, 0)
         .await
         .unwrap();
@@ -273,7 +273,7 @@ async fn a_photo_loses_its_gps_position_and_only_officials_see_it(e: Env) {
         .json("GET", &one, &[("authorization", &auth)], Vec::new())
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    if let store::PhotoStorage::Files(dir) = e.obs.store.photo_storage() {
+    if let store::PhotoStorage::Files(dir) = e.obs.store().photo_storage() {
         let left: Vec<_> = std::fs::read_dir(dir).map_or(Vec::new(), |d| d.collect());
         assert!(left.is_empty(), "photo files left after erasure: {left:?}");
     }
@@ -348,7 +348,7 @@ async fn bad_photos_are_clear_errors_and_store_nothing(e: Env) {
         assert_eq!(s, want, "photo {i}: {v}");
     }
     assert_eq!(e.photos_stored(&case).await, 3);
-    if let store::PhotoStorage::Files(dir) = e.obs.store.photo_storage() {
+    if let store::PhotoStorage::Files(dir) = e.obs.store().photo_storage() {
         // Only the three kept: refused uploads left no file behind.
         assert_eq!(std::fs::read_dir(dir).unwrap().count(), 3);
     }
@@ -408,7 +408,7 @@ async fn a_full_disk_refuses_the_photo_and_keeps_nothing() {
     std::fs::write(&blocked, b"").unwrap();
     let store = e
         .obs
-        .store
+        .store()
         .clone()
         .with_photo_storage(store::PhotoStorage::Files(blocked.join("photos")));
     let obs = Obs::start(store, app::ObservatorySettings::default());

@@ -89,11 +89,16 @@ impl Env {
     }
 
     async fn answers(&self, survey: &str) -> i64 {
-        self.obs.store.count_responses(survey).await.unwrap()
+        self.obs.store().count_responses(survey).await.unwrap()
     }
 
     pub(super) async fn token(&self, name: &str, role: store::Role) -> String {
-        let t = self.obs.store.create_official(name, role, 0).await.unwrap();
+        let t = self
+            .obs
+            .store()
+            .create_official(name, role, 0)
+            .await
+            .unwrap();
         format!("Bearer {t}")
     }
 }
@@ -437,7 +442,7 @@ async fn answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_th
         .await
         .unwrap();
     assert_eq!(e.answers("mujeres").await, 4);
-    let erased = e.obs.store.erase_rider("rider-hash").await.unwrap();
+    let erased = e.obs.store().erase_rider("rider-hash").await.unwrap();
     assert_eq!(erased.surveys, 1);
     assert_eq!(e.answers("mujeres").await, 3);
     // The month's release has the table, over every option of every survey, noisy.
@@ -447,7 +452,12 @@ async fn answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_th
     app::releases::release_periods(&e.obs, &tt, month, &[None], now)
         .await
         .unwrap();
-    let stored = e.obs.store.releases_of(&[month.to_string()]).await.unwrap();
+    let stored = e
+        .obs
+        .store()
+        .releases_of(&[month.to_string()])
+        .await
+        .unwrap();
     let releases = app::releases::parse(&stored).unwrap();
     let t = releases[0]
         .tables
@@ -567,7 +577,7 @@ async fn a_full_disk_is_a_readable_503_that_stores_nothing_and_the_same_answer_g
     );
     // The database may not grow (SQLite's own page cap): answers fill the free space of its
     // pages, then the next one is a 503 in words, and every 201 before it is stored.
-    e.obs.store.limit_sqlite_pages(Some(1));
+    e.obs.store().limit_sqlite_pages(Some(1));
     let mut acknowledged = 0;
     let refused = loop {
         let (s, v, t) = e.call("POST", url, &[], &body).await;
@@ -582,7 +592,7 @@ async fn a_full_disk_is_a_readable_503_that_stores_nothing_and_the_same_answer_g
         refused["detail"].as_str().unwrap().contains("espacio"),
         "{refused}"
     );
-    e.obs.store.limit_sqlite_pages(None);
+    e.obs.store().limit_sqlite_pages(None);
     assert_eq!(
         e.answers("mujeres").await,
         acknowledged,
@@ -592,7 +602,7 @@ async fn a_full_disk_is_a_readable_503_that_stores_nothing_and_the_same_answer_g
     assert_eq!(s, StatusCode::CREATED, "{t}");
     let lines = e
         .obs
-        .store
+        .store()
         .export_responses("mujeres", 0, i64::MAX, false)
         .await
         .unwrap();

@@ -1,0 +1,77 @@
+//! `app` at its boundary: the use cases the doors call (the HTTP API, the chatbot, the
+//! command line), checked in plain Rust without HTTP or Telegram. Each test reads as the use
+//! case: what goes in, what comes out, what is stored.
+
+mod reports;
+mod riders;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use timetable::Timetable;
+
+/// Arequipa's timetable, loaded once for the whole suite.
+pub fn arequipa() -> Arc<Timetable> {
+    static TT: OnceLock<Arc<Timetable>> = OnceLock::new();
+    TT.get_or_init(|| {
+        let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/arequipa.zip");
+        Arc::new(
+            gtfs::load(
+                &[gtfs::FeedSpec::from_path(feed)],
+                &gtfs::LoadConfig::default(),
+            )
+            .expect("the Arequipa feed loads")
+            .timetable,
+        )
+    })
+    .clone()
+}
+
+/// An observatory on a fresh SQLite file, and the folder it lives in.
+#[allow(missing_debug_implementations)]
+pub struct Fresh {
+    pub obs: Arc<app::Obs>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn fresh() -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/paradero.db", dir.path().display());
+    let store = store::Store::open(&url).await.unwrap();
+    Fresh {
+        obs: app::Obs::start(store, app::ObservatorySettings::default()),
+        _dir: dir,
+    }
+}
+
+/// A report at the Plaza de Armas, as a door would pass it on.
+pub fn at_the_plaza<'a>(
+    category: &'a str,
+    rider: Option<&str>,
+    channel: store::Channel,
+) -> app::reports::ReportInput<'a> {
+    app::reports::ReportInput {
+        category: Some(category),
+        lat: Some(-16.3989),
+        lon: Some(-71.5369),
+        stop_id: None,
+        route_id: None,
+        occurred_at: None,
+        description: Some("un hombre me siguió"),
+        gender: Some("mujer"),
+        age_band: Some("18_35"),
+        channel,
+        rider: rider.map(str::to_string),
+        actor_involved: None,
+        actor_victim: None,
+    }
+}
+
+/// Files a report through the use cases the doors call; returns its secret.
+pub async fn file(o: &app::Obs, input: &app::reports::ReportInput<'_>) -> String {
+    let lang = i18n::Lang::Es;
+    let new = app::reports::validate(&arequipa(), o, input, app::now_unix(), lang).unwrap();
+    app::reports::file(o, &new, None, lang)
+        .await
+        .unwrap()
+        .secret
+}

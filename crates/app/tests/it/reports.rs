@@ -1,0 +1,111 @@
+//! Following reports: by the reporter's secret, or by case id with an official's token; a
+//! public lookup takes the same time found or not.
+
+use crate::{at_the_plaza, file, fresh};
+use app::reports::{LOOKUP_FLOOR, follow_ids};
+use i18n::Lang;
+use store::{Channel, Role};
+
+#[tokio::test]
+async fn reports_are_followed_by_secret_publicly_and_by_case_id_by_officials() {
+    let f = fresh().await;
+    let o = &f.obs;
+    let secret = file(o, &at_the_plaza("acoso_verbal", None, Channel::Api)).await;
+    let started = std::time::Instant::now();
+    let found = follow_ids(o, &[&secret, "nope", "C-UNKNOWN"], None, Lang::Es)
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= LOOKUP_FLOOR);
+    // Found by its secret, answered under the id it was asked by; unknown ids left out.
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, secret);
+    let case = found[0].1.report.reference.clone();
+    assert!(case.starts_with("C-") && case != secret);
+    // Nothing found publicly still takes the floor, and a case id opens nothing publicly.
+    let started = std::time::Instant::now();
+    assert!(
+        follow_ids(o, &[&case], None, Lang::Es)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(started.elapsed() >= LOOKUP_FLOOR);
+    // An official reads by case id, not by secret; a role below viewer cannot exist, but a
+    // token's official is checked again here.
+    let token = o
+        .store()
+        .create_official("vera", Role::Viewer, 0)
+        .await
+        .unwrap();
+    let who = app::officials::authenticate(o, Some(&token), Role::Viewer, Lang::Es)
+        .await
+        .unwrap();
+    let by_case = follow_ids(o, &[&case, &secret], Some(&who), Lang::Es)
+        .await
+        .unwrap();
+    assert_eq!(by_case.len(), 1);
+    assert_eq!(by_case[0].1.report.reference, case);
+    assert_eq!(
+        by_case[0].1.report.description.as_deref(),
+        Some("un hombre me siguió")
+    );
+}
+
+#[tokio::test]
+async fn officials_list_reports_with_their_history() {
+    let f = fresh().await;
+    let o = &f.obs;
+    file(o, &at_the_plaza("acoso_verbal", None, Channel::Web)).await;
+    file(o, &at_the_plaza("robo", None, Channel::Bot)).await;
+    let viewer = o
+        .store()
+        .create_official("vera", Role::Viewer, 0)
+        .await
+        .unwrap();
+    let editor = o
+        .store()
+        .create_official("edu", Role::Editor, 0)
+        .await
+        .unwrap();
+    let auth = |t: String| async move {
+        app::officials::authenticate(o, Some(&t), Role::Viewer, Lang::Es)
+            .await
+            .unwrap()
+    };
+    let (viewer, editor) = (auth(viewer).await, auth(editor).await);
+    let filter = store::ReportFilter {
+        from: 0,
+        to: i64::MAX,
+        status: None,
+        category: None,
+        limit: 10,
+    };
+    let listed = app::reports::list_followed(o, &viewer, &filter, Lang::Es)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|f| f.history.is_empty()));
+    let case = listed[0].report.reference.clone();
+    app::reports::change_status(
+        o,
+        &editor,
+        &case,
+        store::Status::Acknowledged,
+        "visto",
+        Lang::Es,
+    )
+    .await
+    .unwrap();
+    // A viewer may read but not move a report.
+    let refused =
+        app::reports::change_status(o, &viewer, &case, store::Status::Closed, "", Lang::Es)
+            .await
+            .unwrap_err();
+    assert!(matches!(refused, app::Error::Forbidden(_)), "{refused:?}");
+    let listed = app::reports::list_followed(o, &viewer, &filter, Lang::Es)
+        .await
+        .unwrap();
+    let moved = listed.iter().find(|f| f.report.reference == case).unwrap();
+    assert_eq!(moved.history.len(), 1);
+    assert_eq!(moved.history[0].note, "visto");
+}
