@@ -340,7 +340,8 @@
         // Each cell names its column, for the phone's card layout (the header is hidden there).
         Array.prototype.forEach.call(tr.children, function (td, i) {
           var th = table.tHead.rows[0].cells[i];
-          if (th && th.textContent) td.dataset.label = th.textContent;
+          // (The last column, the save button, names itself.)
+          if (th && th.textContent && i < tr.children.length - 1) td.dataset.label = th.textContent;
         });
         body.appendChild(tr);
       });

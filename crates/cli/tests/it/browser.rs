@@ -802,6 +802,15 @@ async fn officials_dashboard_draws_charts_and_changes_a_report_in_headless_chrom
         "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
     )
     .await;
+    // Without a token the (empty) reports table stays hidden, cards or not.
+    assert_eq!(
+        js(
+            &c,
+            "return getComputedStyle(document.getElementById('reports')).display"
+        )
+        .await,
+        json!("none")
+    );
     js(
         &c,
         &format!("document.getElementById('token').value = '{token}'; document.getElementById('update').click(); return true"),
