@@ -30,6 +30,7 @@ pub mod safety;
 pub mod share;
 pub mod surveys;
 pub mod trips;
+pub mod when;
 mod words;
 
 pub use error::Error;

@@ -39,19 +39,10 @@ pub struct Args {
     feeds: Vec<std::path::PathBuf>,
 }
 
-/// Reads `2026-11-23T08:00[:ss]` or `08:00[:ss]` (today in the feed's timezone).
+/// Reads `2026-11-23T08:00[:ss]` or `08:00[:ss]` (today in the feed's timezone):
+/// [`app::when::parse`].
 fn parse_when(s: &str, today: Day, lang: Lang) -> anyhow::Result<(Day, Secs)> {
-    let (date, time) = match s.split_once('T') {
-        Some((d, t)) => (
-            Day::parse(d).ok_or_else(|| anyhow!(t_err(lang, "error.bad_date", d)))?,
-            t,
-        ),
-        None => (today, s),
-    };
-    match timetable::time::parse_clock(time) {
-        Ok(secs) if secs < timetable::DAY => Ok((date, secs)),
-        _ => Err(anyhow!(t_err(lang, "error.bad_time", s))),
-    }
+    app::when::parse(s, today, None).map_err(|e| anyhow!(e.localized(lang)))
 }
 
 /// A catalog message about the text the user typed.

@@ -14,18 +14,12 @@ use std::sync::Arc;
 use store::{AgeBand, Gender, Profile, Purpose};
 use timetable::{Day, Secs, Timetable};
 
-/// `2026-11-23T08:00`, `08:00` (today) or absent (now).
+/// `2026-11-23T08:00`, `08:00` (today) or absent (now): [`app::when::parse`].
 pub(crate) fn when(p: &Params, key: &str, tt: &Timetable) -> Result<Option<(Day, Secs)>, Problem> {
     let Some(v) = p.get(key) else { return Ok(None) };
-    let bad = |k: &str, text: &str| Problem::bad_request(i18n::t(p.lang, k, &[("text", &text)]));
-    let (day, time) = match v.split_once('T') {
-        Some((d, t)) => (Day::parse(d).ok_or_else(|| bad("error.bad_date", d))?, t),
-        None => (now(tt).0, v),
-    };
-    match timetable::time::parse_clock(time) {
-        Ok(s) if s < timetable::DAY => Ok(Some((day, s))),
-        _ => Err(bad("error.bad_time", v)),
-    }
+    app::when::parse(v, now(tt).0, None)
+        .map(Some)
+        .map_err(|e| Problem::bad_request(e.localized(p.lang)))
 }
 
 fn plan_problem(e: &PlanError, lang: Lang) -> Problem {

@@ -30,9 +30,12 @@ pub(crate) fn when(tt: &Timetable, v: &serde_json::Value, lang: Lang) -> Result<
     }
     let text = v.as_str().unwrap_or("");
     let bad = || Problem::bad_request(i18n::t(lang, "error.bad_time", &[("text", &text)]));
+    // A date and a time to the minute ([`app::when::parse`]); what follows the minutes (seconds,
+    // an offset) is not read: the time is the feed's local time.
     let (d, t) = text.split_once('T').ok_or_else(bad)?;
-    let day = Day::parse(d).ok_or_else(bad)?;
-    let secs = timetable::time::parse_clock(t.get(..5).unwrap_or(t)).map_err(|_| bad())?;
+    let minutes = format!("{d}T{}", t.get(..5).unwrap_or(t));
+    let (day, secs) =
+        app::when::parse(&minutes, planner::clock::now(tt).0, None).map_err(|_| bad())?;
     Ok(planner::clock::local_to_unix(tt, day, secs))
 }
 

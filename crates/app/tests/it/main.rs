@@ -4,6 +4,7 @@
 
 mod reports;
 mod riders;
+mod when;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

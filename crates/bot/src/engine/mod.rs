@@ -16,9 +16,6 @@ mod questionnaire;
 mod report;
 mod route;
 mod survey;
-mod when;
-
-pub use when::parse_when;
 
 use crate::dialogue::{ChatState, Step};
 use app::App;
@@ -192,6 +189,18 @@ impl EngineError {
             _ => "bot.error",
         }
     }
+}
+
+/// A time as a rider types it ([`app::when::parse`]): the day and seconds after midnight.
+fn typed_when(
+    s: &str,
+    today: timetable::Day,
+    now: u32,
+    future: bool,
+) -> Option<(timetable::Day, i32)> {
+    app::when::parse(s, today, Some(app::when::Typed { now, future }))
+        .ok()
+        .map(|(day, secs)| (day, secs as i32))
 }
 
 fn lang_hint_or_default(hint: Option<&str>) -> Lang {

@@ -3,7 +3,7 @@
 
 use super::places::Picked;
 use super::prompts::{age_buttons, gender_buttons, rows_of, skip};
-use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, now_unix, parse_when};
+use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, now_unix, typed_when};
 use crate::dialogue::{Draft, Step};
 use app::reports::ReportInput;
 use i18n::{Lang, t};
@@ -98,7 +98,7 @@ impl Engine {
             ) => {
                 let tt = self.app.dataset().timetable.clone();
                 let (today, now) = planner::clock::now(&tt);
-                match parse_when(&s, today, now as i32, false).filter(|_| {
+                match typed_when(&s, today, now, false).filter(|_| {
                     // "another day" needs a date; "earlier today" takes a time alone.
                     other_day || !s.contains(['-', '/'])
                 }) {

@@ -1,7 +1,7 @@
 //! `/ruta`: from, to, when; then the plan (three itineraries), "later" and "rate this trip".
 
 use super::places::Picked;
-use super::{Engine, EngineError, Flow, Input, Keyboard, Limit, Out, Turn, parse_when};
+use super::{Engine, EngineError, Flow, Input, Keyboard, Limit, Out, Turn, typed_when};
 use crate::dialogue::{LastTrip, Place, Step};
 use i18n::{Lang, t};
 use std::str::FromStr;
@@ -65,7 +65,7 @@ impl Engine {
                 let (today, now) = planner::clock::now(&tt);
                 let when = match &input {
                     Input::Button(b) if b == "when:now" => Some((today, now as i32)),
-                    Input::Text(s) => parse_when(s, today, now as i32, true),
+                    Input::Text(s) => typed_when(s, today, now, true),
                     _ => None,
                 };
                 match when {
