@@ -68,14 +68,14 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     };
     let specs = crate::feed_specs(cfg, &args.feeds);
     let city = crate::load_city(cfg, &specs)?;
-    let tt = &city.timetable;
-    let tz: chrono_tz::Tz = tt
-        .feeds()
-        .first()
-        .and_then(|f| f.timezone.parse().ok())
-        .unwrap_or(chrono_tz::America::Lima);
-    let now = chrono::Utc::now().with_timezone(&tz);
-    let today = Day::from_date(now.date_naive());
+    // Planned as both front doors plan: through `App` (its scratch, its streets, its limits).
+    let app = app::App::new(
+        app::city::dataset(city),
+        crate::serve::app_settings(cfg, None),
+    );
+    let ds = app.dataset();
+    let tt = &ds.timetable;
+    let (today, now) = planner::clock::now(tt);
     let (day, time, arrive_by) = match (&args.at, &args.arrive_by) {
         (_, Some(a)) => {
             let (d, t) = parse_when(a, today, lang)?;
@@ -85,10 +85,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
             let (d, t) = parse_when(a, today, lang)?;
             (d, t, false)
         }
-        (None, None) => {
-            use chrono::Timelike;
-            (today, now.num_seconds_from_midnight(), false)
-        }
+        (None, None) => (today, now, false),
     };
     let from = planner::parse_endpoint(tt, &args.from).map_err(|e| anyhow!(e.localized(lang)))?;
     let to = planner::parse_endpoint(tt, &args.to).map_err(|e| anyhow!(e.localized(lang)))?;
@@ -108,14 +105,12 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         lang,
         safer: false,
     };
-    let mut sc = raptor::Scratch::new(tt);
-    let mut search = city.streets.as_ref().map(planner::StreetScratch::new);
-    let on = city
-        .streets
-        .as_ref()
-        .zip(search.as_mut())
-        .map(|(streets, scratch)| planner::OnStreets { streets, scratch });
-    let plan = planner::plan_on(tt, on, &mut sc, &crate::planner_config(cfg), &req)
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let plan = rt
+        .block_on(app.plan(ds.clone(), req))
+        .map_err(|e| anyhow!(e.detail().to_string()))?
         .map_err(|e| anyhow!(e.localized(lang)))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);

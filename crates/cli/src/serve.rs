@@ -35,6 +35,31 @@ pub struct Prepared {
     pub http: server::Settings,
 }
 
+/// The application's parameters from the configuration (the observatory is opened later,
+/// inside the runtime); `loader` rebuilds the dataset on a reload.
+pub fn app_settings(cfg: &config::Config, loader: Option<app::Loader>) -> app::Settings {
+    app::Settings {
+        planner: crate::planner_config(cfg),
+        routing: crate::routing_options(cfg),
+        loader,
+        max_concurrent_plans: cfg.server.max_concurrent_plans,
+        observatory: None,
+        safety: cfg.safety.enabled.then(|| app::safety::SafetySettings {
+            families: cfg.safety.families.clone(),
+            safer: planner::safety::SaferConfig {
+                weight: cfg.safety.weight,
+                hot: cfg.safety.hot,
+                search: match cfg.safety.search {
+                    config::SafetySearch::SecondSearch => {
+                        planner::safety::SaferSearch::AvoidHotStops
+                    }
+                    config::SafetySearch::Pareto => planner::safety::SaferSearch::Pareto,
+                },
+            },
+        }),
+    }
+}
+
 /// Loads the feeds and builds the parameters from the configuration.
 pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
     let specs = crate::feed_specs(cfg, &[]);
@@ -57,26 +82,7 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
         let city = crate::load_city(&reload_cfg, &reload_specs).map_err(|e| format!("{e:#}"))?;
         Ok(app::city::dataset(city))
     });
-    let app = app::Settings {
-        planner: crate::planner_config(cfg),
-        routing: crate::routing_options(cfg),
-        loader: Some(loader),
-        max_concurrent_plans: cfg.server.max_concurrent_plans,
-        observatory: None,
-        safety: cfg.safety.enabled.then(|| app::safety::SafetySettings {
-            families: cfg.safety.families.clone(),
-            safer: planner::safety::SaferConfig {
-                weight: cfg.safety.weight,
-                hot: cfg.safety.hot,
-                search: match cfg.safety.search {
-                    config::SafetySearch::SecondSearch => {
-                        planner::safety::SaferSearch::AvoidHotStops
-                    }
-                    config::SafetySearch::Pareto => planner::safety::SaferSearch::Pareto,
-                },
-            },
-        }),
-    };
+    let app = app_settings(cfg, Some(loader));
     let http = server::Settings {
         request_timeout: std::time::Duration::from_secs(cfg.server.request_timeout_s),
         max_body_bytes: cfg.server.max_body_bytes,
