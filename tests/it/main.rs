@@ -2,5 +2,6 @@
 
 mod dependencies;
 mod gtfs_tolerance;
+mod problems;
 mod routing;
 mod shipped_feeds;

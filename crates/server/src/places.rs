@@ -125,11 +125,7 @@ pub async fn tile(
     State(s): State<Arc<AppState>>,
     Path((z, x, file)): Path<(String, String, String)>,
 ) -> Result<Response, Problem> {
-    let bad = || {
-        Problem::bad_request(
-            "a tile is /v1/tiles/{z}/{x}/{y}.json with whole numbers, z from 0 to 19",
-        )
-    };
+    let bad = || Problem::bad_request(i18n::t(crate::query::asked(), "error.bad_tile", &[]));
     let z: u8 = z.parse().map_err(|_| bad())?;
     let x: u32 = x.parse().map_err(|_| bad())?;
     let y: u32 = file
@@ -139,9 +135,11 @@ pub async fn tile(
         .map_err(|_| bad())?;
     let ds = s.dataset();
     let Some(streets) = ds.streets.clone() else {
-        return Err(Problem::not_found(
-            "no street map is loaded: the map shows the bus network only",
-        ));
+        return Err(Problem::not_found(i18n::t(
+            crate::query::asked(),
+            "error.no_street_map",
+            &[],
+        )));
     };
     let key = (z, x, y);
     let id = Arc::as_ptr(&ds) as usize;
@@ -156,13 +154,15 @@ pub async fn tile(
             .map_err(|_| {
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "cutting the tile stopped unexpectedly",
+                    i18n::t(crate::query::asked(), "error.tile_failed", &[]),
                 )
             })?;
             let Some(b) = built else {
-                return Err(Problem::not_found(
-                    "no such tile: x and y must be below 2^z, z at most 19",
-                ));
+                return Err(Problem::not_found(i18n::t(
+                    crate::query::asked(),
+                    "error.no_such_tile",
+                    &[],
+                )));
             };
             s.tiles.put(id, key, b.clone());
             b

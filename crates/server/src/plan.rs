@@ -93,7 +93,11 @@ pub async fn plan(
     let (at, by) = (when(&p, "at", &tt)?, when(&p, "arrive_by", &tt)?);
     if at.is_some() && by.is_some() {
         // Each is well-formed; together they contradict each other: 422, as documented.
-        return Err(Problem::unprocessable("give `at` or `arrive_by`, not both"));
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "error.at_and_arrive_by",
+            &[],
+        )));
     }
     let (day, time) = by.or(at).unwrap_or_else(|| now(&tt));
     let window_secs = match p.get("window") {

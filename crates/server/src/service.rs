@@ -57,18 +57,20 @@ pub async fn reload(
     if !headers.contains_key(axum::http::header::AUTHORIZATION) {
         return Err(Problem::new(
             axum::http::StatusCode::UNAUTHORIZED,
-            "send the admin token as `Authorization: Bearer <token>`",
+            i18n::t(crate::query::asked(), "error.admin_token_needed", &[]),
         ));
     }
     let Some(token) = s.settings.admin_token.as_deref() else {
-        return Err(Problem::not_found(
-            "reloading over HTTP is disabled: set server.admin_token (or send SIGHUP)",
-        ));
+        return Err(Problem::not_found(i18n::t(
+            crate::query::asked(),
+            "error.reload_disabled",
+            &[],
+        )));
     };
     if !token_matches(token, &headers) {
         return Err(Problem::new(
             axum::http::StatusCode::UNAUTHORIZED,
-            "send the admin token as `Authorization: Bearer <token>`",
+            i18n::t(crate::query::asked(), "error.admin_token_needed", &[]),
         ));
     }
     match s.app().reload().await {
@@ -80,7 +82,11 @@ pub async fn reload(
         .into_response()),
         Err(e) => Err(Problem::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            format!("reload failed, still serving the previous timetable: {e}"),
+            i18n::t(
+                crate::query::asked(),
+                "error.reload_failed",
+                &[("text", &e)],
+            ),
         )),
     }
 }

@@ -110,7 +110,12 @@ pub async fn asset(Path(name): Path<String>) -> Response {
             a.body,
         )
             .into_response(),
-        None => crate::Problem::not_found(format!("no asset `{name}`")).into_response(),
+        None => crate::Problem::not_found(i18n::t(
+            crate::query::asked(),
+            "error.no_asset",
+            &[("name", &name)],
+        ))
+        .into_response(),
     }
 }
 
@@ -374,7 +379,7 @@ pub async fn network(State(s): State<Arc<AppState>>) -> Response {
             let Ok(body) = built else {
                 return crate::Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "building the network map stopped unexpectedly",
+                    i18n::t(crate::query::asked(), "error.network_map_failed", &[]),
                 )
                 .into_response();
             };

@@ -222,7 +222,7 @@ async fn plan_errors_are_problems() {
         (
             &format!("/v1/plan?from={FROM}&to={TO}&at=08:00&arrive_by=09:00"),
             422,
-            "not both",
+            "`arrive_by`, no ambos",
         ),
         (
             &format!("/v1/plan?from={FROM}&to={TO}&window=forever"),
