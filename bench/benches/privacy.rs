@@ -233,7 +233,7 @@ fn main() {
             }
             let eps = |rho: f64| b.epsilon(rho).expect("epsilon");
             // The five weeks are one Gaussian mechanism over disjoint days with the month's
-            // per-person bound: together they cost one week's ρ (see ARCHITECTURE.md).
+            // per-person bound: together they cost one week's ρ (see crates/observatory/README.md).
             println!(
                 "\n== budget {name}: rho {} per month; epsilon at delta {:e}: month release {:.2}, one week {:.2}, month with its weeks {:.2}; month computed in memory in {:.2} s (median)",
                 b.rho_per_month,

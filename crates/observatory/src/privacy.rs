@@ -37,7 +37,7 @@ pub struct Budget {
 impl Default for Budget {
     /// ρ = 0.16 per month (ε ≈ 3.0 at δ = 10⁻⁷): the least that met the utility target of the
     /// benchmark (median relative error ≤ 10 % on monthly cells of at least 20); see
-    /// ARCHITECTURE.md for the figures at ρ = 0.075 (ε = 2).
+    /// crates/observatory/README.md for the figures at ρ = 0.075 (ε = 2).
     fn default() -> Self {
         Budget {
             rho_per_month: 0.16,

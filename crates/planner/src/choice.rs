@@ -1,7 +1,7 @@
 //! Options a rider can choose between: none no better than another on every count, no change
 //! of bus onto the same route, each labelled with why it is there, in one written order.
 //!
-//! The rule (ARCHITECTURE.md, "Options"): an option is dropped when another is at least as
+//! The rule (crates/planner/README.md, "Options"): an option is dropped when another is at least as
 //! good on leaving (later or the same, for depart-at; for arrive-by the same rule), arriving
 //! (earlier or the same), changes of bus and fare, and better on one of them; an option that
 //! gets off a route to board the same route again is dropped while any other remains. The

@@ -15,7 +15,7 @@
 //! - after a ride, boarding at the same stop needs `transfer_slack` (or the stop's
 //!   `transfers.txt` minimum time; never where forbidden); after a walked transfer it needs the
 //!   walk plus `transfer_slack`, unless the footpath is an explicit `transfers.txt` time;
-//! - one footpath per round (the timetable's footpaths are closed, see ARCHITECTURE.md); an
+//! - one footpath per round (the timetable's footpaths are closed, see crates/streets/README.md, "Footpaths"); an
 //!   origin or destination that *is* a stop (walk 0) may also use a footpath to a nearby stop;
 //! - frequency windows follow [`timetable::FreqWindow::next_start`];
 //! - runs come from the query's service day, earlier service days (runs past midnight, up to

@@ -9,7 +9,7 @@
 //! wheelchairs, avoided stops, transfer slack, one footpath per round, the runs of nearby
 //! service days) and reuses its run lookup and journey assembly, but none of its pruning by
 //! lower bounds: it is the measured alternative to the generalized cost over two plain
-//! searches that the planner uses (see ARCHITECTURE.md, "Safer trips").
+//! searches that the planner uses (see crates/planner/README.md, "Safer trips").
 
 use crate::journey::{Journey, Place, Run};
 use crate::scratch::{INF, Item, RideLabel, Scratch};

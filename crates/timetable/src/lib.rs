@@ -1,6 +1,6 @@
 //! The immutable in-memory timetable that paradero routes over.
 //!
-//! Layout (see `ARCHITECTURE.md`): trips are grouped into *patterns* — one stop sequence, one
+//! Layout (see `crates/timetable/README.md`): trips are grouped into *patterns* — one stop sequence, one
 //! GTFS route, trips that never overtake each other — whose departure and arrival times are
 //! stored stop-major in two flat vectors. Frequency-based trips (`frequencies.txt`) are stored
 //! once as a template (offsets from the first departure) plus a list of headway windows and

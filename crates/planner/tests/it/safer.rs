@@ -37,7 +37,7 @@ fn plan(tt: &Timetable, risk: Option<&RiskSurface>, time: &str, safer: bool) -> 
     planner::plan_full(tt, None, risk, &mut sc, &PlannerConfig::default(), &req).unwrap()
 }
 
-/// An itinerary as the GUIDE writes journeys: its rides.
+/// An itinerary as the golden tests write journeys (`timetable::text`): its rides.
 fn rides(it: &planner::Itinerary) -> String {
     it.legs
         .iter()

@@ -1,4 +1,5 @@
-//! Golden tests in the text format of GUIDE.md: a timetable, a query, the expected journeys.
+//! Golden tests in paradero's text format (`timetable::text`): a timetable, a query, the
+//! expected journeys.
 //!
 //! Query: `A -> D at 07:55 [on 20261123] [arrive-by] [wheelchair|wheelchair-strict]
 //! [max-transfers N] [slack 2m] [walk 2.5]` (the last: the rider's walking speed, m/s). Expected: journeys separated by ` | `, each as its legs
@@ -103,19 +104,19 @@ fn check(timetable: &str, query: &str, expected: &str) {
     );
 }
 
-const GUIDE: &str = "route R1: A 08:00 B 08:05 C 08:10\nroute R2: C 08:12 D 08:20\n";
+const TWO_ROUTES: &str = "route R1: A 08:00 B 08:05 C 08:10\nroute R2: C 08:12 D 08:20\n";
 
 #[test]
 fn guide_example() {
     check(
-        GUIDE,
+        TWO_ROUTES,
         "A -> D at 07:55",
         "R1 A 08:00 - C 08:10; R2 C 08:12 - D 08:20",
     );
     // Missed today's only run: tomorrow's (trips run every day), as hours past 24.
-    check(GUIDE, "A -> C at 08:01", "R1 A 32:00 - C 32:10");
+    check(TWO_ROUTES, "A -> C at 08:01", "R1 A 32:00 - C 32:10");
     check(
-        GUIDE,
+        TWO_ROUTES,
         "B -> D at 08:00",
         "R1 B 08:05 - C 08:10; R2 C 08:12 - D 08:20",
     );
