@@ -197,9 +197,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/reportar", get(web::report_page))
         .route("/encuestas", get(web::surveys_page))
+        .route("/v1/ratings", axum::routing::post(surveys::create_rating))
         .route(
             "/v1/surveys",
-            axum::routing::post(surveys::create_survey).get(questionnaires::list),
+            axum::routing::post(surveys::create_rating_alias).get(questionnaires::list),
         )
         .route(
             "/v1/surveys/{code}",

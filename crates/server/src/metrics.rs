@@ -14,8 +14,9 @@ use std::time::Instant;
 
 /// Endpoints whose use is about people reporting, answering or being handled: counted for the
 /// operator only.
-pub const PRIVATE_ENDPOINTS: [&str; 5] = [
+pub const PRIVATE_ENDPOINTS: [&str; 6] = [
     "/v1/reports",
+    "/v1/ratings",
     "/v1/surveys",
     "/open311/",
     "/v1/observatory/internal",

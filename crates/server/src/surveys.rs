@@ -29,15 +29,42 @@ fn score(v: Option<bodies::Score>, field: &str, lang: Lang) -> Result<Option<u8>
     }
 }
 
-#[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
-    summary = "Perceived safety and satisfaction (1–5) for a route and time",
+#[utoipa::path(post, path = "/v1/ratings", tag = "observatory",
+    summary = "Rate a ride: perceived safety and satisfaction (1–5) for a route and time",
     request_body(content = SurveyBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded", body = answers::SurveyRecorded),
         (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown route, or a time in the future or more than a year ago", body = Problem, content_type = "application/problem+json")))]
-/// `POST /v1/surveys`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
-pub async fn create_survey(
+/// `POST /v1/ratings`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
+pub async fn create_rating(
+    s: State<Arc<AppState>>,
+    raw: RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    rate(s, raw, headers, body).await
+}
+
+#[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
+    summary = "Rate a ride (the former name of `POST /v1/ratings`, kept for existing clients)",
+    description = "The same as `POST /v1/ratings`. \"Surveys\" are the questionnaires (`/v1/surveys/{code}`); a rating of a ride is a rating.",
+    request_body(content = SurveyBody, content_type = "application/json"),
+    responses((status = 201, description = "Recorded", body = answers::SurveyRecorded),
+        (status = 400, description = "Scores outside 1–5 or missing", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown route, or a time in the future or more than a year ago", body = Problem, content_type = "application/problem+json")))]
+/// `POST /v1/surveys`: the former name of `POST /v1/ratings`.
+pub async fn create_rating_alias(
+    s: State<Arc<AppState>>,
+    raw: RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    rate(s, raw, headers, body).await
+}
+
+async fn rate(
     State(s): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,

@@ -504,14 +504,22 @@ async fn every_answer_matches_the_document() {
     call(Method::DELETE, perfil, None, Some(&editor)).await;
     call(Method::DELETE, perfil, None, Some(&admin)).await;
     call(Method::DELETE, perfil, None, Some(&admin)).await;
-    // Surveys.
-    call(
-        post.clone(),
-        "/v1/surveys",
-        json_body(json!({ "route_id": route, "safety": 2, "satisfaction": 4 })),
-        None,
-    )
-    .await;
+    // Ratings of a ride, under both names.
+    for path in ["/v1/ratings", "/v1/surveys"] {
+        call(
+            post.clone(),
+            path,
+            json_body(json!({ "route_id": route, "safety": 2, "satisfaction": 4 })),
+            None,
+        )
+        .await;
+    }
+    for bad in [
+        json!({ "safety": 9 }),
+        json!({ "route_id": "nope", "safety": 3 }),
+    ] {
+        call(post.clone(), "/v1/ratings", json_body(bad), None).await;
+    }
     call(
         post.clone(),
         "/v1/surveys",

@@ -793,6 +793,7 @@ async fn openapi_document_lists_every_api_route() {
         "/v1/reports/{reference}",
         "/v1/reports/{reference}/status",
         "/v1/surveys",
+        "/v1/ratings",
         "/v1/observatory/indicators",
     ] {
         assert!(

@@ -412,15 +412,23 @@ async fn plans_are_recorded_anonymously_with_consented_profiles_only(e: Env) {
 async fn surveys_validate_their_scores(e: Env) {
     let ok =
         json!({"route_id": "arequipa:17658212", "safety": 2, "satisfaction": 4, "gender": "mujer"});
+    let (s, v, _) = e.call("POST", "/v1/ratings", &[], &ok.to_string()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The former name still rates a ride (documented as such), and checks the same way.
     let (s, v, _) = e.call("POST", "/v1/surveys", &[], &ok.to_string()).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    let bad = json!({"safety": 6}).to_string();
+    assert_eq!(
+        e.call("POST", "/v1/surveys", &[], &bad).await.0,
+        StatusCode::BAD_REQUEST
+    );
     for (body, needle) in [
         (json!({"safety": 6}), "1 a 5"),
         (json!({"safety": "mucho"}), "1 a 5"),
         (json!({"route_id": "r"}), "safety"),
         (json!({"safety": 3, "route_id": "nope"}), "nope"),
     ] {
-        let (s, v, _) = e.call("POST", "/v1/surveys", &[], &body.to_string()).await;
+        let (s, v, _) = e.call("POST", "/v1/ratings", &[], &body.to_string()).await;
         assert!(s.is_client_error(), "{body}");
         assert!(
             v["detail"].as_str().unwrap().contains(needle),
@@ -428,7 +436,7 @@ async fn surveys_validate_their_scores(e: Env) {
         );
     }
     let groups = e.obs.store().survey_groups(0, i64::MAX).await.unwrap();
-    assert_eq!(groups.iter().map(|g| g.answers).sum::<i64>(), 1);
+    assert_eq!(groups.iter().map(|g| g.answers).sum::<i64>(), 2);
 }
 
 /// Unix time of a local day and hour in Arequipa.
