@@ -49,12 +49,7 @@ pub fn app_settings(cfg: &config::Config, loader: Option<app::Loader>) -> app::S
             safer: planner::safety::SaferConfig {
                 weight: cfg.safety.weight,
                 hot: cfg.safety.hot,
-                search: match cfg.safety.search {
-                    config::SafetySearch::SecondSearch => {
-                        planner::safety::SaferSearch::AvoidHotStops
-                    }
-                    config::SafetySearch::Pareto => planner::safety::SaferSearch::Pareto,
-                },
+                search: cfg.safety.search,
             },
         }),
     }

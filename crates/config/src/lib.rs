@@ -208,7 +208,7 @@ pub struct SafetyConfig {
     /// How the safer option is found: `second_search` (a second RAPTOR search avoiding hot
     /// stops; the default) or `pareto` (McRAPTOR over arrival and exposure: finds cheaper
     /// options more often, at several times the cost of a search).
-    pub search: SafetySearch,
+    pub search: planner::safety::SaferSearch,
     /// A shared trip's link shows it until this many hours after its arrival.
     pub share_hours_after_arrival: f64,
 }
@@ -220,20 +220,10 @@ impl Default for SafetyConfig {
             families: ["acoso", "robo", "agresion"].map(String::from).to_vec(),
             weight: 1.0,
             hot: 2.0,
-            search: SafetySearch::SecondSearch,
+            search: planner::safety::SaferSearch::AvoidHotStops,
             share_hours_after_arrival: 1.0,
         }
     }
-}
-
-/// How the safer option is found (see [`SafetyConfig::search`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SafetySearch {
-    /// A second search that does not board or alight at hot stops.
-    SecondSearch,
-    /// McRAPTOR over arrival and exposure.
-    Pareto,
 }
 
 /// Limits on what a feed may make the loader read, so that a hostile or broken archive (a
@@ -1083,7 +1073,17 @@ mod tests {
     fn the_safer_search_is_chosen_by_name() {
         let cfg =
             Config::from_parts(Some("[safety]\nsearch = \"pareto\"\n"), None, env(&[])).unwrap();
-        assert_eq!(cfg.safety.search, SafetySearch::Pareto);
+        assert_eq!(cfg.safety.search, planner::safety::SaferSearch::Pareto);
+        let cfg = Config::from_parts(
+            Some("[safety]\nsearch = \"second_search\"\n"),
+            None,
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.safety.search,
+            planner::safety::SaferSearch::AvoidHotStops
+        );
         let err = Config::from_parts(Some("[safety]\nsearch = \"fastest\"\n"), None, env(&[]))
             .unwrap_err()
             .to_string();

@@ -49,11 +49,14 @@ pub struct SaferConfig {
     pub search: SaferSearch,
 }
 
-/// How the safer planner finds candidates besides the fastest search's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// How the safer planner finds candidates besides the fastest search's (the configuration's
+/// `safety.search`: `second_search` or `pareto`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SaferSearch {
     /// A second RAPTOR search that does not board or alight at hot stops at that hour.
     #[default]
+    #[serde(rename = "second_search")]
     AvoidHotStops,
     /// McRAPTOR over (arrival, exposure): every journey no other beats on both
     /// ([`raptor::search_exposure`]); depart-at only (arrive-by uses the second search).
