@@ -689,7 +689,7 @@ impl Config {
             &self.bot,
             &self.gtfs,
         );
-        let ranges: [(&str, f64, f64, f64); 38] = [
+        let ranges: [(&str, f64, f64, f64); 41] = [
             ("safety.weight", self.safety.weight, 0.0, 100.0),
             ("safety.hot", self.safety.hot, 1.0, 100.0),
             (
@@ -817,6 +817,24 @@ impl Config {
                 f64::from(sv.lookups_per_minute),
                 1.0,
                 100_000.0,
+            ),
+            (
+                "server.lookup_burst",
+                f64::from(sv.lookup_burst),
+                0.0,
+                100_000.0,
+            ),
+            (
+                "server.rate_limit_per_minute",
+                f64::from(sv.rate_limit_per_minute),
+                0.0,
+                10_000_000.0,
+            ),
+            (
+                "server.rate_limit_burst",
+                f64::from(sv.rate_limit_burst),
+                0.0,
+                1_000_000.0,
             ),
             ("observatory.zone_cell_m", o.zone_cell_m, 50.0, 10_000.0),
             (
@@ -1235,6 +1253,22 @@ mod tests {
                 Some("[observatory]\ncategories = [{ key = \"robo\" }, { key = \"robo\" }]\n"),
                 vec![],
                 "twice",
+            ),
+            // Out of range: the field is named (these three had no range before).
+            (
+                None,
+                vec![("PARADERO_SERVER__RATE_LIMIT_PER_MINUTE", "20000000")],
+                "server.rate_limit_per_minute",
+            ),
+            (
+                None,
+                vec![("PARADERO_SERVER__RATE_LIMIT_BURST", "2000000")],
+                "server.rate_limit_burst",
+            ),
+            (
+                None,
+                vec![("PARADERO_SERVER__LOOKUP_BURST", "200000")],
+                "server.lookup_burst",
             ),
             // Out of range: the field is named.
             (
