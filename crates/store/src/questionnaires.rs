@@ -118,9 +118,12 @@ impl Store {
                 (version + 1, r.try_get(4)?)
             }
         };
-        sqlx::query(
+        // Two processes seeding at once (the server and the bot) both see the same latest
+        // version: the second finds the row there and stores nothing.
+        let stored = sqlx::query(
             "INSERT INTO survey_definitions (code, version, body, created_at, created_by, position)
-             VALUES ($1, $2, $3, $4, 'seed', $5)",
+             VALUES ($1, $2, $3, $4, 'seed', $5)
+             ON CONFLICT (code, version) DO NOTHING",
         )
         .bind(code)
         .bind(version)
@@ -128,9 +131,10 @@ impl Store {
         .bind(now)
         .bind(position)
         .execute(tx.conn())
-        .await?;
+        .await?
+        .rows_affected();
         tx.commit().await?;
-        Ok(true)
+        Ok(stored > 0)
     }
 
     /// Publishes a new version of `code` (1 for a new survey) and returns it; a retired

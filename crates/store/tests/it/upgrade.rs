@@ -74,6 +74,48 @@ async fn the_upgrade_maps_what_fits_and_keeps_what_straddles(url: &str, raw_url:
     s.close().await;
 }
 
+/// Two processes (the server and the bot) that start on an updated seed at once: one stores
+/// the next version, the other finds it there; neither fails.
+async fn two_processes_seed_at_once(url: &str) {
+    let (a, b) = (
+        Store::open(url).await.unwrap(),
+        Store::open(url).await.unwrap(),
+    );
+    assert!(a.seed_survey("perfil", "v1", 0, 1).await.unwrap());
+    for round in 0..20 {
+        let body = format!("v{}", round + 2);
+        let (x, y) = tokio::join!(
+            a.seed_survey("perfil", &body, 0, 2),
+            b.seed_survey("perfil", &body, 0, 2)
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!(x ^ y, "round {round}: exactly one stores it ({x}, {y})");
+    }
+    let latest = a.surveys_latest().await.unwrap();
+    assert_eq!(latest[0].version, 21);
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn seeding_races_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    two_processes_seed_at_once(&format!("sqlite://{}/p.db", dir.path().display())).await;
+}
+
+#[tokio::test]
+async fn seeding_races_postgres() {
+    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
+        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
+         `bash .ci/test`, which starts one on loopback",
+    );
+    let name = format!("paradero_seed{:016x}", crate::store::rand_u64());
+    let admin = Store::admin_connect(&base).await.unwrap();
+    admin.create_database(&name).await.unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    two_processes_seed_at_once(&format!("{prefix}/{name}")).await;
+}
+
 #[tokio::test]
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
