@@ -20,21 +20,28 @@ pub async fn sqlite() -> Fresh {
 }
 
 pub async fn postgres() -> Fresh {
-    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
-        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
-         `bash .ci/test`, which starts one on loopback",
-    );
-    let name = format!("paradero_t{:016x}", rand_u64());
-    let admin = Store::admin_connect(&base).await.unwrap();
-    admin.create_database(&name).await.unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
     Fresh {
-        store: Store::open(&format!("{prefix}/{name}")).await.unwrap(),
+        store: Store::open(&postgres_database("paradero_t").await)
+            .await
+            .unwrap(),
         _dir: None,
     }
 }
 
-pub fn rand_u64() -> u64 {
+/// The URL of a fresh, empty database on the test PostgreSQL server, named `prefix…`.
+pub async fn postgres_database(prefix: &str) -> String {
+    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
+        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
+         `bash .ci/test`, which starts one on loopback",
+    );
+    let name = format!("{prefix}{:016x}", rand_u64());
+    let admin = Store::admin_connect(&base).await.unwrap();
+    admin.create_database(&name).await.unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(

@@ -50,7 +50,7 @@ async fn bands_of(url: &str, table: &str) -> Vec<(Option<String>, Option<String>
         .collect()
 }
 
-async fn the_upgrade_maps_what_fits_and_keeps_what_straddles(url: &str, raw_url: &str) {
+async fn the_upgrade_maps_what_fits_and_keeps_what_straddles(url: &str) {
     let rows = older_rows();
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     store::testing::older_database(url, 9, &rows).await.unwrap();
@@ -64,7 +64,7 @@ async fn the_upgrade_maps_what_fits_and_keeps_what_straddles(url: &str, raw_url:
         (None, some("60_mas")),
     ];
     for table in ["reports", "trips", "surveys", "survey_responses"] {
-        assert_eq!(bands_of(raw_url, table).await, expected, "{table}");
+        assert_eq!(bands_of(url, table).await, expected, "{table}");
     }
     // And the store reads every upgraded report in the one vocabulary, genders untouched.
     let r = s.report("R-1").await.unwrap().unwrap();
@@ -105,36 +105,18 @@ async fn seeding_races_sqlite() {
 
 #[tokio::test]
 async fn seeding_races_postgres() {
-    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
-        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
-         `bash .ci/test`, which starts one on loopback",
-    );
-    let name = format!("paradero_seed{:016x}", crate::store::rand_u64());
-    let admin = Store::admin_connect(&base).await.unwrap();
-    admin.create_database(&name).await.unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    two_processes_seed_at_once(&format!("{prefix}/{name}")).await;
+    two_processes_seed_at_once(&crate::store::postgres_database("paradero_seed").await).await;
 }
 
 #[tokio::test]
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("paradero.db");
-    let url = format!("sqlite://{}", file.display());
-    let raw = format!("sqlite://{}", file.display());
-    the_upgrade_maps_what_fits_and_keeps_what_straddles(&url, &raw).await;
+    let url = format!("sqlite://{}", dir.path().join("paradero.db").display());
+    the_upgrade_maps_what_fits_and_keeps_what_straddles(&url).await;
 }
 
 #[tokio::test]
 async fn postgres() {
-    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
-        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
-         `bash .ci/test`, which starts one on loopback",
-    );
-    let name = format!("paradero_up{:016x}", crate::store::rand_u64());
-    let admin = Store::admin_connect(&base).await.unwrap();
-    admin.create_database(&name).await.unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
-    the_upgrade_maps_what_fits_and_keeps_what_straddles(&url, &url).await;
+    let url = crate::store::postgres_database("paradero_up").await;
+    the_upgrade_maps_what_fits_and_keeps_what_straddles(&url).await;
 }
