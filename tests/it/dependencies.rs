@@ -53,6 +53,78 @@ fn closure() -> HashMap<String, BTreeSet<String>> {
         .collect()
 }
 
+/// Each workspace crate's own normal dependencies (not dev, not build), by name: what its code
+/// may name.
+fn direct() -> HashMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+    let out = Command::new(&cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--no-deps",
+        ])
+        .args(["--manifest-path", manifest])
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].is_null())
+                .map(|d| d["name"].as_str().unwrap().to_string())
+                .collect();
+            (p["name"].as_str().unwrap().to_string(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn the_front_doors_reach_the_city_only_through_app() {
+    let deps = direct();
+    // What `app` re-exports is all the doors name; the lower crates are `app`'s business.
+    let below = [
+        "store",
+        "planner",
+        "raptor",
+        "timetable",
+        "observatory",
+        "streets",
+        "gtfs",
+    ];
+    let mut broken = Vec::new();
+    for door in ["server", "bot"] {
+        let have = deps
+            .get(door)
+            .unwrap_or_else(|| panic!("{door} is not a workspace member"));
+        assert!(
+            have.contains("app"),
+            "{door} does not depend on app: {have:?}"
+        );
+        for b in below {
+            if have.contains(b) {
+                broken.push(format!("{door} depends on {b}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "the doors go around app: {broken:?}");
+    // The rule must see the graph: `app` itself does reach them, and `cli` wires the city.
+    assert!(deps["app"].contains("store") && deps["app"].contains("planner"));
+}
+
 /// The features `asked` of `package` turn on, transitively (`default` included if asked).
 fn expand(package: &Value, asked: &BTreeSet<String>) -> BTreeSet<String> {
     let mut on = BTreeSet::new();

@@ -38,12 +38,35 @@ pub use metrics::{Audience, Metrics};
 pub use observatory::{Obs, ObservatorySettings, TripCounters};
 pub use words::word;
 
+// What the doors need of the lower crates' types and pure functions, re-exported so that `server`
+// and `bot` depend on `app` alone (`tests/it/dependencies.rs` forbids their edges to `store`,
+// `planner`, `raptor`, `timetable`, `observatory`, `streets` and `gtfs`).
+/// The observatory's public vocabulary: released tables, derived indicators, questionnaires.
+pub use ::observatory::{publish, questionnaire, release};
+/// The trip planner's requests, answers and the network's lookups.
+pub use planner::{
+    Departure, Endpoint, Itinerary, ItineraryLeg, LineString, Plan, PlanError, PlanRequest, clock,
+    departures, fold, parse_endpoint, plan_notes, render_itinerary, render_option, route_stops,
+    search_routes, search_stops, stop_display_name, stop_route_names, stop_routes,
+};
+/// The wheelchair setting of a search.
+pub use raptor::Wheelchair;
+/// The stored records and vocabularies the doors read and write.
+pub use store::{
+    AgeBand, Channel, Gender, NewReport, Official, Profile, Purpose, Report, ReportEvent,
+    ReportFilter, Role, Status, StoreError, Word, new_handle,
+};
+/// The timetable as the network's pages read it.
+pub use timetable::{
+    Accessibility, Coord, Day, FeedIdx, PatternIdx, RouteIdx, Secs, StopIdx, Timetable,
+    text::parse_duration,
+};
+
 use arc_swap::ArcSwap;
 use raptor::Scratch;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::SystemTime;
-use timetable::Timetable;
 
 /// What the app answers from: one timetable and when it was loaded.
 #[derive(Debug)]

@@ -13,16 +13,16 @@ fn age_band<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D:
     let word: Option<String> = Option::deserialize(d)?;
     Ok(word
         .as_deref()
-        .and_then(store::AgeBand::read)
+        .and_then(app::AgeBand::read)
         .map(|a| a.as_str().to_string()))
 }
 
 /// A consented profile, used only for anonymous statistics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileData {
-    /// A `store::Gender` word.
+    /// A `app::Gender` word.
     pub gender: Option<String>,
-    /// A `store::AgeBand` word (read through [`age_band`]).
+    /// A `app::AgeBand` word (read through [`age_band`]).
     #[serde(default, deserialize_with = "age_band")]
     pub age_band: Option<String>,
     /// Travels with a disability.

@@ -247,7 +247,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
             let status = i18n::t(lang, &format!("status.{}", n.status.as_str()), &[]);
             let tt = engine.app().dataset().timetable.clone();
             let category = i18n::t(lang, &format!("category.{}", n.category), &[]);
-            let date = planner::clock::local_date(&tt, n.reported_at);
+            let date = app::clock::local_date(&tt, n.reported_at);
             let mut text = i18n::t(
                 lang,
                 "bot.notify",

@@ -125,7 +125,7 @@ pub struct Departures {
     /// The stop.
     pub stop: Stop,
     /// Next departures, soonest first.
-    pub departures: Vec<planner::Departure>,
+    pub departures: Vec<app::Departure>,
 }
 
 /// A route.
@@ -164,7 +164,7 @@ pub struct RouteDetail {
     /// Its stops, in order.
     pub stops: Vec<Stop>,
     /// Its shape (or straight lines between its stops).
-    pub geometry: planner::LineString,
+    pub geometry: app::LineString,
 }
 
 /// `POST /v1/reports`: what the reporter gets back, once.
@@ -264,8 +264,8 @@ pub struct RawReport {
     pub actor_victim: Option<String>,
 }
 
-impl From<&store::Report> for RawReport {
-    fn from(r: &store::Report) -> Self {
+impl From<&app::Report> for RawReport {
+    fn from(r: &app::Report) -> Self {
         RawReport {
             reference: r.reference.clone(),
             category: r.category.clone(),
@@ -278,8 +278,8 @@ impl From<&store::Report> for RawReport {
             local_hour: r.local_hour,
             reported_at: r.reported_at,
             description: r.description.clone(),
-            gender: r.gender.map(store::Gender::as_str),
-            age_band: r.age_band.map(store::AgeBand::as_str),
+            gender: r.gender.map(app::Gender::as_str),
+            age_band: r.age_band.map(app::AgeBand::as_str),
             channel: r.channel.as_str(),
             status: r.status.as_str(),
             updated_at: r.updated_at,

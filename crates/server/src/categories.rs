@@ -5,12 +5,12 @@ use crate::bodies;
 use crate::query::Params;
 use crate::reports::official;
 use crate::{AppState, Problem};
+use app::Role;
 use app::categories::CategoryEdit;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use store::Role;
 
 /// `kind=group` names a group; anything else (or nothing) a category.
 fn is_group(p: &Params) -> Result<bool, Problem> {

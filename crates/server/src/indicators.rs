@@ -4,6 +4,7 @@
 use crate::query::Params;
 use crate::reports::{official, range};
 use crate::{AppState, Problem, answers};
+use app::Role;
 use app::indicators::{FILTERS, IndicatorQuery, Indicators};
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -12,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use i18n::Lang;
 use std::sync::Arc;
-use store::Role;
 
 /// `month=YYYY-MM`, `from`/`to` dates and the cell filters of a request.
 fn query(p: &Params) -> Result<IndicatorQuery, Problem> {
@@ -110,7 +110,7 @@ pub async fn indicators(
 
 fn internal_body(
     lang: Lang,
-    tt: &timetable::Timetable,
+    tt: &app::Timetable,
     from: i64,
     to: i64,
     tables: Vec<app::internal::InternalTable>,
@@ -118,8 +118,8 @@ fn internal_body(
     answers::InternalFigures {
         internal: true,
         notice: i18n::t(lang, "obs.internal_notice", &[]),
-        from: planner::clock::local_datetime(tt, from),
-        to: planner::clock::local_datetime(tt, to),
+        from: app::clock::local_datetime(tt, from),
+        to: app::clock::local_datetime(tt, to),
         indicators: tables
             .into_iter()
             .map(|t| answers::InternalTable {

@@ -33,12 +33,12 @@ pub use problem::Problem;
 pub use ratelimit::{Limiter, RateLimit};
 pub use serve::ConnectionLimits;
 
+use app::Timetable;
 use app::{App, Dataset};
 use axum::Router;
 use axum::routing::get;
 use std::sync::Arc;
 use std::time::Duration;
-use timetable::Timetable;
 
 /// The HTTP front door's parameters (the application's are in [`app::Settings`]).
 #[derive(Clone)]

@@ -3,13 +3,13 @@
 use crate::plan::when;
 use crate::query::Params;
 use crate::{AppState, Problem, answers};
+use app::clock::now;
+use app::route_stops;
+use app::{Coord, StopIdx, Timetable};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use planner::clock::now;
-use planner::route_stops;
 use std::sync::Arc;
-use timetable::{Coord, StopIdx, Timetable};
 
 type Answer = Result<Response, Problem>;
 
@@ -29,7 +29,7 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let fi = timetable::FeedIdx::new(i);
+            let fi = app::FeedIdx::new(i);
             answers::Feed {
                 id: f.id.clone(),
                 timezone: f.timezone.clone(),
@@ -57,7 +57,7 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
         name: st.name.clone(),
         lat: st.coord.lat(),
         lon: st.coord.lon(),
-        routes: planner::stop_routes(tt, s),
+        routes: app::stop_routes(tt, s),
     }
 }
 
@@ -72,20 +72,20 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
         (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
     let p = params(raw)?;
-    let q = planner::fold(p.need("q")?);
+    let q = app::fold(p.need("q")?);
     if q.chars().count() < 2 {
         return Err(Problem::bad_request(i18n::t(p.lang, "error.q_short", &[])));
     }
     let limit = p.number("limit", 20usize, 1..=100)?;
     let ds = s.dataset();
     let tt = &ds.timetable;
-    let stops = planner::search_stops(tt, &q)
+    let stops = app::search_stops(tt, &q)
         .into_iter()
         .take(limit)
         .map(|s| stop_json(tt, s))
         .collect();
     // Most Arequipa stops are unnamed: routes whose names match lead to their stops.
-    let routes = planner::search_routes(tt, &q)
+    let routes = app::search_routes(tt, &q)
         .into_iter()
         .take(limit)
         .map(|i| {
@@ -137,7 +137,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
                 name: &st.name,
                 lat: st.coord.lat(),
                 lon: st.coord.lon(),
-                routes: planner::stop_route_names(tt, StopIdx(i)),
+                routes: app::stop_route_names(tt, StopIdx(i)),
                 distance_m: d.round(),
                 walk_s: fc.walk_time(d),
             }
@@ -170,7 +170,7 @@ pub async fn departures(
         .ok_or_else(|| Problem::not_found(i18n::t(p.lang, "error.unknown_stop", &[("id", &id)])))?;
     let (day, time) = when(&p, "at", tt)?.unwrap_or_else(|| now(tt));
     let limit = p.number("limit", 10usize, 1..=50)?;
-    let deps = planner::departures(tt, stop, day, time as i32, limit);
+    let deps = app::departures(tt, stop, day, time as i32, limit);
     Ok(Json(answers::Departures {
         stop: stop_json(tt, stop),
         departures: deps,
@@ -178,7 +178,7 @@ pub async fn departures(
     .into_response())
 }
 
-fn route_json(tt: &Timetable, r: timetable::RouteIdx) -> answers::Route {
+fn route_json(tt: &Timetable, r: app::RouteIdx) -> answers::Route {
     let route = tt.route(r);
     answers::Route {
         id: route.id.clone(),
@@ -191,7 +191,7 @@ fn route_json(tt: &Timetable, r: timetable::RouteIdx) -> answers::Route {
     }
 }
 
-fn route_detail(tt: &Timetable, r: timetable::RouteIdx) -> answers::RouteDetail {
+fn route_detail(tt: &Timetable, r: app::RouteIdx) -> answers::RouteDetail {
     let stops = route_stops(tt, r);
     let shape = tt
         .trips()
@@ -213,7 +213,7 @@ fn route_detail(tt: &Timetable, r: timetable::RouteIdx) -> answers::RouteDetail 
     answers::RouteDetail {
         route: route_json(tt, r),
         stops: stops.iter().map(|&s| stop_json(tt, s)).collect(),
-        geometry: planner::LineString {
+        geometry: app::LineString {
             kind: "LineString",
             coordinates,
         },
@@ -227,7 +227,7 @@ pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let tt = &ds.timetable;
     let routes = (0..tt.routes().len())
-        .map(|i| route_json(tt, timetable::RouteIdx::new(i)))
+        .map(|i| route_json(tt, app::RouteIdx::new(i)))
         .collect();
     Json(answers::Routes { routes }).into_response()
 }

@@ -15,6 +15,7 @@ use crate::query::Params;
 use crate::reports::official;
 use crate::{AppState, Problem};
 use app::reports::ReportInput;
+use app::{Channel, Role};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,7 +23,6 @@ use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use serde::Serialize;
 use std::sync::Arc;
-use store::{Channel, Role};
 
 /// The two formats of GeoReport v2, chosen by the path's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,8 +260,8 @@ fn attributes(lang: Lang, road_actors: &[String]) -> Vec<answers::ServiceAttribu
             })
             .collect()
     };
-    let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
-    let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
+    let genders: Vec<&str> = app::Gender::ALL.iter().map(|g| g.as_str()).collect();
+    let ages: Vec<&str> = app::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
     let actors: Vec<&str> = road_actors.iter().map(String::as_str).collect();
     [
         ("stop_id", "string", vec![]),
@@ -585,8 +585,8 @@ async fn create_inner(
     ))
 }
 
-fn status_word(st: store::Status) -> &'static str {
-    if st == store::Status::Closed {
+fn status_word(st: app::Status) -> &'static str {
+    if st == app::Status::Closed {
         "closed"
     } else {
         "open"
@@ -599,8 +599,8 @@ fn iso(t: i64) -> String {
 
 /// A report in GeoReport's shape; with `full`, the officials' details too.
 fn request_json(
-    r: &store::Report,
-    events: &[store::ReportEvent],
+    r: &app::Report,
+    events: &[app::ReportEvent],
     lang: Lang,
     full: bool,
     agency: &str,
@@ -626,7 +626,7 @@ fn request_json(
 /// Where officials read a report's first photo, if it has any.
 async fn media_of(
     o: &app::Obs,
-    who: &store::Official,
+    who: &app::Official,
     case: &str,
     lang: Lang,
 ) -> Result<Option<String>, Problem> {
@@ -748,7 +748,7 @@ async fn list_inner(
     let (start, end) = (date("start_date")?, date("end_date")?);
     // So is the status, whatever else is asked.
     if let Some(v) = q.given("status")
-        && !store::Status::ALL.iter().any(|st| st.as_str() == v)
+        && !app::Status::ALL.iter().any(|st| st.as_str() == v)
     {
         return Err(Problem::bad_request(i18n::t(
             q.lang,
@@ -769,7 +769,7 @@ async fn list_inner(
     let who = official(o, headers, Role::Viewer, lang).await?;
     let from = start.unwrap_or(app::now_unix() - 90 * 86_400);
     let to = end.unwrap_or(i64::MAX);
-    let filter = store::ReportFilter {
+    let filter = app::ReportFilter {
         from,
         to,
         status: None,

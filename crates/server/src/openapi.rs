@@ -105,9 +105,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// configured incident categories), so that the document promises no value the handlers
 /// refuse and the two cannot drift.
 fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
-    use observatory::release::{
-        CATALOGUE, Dim, Domains, FAMILIES, GENDERS, PURPOSES, UNDECLARED, domain,
-    };
+    use app::release::{CATALOGUE, Dim, Domains, FAMILIES, GENDERS, PURPOSES, UNDECLARED, domain};
     let strs = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     let none = Domains {
         categories: Vec::new(),
@@ -117,7 +115,7 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
         answer_cells: 0,
     };
     let mut indicators = strs(&CATALOGUE.iter().map(|t| t.id).collect::<Vec<_>>());
-    indicators.extend(strs(&observatory::publish::DERIVED));
+    indicators.extend(strs(&app::publish::DERIVED));
     indicators.extend(strs(&["accessibility", "supply"]));
     let mut purposes = strs(&PURPOSES);
     if !purposes.iter().any(|p| p == UNDECLARED) {
@@ -140,7 +138,7 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
         ("gender", strs(&GENDERS)),
         (
             "age_band",
-            store::AgeBand::ALL
+            app::AgeBand::ALL
                 .iter()
                 .map(|a| a.as_str().to_string())
                 .collect(),
@@ -151,7 +149,7 @@ fn closed_sets(categories: &[String]) -> Vec<(&'static str, Vec<String>)> {
         ("indicator", indicators),
         (
             "status",
-            store::Status::ALL
+            app::Status::ALL
                 .iter()
                 .map(|s| s.as_str().to_string())
                 .collect(),
@@ -170,9 +168,9 @@ fn refine_bodies(
     max_description: usize,
 ) {
     use serde_json::json;
-    let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
-    let ages: Vec<&str> = store::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
-    let statuses: Vec<&str> = store::Status::ALL.iter().map(|s| s.as_str()).collect();
+    let genders: Vec<&str> = app::Gender::ALL.iter().map(|g| g.as_str()).collect();
+    let ages: Vec<&str> = app::AgeBand::ALL.iter().map(|a| a.as_str()).collect();
+    let statuses: Vec<&str> = app::Status::ALL.iter().map(|s| s.as_str()).collect();
     let words = |all: &[&str]| json!({ "type": "string", "enum": all });
     let place = |lat: &str, lon: &str, stop: &str| {
         (
@@ -260,8 +258,8 @@ pub fn document_for(
     let sets = closed_sets(categories);
     // The plan's consented profile takes the words a rider declares (no "undeclared").
     let words = |all: &[&'static str]| all.iter().map(|w| (*w).to_string()).collect::<Vec<_>>();
-    let genders: Vec<&str> = store::Gender::ALL.iter().map(|g| g.as_str()).collect();
-    let purposes: Vec<&str> = store::Purpose::ALL.iter().map(|p| p.as_str()).collect();
+    let genders: Vec<&str> = app::Gender::ALL.iter().map(|g| g.as_str()).collect();
+    let purposes: Vec<&str> = app::Purpose::ALL.iter().map(|p| p.as_str()).collect();
     let profile = [("gender", words(&genders)), ("purpose", words(&purposes))];
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for (path, op) in paths

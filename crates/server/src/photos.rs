@@ -6,6 +6,7 @@
 use crate::query::Params;
 use crate::reports::official;
 use crate::{AppState, Problem, ratelimit};
+use app::Role;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
@@ -15,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use std::sync::Arc;
-use store::Role;
 use utoipa::ToSchema;
 
 /// How long an upload may take.

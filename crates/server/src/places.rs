@@ -3,6 +3,7 @@
 
 use crate::query::Params;
 use crate::{AppState, Problem};
+use app::Coord;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -10,7 +11,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use timetable::Coord;
 
 /// `GET /v1/places`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

@@ -3,16 +3,16 @@
 
 use crate::query::Params;
 use crate::{AppState, Problem};
+use app::Wheelchair;
+use app::clock::now;
+use app::{AgeBand, Gender, Profile, Purpose};
+use app::{Day, Secs, Timetable};
+use app::{PlanError, PlanRequest};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
-use planner::clock::now;
-use planner::{PlanError, PlanRequest};
-use raptor::Wheelchair;
 use std::sync::Arc;
-use store::{AgeBand, Gender, Profile, Purpose};
-use timetable::{Day, Secs, Timetable};
 
 /// `2026-11-23T08:00`, `08:00` (today) or absent (now): [`app::when::parse`].
 pub(crate) fn when(p: &Params, key: &str, tt: &Timetable) -> Result<Option<(Day, Secs)>, Problem> {
@@ -75,7 +75,7 @@ pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
         ("channel" = Option<String>, Query, description = "`web` when the riders' page asks; otherwise `api`"),
         ("prefer" = Option<String>, Query, description = "`fastest` (default) or `safer`: also the safer trip, with less walking and waiting where and when the observatory's releases show more incidents, as `safer` beside the itineraries (when it differs)")),
     responses(
-        (status = 200, description = "The itineraries found (none when nothing runs in time)", body = planner::Plan),
+        (status = 200, description = "The itineraries found (none when nothing runs in time)", body = app::Plan),
         (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
@@ -88,8 +88,8 @@ pub async fn plan(
     let ds = s.dataset();
     let tt = Arc::clone(&ds.timetable);
     let lang = p.lang;
-    let from = planner::parse_endpoint(&tt, p.need("from")?).map_err(|e| plan_problem(&e, lang))?;
-    let to = planner::parse_endpoint(&tt, p.need("to")?).map_err(|e| plan_problem(&e, lang))?;
+    let from = app::parse_endpoint(&tt, p.need("from")?).map_err(|e| plan_problem(&e, lang))?;
+    let to = app::parse_endpoint(&tt, p.need("to")?).map_err(|e| plan_problem(&e, lang))?;
     let (at, by) = (when(&p, "at", &tt)?, when(&p, "arrive_by", &tt)?);
     if at.is_some() && by.is_some() {
         // Each is well-formed; together they contradict each other: 422, as documented.
@@ -102,7 +102,7 @@ pub async fn plan(
     let (day, time) = by.or(at).unwrap_or_else(|| now(&tt));
     let window_secs = match p.get("window") {
         None => None,
-        Some(w) => match timetable::text::parse_duration(w) {
+        Some(w) => match app::parse_duration(w) {
             Ok(x) if x <= 6 * 3600 => Some(x).filter(|&x| x > 0),
             _ => {
                 return Err(Problem::bad_request(i18n::t(
@@ -146,8 +146,8 @@ pub async fn plan(
     };
     let profile = profile_from(&p)?;
     let channel = match p.get("channel") {
-        Some("web") => store::Channel::Web,
-        _ => store::Channel::Api,
+        Some("web") => app::Channel::Web,
+        _ => app::Channel::Api,
     };
     let req = PlanRequest {
         from,

@@ -5,16 +5,16 @@ use crate::bodies::{self, NonEmpty};
 use crate::query::Params;
 use crate::reports::{official, range};
 use crate::{AppState, Problem};
+use app::questionnaire::Given;
 use app::questionnaires::{self as q, AnswerInput, Published, Recorded, SurveyView};
+use app::{Channel, Role};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use observatory::questionnaire::Given;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use store::{Channel, Role};
 use utoipa::ToSchema;
 
 /// `GET /v1/surveys`.

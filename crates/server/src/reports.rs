@@ -9,6 +9,8 @@ use crate::bodies::{self, ReportBody, StatusChange};
 use crate::query::Params;
 use crate::{AppState, Problem, answers};
 use app::reports::{Followed, ReportInput};
+use app::{Channel, Official, ReportFilter, Role, Status};
+use app::{Day, Timetable};
 use app::{Obs, now_unix};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -16,8 +18,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use std::sync::Arc;
-use store::{Channel, Official, ReportFilter, Role, Status};
-use timetable::{Day, Timetable};
 
 /// `2026-11-23T08:00` (local) or Unix seconds, as the JSON bodies give times.
 pub(crate) fn when(tt: &Timetable, v: &serde_json::Value, lang: Lang) -> Result<i64, Problem> {
@@ -34,16 +34,15 @@ pub(crate) fn when(tt: &Timetable, v: &serde_json::Value, lang: Lang) -> Result<
     // an offset) is not read: the time is the feed's local time.
     let (d, t) = text.split_once('T').ok_or_else(bad)?;
     let minutes = format!("{d}T{}", t.get(..5).unwrap_or(t));
-    let (day, secs) =
-        app::when::parse(&minutes, planner::clock::now(tt).0, None).map_err(|_| bad())?;
-    Ok(planner::clock::local_to_unix(tt, day, secs))
+    let (day, secs) = app::when::parse(&minutes, app::clock::now(tt).0, None).map_err(|_| bad())?;
+    Ok(app::clock::local_to_unix(tt, day, secs))
 }
 
 /// What the reporter (or anyone with the reference) may see of a report.
 pub(crate) fn public_report(
     reference: &str,
-    r: &store::Report,
-    events: &[store::ReportEvent],
+    r: &app::Report,
+    events: &[app::ReportEvent],
 ) -> answers::ReportView {
     answers::ReportView {
         reference: reference.to_string(),
@@ -89,7 +88,7 @@ pub(crate) fn range(tt: &Timetable, p: &Params) -> Result<(i64, i64), Problem> {
         p.get(k)
             .map(|d| {
                 Day::parse(d)
-                    .map(|d| planner::clock::local_to_unix(tt, d, 0))
+                    .map(|d| app::clock::local_to_unix(tt, d, 0))
                     .ok_or_else(|| {
                         Problem::bad_request(i18n::t(lang, "error.bad_date", &[("text", &d)]))
                     })

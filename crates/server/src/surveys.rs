@@ -4,13 +4,13 @@ use crate::bodies::{self, SurveyBody};
 use crate::query::Params;
 use crate::reports::when;
 use crate::{AppState, Problem, answers};
+use app::Channel;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use std::sync::Arc;
-use store::Channel;
 
 /// A score as the use case takes it (which checks 1–5); anything but a whole number is refused
 /// here with the same message.

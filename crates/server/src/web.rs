@@ -238,13 +238,13 @@ pub async fn index(
     // wheelchair search that says when the feed marks no stop or trip either way.
     let ds = s.dataset();
     let tt = &ds.timetable;
-    let access_known = (0..tt.stops().len()).any(|i| {
-        tt.stop_wheelchair(timetable::StopIdx(i as u32)) != timetable::Accessibility::Unknown
-    }) || (0..tt.patterns().len()).any(|p| {
-        tt.pattern_trip_wheelchair(timetable::PatternIdx::new(p))
-            .iter()
-            .any(|a| *a != timetable::Accessibility::Unknown)
-    });
+    let access_known = (0..tt.stops().len())
+        .any(|i| tt.stop_wheelchair(app::StopIdx(i as u32)) != app::Accessibility::Unknown)
+        || (0..tt.patterns().len()).any(|p| {
+            tt.pattern_trip_wheelchair(app::PatternIdx::new(p))
+                .iter()
+                .any(|a| *a != app::Accessibility::Unknown)
+        });
     html(
         page.replace(
             "@SHARE_HOURS@",
@@ -294,11 +294,11 @@ pub async fn report_page(
         .replace("@MAX_DESCRIPTION@", &max.to_string())
         .replace(
             "@GENDERS@",
-            &words(store::Gender::ALL.iter().map(|g| g.as_str())),
+            &words(app::Gender::ALL.iter().map(|g| g.as_str())),
         )
         .replace(
             "@AGE_BANDS@",
-            &words(store::AgeBand::ALL.iter().map(|a| a.as_str())),
+            &words(app::AgeBand::ALL.iter().map(|a| a.as_str())),
         ),
     )
 }

@@ -94,8 +94,8 @@ impl Engine {
             turn.out.push(Out::text(t(lang, "bot.stale", &[])));
             return;
         };
-        let (day, now) = planner::clock::now(&tt);
-        let deps = planner::departures(&tt, stop, day, now as i32, 8);
+        let (day, now) = app::clock::now(&tt);
+        let deps = app::departures(&tt, stop, day, now as i32, 8);
         let mut text = t(
             lang,
             "bot.dep.header",

@@ -162,7 +162,7 @@ impl std::fmt::Debug for Photos {
 pub enum EngineError {
     /// The store failed (a full disk, a database that does not answer).
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] app::StoreError),
     /// A use case refused or failed; its message is already in the rider's language.
     #[error(transparent)]
     App(#[from] app::Error),
@@ -183,8 +183,8 @@ impl EngineError {
     /// The catalog key of what the rider is told.
     pub fn catalog_key(&self) -> &'static str {
         match self {
-            EngineError::Store(store::StoreError::DiskFull) => "store.disk_full",
-            EngineError::Store(store::StoreError::ReadOnly) => "store.read_only",
+            EngineError::Store(app::StoreError::DiskFull) => "store.disk_full",
+            EngineError::Store(app::StoreError::ReadOnly) => "store.read_only",
             EngineError::Store(e) if e.is_fault() => "store.unavailable",
             _ => "bot.error",
         }
@@ -192,12 +192,7 @@ impl EngineError {
 }
 
 /// A time as a rider types it ([`app::when::parse`]): the day and seconds after midnight.
-fn typed_when(
-    s: &str,
-    today: timetable::Day,
-    now: u32,
-    future: bool,
-) -> Option<(timetable::Day, i32)> {
+fn typed_when(s: &str, today: app::Day, now: u32, future: bool) -> Option<(app::Day, i32)> {
     app::when::parse(s, today, Some(app::when::Typed { now, future }))
         .ok()
         .map(|(day, secs)| (day, secs as i32))
@@ -282,7 +277,7 @@ impl Engine {
                 ChatState::from_json(&c.state),
             ),
             None => (
-                store::new_handle(),
+                app::new_handle(),
                 lang_hint_or_default(lang_hint),
                 ChatState::default(),
             ),

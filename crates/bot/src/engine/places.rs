@@ -4,8 +4,8 @@
 use super::prompts::{rows_of, stop_label};
 use super::{Engine, Input, Out};
 use crate::dialogue::Place;
+use app::{Coord, StopIdx};
 use i18n::{Lang, t};
-use timetable::{Coord, StopIdx};
 
 /// How far from a place its stops are looked for, metres.
 const NEAR_STOPS_M: f64 = 300.0;
@@ -72,7 +72,7 @@ impl Engine {
             },
             Input::Text(s) => {
                 // Coordinates typed or pasted.
-                if let Ok(planner::Endpoint::Coord(c)) = planner::parse_endpoint(&tt, &s) {
+                if let Ok(app::Endpoint::Coord(c)) = app::parse_endpoint(&tt, &s) {
                     return self.place(lang, choices, Input::Location(c.lat(), c.lon()), false);
                 }
                 let ds = self.app.dataset();
@@ -117,12 +117,7 @@ impl Engine {
 
     /// A place found by name, as the conversation keeps it: stops (with the routes calling
     /// there) or a point on the map (a street, a corner, a market).
-    fn found_place(
-        &self,
-        lang: Lang,
-        tt: &timetable::Timetable,
-        p: app::places::Place,
-    ) -> Option<Place> {
+    fn found_place(&self, lang: Lang, tt: &app::Timetable, p: app::places::Place) -> Option<Place> {
         if p.stops.is_empty() {
             return Some(Place {
                 label: p.name,
@@ -143,7 +138,7 @@ impl Engine {
                 )
             ),
             None => {
-                let routes = planner::stop_routes(tt, first);
+                let routes = app::stop_routes(tt, first);
                 let shown: Vec<String> = routes.iter().take(4).cloned().collect();
                 format!(
                     "{} · {}",

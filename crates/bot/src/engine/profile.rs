@@ -4,9 +4,9 @@
 use super::prompts::{age_buttons, gender_buttons};
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
 use crate::dialogue::{ProfileData, Step};
+use app::{AgeBand, Gender};
 use i18n::{Lang, t};
 use std::str::FromStr;
-use store::{AgeBand, Gender};
 
 impl Engine {
     /// Consent and the profile's questions.

@@ -1,9 +1,9 @@
 //! Pieces of questions shared by the flows: button rows, labels, the gender and age questions.
 
 use super::Out;
+use app::{AgeBand, Gender, Word};
+use app::{StopIdx, Timetable};
 use i18n::{Lang, t};
-use store::{AgeBand, Gender, Word};
-use timetable::{StopIdx, Timetable};
 
 pub(super) fn rows_of(
     buttons: Vec<(String, String)>,
@@ -21,7 +21,7 @@ pub(super) fn word_label<W: Word + std::fmt::Display>(lang: Lang, prefix: &str, 
 
 pub(super) fn stop_label(lang: Lang, tt: &Timetable, s: StopIdx) -> String {
     let st = tt.stop(s);
-    planner::stop_display_name(lang, &st.name, &st.id)
+    app::stop_display_name(lang, &st.name, &st.id)
 }
 
 /// A "skip" button for the question `k`.

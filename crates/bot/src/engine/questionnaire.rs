@@ -7,11 +7,11 @@
 use super::prompts::rows_of;
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
 use crate::dialogue::{Asking, Shown, Step};
+use app::Channel;
+use app::questionnaire::{Definition, Given};
 use app::questionnaires::AnswerInput;
 use i18n::{Lang, t};
-use observatory::questionnaire::{Definition, Given};
 use std::collections::BTreeMap;
-use store::Channel;
 
 /// The answers so far, as the definition reads them.
 fn given(a: &Asking) -> BTreeMap<String, Given> {

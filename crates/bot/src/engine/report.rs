@@ -5,11 +5,11 @@ use super::places::Picked;
 use super::prompts::{age_buttons, gender_buttons, rows_of, skip};
 use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, now_unix, typed_when};
 use crate::dialogue::{Draft, Step};
+use app::Timetable;
 use app::reports::ReportInput;
+use app::{AgeBand, Channel, Gender};
 use i18n::{Lang, t};
 use std::str::FromStr;
-use store::{AgeBand, Channel, Gender};
-use timetable::Timetable;
 
 impl Engine {
     /// The report's questions.
@@ -42,7 +42,7 @@ impl Engine {
                 turn.state.step = Step::ReportWhere {
                     draft: Draft {
                         category: b[4..].to_string(),
-                        nonce: store::new_handle(),
+                        nonce: app::new_handle(),
                         ..Draft::default()
                     },
                     choices: vec![],
@@ -97,14 +97,13 @@ impl Engine {
                 Input::Text(s),
             ) => {
                 let tt = self.app.dataset().timetable.clone();
-                let (today, now) = planner::clock::now(&tt);
+                let (today, now) = app::clock::now(&tt);
                 match typed_when(&s, today, now, false).filter(|_| {
                     // "another day" needs a date; "earlier today" takes a time alone.
                     other_day || !s.contains(['-', '/'])
                 }) {
                     Some((day, secs)) => {
-                        draft.occurred_at =
-                            Some(planner::clock::local_to_unix(&tt, day, secs as u32));
+                        draft.occurred_at = Some(app::clock::local_to_unix(&tt, day, secs as u32));
                         match self.check(&draft, lang) {
                             Ok(_) => self.after_when(turn, draft),
                             Err(msg) => {
@@ -294,7 +293,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<store::NewReport, String> {
+    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<app::NewReport, String> {
         let tt = self.app.dataset().timetable.clone();
         let o = self.obs();
         let place = d.place.as_ref();
@@ -348,7 +347,7 @@ impl Engine {
     pub(super) fn draft_text(&self, lang: Lang, tt: &Timetable, d: &Draft) -> String {
         let when = d.occurred_at.map_or_else(
             || t(lang, "bot.when.now", &[]),
-            |at| planner::clock::local_datetime(tt, at),
+            |at| app::clock::local_datetime(tt, at),
         );
         let mut lines = vec![
             format!("• {}", t(lang, &format!("category.{}", d.category), &[])),
@@ -448,7 +447,7 @@ impl Engine {
                 &[
                     (
                         "date",
-                        &planner::clock::local_date(&self.app.dataset().timetable, r.reported_at),
+                        &app::clock::local_date(&self.app.dataset().timetable, r.reported_at),
                     ),
                     (
                         "category",

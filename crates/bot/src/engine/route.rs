@@ -3,12 +3,12 @@
 use super::places::Picked;
 use super::{Engine, EngineError, Flow, Input, Keyboard, Limit, Out, Turn, typed_when};
 use crate::dialogue::{LastTrip, Place, Step};
+use app::{AgeBand, Channel, Gender};
+use app::{Coord, Day, StopIdx, Timetable};
 use i18n::{Lang, t};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{AgeBand, Channel, Gender};
-use timetable::{Coord, Day, StopIdx, Timetable};
 
 impl Engine {
     /// `/ruta`'s questions; also the "later" button of a plan shown.
@@ -62,7 +62,7 @@ impl Engine {
             }
             (Step::RouteWhen { from, to }, input) => {
                 let tt = self.app.dataset().timetable.clone();
-                let (today, now) = planner::clock::now(&tt);
+                let (today, now) = app::clock::now(&tt);
                 let when = match &input {
                     Input::Button(b) if b == "when:now" => Some((today, now as i32)),
                     Input::Text(s) => typed_when(s, today, now, true),
@@ -113,12 +113,12 @@ impl Engine {
         }
     }
 
-    pub(super) fn endpoint(tt: &Timetable, p: &Place) -> Option<planner::Endpoint> {
+    pub(super) fn endpoint(tt: &Timetable, p: &Place) -> Option<app::Endpoint> {
         if let Some((lat, lon)) = p.point {
-            return Coord::new(lat, lon).ok().map(planner::Endpoint::Coord);
+            return Coord::new(lat, lon).ok().map(app::Endpoint::Coord);
         }
         let stops: Vec<StopIdx> = p.stops.iter().filter_map(|s| tt.stop_by_id(s)).collect();
-        (!stops.is_empty()).then_some(planner::Endpoint::Stops(stops))
+        (!stops.is_empty()).then_some(app::Endpoint::Stops(stops))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -160,7 +160,7 @@ impl Engine {
         } else {
             (day, secs.max(0))
         };
-        let req = planner::PlanRequest {
+        let req = app::PlanRequest {
             from: fe.clone(),
             to: te.clone(),
             day,
@@ -171,7 +171,7 @@ impl Engine {
             lang,
             safer,
         };
-        let profile = turn.state.profile.as_ref().map(|p| store::Profile {
+        let profile = turn.state.profile.as_ref().map(|p| app::Profile {
             gender: p.gender.as_deref().and_then(|g| Gender::from_str(g).ok()),
             age_band: p
                 .age_band
@@ -202,26 +202,26 @@ impl Engine {
                         "{}\n{}\n\n{}",
                         t(lang, "bot.safer.header", &[]),
                         s.summary,
-                        planner::render_itinerary(lang, 1, &s.itinerary).trim_end()
+                        app::render_itinerary(lang, 1, &s.itinerary).trim_end()
                     ),
                     None => t(lang, "bot.safer.same", &[]),
                 };
                 turn.out.push(Out::text(text));
             }
             Ok(plan) => {
-                let shown: Vec<&planner::Itinerary> = plan.itineraries.iter().take(3).collect();
+                let shown: Vec<&app::Itinerary> = plan.itineraries.iter().take(3).collect();
                 let mut text = t(
                     lang,
                     "bot.plan.header",
                     &[("from", &from.label), ("to", &to.label)],
                 );
-                for note in planner::plan_notes(lang, &plan) {
+                for note in app::plan_notes(lang, &plan) {
                     text.push('\n');
                     text.push_str(&note);
                 }
                 for (i, it) in shown.iter().enumerate() {
                     text.push_str("\n\n");
-                    text.push_str(planner::render_option(lang, i + 1, it, &plan.date).trim_end());
+                    text.push_str(app::render_option(lang, i + 1, it, &plan.date).trim_end());
                 }
                 let next = shown
                     .iter()
@@ -233,7 +233,7 @@ impl Engine {
                 let mut routes: Vec<String> = Vec::new();
                 for it in &shown {
                     for l in &it.legs {
-                        if let planner::ItineraryLeg::Ride { route_id, .. } = l
+                        if let app::ItineraryLeg::Ride { route_id, .. } = l
                             && !routes.contains(route_id)
                         {
                             routes.push(route_id.clone());
@@ -311,7 +311,7 @@ impl Engine {
             turn.out.push(Out::text(t(lang, "bot.stale", &[])));
             return Ok(());
         };
-        let req = planner::PlanRequest {
+        let req = app::PlanRequest {
             from: fe,
             to: te,
             day,

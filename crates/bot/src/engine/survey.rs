@@ -3,9 +3,9 @@
 use super::prompts::rows_of;
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
 use crate::dialogue::Step;
+use app::Channel;
+use app::Timetable;
 use i18n::{Lang, t};
-use store::Channel;
-use timetable::Timetable;
 
 impl Engine {
     /// The survey's questions; also the "rate" button of a plan shown.
@@ -27,17 +27,17 @@ impl Engine {
                         .and_then(|i| i.parse::<usize>().ok())
                         .and_then(|i| choices.get(i).cloned()),
                     Input::Text(s) => {
-                        let q = planner::fold(s.trim());
+                        let q = app::fold(s.trim());
                         let found = if q.chars().count() < 1 {
                             vec![]
                         } else {
-                            planner::search_routes(&tt, &q)
+                            app::search_routes(&tt, &q)
                         };
                         // An exact short name wins; otherwise offer the matches.
                         let exact: Vec<_> = found
                             .iter()
                             .copied()
-                            .filter(|&r| planner::fold(&tt.route(r).short_name) == q)
+                            .filter(|&r| app::fold(&tt.route(r).short_name) == q)
                             .collect();
                         let found = if exact.len() == 1 { exact } else { found };
                         if found.len() == 1 {
