@@ -8,6 +8,7 @@
 
 mod error;
 mod load;
+mod read;
 pub mod source;
 pub mod table;
 

@@ -186,6 +186,10 @@ impl TimetableBuilder {
         self.routes.push(r);
         Ok(i)
     }
+    /// The routes added so far.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
     /// A route by namespaced id.
     pub fn route(&self, id: &str) -> Option<RouteIdx> {
         self.route_by_id.get(id).copied()
