@@ -312,95 +312,185 @@ impl TimetableBuilder {
             fare_by_id: _,
             fare_rules,
         } = self;
-
-        // Frequency windows per template trip.
-        let mut windows_of: Vec<Vec<FreqSpec>> = vec![Vec::new(); trip_specs.len()];
-        for f in &frequencies {
-            windows_of[f.trip.idx()].push(*f);
-        }
-        let keep_trip: Vec<bool> = (0..trip_specs.len())
-            .map(|t| {
-                if is_template[t] && windows_of[t].is_empty() {
-                    warnings.push("frequency_template_without_windows", || {
-                        format!("trip `{}` is in frequencies.txt but none of its windows is valid; dropped", trip_specs[t].id)
-                    });
-                    false
-                } else {
-                    true
+        let (windows_of, keep_trip) =
+            windows_per_trip(&trip_specs, &is_template, &frequencies, warnings);
+        let (route_map, routes) = routes_with_trips(routes, &trip_specs, &keep_trip, warnings);
+        let groups = group_trips(&trip_specs, &keep_trip, &is_template);
+        let fare_rules = fare_rules
+            .into_iter()
+            .filter_map(|mut r| {
+                if let Some(route) = r.route {
+                    r.route = Some(route_map[route.idx()]?);
                 }
+                Some(r)
             })
             .collect();
+        let mut tt = Timetable::empty(cfg, agencies, stops, stop_by_id, routes, services);
+        tt.trips.reserve(trip_specs.len());
+        tt.shapes = shapes;
+        tt.fares = fares;
+        tt.fare_rules = fare_rules;
 
-        // Routes that keep at least one trip, renumbered densely.
-        let mut route_used = vec![false; routes.len()];
-        for (t, spec) in trip_specs.iter().enumerate() {
-            if keep_trip[t] {
-                route_used[spec.route.idx()] = true;
-            }
-        }
-        let mut route_map = vec![None; routes.len()];
-        let mut new_routes = Vec::new();
-        for (r, route) in routes.into_iter().enumerate() {
-            if route_used[r] {
-                route_map[r] = Some(RouteIdx::new(new_routes.len()));
-                new_routes.push(route);
+        // Patterns, in the order groups were met; each trip learns its pattern.
+        let mut trip_new: Vec<Option<(PatternIdx, TripKind)>> = vec![None; trip_specs.len()];
+        for (key, members) in groups {
+            if key.3 {
+                lay_out_templates(
+                    &mut tt,
+                    &key,
+                    members,
+                    &trip_specs,
+                    &windows_of,
+                    &mut trip_new,
+                );
             } else {
-                warnings.push("route_without_trips", || {
-                    format!("route `{}` has no trips; dropped", route.id)
-                });
+                lay_out_scheduled(&mut tt, &key, members, &trip_specs, &mut trip_new);
             }
         }
-        let route_by_id: HashMap<String, RouteIdx> = new_routes
+        number_trips(&mut tt, trip_specs, &trip_new, &route_map);
+        index_stop_patterns(&mut tt);
+        let coords: Vec<Coord> = tt.stops.iter().map(|s| s.coord).collect();
+        let fp = footpaths::build(&coords, &tt.stop_index, &transfers, &cfg.footpaths);
+        tt.set_footpaths(fp);
+        tt.transfers = transfers;
+        for (fi, feed) in feeds.iter_mut().enumerate() {
+            feed.service_span = service_span(&tt, FeedIdx::new(fi));
+        }
+        tt.feeds = feeds;
+        tt
+    }
+}
+
+/// Trips grouped by (route, stops, pickup/drop-off flags, template or not): the candidates for
+/// one pattern.
+type GroupKey = (RouteIdx, Vec<StopIdx>, Vec<u8>, bool);
+
+/// Each trip's frequency windows, and whether it is kept: a template left without a valid
+/// window is dropped (and counted).
+fn windows_per_trip(
+    trip_specs: &[TripSpec],
+    is_template: &[bool],
+    frequencies: &[FreqSpec],
+    warnings: &mut Warnings,
+) -> (Vec<Vec<FreqSpec>>, Vec<bool>) {
+    let mut windows_of: Vec<Vec<FreqSpec>> = vec![Vec::new(); trip_specs.len()];
+    for f in frequencies {
+        windows_of[f.trip.idx()].push(*f);
+    }
+    let keep_trip = (0..trip_specs.len())
+        .map(|t| {
+            if is_template[t] && windows_of[t].is_empty() {
+                warnings.push("frequency_template_without_windows", || {
+                    format!(
+                        "trip `{}` is in frequencies.txt but none of its windows is valid; dropped",
+                        trip_specs[t].id
+                    )
+                });
+                false
+            } else {
+                true
+            }
+        })
+        .collect();
+    (windows_of, keep_trip)
+}
+
+/// The routes that keep at least one trip, renumbered densely (the others are counted), with
+/// each old route's new number.
+fn routes_with_trips(
+    routes: Vec<Route>,
+    trip_specs: &[TripSpec],
+    keep_trip: &[bool],
+    warnings: &mut Warnings,
+) -> (Vec<Option<RouteIdx>>, Vec<Route>) {
+    let mut route_used = vec![false; routes.len()];
+    for (t, spec) in trip_specs.iter().enumerate() {
+        if keep_trip[t] {
+            route_used[spec.route.idx()] = true;
+        }
+    }
+    let mut route_map = vec![None; routes.len()];
+    let mut new_routes = Vec::new();
+    for (r, route) in routes.into_iter().enumerate() {
+        if route_used[r] {
+            route_map[r] = Some(RouteIdx::new(new_routes.len()));
+            new_routes.push(route);
+        } else {
+            warnings.push("route_without_trips", || {
+                format!("route `{}` has no trips; dropped", route.id)
+            });
+        }
+    }
+    (route_map, new_routes)
+}
+
+/// The kept trips grouped by [`GroupKey`], groups in the order of their first trip.
+fn group_trips(
+    trip_specs: &[TripSpec],
+    keep_trip: &[bool],
+    is_template: &[bool],
+) -> Vec<(GroupKey, Vec<TripIdx>)> {
+    let mut group_of: HashMap<GroupKey, usize> = HashMap::new();
+    let mut groups: Vec<(GroupKey, Vec<TripIdx>)> = Vec::new();
+    for (t, spec) in trip_specs.iter().enumerate() {
+        if !keep_trip[t] {
+            continue;
+        }
+        let fl: Vec<u8> = spec
+            .stop_times
+            .iter()
+            .map(|st| (st.pickup as u8 * flags::PICKUP) | (st.drop_off as u8 * flags::DROP_OFF))
+            .collect();
+        let key: GroupKey = (
+            spec.route,
+            spec.stop_times.iter().map(|s| s.stop).collect(),
+            fl,
+            is_template[t],
+        );
+        let g = *group_of.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(TripIdx::new(t));
+    }
+    groups
+}
+
+impl Timetable {
+    /// A timetable of these stops and routes with no patterns, trips or footpaths yet.
+    fn empty(
+        cfg: &BuildConfig,
+        agencies: Vec<Agency>,
+        stops: Vec<Stop>,
+        stop_by_id: HashMap<String, StopIdx>,
+        routes: Vec<Route>,
+        services: Vec<ServiceDays>,
+    ) -> Timetable {
+        let route_by_id = routes
             .iter()
             .enumerate()
             .map(|(i, r)| (r.id.clone(), RouteIdx::new(i)))
             .collect();
-
-        // Group trips by (route, stops, pickup/drop-off flags, template or not).
-        type Key = (RouteIdx, Vec<StopIdx>, Vec<u8>, bool);
-        let mut group_of: HashMap<Key, usize> = HashMap::new();
-        let mut groups: Vec<(Key, Vec<TripIdx>)> = Vec::new();
-        for (t, spec) in trip_specs.iter().enumerate() {
-            if !keep_trip[t] {
-                continue;
+        let mut station_children: HashMap<String, Vec<StopIdx>> = HashMap::new();
+        for (i, s) in stops.iter().enumerate() {
+            if let Some(p) = &s.parent_station {
+                station_children
+                    .entry(p.clone())
+                    .or_default()
+                    .push(StopIdx::new(i));
             }
-            let fl: Vec<u8> = spec
-                .stop_times
-                .iter()
-                .map(|st| (st.pickup as u8 * flags::PICKUP) | (st.drop_off as u8 * flags::DROP_OFF))
-                .collect();
-            let key: Key = (
-                spec.route,
-                spec.stop_times.iter().map(|s| s.stop).collect(),
-                fl,
-                is_template[t],
-            );
-            let g = *group_of.entry(key.clone()).or_insert_with(|| {
-                groups.push((key, Vec::new()));
-                groups.len() - 1
-            });
-            groups[g].1.push(TripIdx::new(t));
         }
-
-        let mut tt = Timetable {
+        Timetable {
             feeds: Vec::new(),
             agencies,
             stop_wheelchair: stops.iter().map(|s| s.wheelchair).collect(),
             stop_index: PointIndex::new(&stops.iter().map(|s| s.coord).collect::<Vec<_>>()),
-            station_children: {
-                let mut m: HashMap<String, Vec<StopIdx>> = HashMap::new();
-                for (i, s) in stops.iter().enumerate() {
-                    if let Some(p) = &s.parent_station {
-                        m.entry(p.clone()).or_default().push(StopIdx::new(i));
-                    }
-                }
-                m
-            },
+            station_children,
             stops,
             stop_by_id,
-            routes: new_routes,
+            routes,
             route_by_id,
-            trips: Vec::with_capacity(trip_specs.len()),
+            trips: Vec::new(),
             trip_by_id: HashMap::new(),
             services,
             patterns: Vec::new(),
@@ -419,231 +509,232 @@ impl TimetableBuilder {
             incoming_start: Vec::new(),
             incoming: Vec::new(),
             same_stop: Vec::new(),
-            shapes,
-            fares,
-            fare_rules: fare_rules
-                .into_iter()
-                .filter_map(|mut r| {
-                    if let Some(route) = r.route {
-                        r.route = Some(route_map[route.idx()]?);
-                    }
-                    Some(r)
-                })
-                .collect(),
+            shapes: Vec::new(),
+            fares: Vec::new(),
+            fare_rules: Vec::new(),
             max_time: 0,
             search_names: Default::default(),
             footpath_config: cfg.footpaths,
             transfers: Vec::new(),
-        };
-
-        // New trip numbering: the order in which patterns take them.
-        let mut trip_new: Vec<Option<(PatternIdx, TripKind)>> = vec![None; trip_specs.len()];
-        for (key, members) in groups {
-            let (_, ref stop_seq, ref fl, template) = key;
-            if template {
-                // Templates with identical offsets share a pattern; their runs never overtake.
-                let mut by_offsets: Vec<(Offsets, Vec<TripIdx>)> = Vec::new();
-                for t in members {
-                    let st = &trip_specs[t.idx()].stop_times;
-                    let base = st[0].departure;
-                    let offs: Vec<(Secs, Secs)> = st
-                        .iter()
-                        .map(|s| (s.arrival - base, s.departure - base))
-                        .collect();
-                    match by_offsets.iter_mut().find(|(o, _)| *o == offs) {
-                        Some((_, v)) => v.push(t),
-                        None => by_offsets.push((offs, vec![t])),
-                    }
-                }
-                for (offs, templates) in by_offsets {
-                    let p = PatternIdx::new(tt.patterns.len());
-                    let mut wins: Vec<FreqWindow> = templates
-                        .iter()
-                        .flat_map(|&t| windows_of[t.idx()].iter())
-                        .map(|f| FreqWindow {
-                            start: f.start,
-                            end: f.end,
-                            headway: f.headway,
-                            exact: f.exact,
-                            trip: f.trip,
-                            service: trip_specs[f.trip.idx()].service,
-                        })
-                        .collect();
-                    wins.sort_by_key(|w| (w.start, w.end, w.trip));
-                    let duration = offs.last().map_or(0, |o| o.0);
-                    for w in &wins {
-                        tt.max_time = tt.max_time.max(w.end + duration);
-                    }
-                    let first = templates[0];
-                    push_pattern(
-                        &mut tt,
-                        key.0,
-                        stop_seq,
-                        fl,
-                        &[first],
-                        &[offs.iter().map(|o| o.0).collect()],
-                        &[offs.iter().map(|o| o.1).collect()],
-                        &trip_specs,
-                        wins,
-                    );
-                    for t in templates {
-                        trip_new[t.idx()] = Some((p, TripKind::Frequency));
-                    }
-                }
-            } else {
-                // Sort by departure, then split first-fit into sub-patterns that never overtake.
-                let mut members = members;
-                members.sort_by(|&a, &b| {
-                    let (sa, sb) = (
-                        &trip_specs[a.idx()].stop_times,
-                        &trip_specs[b.idx()].stop_times,
-                    );
-                    sa.iter()
-                        .map(|s| (s.departure, s.arrival))
-                        .cmp(sb.iter().map(|s| (s.departure, s.arrival)))
-                        .then(a.cmp(&b))
-                });
-                let mut subs: Vec<Vec<TripIdx>> = Vec::new();
-                for t in members {
-                    let st = &trip_specs[t.idx()].stop_times;
-                    let fits = |sub: &Vec<TripIdx>| {
-                        let last = &trip_specs[sub.last().expect("non-empty").idx()].stop_times;
-                        last.iter()
-                            .zip(st)
-                            .all(|(l, s)| l.departure <= s.departure && l.arrival <= s.arrival)
-                    };
-                    match subs.iter_mut().find(|s| fits(s)) {
-                        Some(sub) => sub.push(t),
-                        None => subs.push(vec![t]),
-                    }
-                }
-                for sub in subs {
-                    let p = PatternIdx::new(tt.patterns.len());
-                    let arr: Vec<Vec<Secs>> = sub
-                        .iter()
-                        .map(|t| {
-                            trip_specs[t.idx()]
-                                .stop_times
-                                .iter()
-                                .map(|s| s.arrival)
-                                .collect()
-                        })
-                        .collect();
-                    let dep: Vec<Vec<Secs>> = sub
-                        .iter()
-                        .map(|t| {
-                            trip_specs[t.idx()]
-                                .stop_times
-                                .iter()
-                                .map(|s| s.departure)
-                                .collect()
-                        })
-                        .collect();
-                    for a in &arr {
-                        tt.max_time = tt.max_time.max(*a.last().expect("two stop times"));
-                    }
-                    push_pattern(
-                        &mut tt,
-                        key.0,
-                        stop_seq,
-                        fl,
-                        &sub,
-                        &arr,
-                        &dep,
-                        &trip_specs,
-                        Vec::new(),
-                    );
-                    for (col, t) in sub.into_iter().enumerate() {
-                        trip_new[t.idx()] = Some((p, TripKind::Scheduled { col: col as u32 }));
-                    }
-                }
-            }
         }
-
-        // Trips keep their builder numbering (ids map 1:1); dropped templates keep a slot
-        // pointing at no pattern would be confusing, so renumber densely.
-        let mut trip_map = vec![None; trip_specs.len()];
-        for (t, spec) in trip_specs.into_iter().enumerate() {
-            let Some((pattern, kind)) = trip_new[t] else {
-                continue;
-            };
-            let idx = TripIdx::new(tt.trips.len());
-            trip_map[t] = Some(idx);
-            tt.trip_by_id.insert(spec.id.clone(), idx);
-            tt.trips.push(Trip {
-                id: spec.id,
-                route: route_map[spec.route.idx()].expect("route of a kept trip is kept"),
-                service: spec.service,
-                headsign: spec.headsign,
-                short_name: spec.short_name,
-                direction: spec.direction,
-                block_id: spec.block_id,
-                shape: spec.shape,
-                wheelchair: spec.wheelchair,
-                pattern,
-                kind,
-            });
-        }
-        for t in &mut tt.pattern_trips {
-            *t = trip_map[t.idx()].expect("pattern trips are kept");
-        }
-        for w in &mut tt.windows {
-            w.trip = trip_map[w.trip.idx()].expect("window trips are kept");
-        }
-        for p in &mut tt.patterns {
-            p.route = route_map[p.route.idx()].expect("pattern routes are kept");
-        }
-
-        // Stop -> patterns (CSR).
-        let n_stops = tt.stops.len();
-        let mut count = vec![0u32; n_stops + 1];
-        for &s in &tt.pattern_stops {
-            count[s.idx() + 1] += 1;
-        }
-        for i in 0..n_stops {
-            count[i + 1] += count[i];
-        }
-        let mut fill = count.clone();
-        let mut sp = vec![(PatternIdx(0), 0u32); tt.pattern_stops.len()];
-        for (p, pt) in tt.patterns.iter().enumerate() {
-            for pos in 0..pt.n_stops {
-                let s = tt.pattern_stops[(pt.stops_start + pos) as usize];
-                sp[fill[s.idx()] as usize] = (PatternIdx::new(p), pos);
-                fill[s.idx()] += 1;
-            }
-        }
-        tt.stop_patterns_start = count;
-        tt.stop_patterns = sp;
-
-        // Footpaths.
-        let coords: Vec<Coord> = tt.stops.iter().map(|s| s.coord).collect();
-        let fp = footpaths::build(&coords, &tt.stop_index, &transfers, &cfg.footpaths);
-        tt.set_footpaths(fp);
-        tt.transfers = transfers;
-
-        // Validity per feed: the days any of its trips runs.
-        for (fi, feed) in feeds.iter_mut().enumerate() {
-            let mut span: Option<(Day, Day)> = None;
-            let mut seen = vec![false; tt.services.len()];
-            for t in &tt.trips {
-                if tt.agencies[tt.routes[t.route.idx()].agency.idx()]
-                    .feed
-                    .idx()
-                    != fi
-                    || seen[t.service.idx()]
-                {
-                    continue;
-                }
-                seen[t.service.idx()] = true;
-                if let Some((a, b)) = tt.services[t.service.idx()].span() {
-                    span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-                }
-            }
-            feed.service_span = span;
-        }
-        tt.feeds = feeds;
-        tt
     }
+}
+
+/// Frequency templates of one group: those with identical offsets share a pattern (their
+/// runs never overtake), with all their windows.
+fn lay_out_templates(
+    tt: &mut Timetable,
+    key: &GroupKey,
+    members: Vec<TripIdx>,
+    trip_specs: &[TripSpec],
+    windows_of: &[Vec<FreqSpec>],
+    trip_new: &mut [Option<(PatternIdx, TripKind)>],
+) {
+    let (route, stop_seq, fl, _) = key;
+    let mut by_offsets: Vec<(Offsets, Vec<TripIdx>)> = Vec::new();
+    for t in members {
+        let st = &trip_specs[t.idx()].stop_times;
+        let base = st[0].departure;
+        let offs: Vec<(Secs, Secs)> = st
+            .iter()
+            .map(|s| (s.arrival - base, s.departure - base))
+            .collect();
+        match by_offsets.iter_mut().find(|(o, _)| *o == offs) {
+            Some((_, v)) => v.push(t),
+            None => by_offsets.push((offs, vec![t])),
+        }
+    }
+    for (offs, templates) in by_offsets {
+        let p = PatternIdx::new(tt.patterns.len());
+        let mut wins: Vec<FreqWindow> = templates
+            .iter()
+            .flat_map(|&t| windows_of[t.idx()].iter())
+            .map(|f| FreqWindow {
+                start: f.start,
+                end: f.end,
+                headway: f.headway,
+                exact: f.exact,
+                trip: f.trip,
+                service: trip_specs[f.trip.idx()].service,
+            })
+            .collect();
+        wins.sort_by_key(|w| (w.start, w.end, w.trip));
+        let duration = offs.last().map_or(0, |o| o.0);
+        for w in &wins {
+            tt.max_time = tt.max_time.max(w.end + duration);
+        }
+        let times = Times {
+            arr: &[offs.iter().map(|o| o.0).collect()],
+            dep: &[offs.iter().map(|o| o.1).collect()],
+        };
+        push_pattern(
+            tt,
+            *route,
+            stop_seq,
+            fl,
+            &[templates[0]],
+            times,
+            trip_specs,
+            wins,
+        );
+        for t in templates {
+            trip_new[t.idx()] = Some((p, TripKind::Frequency));
+        }
+    }
+}
+
+/// Scheduled trips of one group, sorted by departure and split first-fit into patterns whose
+/// trips never overtake one another.
+fn lay_out_scheduled(
+    tt: &mut Timetable,
+    key: &GroupKey,
+    mut members: Vec<TripIdx>,
+    trip_specs: &[TripSpec],
+    trip_new: &mut [Option<(PatternIdx, TripKind)>],
+) {
+    let (route, stop_seq, fl, _) = key;
+    members.sort_by(|&a, &b| {
+        let (sa, sb) = (
+            &trip_specs[a.idx()].stop_times,
+            &trip_specs[b.idx()].stop_times,
+        );
+        sa.iter()
+            .map(|s| (s.departure, s.arrival))
+            .cmp(sb.iter().map(|s| (s.departure, s.arrival)))
+            .then(a.cmp(&b))
+    });
+    let mut subs: Vec<Vec<TripIdx>> = Vec::new();
+    for t in members {
+        let st = &trip_specs[t.idx()].stop_times;
+        let fits = |sub: &Vec<TripIdx>| {
+            let last = &trip_specs[sub.last().expect("non-empty").idx()].stop_times;
+            last.iter()
+                .zip(st)
+                .all(|(l, s)| l.departure <= s.departure && l.arrival <= s.arrival)
+        };
+        match subs.iter_mut().find(|s| fits(s)) {
+            Some(sub) => sub.push(t),
+            None => subs.push(vec![t]),
+        }
+    }
+    let times_of = |sub: &[TripIdx], f: fn(&StopTimeSpec) -> Secs| -> Vec<Vec<Secs>> {
+        sub.iter()
+            .map(|t| trip_specs[t.idx()].stop_times.iter().map(f).collect())
+            .collect()
+    };
+    for sub in subs {
+        let p = PatternIdx::new(tt.patterns.len());
+        let arr = times_of(&sub, |s| s.arrival);
+        let dep = times_of(&sub, |s| s.departure);
+        for a in &arr {
+            tt.max_time = tt.max_time.max(*a.last().expect("two stop times"));
+        }
+        let times = Times {
+            arr: &arr,
+            dep: &dep,
+        };
+        push_pattern(
+            tt,
+            *route,
+            stop_seq,
+            fl,
+            &sub,
+            times,
+            trip_specs,
+            Vec::new(),
+        );
+        for (col, t) in sub.into_iter().enumerate() {
+            trip_new[t.idx()] = Some((p, TripKind::Scheduled { col: col as u32 }));
+        }
+    }
+}
+
+/// The trips that have a pattern, renumbered densely (a dropped template's slot would point
+/// at no pattern), with the patterns, windows and routes renumbered to match.
+fn number_trips(
+    tt: &mut Timetable,
+    trip_specs: Vec<TripSpec>,
+    trip_new: &[Option<(PatternIdx, TripKind)>],
+    route_map: &[Option<RouteIdx>],
+) {
+    let mut trip_map = vec![None; trip_specs.len()];
+    for (t, spec) in trip_specs.into_iter().enumerate() {
+        let Some((pattern, kind)) = trip_new[t] else {
+            continue;
+        };
+        let idx = TripIdx::new(tt.trips.len());
+        trip_map[t] = Some(idx);
+        tt.trip_by_id.insert(spec.id.clone(), idx);
+        tt.trips.push(Trip {
+            id: spec.id,
+            route: route_map[spec.route.idx()].expect("route of a kept trip is kept"),
+            service: spec.service,
+            headsign: spec.headsign,
+            short_name: spec.short_name,
+            direction: spec.direction,
+            block_id: spec.block_id,
+            shape: spec.shape,
+            wheelchair: spec.wheelchair,
+            pattern,
+            kind,
+        });
+    }
+    for t in &mut tt.pattern_trips {
+        *t = trip_map[t.idx()].expect("pattern trips are kept");
+    }
+    for w in &mut tt.windows {
+        w.trip = trip_map[w.trip.idx()].expect("window trips are kept");
+    }
+    for p in &mut tt.patterns {
+        p.route = route_map[p.route.idx()].expect("pattern routes are kept");
+    }
+}
+
+/// Stop → (pattern, position) lists, in compressed rows.
+fn index_stop_patterns(tt: &mut Timetable) {
+    let n_stops = tt.stops.len();
+    let mut count = vec![0u32; n_stops + 1];
+    for &s in &tt.pattern_stops {
+        count[s.idx() + 1] += 1;
+    }
+    for i in 0..n_stops {
+        count[i + 1] += count[i];
+    }
+    let mut fill = count.clone();
+    let mut sp = vec![(PatternIdx(0), 0u32); tt.pattern_stops.len()];
+    for (p, pt) in tt.patterns.iter().enumerate() {
+        for pos in 0..pt.n_stops {
+            let s = tt.pattern_stops[(pt.stops_start + pos) as usize];
+            sp[fill[s.idx()] as usize] = (PatternIdx::new(p), pos);
+            fill[s.idx()] += 1;
+        }
+    }
+    tt.stop_patterns_start = count;
+    tt.stop_patterns = sp;
+}
+
+/// A feed's validity: the first and last days any of its trips runs.
+fn service_span(tt: &Timetable, feed: FeedIdx) -> Option<(Day, Day)> {
+    let mut span: Option<(Day, Day)> = None;
+    let mut seen = vec![false; tt.services.len()];
+    for t in &tt.trips {
+        if tt.agencies[tt.routes[t.route.idx()].agency.idx()].feed != feed || seen[t.service.idx()]
+        {
+            continue;
+        }
+        seen[t.service.idx()] = true;
+        if let Some((a, b)) = tt.services[t.service.idx()].span() {
+            span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+    }
+    span
+}
+
+/// Arrival and departure times of a pattern's trips, one row per trip.
+#[derive(Clone, Copy)]
+struct Times<'a> {
+    arr: &'a [Vec<Secs>],
+    dep: &'a [Vec<Secs>],
 }
 
 /// (arrival, departure) offsets from a template's first departure, per stop.
@@ -656,8 +747,7 @@ fn push_pattern(
     stops: &[StopIdx],
     fl: &[u8],
     trips: &[TripIdx],
-    arr: &[Vec<Secs>],
-    dep: &[Vec<Secs>],
+    times: Times<'_>,
     specs: &[TripSpec],
     windows: Vec<FreqWindow>,
 ) {
@@ -680,8 +770,8 @@ fn push_pattern(
     }
     for pos in 0..stops.len() {
         for col in 0..trips.len() {
-            tt.departures.push(dep[col][pos]);
-            tt.arrivals.push(arr[col][pos]);
+            tt.departures.push(times.dep[col][pos]);
+            tt.arrivals.push(times.arr[col][pos]);
         }
     }
     tt.windows.extend(windows);
