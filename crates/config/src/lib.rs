@@ -13,6 +13,10 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+#[macro_use]
+mod settings;
+pub use settings::{Declared, Range};
+
 /// A feed to load.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,202 +54,124 @@ pub enum FeedTimes {
     Estimated,
 }
 
-/// Walking: footpaths between stops, and walks to and from stops.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WalkingConfig {
-    /// Walking speed in metres per second (1.2 m/s ≈ 4.3 km/h).
-    pub speed_m_s: f64,
-    /// Walking distance ÷ straight-line distance, for streets that do not go straight.
-    pub detour_factor: f64,
-    /// Stops closer than this (straight line, metres) are linked by a footpath; with an
-    /// OpenStreetMap extract, stops whose walk along the streets is at most this × the detour
-    /// factor.
-    pub footpath_radius_m: f64,
-    /// With an extract: a stop or a point farther than this from every walkable street does
-    /// not snap to the streets and keeps straight-line walks, metres.
-    pub snap_m: f64,
-    /// Largest OpenStreetMap extract read, MiB.
-    pub max_osm_mib: u64,
-}
-
-impl Default for WalkingConfig {
-    fn default() -> Self {
-        WalkingConfig {
-            speed_m_s: 1.2,
-            detour_factor: 1.3,
-            footpath_radius_m: 150.0,
-            snap_m: 100.0,
-            max_osm_mib: 2048,
-        }
+settings! {
+    /// Walking: footpaths between stops, and walks to and from stops.
+    pub struct WalkingConfig {
+        /// Walking speed in metres per second (1.2 m/s ≈ 4.3 km/h).
+        speed_m_s: f64 = 1.2, in 0.1..=10.0;
+        /// Walking distance ÷ straight-line distance, for streets that do not go straight.
+        detour_factor: f64 = 1.3, in 1.0..=3.0;
+        /// Stops closer than this (straight line, metres) are linked by a footpath; with an
+        /// OpenStreetMap extract, stops whose walk along the streets is at most this × the detour
+        /// factor.
+        footpath_radius_m: f64 = 150.0, in 0.0..=2000.0;
+        /// With an extract: a stop or a point farther than this from every walkable street does
+        /// not snap to the streets and keeps straight-line walks, metres.
+        snap_m: f64 = 100.0, in 1.0..=1000.0;
+        /// Largest OpenStreetMap extract read, MiB.
+        max_osm_mib: u64 = 2048, in 1..=65536;
     }
 }
 
-/// Routing defaults (each can be changed per query).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RoutingConfig {
-    /// Most changes of vehicle (rides ≤ max_transfers + 1).
-    pub max_transfers: u8,
-    /// Minimum seconds between alighting and boarding.
-    pub transfer_slack_s: u32,
-    /// Longest single walk between stops, metres.
-    pub max_walk_leg_m: u32,
-    /// Longest total walk of a journey, metres.
-    pub max_walk_total_m: u32,
-}
-
-impl Default for RoutingConfig {
-    fn default() -> Self {
-        RoutingConfig {
-            max_transfers: 7,
-            transfer_slack_s: 60,
-            max_walk_leg_m: 2_000,
-            max_walk_total_m: 5_000,
-        }
+settings! {
+    /// Routing defaults (each can be changed per query).
+    pub struct RoutingConfig {
+        /// Most changes of vehicle (rides ≤ max_transfers + 1).
+        max_transfers: u8 = 7, in 0..=15;
+        /// Minimum seconds between alighting and boarding.
+        transfer_slack_s: u32 = 60, in 0..=3600;
+        /// Longest single walk between stops, metres.
+        max_walk_leg_m: u32 = 2_000, in 0..=10_000;
+        /// Longest total walk of a journey, metres.
+        max_walk_total_m: u32 = 5_000, in 0..=50_000;
     }
 }
 
 /// Planning: from places to stops, and what itineraries report (defined by the planner).
 pub use planner::PlannerConfig;
 
-/// The HTTP server.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address and port to listen on.
-    pub listen: String,
-    /// Requests running longer are answered 408, seconds.
-    pub request_timeout_s: u64,
-    /// Largest request body, bytes.
-    pub max_body_bytes: usize,
-    /// Token for `POST /v1/admin/reload`; unset disables it. Set it through the environment
-    /// (`PARADERO_SERVER__ADMIN_TOKEN`) rather than in a file under version control.
-    pub admin_token: Option<String>,
-    /// Origins allowed to call the API from a browser (`["*"]` for any); empty: none.
-    pub cors_origins: Vec<String>,
-    /// Plans computed at once; more wait.
-    pub max_concurrent_plans: usize,
-    /// Sustained requests per minute per client address; 0 turns limiting off.
-    pub rate_limit_per_minute: u32,
-    /// Requests a client may make at once above the sustained rate.
-    pub rate_limit_burst: u32,
-    /// Identify clients by the last `X-Forwarded-For` address (only behind your own proxy).
-    pub trust_forwarded_for: bool,
-    /// A client must send a request's headers within this many seconds of starting it (or
-    /// of its previous answer, on a kept-alive connection), else the connection is closed.
-    pub header_read_timeout_s: u64,
-    /// A connection that neither sends nor receives anything for this long is closed.
-    pub keep_alive_idle_s: u64,
-    /// Most connections open at once; further clients wait in the listen queue.
-    pub max_connections: usize,
-    /// Most connections open at once from one client (IPv4 address, IPv6 /64); 0: no cap.
-    /// Off behind a reverse proxy (`trust_forwarded_for`), where the proxy must cap.
-    pub max_connections_per_client: usize,
-    /// On SIGTERM, requests in flight get this long to finish before the process exits.
-    pub shutdown_grace_s: u64,
-    /// Lookups of a report by its secret reference, per client per minute (and a burst).
-    pub lookups_per_minute: u32,
-    /// See `lookups_per_minute`.
-    pub lookup_burst: u32,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            listen: "127.0.0.1:8080".into(),
-            request_timeout_s: 10,
-            max_body_bytes: 65_536,
-            admin_token: None,
-            cors_origins: Vec::new(),
-            max_concurrent_plans: 64,
-            rate_limit_per_minute: 600,
-            rate_limit_burst: 60,
-            trust_forwarded_for: false,
-            header_read_timeout_s: 10,
-            keep_alive_idle_s: 30,
-            max_connections: 1024,
-            max_connections_per_client: 128,
-            shutdown_grace_s: 10,
-            lookups_per_minute: 30,
-            lookup_burst: 10,
-        }
+settings! {
+    /// The HTTP server.
+    pub struct ServerConfig {
+        /// Address and port to listen on.
+        listen: String = "127.0.0.1:8080".into();
+        /// Requests running longer are answered 408, seconds.
+        request_timeout_s: u64 = 10, in 1..=600;
+        /// Largest request body, bytes.
+        max_body_bytes: usize = 65_536, in 1024..=67_108_864;
+        /// Token for `POST /v1/admin/reload`; unset disables it. Set it through the environment
+        /// (`PARADERO_SERVER__ADMIN_TOKEN`) rather than in a file under version control.
+        admin_token: Option<String> = None;
+        /// Origins allowed to call the API from a browser (`["*"]` for any); empty: none.
+        cors_origins: Vec<String> = Vec::new();
+        /// Plans computed at once; more wait.
+        max_concurrent_plans: usize = 64, in 1..=100_000;
+        /// Sustained requests per minute per client address; 0 turns limiting off.
+        rate_limit_per_minute: u32 = 600, in 0..=10_000_000;
+        /// Requests a client may make at once above the sustained rate.
+        rate_limit_burst: u32 = 60, in 0..=1_000_000;
+        /// Identify clients by the last `X-Forwarded-For` address (only behind your own proxy).
+        trust_forwarded_for: bool = false;
+        /// A client must send a request's headers within this many seconds of starting it (or
+        /// of its previous answer, on a kept-alive connection), else the connection is closed.
+        header_read_timeout_s: u64 = 10, in 1..=600;
+        /// A connection that neither sends nor receives anything for this long is closed.
+        keep_alive_idle_s: u64 = 30, in 1..=3600;
+        /// Most connections open at once; further clients wait in the listen queue.
+        max_connections: usize = 1024, in 1..=1_000_000;
+        /// Most connections open at once from one client (IPv4 address, IPv6 /64); 0: no cap.
+        /// Off behind a reverse proxy (`trust_forwarded_for`), where the proxy must cap.
+        max_connections_per_client: usize = 128, in 0..=1_000_000;
+        /// On SIGTERM, requests in flight get this long to finish before the process exits.
+        shutdown_grace_s: u64 = 10, in 0..=600;
+        /// Lookups of a report by its secret reference, per client per minute (and a burst).
+        lookups_per_minute: u32 = 30, in 1..=100_000;
+        /// See `lookups_per_minute`.
+        lookup_burst: u32 = 10, in 0..=100_000;
     }
 }
 
-/// Open311 GeoReport v2: who answers the reports, for civic tools.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Open311Config {
-    /// The agency responsible for the reports (`agency_responsible` of every request).
-    pub agency: String,
-    /// How to reach it (`contact` of `discovery.json`).
-    pub contact: String,
-}
-
-impl Default for Open311Config {
-    fn default() -> Self {
-        Open311Config {
-            agency: "Municipalidad Provincial de Arequipa".into(),
-            contact: "Municipalidad Provincial de Arequipa, Gerencia de Transporte Urbano".into(),
-        }
+settings! {
+    /// Open311 GeoReport v2: who answers the reports, for civic tools.
+    pub struct Open311Config {
+        /// The agency responsible for the reports (`agency_responsible` of every request).
+        agency: String = "Municipalidad Provincial de Arequipa".into();
+        /// How to reach it (`contact` of `discovery.json`).
+        contact: String = "Municipalidad Provincial de Arequipa, Gerencia de Transporte Urbano".into();
     }
 }
 
-/// Safer trips: the planner weighs walking and waiting by the incidents the observatory's
-/// public releases show there and then (never raw reports).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SafetyConfig {
-    /// Officials switch the feature off per deployment.
-    pub enabled: bool,
-    /// Incident families weighed: of `acoso`, `robo`, `agresion`, `otro`.
-    pub families: Vec<String>,
-    /// Seconds of travel a second of walking or waiting at twice the city's risk is worth.
-    pub weight: f64,
-    /// Stops in zones this many times the city's risk or more are avoided by the safer search.
-    pub hot: f64,
-    /// How the safer option is found: `second_search` (a second RAPTOR search avoiding hot
-    /// stops; the default) or `pareto` (McRAPTOR over arrival and exposure: finds cheaper
-    /// options more often, at several times the cost of a search).
-    pub search: planner::safety::SaferSearch,
-    /// A shared trip's link shows it until this many hours after its arrival.
-    pub share_hours_after_arrival: f64,
-}
-
-impl Default for SafetyConfig {
-    fn default() -> Self {
-        SafetyConfig {
-            enabled: true,
-            families: ["acoso", "robo", "agresion"].map(String::from).to_vec(),
-            weight: 1.0,
-            hot: 2.0,
-            search: planner::safety::SaferSearch::AvoidHotStops,
-            share_hours_after_arrival: 1.0,
-        }
+settings! {
+    /// Safer trips: the planner weighs walking and waiting by the incidents the observatory's
+    /// public releases show there and then (never raw reports).
+    pub struct SafetyConfig {
+        /// Officials switch the feature off per deployment.
+        enabled: bool = true;
+        /// Incident families weighed: of `acoso`, `robo`, `agresion`, `otro`.
+        families: Vec<String> = ["acoso", "robo", "agresion"].map(String::from).to_vec();
+        /// Seconds of travel a second of walking or waiting at twice the city's risk is worth.
+        weight: f64 = 1.0, in 0.0..=100.0;
+        /// Stops in zones this many times the city's risk or more are avoided by the safer search.
+        hot: f64 = 2.0, in 1.0..=100.0;
+        /// How the safer option is found: `second_search` (a second RAPTOR search avoiding hot
+        /// stops; the default) or `pareto` (McRAPTOR over arrival and exposure: finds cheaper
+        /// options more often, at several times the cost of a search).
+        search: planner::safety::SaferSearch = planner::safety::SaferSearch::AvoidHotStops;
+        /// A shared trip's link shows it until this many hours after its arrival.
+        share_hours_after_arrival: f64 = 1.0, in 0.0..=48.0;
     }
 }
 
-/// Limits on what a feed may make the loader read, so that a hostile or broken archive (a
-/// zip bomb, a file declaring 4 GiB) is a clear error instead of a process out of memory.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GtfsConfig {
-    /// Largest uncompressed file of a feed, MiB.
-    pub max_file_mib: u64,
-    /// Largest uncompressed feed (all its files together), MiB.
-    pub max_feed_mib: u64,
-    /// Largest ratio of uncompressed to compressed bytes of a file in a zip.
-    pub max_compression_ratio: u64,
-}
-
-impl Default for GtfsConfig {
-    fn default() -> Self {
-        GtfsConfig {
-            max_file_mib: 3 * 1024,
-            max_feed_mib: 6 * 1024,
-            max_compression_ratio: 200,
-        }
+settings! {
+    /// Limits on what a feed may make the loader read, so that a hostile or broken archive (a
+    /// zip bomb, a file declaring 4 GiB) is a clear error instead of a process out of memory.
+    pub struct GtfsConfig {
+        /// Largest uncompressed file of a feed, MiB.
+        max_file_mib: u64 = 3 * 1024, in 1..=1_048_576;
+        /// Largest uncompressed feed (all its files together), MiB.
+        max_feed_mib: u64 = 6 * 1024, in 1..=1_048_576;
+        /// Largest ratio of uncompressed to compressed bytes of a file in a zip.
+        max_compression_ratio: u64 = 200, in 2..=1_000_000;
     }
 }
 
@@ -302,44 +228,27 @@ pub struct CategoryConfig {
     pub harassment: bool,
 }
 
-/// The privacy-loss budget of the public statistics (differential privacy, zCDP).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PrivacyConfig {
-    /// ρ per person per calendar month, every public table together.
-    pub rho_per_month: f64,
-    /// δ at which ε is reported.
-    pub delta: f64,
-    /// Share of ρ spent on the weekly releases.
-    pub week_share: f64,
-    /// Shares of ρ for trips, reports and surveys (summing to 1).
-    pub trips_share: f64,
-    /// See `trips_share`.
-    pub reports_share: f64,
-    /// See `trips_share`.
-    pub surveys_share: f64,
-    /// Records one person may contribute per month to the statistics.
-    pub max_trips_per_person: u32,
-    /// See `max_trips_per_person`.
-    pub max_reports_per_person: u32,
-    /// See `max_trips_per_person`.
-    pub max_surveys_per_person: u32,
-}
-
-impl Default for PrivacyConfig {
-    fn default() -> Self {
-        let b = observatory::privacy::Budget::default();
-        PrivacyConfig {
-            rho_per_month: b.rho_per_month,
-            delta: b.delta,
-            week_share: b.week_share,
-            trips_share: b.kind_shares[0],
-            reports_share: b.kind_shares[1],
-            surveys_share: b.kind_shares[2],
-            max_trips_per_person: b.bounds.trips,
-            max_reports_per_person: b.bounds.reports,
-            max_surveys_per_person: b.bounds.surveys,
-        }
+settings! {
+    /// The privacy-loss budget of the public statistics (differential privacy, zCDP).
+    pub struct PrivacyConfig {
+        /// ρ per person per calendar month, every public table together.
+        rho_per_month: f64 = observatory::privacy::Budget::default().rho_per_month, in 1e-4..=10.0;
+        /// δ at which ε is reported.
+        delta: f64 = observatory::privacy::Budget::default().delta, in 1e-15..=1e-3;
+        /// Share of ρ spent on the weekly releases.
+        week_share: f64 = observatory::privacy::Budget::default().week_share, in 0.0..=0.99;
+        /// Shares of ρ for trips, reports and surveys (summing to 1).
+        trips_share: f64 = observatory::privacy::Budget::default().kind_shares[0], in 0.0..=1.0;
+        /// See `trips_share`.
+        reports_share: f64 = observatory::privacy::Budget::default().kind_shares[1], in 0.0..=1.0;
+        /// See `trips_share`.
+        surveys_share: f64 = observatory::privacy::Budget::default().kind_shares[2], in 0.0..=1.0;
+        /// Records one person may contribute per month to the statistics.
+        max_trips_per_person: u32 = observatory::privacy::Budget::default().bounds.trips, in 1..=1000;
+        /// See `max_trips_per_person`.
+        max_reports_per_person: u32 = observatory::privacy::Budget::default().bounds.reports, in 1..=1000;
+        /// See `max_trips_per_person`.
+        max_surveys_per_person: u32 = observatory::privacy::Budget::default().bounds.surveys, in 1..=1000;
     }
 }
 
@@ -360,127 +269,74 @@ impl PrivacyConfig {
     }
 }
 
-/// The observatory.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ObservatoryConfig {
-    /// Record trips, take reports and surveys; off: the planner alone.
-    pub enabled: bool,
-    /// The public statistics' privacy-loss budget.
-    pub privacy: PrivacyConfig,
-    /// Side of the grid cells trips and public maps use instead of coordinates, metres.
-    pub zone_cell_m: f64,
-    /// Raw trip records older than this are deleted (aggregates are kept), days.
-    pub retention_days: u32,
-    /// Longest description of a report, characters.
-    pub max_description_chars: usize,
-    /// Incident categories.
-    pub categories: Vec<CategoryConfig>,
-    /// Photos on reports.
-    pub photos: PhotosConfig,
-    /// Road actors a report may name as involved or victim (keys; labels in the catalog as
-    /// `actor.<key>`).
-    pub road_actors: Vec<String>,
-}
-
-/// Photos on reports: limits, and where their bytes are kept.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PhotosConfig {
-    /// Largest upload, MB (1-50).
-    pub max_mb: usize,
-    /// Photos per report (0 turns photos off).
-    pub max_per_report: usize,
-    /// Longest side kept, pixels (larger photos are scaled down), 320-4096.
-    pub max_side: u32,
-    /// `files` (one file per photo in `dir`) or `database` (beside their metadata, for
-    /// replicas that share only the database). Unset: files beside a SQLite database, the
-    /// database with PostgreSQL.
-    pub storage: Option<String>,
-    /// Folder of photo files; unset: `photos/` beside the SQLite file (`data/photos`).
-    pub dir: Option<std::path::PathBuf>,
-}
-
-impl Default for PhotosConfig {
-    fn default() -> Self {
-        PhotosConfig {
-            max_mb: 8,
-            max_per_report: 3,
-            max_side: 1600,
-            storage: None,
-            dir: None,
-        }
+settings! {
+    /// The observatory.
+    pub struct ObservatoryConfig {
+        /// Record trips, take reports and surveys; off: the planner alone.
+        enabled: bool = true;
+        /// The public statistics' privacy-loss budget.
+        privacy: PrivacyConfig = PrivacyConfig::default();
+        /// Side of the grid cells trips and public maps use instead of coordinates, metres.
+        zone_cell_m: f64 = 500.0, in 50.0..=10_000.0;
+        /// Raw trip records older than this are deleted (aggregates are kept), days.
+        retention_days: u32 = 365, in 1..=36_500;
+        /// Longest description of a report, characters.
+        max_description_chars: usize = 1000, in 1..=100_000;
+        /// Incident categories.
+        categories: Vec<CategoryConfig> = observatory::DEFAULT_CATEGORIES .iter() .map(|(k, h)| CategoryConfig { key: (*k).to_string(), harassment: *h, }) .collect();
+        /// Photos on reports.
+        photos: PhotosConfig = PhotosConfig::default();
+        /// Road actors a report may name as involved or victim (keys; labels in the catalog as
+        /// `actor.<key>`).
+        road_actors: Vec<String> = observatory::DEFAULT_ROAD_ACTORS .iter() .map(|a| (*a).to_string()) .collect();
     }
 }
 
-impl Default for ObservatoryConfig {
-    fn default() -> Self {
-        ObservatoryConfig {
-            enabled: true,
-            privacy: PrivacyConfig::default(),
-            zone_cell_m: 500.0,
-            retention_days: 365,
-            max_description_chars: 1000,
-            categories: observatory::DEFAULT_CATEGORIES
-                .iter()
-                .map(|(k, h)| CategoryConfig {
-                    key: (*k).to_string(),
-                    harassment: *h,
-                })
-                .collect(),
-            photos: PhotosConfig::default(),
-            road_actors: observatory::DEFAULT_ROAD_ACTORS
-                .iter()
-                .map(|a| (*a).to_string())
-                .collect(),
-        }
+settings! {
+    /// Photos on reports: limits, and where their bytes are kept.
+    pub struct PhotosConfig {
+        /// Largest upload, MB (1-50).
+        max_mb: usize = 8, in 1..=50;
+        /// Photos per report (0 turns photos off).
+        max_per_report: usize = 3, in 0..=20;
+        /// Longest side kept, pixels (larger photos are scaled down), 320-4096.
+        max_side: u32 = 1600, in 320..=4096;
+        /// `files` (one file per photo in `dir`) or `database` (beside their metadata, for
+        /// replicas that share only the database). Unset: files beside a SQLite database, the
+        /// database with PostgreSQL.
+        storage: Option<String> = None;
+        /// Folder of photo files; unset: `photos/` beside the SQLite file (`data/photos`).
+        dir: Option<std::path::PathBuf> = None;
     }
 }
 
-/// The Telegram chatbot.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BotConfig {
-    /// Bot token from @BotFather; unset: no bot. `TELOXIDE_TOKEN` is read too. Set it
-    /// through the environment, not in a file under version control.
-    pub token: Option<String>,
-    /// Telegram Bot API base URL (a local Bot API server, or a fake one in tests).
-    pub api_url: Option<String>,
-    /// Also start the bot inside `paradero serve` when a token is configured.
-    pub with_server: bool,
-    /// Public HTTPS URL Telegram posts updates to (through `paradero serve`'s listener);
-    /// unset: long polling.
-    pub webhook_url: Option<String>,
-    /// Secret Telegram sends with every webhook call (`X-Telegram-Bot-Api-Secret-Token`);
-    /// required with `webhook_url`.
-    pub webhook_secret: Option<String>,
-    /// Seconds a long poll waits for updates.
-    pub poll_timeout_s: u32,
-    /// Milliseconds between readings of the status-change outbox.
-    pub notify_every_ms: u64,
-    /// Plans per chat per minute.
-    pub plans_per_minute: u32,
-    /// Reports per chat per hour.
-    pub reports_per_hour: u32,
-    /// The riders' page's public address (`https://paradero.example.org`), for the bot's
-    /// "share my trip" links; unset: the bot offers no such link.
-    pub web_url: Option<String>,
-}
-
-impl Default for BotConfig {
-    fn default() -> Self {
-        BotConfig {
-            token: None,
-            api_url: None,
-            with_server: true,
-            web_url: None,
-            webhook_url: None,
-            webhook_secret: None,
-            poll_timeout_s: 25,
-            notify_every_ms: 2_000,
-            plans_per_minute: 10,
-            reports_per_hour: 6,
-        }
+settings! {
+    /// The Telegram chatbot.
+    pub struct BotConfig {
+        /// Bot token from @BotFather; unset: no bot. `TELOXIDE_TOKEN` is read too. Set it
+        /// through the environment, not in a file under version control.
+        token: Option<String> = None;
+        /// Telegram Bot API base URL (a local Bot API server, or a fake one in tests).
+        api_url: Option<String> = None;
+        /// Also start the bot inside `paradero serve` when a token is configured.
+        with_server: bool = true;
+        /// Public HTTPS URL Telegram posts updates to (through `paradero serve`'s listener);
+        /// unset: long polling.
+        webhook_url: Option<String> = None;
+        /// Secret Telegram sends with every webhook call (`X-Telegram-Bot-Api-Secret-Token`);
+        /// required with `webhook_url`.
+        webhook_secret: Option<String> = None;
+        /// Seconds a long poll waits for updates.
+        poll_timeout_s: u32 = 25, in 0..=50;
+        /// Milliseconds between readings of the status-change outbox.
+        notify_every_ms: u64 = 2_000, in 50..=3_600_000;
+        /// Plans per chat per minute.
+        plans_per_minute: u32 = 10, in 1..=10_000;
+        /// Reports per chat per hour.
+        reports_per_hour: u32 = 6, in 1..=10_000;
+        /// The riders' page's public address (`https://paradero.example.org`), for the bot's
+        /// "share my trip" links; unset: the bot offers no such link.
+        web_url: Option<String> = None;
     }
 }
 
@@ -678,230 +534,51 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Every number of every section, with its declared range.
+    pub fn ranges(&self) -> Vec<Range> {
+        let p = &self.planner;
+        let planner = [
+            ("access_radius_m", p.access_radius_m, 0.0, 5000.0),
+            ("max_access_m", p.max_access_m, 0.0, 50_000.0),
+            ("max_direct_walk_m", p.max_direct_walk_m, 0.0, 10_000.0),
+            ("co2_bus_g_per_pkm", p.co2_bus_g_per_pkm, 0.0, 10_000.0),
+            ("co2_car_g_per_km", p.co2_car_g_per_km, 0.0, 10_000.0),
+            ("max_itineraries", p.max_itineraries as f64, 1.0, 50.0),
+        ]
+        .map(|(f, value, lo, hi)| Range {
+            field: format!("planner.{f}"),
+            value,
+            lo,
+            hi,
+        });
+        [
+            self.walking.ranges("walking"),
+            self.routing.ranges("routing"),
+            planner.to_vec(),
+            self.server.ranges("server"),
+            self.observatory.ranges("observatory"),
+            self.observatory.privacy.ranges("observatory.privacy"),
+            self.observatory.photos.ranges("observatory.photos"),
+            self.bot.ranges("bot"),
+            self.gtfs.ranges("gtfs"),
+            self.safety.ranges("safety"),
+        ]
+        .concat()
+    }
+
     fn validate(&self) -> Result<(), String> {
         // Every number has a range; out of it, the message names the field and the range.
-        let (w, r, p, sv, o, b, g) = (
-            &self.walking,
-            &self.routing,
-            &self.planner,
-            &self.server,
-            &self.observatory,
-            &self.bot,
-            &self.gtfs,
-        );
-        let ranges: [(&str, f64, f64, f64); 41] = [
-            ("safety.weight", self.safety.weight, 0.0, 100.0),
-            ("safety.hot", self.safety.hot, 1.0, 100.0),
-            (
-                "safety.share_hours_after_arrival",
-                self.safety.share_hours_after_arrival,
-                0.0,
-                48.0,
-            ),
-            ("walking.speed_m_s", w.speed_m_s, 0.1, 10.0),
-            ("walking.snap_m", w.snap_m, 1.0, 1000.0),
-            ("walking.max_osm_mib", w.max_osm_mib as f64, 1.0, 65536.0),
-            ("walking.detour_factor", w.detour_factor, 1.0, 3.0),
-            (
-                "walking.footpath_radius_m",
-                w.footpath_radius_m,
-                0.0,
-                2000.0,
-            ),
-            (
-                "routing.max_transfers",
-                f64::from(r.max_transfers),
-                0.0,
-                15.0,
-            ),
-            (
-                "routing.transfer_slack_s",
-                f64::from(r.transfer_slack_s),
-                0.0,
-                3600.0,
-            ),
-            (
-                "routing.max_walk_leg_m",
-                f64::from(r.max_walk_leg_m),
-                0.0,
-                10_000.0,
-            ),
-            (
-                "routing.max_walk_total_m",
-                f64::from(r.max_walk_total_m),
-                0.0,
-                50_000.0,
-            ),
-            ("planner.access_radius_m", p.access_radius_m, 0.0, 5000.0),
-            ("planner.max_access_m", p.max_access_m, 0.0, 50_000.0),
-            (
-                "planner.max_direct_walk_m",
-                p.max_direct_walk_m,
-                0.0,
-                10_000.0,
-            ),
-            (
-                "planner.co2_bus_g_per_pkm",
-                p.co2_bus_g_per_pkm,
-                0.0,
-                10_000.0,
-            ),
-            (
-                "planner.co2_car_g_per_km",
-                p.co2_car_g_per_km,
-                0.0,
-                10_000.0,
-            ),
-            (
-                "planner.max_itineraries",
-                p.max_itineraries as f64,
-                1.0,
-                50.0,
-            ),
-            (
-                "server.request_timeout_s",
-                sv.request_timeout_s as f64,
-                1.0,
-                600.0,
-            ),
-            (
-                "server.max_body_bytes",
-                sv.max_body_bytes as f64,
-                1024.0,
-                64.0 * 1024.0 * 1024.0,
-            ),
-            (
-                "server.max_concurrent_plans",
-                sv.max_concurrent_plans as f64,
-                1.0,
-                100_000.0,
-            ),
-            (
-                "server.header_read_timeout_s",
-                sv.header_read_timeout_s as f64,
-                1.0,
-                600.0,
-            ),
-            (
-                "server.keep_alive_idle_s",
-                sv.keep_alive_idle_s as f64,
-                1.0,
-                3600.0,
-            ),
-            (
-                "server.max_connections",
-                sv.max_connections as f64,
-                1.0,
-                1_000_000.0,
-            ),
-            (
-                "server.max_connections_per_client",
-                sv.max_connections_per_client as f64,
-                0.0,
-                1_000_000.0,
-            ),
-            (
-                "server.shutdown_grace_s",
-                sv.shutdown_grace_s as f64,
-                0.0,
-                600.0,
-            ),
-            (
-                "observatory.privacy.rho_per_month",
-                o.privacy.rho_per_month,
-                1e-4,
-                10.0,
-            ),
-            (
-                "server.lookups_per_minute",
-                f64::from(sv.lookups_per_minute),
-                1.0,
-                100_000.0,
-            ),
-            (
-                "server.lookup_burst",
-                f64::from(sv.lookup_burst),
-                0.0,
-                100_000.0,
-            ),
-            (
-                "server.rate_limit_per_minute",
-                f64::from(sv.rate_limit_per_minute),
-                0.0,
-                10_000_000.0,
-            ),
-            (
-                "server.rate_limit_burst",
-                f64::from(sv.rate_limit_burst),
-                0.0,
-                1_000_000.0,
-            ),
-            ("observatory.zone_cell_m", o.zone_cell_m, 50.0, 10_000.0),
-            (
-                "observatory.retention_days",
-                f64::from(o.retention_days),
-                1.0,
-                36_500.0,
-            ),
-            (
-                "observatory.max_description_chars",
-                o.max_description_chars as f64,
-                1.0,
-                100_000.0,
-            ),
-            ("bot.poll_timeout_s", f64::from(b.poll_timeout_s), 0.0, 50.0),
-            (
-                "bot.notify_every_ms",
-                b.notify_every_ms as f64,
-                50.0,
-                3_600_000.0,
-            ),
-            (
-                "bot.plans_per_minute",
-                f64::from(b.plans_per_minute),
-                1.0,
-                10_000.0,
-            ),
-            (
-                "bot.reports_per_hour",
-                f64::from(b.reports_per_hour),
-                1.0,
-                10_000.0,
-            ),
-            (
-                "gtfs.max_file_mib",
-                g.max_file_mib as f64,
-                1.0,
-                1024.0 * 1024.0,
-            ),
-            (
-                "gtfs.max_feed_mib",
-                g.max_feed_mib as f64,
-                1.0,
-                1024.0 * 1024.0,
-            ),
-            (
-                "gtfs.max_compression_ratio",
-                g.max_compression_ratio as f64,
-                2.0,
-                1_000_000.0,
-            ),
-        ];
-        for (field, v, lo, hi) in ranges {
-            if !(v.is_finite() && (lo..=hi).contains(&v)) {
-                return Err(format!("{field} must be between {lo} and {hi}, got {v}"));
-            }
+        for r in self.ranges() {
+            r.check()?;
         }
+        let p = &self.planner;
         if p.max_access_m < p.access_radius_m {
             return Err(format!(
                 "planner.max_access_m must be at least planner.access_radius_m ({}), got {}",
                 p.access_radius_m, p.max_access_m
             ));
         }
-        o.privacy
-            .budget()
-            .validate()
-            .map_err(|e| format!("observatory.privacy: {e}"))?;
+        let g = &self.gtfs;
         if g.max_feed_mib < g.max_file_mib {
             return Err(format!(
                 "gtfs.max_feed_mib must be at least gtfs.max_file_mib ({}), got {}",
@@ -914,82 +591,8 @@ impl Config {
                 self.server.listen
             ));
         }
-        for (field, v) in [
-            ("bot.api_url", &b.api_url),
-            ("bot.webhook_url", &b.webhook_url),
-            ("bot.web_url", &b.web_url),
-        ] {
-            if let Some(u) = v
-                && !(u.starts_with("http://") || u.starts_with("https://"))
-            {
-                return Err(format!("{field} must be an http(s) URL, got `{u}`"));
-            }
-        }
-        if b.webhook_url.is_some()
-            && b.webhook_secret.as_deref().is_none_or(|s| {
-                s.len() < 16
-                    || !s
-                        .bytes()
-                        .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-            })
-        {
-            return Err(
-                "bot.webhook_secret must be set with bot.webhook_url: 16 to 256 characters A-Z, a-z, 0-9, _ or -"
-                    .into(),
-            );
-        }
-        let photos = &self.observatory.photos;
-        if !(1..=50).contains(&photos.max_mb) {
-            return Err("observatory.photos.max_mb must be 1 to 50".into());
-        }
-        if !(320..=4096).contains(&photos.max_side) {
-            return Err("observatory.photos.max_side must be 320 to 4096".into());
-        }
-        if photos.max_per_report > 20 {
-            return Err("observatory.photos.max_per_report must be 0 to 20".into());
-        }
-        if let Some(s) = &photos.storage
-            && s != "files"
-            && s != "database"
-        {
-            return Err(format!(
-                "observatory.photos.storage `{s}` must be `files` or `database`"
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for a in &self.observatory.road_actors {
-            if a.is_empty()
-                || a.len() > 40
-                || !a
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                || !seen.insert(a)
-            {
-                return Err(format!(
-                    "observatory.road_actors: `{a}` must be unique, 1-40 lower-case letters, digits and _"
-                ));
-            }
-        }
-        if self.observatory.categories.is_empty() {
-            return Err("observatory.categories must not be empty".into());
-        }
-        let mut keys = std::collections::HashSet::new();
-        for c in &self.observatory.categories {
-            if c.key.is_empty()
-                || !c
-                    .key
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return Err(format!(
-                    "observatory category `{}` must be lower-case letters, digits and _",
-                    c.key
-                ));
-            }
-            if !keys.insert(&c.key) {
-                return Err(format!("observatory category `{}` appears twice", c.key));
-            }
-        }
+        self.bot.check()?;
+        self.observatory.check()?;
         if !(self.store.url.starts_with("sqlite:") || self.store.url.starts_with("postgres")) {
             return Err(format!(
                 "store.url must start with sqlite:// or postgres://, got `{}`",
@@ -1017,6 +620,84 @@ impl Config {
             }
             if !ids.insert(&f.id) {
                 return Err(format!("feed id `{}` appears twice", f.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BotConfig {
+    /// URLs are http(s); a webhook has a secret Telegram accepts.
+    fn check(&self) -> Result<(), String> {
+        for (field, v) in [
+            ("bot.api_url", &self.api_url),
+            ("bot.webhook_url", &self.webhook_url),
+            ("bot.web_url", &self.web_url),
+        ] {
+            if let Some(u) = v
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                return Err(format!("{field} must be an http(s) URL, got `{u}`"));
+            }
+        }
+        if self.webhook_url.is_some()
+            && self.webhook_secret.as_deref().is_none_or(|s| {
+                s.len() < 16
+                    || !s
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            })
+        {
+            return Err(
+                "bot.webhook_secret must be set with bot.webhook_url: 16 to 256 characters A-Z, a-z, 0-9, _ or -"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl ObservatoryConfig {
+    /// The privacy budget adds up; photos' storage, road actors and categories are well formed.
+    fn check(&self) -> Result<(), String> {
+        self.privacy
+            .budget()
+            .validate()
+            .map_err(|e| format!("observatory.privacy: {e}"))?;
+        if let Some(s) = &self.photos.storage
+            && s != "files"
+            && s != "database"
+        {
+            return Err(format!(
+                "observatory.photos.storage `{s}` must be `files` or `database`"
+            ));
+        }
+        let key = |k: &str| {
+            !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        let mut seen = std::collections::HashSet::new();
+        for a in &self.road_actors {
+            if a.len() > 40 || !key(a) || !seen.insert(a) {
+                return Err(format!(
+                    "observatory.road_actors: `{a}` must be unique, 1-40 lower-case letters, digits and _"
+                ));
+            }
+        }
+        if self.categories.is_empty() {
+            return Err("observatory.categories must not be empty".into());
+        }
+        let mut keys = std::collections::HashSet::new();
+        for c in &self.categories {
+            if !key(&c.key) {
+                return Err(format!(
+                    "observatory category `{}` must be lower-case letters, digits and _",
+                    c.key
+                ));
+            }
+            if !keys.insert(&c.key) {
+                return Err(format!("observatory category `{}` appears twice", c.key));
             }
         }
         Ok(())
@@ -1060,6 +741,86 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    /// Each section declared with `settings!`, by its path in the file.
+    fn declared() -> Vec<(&'static str, &'static [Declared])> {
+        vec![
+            ("walking", WalkingConfig::DECLARED),
+            ("routing", RoutingConfig::DECLARED),
+            ("server", ServerConfig::DECLARED),
+            ("gtfs", GtfsConfig::DECLARED),
+            ("observatory", ObservatoryConfig::DECLARED),
+            ("observatory.privacy", PrivacyConfig::DECLARED),
+            ("observatory.photos", PhotosConfig::DECLARED),
+            ("bot", BotConfig::DECLARED),
+            ("safety", SafetyConfig::DECLARED),
+            ("open311", Open311Config::DECLARED),
+        ]
+    }
+
+    #[test]
+    fn every_number_has_a_range_and_each_range_is_enforced() {
+        let numbers = ["u8", "u16", "u32", "u64", "usize", "f32", "f64"];
+        for (section, fields) in declared() {
+            for f in fields {
+                assert_eq!(
+                    f.ranged,
+                    numbers.contains(&f.ty),
+                    "{section}.{}: {} must have a range exactly when it is a number",
+                    f.name,
+                    f.ty
+                );
+            }
+        }
+        let ranges = Config::default().ranges();
+        assert!(ranges.len() >= 40, "{}", ranges.len());
+        for r in &ranges {
+            r.check().unwrap_or_else(|e| panic!("the default is out of its range: {e}"));
+            let var = format!("PARADERO_{}", r.field.replace('.', "__").to_uppercase());
+            let integer = r.hi.fract() == 0.0 && r.lo.fract() == 0.0;
+            let mut outside = vec![r.hi + if integer { 1.0 } else { r.hi * 0.5 + 1.0 }];
+            if r.lo > 0.0 {
+                outside.push(if integer { r.lo - 1.0 } else { r.lo / 2.0 });
+            }
+            for v in outside {
+                let value = if integer {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:e}")
+                };
+                let e = Config::from_parts(None, None, env(&[(&var, &value)]))
+                    .expect_err(&format!("{var}={value} is out of range"));
+                assert!(
+                    e.to_string().contains(&format!("{} must be between", r.field)),
+                    "{var}={value}: {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_setting_is_documented_in_the_shipped_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/paradero.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut missing = Vec::new();
+        for (section, fields) in declared() {
+            let head = format!("[{section}]\n");
+            let start = text.find(&head).unwrap_or_else(|| panic!("no {head}")) + head.len();
+            let body = &text[start..];
+            let body = &body[..body.find("\n[").unwrap_or(body.len())];
+            for f in fields.iter().filter(|f| !f.ty.ends_with("Config")) {
+                let set = body.lines().any(|l| {
+                    let l = l.trim_start_matches('#').trim_start();
+                    l.strip_prefix(f.name)
+                        .is_some_and(|rest| rest.trim_start().starts_with('='))
+                });
+                if !set {
+                    missing.push(format!("{section}.{}", f.name));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in config/paradero.toml: {missing:?}");
     }
 
     #[test]
