@@ -776,7 +776,8 @@ mod tests {
         let ranges = Config::default().ranges();
         assert!(ranges.len() >= 40, "{}", ranges.len());
         for r in &ranges {
-            r.check().unwrap_or_else(|e| panic!("the default is out of its range: {e}"));
+            r.check()
+                .unwrap_or_else(|e| panic!("the default is out of its range: {e}"));
             let var = format!("PARADERO_{}", r.field.replace('.', "__").to_uppercase());
             let integer = r.hi.fract() == 0.0 && r.lo.fract() == 0.0;
             let mut outside = vec![r.hi + if integer { 1.0 } else { r.hi * 0.5 + 1.0 }];
@@ -792,7 +793,8 @@ mod tests {
                 let e = Config::from_parts(None, None, env(&[(&var, &value)]))
                     .expect_err(&format!("{var}={value} is out of range"));
                 assert!(
-                    e.to_string().contains(&format!("{} must be between", r.field)),
+                    e.to_string()
+                        .contains(&format!("{} must be between", r.field)),
                     "{var}={value}: {e}"
                 );
             }
@@ -820,7 +822,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "not in config/paradero.toml: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "not in config/paradero.toml: {missing:?}"
+        );
     }
 
     #[test]
