@@ -1,7 +1,8 @@
 //! The Telegram bot's tables: chats (dialogue state, consented profile, rider handle) and the
 //! outbox of status changes to tell reporters.
 
-use crate::{REPORT_SELECT, Report, Result, Status, Store, parse_status, report_from_row};
+use crate::reports::{REPORT_SELECT, parse_status, report_from_row};
+use crate::{Report, Result, Status, Store};
 use sqlx::Row;
 
 /// A chat with the bot, as stored.
