@@ -1,16 +1,13 @@
 //! The incident categories as data over HTTP: officials with the admin role add, rename,
 //! move, reorder and retire groups and categories, without a restart.
 
-use crate::bodies;
+use crate::Problem;
+use crate::extract::{Admin, JsonBody, Observatory, Official, Query};
 use crate::query::Params;
-use crate::reports::official;
-use crate::{AppState, Problem};
-use app::Role;
 use app::categories::CategoryEdit;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
 /// `kind=group` names a group; anything else (or nothing) a category.
 fn is_group(p: &Params) -> Result<bool, Problem> {
@@ -43,17 +40,13 @@ fn is_group(p: &Params) -> Result<bool, Problem> {
         (status = 422, description = "A bad code, no Spanish name, an unknown group or family (the message says which)", body = Problem, content_type = "application/problem+json")))]
 /// `PUT /v1/categories/{code}` (admins).
 pub async fn put(
-    State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Admin>,
+    JsonBody(edit): JsonBody<CategoryEdit>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Admin, lang).await?;
-    bodies::require_json(&headers, lang)?;
-    let edit: CategoryEdit = bodies::json(&body, lang)?;
+    let lang = p.lang;
     let created = app::categories::put(o, &who, &code, &edit, lang).await?;
     Ok(if created {
         StatusCode::CREATED
@@ -74,15 +67,12 @@ pub async fn put(
         (status = 404, description = "No such live category or group", body = Problem, content_type = "application/problem+json")))]
 /// `DELETE /v1/categories/{code}` (admins).
 pub async fn retire(
-    State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Admin>,
 ) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Admin, lang).await?;
     let group = is_group(&p)?;
     app::categories::retire(o, &who, &code, group, lang).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

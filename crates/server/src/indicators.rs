@@ -1,13 +1,13 @@
 //! The observatory's figures over HTTP: the public indicators (cells of stored releases, JSON
 //! or CSV) and the officials' exact internal figures.
 
+use crate::extract::{Observatory, Official, Query, Viewer};
 use crate::query::Params;
-use crate::reports::{official, range};
+use crate::reports::range;
 use crate::{AppState, Problem, answers};
-use app::Role;
 use app::indicators::{FILTERS, IndicatorQuery, Indicators};
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -93,12 +93,11 @@ fn csv(ans: &Indicators) -> Response {
 /// `GET /v1/observatory/indicators?month=|from=&to=&route=&category=&…&format=csv`.
 pub async fn indicators(
     State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
-    let o = s.app().require_observatory(lang)?;
     let q = query(&p)?;
     let ds = s.dataset();
     let ans = app::indicators::read(o, &ds.timetable, &q, lang).await?;
@@ -153,13 +152,11 @@ fn internal_body(
 /// `GET /v1/observatory/internal` (officials): the catalogue's tables, exact, every record.
 pub async fn internal_indicators(
     State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Viewer, lang).await?;
     let tt = Arc::clone(&s.dataset().timetable);
     let (from, to) = range(&tt, &p)?;
     let tables = app::internal::figures(o, &who, &tt, from, to, lang).await?;

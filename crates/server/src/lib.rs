@@ -9,6 +9,7 @@
 pub mod answers;
 pub mod bodies;
 mod categories;
+mod extract;
 mod indicators;
 pub mod metrics;
 mod network;

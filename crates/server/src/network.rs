@@ -1,21 +1,17 @@
 //! The network: feeds, stops (search, near a point, departures) and routes.
 
+use crate::extract::Query;
 use crate::plan::when;
-use crate::query::Params;
 use crate::{AppState, Problem, answers};
 use app::clock::now;
 use app::route_stops;
 use app::{Coord, StopIdx, Timetable};
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 type Answer = Result<Response, Problem>;
-
-fn params(raw: Option<String>) -> Result<Params, Problem> {
-    Params::parse(raw.as_deref())
-}
 
 #[utoipa::path(get, path = "/v1/feeds", tag = "network",
     summary = "Loaded feeds with their validity, counts and load time",
@@ -70,8 +66,7 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
     responses(
         (status = 200, description = "Stops and routes whose names match", body = answers::StopSearch),
         (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
-pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
-    let p = params(raw)?;
+pub async fn stops_search(State(s): State<Arc<AppState>>, Query(p): Query) -> Answer {
     let q = app::fold(p.need("q")?);
     if q.chars().count() < 2 {
         return Err(Problem::bad_request(i18n::t(p.lang, "error.q_short", &[])));
@@ -114,8 +109,7 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuer
     responses(
         (status = 200, description = "Stops within the radius, nearest first", body = answers::NearStops),
         (status = 400, description = "Missing or malformed point, radius or limit", body = Problem, content_type = "application/problem+json")))]
-pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Answer {
-    let p = params(raw)?;
+pub async fn stops_near(State(s): State<Arc<AppState>>, Query(p): Query) -> Answer {
     let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
     let lon = p.number("lon", f64::NAN, -180.0..=180.0)?;
     let at = Coord::new(lat, lon)
@@ -160,9 +154,8 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery)
 pub async fn departures(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
 ) -> Answer {
-    let p = params(raw)?;
     let ds = s.dataset();
     let tt = &ds.timetable;
     let stop = tt

@@ -3,14 +3,12 @@
 //! deadline than the JSON API (a phone on a slow network), and are re-encoded by the
 //! application before anything is stored.
 
-use crate::query::Params;
-use crate::reports::official;
+use crate::extract::{Observatory, Official, Query, Viewer};
 use crate::{AppState, Problem, ratelimit};
-use app::Role;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -100,14 +98,14 @@ pub fn photo_path(case: &str, id: &str) -> String {
         (status = 503, description = "Storage unavailable or full; nothing stored", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/reports/{reference}/photos`: the image as the body.
 pub async fn add_photo(
-    State(s): State<Arc<AppState>>,
+    State(_s): State<Arc<AppState>>,
     Path(reference): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
+    let lang = p.lang;
     let limits = o.settings.photos;
     let declared = headers
         .get(header::CONTENT_TYPE)
@@ -157,14 +155,12 @@ pub async fn add_photo(
         (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports/{case}/photos` (officials).
 pub async fn list_photos(
-    State(s): State<Arc<AppState>>,
     Path(case): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Viewer, lang).await?;
+    let lang = p.lang;
     let photos = app::photos::list(o, &who, std::slice::from_ref(&case), lang).await?;
     let mut r = Json(PhotoList {
         photos: photos
@@ -194,14 +190,12 @@ pub async fn list_photos(
         (status = 404, description = "No such photo on that report", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports/{case}/photos/{id}` (officials).
 pub async fn photo(
-    State(s): State<Arc<AppState>>,
     Path((case, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Viewer, lang).await?;
+    let lang = p.lang;
     let (meta, bytes) = app::photos::get(o, &who, &case, &id, lang).await?;
     let mut r = bytes.into_response();
     if let Ok(v) = HeaderValue::from_str(&meta.content_type) {

@@ -1,12 +1,12 @@
 //! Places and the street map over HTTP: search by name (stops, routes, streets, corners,
 //! named places), what a tapped point is called, and the street map's tiles.
 
-use crate::query::Params;
+use crate::extract::Query;
 use crate::{AppState, Problem};
 use app::Coord;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -28,11 +28,7 @@ pub struct Places {
     responses((status = 200, description = "Places, best first (none when nothing matches)", body = Places),
         (status = 400, description = "`q` missing or over 100 characters, or a malformed `limit`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/places?q=`.
-pub async fn places(
-    State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
+pub async fn places(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let q = p.need("q")?.to_string();
     let n = q.chars().count();
     if n > app::places::MAX_QUERY_CHARS {
@@ -55,11 +51,7 @@ pub async fn places(
         (status = 400, description = "A missing or malformed coordinate", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Nothing named there", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/places/reverse?lat=&lon=`.
-pub async fn reverse(
-    State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
+pub async fn reverse(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let lat = p.number("lat", f64::NAN, -90.0..=90.0)?;
     let lon = p.number("lon", f64::NAN, -180.0..=180.0)?;
     let at = Coord::new(lat, lon)

@@ -1,6 +1,7 @@
 //! `GET /v1/plan`: trips between stops or points, recorded (as zones and times) for the
 //! observatory off the request path.
 
+use crate::extract::Query;
 use crate::query::Params;
 use crate::{AppState, Problem};
 use app::Wheelchair;
@@ -9,7 +10,7 @@ use app::{AgeBand, Gender, Profile, Purpose};
 use app::{Day, Secs, Timetable};
 use app::{PlanError, PlanRequest};
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use std::sync::Arc;
@@ -80,11 +81,7 @@ pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
         (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
-pub async fn plan(
-    State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
+pub async fn plan(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let ds = s.dataset();
     let tt = Arc::clone(&ds.timetable);
     let lang = p.lang;

@@ -2,14 +2,14 @@
 //! (admins), and the officials' CSV export.
 
 use crate::bodies::{self, NonEmpty};
-use crate::query::Params;
-use crate::reports::{official, range};
+use crate::extract::{Admin, JsonBody, Observatory, Official, Query, Viewer};
+use crate::reports::range;
 use crate::{AppState, Problem};
+use app::Channel;
 use app::questionnaire::Given;
 use app::questionnaires::{self as q, AnswerInput, Published, Recorded, SurveyView};
-use app::{Channel, Role};
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -81,12 +81,8 @@ fn given(v: AnswerValue) -> Given {
         (status = 404, description = "The observatory is off", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database cannot be reached", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/surveys`.
-pub async fn list(
-    State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
+pub async fn list(Query(p): Query, Observatory(ref o): Observatory) -> Result<Response, Problem> {
+    let lang = p.lang;
     let surveys = q::list(o, lang).await?;
     Ok(Json(SurveyList { surveys }).into_response())
 }
@@ -101,13 +97,11 @@ pub async fn list(
         (status = 503, description = "The database cannot be reached", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/surveys/{code}`.
 pub async fn one(
-    State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
 ) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
-    let o = s.app().require_observatory(lang)?;
     let version = match p.get("version") {
         None => None,
         Some(_) => Some(p.number("version", 1i32, 1..=100_000)?),
@@ -130,14 +124,11 @@ pub async fn one(
 pub async fn answer(
     State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    JsonBody(b): JsonBody<SurveyAnswerBody>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    bodies::require_json(&headers, lang)?;
-    let o = s.app().require_observatory(lang)?;
-    let b: SurveyAnswerBody = bodies::json(&body, lang)?;
+    let lang = p.lang;
     let ds = s.dataset();
     // JSON's `2.0` is the integer 2; any other number names no version there is.
     let version = match b.version {
@@ -179,15 +170,14 @@ pub async fn answer(
         (status = 422, description = "The definition fails its checks (the message says which)", body = Problem, content_type = "application/problem+json")))]
 /// `PUT /v1/surveys/{code}` (admins).
 pub async fn publish(
-    State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Admin>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Admin, lang).await?;
+    let lang = p.lang;
     bodies::require_json(&headers, lang)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| Problem::bad_request(i18n::t(lang, "obs.bad_json", &[("error", &e)])))?;
@@ -205,14 +195,12 @@ pub async fn publish(
         (status = 404, description = "No such live survey", body = Problem, content_type = "application/problem+json")))]
 /// `DELETE /v1/surveys/{code}` (admins).
 pub async fn retire(
-    State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Admin>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Admin, lang).await?;
+    let lang = p.lang;
     q::retire(o, &who, &code, lang).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -232,13 +220,11 @@ pub async fn retire(
 pub async fn export(
     State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Viewer, lang).await?;
     let ds = s.dataset();
     let (from, to) = range(&ds.timetable, &p)?;
     let with_text = match p.get("text") {

@@ -6,6 +6,7 @@
 //! an official's bearer token.
 
 use crate::bodies::{self, ReportBody, StatusChange};
+use crate::extract::{self, Editor, JsonBody, Observatory, Query, Viewer};
 use crate::query::Params;
 use crate::{AppState, Problem, answers};
 use app::reports::{Followed, ReportInput};
@@ -13,7 +14,7 @@ use app::{Channel, Official, ReportFilter, Role, Status};
 use app::{Day, Timetable};
 use app::{Obs, now_unix};
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
@@ -118,15 +119,13 @@ pub(crate) fn range(tt: &Timetable, p: &Params) -> Result<(i64, i64), Problem> {
 /// `POST /v1/reports`: a JSON report; `Idempotency-Key` makes retries safe.
 pub async fn create_report(
     State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    JsonBody(b): JsonBody<ReportBody>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    bodies::require_json(&headers, lang)?;
-    let o = s.app().require_observatory(lang)?;
+    let lang = p.lang;
     let key = bodies::idempotency_key(&headers, lang)?;
-    let b: ReportBody = bodies::json(&body, lang)?;
     let ds = s.dataset();
     let tt = &ds.timetable;
     let occurred_at = b
@@ -179,9 +178,9 @@ pub async fn create_report(
 /// `GET /v1/categories`.
 pub async fn categories(
     State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
+    let lang = p.lang;
     Ok(Json(s.app().categories(lang)?).into_response())
 }
 
@@ -193,13 +192,12 @@ pub async fn categories(
         (status = 429, description = "Too many lookups from this client", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/reports/{reference}`: status and history, nothing that identifies the reporter.
 pub async fn report_status(
-    State(s): State<Arc<AppState>>,
     Path(reference): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
+    let lang = p.lang;
     let Followed { report, history } =
         app::reports::follow(o, &reference, bearer(&headers), lang).await?;
     Ok(Json(public_report(&reference, &report, &history)).into_response())
@@ -213,12 +211,11 @@ pub async fn report_status(
         (status = 429, description = "Too many lookups from this client", body = Problem, content_type = "application/problem+json")))]
 /// `DELETE /v1/reports/{reference}`: only the holder of the secret (the reporter) may erase.
 pub async fn erase_report(
-    State(s): State<Arc<AppState>>,
     Path(reference): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
+    let lang = p.lang;
     app::reports::erase(o, &reference, lang).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -235,13 +232,11 @@ pub async fn erase_report(
 /// `GET /v1/reports` (officials): raw reports with place and description.
 pub async fn list_reports(
     State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    extract::Official(who, _): extract::Official<Viewer>,
 ) -> Result<Response, Problem> {
-    let p = Params::parse(raw.as_deref())?;
     let lang = p.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Viewer, lang).await?;
     let ds = s.dataset();
     let (from, to) = range(&ds.timetable, &p)?;
     let filter = ReportFilter {
@@ -270,17 +265,13 @@ pub async fn list_reports(
         (status = 409, description = "The workflow does not allow that change", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/reports/{reference}/status` (editors): `{"status": "...", "note": "..."}`.
 pub async fn change_status(
-    State(s): State<Arc<AppState>>,
     Path(reference): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    Query(p): Query,
+    Observatory(ref o): Observatory,
+    extract::Official(who, _): extract::Official<Editor>,
+    JsonBody(b): JsonBody<StatusChange>,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    let o = s.app().require_observatory(lang)?;
-    let who = official(o, &headers, Role::Editor, lang).await?;
-    bodies::require_json(&headers, lang)?;
-    let b: StatusChange = bodies::json(&body, lang)?;
+    let lang = p.lang;
     // A missing status is reported like a wrong one, with the allowed values.
     let given = bodies::text(&b.status).unwrap_or("-");
     let Some(to) = app::word::<Status>(lang, "status", Some(given))? else {

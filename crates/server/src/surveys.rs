@@ -1,13 +1,13 @@
 //! Survey answers over HTTP.
 
 use crate::bodies::{self, SurveyBody};
-use crate::query::Params;
+use crate::extract::{JsonBody, Observatory, Query};
 use crate::reports::when;
 use crate::{AppState, Problem, answers};
 use app::Channel;
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use std::sync::Arc;
@@ -39,11 +39,11 @@ fn score(v: Option<bodies::Score>, field: &str, lang: Lang) -> Result<Option<u8>
 /// `POST /v1/ratings`: `{"route_id", "safety": 1-5, "satisfaction": 1-5, "at", "gender", "age_band"}`.
 pub async fn create_rating(
     s: State<Arc<AppState>>,
-    raw: RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    Query(p): Query,
+    o: Observatory,
+    JsonBody(b): JsonBody<SurveyBody>,
 ) -> Result<Response, Problem> {
-    rate(s, raw, headers, body).await
+    rate(s, p.lang, &o, b).await
 }
 
 #[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
@@ -57,23 +57,20 @@ pub async fn create_rating(
 /// `POST /v1/surveys`: the former name of `POST /v1/ratings`.
 pub async fn create_rating_alias(
     s: State<Arc<AppState>>,
-    raw: RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    Query(p): Query,
+    o: Observatory,
+    JsonBody(b): JsonBody<SurveyBody>,
 ) -> Result<Response, Problem> {
-    rate(s, raw, headers, body).await
+    rate(s, p.lang, &o, b).await
 }
 
+/// A rating, read and checked by the extractors, recorded.
 async fn rate(
     State(s): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    lang: i18n::Lang,
+    o: &app::Obs,
+    b: SurveyBody,
 ) -> Result<Response, Problem> {
-    let lang = Params::parse(raw.as_deref())?.lang;
-    bodies::require_json(&headers, lang)?;
-    let o = s.app().require_observatory(lang)?;
-    let b: SurveyBody = bodies::json(&body, lang)?;
     let ds = s.dataset();
     let tt = &ds.timetable;
     let input = app::surveys::SurveyInput {

@@ -1,0 +1,104 @@
+//! What a handler takes from a request, each checked once, in the order of its arguments: the
+//! query's parameters (a malformed one is a 400 naming it), the observatory (404 when it is
+//! off), an official of a role (401 without a known token, 403 below the role) and a JSON body
+//! (415 unless sent as JSON, 400 naming what is wrong). A handler reads extract → `app` →
+//! answer.
+
+use crate::query::{self, Params};
+use crate::{AppState, Problem, bodies};
+use app::{Obs, Role};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// The query string's parameters, with the language asked for.
+pub struct Query(pub Params);
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        Params::parse(parts.uri.query()).map(Query)
+    }
+}
+
+/// The observatory; its absence (`observatory.enabled = false`) is a 404 saying so.
+pub struct Observatory(pub Arc<Obs>);
+
+impl FromRequestParts<Arc<AppState>> for Observatory {
+    type Rejection = Problem;
+
+    async fn from_request_parts(_: &mut Parts, s: &Arc<AppState>) -> Result<Self, Problem> {
+        Ok(Observatory(
+            s.app().require_observatory(query::asked())?.clone(),
+        ))
+    }
+}
+
+impl std::ops::Deref for Observatory {
+    type Target = Obs;
+    fn deref(&self) -> &Obs {
+        &self.0
+    }
+}
+
+/// A role an [`Official`] must have at least.
+pub trait Needs {
+    /// The role.
+    const ROLE: Role;
+}
+
+/// Reads figures, reports and exports.
+pub struct Viewer;
+/// Also handles reports.
+pub struct Editor;
+/// Also manages categories, surveys and tokens.
+pub struct Admin;
+
+impl Needs for Viewer {
+    const ROLE: Role = Role::Viewer;
+}
+impl Needs for Editor {
+    const ROLE: Role = Role::Editor;
+}
+impl Needs for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// The official behind the request's bearer token, with role `R` or above (the observatory
+/// must be on).
+pub struct Official<R>(pub app::Official, pub PhantomData<R>);
+
+impl<R: Needs> FromRequestParts<Arc<AppState>> for Official<R> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<AppState>) -> Result<Self, Problem> {
+        let lang = query::asked();
+        let o = s.app().require_observatory(lang)?;
+        let who = crate::reports::official(o, &parts.headers, R::ROLE, lang).await?;
+        Ok(Official(who, PhantomData))
+    }
+}
+
+/// A JSON object body read as `T`: 415 unless sent as `application/json`, 400 naming what
+/// is wrong (unknown fields are ignored; a NUL in a field read is refused by name).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    // A body that cannot be read (too large, cut off) is answered as axum answers it.
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &S) -> Result<Self, Response> {
+        let lang = query::asked();
+        bodies::require_json(req.headers(), lang).map_err(IntoResponse::into_response)?;
+        let bytes = axum::body::Bytes::from_request(req, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        bodies::json(&bytes, lang)
+            .map(JsonBody)
+            .map_err(IntoResponse::into_response)
+    }
+}
