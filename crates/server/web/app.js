@@ -468,10 +468,10 @@
       list.appendChild(li);
     });
     draw(its[0], list.firstChild);
-    document.body.dataset.state = 'planned';
     // On a phone the answer is below the map: bring the first option into view.
     var first = list.firstChild.getBoundingClientRect();
     if (first.top < 0 || first.top > window.innerHeight - 120) list.firstChild.scrollIntoView({ block: 'start' });
+    document.body.dataset.state = 'planned';
   }
 
   function contrastInk(hex) {
