@@ -6,7 +6,7 @@ use store::StoreError;
 
 /// Why a use case did not do what was asked. Every variant carries a message for a person,
 /// translated into the language of the request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// The input is malformed (a field missing, out of range, of the wrong kind); nothing
     /// was changed.
@@ -43,6 +43,15 @@ pub enum Error {
         /// Seconds to wait before retrying, when known.
         retry_after_s: Option<u32>,
     },
+    /// No plan could be made for what was asked (an unknown stop, a place outside the
+    /// network, no service that day): the planner's reason, for the door to map.
+    #[error("{detail}")]
+    Plan {
+        /// Why.
+        error: planner::PlanError,
+        /// For a person.
+        detail: String,
+    },
     /// A fault of ours (a worker stopped unexpectedly).
     #[error("{0}")]
     Internal(String),
@@ -61,7 +70,16 @@ impl Error {
             | Error::Unauthorized(d)
             | Error::Forbidden(d)
             | Error::Internal(d)
-            | Error::Unavailable { detail: d, .. } => d,
+            | Error::Unavailable { detail: d, .. }
+            | Error::Plan { detail: d, .. } => d,
+        }
+    }
+
+    /// The planner's reason for not planning, in the asker's language.
+    pub fn plan(error: planner::PlanError, lang: Lang) -> Error {
+        Error::Plan {
+            detail: error.localized(lang),
+            error,
         }
     }
 

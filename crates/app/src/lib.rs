@@ -287,8 +287,9 @@ impl App {
         &self,
         ds: Arc<Dataset>,
         req: planner::PlanRequest,
-    ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
+    ) -> Result<planner::Plan, Error> {
         let cfg = self.settings.planner.clone();
+        let lang = req.lang;
         let _permit = self.plans.acquire().await.map_err(|_| Error::Unavailable {
             detail: "the server is shutting down".into(),
             retry_after_s: None,
@@ -307,7 +308,7 @@ impl App {
             &[],
             started.elapsed().as_secs_f64(),
         );
-        Ok(result)
+        result.map_err(|e| Error::plan(e, lang))
     }
 
     /// Plans as [`App::plan`] does and records the trip for the observatory (off the request
@@ -320,18 +321,22 @@ impl App {
         ds: Arc<Dataset>,
         req: planner::PlanRequest,
         asker: trips::Asker,
-    ) -> Result<Result<planner::Plan, planner::PlanError>, Error> {
+    ) -> Result<planner::Plan, Error> {
         let tt = Arc::clone(&ds.timetable);
-        let result = self.plan(ds, req.clone()).await?;
-        let unreadable = matches!(
-            result,
-            Err(planner::PlanError::BadCoordinate(_) | planner::PlanError::UnknownStop(_))
-        );
-        if let Some(o) = self.observatory().filter(|_| !unreadable) {
+        let result = self.plan(ds, req.clone()).await;
+        let recorded = match &result {
+            Ok(_) => true,
+            Err(Error::Plan { error, .. }) => !matches!(
+                error,
+                planner::PlanError::BadCoordinate(_) | planner::PlanError::UnknownStop(_)
+            ),
+            Err(_) => false,
+        };
+        if let Some(o) = self.observatory().filter(|_| recorded) {
             let plan = result.as_ref().ok();
             o.record(trips::trip_record(&tt, &o.settings, &req, plan, asker));
         }
-        Ok(result)
+        result
     }
 
     /// Builds a new dataset aside with the configured loader and swaps it in; the old one

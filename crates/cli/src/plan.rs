@@ -110,8 +110,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         .build()?;
     let plan = rt
         .block_on(app.plan(ds.clone(), req))
-        .map_err(|e| anyhow!(e.detail().to_string()))?
-        .map_err(|e| anyhow!(e.localized(lang)))?;
+        .map_err(|e| anyhow!(e.detail().to_string()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {

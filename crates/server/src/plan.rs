@@ -4,15 +4,14 @@
 use crate::extract::Query;
 use crate::query::Params;
 use crate::{AppState, Problem};
+use app::PlanRequest;
 use app::Wheelchair;
 use app::clock::now;
 use app::{AgeBand, Gender, Profile, Purpose};
 use app::{Day, Secs, Timetable};
-use app::{PlanError, PlanRequest};
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use i18n::Lang;
 use std::sync::Arc;
 
 /// `2026-11-23T08:00`, `08:00` (today) or absent (now): [`app::when::parse`].
@@ -21,17 +20,6 @@ pub(crate) fn when(p: &Params, key: &str, tt: &Timetable) -> Result<Option<(Day,
     app::when::parse(v, now(tt).0, None)
         .map(Some)
         .map_err(|e| Problem::bad_request(e.localized(p.lang)))
-}
-
-fn plan_problem(e: &PlanError, lang: Lang) -> Problem {
-    let detail = e.localized(lang);
-    match e {
-        PlanError::BadCoordinate(_) => Problem::bad_request(detail),
-        PlanError::UnknownStop(_) => Problem::not_found(detail),
-        PlanError::OutsideArea { .. } | PlanError::NoService(_) | PlanError::SamePlace => {
-            Problem::unprocessable(detail)
-        }
-    }
 }
 
 /// The consented profile of a plan request (`consent=true` plus `gender`, `age_band`,
@@ -85,8 +73,8 @@ pub async fn plan(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Res
     let ds = s.dataset();
     let tt = Arc::clone(&ds.timetable);
     let lang = p.lang;
-    let from = app::parse_endpoint(&tt, p.need("from")?).map_err(|e| plan_problem(&e, lang))?;
-    let to = app::parse_endpoint(&tt, p.need("to")?).map_err(|e| plan_problem(&e, lang))?;
+    let from = app::parse_endpoint(&tt, p.need("from")?).map_err(|e| app::Error::plan(e, lang))?;
+    let to = app::parse_endpoint(&tt, p.need("to")?).map_err(|e| app::Error::plan(e, lang))?;
     let (at, by) = (when(&p, "at", &tt)?, when(&p, "arrive_by", &tt)?);
     if at.is_some() && by.is_some() {
         // Each is well-formed; together they contradict each other: 422, as documented.
@@ -162,7 +150,6 @@ pub async fn plan(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Res
         profile,
         rider: None,
     };
-    let result = s.app().plan_trip(Arc::clone(&ds), req, asker).await?;
-    let plan = result.map_err(|e| plan_problem(&e, lang))?;
+    let plan = s.app().plan_trip(Arc::clone(&ds), req, asker).await?;
     Ok(Json(plan).into_response())
 }

@@ -85,6 +85,13 @@ impl From<app::Error> for Problem {
             app::Error::Forbidden(_) => StatusCode::FORBIDDEN,
             app::Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             app::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            app::Error::Plan { error, .. } => match error {
+                app::PlanError::BadCoordinate(_) => StatusCode::BAD_REQUEST,
+                app::PlanError::UnknownStop(_) => StatusCode::NOT_FOUND,
+                app::PlanError::OutsideArea { .. }
+                | app::PlanError::NoService(_)
+                | app::PlanError::SamePlace => StatusCode::UNPROCESSABLE_ENTITY,
+            },
         };
         let retry = match &e {
             app::Error::Unavailable { retry_after_s, .. } => *retry_after_s,

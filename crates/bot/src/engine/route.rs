@@ -186,13 +186,13 @@ impl Engine {
             profile,
             rider: Some(rider.to_string()),
         };
-        let result = self
-            .app
-            .plan_trip(Arc::clone(&ds), req, asker)
-            .await
-            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
+        let result = match self.app.plan_trip(Arc::clone(&ds), req, asker).await {
+            Err(app::Error::Plan { detail, .. }) => Err(detail),
+            Err(e) => return Err(EngineError::Internal(e.detail().to_string())),
+            Ok(plan) => Ok(plan),
+        };
         match result {
-            Err(e) => turn.out.push(Out::text(e.localized(lang))),
+            Err(detail) => turn.out.push(Out::text(detail)),
             Ok(plan) if plan.itineraries.is_empty() => {
                 turn.out.push(Out::text(t(lang, "plan.none", &[])));
             }
@@ -322,13 +322,13 @@ impl Engine {
             lang,
             safer: false,
         };
-        let plan = self
-            .app
-            .plan(ds, req)
-            .await
-            .map_err(|e| EngineError::Internal(e.detail().to_string()))?;
+        let plan = match self.app.plan(ds, req).await {
+            Err(app::Error::Plan { .. }) => None,
+            Err(e) => return Err(EngineError::Internal(e.detail().to_string())),
+            Ok(plan) => Some(plan),
+        };
         let hours = self.settings.share_hours_after_arrival;
-        let link = plan.ok().and_then(|p| {
+        let link = plan.and_then(|p| {
             let it = p.itineraries.first()?;
             Some((
                 app::share::link(web, lang, it, hours)?,
