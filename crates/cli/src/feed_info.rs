@@ -103,59 +103,126 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         "Sunday",
     ][day.weekday() as usize];
 
+    let facts = Facts {
+        loaded: &loaded,
+        day,
+        weekday,
+        day_stats,
+        components: comps.len(),
+        served_comps,
+        largest: comps.first().map_or(0, Vec::len),
+        unserved_stops,
+        heap,
+        rss,
+        total,
+    };
     if args.json {
-        let feeds: Vec<_> = tt
-            .feeds()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let c = counts(tt, Some(FeedIdx::new(i)));
-                json!({
-                    "id": f.id, "timezone": f.timezone, "publisher": f.publisher, "version": f.version,
-                    "service_from": f.service_span.map(|s| s.0.to_string()), "service_to": f.service_span.map(|s| s.1.to_string()),
-                    "agencies": c.agencies, "stops": c.stops, "routes": c.routes, "patterns": c.patterns,
-                    "scheduled_trips": c.scheduled_trips, "frequency_templates": c.frequency_templates,
-                })
-            })
-            .collect();
-        let warnings: serde_json::Map<String, serde_json::Value> = loaded
-            .warnings
-            .iter()
-            .map(|(k, g)| {
-                (
-                    k.to_string(),
-                    json!({"count": g.count, "examples": g.examples}),
-                )
-            })
-            .collect();
-        let out = json!({
-            "feeds": feeds,
-            "totals": {
-                "agencies": total.agencies, "stops": total.stops, "routes": total.routes, "patterns": total.patterns,
-                "scheduled_trips": total.scheduled_trips, "frequency_templates": total.frequency_templates,
-            },
-            "date": day.to_string(),
-            "vehicle_runs": day_stats.runs,
-            "runs_from_previous_day": day_stats.runs_from_previous_day,
-            "stop_events": day_stats.stop_events,
-            "footpaths": tt.n_footpaths(),
-            "components": { "count": comps.len(), "with_service": served_comps, "largest": comps.first().map_or(0, Vec::len), "stops_without_service": unserved_stops },
-            "warnings": warnings,
-            "warnings_total": loaded.warnings.total(),
-            "load_seconds": loaded.feeds_s + loaded.streets_s,
-            "streets": loaded.streets.as_ref().map(|st| json!({
-                "vertices": st.graph.vertices.len(), "edges": st.graph.edges.len(),
-                "stops_snapped": st.stops.snaps.iter().filter(|s| s.is_some()).count(),
-                "stops_off_streets": st.unsnapped_stops(), "places": st.places.entries.len(),
-                "build_seconds": loaded.streets_s, "heap_bytes": st.heap_bytes(),
-            })),
-            "timetable_heap_bytes": heap,
-            "peak_rss_bytes": rss,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        print_json(&facts)
+    } else {
+        print_text(&facts);
+        Ok(())
     }
+}
 
+/// What `feed info` found, for either output.
+struct Facts<'a> {
+    loaded: &'a app::city::City,
+    day: Day,
+    weekday: &'static str,
+    day_stats: timetable::DayStats,
+    components: usize,
+    served_comps: usize,
+    largest: usize,
+    unserved_stops: usize,
+    heap: usize,
+    rss: Option<u64>,
+    total: FeedCounts,
+}
+
+/// The facts as one JSON object.
+fn print_json(f: &Facts<'_>) -> anyhow::Result<()> {
+    let Facts {
+        loaded,
+        day,
+        ref day_stats,
+        components,
+        served_comps,
+        largest,
+        unserved_stops,
+        heap,
+        rss,
+        ref total,
+        ..
+    } = *f;
+    let tt = &loaded.timetable;
+    let feeds: Vec<_> = tt
+        .feeds()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let c = counts(tt, Some(FeedIdx::new(i)));
+            json!({
+                "id": f.id, "timezone": f.timezone, "publisher": f.publisher, "version": f.version,
+                "service_from": f.service_span.map(|s| s.0.to_string()), "service_to": f.service_span.map(|s| s.1.to_string()),
+                "agencies": c.agencies, "stops": c.stops, "routes": c.routes, "patterns": c.patterns,
+                "scheduled_trips": c.scheduled_trips, "frequency_templates": c.frequency_templates,
+            })
+        })
+        .collect();
+    let warnings: serde_json::Map<String, serde_json::Value> = loaded
+        .warnings
+        .iter()
+        .map(|(k, g)| {
+            (
+                k.to_string(),
+                json!({"count": g.count, "examples": g.examples}),
+            )
+        })
+        .collect();
+    let out = json!({
+        "feeds": feeds,
+        "totals": {
+            "agencies": total.agencies, "stops": total.stops, "routes": total.routes, "patterns": total.patterns,
+            "scheduled_trips": total.scheduled_trips, "frequency_templates": total.frequency_templates,
+        },
+        "date": day.to_string(),
+        "vehicle_runs": day_stats.runs,
+        "runs_from_previous_day": day_stats.runs_from_previous_day,
+        "stop_events": day_stats.stop_events,
+        "footpaths": tt.n_footpaths(),
+        "components": { "count": components, "with_service": served_comps, "largest": largest, "stops_without_service": unserved_stops },
+        "warnings": warnings,
+        "warnings_total": loaded.warnings.total(),
+        "load_seconds": loaded.feeds_s + loaded.streets_s,
+        "streets": loaded.streets.as_ref().map(|st| json!({
+            "vertices": st.graph.vertices.len(), "edges": st.graph.edges.len(),
+            "stops_snapped": st.stops.snaps.iter().filter(|s| s.is_some()).count(),
+            "stops_off_streets": st.unsnapped_stops(), "places": st.places.entries.len(),
+            "build_seconds": loaded.streets_s, "heap_bytes": st.heap_bytes(),
+        })),
+        "timetable_heap_bytes": heap,
+        "peak_rss_bytes": rss,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// The facts as text for a person.
+fn print_text(f: &Facts<'_>) {
+    let Facts {
+        loaded,
+        day,
+        weekday,
+        ref day_stats,
+        components,
+        served_comps,
+        largest,
+        unserved_stops,
+        heap,
+        rss,
+        ..
+    } = *f;
+    let tt = &loaded.timetable;
     let n = |x: usize| group_digits(x as u64);
     println!(
         "{} feed(s) loaded in {:.2} s",
@@ -228,9 +295,9 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     }
     println!(
         "components             {:>10}  ({} with service; largest {} stops; {} stops without service)",
-        n(comps.len()),
+        n(components),
         n(served_comps),
-        n(comps.first().map_or(0, Vec::len)),
+        n(largest),
         n(unserved_stops)
     );
     println!(
@@ -248,7 +315,6 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         heap as f64 / 1e6,
         rss.map_or("unknown".into(), |b| format!("{:.1} MB", b as f64 / 1e6))
     );
-    Ok(())
 }
 
 fn group_digits(x: u64) -> String {
