@@ -12,6 +12,110 @@ use i18n::{Lang, t};
 use std::str::FromStr;
 
 impl Engine {
+    /// Where it happened: a place picked, typed or shared (checked against the network).
+    fn report_where(
+        &self,
+        turn: &mut Turn,
+        mut draft: Draft,
+        choices: Vec<crate::dialogue::Place>,
+        input: Input,
+    ) {
+        let lang = turn.lang;
+        match self.place(lang, &choices, input, true) {
+            Picked::One(p) => {
+                draft.place = Some(p);
+                match self.check(&draft, lang) {
+                    Ok(_) => turn.state.step = Step::ReportWhen { draft },
+                    Err(msg) => {
+                        draft.place = None;
+                        turn.out.push(Out::text(msg));
+                        turn.state.step = Step::ReportWhere {
+                            draft,
+                            choices: vec![],
+                        };
+                    }
+                }
+            }
+            Picked::Many(choices, out) => {
+                turn.out.push(out);
+                turn.state.step = Step::ReportWhere { draft, choices };
+                return;
+            }
+            Picked::Nothing(msg) => {
+                turn.out.push(Out::text(msg));
+                turn.state.step = Step::ReportWhere { draft, choices };
+            }
+        }
+        self.ask(turn);
+    }
+
+    /// When, earlier today or another day: a typed time (and date).
+    fn report_time(&self, turn: &mut Turn, mut draft: Draft, other_day: bool, s: &str) {
+        let lang = turn.lang;
+        let tt = self.app.dataset().timetable.clone();
+        let (today, now) = app::clock::now(&tt);
+        match typed_when(s, today, now, false).filter(|_| {
+            // "another day" needs a date; "earlier today" takes a time alone.
+            other_day || !s.contains(['-', '/'])
+        }) {
+            Some((day, secs)) => {
+                draft.occurred_at = Some(app::clock::local_to_unix(&tt, day, secs as u32));
+                match self.check(&draft, lang) {
+                    Ok(_) => self.after_when(turn, draft),
+                    Err(msg) => {
+                        draft.occurred_at = None;
+                        turn.out.push(Out::text(msg));
+                        turn.state.step = Step::ReportTime { draft, other_day };
+                        self.ask(turn);
+                    }
+                }
+            }
+            None => {
+                turn.out.push(Out::text(t(lang, "bot.bad_time", &[])));
+                turn.state.step = Step::ReportTime { draft, other_day };
+                self.ask(turn);
+            }
+        }
+    }
+
+    /// What happened, in the reporter's words (or skipped), or a photo for the report.
+    fn report_description(&self, turn: &mut Turn, mut draft: Draft, input: Input) {
+        let lang = turn.lang;
+        let max = self.obs().settings.max_description_chars;
+        match input {
+            Input::Button(b) if b == "desc:skip" => {
+                draft.description = None;
+                self.after_description(turn, draft);
+            }
+            Input::Text(s) if s.chars().count() > max => {
+                turn.out.push(Out::text(t(
+                    lang,
+                    "obs.description_too_long",
+                    &[("n", &s.chars().count()), ("max", &max)],
+                )));
+                turn.state.step = Step::ReportDescription { draft };
+                self.ask(turn);
+            }
+            Input::Text(s) => {
+                draft.description = Some(s.trim().to_string()).filter(|d| !d.is_empty());
+                self.after_description(turn, draft);
+            }
+            // A photo while describing: kept (its id) for when the report is sent.
+            Input::Photo(file_id) if self.obs().settings.photos.max_per_report > 0 => {
+                draft.photo = Some(file_id);
+                turn.out
+                    .push(Out::text(t(lang, "bot.report.photo_kept", &[])));
+                turn.state.step = Step::ReportDescription { draft };
+                self.ask(turn);
+            }
+            _ => {
+                turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
+                turn.state.step = Step::ReportDescription { draft };
+                self.ask(turn);
+            }
+        }
+    }
+
     /// The report's questions.
     pub(super) async fn report_step(
         &self,
@@ -49,33 +153,8 @@ impl Engine {
                 };
                 self.ask(turn);
             }
-            (Step::ReportWhere { mut draft, choices }, input) => {
-                match self.place(lang, &choices, input, true) {
-                    Picked::One(p) => {
-                        draft.place = Some(p);
-                        match self.check(&draft, lang) {
-                            Ok(_) => turn.state.step = Step::ReportWhen { draft },
-                            Err(msg) => {
-                                draft.place = None;
-                                turn.out.push(Out::text(msg));
-                                turn.state.step = Step::ReportWhere {
-                                    draft,
-                                    choices: vec![],
-                                };
-                            }
-                        }
-                    }
-                    Picked::Many(choices, out) => {
-                        turn.out.push(out);
-                        turn.state.step = Step::ReportWhere { draft, choices };
-                        return Ok(Flow::Done);
-                    }
-                    Picked::Nothing(msg) => {
-                        turn.out.push(Out::text(msg));
-                        turn.state.step = Step::ReportWhere { draft, choices };
-                    }
-                }
-                self.ask(turn);
+            (Step::ReportWhere { draft, choices }, input) => {
+                self.report_where(turn, draft, choices, input);
             }
             (Step::ReportWhen { draft }, Input::Button(b)) if b == "when:now" => {
                 self.after_when(turn, draft);
@@ -89,72 +168,11 @@ impl Engine {
                 };
                 self.ask(turn);
             }
-            (
-                Step::ReportTime {
-                    mut draft,
-                    other_day,
-                },
-                Input::Text(s),
-            ) => {
-                let tt = self.app.dataset().timetable.clone();
-                let (today, now) = app::clock::now(&tt);
-                match typed_when(&s, today, now, false).filter(|_| {
-                    // "another day" needs a date; "earlier today" takes a time alone.
-                    other_day || !s.contains(['-', '/'])
-                }) {
-                    Some((day, secs)) => {
-                        draft.occurred_at = Some(app::clock::local_to_unix(&tt, day, secs as u32));
-                        match self.check(&draft, lang) {
-                            Ok(_) => self.after_when(turn, draft),
-                            Err(msg) => {
-                                draft.occurred_at = None;
-                                turn.out.push(Out::text(msg));
-                                turn.state.step = Step::ReportTime { draft, other_day };
-                                self.ask(turn);
-                            }
-                        }
-                    }
-                    None => {
-                        turn.out.push(Out::text(t(lang, "bot.bad_time", &[])));
-                        turn.state.step = Step::ReportTime { draft, other_day };
-                        self.ask(turn);
-                    }
-                }
+            (Step::ReportTime { draft, other_day }, Input::Text(s)) => {
+                self.report_time(turn, draft, other_day, &s);
             }
-            (Step::ReportDescription { mut draft }, input) => {
-                let max = self.obs().settings.max_description_chars;
-                match input {
-                    Input::Button(b) if b == "desc:skip" => {
-                        draft.description = None;
-                        self.after_description(turn, draft);
-                    }
-                    Input::Text(s) if s.chars().count() > max => {
-                        turn.out.push(Out::text(t(
-                            lang,
-                            "obs.description_too_long",
-                            &[("n", &s.chars().count()), ("max", &max)],
-                        )));
-                        turn.state.step = Step::ReportDescription { draft };
-                        self.ask(turn);
-                    }
-                    Input::Text(s) => {
-                        draft.description = Some(s.trim().to_string()).filter(|d| !d.is_empty());
-                        self.after_description(turn, draft);
-                    }
-                    // A photo while describing: kept (its id) for when the report is sent.
-                    Input::Photo(file_id) if self.obs().settings.photos.max_per_report > 0 => {
-                        draft.photo = Some(file_id);
-                        turn.out
-                            .push(Out::text(t(lang, "bot.report.photo_kept", &[])));
-                        turn.state.step = Step::ReportDescription { draft };
-                        self.ask(turn);
-                    }
-                    _ => {
-                        turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
-                        turn.state.step = Step::ReportDescription { draft };
-                        self.ask(turn);
-                    }
-                }
+            (Step::ReportDescription { draft }, input) => {
+                self.report_description(turn, draft, input);
             }
             (Step::ReportActor { mut draft, victim }, Input::Button(b))
                 if b.starts_with("act:") =>
