@@ -675,6 +675,52 @@ fn run<const BACK: bool>(
     step: Option<i32>,
 ) {
     let rounds = ctx.rounds;
+    round_zero::<BACK>(ctx, sc, key0, sources, targets, step);
+    std::mem::swap(&mut sc.marked, &mut sc.improved);
+    std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
+
+    for k in 1..=rounds {
+        sc.dest_best[k] = sc.dest_best[k].min(sc.dest_best[k - 1]);
+        mark_patterns::<BACK>(ctx, sc, k);
+        for qi in 0..sc.pattern_queue.len() {
+            let p = sc.pattern_queue[qi];
+            let from = std::mem::replace(&mut sc.pattern_from[p as usize], u32::MAX) as usize;
+            scan::<BACK>(ctx, sc, k, PatternIdx(p), from);
+        }
+        sc.pattern_queue.clear();
+        // Only stops improved in the previous round were boarding points in this one.
+        for mi in 0..sc.marked_list.len() {
+            let s = sc.marked_list[mi] as usize;
+            sc.marked[s] = false;
+        }
+        sc.marked_list.clear();
+        walk_after_rides::<BACK>(ctx, sc, k);
+        reach_targets(sc, k, targets);
+        std::mem::swap(&mut sc.marked, &mut sc.improved);
+        std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
+        if sc.marked_list.is_empty() {
+            break;
+        }
+    }
+    for mi in 0..sc.marked_list.len() {
+        let s = sc.marked_list[mi] as usize;
+        sc.marked[s] = false;
+    }
+    sc.marked_list.clear();
+}
+
+/// Round 0: the walks from the source (a source that is a stop may also take one footpath),
+/// the destination's walks noted; with an rRAPTOR `step`, stops whose next departure is the
+/// same one step later are not marked (they cannot improve anything).
+#[inline]
+fn round_zero<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    sc: &mut Scratch,
+    key0: i32,
+    sources: &[StopWalk],
+    targets: &[StopWalk],
+    step: Option<i32>,
+) {
     for f in sc.dest_from.iter_mut() {
         f.2 = false;
     }
@@ -729,122 +775,109 @@ fn run<const BACK: bool>(
             }
         }
     }
-    std::mem::swap(&mut sc.marked, &mut sc.improved);
-    std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
+}
 
-    for k in 1..=rounds {
-        sc.dest_best[k] = sc.dest_best[k].min(sc.dest_best[k - 1]);
-        // Patterns through stops improved in the previous round, from their first such stop.
-        for mi in 0..sc.marked_list.len() {
-            let s = sc.marked_list[mi] as usize;
-            let mut ready = ready_key(ctx, sc, k - 1, s);
-            // The label was checked against the destination before the previous round found
-            // its best arrival: check again.
-            if ready.0 < INF && beyond_goal(sc, k, s, ready.0) {
-                ready.0 = INF;
-            }
-            sc.ready_at[s] = ready;
-            if ready.0 >= INF {
-                continue;
-            }
-            for &(p, pos) in ctx.tt.stop_patterns(StopIdx::new(s)) {
-                if !sc.pattern_ok[p.idx()] {
-                    continue;
-                }
-                let cur = &mut sc.pattern_from[p.idx()];
-                if *cur == u32::MAX {
-                    *cur = pos;
-                    sc.pattern_last[p.idx()] = pos;
-                    sc.pattern_queue.push(p.0);
-                } else {
-                    if (!BACK && pos < *cur) || (BACK && pos > *cur) {
-                        *cur = pos;
-                    }
-                    let last = &mut sc.pattern_last[p.idx()];
-                    if (!BACK && pos > *last) || (BACK && pos < *last) {
-                        *last = pos;
-                    }
-                }
-            }
-        }
-        for qi in 0..sc.pattern_queue.len() {
-            let p = sc.pattern_queue[qi];
-            let from = std::mem::replace(&mut sc.pattern_from[p as usize], u32::MAX) as usize;
-            scan::<BACK>(ctx, sc, k, PatternIdx(p), from);
-        }
-        sc.pattern_queue.clear();
-        // Only stops improved in the previous round were boarding points in this one.
-        for mi in 0..sc.marked_list.len() {
-            let s = sc.marked_list[mi] as usize;
-            sc.marked[s] = false;
-        }
-        sc.marked_list.clear();
-        // Footpaths from stops reached by a ride this round.
-        for ri in 0..sc.ride_improved_list.len() {
-            let s = sc.ride_improved_list[ri] as usize;
-            sc.ride_improved[s] = false;
-            let base = sc.ride_t[sc.cell(s, k)];
-            for f in footpaths::<BACK>(ctx.tt, StopIdx::new(s)) {
-                if f.distance_m > ctx.max_leg_m || !walkable(ctx, f) {
-                    continue;
-                }
-                let d = walk_secs(ctx, f);
-                let key = base + d;
-                // Footpaths are sorted by duration: past the destination bound, so are the rest.
-                if ctx.speed.is_none() && key >= sc.dest_best[k] {
-                    break;
-                }
-                if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx())
-                    && !ride_is_as_good(ctx, sc, k, f.to.idx(), key, f.explicit)
-                    && !beyond_goal(sc, k, f.to.idx(), key)
-                {
-                    let label = FootLabel {
-                        from: s as u32,
-                        duration: d as u32,
-                        distance_m: f.distance_m,
-                        explicit: f.explicit,
-                        made: k as u8,
-                    };
-                    if set_foot(ctx, sc, k, f.to.idx(), key, label) {
-                        improve(sc, f.to.idx());
-                    }
-                }
-            }
-        }
-        sc.ride_improved_list.clear();
-        // The destination.
-        for t in targets {
-            let i = t.stop.idx();
-            let w = sc.target_walk[i];
-            let by_ride = sc.ride_t[sc.cell(i, k)].saturating_add(w);
-            // Walking into a destination stop counts after a ride, not as a journey of its own.
-            let foot = sc.foot_t[sc.cell(i, k)];
-            let by_foot = if w == 0 && foot < INF && label_round(sc, &sc.foot_t, i, k) > 0 {
-                foot
-            } else {
-                INF
-            };
-            let (best, via_foot) = if by_foot < by_ride {
-                (by_foot, true)
-            } else {
-                (by_ride, false)
-            };
-            if best < sc.dest_best[k] {
-                sc.dest_best[k] = best;
-                sc.dest_from[k] = (i as u32, via_foot, true);
-            }
-        }
-        std::mem::swap(&mut sc.marked, &mut sc.improved);
-        std::mem::swap(&mut sc.marked_list, &mut sc.improved_list);
-        if sc.marked_list.is_empty() {
-            break;
-        }
-    }
+/// The patterns through the stops improved in the previous round, each from its first such
+/// stop (and to its last), queued for scanning in round `k`.
+#[inline]
+fn mark_patterns<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize) {
     for mi in 0..sc.marked_list.len() {
         let s = sc.marked_list[mi] as usize;
-        sc.marked[s] = false;
+        let mut ready = ready_key(ctx, sc, k - 1, s);
+        // The label was checked against the destination before the previous round found
+        // its best arrival: check again.
+        if ready.0 < INF && beyond_goal(sc, k, s, ready.0) {
+            ready.0 = INF;
+        }
+        sc.ready_at[s] = ready;
+        if ready.0 >= INF {
+            continue;
+        }
+        for &(p, pos) in ctx.tt.stop_patterns(StopIdx::new(s)) {
+            if !sc.pattern_ok[p.idx()] {
+                continue;
+            }
+            let cur = &mut sc.pattern_from[p.idx()];
+            if *cur == u32::MAX {
+                *cur = pos;
+                sc.pattern_last[p.idx()] = pos;
+                sc.pattern_queue.push(p.0);
+            } else {
+                if (!BACK && pos < *cur) || (BACK && pos > *cur) {
+                    *cur = pos;
+                }
+                let last = &mut sc.pattern_last[p.idx()];
+                if (!BACK && pos > *last) || (BACK && pos < *last) {
+                    *last = pos;
+                }
+            }
+        }
     }
-    sc.marked_list.clear();
+}
+
+/// One footpath from each stop reached by a ride in round `k` (footpaths are sorted by
+/// duration: past the destination's bound, so are the rest).
+#[inline]
+fn walk_after_rides<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize) {
+    for ri in 0..sc.ride_improved_list.len() {
+        let s = sc.ride_improved_list[ri] as usize;
+        sc.ride_improved[s] = false;
+        let base = sc.ride_t[sc.cell(s, k)];
+        for f in footpaths::<BACK>(ctx.tt, StopIdx::new(s)) {
+            if f.distance_m > ctx.max_leg_m || !walkable(ctx, f) {
+                continue;
+            }
+            let d = walk_secs(ctx, f);
+            let key = base + d;
+            // Footpaths are sorted by duration: past the destination bound, so are the rest.
+            if ctx.speed.is_none() && key >= sc.dest_best[k] {
+                break;
+            }
+            if key < bound(ctx, sc, &sc.foot_t, &sc.best_foot, k, f.to.idx())
+                && !ride_is_as_good(ctx, sc, k, f.to.idx(), key, f.explicit)
+                && !beyond_goal(sc, k, f.to.idx(), key)
+            {
+                let label = FootLabel {
+                    from: s as u32,
+                    duration: d as u32,
+                    distance_m: f.distance_m,
+                    explicit: f.explicit,
+                    made: k as u8,
+                };
+                if set_foot(ctx, sc, k, f.to.idx(), key, label) {
+                    improve(sc, f.to.idx());
+                }
+            }
+        }
+    }
+    sc.ride_improved_list.clear();
+}
+
+/// The destination's best arrival in round `k`: by a ride and the walk from its stop, or on
+/// foot into a destination stop after a ride.
+#[inline]
+fn reach_targets(sc: &mut Scratch, k: usize, targets: &[StopWalk]) {
+    for t in targets {
+        let i = t.stop.idx();
+        let w = sc.target_walk[i];
+        let by_ride = sc.ride_t[sc.cell(i, k)].saturating_add(w);
+        // Walking into a destination stop counts after a ride, not as a journey of its own.
+        let foot = sc.foot_t[sc.cell(i, k)];
+        let by_foot = if w == 0 && foot < INF && label_round(sc, &sc.foot_t, i, k) > 0 {
+            foot
+        } else {
+            INF
+        };
+        let (best, via_foot) = if by_foot < by_ride {
+            (by_foot, true)
+        } else {
+            (by_ride, false)
+        };
+        if best < sc.dest_best[k] {
+            sc.dest_best[k] = best;
+            sc.dest_from[k] = (i as u32, via_foot, true);
+        }
+    }
 }
 
 /// Whether leaving a stop at `from` rather than `until` can change the run caught there: some
