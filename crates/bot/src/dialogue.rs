@@ -97,6 +97,64 @@ pub struct Draft {
     pub actor_victim: Option<String>,
 }
 
+/// The flows of the conversation: each owns its steps, their questions and what they do
+/// with an answer (`engine::<flow>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowKind {
+    /// Between flows.
+    Idle,
+    /// Choosing the language.
+    Language,
+    /// The consented, anonymous profile.
+    Profile,
+    /// Planning a trip.
+    Route,
+    /// The next buses at a stop.
+    Departures,
+    /// Reporting an incident.
+    Report,
+    /// Rating a ride.
+    Rating,
+    /// Answering a survey.
+    Questionnaire,
+    /// Erasing one's data.
+    Erase,
+}
+
+impl Step {
+    /// The flow this step belongs to: the one place that says so, read by the dispatcher and
+    /// by the question asked.
+    pub fn flow(&self) -> FlowKind {
+        match self {
+            Step::Idle => FlowKind::Idle,
+            Step::Language { .. } => FlowKind::Language,
+            Step::Consent
+            | Step::ProfileMenu
+            | Step::ProfileGender { .. }
+            | Step::ProfileAge { .. }
+            | Step::ProfileNeeds { .. } => FlowKind::Profile,
+            Step::RouteFrom { .. } | Step::RouteTo { .. } | Step::RouteWhen { .. } => {
+                FlowKind::Route
+            }
+            Step::DeparturesStop { .. } => FlowKind::Departures,
+            Step::ReportCategory { .. }
+            | Step::ReportWhere { .. }
+            | Step::ReportWhen { .. }
+            | Step::ReportTime { .. }
+            | Step::ReportDescription { .. }
+            | Step::ReportActor { .. }
+            | Step::ReportGender { .. }
+            | Step::ReportAge { .. }
+            | Step::ReportConfirm { .. } => FlowKind::Report,
+            Step::SurveyRoute { .. }
+            | Step::SurveySafety { .. }
+            | Step::SurveySatisfaction { .. } => FlowKind::Rating,
+            Step::QuestionnairePick { .. } | Step::Questionnaire { .. } => FlowKind::Questionnaire,
+            Step::EraseConfirm => FlowKind::Erase,
+        }
+    }
+}
+
 /// Where the dialogue is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]

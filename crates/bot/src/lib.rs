@@ -201,7 +201,7 @@ pub async fn set_commands(bot: &Bot) -> Result<(), RequestError> {
     for lang in engine::LANGS {
         let cmds: Vec<BotCommand> = engine::COMMANDS
             .iter()
-            .map(|(name, key)| BotCommand::new(*name, i18n::t(lang, key, &[])))
+            .map(|c| BotCommand::new(c.name, i18n::t(lang, &c.menu_key(), &[])))
             .collect();
         with_retry("setMyCommands", || {
             bot.set_my_commands(cmds.clone())

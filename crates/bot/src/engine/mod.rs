@@ -17,7 +17,7 @@ mod report;
 mod route;
 mod survey;
 
-use crate::dialogue::{ChatState, Step};
+use crate::dialogue::{ChatState, FlowKind, Step};
 use app::App;
 use i18n::{Lang, t};
 use limits::{Limit, Limits};
@@ -118,21 +118,110 @@ impl Default for BotSettings {
 /// Languages the bot speaks, in the order offered.
 pub const LANGS: [Lang; 3] = [Lang::Es, Lang::En, Lang::Qu];
 
-/// The commands, as (name, catalog key of its description); `/start` first.
-pub const COMMANDS: [(&str, &str); 12] = [
-    ("start", "bot.cmd.start"),
-    ("ruta", "bot.cmd.ruta"),
-    ("salidas", "bot.cmd.salidas"),
-    ("reportar", "bot.cmd.reportar"),
-    ("mis_reportes", "bot.cmd.mis_reportes"),
-    ("encuesta", "bot.cmd.encuesta"),
-    ("encuestas", "bot.cmd.encuestas"),
-    ("perfil", "bot.cmd.perfil"),
-    ("idioma", "bot.cmd.idioma"),
-    ("borrar", "bot.cmd.borrar"),
-    ("cancelar", "bot.cmd.cancelar"),
-    ("ayuda", "bot.cmd.ayuda"),
+/// A command riders type: its name (Spanish, as the menu shows it), the other names it
+/// answers to, and whether the help lists it. Its menu description is `bot.cmd.<name>` and its
+/// line in the help `bot.help.<name>` in the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Command {
+    /// The name in the menu (`/ruta`).
+    pub name: &'static str,
+    /// Other names (English, Quechua) it answers to.
+    pub aliases: &'static [&'static str],
+    /// Listed in the help (not `/start` or `/ayuda` itself).
+    pub in_help: bool,
+}
+
+impl Command {
+    /// The catalog key of its description in the command menu.
+    pub fn menu_key(&self) -> String {
+        format!("bot.cmd.{}", self.name)
+    }
+}
+
+/// Every command, once: the dispatcher, the command menu and the help text read this table.
+pub const COMMANDS: [Command; 12] = [
+    Command {
+        name: "start",
+        aliases: &[],
+        in_help: false,
+    },
+    Command {
+        name: "ruta",
+        aliases: &["route", "plan"],
+        in_help: true,
+    },
+    Command {
+        name: "salidas",
+        aliases: &["departures"],
+        in_help: true,
+    },
+    Command {
+        name: "reportar",
+        aliases: &["report"],
+        in_help: true,
+    },
+    Command {
+        name: "mis_reportes",
+        aliases: &["my_reports"],
+        in_help: true,
+    },
+    Command {
+        name: "encuesta",
+        aliases: &["survey"],
+        in_help: true,
+    },
+    Command {
+        name: "encuestas",
+        aliases: &["surveys"],
+        in_help: true,
+    },
+    Command {
+        name: "perfil",
+        aliases: &["profile"],
+        in_help: true,
+    },
+    Command {
+        name: "idioma",
+        aliases: &["language", "simi"],
+        in_help: true,
+    },
+    Command {
+        name: "borrar",
+        aliases: &["delete"],
+        in_help: true,
+    },
+    Command {
+        name: "cancelar",
+        aliases: &["cancel"],
+        in_help: true,
+    },
+    Command {
+        name: "ayuda",
+        aliases: &["help"],
+        in_help: false,
+    },
 ];
+
+/// The command a typed name means, by its name or one of its aliases.
+pub fn command_named(name: &str) -> Option<&'static Command> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == name || c.aliases.contains(&name))
+}
+
+/// What the bot can do, in the rider's language: the header and one line per command the
+/// help lists, from [`COMMANDS`].
+pub fn help(lang: Lang) -> String {
+    let mut text = t(lang, "bot.help", &[]);
+    for c in COMMANDS.iter().filter(|c| c.in_help) {
+        text.push_str(&format!(
+            "\n/{} — {}",
+            c.name,
+            t(lang, &format!("bot.help.{}", c.name), &[])
+        ));
+    }
+    text
+}
 
 /// The bot's brain: the application (timetable, planner, observatory store), limits.
 #[derive(Debug)]
@@ -363,34 +452,17 @@ impl Engine {
                 }
                 input => Flow::Unhandled(Box::new((Step::Idle, input))),
             },
-            s @ Step::Language { .. } => self.language_step(turn, s, input)?,
-            s @ (Step::Consent
-            | Step::ProfileMenu
-            | Step::ProfileGender { .. }
-            | Step::ProfileAge { .. }
-            | Step::ProfileNeeds { .. }) => self.profile_step(turn, s, input)?,
-            s @ (Step::RouteFrom { .. } | Step::RouteTo { .. } | Step::RouteWhen { .. }) => {
-                self.route_step(chat, rider, turn, s, input).await?
-            }
-            s @ Step::DeparturesStop { .. } => self.departures_step(turn, s, input)?,
-            s @ (Step::ReportCategory { .. }
-            | Step::ReportWhere { .. }
-            | Step::ReportWhen { .. }
-            | Step::ReportTime { .. }
-            | Step::ReportDescription { .. }
-            | Step::ReportActor { .. }
-            | Step::ReportGender { .. }
-            | Step::ReportAge { .. }
-            | Step::ReportConfirm { .. }) => {
-                self.report_step(chat, rider, key, turn, s, input).await?
-            }
-            s @ (Step::SurveyRoute { .. }
-            | Step::SurveySafety { .. }
-            | Step::SurveySatisfaction { .. }) => self.survey_step(rider, turn, s, input).await?,
-            s @ (Step::QuestionnairePick { .. } | Step::Questionnaire { .. }) => {
-                self.questionnaire_step(rider, turn, s, input).await?
-            }
-            s @ Step::EraseConfirm => self.erase_step(chat, rider, turn, s, input).await?,
+            s => match s.flow() {
+                FlowKind::Idle => unreachable_flow(s, input),
+                FlowKind::Language => self.language_step(turn, s, input)?,
+                FlowKind::Profile => self.profile_step(turn, s, input)?,
+                FlowKind::Route => self.route_step(chat, rider, turn, s, input).await?,
+                FlowKind::Departures => self.departures_step(turn, s, input)?,
+                FlowKind::Report => self.report_step(chat, rider, key, turn, s, input).await?,
+                FlowKind::Rating => self.survey_step(rider, turn, s, input).await?,
+                FlowKind::Questionnaire => self.questionnaire_step(rider, turn, s, input).await?,
+                FlowKind::Erase => self.erase_step(chat, rider, turn, s, input).await?,
+            },
         };
         if let Flow::Unhandled(unhandled) = flow {
             let (step, input) = *unhandled;
@@ -419,15 +491,24 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let lang = turn.lang;
         turn.state.step = Step::Idle;
-        let next = match name {
+        let Some(command) = command_named(name) else {
+            turn.out.push(Out::text(t(
+                lang,
+                "bot.unknown_command",
+                &[("name", &name)],
+            )));
+            turn.out.push(Out::text(help(lang)));
+            return Ok(());
+        };
+        let next = match command.name {
             "start" => {
                 turn.out.push(Out::text(t(lang, "bot.welcome", &[])));
                 Step::Language { onboarding: true }
             }
-            "idioma" | "language" | "simi" => Step::Language { onboarding: false },
-            "ruta" | "route" | "plan" => Step::RouteFrom { choices: vec![] },
-            "salidas" | "departures" => Step::DeparturesStop { choices: vec![] },
-            "reportar" | "report" => {
+            "idioma" => Step::Language { onboarding: false },
+            "ruta" => Step::RouteFrom { choices: vec![] },
+            "salidas" => Step::DeparturesStop { choices: vec![] },
+            "reportar" => {
                 let max = self.settings.reports_per_hour;
                 let limited = self
                     .limits
@@ -444,19 +525,19 @@ impl Engine {
                 }
                 Step::ReportCategory { group: None }
             }
-            "mis_reportes" | "my_reports" => {
+            "mis_reportes" => {
                 self.my_reports(rider, turn).await?;
                 return Ok(());
             }
-            "encuesta" | "survey" => {
+            "encuesta" => {
                 self.survey_start(turn);
                 return Ok(());
             }
-            "encuestas" | "surveys" => {
+            "encuestas" => {
                 self.questionnaire_menu(turn).await?;
                 return Ok(());
             }
-            "perfil" | "profile" => {
+            "perfil" => {
                 let text = match &turn.state.profile {
                     None => t(lang, "bot.profile.show_none", &[]),
                     Some(p) => t(
@@ -468,22 +549,19 @@ impl Engine {
                 turn.out.push(Out::text(text));
                 Step::ProfileMenu
             }
-            "borrar" | "delete" => Step::EraseConfirm,
-            "cancelar" | "cancel" => {
+            "borrar" => Step::EraseConfirm,
+            "cancelar" => {
                 turn.out.push(Out::text(t(lang, "bot.cancelled", &[])));
                 return Ok(());
             }
-            "ayuda" | "help" => {
-                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+            "ayuda" => {
+                turn.out.push(Out::text(help(lang)));
                 return Ok(());
             }
-            _ => {
-                turn.out.push(Out::text(t(
-                    lang,
-                    "bot.unknown_command",
-                    &[("name", &name)],
-                )));
-                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+            other => {
+                // A command in the table with no case here: a bug, answered with the help.
+                tracing::error!(command = other, "a command without a flow");
+                turn.out.push(Out::text(help(lang)));
                 return Ok(());
             }
         };
@@ -509,38 +587,19 @@ impl Engine {
     }
 
     /// The question of the current step, with its buttons.
-    /// The question of the current step, with its buttons.
     fn prompt(&self, turn: &Turn) -> Out {
         let lang = turn.lang;
         let step = &turn.state.step;
-        match step {
-            Step::Idle => Out::text(t(lang, "bot.idle_hint", &[])),
-            Step::Language { .. } => self.language_prompt(lang, step),
-            Step::Consent
-            | Step::ProfileMenu
-            | Step::ProfileGender { .. }
-            | Step::ProfileAge { .. }
-            | Step::ProfileNeeds { .. } => self.profile_prompt(lang, step),
-            Step::RouteFrom { .. } | Step::RouteTo { .. } | Step::RouteWhen { .. } => {
-                self.route_prompt(lang, step)
-            }
-            Step::DeparturesStop { .. } => self.departures_prompt(lang, step),
-            Step::ReportCategory { .. }
-            | Step::ReportWhere { .. }
-            | Step::ReportWhen { .. }
-            | Step::ReportTime { .. }
-            | Step::ReportDescription { .. }
-            | Step::ReportActor { .. }
-            | Step::ReportGender { .. }
-            | Step::ReportAge { .. }
-            | Step::ReportConfirm { .. } => self.report_prompt(lang, step),
-            Step::SurveyRoute { .. }
-            | Step::SurveySafety { .. }
-            | Step::SurveySatisfaction { .. } => self.survey_prompt(lang, step),
-            Step::QuestionnairePick { .. } | Step::Questionnaire { .. } => {
-                self.questionnaire_prompt(lang, step)
-            }
-            Step::EraseConfirm => self.erase_prompt(lang, step),
+        match step.flow() {
+            FlowKind::Idle => Out::text(t(lang, "bot.idle_hint", &[])),
+            FlowKind::Language => self.language_prompt(lang, step),
+            FlowKind::Profile => self.profile_prompt(lang, step),
+            FlowKind::Route => self.route_prompt(lang, step),
+            FlowKind::Departures => self.departures_prompt(lang, step),
+            FlowKind::Report => self.report_prompt(lang, step),
+            FlowKind::Rating => self.survey_prompt(lang, step),
+            FlowKind::Questionnaire => self.questionnaire_prompt(lang, step),
+            FlowKind::Erase => self.erase_prompt(lang, step),
         }
     }
 
@@ -551,10 +610,59 @@ impl Engine {
     }
 }
 
+/// `Step::Idle` is matched before the flows are: never here.
+fn unreachable_flow(s: Step, input: Input) -> Flow {
+    Flow::Unhandled(Box::new((s, input)))
+}
+
 /// What a flow did with an input.
 enum Flow {
     /// It handled it.
     Done,
     /// Not an input its step expects: the generic answer follows.
     Unhandled(Box<(Step, Input)>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_described_in_every_language_and_answers_to_each_of_its_names() {
+        let mut names = std::collections::HashSet::new();
+        for c in COMMANDS {
+            for n in std::iter::once(c.name).chain(c.aliases.iter().copied()) {
+                assert!(names.insert(n), "`/{n}` names two commands");
+                assert_eq!(command_named(n).map(|x| x.name), Some(c.name));
+            }
+            for lang in LANGS {
+                let menu = c.menu_key();
+                assert_ne!(t(lang, &menu, &[]), menu, "{lang:?} has no {menu}");
+                if c.in_help {
+                    let key = format!("bot.help.{}", c.name);
+                    assert_ne!(t(lang, &key, &[]), key, "{lang:?} has no {key}");
+                }
+            }
+        }
+        assert!(command_named("nada").is_none());
+    }
+
+    #[test]
+    fn the_help_lists_the_commands_of_the_table_in_order() {
+        for lang in LANGS {
+            let help = help(lang);
+            let listed: Vec<&str> = help
+                .lines()
+                .filter_map(|l| l.strip_prefix('/'))
+                .filter_map(|l| l.split(' ').next())
+                .collect();
+            let table: Vec<&str> = COMMANDS
+                .iter()
+                .filter(|c| c.in_help)
+                .map(|c| c.name)
+                .collect();
+            assert_eq!(listed, table, "{lang:?}");
+        }
+        assert!(help(Lang::Es).starts_with("Esto es lo que puedo hacer:\n/ruta — cómo llegar"));
+    }
 }

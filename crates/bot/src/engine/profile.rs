@@ -27,7 +27,7 @@ impl Engine {
             (Step::Consent, Input::Button(b)) if b == "consent:no" => {
                 turn.state.profile = None;
                 turn.out.push(Out::text(t(lang, "bot.profile.none", &[])));
-                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+                turn.out.push(Out::text(super::help(lang)));
                 self.offer_questionnaire(turn, "bot.questionnaire.offer_profile", "q:perfil");
             }
             (Step::ProfileMenu, Input::Button(b)) if b == "profile:change" => {
@@ -59,7 +59,7 @@ impl Engine {
                 profile.caregiver = matches!(&b[2..], "caregiver" | "both");
                 turn.state.profile = Some(profile);
                 turn.out.push(Out::text(t(lang, "bot.profile.saved", &[])));
-                turn.out.push(Out::text(t(lang, "bot.help", &[])));
+                turn.out.push(Out::text(super::help(lang)));
                 self.offer_questionnaire(turn, "bot.questionnaire.offer_profile", "q:perfil");
             }
             (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
