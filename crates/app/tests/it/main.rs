@@ -2,7 +2,9 @@
 //! command line), checked in plain Rust without HTTP or Telegram. Each test reads as the use
 //! case: what goes in, what comes out, what is stored.
 
+mod officials;
 mod plans;
+mod ratings;
 mod reports;
 mod riders;
 mod when;
