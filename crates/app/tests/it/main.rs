@@ -4,6 +4,7 @@
 
 mod officials;
 mod plans;
+mod questionnaires;
 mod ratings;
 mod reports;
 mod riders;
