@@ -4,8 +4,8 @@
 //! - [`App`]: the timetable being served (swapped atomically by a reload), planning on the
 //!   blocking pool with a per-thread scratch, and the observatory.
 //! - [`observatory`]: the store, its settings and the background trip writer.
-//! - [`reports`], [`surveys`], [`officials`]: filing, following, erasing and handling reports;
-//!   survey answers; officials' tokens.
+//! - [`reports`], [`ratings`], [`questionnaires`], [`officials`]: filing, following, erasing and
+//!   handling reports; ride ratings; survey answers; officials' tokens.
 //! - [`trips`]: the record of a plan served.
 //! - [`releases`]: the observatory's public releases, computed once per closed period.
 //!
@@ -23,12 +23,12 @@ pub mod officials;
 pub mod photos;
 pub mod places;
 pub mod questionnaires;
+pub mod ratings;
 pub mod releases;
 pub mod reports;
 pub mod riders;
 pub mod safety;
 pub mod share;
-pub mod surveys;
 pub mod trips;
 pub mod when;
 mod words;

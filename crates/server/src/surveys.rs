@@ -73,7 +73,7 @@ async fn rate(
 ) -> Result<Response, Problem> {
     let ds = s.dataset();
     let tt = &ds.timetable;
-    let input = app::surveys::SurveyInput {
+    let input = app::ratings::RatingInput {
         route_id: bodies::word(&b.route_id),
         safety: score(b.safety, "safety", lang)?,
         satisfaction: score(b.satisfaction, "satisfaction", lang)?,
@@ -83,7 +83,7 @@ async fn rate(
         channel: Channel::Api,
         rider: None,
     };
-    app::surveys::answer(o, tt, &input, lang).await?;
+    app::ratings::answer(o, tt, &input, lang).await?;
     let recorded = answers::SurveyRecorded { status: "recorded" };
     Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }

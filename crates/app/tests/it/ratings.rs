@@ -1,11 +1,11 @@
 //! A ride's rating (`POST /v1/ratings`, the bot's `/encuesta`): what is accepted and stored.
 
 use crate::{arequipa, fresh};
-use app::surveys::SurveyInput;
+use app::ratings::RatingInput;
 use app::{Channel, Error};
 
-fn rating<'a>(route: Option<&'a str>, safety: Option<u8>, at: Option<i64>) -> SurveyInput<'a> {
-    SurveyInput {
+fn rating<'a>(route: Option<&'a str>, safety: Option<u8>, at: Option<i64>) -> RatingInput<'a> {
+    RatingInput {
         route_id: route,
         safety,
         satisfaction: Some(4),
@@ -25,7 +25,7 @@ async fn ratings_are_checked_then_stored() {
     let now = app::now_unix();
     let lang = i18n::Lang::Es;
     // (input) → Ok or the error's kind; nothing is stored for an error.
-    let cases: [(SurveyInput<'_>, Result<(), &str>); 6] = [
+    let cases: [(RatingInput<'_>, Result<(), &str>); 6] = [
         (rating(Some(&route), Some(2), None), Ok(())),
         (rating(None, Some(5), Some(now - 3600)), Ok(())),
         (rating(Some(&route), Some(6), None), Err("invalid")),
@@ -41,7 +41,7 @@ async fn ratings_are_checked_then_stored() {
     ];
     let mut stored = 0;
     for (input, expected) in cases {
-        let got = match app::surveys::answer(&f.obs, &tt, &input, lang).await {
+        let got = match app::ratings::answer(&f.obs, &tt, &input, lang).await {
             Ok(()) => Ok(()),
             Err(Error::Invalid(m)) => {
                 assert!(!m.is_empty());

@@ -159,7 +159,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let tt = self.app.dataset().timetable.clone();
         let profile = turn.state.profile.as_ref();
-        let input = app::surveys::SurveyInput {
+        let input = app::ratings::RatingInput {
             route_id: Some(&route),
             safety: Some(safety),
             satisfaction: Some(satisfaction),
@@ -169,7 +169,7 @@ impl Engine {
             channel: Channel::Bot,
             rider: Some(rider.to_string()),
         };
-        app::surveys::answer(self.obs(), &tt, &input, turn.lang).await?;
+        app::ratings::answer(self.obs(), &tt, &input, turn.lang).await?;
         turn.out
             .push(Out::text(t(turn.lang, "bot.survey.thanks", &[])));
         // After a trip: the longer surveys (women's safety, accessibility), if they wish.

@@ -1,13 +1,14 @@
-//! Survey answers: perceived safety and satisfaction (1–5) for a route and time.
+//! Ride ratings (`POST /v1/ratings`, the bot's `/encuesta`): perceived safety and satisfaction
+//! (1–5) for a route and time. ("Surveys" are the questionnaires, in `questionnaires`.)
 
 use crate::{Error, Obs, now_unix, word};
 use i18n::Lang;
 use store::{AgeBand, Channel, Gender, NewSurvey};
 use timetable::Timetable;
 
-/// An answer as given.
+/// A rating as given.
 #[derive(Debug, Clone)]
-pub struct SurveyInput<'a> {
+pub struct RatingInput<'a> {
     /// The route ridden.
     pub route_id: Option<&'a str>,
     /// "¿Te sientes segura/o?" 1–5.
@@ -30,7 +31,7 @@ pub struct SurveyInput<'a> {
 /// future nor more than a year ago.
 pub fn validate(
     tt: &Timetable,
-    s: &SurveyInput<'_>,
+    s: &RatingInput<'_>,
     now: i64,
     lang: Lang,
 ) -> Result<NewSurvey, Error> {
@@ -77,7 +78,7 @@ pub fn validate(
 }
 
 /// Validates and records an answer.
-pub async fn answer(o: &Obs, tt: &Timetable, s: &SurveyInput<'_>, lang: Lang) -> Result<(), Error> {
+pub async fn answer(o: &Obs, tt: &Timetable, s: &RatingInput<'_>, lang: Lang) -> Result<(), Error> {
     let survey = validate(tt, s, now_unix(), lang)?;
     o.store
         .add_survey(&survey)
