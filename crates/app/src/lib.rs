@@ -339,6 +339,21 @@ impl App {
         result
     }
 
+    /// Files a report as every door does: checked against the network being served and the
+    /// categories (nothing stored on a refusal), then stored with its idempotency key. With
+    /// the key of an earlier identical submission, answers that report again.
+    pub async fn file_report(
+        &self,
+        input: &reports::ReportInput<'_>,
+        idempotency_key: Option<&str>,
+        lang: i18n::Lang,
+    ) -> Result<reports::Filed, Error> {
+        let o = self.require_observatory(lang)?;
+        let ds = self.dataset();
+        let new = reports::validate(&ds.timetable, o, input, now_unix(), lang)?;
+        reports::file(o, &new, idempotency_key, lang).await
+    }
+
     /// Builds a new dataset aside with the configured loader and swaps it in; the old one
     /// keeps serving meanwhile and on failure.
     pub async fn reload(&self) -> Result<Arc<Dataset>, String> {

@@ -14,7 +14,7 @@ use timetable::{Coord, Timetable};
 pub const LOOKUP_FLOOR: std::time::Duration = std::time::Duration::from_millis(120);
 
 /// A report as submitted, checked against the timetable and the configuration.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ReportInput<'a> {
     /// Category key.
     pub category: Option<&'a str>,

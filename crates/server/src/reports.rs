@@ -120,7 +120,7 @@ pub(crate) fn range(tt: &Timetable, p: &Params) -> Result<(i64, i64), Problem> {
 pub async fn create_report(
     State(s): State<Arc<AppState>>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    _: Observatory,
     headers: HeaderMap,
     JsonBody(b): JsonBody<ReportBody>,
 ) -> Result<Response, Problem> {
@@ -151,8 +151,7 @@ pub async fn create_report(
         actor_involved: bodies::word(&b.actor_involved),
         actor_victim: bodies::word(&b.actor_victim),
     };
-    let new = app::reports::validate(tt, o, &input, now_unix(), lang)?;
-    let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
+    let created = s.app().file_report(&input, key.as_deref(), lang).await?;
     let status = if created.replayed {
         StatusCode::OK
     } else {

@@ -80,3 +80,20 @@ pub async fn file(o: &app::Obs, input: &app::reports::ReportInput<'_>) -> String
         .unwrap()
         .secret
 }
+
+/// The application serving Arequipa, with `obs` as its observatory (or none).
+pub fn app_with(obs: Option<Arc<app::Obs>>) -> Arc<app::App> {
+    let tt = arequipa();
+    app::App::new(
+        app::Dataset {
+            timetable: tt,
+            streets: None,
+            places: None,
+            loaded_at: std::time::SystemTime::now(),
+        },
+        app::Settings {
+            observatory: obs,
+            ..app::Settings::default()
+        },
+    )
+}

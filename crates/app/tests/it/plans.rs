@@ -1,25 +1,9 @@
 //! Planning a rider's trip (`App::plan_trip`, both doors' one path): what each kind of
 //! request answers and which are recorded for the observatory.
 
-use crate::{arequipa, fresh};
-use app::{App, Channel, Dataset, Error, PlanError};
+use crate::{app_with, fresh};
+use app::{App, Channel, Error, PlanError};
 use std::sync::Arc;
-
-fn app_with(obs: Option<Arc<app::Obs>>) -> Arc<App> {
-    let tt = arequipa();
-    App::new(
-        Dataset {
-            timetable: tt,
-            streets: None,
-            places: None,
-            loaded_at: std::time::SystemTime::now(),
-        },
-        app::Settings {
-            observatory: obs,
-            ..app::Settings::default()
-        },
-    )
-}
 
 /// What a request from `from` to `to` (as typed: a stop id or `lat,lon`) answers: `Ok` with
 /// the number of itineraries, or the planner's reason.

@@ -109,3 +109,43 @@ async fn officials_list_reports_with_their_history() {
     assert_eq!(moved.history.len(), 1);
     assert_eq!(moved.history[0].note, "visto");
 }
+
+#[tokio::test]
+async fn filing_is_one_call_that_stores_nothing_it_refuses_and_replays_a_retry() {
+    let f = crate::fresh().await;
+    let app = crate::app_with(Some(std::sync::Arc::clone(&f.obs)));
+    let lang = i18n::Lang::Es;
+    let good = crate::at_the_plaza("acoso_verbal", None, app::Channel::Api);
+    let mut unknown = good.clone();
+    unknown.category = Some("no_such_category");
+    let mut far = good.clone();
+    (far.lat, far.lon) = (Some(-12.0464), Some(-77.0428));
+    for bad in [&unknown, &far] {
+        let e = app.file_report(bad, None, lang).await.unwrap_err();
+        assert!(
+            matches!(e, app::Error::Unprocessable(_) | app::Error::Invalid(_)),
+            "{e:?}"
+        );
+    }
+    let first = app.file_report(&good, Some("k-1"), lang).await.unwrap();
+    let again = app.file_report(&good, Some("k-1"), lang).await.unwrap();
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(first.secret, again.secret, "a retry is the same report");
+    let all = f
+        .obs
+        .store()
+        .reports(&app::ReportFilter {
+            from: 0,
+            to: app::now_unix() + 10,
+            status: None,
+            category: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "only the good report, once");
+    // Without an observatory there is nothing to file into.
+    let bare = crate::app_with(None);
+    let e = bare.file_report(&good, None, lang).await.unwrap_err();
+    assert!(matches!(e, app::Error::NotFound(_)), "{e:?}");
+}

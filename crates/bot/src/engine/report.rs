@@ -311,11 +311,10 @@ impl Engine {
         }
     }
 
-    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<app::NewReport, String> {
-        let tt = self.app.dataset().timetable.clone();
-        let o = self.obs();
+    /// The draft as every door passes a report on, filed by `rider` (or anonymously).
+    fn input<'d>(d: &'d Draft, rider: Option<&str>) -> ReportInput<'d> {
         let place = d.place.as_ref();
-        let input = ReportInput {
+        ReportInput {
             category: Some(&d.category),
             lat: place.and_then(|p| p.point.map(|x| x.0)),
             lon: place.and_then(|p| p.point.map(|x| x.1)),
@@ -326,11 +325,18 @@ impl Engine {
             gender: d.gender.as_deref(),
             age_band: d.age_band.as_deref(),
             channel: Channel::Bot,
-            rider: None,
+            rider: rider.map(str::to_string),
             actor_involved: d.actor_involved.as_deref(),
             actor_victim: d.actor_victim.as_deref(),
-        };
-        app::reports::validate(&tt, o, &input, now_unix(), lang).map_err(|e| e.detail().to_string())
+        }
+    }
+
+    /// Whether the draft so far would be accepted (checked at each step, so that a problem is
+    /// told where it can be mended).
+    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<app::NewReport, String> {
+        let tt = self.app.dataset().timetable.clone();
+        app::reports::validate(&tt, self.obs(), &Self::input(d, None), now_unix(), lang)
+            .map_err(|e| e.detail().to_string())
     }
 
     pub(super) fn after_when(&self, turn: &mut Turn, draft: Draft) {
@@ -394,16 +400,12 @@ impl Engine {
         key: &str,
     ) -> Result<(), EngineError> {
         let lang = turn.lang;
-        let mut new = match self.check(&draft, lang) {
-            Ok(n) => n,
-            Err(msg) => {
-                turn.out.push(Out::text(msg));
-                turn.state.step = Step::ReportWhen { draft };
-                self.ask(turn);
-                return Ok(());
-            }
-        };
-        new.rider = (!anonymous).then(|| rider.to_string());
+        if let Err(msg) = self.check(&draft, lang) {
+            turn.out.push(Out::text(msg));
+            turn.state.step = Step::ReportWhen { draft };
+            self.ask(turn);
+            return Ok(());
+        }
         // One key per draft (and choice of anonymity), not per update: when the report was
         // stored but saving the dialogue failed, the rider presses "send" again on the same
         // draft and gets the same report back instead of a second one.
@@ -412,7 +414,8 @@ impl Engine {
         } else {
             Some(format!("telegram:{chat}:{}:{anonymous}", draft.nonce))
         };
-        let created = app::reports::file(self.obs(), &new, key.as_deref(), lang).await?;
+        let input = Self::input(&draft, (!anonymous).then_some(rider));
+        let created = self.app.file_report(&input, key.as_deref(), lang).await?;
         let text = if anonymous {
             "bot.report.done_anon"
         } else {

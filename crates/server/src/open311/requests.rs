@@ -84,7 +84,8 @@ async fn create_inner(
     // GeoReport posts a form, which any page can make a browser send: a request from a page
     // of another site (its `Origin`) is refused unless that origin is allowed.
     crate::cross_site_check(&s.settings.cors_origins, headers, lang)?;
-    let o = s.app().require_observatory(lang)?;
+    // The observatory off is a 404 before the form is read.
+    s.app().require_observatory(lang)?;
     let text = std::str::from_utf8(body)
         .map_err(|_| Problem::bad_request(i18n::t(lang, "error.form_not_utf8", &[])))?;
     let f: Open311Form = bodies::form(text, lang)?;
@@ -100,7 +101,6 @@ async fn create_inner(
     let occurred = field(&f.requested_datetime)
         .map(|v| parse_datetime(v, lang))
         .transpose()?;
-    let ds = s.dataset();
     // Personal fields (email, names, phone) are read and dropped here: never stored.
     let input = ReportInput {
         category: field(&f.service_code),
@@ -117,10 +117,8 @@ async fn create_inner(
         actor_involved: field(&f.actor_involved),
         actor_victim: field(&f.actor_victim),
     };
-    let now = app::now_unix();
-    let new = app::reports::validate(&ds.timetable, o, &input, now, lang)?;
     let key = crate::bodies::idempotency_key(headers, lang)?;
-    let created = app::reports::file(o, &new, key.as_deref(), lang).await?;
+    let created = s.app().file_report(&input, key.as_deref(), lang).await?;
     let status = if created.replayed {
         StatusCode::OK
     } else {
