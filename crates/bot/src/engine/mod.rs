@@ -351,7 +351,8 @@ impl Engine {
                 input => Flow::Unhandled(Box::new((Step::Idle, input))),
             },
             s => match s.flow() {
-                FlowKind::Idle => unreachable_flow(s, input),
+                // Idle is matched above; here it would be a step without a flow.
+                FlowKind::Idle => Flow::Unhandled(Box::new((s, input))),
                 FlowKind::Language => self.language_step(turn, s, input)?,
                 FlowKind::Profile => self.profile_step(turn, s, input)?,
                 FlowKind::Route => self.route_step(chat, rider, turn, s, input).await?,
@@ -506,11 +507,6 @@ impl Engine {
         tracing::error!(?step, "a step's question was asked of another flow");
         Out::text(t(lang, "bot.idle_hint", &[]))
     }
-}
-
-/// `Step::Idle` is matched before the flows are: never here.
-fn unreachable_flow(s: Step, input: Input) -> Flow {
-    Flow::Unhandled(Box::new((s, input)))
 }
 
 /// What a flow did with an input.

@@ -89,6 +89,24 @@ pub(crate) mod testing {
         (b, feed, agencies)
     }
 
+    /// Adds route `r` (of the only agency) and service `lv` (every day of days 0–10); returns
+    /// the services by id, as the trips' reader takes them.
+    pub(crate) fn route_and_service(
+        b: &mut TimetableBuilder,
+        agencies: &[AgencyIdx],
+    ) -> std::collections::HashMap<String, timetable::ServiceIdx> {
+        let routes = table("routes.txt", "route_id,route_type\nr,3\n");
+        super::routes::read(b, &routes, agencies, "f", &mut Warnings::default()).expect("a route");
+        let days = timetable::ServiceDays::from_calendar(
+            [true; 7],
+            timetable::Day(0),
+            timetable::Day(10),
+            &[],
+            &[],
+        );
+        std::collections::HashMap::from([("lv".to_string(), b.add_service(days))])
+    }
+
     /// The timetable a builder makes.
     pub(crate) fn build(b: TimetableBuilder) -> Timetable {
         b.build(&BuildConfig::default(), &mut Warnings::default())

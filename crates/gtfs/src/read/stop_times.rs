@@ -200,7 +200,7 @@ fn interpolate(rows: &mut [Raw], coords: &[Coord]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::testing::{build, table, with_stops};
+    use crate::read::testing::{build, route_and_service, table, with_stops};
 
     fn raw(stop: usize, seq: u32, t: Option<Secs>) -> Raw {
         Raw {
@@ -236,16 +236,7 @@ mod tests {
 
     fn trips_of(csv: &str, w: &mut Warnings) -> Result<Timetable, GtfsError> {
         let (mut b, _, agencies) = with_stops();
-        let routes = table("routes.txt", "route_id,route_type\nr,3\n");
-        crate::read::routes::read(&mut b, &routes, &agencies, "f", w)?;
-        let svc = b.add_service(ServiceDays::from_calendar(
-            [true; 7],
-            Day(0),
-            Day(10),
-            &[],
-            &[],
-        ));
-        let services = HashMap::from([("lv".to_string(), svc)]);
+        let services = route_and_service(&mut b, &agencies);
         let trips_t = table(
             "trips.txt",
             "trip_id,route_id,service_id\nt1,r,lv\nt2,r,lv\nt3,r,lv\n",

@@ -104,22 +104,12 @@ pub(crate) fn read<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::testing::{table, with_agency};
+    use crate::read::testing::{route_and_service, table, with_agency};
 
     #[test]
     fn trips_of_unknown_routes_or_services_are_skipped_and_shapes_dropped() {
         let (mut b, _, agencies) = with_agency();
-        let routes = table("routes.txt", "route_id,route_type\nr,3\n");
-        crate::read::routes::read(&mut b, &routes, &agencies, "f", &mut Warnings::default())
-            .unwrap();
-        let svc = b.add_service(ServiceDays::from_calendar(
-            [true; 7],
-            Day(0),
-            Day(10),
-            &[],
-            &[],
-        ));
-        let services = HashMap::from([("lv".to_string(), svc)]);
+        let services = route_and_service(&mut b, &agencies);
         let t = table(
             "trips.txt",
             "trip_id,route_id,service_id,direction_id,shape_id,trip_headsign\n\
