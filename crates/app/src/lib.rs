@@ -115,16 +115,39 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-impl Default for Settings {
-    fn default() -> Self {
+impl Settings {
+    /// The application's parameters from the configuration (each setting is declared once, in
+    /// `config`; this is its only mapping). The observatory is started apart
+    /// ([`Obs::start`] with [`ObservatorySettings::from_config`]).
+    pub fn from_config(cfg: &config::Config, loader: Option<Loader>) -> Settings {
         Settings {
-            planner: planner::PlannerConfig::default(),
-            routing: raptor::Options::default(),
-            loader: None,
-            max_concurrent_plans: 64,
+            planner: cfg.planner.clone(),
+            routing: raptor::Options {
+                max_transfers: cfg.routing.max_transfers,
+                transfer_slack: cfg.routing.transfer_slack_s,
+                max_walk_leg_m: cfg.routing.max_walk_leg_m,
+                max_walk_total_m: cfg.routing.max_walk_total_m,
+                ..raptor::Options::default()
+            },
+            loader,
+            max_concurrent_plans: cfg.server.max_concurrent_plans,
             observatory: None,
-            safety: Some(safety::SafetySettings::default()),
+            safety: cfg.safety.enabled.then(|| safety::SafetySettings {
+                families: cfg.safety.families.clone(),
+                safer: planner::safety::SaferConfig {
+                    weight: cfg.safety.weight,
+                    hot: cfg.safety.hot,
+                    search: cfg.safety.search,
+                },
+            }),
         }
+    }
+}
+
+impl Default for Settings {
+    /// The configuration's defaults.
+    fn default() -> Self {
+        Settings::from_config(&config::Config::default(), None)
     }
 }
 

@@ -27,20 +27,34 @@ pub struct ObservatorySettings {
     pub road_actors: Vec<String>,
 }
 
-impl Default for ObservatorySettings {
-    fn default() -> Self {
+impl ObservatorySettings {
+    /// The observatory's parameters from the configuration (their only mapping).
+    pub fn from_config(cfg: &config::Config) -> ObservatorySettings {
+        let o = &cfg.observatory;
         ObservatorySettings {
-            budget: observatory::privacy::Budget::default(),
-            zone_cell_m: 500.0,
-            max_description_chars: 1000,
-            categories: observatory::default_categories(),
-            max_distance_m: 2000.0,
-            photos: crate::photos::PhotoSettings::default(),
-            road_actors: observatory::DEFAULT_ROAD_ACTORS
+            budget: o.privacy.budget(),
+            zone_cell_m: o.zone_cell_m,
+            max_description_chars: o.max_description_chars,
+            categories: o
+                .categories
                 .iter()
-                .map(|a| (*a).to_string())
+                .map(|c| Category {
+                    key: c.key.clone(),
+                    harassment: c.harassment,
+                    family: String::new(),
+                })
                 .collect(),
+            max_distance_m: cfg.planner.max_access_m,
+            photos: crate::photos::PhotoSettings::from_config(&o.photos),
+            road_actors: o.road_actors.clone(),
         }
+    }
+}
+
+impl Default for ObservatorySettings {
+    /// The configuration's defaults.
+    fn default() -> Self {
+        ObservatorySettings::from_config(&config::Config::default())
     }
 }
 

@@ -23,14 +23,25 @@ pub struct PhotoSettings {
     pub max_pixels: u64,
 }
 
-impl Default for PhotoSettings {
-    fn default() -> Self {
+/// Largest image accepted to decode, pixels (a fixed guard on memory, not a setting).
+const MAX_PIXELS: u64 = 40_000_000;
+
+impl PhotoSettings {
+    /// The limits from the configuration.
+    pub fn from_config(p: &config::PhotosConfig) -> PhotoSettings {
         PhotoSettings {
-            max_bytes: 8 * 1024 * 1024,
-            max_per_report: 3,
-            max_side: 1600,
-            max_pixels: 40_000_000,
+            max_bytes: p.max_mb * 1024 * 1024,
+            max_per_report: p.max_per_report,
+            max_side: p.max_side,
+            max_pixels: MAX_PIXELS,
         }
+    }
+}
+
+impl Default for PhotoSettings {
+    /// The configuration's defaults.
+    fn default() -> Self {
+        PhotoSettings::from_config(&config::Config::default().observatory.photos)
     }
 }
 

@@ -28,17 +28,8 @@ pub async fn start(
 ) -> anyhow::Result<(bot::Running, Option<axum::Router>)> {
     let conn = connection(cfg)?;
     let engine = Arc::new(
-        bot::Engine::new(
-            app,
-            bot::BotSettings {
-                plans_per_minute: cfg.bot.plans_per_minute,
-                reports_per_hour: cfg.bot.reports_per_hour,
-                web_url: cfg.bot.web_url.clone(),
-                share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
-                ..bot::BotSettings::default()
-            },
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?,
+        bot::Engine::new(app, bot::BotSettings::from_config(cfg))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     match (&cfg.bot.webhook_url, &cfg.bot.webhook_secret) {
         (Some(url), Some(secret)) => {

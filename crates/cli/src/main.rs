@@ -219,22 +219,6 @@ pub fn load_config(cfg: &config::Config) -> gtfs::LoadConfig {
     }
 }
 
-/// Routing options from the configuration.
-pub fn routing_options(cfg: &config::Config) -> raptor::Options {
-    raptor::Options {
-        max_transfers: cfg.routing.max_transfers,
-        transfer_slack: cfg.routing.transfer_slack_s,
-        max_walk_leg_m: cfg.routing.max_walk_leg_m,
-        max_walk_total_m: cfg.routing.max_walk_total_m,
-        ..raptor::Options::default()
-    }
-}
-
-/// Planner parameters from the configuration.
-pub fn planner_config(cfg: &config::Config) -> planner::PlannerConfig {
-    cfg.planner.clone()
-}
-
 /// Peak resident memory of this process in bytes (Linux), if known.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -89,7 +89,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
     };
     let from = planner::parse_endpoint(tt, &args.from).map_err(|e| anyhow!(e.localized(lang)))?;
     let to = planner::parse_endpoint(tt, &args.to).map_err(|e| anyhow!(e.localized(lang)))?;
-    let mut options = crate::routing_options(cfg);
+    let mut options = app::Settings::from_config(cfg, None).routing;
     options.wheelchair = wheelchair;
     if let Some(m) = args.max_transfers {
         options.max_transfers = m.min(15);

@@ -38,21 +38,7 @@ pub struct Prepared {
 /// The application's parameters from the configuration (the observatory is opened later,
 /// inside the runtime); `loader` rebuilds the dataset on a reload.
 pub fn app_settings(cfg: &config::Config, loader: Option<app::Loader>) -> app::Settings {
-    app::Settings {
-        planner: crate::planner_config(cfg),
-        routing: crate::routing_options(cfg),
-        loader,
-        max_concurrent_plans: cfg.server.max_concurrent_plans,
-        observatory: None,
-        safety: cfg.safety.enabled.then(|| app::safety::SafetySettings {
-            families: cfg.safety.families.clone(),
-            safer: planner::safety::SaferConfig {
-                weight: cfg.safety.weight,
-                hot: cfg.safety.hot,
-                search: cfg.safety.search,
-            },
-        }),
-    }
+    app::Settings::from_config(cfg, loader)
 }
 
 /// Loads the feeds and builds the parameters from the configuration.
@@ -78,37 +64,7 @@ pub fn prepare(cfg: &config::Config) -> anyhow::Result<Prepared> {
         Ok(app::city::dataset(city))
     });
     let app = app_settings(cfg, Some(loader));
-    let http = server::Settings {
-        request_timeout: std::time::Duration::from_secs(cfg.server.request_timeout_s),
-        max_body_bytes: cfg.server.max_body_bytes,
-        admin_token: cfg.server.admin_token.clone().filter(|t| !t.is_empty()),
-        cors_origins: cfg.server.cors_origins.clone(),
-        rate_limit: server::RateLimit {
-            per_minute: cfg.server.rate_limit_per_minute,
-            burst: cfg.server.rate_limit_burst,
-            trust_forwarded_for: cfg.server.trust_forwarded_for,
-        },
-        lookup_limit: server::RateLimit {
-            per_minute: cfg.server.lookups_per_minute,
-            burst: cfg.server.lookup_burst,
-            trust_forwarded_for: cfg.server.trust_forwarded_for,
-        },
-        connections: server::ConnectionLimits {
-            header_read_timeout: std::time::Duration::from_secs(cfg.server.header_read_timeout_s),
-            idle_timeout: std::time::Duration::from_secs(cfg.server.keep_alive_idle_s),
-            max_connections: cfg.server.max_connections,
-            // Behind a proxy every connection is the proxy's: the cap would be global.
-            max_connections_per_client: if cfg.server.trust_forwarded_for {
-                0
-            } else {
-                cfg.server.max_connections_per_client
-            },
-            shutdown_grace: std::time::Duration::from_secs(cfg.server.shutdown_grace_s),
-        },
-        share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
-        open311_agency: cfg.open311.agency.clone(),
-        open311_contact: cfg.open311.contact.clone(),
-    };
+    let http = server::Settings::from_config(cfg);
     let dataset = app::city::dataset(city);
     Ok(Prepared { dataset, app, http })
 }
@@ -136,28 +92,7 @@ pub async fn open_observatory(cfg: &config::Config) -> anyhow::Result<Option<Arc
     spawn_retention(store.clone(), obs_cfg.retention_days);
     Ok(Some(app::Obs::start(
         store,
-        app::ObservatorySettings {
-            budget: obs_cfg.privacy.budget(),
-            zone_cell_m: obs_cfg.zone_cell_m,
-            max_description_chars: obs_cfg.max_description_chars,
-            categories: obs_cfg
-                .categories
-                .iter()
-                .map(|c| observatory::Category {
-                    key: c.key.clone(),
-                    harassment: c.harassment,
-                    family: String::new(),
-                })
-                .collect(),
-            max_distance_m: cfg.planner.max_access_m,
-            photos: app::photos::PhotoSettings {
-                max_bytes: obs_cfg.photos.max_mb * 1024 * 1024,
-                max_per_report: obs_cfg.photos.max_per_report,
-                max_side: obs_cfg.photos.max_side,
-                ..app::photos::PhotoSettings::default()
-            },
-            road_actors: obs_cfg.road_actors.clone(),
-        },
+        app::ObservatorySettings::from_config(cfg),
     )))
 }
 

@@ -83,24 +83,49 @@ impl std::fmt::Debug for Settings {
     }
 }
 
+impl Settings {
+    /// The HTTP door's parameters from the configuration: each setting is declared once, in
+    /// `config` (name, type, default, range, doc); this is its only mapping.
+    pub fn from_config(cfg: &config::Config) -> Settings {
+        let s = &cfg.server;
+        let limit = |per_minute, burst| RateLimit {
+            per_minute,
+            burst,
+            trust_forwarded_for: s.trust_forwarded_for,
+        };
+        Settings {
+            request_timeout: Duration::from_secs(s.request_timeout_s),
+            max_body_bytes: s.max_body_bytes,
+            admin_token: s.admin_token.clone().filter(|t| !t.is_empty()),
+            cors_origins: s.cors_origins.clone(),
+            rate_limit: limit(s.rate_limit_per_minute, s.rate_limit_burst),
+            lookup_limit: limit(s.lookups_per_minute, s.lookup_burst),
+            connections: ConnectionLimits {
+                header_read_timeout: Duration::from_secs(s.header_read_timeout_s),
+                idle_timeout: Duration::from_secs(s.keep_alive_idle_s),
+                max_connections: s.max_connections,
+                // Behind a proxy every connection is the proxy's: the cap would be global.
+                max_connections_per_client: if s.trust_forwarded_for {
+                    0
+                } else {
+                    s.max_connections_per_client
+                },
+                shutdown_grace: Duration::from_secs(s.shutdown_grace_s),
+            },
+            share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
+            open311_agency: cfg.open311.agency.clone(),
+            open311_contact: cfg.open311.contact.clone(),
+        }
+    }
+}
+
 impl Default for Settings {
+    /// The configuration's defaults, except the per-client request rate: off, as for a
+    /// program embedding the server (tests, load generators) that sets its own.
     fn default() -> Self {
         Settings {
-            request_timeout: Duration::from_secs(10),
-            max_body_bytes: 64 * 1024,
-            admin_token: None,
-            cors_origins: Vec::new(),
             rate_limit: RateLimit::default(),
-            lookup_limit: RateLimit {
-                per_minute: 30,
-                burst: 10,
-                trust_forwarded_for: false,
-            },
-            connections: ConnectionLimits::default(),
-            share_hours_after_arrival: 1.0,
-            open311_agency: "Municipalidad Provincial de Arequipa".into(),
-            open311_contact: "Municipalidad Provincial de Arequipa, Gerencia de Transporte Urbano"
-                .into(),
+            ..Settings::from_config(&config::Config::default())
         }
     }
 }

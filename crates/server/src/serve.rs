@@ -48,14 +48,9 @@ pub struct ConnectionLimits {
 }
 
 impl Default for ConnectionLimits {
+    /// The configuration's defaults.
     fn default() -> Self {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 1024,
-            max_connections_per_client: 128,
-            shutdown_grace: Duration::from_secs(10),
-        }
+        crate::Settings::default().connections
     }
 }
 

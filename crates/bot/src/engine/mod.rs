@@ -104,15 +104,23 @@ pub struct BotSettings {
     pub share_hours_after_arrival: f64,
 }
 
-impl Default for BotSettings {
-    fn default() -> Self {
+impl BotSettings {
+    /// The chatbot's parameters from the configuration (their only mapping).
+    pub fn from_config(cfg: &config::Config) -> BotSettings {
         BotSettings {
-            plans_per_minute: 10,
-            reports_per_hour: 6,
+            plans_per_minute: cfg.bot.plans_per_minute,
+            reports_per_hour: cfg.bot.reports_per_hour,
             max_text_chars: 200,
-            web_url: None,
-            share_hours_after_arrival: 1.0,
+            web_url: cfg.bot.web_url.clone(),
+            share_hours_after_arrival: cfg.safety.share_hours_after_arrival,
         }
+    }
+}
+
+impl Default for BotSettings {
+    /// The configuration's defaults.
+    fn default() -> Self {
+        BotSettings::from_config(&config::Config::default())
     }
 }
 
