@@ -131,7 +131,7 @@ pub struct CategoryEdit {
 /// Adds or changes a group or a category (admins): rename, move to another group, reorder,
 /// bring back a retired one. Takes effect at once in this process and within
 /// [`crate::observatory::CATEGORIES_REFRESH`] in others. Returns whether it was new.
-pub async fn put(
+pub(crate) async fn put(
     o: &Obs,
     who: &Official,
     code: &str,
@@ -197,7 +197,7 @@ pub async fn put(
 
 /// Retires a category (or, with `group`, a group and so all its categories): no new reports;
 /// its reports and released cells stay.
-pub async fn retire(
+pub(crate) async fn retire(
     o: &Obs,
     who: &Official,
     code: &str,
@@ -229,7 +229,7 @@ pub async fn retire(
 }
 
 /// A category as the report forms check it: [`Error::Invalid`] if unknown or retired.
-pub fn fileable(o: &Obs, code: &str, lang: Lang) -> Result<(), Error> {
+pub(crate) fn fileable(o: &Obs, code: &str, lang: Lang) -> Result<(), Error> {
     let cat = o.catalogue();
     if cat.fileable(code) {
         return Ok(());

@@ -129,7 +129,7 @@ pub struct IndicatorRow {
 }
 
 /// The public figures `q` asks for.
-pub async fn read(
+pub(crate) async fn read(
     o: &Obs,
     tt: &Timetable,
     q: &IndicatorQuery,

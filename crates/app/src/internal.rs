@@ -49,7 +49,7 @@ pub fn cell_keys(values: &[Vec<String>]) -> Vec<Vec<String>> {
 }
 
 /// The exact figures of `[from, to)` for `who` (viewer or above).
-pub async fn figures(
+pub(crate) async fn figures(
     o: &Obs,
     who: &Official,
     tt: &std::sync::Arc<Timetable>,

@@ -11,6 +11,7 @@
 //!
 //! Nothing here knows HTTP or Telegram: no status codes, no chat ids, no JSON.
 
+mod cases;
 pub mod categories;
 pub mod city;
 mod error;

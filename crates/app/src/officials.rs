@@ -6,7 +6,7 @@ use store::{Official, Role};
 
 /// The official whose token is `token`, if their role is at least `needed`. No token or an
 /// unknown one: [`Error::Unauthorized`]; a role too low: [`Error::Forbidden`].
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     o: &Obs,
     token: Option<&str>,
     needed: Role,

@@ -198,7 +198,7 @@ pub struct Added {
 
 /// Adds a photo to the report whose reporter holds `secret`. `content_type` is what the
 /// client declared (checked against what the bytes are).
-pub async fn add(
+pub(crate) async fn add(
     o: &Obs,
     secret: &str,
     content_type: Option<&str>,
@@ -285,7 +285,7 @@ pub fn too_big(lang: Lang, s: &PhotoSettings) -> Error {
 }
 
 /// The photos of these reports, for an official (viewer or above).
-pub async fn list(
+pub(crate) async fn list(
     o: &Obs,
     who: &Official,
     cases: &[String],
@@ -299,7 +299,7 @@ pub async fn list(
 }
 
 /// One photo's bytes, for an official (viewer or above).
-pub async fn get(
+pub(crate) async fn get(
     o: &Obs,
     who: &Official,
     case: &str,

@@ -146,7 +146,7 @@ pub async fn ensure_seeded(o: &Obs, lang: Lang) -> Result<(), Error> {
 }
 
 /// The live surveys (latest version of each, retired ones left out), in `lang`.
-pub async fn list(o: &Obs, lang: Lang) -> Result<Vec<SurveyView>, Error> {
+pub(crate) async fn list(o: &Obs, lang: Lang) -> Result<Vec<SurveyView>, Error> {
     ensure_seeded(o, lang).await?;
     let stored = o
         .store
@@ -162,7 +162,7 @@ pub async fn list(o: &Obs, lang: Lang) -> Result<Vec<SurveyView>, Error> {
 
 /// A survey: `version`, or the latest; a retired survey is not found unless a version is
 /// asked for (answers already given keep their meaning).
-pub async fn get(
+pub(crate) async fn get(
     o: &Obs,
     code: &str,
     version: Option<i32>,
@@ -266,7 +266,7 @@ pub struct Recorded {
 }
 
 /// Checks and stores an answer to `code`. Nothing is stored unless all of it is valid.
-pub async fn answer(
+pub(crate) async fn answer(
     o: &Obs,
     tt: &Timetable,
     code: &str,
@@ -322,7 +322,7 @@ pub async fn answer(
 
 /// Publishes a new version of a survey (admins): the definition must pass its checks and
 /// carry the code it is published under.
-pub async fn publish(
+pub(crate) async fn publish(
     o: &Obs,
     who: &Official,
     code: &str,
@@ -363,7 +363,7 @@ pub async fn publish(
 }
 
 /// Retires a survey (admins): no new answers; its versions and answers stay.
-pub async fn retire(o: &Obs, who: &Official, code: &str, lang: Lang) -> Result<(), Error> {
+pub(crate) async fn retire(o: &Obs, who: &Official, code: &str, lang: Lang) -> Result<(), Error> {
     officials::require(who, Role::Admin, lang)?;
     ensure_seeded(o, lang).await?;
     if o.store
@@ -394,7 +394,7 @@ fn spreadsheet_safe(s: &str) -> String {
 /// The raw answers to a survey answered in `[from, to)` as CSV (viewers and above): one line
 /// per option chosen, pseudonymous ids (a random response id; a bot rider's responses share
 /// a respondent id derived from the hashed handle), free texts only with `with_text`.
-pub async fn export_csv(
+pub(crate) async fn export_csv(
     o: &Obs,
     who: &Official,
     code: &str,

@@ -145,7 +145,7 @@ pub async fn release_due(o: &Obs, tt: &Timetable, now: i64) -> Result<Vec<String
 }
 
 /// Whether any period has been released; `None` when the database does not answer.
-pub async fn any_released(o: &Obs) -> Option<bool> {
+pub(crate) async fn any_released(o: &Obs) -> Option<bool> {
     o.store.release_periods().await.ok().map(|p| !p.is_empty())
 }
 

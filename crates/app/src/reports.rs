@@ -46,7 +46,7 @@ pub struct ReportInput<'a> {
 
 /// Validates a report: every problem is [`Error::Invalid`] or [`Error::Unprocessable`]
 /// naming the field.
-pub fn validate(
+pub(crate) fn validate(
     tt: &Timetable,
     o: &Obs,
     r: &ReportInput<'_>,
@@ -179,7 +179,7 @@ pub struct Filed {
 
 /// Stores a validated report. With an `idempotency_key` already used for the same
 /// submission, answers the first report again; used for another, [`Error::Unprocessable`].
-pub async fn file(
+pub(crate) async fn file(
     o: &Obs,
     new: &NewReport,
     idempotency_key: Option<&str>,
@@ -217,7 +217,7 @@ fn unknown(reference: &str, lang: Lang) -> Error {
 
 /// A report by its reporter's secret, or by its case id (`C-…`) with an official's `token`.
 /// Unknown or not, the answer takes at least [`LOOKUP_FLOOR`].
-pub async fn follow(
+pub(crate) async fn follow(
     o: &Obs,
     reference: &str,
     token: Option<&str>,
@@ -246,7 +246,7 @@ pub async fn follow(
 /// by case id, else by the reporters' secrets. Unknown ids are left out; each found one comes
 /// with the id it was asked by. Without an official the answer takes at least
 /// [`LOOKUP_FLOOR`], whatever was found.
-pub async fn follow_ids(
+pub(crate) async fn follow_ids(
     o: &Obs,
     ids: &[&str],
     who: Option<&store::Official>,
@@ -282,7 +282,7 @@ pub async fn follow_ids(
 }
 
 /// Raw reports with their histories, for an official (viewer or above).
-pub async fn list_followed(
+pub(crate) async fn list_followed(
     o: &Obs,
     who: &store::Official,
     filter: &ReportFilter,
@@ -312,7 +312,7 @@ pub(crate) async fn with_histories(
 
 /// Right to erasure: deletes the report whose secret is `secret`, and its history. Unknown
 /// or not, the answer takes at least [`LOOKUP_FLOOR`].
-pub async fn erase(o: &Obs, secret: &str, lang: Lang) -> Result<(), Error> {
+pub(crate) async fn erase(o: &Obs, secret: &str, lang: Lang) -> Result<(), Error> {
     let started = tokio::time::Instant::now();
     let erased = o
         .store
@@ -328,7 +328,7 @@ pub async fn erase(o: &Obs, secret: &str, lang: Lang) -> Result<(), Error> {
 }
 
 /// Raw reports with place and description, for an official (viewer or above).
-pub async fn list(
+pub(crate) async fn list(
     o: &Obs,
     who: &store::Official,
     filter: &ReportFilter,
@@ -344,7 +344,7 @@ pub async fn list(
 /// Moves a report along the workflow with a note (an editor, authenticated by the caller
 /// first with [`officials::authenticate`]); the reporter is notified
 /// through the channel they used (the store queues the notification with the change).
-pub async fn change_status(
+pub(crate) async fn change_status(
     o: &Obs,
     who: &store::Official,
     reference: &str,

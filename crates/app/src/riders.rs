@@ -9,7 +9,7 @@ use i18n::Lang;
 pub use store::{BotChat, Erased, Notification};
 
 /// The stored conversation of `chat_id`, if any.
-pub async fn chat(o: &Obs, chat_id: i64, lang: Lang) -> Result<Option<BotChat>, Error> {
+pub(crate) async fn chat(o: &Obs, chat_id: i64, lang: Lang) -> Result<Option<BotChat>, Error> {
     o.store
         .bot_chat(chat_id)
         .await
@@ -17,7 +17,7 @@ pub async fn chat(o: &Obs, chat_id: i64, lang: Lang) -> Result<Option<BotChat>, 
 }
 
 /// Stores a conversation (after every turn, so a restart loses nothing).
-pub async fn save_chat(o: &Obs, c: &BotChat, lang: Lang) -> Result<(), Error> {
+pub(crate) async fn save_chat(o: &Obs, c: &BotChat, lang: Lang) -> Result<(), Error> {
     o.store
         .save_bot_chat(c, now_unix())
         .await
@@ -25,7 +25,7 @@ pub async fn save_chat(o: &Obs, c: &BotChat, lang: Lang) -> Result<(), Error> {
 }
 
 /// The last `limit` reports a rider filed, newest first, each with its history.
-pub async fn reports_of(
+pub(crate) async fn reports_of(
     o: &Obs,
     rider: &str,
     limit: i64,
@@ -41,7 +41,7 @@ pub async fn reports_of(
 
 /// Right to erasure for a chat rider: their trips and survey answers go, their reports are
 /// unlinked from them, and the conversation row (with the handle) is deleted.
-pub async fn erase(o: &Obs, rider: &str, chat_id: i64, lang: Lang) -> Result<Erased, Error> {
+pub(crate) async fn erase(o: &Obs, rider: &str, chat_id: i64, lang: Lang) -> Result<Erased, Error> {
     let failed = |e: store::StoreError| Error::from_store(&e, lang);
     let erased = o.store.erase_rider(rider).await.map_err(failed)?;
     o.store.delete_bot_chat(chat_id).await.map_err(failed)?;
@@ -50,7 +50,7 @@ pub async fn erase(o: &Obs, rider: &str, chat_id: i64, lang: Lang) -> Result<Era
 
 /// The outbox of report changes to tell riders about, oldest first. Each is delivered at
 /// least once: [`claim`] it before sending, [`give_back`] it when sending failed.
-pub async fn pending_notifications(o: &Obs, limit: i64) -> Result<Vec<Notification>, Error> {
+pub(crate) async fn pending_notifications(o: &Obs, limit: i64) -> Result<Vec<Notification>, Error> {
     o.store
         .pending_notifications(limit)
         .await
@@ -58,7 +58,7 @@ pub async fn pending_notifications(o: &Obs, limit: i64) -> Result<Vec<Notificati
 }
 
 /// Takes notification `id` for delivery; `false` when another process took it first.
-pub async fn claim(o: &Obs, id: i64) -> Result<bool, Error> {
+pub(crate) async fn claim(o: &Obs, id: i64) -> Result<bool, Error> {
     o.store
         .claim_notification(id, now_unix())
         .await
@@ -66,7 +66,7 @@ pub async fn claim(o: &Obs, id: i64) -> Result<bool, Error> {
 }
 
 /// Puts a claimed notification back for a later try (sending failed).
-pub async fn give_back(o: &Obs, id: i64) -> Result<(), Error> {
+pub(crate) async fn give_back(o: &Obs, id: i64) -> Result<(), Error> {
     o.store
         .release_notification(id)
         .await

@@ -219,14 +219,15 @@ pub async fn set_commands(bot: &Bot) -> Result<(), RequestError> {
 /// Tells reporters about status changes of their reports (the store's outbox), every
 /// `every`, until the task is dropped.
 pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duration) {
-    let Some(obs) = engine.app().observatory().cloned() else {
+    let app = Arc::clone(engine.app());
+    if app.observatory().is_none() {
         return;
-    };
+    }
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let pending = match app::riders::pending_notifications(&obs, 100).await {
+        let pending = match app.pending_notifications(100).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "reading notifications failed");
@@ -235,7 +236,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
         };
         for n in pending {
             // Claimed before sending: another bot process may be reading the same outbox.
-            match app::riders::claim(&obs, n.id).await {
+            match app.claim_notification(n.id).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -245,7 +246,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
             }
             let lang = i18n::Lang::parse(&n.lang).unwrap_or_default();
             let status = i18n::t(lang, &format!("status.{}", n.status.as_str()), &[]);
-            let tt = engine.app().dataset().timetable.clone();
+            let tt = app.dataset().timetable.clone();
             let category = i18n::t(lang, &format!("category.{}", n.category), &[]);
             let date = app::clock::local_date(&tt, n.reported_at);
             let mut text = i18n::t(
@@ -270,7 +271,7 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
                 Ok(_) | Err(RequestError::Api(ApiError::BotBlocked | ApiError::ChatNotFound)) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "notification not delivered; will retry");
-                    if let Err(e) = app::riders::give_back(&obs, n.id).await {
+                    if let Err(e) = app.give_back_notification(n.id).await {
                         tracing::error!(error = %e, "giving a notification back failed");
                     }
                     break;

@@ -42,12 +42,12 @@ fn is_group(p: &Params) -> Result<bool, Problem> {
 pub async fn put(
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Admin>,
     JsonBody(edit): JsonBody<CategoryEdit>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    let created = app::categories::put(o, &who, &code, &edit, lang).await?;
+    let created = app.put_category(&who, &code, &edit, lang).await?;
     Ok(if created {
         StatusCode::CREATED
     } else {
@@ -69,11 +69,11 @@ pub async fn put(
 pub async fn retire(
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Admin>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
     let group = is_group(&p)?;
-    app::categories::retire(o, &who, &code, group, lang).await?;
+    app.retire_category(&who, &code, group, lang).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

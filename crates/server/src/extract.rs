@@ -6,9 +6,10 @@
 
 use crate::query::{self, Params};
 use crate::{AppState, Problem, bodies};
-use app::{Obs, Role};
+use app::{App, Role};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
@@ -25,23 +26,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     }
 }
 
-/// The observatory; its absence (`observatory.enabled = false`) is a 404 saying so.
-pub struct Observatory(pub Arc<Obs>);
+/// The application, for a use case of the observatory: its absence
+/// (`observatory.enabled = false`) is a 404 saying so, before the body is read.
+pub struct Observatory(pub Arc<App>);
 
 impl FromRequestParts<Arc<AppState>> for Observatory {
     type Rejection = Problem;
 
     async fn from_request_parts(_: &mut Parts, s: &Arc<AppState>) -> Result<Self, Problem> {
-        Ok(Observatory(
-            s.app().require_observatory(query::asked())?.clone(),
-        ))
-    }
-}
-
-impl std::ops::Deref for Observatory {
-    type Target = Obs;
-    fn deref(&self) -> &Obs {
-        &self.0
+        s.app().require_observatory(query::asked())?;
+        Ok(Observatory(Arc::clone(s.app())))
     }
 }
 
@@ -77,10 +71,22 @@ impl<R: Needs> FromRequestParts<Arc<AppState>> for Official<R> {
 
     async fn from_request_parts(parts: &mut Parts, s: &Arc<AppState>) -> Result<Self, Problem> {
         let lang = query::asked();
-        let o = s.app().require_observatory(lang)?;
-        let who = crate::reports::official(o, &parts.headers, R::ROLE, lang).await?;
+        let who = s
+            .app()
+            .authenticate(bearer(&parts.headers), R::ROLE, lang)
+            .await?;
         Ok(Official(who, PhantomData))
     }
+}
+
+/// The bearer token of a request, if any. The scheme's name is case-insensitive (RFC 9110
+/// §11.1): `Bearer`, `bearer` and `BEARER` are one scheme.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
 }
 
 /// A JSON object body read as `T`: 415 unless sent as `application/json`, 400 naming what

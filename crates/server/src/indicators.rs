@@ -92,15 +92,13 @@ fn csv(ans: &Indicators) -> Response {
         (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/observatory/indicators?month=|from=&to=&route=&category=&…&format=csv`.
 pub async fn indicators(
-    State(s): State<Arc<AppState>>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
     let q = query(&p)?;
-    let ds = s.dataset();
-    let ans = app::indicators::read(o, &ds.timetable, &q, lang).await?;
+    let ans = app.indicators(&q, lang).await?;
     if wants_csv(&p, &headers) {
         return Ok(csv(&ans));
     }
@@ -153,13 +151,13 @@ fn internal_body(
 pub async fn internal_indicators(
     State(s): State<Arc<AppState>>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
     let tt = Arc::clone(&s.dataset().timetable);
     let (from, to) = range(&tt, &p)?;
-    let tables = app::internal::figures(o, &who, &tt, from, to, lang).await?;
+    let tables = app.internal_figures(&who, (from, to), lang).await?;
     let body = internal_body(lang, &tt, from, to, tables);
     Ok(([(header::CACHE_CONTROL, "private, no-store")], Json(body)).into_response())
 }

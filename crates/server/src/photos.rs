@@ -101,12 +101,12 @@ pub async fn add_photo(
     State(_s): State<Arc<AppState>>,
     Path(reference): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    let limits = o.settings.photos;
+    let limits = app.photo_limits();
     let declared = headers
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("?"));
@@ -134,7 +134,7 @@ pub async fn add_photo(
             });
         }
     };
-    let added = app::photos::add(o, &reference, declared, bytes, lang).await?;
+    let added = app.add_photo(&reference, declared, bytes, lang).await?;
     Ok((
         StatusCode::CREATED,
         Json(PhotoAdded {
@@ -157,11 +157,11 @@ pub async fn add_photo(
 pub async fn list_photos(
     Path(case): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    let photos = app::photos::list(o, &who, std::slice::from_ref(&case), lang).await?;
+    let photos = app.photos(&who, std::slice::from_ref(&case), lang).await?;
     let mut r = Json(PhotoList {
         photos: photos
             .into_iter()
@@ -192,11 +192,11 @@ pub async fn list_photos(
 pub async fn photo(
     Path((case, id)): Path<(String, String)>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    let (meta, bytes) = app::photos::get(o, &who, &case, &id, lang).await?;
+    let (meta, bytes) = app.photo(&who, &case, &id, lang).await?;
     let mut r = bytes.into_response();
     if let Ok(v) = HeaderValue::from_str(&meta.content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);

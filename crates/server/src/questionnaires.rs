@@ -81,9 +81,9 @@ fn given(v: AnswerValue) -> Given {
         (status = 404, description = "The observatory is off", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database cannot be reached", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/surveys`.
-pub async fn list(Query(p): Query, Observatory(ref o): Observatory) -> Result<Response, Problem> {
+pub async fn list(Query(p): Query, Observatory(app): Observatory) -> Result<Response, Problem> {
     let lang = p.lang;
-    let surveys = q::list(o, lang).await?;
+    let surveys = app.questionnaires(lang).await?;
     Ok(Json(SurveyList { surveys }).into_response())
 }
 
@@ -99,14 +99,14 @@ pub async fn list(Query(p): Query, Observatory(ref o): Observatory) -> Result<Re
 pub async fn one(
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
     let version = match p.get("version") {
         None => None,
         Some(_) => Some(p.number("version", 1i32, 1..=100_000)?),
     };
-    let (def, v) = q::get(o, &code, version, lang).await?;
+    let (def, v) = app.questionnaire(&code, version, lang).await?;
     Ok(Json(q::view(&def, v, lang)).into_response())
 }
 
@@ -122,14 +122,12 @@ pub async fn one(
         (status = 503, description = "The database cannot take it now; nothing was stored", body = Problem, content_type = "application/problem+json")))]
 /// `POST /v1/surveys/{code}/responses`.
 pub async fn answer(
-    State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     JsonBody(b): JsonBody<SurveyAnswerBody>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    let ds = s.dataset();
     // JSON's `2.0` is the integer 2; any other number names no version there is.
     let version = match b.version {
         None => None,
@@ -153,7 +151,7 @@ pub async fn answer(
         }),
         rider: None,
     };
-    let recorded = q::answer(o, &ds.timetable, &code, &input, lang).await?;
+    let recorded = app.answer_questionnaire(&code, &input, lang).await?;
     Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }
 
@@ -172,7 +170,7 @@ pub async fn answer(
 pub async fn publish(
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Admin>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -181,7 +179,7 @@ pub async fn publish(
     bodies::require_json(&headers, lang)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| Problem::bad_request(i18n::t(lang, "obs.bad_json", &[("error", &e)])))?;
-    let published = q::publish(o, &who, &code, text, lang).await?;
+    let published = app.publish_questionnaire(&who, &code, text, lang).await?;
     Ok((StatusCode::CREATED, Json(published)).into_response())
 }
 
@@ -197,11 +195,11 @@ pub async fn publish(
 pub async fn retire(
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Admin>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    q::retire(o, &who, &code, lang).await?;
+    app.retire_questionnaire(&who, &code, lang).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -221,7 +219,7 @@ pub async fn export(
     State(s): State<Arc<AppState>>,
     Path(code): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     Official(who, _): Official<Viewer>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
@@ -242,7 +240,9 @@ pub async fn export(
             )));
         }
     };
-    let csv = q::export_csv(o, &who, &code, from, to, with_text, lang).await?;
+    let csv = app
+        .export_questionnaire(&who, &code, (from, to), with_text, lang)
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

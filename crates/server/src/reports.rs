@@ -6,16 +6,17 @@
 //! an official's bearer token.
 
 use crate::bodies::{self, ReportBody, StatusChange};
+use crate::extract::bearer;
 use crate::extract::{self, Editor, JsonBody, Observatory, Query, Viewer};
 use crate::query::Params;
 use crate::{AppState, Problem, answers};
+use app::now_unix;
 use app::reports::{Followed, ReportInput};
-use app::{Channel, Official, ReportFilter, Role, Status};
+use app::{Channel, ReportFilter, Status};
 use app::{Day, Timetable};
-use app::{Obs, now_unix};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use i18n::Lang;
 use std::sync::Arc;
@@ -60,26 +61,6 @@ pub(crate) fn public_report(
             })
             .collect(),
     }
-}
-
-/// The bearer token of a request, if any. The scheme's name is case-insensitive (RFC 9110
-/// §11.1): `Bearer`, `bearer` and `BEARER` are one scheme.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim_start_matches(' '))
-}
-
-/// The official behind the request's bearer token, if their role is at least `needed`.
-pub(crate) async fn official(
-    o: &Obs,
-    headers: &HeaderMap,
-    needed: Role,
-    lang: Lang,
-) -> Result<Official, Problem> {
-    Ok(app::officials::authenticate(o, bearer(headers), needed, lang).await?)
 }
 
 /// `from`/`to` (dates, local) as Unix seconds; default: the last 30 days.
@@ -193,12 +174,13 @@ pub async fn categories(
 pub async fn report_status(
     Path(reference): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    let Followed { report, history } =
-        app::reports::follow(o, &reference, bearer(&headers), lang).await?;
+    let Followed { report, history } = app
+        .follow_report(&reference, bearer(&headers), lang)
+        .await?;
     Ok(Json(public_report(&reference, &report, &history)).into_response())
 }
 
@@ -212,10 +194,10 @@ pub async fn report_status(
 pub async fn erase_report(
     Path(reference): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
-    app::reports::erase(o, &reference, lang).await?;
+    app.erase_report(&reference, lang).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -232,7 +214,7 @@ pub async fn erase_report(
 pub async fn list_reports(
     State(s): State<Arc<AppState>>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     extract::Official(who, _): extract::Official<Viewer>,
 ) -> Result<Response, Problem> {
     let lang = p.lang;
@@ -245,7 +227,7 @@ pub async fn list_reports(
         category: p.get("category").map(str::to_string),
         limit: p.number("limit", 200i64, 1..=5000)?,
     };
-    let reports = app::reports::list(o, &who, &filter, lang).await?;
+    let reports = app.reports(&who, &filter, lang).await?;
     Ok(Json(answers::ReportList {
         reports: reports.iter().map(answers::RawReport::from).collect(),
     })
@@ -266,7 +248,7 @@ pub async fn list_reports(
 pub async fn change_status(
     Path(reference): Path<String>,
     Query(p): Query,
-    Observatory(ref o): Observatory,
+    Observatory(app): Observatory,
     extract::Official(who, _): extract::Official<Editor>,
     JsonBody(b): JsonBody<StatusChange>,
 ) -> Result<Response, Problem> {
@@ -281,6 +263,6 @@ pub async fn change_status(
         )));
     };
     let note = bodies::text(&b.note).unwrap_or("");
-    let f = app::reports::change_status(o, &who, &reference, to, note, lang).await?;
+    let f = app.change_status(&who, &reference, to, note, lang).await?;
     Ok(Json(public_report(&f.report.reference, &f.report, &f.history)).into_response())
 }

@@ -100,7 +100,7 @@ pub(crate) fn admin_ok(s: &AppState, headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn token_matches(token: &str, headers: &axum::http::HeaderMap) -> bool {
-    let given = crate::reports::bearer(headers);
+    let given = crate::extract::bearer(headers);
     // A constant-time comparison (the `subtle` crate), so timing does not reveal how much
     // of a guess was right.
     use subtle::ConstantTimeEq;

@@ -40,10 +40,10 @@ fn score(v: Option<bodies::Score>, field: &str, lang: Lang) -> Result<Option<u8>
 pub async fn create_rating(
     s: State<Arc<AppState>>,
     Query(p): Query,
-    o: Observatory,
+    Observatory(app): Observatory,
     JsonBody(b): JsonBody<SurveyBody>,
 ) -> Result<Response, Problem> {
-    rate(s, p.lang, &o, b).await
+    rate(s, p.lang, &app, b).await
 }
 
 #[utoipa::path(post, path = "/v1/surveys", tag = "observatory",
@@ -58,17 +58,17 @@ pub async fn create_rating(
 pub async fn create_rating_alias(
     s: State<Arc<AppState>>,
     Query(p): Query,
-    o: Observatory,
+    Observatory(app): Observatory,
     JsonBody(b): JsonBody<SurveyBody>,
 ) -> Result<Response, Problem> {
-    rate(s, p.lang, &o, b).await
+    rate(s, p.lang, &app, b).await
 }
 
 /// A rating, read and checked by the extractors, recorded.
 async fn rate(
     State(s): State<Arc<AppState>>,
     lang: i18n::Lang,
-    o: &app::Obs,
+    app: &app::App,
     b: SurveyBody,
 ) -> Result<Response, Problem> {
     let ds = s.dataset();
@@ -83,7 +83,7 @@ async fn rate(
         channel: Channel::Api,
         rider: None,
     };
-    app::ratings::answer(o, tt, &input, lang).await?;
+    app.rate_ride(&input, lang).await?;
     let recorded = answers::SurveyRecorded { status: "recorded" };
     Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }

@@ -330,13 +330,10 @@ pub async fn dashboard(
 ) -> Response {
     // Whether any period is released: without one the page says so instead of asking for
     // indicators that would answer 404 (an error in every browser's console).
-    let released = match s.app().observatory() {
-        Some(o) => match app::releases::any_released(o).await {
-            Some(false) => "none",
-            // Unknown (the database is away): the page asks and shows what it gets.
-            _ => "yes",
-        },
-        None => "none",
+    let released = match (s.app().observatory(), s.app().any_released().await) {
+        (None, _) | (_, Some(false)) => "none",
+        // Unknown (the database is away): the page asks and shows what it gets.
+        _ => "yes",
     };
     html(
         render(

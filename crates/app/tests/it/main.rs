@@ -35,6 +35,8 @@ pub fn arequipa() -> Arc<Timetable> {
 #[allow(missing_debug_implementations)]
 pub struct Fresh {
     pub obs: Arc<app::Obs>,
+    /// The application serving Arequipa with that observatory.
+    pub app: Arc<app::App>,
     _dir: tempfile::TempDir,
 }
 
@@ -42,8 +44,10 @@ pub async fn fresh() -> Fresh {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/paradero.db", dir.path().display());
     let store = store::Store::open(&url).await.unwrap();
+    let obs = app::Obs::start(store, app::ObservatorySettings::default());
     Fresh {
-        obs: app::Obs::start(store, app::ObservatorySettings::default()),
+        app: app_with(Some(Arc::clone(&obs))),
+        obs,
         _dir: dir,
     }
 }
@@ -72,10 +76,8 @@ pub fn at_the_plaza<'a>(
 }
 
 /// Files a report through the use cases the doors call; returns its secret.
-pub async fn file(o: &app::Obs, input: &app::reports::ReportInput<'_>) -> String {
-    let lang = i18n::Lang::Es;
-    let new = app::reports::validate(&arequipa(), o, input, app::now_unix(), lang).unwrap();
-    app::reports::file(o, &new, None, lang)
+pub async fn file(a: &app::App, input: &app::reports::ReportInput<'_>) -> String {
+    a.file_report(input, None, i18n::Lang::Es)
         .await
         .unwrap()
         .secret

@@ -6,6 +6,7 @@ use app::{Error, Role};
 #[tokio::test]
 async fn a_token_opens_what_its_role_allows_and_nothing_more() {
     let f = fresh().await;
+    let a = &f.app;
     let store = f.obs.store();
     let viewer = store.create_official("ana", Role::Viewer, 0).await.unwrap();
     let admin = store.create_official("rosa", Role::Admin, 0).await.unwrap();
@@ -21,7 +22,7 @@ async fn a_token_opens_what_its_role_allows_and_nothing_more() {
         (None, Role::Viewer, Err("unauthorized")),
     ];
     for (token, needed, expected) in cases {
-        let got = app::officials::authenticate(&f.obs, token, needed, lang).await;
+        let got = a.authenticate(token, needed, lang).await;
         let got = match &got {
             Ok(who) => Ok(who.name.as_str()),
             Err(Error::Forbidden(_)) => Err("forbidden"),
@@ -32,6 +33,6 @@ async fn a_token_opens_what_its_role_allows_and_nothing_more() {
     }
     // A revoked token opens nothing.
     store.revoke_official("ana", 1).await.unwrap();
-    let e = app::officials::authenticate(&f.obs, Some(&viewer), Role::Viewer, lang).await;
+    let e = a.authenticate(Some(&viewer), Role::Viewer, lang).await;
     assert!(matches!(e, Err(Error::Unauthorized(_))), "{e:?}");
 }

@@ -6,14 +6,14 @@ use app::{Error, Role};
 #[tokio::test]
 async fn the_bundled_surveys_are_listed_read_and_retired_by_admins_only() {
     let f = fresh().await;
-    let o = &f.obs;
+    let (o, a) = (&f.obs, &f.app);
     let codes = |list: &[app::questionnaires::SurveyView]| {
         let mut c: Vec<String> = list.iter().map(|s| s.code.clone()).collect();
         c.sort();
         c
     };
-    let es = app::questionnaires::list(o, i18n::Lang::Es).await.unwrap();
-    let qu = app::questionnaires::list(o, i18n::Lang::Qu).await.unwrap();
+    let es = a.questionnaires(i18n::Lang::Es).await.unwrap();
+    let qu = a.questionnaires(i18n::Lang::Qu).await.unwrap();
     assert_eq!(codes(&es), ["accesibilidad", "mujeres", "perfil"]);
     assert_eq!(codes(&qu), codes(&es));
     for (a, b) in es.iter().zip(&qu) {
@@ -25,11 +25,9 @@ async fn the_bundled_surveys_are_listed_read_and_retired_by_admins_only() {
         );
     }
     let lang = i18n::Lang::Es;
-    let (def, version) = app::questionnaires::get(o, "mujeres", None, lang)
-        .await
-        .unwrap();
+    let (def, version) = a.questionnaire("mujeres", None, lang).await.unwrap();
     assert_eq!((def.code.as_str(), version), ("mujeres", 1));
-    let e = app::questionnaires::get(o, "nada", None, lang).await;
+    let e = a.questionnaire("nada", None, lang).await;
     assert!(matches!(e, Err(Error::NotFound(_))), "{e:?}");
 
     let store = o.store();
@@ -37,27 +35,20 @@ async fn the_bundled_surveys_are_listed_read_and_retired_by_admins_only() {
         store.create_official("ana", Role::Viewer, 0).await.unwrap(),
         store.create_official("rosa", Role::Admin, 0).await.unwrap(),
     );
-    let who = |t: String| async move {
-        app::officials::authenticate(o, Some(&t), Role::Viewer, lang)
-            .await
-            .unwrap()
-    };
+    let who =
+        |t: String| async move { a.authenticate(Some(&t), Role::Viewer, lang).await.unwrap() };
     let (viewer, admin) = (who(viewer).await, who(admin).await);
-    let e = app::questionnaires::retire(o, &viewer, "mujeres", lang).await;
+    let e = a.retire_questionnaire(&viewer, "mujeres", lang).await;
     assert!(matches!(e, Err(Error::Forbidden(_))), "{e:?}");
-    app::questionnaires::retire(o, &admin, "mujeres", lang)
+    a.retire_questionnaire(&admin, "mujeres", lang)
         .await
         .unwrap();
-    let after = app::questionnaires::list(o, lang).await.unwrap();
+    let after = a.questionnaires(lang).await.unwrap();
     assert_eq!(codes(&after), ["accesibilidad", "perfil"]);
     // Its version stays readable (answers given keep their meaning); the latest does not.
-    assert!(
-        app::questionnaires::get(o, "mujeres", Some(1), lang)
-            .await
-            .is_ok()
-    );
-    let e = app::questionnaires::get(o, "mujeres", None, lang).await;
+    assert!(a.questionnaire("mujeres", Some(1), lang).await.is_ok());
+    let e = a.questionnaire("mujeres", None, lang).await;
     assert!(matches!(e, Err(Error::NotFound(_))), "{e:?}");
-    let e = app::questionnaires::retire(o, &admin, "mujeres", lang).await;
+    let e = a.retire_questionnaire(&admin, "mujeres", lang).await;
     assert!(matches!(e, Err(Error::NotFound(_))), "retired twice: {e:?}");
 }

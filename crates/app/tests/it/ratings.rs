@@ -41,7 +41,7 @@ async fn ratings_are_checked_then_stored() {
     ];
     let mut stored = 0;
     for (input, expected) in cases {
-        let got = match app::ratings::answer(&f.obs, &tt, &input, lang).await {
+        let got = match f.app.rate_ride(&input, lang).await {
             Ok(()) => Ok(()),
             Err(Error::Invalid(m)) => {
                 assert!(!m.is_empty());

@@ -2,17 +2,18 @@
 //! public lookup takes the same time found or not.
 
 use crate::{at_the_plaza, file, fresh};
-use app::reports::{LOOKUP_FLOOR, follow_ids};
+use app::reports::LOOKUP_FLOOR;
 use i18n::Lang;
 use store::{Channel, Role};
 
 #[tokio::test]
 async fn reports_are_followed_by_secret_publicly_and_by_case_id_by_officials() {
     let f = fresh().await;
-    let o = &f.obs;
-    let secret = file(o, &at_the_plaza("acoso_verbal", None, Channel::Api)).await;
+    let (o, a) = (&f.obs, &f.app);
+    let secret = file(a, &at_the_plaza("acoso_verbal", None, Channel::Api)).await;
     let started = std::time::Instant::now();
-    let found = follow_ids(o, &[&secret, "nope", "C-UNKNOWN"], None, Lang::Es)
+    let found = a
+        .follow_reports(&[&secret, "nope", "C-UNKNOWN"], None, Lang::Es)
         .await
         .unwrap();
     assert!(started.elapsed() >= LOOKUP_FLOOR);
@@ -24,7 +25,7 @@ async fn reports_are_followed_by_secret_publicly_and_by_case_id_by_officials() {
     // Nothing found publicly still takes the floor, and a case id opens nothing publicly.
     let started = std::time::Instant::now();
     assert!(
-        follow_ids(o, &[&case], None, Lang::Es)
+        a.follow_reports(&[&case], None, Lang::Es)
             .await
             .unwrap()
             .is_empty()
@@ -37,10 +38,12 @@ async fn reports_are_followed_by_secret_publicly_and_by_case_id_by_officials() {
         .create_official("vera", Role::Viewer, 0)
         .await
         .unwrap();
-    let who = app::officials::authenticate(o, Some(&token), Role::Viewer, Lang::Es)
+    let who = a
+        .authenticate(Some(&token), Role::Viewer, Lang::Es)
         .await
         .unwrap();
-    let by_case = follow_ids(o, &[&case, &secret], Some(&who), Lang::Es)
+    let by_case = a
+        .follow_reports(&[&case, &secret], Some(&who), Lang::Es)
         .await
         .unwrap();
     assert_eq!(by_case.len(), 1);
@@ -54,9 +57,9 @@ async fn reports_are_followed_by_secret_publicly_and_by_case_id_by_officials() {
 #[tokio::test]
 async fn officials_list_reports_with_their_history() {
     let f = fresh().await;
-    let o = &f.obs;
-    file(o, &at_the_plaza("acoso_verbal", None, Channel::Web)).await;
-    file(o, &at_the_plaza("robo", None, Channel::Bot)).await;
+    let (o, a) = (&f.obs, &f.app);
+    file(a, &at_the_plaza("acoso_verbal", None, Channel::Web)).await;
+    file(a, &at_the_plaza("robo", None, Channel::Bot)).await;
     let viewer = o
         .store()
         .create_official("vera", Role::Viewer, 0)
@@ -68,7 +71,7 @@ async fn officials_list_reports_with_their_history() {
         .await
         .unwrap();
     let auth = |t: String| async move {
-        app::officials::authenticate(o, Some(&t), Role::Viewer, Lang::Es)
+        a.authenticate(Some(&t), Role::Viewer, Lang::Es)
             .await
             .unwrap()
     };
@@ -80,14 +83,14 @@ async fn officials_list_reports_with_their_history() {
         category: None,
         limit: 10,
     };
-    let listed = app::reports::list_followed(o, &viewer, &filter, Lang::Es)
+    let listed = a
+        .followed_reports(&viewer, &filter, Lang::Es)
         .await
         .unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|f| f.history.is_empty()));
     let case = listed[0].report.reference.clone();
-    app::reports::change_status(
-        o,
+    a.change_status(
         &editor,
         &case,
         store::Status::Acknowledged,
@@ -97,12 +100,13 @@ async fn officials_list_reports_with_their_history() {
     .await
     .unwrap();
     // A viewer may read but not move a report.
-    let refused =
-        app::reports::change_status(o, &viewer, &case, store::Status::Closed, "", Lang::Es)
-            .await
-            .unwrap_err();
+    let refused = a
+        .change_status(&viewer, &case, store::Status::Closed, "", Lang::Es)
+        .await
+        .unwrap_err();
     assert!(matches!(refused, app::Error::Forbidden(_)), "{refused:?}");
-    let listed = app::reports::list_followed(o, &viewer, &filter, Lang::Es)
+    let listed = a
+        .followed_reports(&viewer, &filter, Lang::Es)
         .await
         .unwrap();
     let moved = listed.iter().find(|f| f.report.reference == case).unwrap();

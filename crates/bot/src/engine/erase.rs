@@ -17,7 +17,7 @@ impl Engine {
         let lang = turn.lang;
         match (step, input) {
             (Step::EraseConfirm, Input::Button(b)) if b == "erase:yes" => {
-                let e = app::riders::erase(self.obs(), rider, chat, lang).await?;
+                let e = self.app.erase_rider(rider, chat, lang).await?;
                 turn.erased = true;
                 turn.out.push(Out::text(t(
                     lang,

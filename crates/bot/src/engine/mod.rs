@@ -201,12 +201,6 @@ fn lang_of(code: &str) -> Lang {
     Lang::parse(code).unwrap_or_default()
 }
 
-pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// What a handled update leaves behind.
 struct Turn {
     lang: Lang,
@@ -263,8 +257,10 @@ impl Engine {
         lang_hint: Option<&str>,
         key: &str,
     ) -> Result<Vec<Out>, EngineError> {
-        let stored =
-            app::riders::chat(self.obs(), chat_id, lang_hint_or_default(lang_hint)).await?;
+        let stored = self
+            .app
+            .rider_chat(chat_id, lang_hint_or_default(lang_hint))
+            .await?;
         let (rider, lang, state) = match &stored {
             Some(c) => (
                 c.rider.clone(),
@@ -285,17 +281,17 @@ impl Engine {
         };
         self.step(chat_id, &rider, &mut turn, input, key).await?;
         if !turn.erased {
-            app::riders::save_chat(
-                self.obs(),
-                &app::riders::BotChat {
-                    chat_id,
-                    rider,
-                    lang: turn.lang.code().to_string(),
-                    state: turn.state.to_json(),
-                },
-                turn.lang,
-            )
-            .await?;
+            self.app
+                .save_rider_chat(
+                    &app::riders::BotChat {
+                        chat_id,
+                        rider,
+                        lang: turn.lang.code().to_string(),
+                        state: turn.state.to_json(),
+                    },
+                    turn.lang,
+                )
+                .await?;
         }
         Ok(turn.out)
     }

@@ -29,7 +29,7 @@ fn given(a: &Asking) -> BTreeMap<String, Given> {
 impl Engine {
     /// Offers the live surveys.
     pub(super) async fn questionnaire_menu(&self, turn: &mut Turn) -> Result<(), EngineError> {
-        let surveys = app::questionnaires::list(self.obs(), turn.lang).await?;
+        let surveys = self.app.questionnaires(turn.lang).await?;
         if surveys.is_empty() {
             turn.out
                 .push(Out::text(t(turn.lang, "bot.questionnaire.none", &[])));
@@ -49,7 +49,7 @@ impl Engine {
         turn: &mut Turn,
         code: &str,
     ) -> Result<(), EngineError> {
-        let (def, version) = app::questionnaires::get(self.obs(), code, None, turn.lang).await?;
+        let (def, version) = self.app.questionnaire(code, None, turn.lang).await?;
         turn.out
             .push(Out::text(def.intro.get(turn.lang.code()).to_string()));
         let asking = Asking {
@@ -106,7 +106,6 @@ impl Engine {
         def: &Definition,
         asking: &Asking,
     ) -> Result<(), EngineError> {
-        let tt = self.app.dataset().timetable.clone();
         let profile = turn.state.profile.clone();
         let input = AnswerInput {
             version: Some(asking.version),
@@ -117,8 +116,10 @@ impl Engine {
             rider: Some(rider.to_string()),
         };
         turn.state.step = Step::Idle;
-        let recorded =
-            app::questionnaires::answer(self.obs(), &tt, &def.code, &input, turn.lang).await?;
+        let recorded = self
+            .app
+            .answer_questionnaire(&def.code, &input, turn.lang)
+            .await?;
         turn.out.push(Out::text(recorded.outro));
         Ok(())
     }
@@ -144,7 +145,7 @@ impl Engine {
             }
             (Step::Idle, Input::Button(b)) if b.starts_with("q:") && b != "q:no" => {
                 // An offer of an older message: only a survey still live.
-                let live = app::questionnaires::list(self.obs(), lang).await?;
+                let live = self.app.questionnaires(lang).await?;
                 if !live.iter().any(|s| s.code == b[2..]) {
                     return Ok(Flow::Unhandled(Box::new((Step::Idle, Input::Button(b)))));
                 }
@@ -169,9 +170,10 @@ impl Engine {
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
-        let (def, _) =
-            app::questionnaires::get(self.obs(), &asking.survey, Some(asking.version), lang)
-                .await?;
+        let (def, _) = self
+            .app
+            .questionnaire(&asking.survey, Some(asking.version), lang)
+            .await?;
         let q = asking.question.clone();
         let position = def
             .questions

@@ -3,7 +3,7 @@
 
 use super::places::Picked;
 use super::prompts::{age_buttons, gender_buttons, rows_of, skip};
-use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, now_unix, typed_when};
+use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, typed_when};
 use crate::dialogue::{Draft, Step};
 use app::Timetable;
 use app::reports::ReportInput;
@@ -333,9 +333,9 @@ impl Engine {
 
     /// Whether the draft so far would be accepted (checked at each step, so that a problem is
     /// told where it can be mended).
-    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<app::NewReport, String> {
-        let tt = self.app.dataset().timetable.clone();
-        app::reports::validate(&tt, self.obs(), &Self::input(d, None), now_unix(), lang)
+    pub(super) fn check(&self, d: &Draft, lang: Lang) -> Result<(), String> {
+        self.app
+            .check_report(&Self::input(d, None), lang)
             .map_err(|e| e.detail().to_string())
     }
 
@@ -444,7 +444,8 @@ impl Engine {
             tracing::warn!(error = %e, "could not fetch a photo from Telegram");
             unavailable()
         })?;
-        app::photos::add(self.obs(), secret, None, bytes, lang)
+        self.app
+            .add_photo(secret, None, bytes, lang)
             .await
             .map(|_| ())
             .map_err(|e| e.detail().to_string())
@@ -452,7 +453,7 @@ impl Engine {
 
     pub(super) async fn my_reports(&self, rider: &str, turn: &mut Turn) -> Result<(), EngineError> {
         let lang = turn.lang;
-        let reports = app::riders::reports_of(self.obs(), rider, 10, lang).await?;
+        let reports = self.app.rider_reports(rider, 10, lang).await?;
         if reports.is_empty() {
             turn.out
                 .push(Out::text(t(lang, "bot.my_reports.none", &[])));

@@ -157,7 +157,6 @@ impl Engine {
         safety: u8,
         satisfaction: u8,
     ) -> Result<(), EngineError> {
-        let tt = self.app.dataset().timetable.clone();
         let profile = turn.state.profile.as_ref();
         let input = app::ratings::RatingInput {
             route_id: Some(&route),
@@ -169,7 +168,7 @@ impl Engine {
             channel: Channel::Bot,
             rider: Some(rider.to_string()),
         };
-        app::ratings::answer(self.obs(), &tt, &input, turn.lang).await?;
+        self.app.rate_ride(&input, turn.lang).await?;
         turn.out
             .push(Out::text(t(turn.lang, "bot.survey.thanks", &[])));
         // After a trip: the longer surveys (women's safety, accessibility), if they wish.

@@ -335,19 +335,16 @@ async fn reports_land_in_the_store_and_the_indicators_and_reporters_are_notified
         .create_official("ana", store::Role::Viewer, 0)
         .await
         .unwrap();
-    let obs = h.state.observatory().unwrap().clone();
-    let who = app::officials::authenticate(&obs, Some(&token), store::Role::Viewer, Lang::Es)
+    let who = h
+        .state
+        .authenticate(Some(&token), store::Role::Viewer, Lang::Es)
         .await
         .unwrap();
     let internal = |id: &'static str| {
-        let (obs, who, tt) = (
-            obs.clone(),
-            who.clone(),
-            h.state.dataset().timetable.clone(),
-        );
+        let (app, who) = (h.state.clone(), who.clone());
         async move {
             let now = app::now_unix();
-            app::internal::figures(&obs, &who, &tt, now - 30 * 86_400, now + 86_400, Lang::Es)
+            app.internal_figures(&who, (now - 30 * 86_400, now + 86_400), Lang::Es)
                 .await
                 .unwrap()
                 .into_iter()

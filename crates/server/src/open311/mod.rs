@@ -11,11 +11,11 @@
 
 use crate::answers;
 use crate::bodies::{self, Open311Form};
+use crate::extract::bearer;
 use crate::query::Params;
-use crate::reports::official;
 use crate::{AppState, Problem};
 use app::reports::ReportInput;
-use app::{Channel, Role};
+use app::{App, Channel, Role};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

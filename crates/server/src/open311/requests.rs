@@ -174,12 +174,13 @@ fn request_json(
 
 /// Where officials read a report's first photo, if it has any.
 async fn media_of(
-    o: &app::Obs,
+    app: &App,
     who: &app::Official,
     case: &str,
     lang: Lang,
 ) -> Result<Option<String>, Problem> {
-    Ok(app::photos::list(o, who, &[case.to_string()], lang)
+    Ok(app
+        .photos(who, &[case.to_string()], lang)
         .await?
         .first()
         .map(|p| crate::photos::photo_path(&p.case, &p.id)))
@@ -188,23 +189,25 @@ async fn media_of(
 /// The reports with these ids, in GeoReport's shape (unknown ids are left out). Anyone may
 /// ask by the secret id the reporter was given; an official (viewer's token) asks by case id
 /// and sees the details. Public lookups take the same time found or not
-/// ([`app::reports::follow_ids`]).
+/// ([`App::follow_reports`]).
 async fn by_ids(
-    o: &app::Obs,
+    app: &App,
     ids: &[&str],
     headers: &HeaderMap,
     lang: Lang,
     agency: &str,
 ) -> Result<Vec<answers::ServiceRequest>, Problem> {
     let who = if headers.contains_key(axum::http::header::AUTHORIZATION) {
-        official(o, headers, Role::Viewer, lang).await.ok()
+        app.authenticate(bearer(headers), Role::Viewer, lang)
+            .await
+            .ok()
     } else {
         None
     };
     let mut out = Vec::new();
-    for (id, f) in app::reports::follow_ids(o, ids, who.as_ref(), lang).await? {
+    for (id, f) in app.follow_reports(ids, who.as_ref(), lang).await? {
         let media = match &who {
-            Some(who) => media_of(o, who, &f.report.reference, lang).await?,
+            Some(who) => media_of(app, who, &f.report.reference, lang).await?,
             None => None,
         };
         let mut v = request_json(&f.report, &f.history, lang, who.is_some(), agency, media);
@@ -291,7 +294,8 @@ async fn list_inner(
 ) -> Result<Vec<answers::ServiceRequest>, Problem> {
     let q = Params::parse(raw)?;
     let lang = q.lang;
-    let o = s.app().require_observatory(lang)?;
+    let app = s.app();
+    app.require_observatory(lang)?;
     // Dates are checked whatever else is asked: present means a date (empty is not one).
     let date = |k: &str| q.given(k).map(|v| parse_datetime(v, lang)).transpose();
     let (start, end) = (date("start_date")?, date("end_date")?);
@@ -312,10 +316,12 @@ async fn list_inner(
             .filter(|x| !x.is_empty())
             .take(10)
             .collect();
-        return by_ids(o, &ids, headers, lang, &s.settings.open311_agency).await;
+        return by_ids(app, &ids, headers, lang, &s.settings.open311_agency).await;
     }
     // Lists of individual reports are for officials only.
-    let who = official(o, headers, Role::Viewer, lang).await?;
+    let who = app
+        .authenticate(bearer(headers), Role::Viewer, lang)
+        .await?;
     let from = start.unwrap_or(app::now_unix() - 90 * 86_400);
     let to = end.unwrap_or(i64::MAX);
     let filter = app::ReportFilter {
@@ -327,12 +333,13 @@ async fn list_inner(
     };
     let want = q.get("status");
     let mut out = Vec::new();
-    for f in app::reports::list_followed(o, &who, &filter, lang)
+    for f in app
+        .followed_reports(&who, &filter, lang)
         .await?
         .iter()
         .filter(|f| want.is_none_or(|w| w == status_word(f.report.status)))
     {
-        let media = media_of(o, &who, &f.report.reference, lang).await?;
+        let media = media_of(app, &who, &f.report.reference, lang).await?;
         out.push(request_json(
             &f.report,
             &f.history,
@@ -371,13 +378,10 @@ pub async fn one(
         Ok(p) => p.lang,
         Err(e) => return error_as(fmt, e),
     };
-    let Some(o) = s.app().observatory() else {
-        return error_as(
-            fmt,
-            Problem::not_found(i18n::t(lang, "obs.unavailable", &[])),
-        );
-    };
-    match by_ids(o, &[id], &headers, lang, &s.settings.open311_agency).await {
+    if let Err(e) = s.app().require_observatory(lang) {
+        return error_as(fmt, e.into());
+    }
+    match by_ids(s.app(), &[id], &headers, lang, &s.settings.open311_agency).await {
         Ok(found) if found.is_empty() => error_as(
             fmt,
             Problem::not_found(i18n::t(lang, "obs.unknown_report", &[("text", &id)])),

@@ -426,7 +426,6 @@ async fn answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_th
         );
     }
     // A bot rider's answer, then their erasure.
-    let tt = e.state.dataset().timetable.clone();
     let input = app::questionnaires::AnswerInput {
         answers: [(
             "segura".to_string(),
@@ -438,7 +437,9 @@ async fn answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_th
         rider: Some("rider-hash".into()),
         ..Default::default()
     };
-    app::questionnaires::answer(&e.obs, &tt, "mujeres", &input, i18n::Lang::Es)
+    e.state
+        .app()
+        .answer_questionnaire("mujeres", &input, i18n::Lang::Es)
         .await
         .unwrap();
     assert_eq!(e.answers("mujeres").await, 4);
@@ -447,6 +448,7 @@ async fn answers_reach_the_releases_only_as_noisy_cells_and_a_rider_can_erase_th
     assert_eq!(e.answers("mujeres").await, 3);
     // The month's release has the table, over every option of every survey, noisy.
     let now = super::now_unix();
+    let tt = e.state.dataset().timetable.clone();
     let (day, _) = planner::clock::unix_to_local(&tt, now);
     let month = &day[..7];
     app::releases::release_periods(&e.obs, &tt, month, &[None], now)
