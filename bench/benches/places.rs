@@ -10,22 +10,8 @@ use std::path::Path;
 
 fn arequipa() -> app::Dataset {
     let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds");
-    let city = app::city::load(
-        &[gtfs::FeedSpec {
-            id: "arequipa".into(),
-            path: feeds.join("arequipa.zip"),
-        }],
-        &gtfs::LoadConfig::default(),
-        &[],
-        app::city::StreetsLoad {
-            snap_m: 100.0,
-            max_osm_mib: 64,
-            access_radius_m: 400.0,
-        },
-    )
-    .expect("the shipped Arequipa feed");
-    let (city, _) = app::city::with_places(city, &[feeds.join("arequipa-places.json")])
-        .expect("the shipped place list");
+    let (city, _) =
+        app::city::shipped_arequipa(&feeds).expect("the shipped Arequipa feed and places");
     app::city::dataset(city)
 }
 

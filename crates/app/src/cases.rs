@@ -211,7 +211,7 @@ impl App {
         crate::questionnaires::answer(o, &self.dataset().timetable, code, answer, lang).await
     }
 
-    /// An editor publishes a questionnaire's new version (its definition in TOML).
+    /// An admin publishes a questionnaire's new version (its definition in JSON).
     pub async fn publish_questionnaire(
         &self,
         who: &Official,

@@ -132,6 +132,26 @@ pub fn load(
 /// Largest place list read, MiB.
 pub const MAX_PLACES_MIB: u64 = 256;
 
+/// Arequipa as this repository ships it in `feeds` (`arequipa.zip` and the Arequipa Bus
+/// app's place list `arequipa-places.json`, no street extract): the city the tests, the
+/// benchmarks and the README's server start from. Returns it with the stops the list named.
+pub fn shipped_arequipa(feeds: &std::path::Path) -> Result<(City, usize), CityError> {
+    let city = load(
+        &[gtfs::FeedSpec {
+            id: "arequipa".into(),
+            path: feeds.join("arequipa.zip"),
+        }],
+        &gtfs::LoadConfig::default(),
+        &[],
+        StreetsLoad {
+            snap_m: 0.0,
+            max_osm_mib: 0,
+            access_radius_m: 0.0,
+        },
+    )?;
+    with_places(city, &[feeds.join("arequipa-places.json")])
+}
+
 /// `city` with the place lists at `paths` (several are merged): searched and used to name
 /// points, and to name the stops its feeds leave unnamed (empty or `Innominada`) from the
 /// corner or place they are at or near (within 250 m), else from the nearest stop within

@@ -179,7 +179,11 @@ pub fn network(tt: &Timetable) -> NetworkMap {
     }
     NetworkMap {
         kind: "FeatureCollection",
-        bbox: (!tt.stops().is_empty()).then(|| bbox.map(round5)),
+        // Rounded outwards, so that the box still holds its outermost stops.
+        bbox: (!tt.stops().is_empty()).then(|| {
+            let [w, s, e, n] = bbox.map(|x| x * 1e5);
+            [w.floor(), s.floor(), e.ceil(), n.ceil()].map(|x| x / 1e5)
+        }),
         features,
     }
 }

@@ -78,7 +78,12 @@ pub fn validate(
 }
 
 /// Validates and records an answer.
-pub(crate) async fn answer(o: &Obs, tt: &Timetable, s: &RatingInput<'_>, lang: Lang) -> Result<(), Error> {
+pub(crate) async fn answer(
+    o: &Obs,
+    tt: &Timetable,
+    s: &RatingInput<'_>,
+    lang: Lang,
+) -> Result<(), Error> {
     let survey = validate(tt, s, now_unix(), lang)?;
     o.store
         .add_survey(&survey)

@@ -2,10 +2,16 @@
 //! command line), checked in plain Rust without HTTP or Telegram. Each test reads as the use
 //! case: what goes in, what comes out, what is stored.
 
+mod categories;
+mod off;
 mod officials;
+mod photos;
+mod places;
 mod plans;
 mod questionnaires;
 mod ratings;
+mod releases;
+mod reload;
 mod reports;
 mod riders;
 mod when;

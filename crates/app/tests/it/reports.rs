@@ -89,6 +89,13 @@ async fn officials_list_reports_with_their_history() {
         .unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|f| f.history.is_empty()));
+    // As stored, with the place and the words the reporter gave.
+    let raw = a.reports(&viewer, &filter, Lang::Es).await.unwrap();
+    assert_eq!(raw.len(), 2);
+    assert!(
+        raw.iter()
+            .all(|r| r.description.as_deref() == Some("un hombre me siguió"))
+    );
     let case = listed[0].report.reference.clone();
     a.change_status(
         &editor,

@@ -17,20 +17,8 @@ fn arequipa() -> &'static (Arc<Timetable>, Option<Arc<streets::Directory>>) {
     static CITY: OnceLock<(Arc<Timetable>, Option<Arc<streets::Directory>>)> = OnceLock::new();
     CITY.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let city = app::city::load(
-            &[gtfs::FeedSpec::from_path(root.join("feeds/arequipa.zip"))],
-            &gtfs::LoadConfig::default(),
-            &[],
-            app::city::StreetsLoad {
-                snap_m: 0.0,
-                max_osm_mib: 0,
-                access_radius_m: 0.0,
-            },
-        )
-        .expect("the Arequipa feed loads");
-        let (mut city, _) =
-            app::city::with_places(city, &[root.join("feeds/arequipa-places.json")])
-                .expect("the Arequipa places load");
+        let (mut city, _) = app::city::shipped_arequipa(&root.join("feeds"))
+            .expect("the shipped Arequipa feed and places load");
         city.timetable = city
             .timetable
             .with_estimated_times(&["arequipa".to_string()]);
