@@ -246,6 +246,23 @@ fn refine_bodies(
     }
 }
 
+/// A date, `YYYY-MM-DD` (one that exists: no 31 April; 29 February left to the handler), or
+/// nothing.
+const DATE: &str = r"^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$";
+/// When a trip starts or ends: `YYYY-MM-DDTHH:MM`, `HH:MM` (today), or nothing.
+const TRIP_TIME: &str = r"^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$";
+
+/// The pattern of a query parameter, declared once here for every operation that takes it
+/// (utoipa's `pattern =` takes a literal only): dates (`from`/`to` described as
+/// `YYYY-MM-DD…`) and the times of a trip (`at`, `arrive_by`).
+fn pattern_of(name: &str, description: &str) -> Option<&'static str> {
+    match name {
+        "at" | "arrive_by" => Some(TRIP_TIME),
+        "from" | "to" if description.starts_with("YYYY-MM-DD") => Some(DATE),
+        _ => None,
+    }
+}
+
 /// The document served: the generated one with every query parameter's closed set of values
 /// and the request bodies' schemas.
 pub fn document_for(
@@ -284,9 +301,14 @@ pub fn document_for(
                     if param.get("in").and_then(|i| i.as_str()) != Some("query") {
                         continue;
                     }
-                    let name = param.get("name").and_then(|n| n.as_str()).unwrap_or("");
+                    let text = |k: &str| param.get(k).and_then(|n| n.as_str()).unwrap_or("");
+                    let name = text("name").to_string();
+                    let pattern = pattern_of(&name, text("description"));
                     if let Some((_, values)) = sets.iter().find(|(n, _)| *n == name) {
                         param["schema"] = serde_json::json!({ "type": "string", "enum": values });
+                    }
+                    if let Some(pattern) = pattern {
+                        param["schema"]["pattern"] = pattern.into();
                     }
                 }
             }
