@@ -97,206 +97,321 @@ pub struct Draft {
     pub actor_victim: Option<String>,
 }
 
-/// The flows of the conversation: each owns its steps, their questions and what they do
-/// with an answer (`engine::<flow>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlowKind {
-    /// Between flows.
-    Idle,
-    /// Choosing the language.
-    Language,
-    /// The consented, anonymous profile.
-    Profile,
-    /// Planning a trip.
-    Route,
-    /// The next buses at a stop.
-    Departures,
-    /// Reporting an incident.
-    Report,
-    /// Rating a ride.
-    Rating,
-    /// Answering a survey.
-    Questionnaire,
-    /// Erasing one's data.
-    Erase,
-}
-
-impl Step {
-    /// The flow this step belongs to: the one place that says so, read by the dispatcher and
-    /// by the question asked.
-    pub fn flow(&self) -> FlowKind {
-        match self {
-            Step::Idle => FlowKind::Idle,
-            Step::Language { .. } => FlowKind::Language,
-            Step::Consent
-            | Step::ProfileMenu
-            | Step::ProfileGender { .. }
-            | Step::ProfileAge { .. }
-            | Step::ProfileNeeds { .. } => FlowKind::Profile,
-            Step::RouteFrom { .. } | Step::RouteTo { .. } | Step::RouteWhen { .. } => {
-                FlowKind::Route
-            }
-            Step::DeparturesStop { .. } => FlowKind::Departures,
-            Step::ReportCategory { .. }
-            | Step::ReportWhere { .. }
-            | Step::ReportWhen { .. }
-            | Step::ReportTime { .. }
-            | Step::ReportDescription { .. }
-            | Step::ReportActor { .. }
-            | Step::ReportGender { .. }
-            | Step::ReportAge { .. }
-            | Step::ReportConfirm { .. } => FlowKind::Report,
-            Step::SurveyRoute { .. }
-            | Step::SurveySafety { .. }
-            | Step::SurveySatisfaction { .. } => FlowKind::Rating,
-            Step::QuestionnairePick { .. } | Step::Questionnaire { .. } => FlowKind::Questionnaire,
-            Step::EraseConfirm => FlowKind::Erase,
-        }
-    }
-}
-
-/// Where the dialogue is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
+/// Where the dialogue is: between flows, or at a step of one flow. Each flow is its own type
+/// holding only its own state (`engine::<flow>` asks its questions and reads the answers); a
+/// new flow is a variant here, a type below, a module in `engine` and a row of the command
+/// table, and the compiler points at every match that must learn it.
+///
+/// Stored as before the flows had types: `{"step": "report_where", "draft": …}` (each step's
+/// name is unique across flows), so conversations in progress survive an upgrade.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Step {
     /// Waiting for a command.
     #[default]
     Idle,
+    /// Choosing the language.
+    Language(LanguageStep),
+    /// The consented, anonymous profile.
+    Profile(ProfileStep),
+    /// Planning a trip.
+    Route(RouteStep),
+    /// The next buses at a stop.
+    Departures(DeparturesStep),
+    /// Reporting an incident.
+    Report(ReportStep),
+    /// Rating a ride.
+    Rating(RatingStep),
+    /// Answering a survey.
+    Questionnaire(QuestionnaireStep),
+    /// Erasing one's data.
+    Erase(EraseStep),
+}
+
+/// `/idioma` (and the first question of `/start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum LanguageStep {
     /// Choosing a language (`onboarding`: then the profile question of `/start`).
-    Language {
+    #[serde(rename = "language")]
+    Choose {
         /// Part of `/start`.
         onboarding: bool,
     },
+}
+
+/// `/perfil` and the profile questions of `/start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ProfileStep {
     /// May we keep a profile?
     Consent,
-    /// Profile: gender.
-    ProfileGender {
+    /// Gender.
+    #[serde(rename = "profile_gender")]
+    Gender {
         /// The profile being filled in.
         profile: ProfileData,
     },
-    /// Profile: age band.
-    ProfileAge {
+    /// Age band.
+    #[serde(rename = "profile_age")]
+    Age {
         /// The profile being filled in.
         profile: ProfileData,
     },
-    /// Profile: disability, caregiving.
-    ProfileNeeds {
+    /// Disability, caregiving.
+    #[serde(rename = "profile_needs")]
+    Needs {
         /// The profile being filled in.
         profile: ProfileData,
     },
-    /// `/perfil`: keep, change or withdraw.
-    ProfileMenu,
-    /// `/ruta`: where from.
-    RouteFrom {
+    /// Keep, change or withdraw.
+    #[serde(rename = "profile_menu")]
+    Menu,
+}
+
+/// `/ruta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum RouteStep {
+    /// Where from.
+    #[serde(rename = "route_from")]
+    From {
         /// Places offered when the name was ambiguous.
         #[serde(default)]
         choices: Vec<Place>,
     },
-    /// `/ruta`: where to.
-    RouteTo {
+    /// Where to.
+    #[serde(rename = "route_to")]
+    To {
         /// Origin.
         from: Place,
         /// Places offered.
         #[serde(default)]
         choices: Vec<Place>,
     },
-    /// `/ruta`: now or at a time.
-    RouteWhen {
+    /// Now or at a time.
+    #[serde(rename = "route_when")]
+    When {
         /// Origin.
         from: Place,
         /// Destination.
         to: Place,
     },
-    /// `/salidas`: which stop.
-    DeparturesStop {
+}
+
+/// `/salidas`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum DeparturesStep {
+    /// Which stop.
+    #[serde(rename = "departures_stop")]
+    Stop {
         /// Stops offered.
         #[serde(default)]
         choices: Vec<Place>,
     },
-    /// `/reportar`: category.
-    ReportCategory {
+}
+
+/// `/reportar`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ReportStep {
+    /// Category.
+    #[serde(rename = "report_category")]
+    Category {
         /// The group chosen (its categories are offered); `None`: the groups are.
         #[serde(default)]
         group: Option<String>,
     },
-    /// `/reportar`: where.
-    ReportWhere {
+    /// Where.
+    #[serde(rename = "report_where")]
+    Where {
         /// The report so far.
         draft: Draft,
         /// Places offered.
         #[serde(default)]
         choices: Vec<Place>,
     },
-    /// `/reportar`: now, earlier today or another day.
-    ReportWhen {
+    /// Now, earlier today or another day.
+    #[serde(rename = "report_when")]
+    When {
         /// The report so far.
         draft: Draft,
     },
-    /// `/reportar`: the time (and day) typed.
-    ReportTime {
+    /// The time (and day) typed.
+    #[serde(rename = "report_time")]
+    Time {
         /// The report so far.
         draft: Draft,
         /// Another day: a date is needed too.
         other_day: bool,
     },
-    /// `/reportar`: what happened (optional).
-    ReportDescription {
+    /// What happened (optional).
+    #[serde(rename = "report_description")]
+    Description {
         /// The report so far.
         draft: Draft,
     },
-    /// `/reportar`: who was involved (`victim` false), then who was the victim (optional).
-    ReportActor {
+    /// Who was involved (`victim` false), then who was the victim (optional).
+    #[serde(rename = "report_actor")]
+    Actor {
         /// The report so far.
         draft: Draft,
         /// Asking for the victim (else for who was involved).
         victim: bool,
     },
-    /// `/reportar`: gender, when there is no profile (optional).
-    ReportGender {
+    /// Gender, when there is no profile (optional).
+    #[serde(rename = "report_gender")]
+    Gender {
         /// The report so far.
         draft: Draft,
     },
-    /// `/reportar`: age band, when there is no profile (optional).
-    ReportAge {
+    /// Age band, when there is no profile (optional).
+    #[serde(rename = "report_age")]
+    Age {
         /// The report so far.
         draft: Draft,
     },
-    /// `/reportar`: send, send anonymously, or cancel.
-    ReportConfirm {
+    /// Send, send anonymously, or cancel.
+    #[serde(rename = "report_confirm")]
+    Confirm {
         /// The report.
         draft: Draft,
     },
-    /// `/encuesta`: which route.
-    SurveyRoute {
+}
+
+/// `/encuesta` and a plan's "rate" button.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum RatingStep {
+    /// Which route.
+    #[serde(rename = "survey_route")]
+    Route {
         /// Route ids offered.
         #[serde(default)]
         choices: Vec<String>,
     },
-    /// `/encuesta`: how safe (1–5).
-    SurveySafety {
+    /// How safe (1–5).
+    #[serde(rename = "survey_safety")]
+    Safety {
         /// Route id.
         route: String,
     },
-    /// `/encuesta`: how satisfied (1–5).
-    SurveySatisfaction {
+    /// How satisfied (1–5).
+    #[serde(rename = "survey_satisfaction")]
+    Satisfaction {
         /// Route id.
         route: String,
         /// Safety answer.
         safety: u8,
     },
-    /// `/encuestas`: which survey.
-    QuestionnairePick {
+}
+
+/// `/encuestas`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum QuestionnaireStep {
+    /// Which survey.
+    #[serde(rename = "questionnaire_pick")]
+    Pick {
         /// The surveys offered: (code, title).
         #[serde(default)]
         choices: Vec<(String, String)>,
     },
     /// Answering a survey, one question at a time.
-    Questionnaire {
+    #[serde(rename = "questionnaire")]
+    Answering {
         /// Where in the survey.
         asking: Box<Asking>,
     },
-    /// `/borrar`: sure?
-    EraseConfirm,
+}
+
+/// `/borrar`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum EraseStep {
+    /// Sure?
+    #[serde(rename = "erase_confirm")]
+    Confirm,
+}
+
+macro_rules! flow_steps {
+    ($($flow:ident($ty:ident)),*) => {$(
+        impl From<$ty> for Step {
+            fn from(s: $ty) -> Step {
+                Step::$flow(s)
+            }
+        }
+    )*};
+}
+
+flow_steps!(
+    Language(LanguageStep),
+    Profile(ProfileStep),
+    Route(RouteStep),
+    Departures(DeparturesStep),
+    Report(ReportStep),
+    Rating(RatingStep),
+    Questionnaire(QuestionnaireStep),
+    Erase(EraseStep)
+);
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Step::Idle => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("step", "idle")?;
+                m.end()
+            }
+            Step::Language(x) => x.serialize(s),
+            Step::Profile(x) => x.serialize(s),
+            Step::Route(x) => x.serialize(s),
+            Step::Departures(x) => x.serialize(s),
+            Step::Report(x) => x.serialize(s),
+            Step::Rating(x) => x.serialize(s),
+            Step::Questionnaire(x) => x.serialize(s),
+            Step::Erase(x) => x.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    /// By the step's name, which says its flow; an unknown one is an error (the whole state
+    /// then starts afresh, see [`ChatState::from_json`]).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        let name = v
+            .get("step")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let flow = |prefix: &str| name == prefix || name.starts_with(&format!("{prefix}_"));
+        let read = |e: serde_json::Error| D::Error::custom(format!("step {name}: {e}"));
+        let step = if name == "idle" {
+            Step::Idle
+        } else if name == "language" {
+            Step::Language(LanguageStep::deserialize(v).map_err(read)?)
+        } else if name == "consent" || flow("profile") {
+            Step::Profile(ProfileStep::deserialize(v).map_err(read)?)
+        } else if flow("route") {
+            Step::Route(RouteStep::deserialize(v).map_err(read)?)
+        } else if flow("departures") {
+            Step::Departures(DeparturesStep::deserialize(v).map_err(read)?)
+        } else if flow("report") {
+            Step::Report(ReportStep::deserialize(v).map_err(read)?)
+        } else if flow("survey") {
+            Step::Rating(RatingStep::deserialize(v).map_err(read)?)
+        } else if flow("questionnaire") {
+            Step::Questionnaire(QuestionnaireStep::deserialize(v).map_err(read)?)
+        } else if flow("erase") {
+            Step::Erase(EraseStep::deserialize(v).map_err(read)?)
+        } else {
+            return Err(D::Error::custom(format!("unknown step `{name}`")));
+        };
+        Ok(step)
+    }
 }
 
 /// A survey being answered: its version, the answers so far, and the question on screen
@@ -377,7 +492,7 @@ mod tests {
                 gender: Some("mujer".into()),
                 ..ProfileData::default()
             }),
-            step: Step::ReportConfirm {
+            step: Step::Report(ReportStep::Confirm {
                 draft: Draft {
                     category: "robo".into(),
                     place: Some(Place {
@@ -388,7 +503,7 @@ mod tests {
                     }),
                     ..Draft::default()
                 },
-            },
+            }),
             last_trip: None,
         };
         assert_eq!(ChatState::from_json(&s.to_json()), s);
@@ -397,6 +512,72 @@ mod tests {
             ChatState::from_json(r#"{"step":{"step":"from_the_future"}}"#),
             ChatState::default()
         );
+    }
+
+    /// Every flow's steps as a conversation stored before the flows had types wrote them: each
+    /// reads as its flow's step and is written back the same.
+    #[test]
+    fn steps_stored_before_the_flows_had_types_read_and_write_the_same() {
+        let stored = [
+            r#"{"step":"idle"}"#,
+            r#"{"step":"language","onboarding":true}"#,
+            r#"{"step":"consent"}"#,
+            r#"{"step":"profile_age","profile":{"gender":"mujer","age_band":null,"disability":false,"caregiver":false}}"#,
+            r#"{"step":"profile_menu"}"#,
+            r#"{"step":"route_when","from":{"label":"a","stops":["s1"],"point":null,"route":null},"to":{"label":"b","stops":[],"point":[-16.4,-71.5],"route":"r1"}}"#,
+            r#"{"step":"departures_stop","choices":[]}"#,
+            r#"{"step":"report_category","group":"acoso"}"#,
+            r#"{"step":"report_actor","draft":{"category":"robo","place":null,"occurred_at":null,"description":null,"gender":null,"age_band":null,"nonce":"n","photo":null,"actor_involved":null,"actor_victim":null},"victim":true}"#,
+            r#"{"step":"survey_satisfaction","route":"arequipa:1","safety":4}"#,
+            r#"{"step":"questionnaire_pick","choices":[["mujeres","Mujeres"]]}"#,
+            r#"{"step":"erase_confirm"}"#,
+        ];
+        let flows: Vec<&str> = stored
+            .iter()
+            .map(|json| {
+                let step: Step =
+                    serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+                let back: serde_json::Value = serde_json::to_value(&step).unwrap();
+                let want: serde_json::Value = serde_json::from_str(json).unwrap();
+                assert_eq!(back, want, "{json}");
+                match step {
+                    Step::Idle => "idle",
+                    Step::Language(_) => "language",
+                    Step::Profile(_) => "profile",
+                    Step::Route(_) => "route",
+                    Step::Departures(_) => "departures",
+                    Step::Report(_) => "report",
+                    Step::Rating(_) => "rating",
+                    Step::Questionnaire(_) => "questionnaire",
+                    Step::Erase(_) => "erase",
+                }
+            })
+            .collect();
+        assert_eq!(
+            flows,
+            [
+                "idle",
+                "language",
+                "profile",
+                "profile",
+                "profile",
+                "route",
+                "departures",
+                "report",
+                "report",
+                "rating",
+                "questionnaire",
+                "erase"
+            ]
+        );
+        // A step of a flow with fields it does not have, or none of ours: an error.
+        for bad in [
+            r#"{"step":"report_where"}"#,
+            r#"{"step":"report_nothing"}"#,
+            r#"{}"#,
+        ] {
+            assert!(serde_json::from_str::<Step>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -14,6 +14,38 @@ pub struct Command {
     pub aliases: &'static [&'static str],
     /// Listed in the help (not `/start` or `/ayuda` itself).
     pub in_help: bool,
+    /// What it does: the flow it starts, or its one answer.
+    pub action: Action,
+}
+
+/// What a command does. The dispatcher matches on this (every action handled, checked by the
+/// compiler), never on a command's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Welcome, then the language and the profile.
+    Start,
+    /// Plan a trip (text after the command answers the first question).
+    Route,
+    /// The next buses at a stop (text after the command answers the first question).
+    Departures,
+    /// Report an incident.
+    Report,
+    /// The rider's reports and their status.
+    MyReports,
+    /// Rate a ride.
+    Rating,
+    /// The surveys open to answers.
+    Questionnaires,
+    /// See, change or withdraw the profile.
+    Profile,
+    /// Choose the language.
+    Language,
+    /// Erase everything kept about the rider.
+    Erase,
+    /// Leave whatever was being asked.
+    Cancel,
+    /// The help.
+    Help,
 }
 
 impl Command {
@@ -29,61 +61,73 @@ pub const COMMANDS: [Command; 12] = [
         name: "start",
         aliases: &[],
         in_help: false,
+        action: Action::Start,
     },
     Command {
         name: "ruta",
         aliases: &["route", "plan"],
         in_help: true,
+        action: Action::Route,
     },
     Command {
         name: "salidas",
         aliases: &["departures"],
         in_help: true,
+        action: Action::Departures,
     },
     Command {
         name: "reportar",
         aliases: &["report"],
         in_help: true,
+        action: Action::Report,
     },
     Command {
         name: "mis_reportes",
         aliases: &["my_reports"],
         in_help: true,
+        action: Action::MyReports,
     },
     Command {
         name: "encuesta",
         aliases: &["survey"],
         in_help: true,
+        action: Action::Rating,
     },
     Command {
         name: "encuestas",
         aliases: &["surveys"],
         in_help: true,
+        action: Action::Questionnaires,
     },
     Command {
         name: "perfil",
         aliases: &["profile"],
         in_help: true,
+        action: Action::Profile,
     },
     Command {
         name: "idioma",
         aliases: &["language", "simi"],
         in_help: true,
+        action: Action::Language,
     },
     Command {
         name: "borrar",
         aliases: &["delete"],
         in_help: true,
+        action: Action::Erase,
     },
     Command {
         name: "cancelar",
         aliases: &["cancel"],
         in_help: true,
+        action: Action::Cancel,
     },
     Command {
         name: "ayuda",
         aliases: &["help"],
         in_help: false,
+        action: Action::Help,
     },
 ];
 

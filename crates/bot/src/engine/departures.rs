@@ -3,7 +3,8 @@
 use super::places::Picked;
 use super::prompts::stop_label;
 use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn};
-use crate::dialogue::{Place, Step};
+use crate::dialogue::Place;
+use crate::dialogue::*;
 use i18n::{Lang, t};
 
 impl Engine {
@@ -11,12 +12,12 @@ impl Engine {
     pub(super) fn departures_step(
         &self,
         turn: &mut Turn,
-        step: Step,
+        step: DeparturesStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::DeparturesStop { choices }, input) => {
+            (DeparturesStep::Stop { choices }, input) => {
                 let input = match input {
                     // A location: the stops around it, nearest first.
                     Input::Location(lat, lon) => match self.near_stops(lang, lat, lon) {
@@ -25,12 +26,12 @@ impl Engine {
                         }
                         Ok(near) => {
                             turn.out.push(self.choice_out(lang, "bot.dep.which", &near));
-                            turn.state.step = Step::DeparturesStop { choices: near };
+                            turn.go(DeparturesStep::Stop { choices: near });
                             return Ok(Flow::Done);
                         }
                         Err(msg) => {
                             turn.out.push(Out::text(msg));
-                            turn.state.step = Step::DeparturesStop { choices };
+                            turn.go(DeparturesStep::Stop { choices });
                             return Ok(Flow::Done);
                         }
                     },
@@ -55,35 +56,33 @@ impl Engine {
                     }) if stops.is_empty() => {
                         return self.departures_step(
                             turn,
-                            Step::DeparturesStop { choices },
+                            DeparturesStep::Stop { choices },
                             Input::Location(lat, lon),
                         );
                     }
                     Picked::One(p) => self.departures(turn, &p),
                     Picked::Many(choices, out) => {
                         turn.out.push(out);
-                        turn.state.step = Step::DeparturesStop { choices };
+                        turn.go(DeparturesStep::Stop { choices });
                     }
                     Picked::Nothing(msg) => {
                         turn.out.push(Out::text(msg));
-                        turn.state.step = Step::DeparturesStop { choices };
+                        turn.go(DeparturesStep::Stop { choices });
                         self.ask(turn);
                     }
                 }
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
         }
         Ok(Flow::Done)
     }
 
     /// Which stop.
-    pub(super) fn departures_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn departures_prompt(&self, lang: Lang, step: &DeparturesStep) -> Out {
         match step {
-            Step::DeparturesStop { .. } => Out {
+            DeparturesStep::Stop { .. } => Out {
                 text: t(lang, "bot.ask.stop", &[]),
                 keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
             },
-            other => self.misrouted(lang, other),
         }
     }
 

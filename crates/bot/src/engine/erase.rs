@@ -1,7 +1,7 @@
 //! `/borrar`: the rider's right to erasure, after a confirmation.
 
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
-use crate::dialogue::Step;
+use crate::dialogue::*;
 use i18n::{Lang, t};
 
 impl Engine {
@@ -11,12 +11,12 @@ impl Engine {
         chat: i64,
         rider: &str,
         turn: &mut Turn,
-        step: Step,
+        step: EraseStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::EraseConfirm, Input::Button(b)) if b == "erase:yes" => {
+            (EraseStep::Confirm, Input::Button(b)) if b == "erase:yes" => {
                 let e = self.app.erase_rider(rider, chat, lang).await?;
                 turn.erased = true;
                 turn.out.push(Out::text(t(
@@ -29,25 +29,24 @@ impl Engine {
                     ],
                 )));
             }
-            (Step::EraseConfirm, Input::Button(b)) if b == "erase:no" => {
+            (EraseStep::Confirm, Input::Button(b)) if b == "erase:no" => {
                 turn.out.push(Out::text(t(lang, "bot.cancelled", &[])));
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step.into(), input)))),
         }
         Ok(Flow::Done)
     }
 
     /// Erase or not.
-    pub(super) fn erase_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn erase_prompt(&self, lang: Lang, step: &EraseStep) -> Out {
         match step {
-            Step::EraseConfirm => Out::buttons(
+            EraseStep::Confirm => Out::buttons(
                 t(lang, "bot.erase.ask", &[]),
                 vec![vec![
                     (t(lang, "bot.erase.yes", &[]), "erase:yes".into()),
                     (t(lang, "bot.erase.no", &[]), "erase:no".into()),
                 ]],
             ),
-            other => self.misrouted(lang, other),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Choosing the language (and, at `/start`, the first step of onboarding).
 
 use super::{Engine, EngineError, Flow, Input, LANGS, Out, Turn, lang_of};
-use crate::dialogue::Step;
+use crate::dialogue::*;
 use i18n::{Lang, t};
 
 impl Engine {
@@ -9,30 +9,30 @@ impl Engine {
     pub(super) fn language_step(
         &self,
         turn: &mut Turn,
-        step: Step,
+        step: LanguageStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         match (step, input) {
-            (Step::Language { onboarding }, Input::Button(b)) if b.starts_with("lang:") => {
+            (LanguageStep::Choose { onboarding }, Input::Button(b)) if b.starts_with("lang:") => {
                 turn.lang = lang_of(&b[5..]);
                 let lang = turn.lang;
                 if onboarding {
                     turn.out.push(Out::text(t(lang, "bot.privacy", &[])));
-                    turn.state.step = Step::Consent;
+                    turn.go(Step::Profile(ProfileStep::Consent));
                     self.ask(turn);
                 } else {
                     turn.out.push(Out::text(t(lang, "bot.lang_set", &[])));
                 }
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step.into(), input)))),
         }
         Ok(Flow::Done)
     }
 
     /// The language question.
-    pub(super) fn language_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn language_prompt(&self, lang: Lang, step: &LanguageStep) -> Out {
         match step {
-            Step::Language { .. } => Out::buttons(
+            LanguageStep::Choose { .. } => Out::buttons(
                 t(lang, "bot.choose_lang", &[]),
                 vec![
                     LANGS
@@ -41,7 +41,6 @@ impl Engine {
                         .collect(),
                 ],
             ),
-            other => self.misrouted(lang, other),
         }
     }
 }

@@ -18,7 +18,10 @@ mod report;
 mod route;
 mod survey;
 
-use crate::dialogue::{ChatState, FlowKind, Step};
+use crate::dialogue::*;
+use crate::dialogue::{
+    ChatState, DeparturesStep, EraseStep, LanguageStep, ProfileStep, ReportStep, RouteStep, Step,
+};
 use app::App;
 use i18n::{Lang, t};
 use limits::{Limit, Limits};
@@ -124,7 +127,7 @@ impl Default for BotSettings {
     }
 }
 
-pub use commands::{COMMANDS, Command, command_named, help};
+pub use commands::{Action, COMMANDS, Command, command_named, help};
 
 /// Languages the bot speaks, in the order offered.
 pub const LANGS: [Lang; 3] = [Lang::Es, Lang::En, Lang::Qu];
@@ -207,6 +210,13 @@ struct Turn {
     state: ChatState,
     out: Vec<Out>,
     erased: bool,
+}
+
+impl Turn {
+    /// Moves the dialogue to `step` (a flow's own step, or idle).
+    fn go(&mut self, step: impl Into<Step>) {
+        self.state.step = step.into();
+    }
 }
 
 impl Engine {
@@ -313,7 +323,8 @@ impl Engine {
             && s.chars().count() > self.settings.max_text_chars
             && !matches!(
                 turn.state.step,
-                Step::ReportDescription { .. } | Step::Questionnaire { .. }
+                Step::Report(ReportStep::Description { .. })
+                    | Step::Questionnaire(QuestionnaireStep::Answering { .. })
             )
         {
             turn.out.push(Out::text(t(
@@ -326,7 +337,10 @@ impl Engine {
         }
         // Photos are taken only while describing a report; anywhere else, like other media.
         let photo_elsewhere = matches!(input, Input::Photo(_))
-            && !matches!(turn.state.step, Step::ReportDescription { .. });
+            && !matches!(
+                turn.state.step,
+                Step::Report(ReportStep::Description { .. })
+            );
         if input == Input::Other || photo_elsewhere {
             turn.out
                 .push(Out::text(t(lang, "bot.unexpected_media", &[])));
@@ -340,32 +354,36 @@ impl Engine {
                     turn.out.push(Out::text(t(lang, "bot.idle_hint", &[])));
                     Flow::Done
                 }
-                Input::Button(b) if b == "later" || b == "safer" || b == "share" => {
-                    self.route_step(chat, rider, turn, Step::Idle, Input::Button(b))
-                        .await?
+                // The buttons under an earlier message: a plan's, a report's survey offer.
+                Input::Button(b) if b == "later" => {
+                    self.plan_again(chat, rider, turn, false).await?;
+                    Flow::Done
+                }
+                Input::Button(b) if b == "safer" => {
+                    self.plan_again(chat, rider, turn, true).await?;
+                    Flow::Done
+                }
+                Input::Button(b) if b == "share" => {
+                    self.share(turn).await?;
+                    Flow::Done
                 }
                 Input::Button(b) if b == "rate" => {
-                    self.survey_step(rider, turn, Step::Idle, Input::Button(b))
-                        .await?
+                    self.survey_start(turn);
+                    Flow::Done
                 }
                 Input::Button(b) if b.starts_with("q:") => {
-                    self.questionnaire_step(rider, turn, Step::Idle, Input::Button(b))
-                        .await?
+                    self.questionnaire_button(rider, turn, b).await?
                 }
                 input => Flow::Unhandled(Box::new((Step::Idle, input))),
             },
-            s => match s.flow() {
-                // Idle is matched above; here it would be a step without a flow.
-                FlowKind::Idle => Flow::Unhandled(Box::new((s, input))),
-                FlowKind::Language => self.language_step(turn, s, input)?,
-                FlowKind::Profile => self.profile_step(turn, s, input)?,
-                FlowKind::Route => self.route_step(chat, rider, turn, s, input).await?,
-                FlowKind::Departures => self.departures_step(turn, s, input)?,
-                FlowKind::Report => self.report_step(chat, rider, key, turn, s, input).await?,
-                FlowKind::Rating => self.survey_step(rider, turn, s, input).await?,
-                FlowKind::Questionnaire => self.questionnaire_step(rider, turn, s, input).await?,
-                FlowKind::Erase => self.erase_step(chat, rider, turn, s, input).await?,
-            },
+            Step::Language(s) => self.language_step(turn, s, input)?,
+            Step::Profile(s) => self.profile_step(turn, s, input)?,
+            Step::Route(s) => self.route_step(chat, rider, turn, s, input).await?,
+            Step::Departures(s) => self.departures_step(turn, s, input)?,
+            Step::Report(s) => self.report_step(chat, rider, key, turn, s, input).await?,
+            Step::Rating(s) => self.survey_step(rider, turn, s, input).await?,
+            Step::Questionnaire(s) => self.questionnaire_step(rider, turn, s, input).await?,
+            Step::Erase(s) => self.erase_step(chat, rider, turn, s, input).await?,
         };
         if let Flow::Unhandled(unhandled) = flow {
             let (step, input) = *unhandled;
@@ -403,15 +421,15 @@ impl Engine {
             turn.out.push(Out::text(help(lang)));
             return Ok(());
         };
-        let next = match command.name {
-            "start" => {
+        let next: Step = match command.action {
+            Action::Start => {
                 turn.out.push(Out::text(t(lang, "bot.welcome", &[])));
-                Step::Language { onboarding: true }
+                LanguageStep::Choose { onboarding: true }.into()
             }
-            "idioma" => Step::Language { onboarding: false },
-            "ruta" => Step::RouteFrom { choices: vec![] },
-            "salidas" => Step::DeparturesStop { choices: vec![] },
-            "reportar" => {
+            Action::Language => LanguageStep::Choose { onboarding: false }.into(),
+            Action::Route => RouteStep::From { choices: vec![] }.into(),
+            Action::Departures => DeparturesStep::Stop { choices: vec![] }.into(),
+            Action::Report => {
                 let max = self.settings.reports_per_hour;
                 let limited = self
                     .limits
@@ -426,21 +444,21 @@ impl Engine {
                     )));
                     return Ok(());
                 }
-                Step::ReportCategory { group: None }
+                ReportStep::Category { group: None }.into()
             }
-            "mis_reportes" => {
+            Action::MyReports => {
                 self.my_reports(rider, turn).await?;
                 return Ok(());
             }
-            "encuesta" => {
+            Action::Rating => {
                 self.survey_start(turn);
                 return Ok(());
             }
-            "encuestas" => {
+            Action::Questionnaires => {
                 self.questionnaire_menu(turn).await?;
                 return Ok(());
             }
-            "perfil" => {
+            Action::Profile => {
                 let text = match &turn.state.profile {
                     None => t(lang, "bot.profile.show_none", &[]),
                     Some(p) => t(
@@ -450,20 +468,14 @@ impl Engine {
                     ),
                 };
                 turn.out.push(Out::text(text));
-                Step::ProfileMenu
+                ProfileStep::Menu.into()
             }
-            "borrar" => Step::EraseConfirm,
-            "cancelar" => {
+            Action::Erase => EraseStep::Confirm.into(),
+            Action::Cancel => {
                 turn.out.push(Out::text(t(lang, "bot.cancelled", &[])));
                 return Ok(());
             }
-            "ayuda" => {
-                turn.out.push(Out::text(help(lang)));
-                return Ok(());
-            }
-            other => {
-                // A command in the table with no case here: a bug, answered with the help.
-                tracing::error!(command = other, "a command without a flow");
+            Action::Help => {
                 turn.out.push(Out::text(help(lang)));
                 return Ok(());
             }
@@ -471,12 +483,7 @@ impl Engine {
         turn.state.step = next;
         // `/ruta Plaza de Armas` answers the first question at once.
         let args = args.trim();
-        if !args.is_empty()
-            && matches!(
-                turn.state.step,
-                Step::RouteFrom { .. } | Step::DeparturesStop { .. }
-            )
-        {
+        if !args.is_empty() && matches!(command.action, Action::Route | Action::Departures) {
             return Box::pin(self.step(chat, rider, turn, Input::Text(args.to_string()), "")).await;
         }
         self.ask(turn);
@@ -493,23 +500,17 @@ impl Engine {
     fn prompt(&self, turn: &Turn) -> Out {
         let lang = turn.lang;
         let step = &turn.state.step;
-        match step.flow() {
-            FlowKind::Idle => Out::text(t(lang, "bot.idle_hint", &[])),
-            FlowKind::Language => self.language_prompt(lang, step),
-            FlowKind::Profile => self.profile_prompt(lang, step),
-            FlowKind::Route => self.route_prompt(lang, step),
-            FlowKind::Departures => self.departures_prompt(lang, step),
-            FlowKind::Report => self.report_prompt(lang, step),
-            FlowKind::Rating => self.survey_prompt(lang, step),
-            FlowKind::Questionnaire => self.questionnaire_prompt(lang, step),
-            FlowKind::Erase => self.erase_prompt(lang, step),
+        match step {
+            Step::Idle => Out::text(t(lang, "bot.idle_hint", &[])),
+            Step::Language(s) => self.language_prompt(lang, s),
+            Step::Profile(s) => self.profile_prompt(lang, s),
+            Step::Route(s) => self.route_prompt(lang, s),
+            Step::Departures(s) => self.departures_prompt(lang, s),
+            Step::Report(s) => self.report_prompt(lang, s),
+            Step::Rating(s) => self.survey_prompt(lang, s),
+            Step::Questionnaire(s) => self.questionnaire_prompt(lang, s),
+            Step::Erase(s) => self.erase_prompt(lang, s),
         }
-    }
-
-    /// A flow asked for a step that is not its own: a bug, answered with the idle hint.
-    fn misrouted(&self, lang: Lang, step: &Step) -> Out {
-        tracing::error!(?step, "a step's question was asked of another flow");
-        Out::text(t(lang, "bot.idle_hint", &[]))
     }
 }
 

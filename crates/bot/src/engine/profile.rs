@@ -3,7 +3,8 @@
 
 use super::prompts::{age_buttons, gender_buttons};
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
-use crate::dialogue::{ProfileData, Step};
+use crate::dialogue::ProfileData;
+use crate::dialogue::*;
 use app::{AgeBand, Gender};
 use i18n::{Lang, t};
 use std::str::FromStr;
@@ -13,48 +14,48 @@ impl Engine {
     pub(super) fn profile_step(
         &self,
         turn: &mut Turn,
-        step: Step,
+        step: ProfileStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::Consent, Input::Button(b)) if b == "consent:yes" => {
-                turn.state.step = Step::ProfileGender {
+            (ProfileStep::Consent, Input::Button(b)) if b == "consent:yes" => {
+                turn.go(ProfileStep::Gender {
                     profile: ProfileData::default(),
-                };
+                });
                 self.ask(turn);
             }
-            (Step::Consent, Input::Button(b)) if b == "consent:no" => {
+            (ProfileStep::Consent, Input::Button(b)) if b == "consent:no" => {
                 turn.state.profile = None;
                 turn.out.push(Out::text(t(lang, "bot.profile.none", &[])));
                 turn.out.push(Out::text(super::help(lang)));
                 self.offer_questionnaire(turn, "bot.questionnaire.offer_profile", "q:perfil");
             }
-            (Step::ProfileMenu, Input::Button(b)) if b == "profile:change" => {
-                turn.state.step = Step::ProfileGender {
+            (ProfileStep::Menu, Input::Button(b)) if b == "profile:change" => {
+                turn.go(ProfileStep::Gender {
                     profile: ProfileData::default(),
-                };
+                });
                 self.ask(turn);
             }
-            (Step::ProfileMenu, Input::Button(b)) if b == "profile:withdraw" => {
+            (ProfileStep::Menu, Input::Button(b)) if b == "profile:withdraw" => {
                 turn.state.profile = None;
                 turn.out
                     .push(Out::text(t(lang, "bot.profile.withdrawn", &[])));
             }
-            (Step::ProfileMenu, Input::Button(b)) if b == "profile:keep" => {
+            (ProfileStep::Menu, Input::Button(b)) if b == "profile:keep" => {
                 turn.out.push(Out::text(t(lang, "bot.ok", &[])));
             }
-            (Step::ProfileGender { mut profile }, Input::Button(b)) if b.starts_with("g:") => {
+            (ProfileStep::Gender { mut profile }, Input::Button(b)) if b.starts_with("g:") => {
                 profile.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
-                turn.state.step = Step::ProfileAge { profile };
+                turn.go(ProfileStep::Age { profile });
                 self.ask(turn);
             }
-            (Step::ProfileAge { mut profile }, Input::Button(b)) if b.starts_with("a:") => {
+            (ProfileStep::Age { mut profile }, Input::Button(b)) if b.starts_with("a:") => {
                 profile.age_band = AgeBand::from_str(&b[2..]).ok().map(|a| a.as_str().into());
-                turn.state.step = Step::ProfileNeeds { profile };
+                turn.go(ProfileStep::Needs { profile });
                 self.ask(turn);
             }
-            (Step::ProfileNeeds { mut profile }, Input::Button(b)) if b.starts_with("n:") => {
+            (ProfileStep::Needs { mut profile }, Input::Button(b)) if b.starts_with("n:") => {
                 profile.disability = matches!(&b[2..], "disability" | "both");
                 profile.caregiver = matches!(&b[2..], "caregiver" | "both");
                 turn.state.profile = Some(profile);
@@ -62,22 +63,22 @@ impl Engine {
                 turn.out.push(Out::text(super::help(lang)));
                 self.offer_questionnaire(turn, "bot.questionnaire.offer_profile", "q:perfil");
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step.into(), input)))),
         }
         Ok(Flow::Done)
     }
 
     /// The profile's questions.
-    pub(super) fn profile_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn profile_prompt(&self, lang: Lang, step: &ProfileStep) -> Out {
         match step {
-            Step::Consent => Out::buttons(
+            ProfileStep::Consent => Out::buttons(
                 t(lang, "bot.profile.ask", &[]),
                 vec![vec![
                     (t(lang, "bot.yes_profile", &[]), "consent:yes".into()),
                     (t(lang, "bot.no_thanks", &[]), "consent:no".into()),
                 ]],
             ),
-            Step::ProfileMenu => Out::buttons(
+            ProfileStep::Menu => Out::buttons(
                 t(lang, "bot.profile.menu", &[]),
                 vec![
                     vec![(t(lang, "bot.profile.change", &[]), "profile:change".into())],
@@ -88,9 +89,9 @@ impl Engine {
                     vec![(t(lang, "bot.profile.keep", &[]), "profile:keep".into())],
                 ],
             ),
-            Step::ProfileGender { .. } => gender_buttons(lang, false),
-            Step::ProfileAge { .. } => age_buttons(lang),
-            Step::ProfileNeeds { .. } => Out::buttons(
+            ProfileStep::Gender { .. } => gender_buttons(lang, false),
+            ProfileStep::Age { .. } => age_buttons(lang),
+            ProfileStep::Needs { .. } => Out::buttons(
                 t(lang, "bot.ask.needs", &[]),
                 vec![
                     vec![(t(lang, "bot.needs.disability", &[]), "n:disability".into())],
@@ -99,7 +100,6 @@ impl Engine {
                     vec![(t(lang, "bot.needs.none", &[]), "n:none".into())],
                 ],
             ),
-            other => self.misrouted(lang, other),
         }
     }
 }

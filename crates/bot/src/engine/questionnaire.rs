@@ -6,6 +6,7 @@
 
 use super::prompts::rows_of;
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
+use crate::dialogue::*;
 use crate::dialogue::{Asking, Shown, Step};
 use app::Channel;
 use app::questionnaire::{Definition, Given};
@@ -35,9 +36,9 @@ impl Engine {
                 .push(Out::text(t(turn.lang, "bot.questionnaire.none", &[])));
             return Ok(());
         }
-        turn.state.step = Step::QuestionnairePick {
+        turn.go(QuestionnaireStep::Pick {
             choices: surveys.into_iter().map(|s| (s.code, s.title)).collect(),
-        };
+        });
         self.ask(turn);
         Ok(())
     }
@@ -92,9 +93,9 @@ impl Engine {
             max_chars: q.max_chars,
             position: (i + 1, def.questions.len()),
         };
-        turn.state.step = Step::Questionnaire {
+        turn.go(QuestionnaireStep::Answering {
             asking: Box::new(asking),
-        };
+        });
         self.ask(turn);
         Ok(())
     }
@@ -115,7 +116,7 @@ impl Engine {
             channel: Some(Channel::Bot),
             rider: Some(rider.to_string()),
         };
-        turn.state.step = Step::Idle;
+        turn.go(Step::Idle);
         let recorded = self
             .app
             .answer_questionnaire(&def.code, &input, turn.lang)
@@ -124,40 +125,49 @@ impl Engine {
         Ok(())
     }
 
+    /// A survey's button under an earlier message (an offer after a plan or a report): the
+    /// menu, a survey still live, or "not now".
+    pub(super) async fn questionnaire_button(
+        &self,
+        rider: &str,
+        turn: &mut Turn,
+        b: String,
+    ) -> Result<Flow, EngineError> {
+        let lang = turn.lang;
+        if b == "q:menu" {
+            self.questionnaire_menu(turn).await?;
+        } else if b == "q:no" {
+            turn.out.push(Out::text(t(lang, "bot.ok", &[])));
+        } else {
+            // An offer of an older message: only a survey still live.
+            let live = self.app.questionnaires(lang).await?;
+            if !live.iter().any(|s| s.code == b[2..]) {
+                return Ok(Flow::Unhandled(Box::new((Step::Idle, Input::Button(b)))));
+            }
+            self.questionnaire_start(rider, turn, &b[2..]).await?;
+        }
+        Ok(Flow::Done)
+    }
+
     /// An input while picking or answering a survey.
     pub(super) async fn questionnaire_step(
         &self,
         rider: &str,
         turn: &mut Turn,
-        step: Step,
+        step: QuestionnaireStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
-        let lang = turn.lang;
         match (step, input) {
-            (Step::QuestionnairePick { choices }, Input::Button(b))
+            (QuestionnaireStep::Pick { choices }, Input::Button(b))
                 if b.strip_prefix("q:")
                     .is_some_and(|c| choices.iter().any(|(x, _)| x == c)) =>
             {
                 self.questionnaire_start(rider, turn, &b[2..]).await?;
             }
-            (Step::Idle, Input::Button(b)) if b == "q:menu" => {
-                self.questionnaire_menu(turn).await?;
-            }
-            (Step::Idle, Input::Button(b)) if b.starts_with("q:") && b != "q:no" => {
-                // An offer of an older message: only a survey still live.
-                let live = self.app.questionnaires(lang).await?;
-                if !live.iter().any(|s| s.code == b[2..]) {
-                    return Ok(Flow::Unhandled(Box::new((Step::Idle, Input::Button(b)))));
-                }
-                self.questionnaire_start(rider, turn, &b[2..]).await?;
-            }
-            (Step::Idle, Input::Button(b)) if b == "q:no" => {
-                turn.out.push(Out::text(t(lang, "bot.ok", &[])));
-            }
-            (Step::Questionnaire { asking }, input) => {
+            (QuestionnaireStep::Answering { asking }, input) => {
                 return self.questionnaire_answer(rider, turn, *asking, input).await;
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step.into(), input)))),
         }
         Ok(Flow::Done)
     }
@@ -184,9 +194,9 @@ impl Engine {
             if !key.is_empty() {
                 turn.out.push(Out::text(t(lang, key, &[])));
             }
-            turn.state.step = Step::Questionnaire {
+            turn.go(QuestionnaireStep::Answering {
                 asking: Box::new(asking),
-            };
+            });
         };
         let is_option = |code: &str| q.options.iter().any(|(c, _, _)| c == code);
         match input {
@@ -251,12 +261,10 @@ impl Engine {
                 }
             }
             input => {
-                return Ok(Flow::Unhandled(Box::new((
-                    Step::Questionnaire {
-                        asking: Box::new(asking),
-                    },
-                    input,
-                ))));
+                let step = QuestionnaireStep::Answering {
+                    asking: Box::new(asking),
+                };
+                return Ok(Flow::Unhandled(Box::new((step.into(), input))));
             }
         }
         self.questionnaire_next(rider, turn, &def, asking, position + 1)
@@ -265,16 +273,16 @@ impl Engine {
     }
 
     /// The question on screen, with its buttons (or the surveys to pick from).
-    pub(super) fn questionnaire_prompt(&self, lang: Lang, step: &Step) -> Out {
-        if let Step::QuestionnairePick { choices } = step {
-            let buttons: Vec<(String, String)> = choices
-                .iter()
-                .map(|(code, title)| (title.clone(), format!("q:{code}")))
-                .collect();
-            return Out::buttons(t(lang, "bot.questionnaire.pick", &[]), rows_of(buttons, 1));
-        }
-        let Step::Questionnaire { asking } = step else {
-            return self.misrouted(lang, step);
+    pub(super) fn questionnaire_prompt(&self, lang: Lang, step: &QuestionnaireStep) -> Out {
+        let asking = match step {
+            QuestionnaireStep::Pick { choices } => {
+                let buttons: Vec<(String, String)> = choices
+                    .iter()
+                    .map(|(code, title)| (title.clone(), format!("q:{code}")))
+                    .collect();
+                return Out::buttons(t(lang, "bot.questionnaire.pick", &[]), rows_of(buttons, 1));
+            }
+            QuestionnaireStep::Answering { asking } => asking,
         };
         let q = &asking.question;
         let mut text = format!(

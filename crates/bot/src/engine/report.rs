@@ -4,7 +4,8 @@
 use super::places::Picked;
 use super::prompts::{age_buttons, gender_buttons, rows_of, skip};
 use super::{Engine, EngineError, Flow, Input, Keyboard, Out, Turn, typed_when};
-use crate::dialogue::{Draft, Step};
+use crate::dialogue::Draft;
+use crate::dialogue::*;
 use app::Timetable;
 use app::reports::ReportInput;
 use app::{AgeBand, Channel, Gender};
@@ -25,25 +26,25 @@ impl Engine {
             Picked::One(p) => {
                 draft.place = Some(p);
                 match self.check(&draft, lang) {
-                    Ok(_) => turn.state.step = Step::ReportWhen { draft },
+                    Ok(_) => turn.go(ReportStep::When { draft }),
                     Err(msg) => {
                         draft.place = None;
                         turn.out.push(Out::text(msg));
-                        turn.state.step = Step::ReportWhere {
+                        turn.go(ReportStep::Where {
                             draft,
                             choices: vec![],
-                        };
+                        });
                     }
                 }
             }
             Picked::Many(choices, out) => {
                 turn.out.push(out);
-                turn.state.step = Step::ReportWhere { draft, choices };
+                turn.go(ReportStep::Where { draft, choices });
                 return;
             }
             Picked::Nothing(msg) => {
                 turn.out.push(Out::text(msg));
-                turn.state.step = Step::ReportWhere { draft, choices };
+                turn.go(ReportStep::Where { draft, choices });
             }
         }
         self.ask(turn);
@@ -65,14 +66,14 @@ impl Engine {
                     Err(msg) => {
                         draft.occurred_at = None;
                         turn.out.push(Out::text(msg));
-                        turn.state.step = Step::ReportTime { draft, other_day };
+                        turn.go(ReportStep::Time { draft, other_day });
                         self.ask(turn);
                     }
                 }
             }
             None => {
                 turn.out.push(Out::text(t(lang, "bot.bad_time", &[])));
-                turn.state.step = Step::ReportTime { draft, other_day };
+                turn.go(ReportStep::Time { draft, other_day });
                 self.ask(turn);
             }
         }
@@ -93,7 +94,7 @@ impl Engine {
                     "obs.description_too_long",
                     &[("n", &s.chars().count()), ("max", &max)],
                 )));
-                turn.state.step = Step::ReportDescription { draft };
+                turn.go(ReportStep::Description { draft });
                 self.ask(turn);
             }
             Input::Text(s) => {
@@ -105,12 +106,12 @@ impl Engine {
                 draft.photo = Some(file_id);
                 turn.out
                     .push(Out::text(t(lang, "bot.report.photo_kept", &[])));
-                turn.state.step = Step::ReportDescription { draft };
+                turn.go(ReportStep::Description { draft });
                 self.ask(turn);
             }
             _ => {
                 turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
-                turn.state.step = Step::ReportDescription { draft };
+                turn.go(ReportStep::Description { draft });
                 self.ask(turn);
             }
         }
@@ -123,58 +124,58 @@ impl Engine {
         rider: &str,
         key: &str,
         turn: &mut Turn,
-        step: Step,
+        step: ReportStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::ReportCategory { .. }, Input::Button(b))
+            (ReportStep::Category { .. }, Input::Button(b))
                 if b.strip_prefix("grp:").is_some_and(|g| {
                     g.is_empty() || self.obs().catalogue().group(g).is_some_and(|n| !n.retired)
                 }) =>
             {
                 let g = &b[4..];
-                turn.state.step = Step::ReportCategory {
+                turn.go(ReportStep::Category {
                     group: (!g.is_empty()).then(|| g.to_string()),
-                };
+                });
                 self.ask(turn);
             }
-            (Step::ReportCategory { .. }, Input::Button(b))
+            (ReportStep::Category { .. }, Input::Button(b))
                 if b.strip_prefix("cat:")
                     .is_some_and(|k| self.obs().catalogue().fileable(k)) =>
             {
-                turn.state.step = Step::ReportWhere {
+                turn.go(ReportStep::Where {
                     draft: Draft {
                         category: b[4..].to_string(),
                         nonce: app::new_handle(),
                         ..Draft::default()
                     },
                     choices: vec![],
-                };
+                });
                 self.ask(turn);
             }
-            (Step::ReportWhere { draft, choices }, input) => {
+            (ReportStep::Where { draft, choices }, input) => {
                 self.report_where(turn, draft, choices, input);
             }
-            (Step::ReportWhen { draft }, Input::Button(b)) if b == "when:now" => {
+            (ReportStep::When { draft }, Input::Button(b)) if b == "when:now" => {
                 self.after_when(turn, draft);
             }
-            (Step::ReportWhen { draft }, Input::Button(b))
+            (ReportStep::When { draft }, Input::Button(b))
                 if b == "when:today" || b == "when:other" =>
             {
-                turn.state.step = Step::ReportTime {
+                turn.go(ReportStep::Time {
                     draft,
                     other_day: b == "when:other",
-                };
+                });
                 self.ask(turn);
             }
-            (Step::ReportTime { draft, other_day }, Input::Text(s)) => {
+            (ReportStep::Time { draft, other_day }, Input::Text(s)) => {
                 self.report_time(turn, draft, other_day, &s);
             }
-            (Step::ReportDescription { draft }, input) => {
+            (ReportStep::Description { draft }, input) => {
                 self.report_description(turn, draft, input);
             }
-            (Step::ReportActor { mut draft, victim }, Input::Button(b))
+            (ReportStep::Actor { mut draft, victim }, Input::Button(b))
                 if b.starts_with("act:") =>
             {
                 // A key from the configured list, or "skip".
@@ -185,42 +186,42 @@ impl Engine {
                     self.after_actors(turn, draft);
                 } else {
                     draft.actor_involved = actor;
-                    turn.state.step = Step::ReportActor {
+                    turn.go(ReportStep::Actor {
                         draft,
                         victim: true,
-                    };
+                    });
                     self.ask(turn);
                 }
             }
-            (Step::ReportGender { mut draft }, Input::Button(b)) if b.starts_with("g:") => {
+            (ReportStep::Gender { mut draft }, Input::Button(b)) if b.starts_with("g:") => {
                 draft.gender = Gender::from_str(&b[2..]).ok().map(|g| g.as_str().into());
-                turn.state.step = Step::ReportAge { draft };
+                turn.go(ReportStep::Age { draft });
                 self.ask(turn);
             }
-            (Step::ReportAge { mut draft }, Input::Button(b)) if b.starts_with("a:") => {
+            (ReportStep::Age { mut draft }, Input::Button(b)) if b.starts_with("a:") => {
                 draft.age_band = AgeBand::from_str(&b[2..]).ok().map(|a| a.as_str().into());
-                turn.state.step = Step::ReportConfirm { draft };
+                turn.go(ReportStep::Confirm { draft });
                 self.ask(turn);
             }
-            (Step::ReportConfirm { draft }, Input::Button(b))
+            (ReportStep::Confirm { draft }, Input::Button(b))
                 if b == "send" || b == "send:anon" =>
             {
                 self.send_report(chat, rider, turn, draft, b == "send:anon", key)
                     .await?;
             }
-            (Step::ReportConfirm { .. }, Input::Button(b)) if b == "cancel" => {
+            (ReportStep::Confirm { .. }, Input::Button(b)) if b == "cancel" => {
                 turn.out.push(Out::text(t(lang, "bot.cancelled", &[])));
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step.into(), input)))),
         }
         Ok(Flow::Done)
     }
 
     /// The report's questions.
-    pub(super) fn report_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn report_prompt(&self, lang: Lang, step: &ReportStep) -> Out {
         let tt = self.app.dataset().timetable.clone();
         match step {
-            Step::ReportCategory { group } => {
+            ReportStep::Category { group } => {
                 // Two steps: the group, then its categories (a list of seventy would drown
                 // the question on a small phone).
                 let cat = self.obs().catalogue();
@@ -244,7 +245,7 @@ impl Engine {
                 }
                 Out::buttons(t(lang, "bot.ask.category", &[]), rows_of(b, 1))
             }
-            Step::ReportActor { victim, .. } => {
+            ReportStep::Actor { victim, .. } => {
                 let mut b: Vec<(String, String)> = self
                     .obs()
                     .settings
@@ -260,13 +261,13 @@ impl Engine {
                 };
                 Out::buttons(t(lang, q, &[]), rows_of(b, 2))
             }
-            Step::ReportGender { .. } => gender_buttons(lang, true),
-            Step::ReportAge { .. } => age_buttons(lang),
-            Step::ReportWhere { .. } => Out {
+            ReportStep::Gender { .. } => gender_buttons(lang, true),
+            ReportStep::Age { .. } => age_buttons(lang),
+            ReportStep::Where { .. } => Out {
                 text: t(lang, "bot.ask.where", &[]),
                 keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
             },
-            Step::ReportWhen { .. } => Out::buttons(
+            ReportStep::When { .. } => Out::buttons(
                 t(lang, "bot.ask.when_report", &[]),
                 vec![
                     vec![(t(lang, "bot.when.now", &[]), "when:now".into())],
@@ -274,7 +275,7 @@ impl Engine {
                     vec![(t(lang, "bot.when.other", &[]), "when:other".into())],
                 ],
             ),
-            Step::ReportTime { other_day, .. } => Out::text(t(
+            ReportStep::Time { other_day, .. } => Out::text(t(
                 lang,
                 if *other_day {
                     "bot.ask.day_time"
@@ -283,7 +284,7 @@ impl Engine {
                 },
                 &[],
             )),
-            Step::ReportDescription { draft } => {
+            ReportStep::Description { draft } => {
                 let mut text = t(
                     lang,
                     "bot.ask.description",
@@ -295,7 +296,7 @@ impl Engine {
                 }
                 Out::buttons(text, vec![vec![skip(lang, "desc")]])
             }
-            Step::ReportConfirm { draft } => Out::buttons(
+            ReportStep::Confirm { draft } => Out::buttons(
                 t(
                     lang,
                     "bot.report.confirm",
@@ -307,7 +308,6 @@ impl Engine {
                     vec![(t(lang, "bot.report.cancel", &[]), "cancel".into())],
                 ],
             ),
-            other => self.misrouted(lang, other),
         }
     }
 
@@ -340,7 +340,7 @@ impl Engine {
     }
 
     pub(super) fn after_when(&self, turn: &mut Turn, draft: Draft) {
-        turn.state.step = Step::ReportDescription { draft };
+        turn.go(ReportStep::Description { draft });
         self.ask(turn);
     }
 
@@ -348,23 +348,24 @@ impl Engine {
         if self.obs().settings.road_actors.is_empty() {
             self.after_actors(turn, draft);
         } else {
-            turn.state.step = Step::ReportActor {
+            turn.go(ReportStep::Actor {
                 draft,
                 victim: false,
-            };
+            });
             self.ask(turn);
         }
     }
 
     pub(super) fn after_actors(&self, turn: &mut Turn, mut draft: Draft) {
-        turn.state.step = match &turn.state.profile {
+        let next = match &turn.state.profile {
             Some(p) => {
                 draft.gender.clone_from(&p.gender);
                 draft.age_band.clone_from(&p.age_band);
-                Step::ReportConfirm { draft }
+                ReportStep::Confirm { draft }
             }
-            None => Step::ReportGender { draft },
+            None => ReportStep::Gender { draft },
         };
+        turn.go(next);
         self.ask(turn);
     }
 
@@ -402,7 +403,7 @@ impl Engine {
         let lang = turn.lang;
         if let Err(msg) = self.check(&draft, lang) {
             turn.out.push(Out::text(msg));
-            turn.state.step = Step::ReportWhen { draft };
+            turn.go(ReportStep::When { draft });
             self.ask(turn);
             return Ok(());
         }

@@ -2,7 +2,8 @@
 
 use super::places::Picked;
 use super::{Engine, EngineError, Flow, Input, Keyboard, Limit, Out, Turn, typed_when};
-use crate::dialogue::{LastTrip, Place, Step};
+use crate::dialogue::*;
+use crate::dialogue::{LastTrip, Place};
 use app::{AgeBand, Channel, Gender};
 use app::{Coord, Day, StopIdx, Timetable};
 use i18n::{Lang, t};
@@ -17,50 +18,47 @@ impl Engine {
         chat: i64,
         rider: &str,
         turn: &mut Turn,
-        step: Step,
+        step: RouteStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::Idle, Input::Button(b)) if b == "later" => self.later(chat, rider, turn).await?,
-            (Step::Idle, Input::Button(b)) if b == "safer" => self.safer(chat, rider, turn).await?,
-            (Step::Idle, Input::Button(b)) if b == "share" => self.share(turn).await?,
-            (Step::RouteFrom { choices }, input) => {
+            (RouteStep::From { choices }, input) => {
                 match self.place(lang, &choices, input, true) {
                     Picked::One(from) => {
-                        turn.state.step = Step::RouteTo {
+                        turn.go(RouteStep::To {
                             from,
                             choices: vec![],
-                        };
+                        });
                     }
                     Picked::Many(choices, out) => {
                         turn.out.push(out);
-                        turn.state.step = Step::RouteFrom { choices };
+                        turn.go(RouteStep::From { choices });
                         return Ok(Flow::Done);
                     }
                     Picked::Nothing(msg) => {
                         turn.out.push(Out::text(msg));
-                        turn.state.step = Step::RouteFrom { choices };
+                        turn.go(RouteStep::From { choices });
                     }
                 }
                 self.ask(turn);
             }
-            (Step::RouteTo { from, choices }, input) => {
+            (RouteStep::To { from, choices }, input) => {
                 match self.place(lang, &choices, input, true) {
-                    Picked::One(to) => turn.state.step = Step::RouteWhen { from, to },
+                    Picked::One(to) => turn.go(RouteStep::When { from, to }),
                     Picked::Many(choices, out) => {
                         turn.out.push(out);
-                        turn.state.step = Step::RouteTo { from, choices };
+                        turn.go(RouteStep::To { from, choices });
                         return Ok(Flow::Done);
                     }
                     Picked::Nothing(msg) => {
                         turn.out.push(Out::text(msg));
-                        turn.state.step = Step::RouteTo { from, choices };
+                        turn.go(RouteStep::To { from, choices });
                     }
                 }
                 self.ask(turn);
             }
-            (Step::RouteWhen { from, to }, input) => {
+            (RouteStep::When { from, to }, input) => {
                 let tt = self.app.dataset().timetable.clone();
                 let (today, now) = app::clock::now(&tt);
                 let when = match &input {
@@ -70,8 +68,14 @@ impl Engine {
                 };
                 match when {
                     Some((day, secs)) => {
-                        self.plan(chat, rider, turn, from, to, day, secs, false)
-                            .await?;
+                        let trip = Trip {
+                            from,
+                            to,
+                            day,
+                            secs,
+                            safer: false,
+                        };
+                        self.plan(chat, rider, turn, trip).await?;
                     }
                     None => {
                         let key = if matches!(input, Input::Button(_)) {
@@ -80,28 +84,27 @@ impl Engine {
                             "bot.bad_time"
                         };
                         turn.out.push(Out::text(t(lang, key, &[])));
-                        turn.state.step = Step::RouteWhen { from, to };
+                        turn.go(RouteStep::When { from, to });
                         self.ask(turn);
                     }
                 }
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
         }
         Ok(Flow::Done)
     }
 
     /// The route's questions.
-    pub(super) fn route_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn route_prompt(&self, lang: Lang, step: &RouteStep) -> Out {
         match step {
-            Step::RouteFrom { .. } => Out {
+            RouteStep::From { .. } => Out {
                 text: t(lang, "bot.ask.from", &[]),
                 keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
             },
-            Step::RouteTo { from, .. } => Out {
+            RouteStep::To { from, .. } => Out {
                 text: t(lang, "bot.ask.to", &[("from", &from.label)]),
                 keyboard: Keyboard::AskLocation(t(lang, "bot.share_location", &[])),
             },
-            Step::RouteWhen { from, to } => Out::buttons(
+            RouteStep::When { from, to } => Out::buttons(
                 t(
                     lang,
                     "bot.ask.when_route",
@@ -109,7 +112,6 @@ impl Engine {
                 ),
                 vec![vec![(t(lang, "bot.leave_now", &[]), "when:now".into())]],
             ),
-            other => self.misrouted(lang, other),
         }
     }
 
@@ -127,12 +129,15 @@ impl Engine {
         chat: i64,
         rider: &str,
         turn: &mut Turn,
-        from: Place,
-        to: Place,
-        day: Day,
-        secs: i32,
-        safer: bool,
+        trip: Trip,
     ) -> Result<(), EngineError> {
+        let Trip {
+            from,
+            to,
+            day,
+            secs,
+            safer,
+        } = trip;
         let lang = turn.lang;
         let max = self.settings.plans_per_minute;
         let limited = self
@@ -264,31 +269,32 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn later(
+    /// The last trip asked, planned again: later departures (from just after the last shown),
+    /// or (`safer`) the safer way at the time first asked.
+    pub(super) async fn plan_again(
         &self,
         chat: i64,
         rider: &str,
         turn: &mut Turn,
+        safer: bool,
     ) -> Result<(), EngineError> {
-        let Some(last) = turn.state.last_trip.clone() else {
+        let last = turn.state.last_trip.clone();
+        let Some((day, last)) = last.and_then(|l| Some((Day::parse(&l.day)?, l))) else {
             turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
             return Ok(());
         };
-        let Some(day) = Day::parse(&last.day) else {
-            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
-            return Ok(());
-        };
-        self.plan(
-            chat,
-            rider,
-            turn,
-            last.from,
-            last.to,
+        let trip = Trip {
+            from: last.from,
+            to: last.to,
             day,
-            last.next_secs,
-            false,
-        )
-        .await
+            secs: if safer {
+                last.asked_secs
+            } else {
+                last.next_secs
+            },
+            safer,
+        };
+        self.plan(chat, rider, turn, trip).await
     }
 
     /// "Share my trip": a link to the first option of the last trip asked (planned again at
@@ -350,33 +356,14 @@ impl Engine {
         turn.out.push(Out::text(text));
         Ok(())
     }
+}
 
-    /// The safer route for the last trip asked, at the same time: side by side with the
-    /// fastest, or a word that the fastest is already the safer.
-    pub(super) async fn safer(
-        &self,
-        chat: i64,
-        rider: &str,
-        turn: &mut Turn,
-    ) -> Result<(), EngineError> {
-        let Some(last) = turn.state.last_trip.clone() else {
-            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
-            return Ok(());
-        };
-        let Some(day) = Day::parse(&last.day) else {
-            turn.out.push(Out::text(t(turn.lang, "bot.stale", &[])));
-            return Ok(());
-        };
-        self.plan(
-            chat,
-            rider,
-            turn,
-            last.from,
-            last.to,
-            day,
-            last.asked_secs,
-            true,
-        )
-        .await
-    }
+/// A trip to plan: between two places, from a time of a service day, the fastest or the safer.
+pub(super) struct Trip {
+    from: Place,
+    to: Place,
+    day: Day,
+    /// Seconds after midnight of `day` (past 24 h: the next day).
+    secs: i32,
+    safer: bool,
 }

@@ -2,7 +2,7 @@
 
 use super::prompts::rows_of;
 use super::{Engine, EngineError, Flow, Input, Out, Turn};
-use crate::dialogue::Step;
+use crate::dialogue::*;
 use app::Channel;
 use app::Timetable;
 use i18n::{Lang, t};
@@ -13,13 +13,12 @@ impl Engine {
         &self,
         rider: &str,
         turn: &mut Turn,
-        step: Step,
+        step: RatingStep,
         input: Input,
     ) -> Result<Flow, EngineError> {
         let lang = turn.lang;
         match (step, input) {
-            (Step::Idle, Input::Button(b)) if b == "rate" => self.survey_start(turn),
-            (Step::SurveyRoute { choices }, input) => {
+            (RatingStep::Route { choices }, input) => {
                 let tt = self.app.dataset().timetable.clone();
                 let route = match &input {
                     Input::Button(b) => b
@@ -48,7 +47,7 @@ impl Engine {
                                 "bot.survey.no_route",
                                 &[("text", s)],
                             )));
-                            turn.state.step = Step::SurveyRoute { choices };
+                            turn.go(RatingStep::Route { choices });
                             return Ok(Flow::Done);
                         } else {
                             let ids: Vec<String> = found
@@ -56,7 +55,7 @@ impl Engine {
                                 .take(8)
                                 .map(|&r| tt.route(r).id.clone())
                                 .collect();
-                            turn.state.step = Step::SurveyRoute { choices: ids };
+                            turn.go(RatingStep::Route { choices: ids });
                             self.ask(turn);
                             return Ok(Flow::Done);
                         }
@@ -65,38 +64,38 @@ impl Engine {
                 };
                 match route {
                     Some(route) => {
-                        turn.state.step = Step::SurveySafety { route };
+                        turn.go(RatingStep::Safety { route });
                     }
                     None => {
                         turn.out.push(Out::text(t(lang, "bot.use_buttons", &[])));
-                        turn.state.step = Step::SurveyRoute { choices };
+                        turn.go(RatingStep::Route { choices });
                     }
                 }
                 self.ask(turn);
             }
-            (Step::SurveySafety { route }, Input::Button(b)) if score(&b).is_some() => {
-                turn.state.step = Step::SurveySatisfaction {
+            (RatingStep::Safety { route }, Input::Button(b)) if score(&b).is_some() => {
+                turn.go(RatingStep::Satisfaction {
                     route,
                     safety: score(&b).unwrap_or(3),
-                };
+                });
                 self.ask(turn);
             }
-            (Step::SurveySatisfaction { route, safety }, Input::Button(b))
+            (RatingStep::Satisfaction { route, safety }, Input::Button(b))
                 if score(&b).is_some() =>
             {
                 self.save_survey(rider, turn, route, safety, score(&b).unwrap_or(3))
                     .await?;
             }
-            (step, input) => return Ok(Flow::Unhandled(Box::new((step, input)))),
+            (step, input) => return Ok(Flow::Unhandled(Box::new((step.into(), input)))),
         }
         Ok(Flow::Done)
     }
 
     /// The survey's questions.
-    pub(super) fn survey_prompt(&self, lang: Lang, step: &Step) -> Out {
+    pub(super) fn survey_prompt(&self, lang: Lang, step: &RatingStep) -> Out {
         let tt = self.app.dataset().timetable.clone();
         match step {
-            Step::SurveyRoute { choices } => {
+            RatingStep::Route { choices } => {
                 let b: Vec<(String, String)> = choices
                     .iter()
                     .enumerate()
@@ -112,7 +111,7 @@ impl Engine {
                     .collect();
                 Out::buttons(t(lang, "bot.ask.survey_route", &[]), rows_of(b, 1))
             }
-            Step::SurveySafety { route } => Out::buttons(
+            RatingStep::Safety { route } => Out::buttons(
                 t(
                     lang,
                     "bot.ask.safety",
@@ -120,7 +119,7 @@ impl Engine {
                 ),
                 vec![scores()],
             ),
-            Step::SurveySatisfaction { route, .. } => Out::buttons(
+            RatingStep::Satisfaction { route, .. } => Out::buttons(
                 t(
                     lang,
                     "bot.ask.satisfaction",
@@ -128,7 +127,6 @@ impl Engine {
                 ),
                 vec![scores()],
             ),
-            other => self.misrouted(lang, other),
         }
     }
 
@@ -139,13 +137,13 @@ impl Engine {
             .as_ref()
             .map(|l| l.routes.clone())
             .unwrap_or_default();
-        turn.state.step = if choices.len() == 1 {
-            Step::SurveySafety {
+        turn.go(if choices.len() == 1 {
+            RatingStep::Safety {
                 route: choices[0].clone(),
             }
         } else {
-            Step::SurveyRoute { choices }
-        };
+            RatingStep::Route { choices }
+        });
         self.ask(turn);
     }
 
