@@ -14,6 +14,7 @@ mod releases;
 mod reload;
 mod reports;
 mod riders;
+mod share;
 mod when;
 
 use std::path::Path;
