@@ -101,6 +101,7 @@ fn the_front_doors_reach_the_city_only_through_app() {
         "planner",
         "raptor",
         "timetable",
+        "realtime",
         "observatory",
         "streets",
         "gtfs",
@@ -123,6 +124,7 @@ fn the_front_doors_reach_the_city_only_through_app() {
     assert!(broken.is_empty(), "the doors go around app: {broken:?}");
     // The rule must see the graph: `app` itself does reach them, and `cli` wires the city.
     assert!(deps["app"].contains("store") && deps["app"].contains("planner"));
+    assert!(deps["realtime"].contains("timetable"));
 }
 
 /// The features `asked` of `package` turn on, transitively (`default` included if asked).
@@ -213,6 +215,11 @@ fn no_crate_depends_on_what_its_layer_forbids() {
             "planner",
             &["tokio", "sqlx", "axum", "hyper", "store", "server", "bot"],
         ),
+        // Real time is applied without I/O: the caller fetches, decodes nothing else, swaps.
+        (
+            "realtime",
+            &["tokio", "serde", "sqlx", "axum", "hyper", "reqwest", "gtfs", "planner"],
+        ),
         // The observatory's pure crate never sees a database, HTTP or the runtime.
         (
             "observatory",
@@ -248,4 +255,5 @@ fn no_crate_depends_on_what_its_layer_forbids() {
     // the store and the planner.
     assert!(deps["server"].contains("app") && deps["bot"].contains("app"));
     assert!(deps["app"].contains("store") && deps["app"].contains("planner"));
+    assert!(deps["realtime"].contains("timetable"));
 }

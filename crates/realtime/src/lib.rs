@@ -1,0 +1,354 @@
+//! GTFS-Realtime applied to the timetable: the live runs of a `FeedMessage`'s TripUpdates as an
+//! immutable [`Overlay`] (built aside, then swapped in whole by its owner, as the timetable is
+//! on a reload). Pure: no I/O, no clock (the caller says what "now" is), no panics on any
+//! input — a message that cannot be used is counted in [`Applied`], never fatal.
+//!
+//! Rules, where feeds and planners disagree (OpenTripPlanner and MOTIS differ on the first):
+//! - A `StopTimeEvent` with both `time` and `delay`: **`time` wins**.
+//! - A stop without an update takes the delay of the last update before it (forward
+//!   propagation); stops before the first update keep the schedule, lowered only as far as
+//!   needed to keep times non-decreasing (OpenTripPlanner's default).
+//! - `NO_DATA` keeps the schedule at that stop, and stops propagating the delay before it.
+//! - `SKIPPED`: the run neither stops nor can be boarded there; times still flow through it.
+//! - `CANCELED`: the run does not run (its departures are not offered).
+//! - A trip not running on the service day asked is not resurrected; an unknown trip, or one
+//!   added, duplicated or unscheduled (frequency-based and unscheduled runs are not applied
+//!   yet), is counted.
+//! - A message older than `max_age_s` (by its header's timestamp, against the caller's "now")
+//!   is not applied; `max_age_s = 0` turns the check off, so a recording replays at its date.
+
+/// The GTFS-Realtime messages (generated from the official `.proto` by
+/// `proto/regenerate.sh`).
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::all,
+    clippy::pedantic
+)]
+#[path = "transit_realtime.rs"]
+pub mod proto;
+
+pub use proto::FeedMessage;
+use proto::trip_descriptor::ScheduleRelationship as TripRel;
+use proto::trip_update::stop_time_update::ScheduleRelationship as StopRel;
+use proto::trip_update::{StopTimeEvent, StopTimeUpdate};
+
+use chrono::TimeZone;
+use std::collections::HashMap;
+use timetable::{Day, Secs, Timetable, TripIdx, TripKind};
+
+/// Reads a `FeedMessage` from its protobuf bytes.
+pub fn decode(bytes: &[u8]) -> Result<FeedMessage, String> {
+    <FeedMessage as prost::Message>::decode(bytes).map_err(|e| format!("not GTFS-Realtime: {e}"))
+}
+
+/// One run as it is live: its predicted times at each stop of its pattern (seconds after the
+/// service day's noon minus 12 h, as the timetable's), and the stops it skips.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveRun {
+    /// Predicted arrival at each stop position.
+    pub arrivals: Vec<Secs>,
+    /// Predicted departure at each stop position.
+    pub departures: Vec<Secs>,
+    /// Skipped stop positions (neither boarded nor left there).
+    pub skipped: Vec<bool>,
+    /// Whether the run was canceled.
+    pub canceled: bool,
+    /// Whether each position's time came from the feed (its own update) rather than from
+    /// propagation or the schedule.
+    pub observed: Vec<bool>,
+    /// The vehicle's id or label, if the feed gave one.
+    pub vehicle: Option<String>,
+}
+
+/// What applying a message did, for `/metrics` and the operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Runs made live (canceled ones included).
+    pub runs: usize,
+    /// Of them, canceled.
+    pub canceled: usize,
+    /// Stop updates used.
+    pub stop_updates: usize,
+    /// Stop updates whose stop is not on the run's pattern (or has no stop id).
+    pub unmatched_stops: usize,
+    /// TripUpdates naming a trip the timetable does not have.
+    pub unknown_trips: usize,
+    /// TripUpdates for a trip that does not run on its service day.
+    pub not_running: usize,
+    /// TripUpdates not applied yet: added, duplicated or unscheduled trips, frequency-based
+    /// runs, or without a trip id.
+    pub unsupported: usize,
+    /// TripUpdates with an unreadable start date.
+    pub bad_dates: usize,
+    /// Whether the whole message was older than allowed (then nothing else is counted).
+    pub too_old: bool,
+}
+
+/// The live runs of one message, by trip and service day.
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    runs: HashMap<(TripIdx, Day), LiveRun>,
+    /// The message's header timestamp (Unix seconds; 0 if absent).
+    pub feed_time: i64,
+    /// What applying it did.
+    pub applied: Applied,
+}
+
+impl Overlay {
+    /// The live run of `trip` on service day `day`, if the feed spoke of it.
+    pub fn run(&self, trip: TripIdx, day: Day) -> Option<&LiveRun> {
+        self.runs.get(&(trip, day))
+    }
+    /// How many runs are live.
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+    /// Whether no run is live.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+}
+
+/// How a message is applied.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// "Now", Unix seconds (the caller's clock).
+    pub now: i64,
+    /// Older messages are not applied; 0: no check (replaying a recording).
+    pub max_age_s: u64,
+}
+
+/// The live runs of `msg`'s TripUpdates for the feed namespaced `feed` in `tt` (trip ids in
+/// the message are the feed's own; the timetable's carry `feed:`).
+pub fn apply(tt: &Timetable, feed: &str, msg: &FeedMessage, opts: ApplyOptions) -> Overlay {
+    let feed_time = msg
+        .header
+        .timestamp
+        .map_or(0, |t| i64::try_from(t).unwrap_or(0));
+    let mut out = Overlay {
+        feed_time,
+        ..Overlay::default()
+    };
+    if opts.max_age_s > 0
+        && opts.now - feed_time > i64::try_from(opts.max_age_s).unwrap_or(i64::MAX)
+    {
+        out.applied.too_old = true;
+        return out;
+    }
+    let tz: chrono_tz::Tz = tt
+        .feeds()
+        .iter()
+        .find(|f| f.id == feed)
+        .and_then(|f| f.timezone.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    for entity in &msg.entity {
+        let Some(update) = &entity.trip_update else {
+            continue;
+        };
+        let a = &mut out.applied;
+        let trip_desc = &update.trip;
+        let relationship = trip_desc.schedule_relationship();
+        let Some(trip_id) = trip_desc.trip_id.as_deref() else {
+            a.unsupported += 1;
+            continue;
+        };
+        if !matches!(relationship, TripRel::Scheduled | TripRel::Canceled) {
+            a.unsupported += 1;
+            continue;
+        }
+        let Some(trip) = tt.trip_by_id(&format!("{feed}:{trip_id}")) else {
+            a.unknown_trips += 1;
+            continue;
+        };
+        let t = tt.trip(trip);
+        let TripKind::Scheduled { col } = t.kind else {
+            a.unsupported += 1;
+            continue;
+        };
+        let day = match trip_desc.start_date.as_deref() {
+            Some(d) => match parse_date(d) {
+                Some(day) => day,
+                None => {
+                    a.bad_dates += 1;
+                    continue;
+                }
+            },
+            // No date: the service day of the message (or the one before, for a run past
+            // midnight), whichever the trip runs on.
+            None => {
+                let today = local_day(tz, feed_time);
+                match [today, today.offset(-1)]
+                    .into_iter()
+                    .find(|d| tt.service_active(t.service, *d))
+                {
+                    Some(d) => d,
+                    None => today,
+                }
+            }
+        };
+        if !tt.service_active(t.service, day) {
+            a.not_running += 1;
+            continue;
+        }
+        let p = t.pattern;
+        let n = tt.pattern(p).n_stops();
+        let col = col as usize;
+        let sched_arr: Vec<Secs> = (0..n).map(|i| tt.arrival(p, i, col)).collect();
+        let sched_dep: Vec<Secs> = (0..n).map(|i| tt.departure(p, i, col)).collect();
+        let mut run = LiveRun {
+            arrivals: sched_arr.clone(),
+            departures: sched_dep.clone(),
+            skipped: vec![false; n],
+            canceled: relationship == TripRel::Canceled,
+            observed: vec![false; n],
+            vehicle: update
+                .vehicle
+                .as_ref()
+                .and_then(|v| v.id.clone().or_else(|| v.label.clone()))
+                .filter(|v| !v.is_empty()),
+        };
+        if !run.canceled {
+            let base = service_day_start(tz, day);
+            let stops = tt.pattern_stops(p);
+            let (used, unmatched) = live_times(
+                &update.stop_time_update,
+                |id, from| {
+                    let want = tt.stop_by_id(&format!("{feed}:{id}"))?;
+                    (from..n).find(|&i| stops[i] == want)
+                },
+                base,
+                &sched_arr,
+                &sched_dep,
+                &mut run,
+            );
+            a.stop_updates += used;
+            a.unmatched_stops += unmatched;
+        } else {
+            a.canceled += 1;
+        }
+        a.runs += 1;
+        out.runs.insert((trip, day), run);
+    }
+    out
+}
+
+/// Applies a trip's stop updates to `run` (which starts as the schedule): returns the updates
+/// used and those whose stop is not on the pattern.
+fn live_times(
+    updates: &[StopTimeUpdate],
+    position_of: impl Fn(&str, usize) -> Option<usize>,
+    base: i64,
+    sched_arr: &[Secs],
+    sched_dep: &[Secs],
+    run: &mut LiveRun,
+) -> (usize, usize) {
+    let n = sched_arr.len();
+    let (mut used, mut unmatched) = (0, 0);
+    // The delay in force at each position (None: the schedule), from the updates in order.
+    let mut delay_from: Vec<Option<i64>> = vec![None; n];
+    let mut next = 0;
+    let mut first_update = n;
+    for u in updates {
+        let Some(pos) = u.stop_id.as_deref().and_then(|id| position_of(id, next)) else {
+            unmatched += 1;
+            continue;
+        };
+        used += 1;
+        first_update = first_update.min(pos);
+        next = pos + 1;
+        match u.schedule_relationship() {
+            StopRel::NoData => {
+                delay_from[pos] = Some(0);
+                // The schedule from here until the next update.
+                for d in delay_from.iter_mut().skip(pos + 1) {
+                    *d = Some(0);
+                }
+                continue;
+            }
+            StopRel::Skipped => run.skipped[pos] = true,
+            _ => {}
+        }
+        let at = |e: &Option<StopTimeEvent>, sched: Secs| -> Option<i64> {
+            let e = e.as_ref()?;
+            // `time` wins over `delay` when both are given.
+            e.time
+                .map(|t| t - base)
+                .or_else(|| e.delay.map(|d| i64::from(sched) + i64::from(d)))
+        };
+        let arr = at(&u.arrival, sched_arr[pos]);
+        let dep = at(&u.departure, sched_dep[pos]);
+        let (arr, dep) = match (arr, dep) {
+            (Some(a), Some(d)) => (a, d.max(a)),
+            (Some(a), None) => (
+                a,
+                a.max(i64::from(sched_dep[pos]) + (a - i64::from(sched_arr[pos]))),
+            ),
+            (None, Some(d)) => (
+                (i64::from(sched_arr[pos]) + d - i64::from(sched_dep[pos])).min(d),
+                d,
+            ),
+            (None, None) => continue,
+        };
+        run.arrivals[pos] = clamp(arr);
+        run.departures[pos] = clamp(dep);
+        run.observed[pos] = true;
+        // The departure's delay carries on to the stops after, until another update.
+        let delay = dep - i64::from(sched_dep[pos]);
+        for d in delay_from.iter_mut().skip(pos + 1) {
+            *d = Some(delay);
+        }
+    }
+    for i in 0..n {
+        if run.observed[i] {
+            continue;
+        }
+        if let Some(d) = delay_from[i] {
+            run.arrivals[i] = clamp(i64::from(sched_arr[i]) + d);
+            run.departures[i] = clamp(i64::from(sched_dep[i]) + d);
+        }
+    }
+    // Non-decreasing: forward from the first update, then backward before it only as far as
+    // needed (an early run lowers the stops just before its first update).
+    for i in first_update.min(n)..n {
+        if i > 0 {
+            run.arrivals[i] = run.arrivals[i].max(run.departures[i - 1]);
+        }
+        run.departures[i] = run.departures[i].max(run.arrivals[i]);
+    }
+    for i in (0..first_update.min(n)).rev() {
+        run.departures[i] = run.departures[i].min(run.arrivals[i + 1]);
+        run.arrivals[i] = run.arrivals[i].min(run.departures[i]);
+    }
+    (used, unmatched)
+}
+
+fn clamp(t: i64) -> Secs {
+    t.clamp(0, i64::from(Secs::MAX)) as Secs
+}
+
+/// `YYYYMMDD`.
+fn parse_date(s: &str) -> Option<Day> {
+    chrono::NaiveDate::parse_from_str(s, "%Y%m%d")
+        .ok()
+        .map(Day::from_date)
+}
+
+/// The local date of a Unix time.
+fn local_day(tz: chrono_tz::Tz, t: i64) -> Day {
+    let d = tz.timestamp_opt(t, 0).single().map_or_else(
+        || chrono::DateTime::UNIX_EPOCH.date_naive(),
+        |d| d.date_naive(),
+    );
+    Day::from_date(d)
+}
+
+/// The Unix time a service day's times count from: noon minus 12 h, local (GTFS's definition,
+/// right on the days clocks change).
+pub fn service_day_start(tz: chrono_tz::Tz, day: Day) -> i64 {
+    let noon = day.date().and_hms_opt(12, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&noon)
+        .earliest()
+        .map_or(0, |t| t.timestamp())
+        - 12 * 3600
+}
