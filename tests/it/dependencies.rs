@@ -218,7 +218,9 @@ fn no_crate_depends_on_what_its_layer_forbids() {
         // Real time is applied without I/O: the caller fetches, decodes nothing else, swaps.
         (
             "realtime",
-            &["tokio", "serde", "sqlx", "axum", "hyper", "reqwest", "gtfs", "planner"],
+            &[
+                "tokio", "serde", "sqlx", "axum", "hyper", "reqwest", "gtfs", "planner",
+            ],
         ),
         // The observatory's pure crate never sees a database, HTTP or the runtime.
         (

@@ -17,6 +17,7 @@ pub mod city;
 mod error;
 pub mod indicators;
 pub mod internal;
+mod live;
 pub mod map;
 pub mod metrics;
 pub mod observatory;
@@ -35,6 +36,7 @@ pub mod when;
 mod words;
 
 pub use error::Error;
+pub use live::{Departures, LiveInfo};
 pub use metrics::{Audience, Metrics};
 pub use observatory::{Obs, ObservatorySettings, TripCounters};
 pub use words::word;
@@ -47,8 +49,8 @@ pub use ::observatory::{publish, questionnaire, release};
 /// The trip planner's requests, answers and the network's lookups.
 pub use planner::{
     Departure, Endpoint, Itinerary, ItineraryLeg, LineString, Plan, PlanError, PlanRequest, clock,
-    departures, fold, parse_endpoint, plan_notes, render_itinerary, render_option, route_stops,
-    search_routes, search_stops, stop_display_name, stop_route_names, stop_routes,
+    fold, parse_endpoint, plan_notes, render_itinerary, render_option, route_stops, search_routes,
+    search_stops, stop_display_name, stop_route_names, stop_routes,
 };
 /// The wheelchair setting of a search.
 pub use raptor::Wheelchair;
@@ -164,6 +166,8 @@ pub struct App {
     /// The risk surface of the latest release, for the timetable being served.
     risk: ArcSwap<Option<Arc<planner::safety::RiskSurface>>>,
     metrics: Metrics,
+    /// What is live (GTFS-Realtime), for the timetable it was applied to.
+    live: ArcSwap<live::LiveState>,
 }
 
 /// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
@@ -212,6 +216,7 @@ impl App {
             risk: ArcSwap::from_pointee(None),
             settings,
             metrics: Metrics::default(),
+            live: ArcSwap::from_pointee(live::LiveState::default()),
         })
     }
 

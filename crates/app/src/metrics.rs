@@ -172,6 +172,13 @@ impl Metrics {
             .set(v);
     }
 
+    /// Sets a gauge with labels.
+    pub fn gauge_labelled(&self, name: &'static str, labels: &[(&'static str, String)], v: f64) {
+        self.recorder
+            .register_gauge(&key(name, labels), &META)
+            .set(v);
+    }
+
     /// The Prometheus text exposition for `who`.
     pub fn render(&self, who: Audience) -> String {
         let all = self.recorder.handle().render();

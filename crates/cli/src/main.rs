@@ -5,6 +5,7 @@ mod bot;
 mod feed_info;
 mod observatory;
 mod plan;
+mod realtime;
 mod serve;
 
 use anyhow::Context;

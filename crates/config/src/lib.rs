@@ -41,6 +41,34 @@ pub struct FeedConfig {
     /// `approximate: true` and said as "hacia las 12:14".
     #[serde(default)]
     pub times: FeedTimes,
+    /// The feed's GTFS-Realtime, polled: `{ trip_updates = "…", poll_s = 30, max_age_s = 300 }`.
+    #[serde(default)]
+    pub realtime: Option<FeedRealtime>,
+}
+
+/// Where a feed's GTFS-Realtime is read, and how often.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedRealtime {
+    /// TripUpdates: an `http(s)://` URL, or a file (`file://…` or a path, relative to the
+    /// configuration file), so a recorded feed can be replayed.
+    pub trip_updates: String,
+    /// Seconds between polls (1–3600).
+    #[serde(default = "default_poll_s")]
+    pub poll_s: u64,
+    /// A message older than this (by its header, against the clock) is not used, and what
+    /// was live stops being so this long after its message; 0: no age check (replaying a
+    /// recording at its own date). 0–86400.
+    #[serde(default = "default_max_age_s")]
+    pub max_age_s: u64,
+}
+
+fn default_poll_s() -> u64 {
+    30
+}
+
+fn default_max_age_s() -> u64 {
+    300
 }
 
 /// What a feed's times are.
@@ -387,6 +415,7 @@ impl Default for Config {
                 osm: None,
                 places: None,
                 times: FeedTimes::Timetable,
+                realtime: None,
             }],
             walking: WalkingConfig::default(),
             routing: RoutingConfig::default(),
@@ -479,6 +508,16 @@ impl Config {
                     {
                         *p = base.join(&*p).to_string_lossy().into_owned();
                     }
+                }
+                // A real-time source that is a relative path (not a URL) is relative too.
+                if let Some(toml::Value::String(p)) = f
+                    .get_mut("realtime")
+                    .and_then(|r| r.get_mut("trip_updates"))
+                    && !p.contains("://")
+                    && !p.trim().is_empty()
+                    && Path::new(p).is_relative()
+                {
+                    *p = base.join(&*p).to_string_lossy().into_owned();
                 }
             }
         }
@@ -620,6 +659,24 @@ impl Config {
             }
             if !ids.insert(&f.id) {
                 return Err(format!("feed id `{}` appears twice", f.id));
+            }
+            if let Some(rt) = &f.realtime {
+                let id = &f.id;
+                if !(1..=3600).contains(&rt.poll_s) {
+                    return Err(format!(
+                        "feeds.{id}.realtime.poll_s must be within 1..=3600"
+                    ));
+                }
+                if rt.max_age_s > 86_400 {
+                    return Err(format!(
+                        "feeds.{id}.realtime.max_age_s must be within 0..=86400"
+                    ));
+                }
+                if rt.trip_updates.trim().is_empty() {
+                    return Err(format!(
+                        "feeds.{id}.realtime.trip_updates must not be empty"
+                    ));
+                }
             }
         }
         Ok(())
@@ -901,8 +958,44 @@ mod tests {
                 osm: None,
                 places: None,
                 times: FeedTimes::Timetable,
+                realtime: None,
             }]
         );
+    }
+
+    #[test]
+    fn a_feeds_real_time_is_read_resolved_and_bounded() {
+        let cfg = |rt: &str| {
+            Config::from_parts(
+                Some(&format!(
+                    "[[feeds]]\nid = \"ct\"\npath = \"ct.zip\"\nrealtime = {rt}\n"
+                )),
+                Some(Path::new("/etc/paradero/paradero.toml")),
+                Vec::<(String, String)>::new(),
+            )
+        };
+        let c = cfg(r#"{ trip_updates = "rt/tu.pb" }"#).unwrap();
+        let rt = c.feeds[0].realtime.clone().unwrap();
+        assert_eq!(rt.trip_updates, "/etc/paradero/rt/tu.pb");
+        assert_eq!((rt.poll_s, rt.max_age_s), (30, 300));
+        let c = cfg(r#"{ trip_updates = "https://x.example/tu.pb", poll_s = 10 }"#).unwrap();
+        assert_eq!(
+            c.feeds[0].realtime.as_ref().unwrap().trip_updates,
+            "https://x.example/tu.pb"
+        );
+        for bad in [
+            r#"{ trip_updates = "a", poll_s = 0 }"#,
+            r#"{ trip_updates = "a", max_age_s = 86401 }"#,
+            r#"{ trip_updates = " " }"#,
+            r#"{ trip_updates = "a", every = 3 }"#,
+            r#"{ poll_s = 3 }"#,
+        ] {
+            let e = cfg(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("realtime") || e.contains("trip_updates") || e.contains("every"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -27,19 +27,43 @@ pub struct Departure {
     /// Whether the time is an estimate: a headway promise only (`exact_times = 0`), or a
     /// feed whose times are estimated (`times = "estimated"`).
     pub approximate: bool,
+    /// Whether `departure` is a live prediction (GTFS-Realtime) rather than the timetable.
+    pub realtime: bool,
+    /// The timetable's time, local ISO (the same as `departure` when not live).
+    pub scheduled: String,
+    /// When live: seconds later (positive) or earlier than the timetable.
+    pub delay_s: Option<i32>,
 }
 
+/// A candidate departure: when, on which pattern, which run.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Candidate {
+    t: i32,
+    p: PatternIdx,
+    window: Option<usize>,
+    col: Option<u32>,
+    scheduled: i32,
+    live: bool,
+}
+
+/// How far before the time asked a run may be scheduled and still come late enough to be
+/// caught (a live prediction); beyond it, a run is gone.
+const LATE_RUNS_S: i32 = 2 * 3600;
+
 /// The next `limit` departures at `stop` from `time` (seconds after midnight of `day`), from
-/// runs of the day before (past midnight), the day and the next day.
+/// runs of the day before (past midnight), the day and the next day. With `live`, a run the
+/// feed's real time speaks of departs when predicted (a late one may still be caught, a
+/// canceled one or one skipping the stop is not offered).
 pub fn departures(
     tt: &Timetable,
     stop: StopIdx,
     day: Day,
     time: i32,
     limit: usize,
+    live: Option<realtime::LiveAt<'_>>,
 ) -> Vec<Departure> {
     let tz = crate::clock::timezone(tt);
-    let mut out: Vec<(i32, PatternIdx, Option<usize>, Option<u32>)> = Vec::new();
+    let mut out: Vec<Candidate> = Vec::new();
     let active = |s: ServiceIdx, d: i32| tt.service_active(s, day.offset(d));
     for &(p, pos) in tt.stop_patterns(stop) {
         let pos = pos as usize;
@@ -58,32 +82,68 @@ pub fn departures(
                     let mut t0 = (from - off).max(0) as u32;
                     for _ in 0..limit {
                         let Some(start) = w.next_start(t0) else { break };
-                        out.push((start as i32 + off + base, p, Some(wi), None));
+                        let t = start as i32 + off + base;
+                        out.push(Candidate {
+                            t,
+                            p,
+                            window: Some(wi),
+                            col: None,
+                            scheduled: t,
+                            live: false,
+                        });
                         t0 = start + 1;
                     }
                 }
             } else {
                 let deps = tt.departures(p, pos);
                 let svc = tt.pattern_trip_services(p);
-                let first = deps.partition_point(|&x| (x as i32) < from);
+                let trips = tt.pattern_trips(p);
+                let look = if live.is_some() { LATE_RUNS_S } else { 0 };
+                let first = deps.partition_point(|&x| (x as i32) < from - look);
                 let mut n = 0;
                 for c in first..deps.len() {
                     if n == limit {
                         break;
                     }
-                    if active(svc[c], d) {
-                        out.push((deps[c] as i32 + base, p, None, Some(c as u32)));
-                        n += 1;
+                    if !active(svc[c], d) {
+                        continue;
                     }
+                    let scheduled = deps[c] as i32 + base;
+                    let run = live.and_then(|l| l.run(trips[c], day.offset(d)));
+                    let t = match run {
+                        Some(r) if r.canceled || r.skipped[pos] => continue,
+                        Some(r) => r.departures[pos] as i32 + base,
+                        None => scheduled,
+                    };
+                    if t < time {
+                        continue;
+                    }
+                    out.push(Candidate {
+                        t,
+                        p,
+                        window: None,
+                        col: Some(c as u32),
+                        scheduled,
+                        live: run.is_some(),
+                    });
+                    n += 1;
                 }
             }
         }
     }
-    out.sort_by_key(|x| (x.0, x.1));
+    out.sort();
     out.dedup();
     out.truncate(limit);
     out.into_iter()
-        .map(|(t, p, window, col)| {
+        .map(|c| {
+            let Candidate {
+                t,
+                p,
+                window,
+                col,
+                scheduled,
+                live,
+            } = c;
             let w = window.map(|wi| tt.windows(p)[wi]);
             let trip = match (w, col) {
                 (Some(w), _) => w.trip,
@@ -105,8 +165,12 @@ pub fn departures(
                 departure_secs: t,
                 wait_min: (t - time + 59).div_euclid(60),
                 headway_s: w.map(|w| w.headway),
-                approximate: w.is_some_and(|w| !w.exact)
-                    || tt.route_times_estimated(tt.pattern(p).route),
+                approximate: !live
+                    && (w.is_some_and(|w| !w.exact)
+                        || tt.route_times_estimated(tt.pattern(p).route)),
+                realtime: live,
+                scheduled: local_time(tz, day, scheduled),
+                delay_s: live.then_some(t - scheduled),
             }
         })
         .collect()
@@ -127,7 +191,7 @@ mod tests {
         .unwrap();
         let a = tt.stop_by_id("A").unwrap();
         let monday = Day::parse("20261123").unwrap();
-        let got: Vec<(String, String)> = departures(&tt, a, monday, 8 * 3600, 5)
+        let got: Vec<(String, String)> = departures(&tt, a, monday, 8 * 3600, 5, None)
             .into_iter()
             .map(|d| (d.route_short_name, d.departure[11..16].to_string()))
             .collect();
@@ -144,12 +208,12 @@ mod tests {
         );
         // Sunday's run at 23:50 appears for a query at 23:45 Sunday, as Sunday's.
         let sunday = Day::parse("20261122").unwrap();
-        let late = departures(&tt, a, sunday, 23 * 3600 + 45 * 60, 1);
+        let late = departures(&tt, a, sunday, 23 * 3600 + 45 * 60, 1, None);
         assert_eq!(late[0].route_short_name, "Late");
         assert_eq!(late[0].wait_min, 5);
         // The last stop of a pattern has no departures of it: `End` ends at A.
         assert!(
-            departures(&tt, a, monday, 0, 50)
+            departures(&tt, a, monday, 0, 50, None)
                 .iter()
                 .all(|d| d.route_short_name != "End")
         );

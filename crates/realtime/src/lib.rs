@@ -352,3 +352,86 @@ pub fn service_day_start(tz: chrono_tz::Tz, day: Day) -> i64 {
         .map_or(0, |t| t.timestamp())
         - 12 * 3600
 }
+
+/// What is live across the feeds, as served: each feed's latest overlay, until it expires.
+/// Immutable: a new message makes a new `Live` (the next generation), swapped in whole.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// Bumped by every overlay taken in; answers say which one they read.
+    pub generation: u64,
+    feeds: Vec<FeedLive>,
+}
+
+#[derive(Debug, Clone)]
+struct FeedLive {
+    feed: String,
+    overlay: std::sync::Arc<Overlay>,
+    /// When it was taken in (Unix seconds).
+    applied_at: i64,
+    /// When it stops being live (Unix seconds); `None`: never (a replay).
+    expires_at: Option<i64>,
+}
+
+impl Live {
+    /// This, with `feed`'s overlay replaced by `overlay` taken in at `now`: live until its
+    /// message is `max_age_s` old (by its header's time, or `now` without one); 0: always.
+    pub fn with(&self, feed: &str, overlay: Overlay, now: i64, max_age_s: u64) -> Live {
+        let since = if overlay.feed_time > 0 {
+            overlay.feed_time
+        } else {
+            now
+        };
+        let expires_at = (max_age_s > 0)
+            .then(|| since.saturating_add(i64::try_from(max_age_s).unwrap_or(i64::MAX)));
+        let mut feeds: Vec<FeedLive> = self
+            .feeds
+            .iter()
+            .filter(|f| f.feed != feed)
+            .cloned()
+            .collect();
+        feeds.push(FeedLive {
+            feed: feed.to_string(),
+            overlay: std::sync::Arc::new(overlay),
+            applied_at: now,
+            expires_at,
+        });
+        Live {
+            generation: self.generation + 1,
+            feeds,
+        }
+    }
+
+    /// What is live at `now`.
+    pub fn at(&self, now: i64) -> LiveAt<'_> {
+        LiveAt { live: self, now }
+    }
+}
+
+/// [`Live`] as of one instant: expired overlays are not read.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveAt<'a> {
+    live: &'a Live,
+    now: i64,
+}
+
+impl<'a> LiveAt<'a> {
+    fn current(&self) -> impl Iterator<Item = &'a FeedLive> + '_ {
+        let now = self.now;
+        self.live
+            .feeds
+            .iter()
+            .filter(move |f| f.expires_at.is_none_or(|e| now <= e))
+    }
+    /// The live run of `trip` on `day`, from whichever feed's overlay has it.
+    pub fn run(&self, trip: TripIdx, day: Day) -> Option<&'a LiveRun> {
+        self.current().find_map(|f| f.overlay.run(trip, day))
+    }
+    /// Seconds since the newest live overlay was taken in; `None` when nothing is live.
+    pub fn age_s(&self) -> Option<i64> {
+        self.current().map(|f| self.now - f.applied_at).min()
+    }
+    /// The generation read.
+    pub fn generation(&self) -> u64 {
+        self.live.generation
+    }
+}

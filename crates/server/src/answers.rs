@@ -126,6 +126,8 @@ pub struct Departures {
     pub stop: Stop,
     /// Next departures, soonest first.
     pub departures: Vec<app::Departure>,
+    /// The real time read (GTFS-Realtime); null when nothing is live.
+    pub realtime: Option<app::LiveInfo>,
 }
 
 /// A route.

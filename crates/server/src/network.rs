@@ -163,10 +163,13 @@ pub async fn departures(
         .ok_or_else(|| Problem::not_found(i18n::t(p.lang, "error.unknown_stop", &[("id", &id)])))?;
     let (day, time) = when(&p, "at", tt)?.unwrap_or_else(|| now(tt));
     let limit = p.number("limit", 10usize, 1..=50)?;
-    let deps = app::departures(tt, stop, day, time as i32, limit);
+    let found = s
+        .app()
+        .departures(&ds, stop, (day, time as i32), limit, app::now_unix());
     Ok(Json(answers::Departures {
         stop: stop_json(tt, stop),
-        departures: deps,
+        departures: found.departures,
+        realtime: found.live,
     })
     .into_response())
 }

@@ -3,6 +3,7 @@
 //! case: what goes in, what comes out, what is stored.
 
 mod categories;
+mod live;
 mod off;
 mod officials;
 mod photos;

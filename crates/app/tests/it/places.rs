@@ -127,7 +127,9 @@ fn departures_come_in_order_from_the_time_asked_and_no_more_than_asked() {
     let mut seen = 0;
     for stop in (0..tt.stops().len()).step_by(97) {
         let stop = app::StopIdx::new(stop);
-        let deps = app::departures(&tt, stop, day, at, 5);
+        let deps = a
+            .departures(&a.dataset(), stop, (day, at), 5, app::now_unix())
+            .departures;
         assert!(deps.len() <= 5);
         for pair in deps.windows(2) {
             assert!(pair[0].departure_secs <= pair[1].departure_secs, "{pair:?}");

@@ -93,8 +93,12 @@ impl Engine {
             turn.out.push(Out::text(t(lang, "bot.stale", &[])));
             return;
         };
+        let ds = self.app.dataset();
         let (day, now) = app::clock::now(&tt);
-        let deps = app::departures(&tt, stop, day, now as i32, 8);
+        let deps = self
+            .app
+            .departures(&ds, stop, (day, now as i32), 8, app::now_unix())
+            .departures;
         let mut text = t(
             lang,
             "bot.dep.header",
@@ -117,7 +121,24 @@ impl Engine {
                     ("minutes", &d.wait_min),
                 ],
             ));
-            if let Some(h) = d.headway_s {
+            if d.realtime {
+                let delay = d.delay_s.unwrap_or(0);
+                let minutes = (delay.abs() + 30) / 60;
+                let said = match delay {
+                    _ if minutes == 0 => t(lang, "bot.dep.live_on_time", &[]),
+                    d if d > 0 => t(
+                        lang,
+                        "bot.dep.live",
+                        &[("delay", &t(lang, "bot.dep.late", &[("minutes", &minutes)]))],
+                    ),
+                    _ => t(
+                        lang,
+                        "bot.dep.live",
+                        &[("delay", &t(lang, "bot.dep.early", &[("minutes", &minutes)]))],
+                    ),
+                };
+                text.push_str(&format!(" · {said}"));
+            } else if let Some(h) = d.headway_s {
                 text.push(' ');
                 text.push_str(&t(lang, "plan.ride.every", &[("minutes", &(h / 60))]));
             }

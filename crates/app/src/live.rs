@@ -1,0 +1,140 @@
+//! Live buses: a feed's GTFS-Realtime taken in (decoded, applied to the timetable being
+//! served, swapped in whole as the next generation) and read by departures. What fetches the
+//! bytes (a poller of files or URLs) lives with the binary; this is the one place both doors'
+//! departures read real time from.
+
+use crate::{App, Dataset, Error};
+use i18n::Lang;
+use planner::Departure;
+use std::sync::{Arc, Weak};
+use timetable::{Day, StopIdx, Timetable};
+
+/// What is live, for the timetable it was applied to (a reload makes it stale: its trips
+/// are another timetable's, so it is not read until the next message is taken in).
+#[derive(Debug, Default)]
+pub(crate) struct LiveState {
+    timetable: Weak<Timetable>,
+    live: realtime::Live,
+}
+
+/// Which real time an answer read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveInfo {
+    /// The overlay's generation (it grows with every message taken in).
+    pub generation: u64,
+    /// Seconds since the newest live message was taken in.
+    pub age_s: i64,
+}
+
+/// The next departures at a stop, and the real time they read, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Departures {
+    /// Soonest first.
+    pub departures: Vec<Departure>,
+    /// The real time read; `None` when nothing is live.
+    pub live: Option<LiveInfo>,
+}
+
+impl App {
+    /// Takes in one GTFS-Realtime TripUpdates message of `feed` (its protobuf bytes): applied
+    /// to the timetable served and swapped in whole; what it could not use is counted in the
+    /// answer and in the metrics. A message that cannot be read changes nothing.
+    pub fn take_trip_updates(
+        &self,
+        feed: &str,
+        bytes: &[u8],
+        now: i64,
+        max_age_s: u64,
+    ) -> Result<realtime::Applied, Error> {
+        let lang = Lang::default();
+        let unreadable = |e: String| {
+            self.metrics.count(
+                "paradero_realtime_messages_total",
+                &[("feed", feed.to_string()), ("outcome", "unreadable".into())],
+                1,
+            );
+            Error::Invalid(i18n::t(
+                lang,
+                "realtime.unreadable",
+                &[("feed", &feed), ("text", &e)],
+            ))
+        };
+        let msg = realtime::decode(bytes).map_err(unreadable)?;
+        let ds = self.dataset();
+        let opts = realtime::ApplyOptions { now, max_age_s };
+        let overlay = realtime::apply(&ds.timetable, feed, &msg, opts);
+        let applied = overlay.applied.clone();
+        let outcome = if applied.too_old {
+            "too_old"
+        } else {
+            "applied"
+        };
+        self.metrics.count(
+            "paradero_realtime_messages_total",
+            &[("feed", feed.to_string()), ("outcome", outcome.into())],
+            1,
+        );
+        if applied.too_old {
+            return Ok(applied);
+        }
+        for (what, n) in [
+            ("unknown_trip", applied.unknown_trips),
+            ("not_running", applied.not_running),
+            ("unsupported", applied.unsupported),
+            ("bad_date", applied.bad_dates),
+            ("unmatched_stop", applied.unmatched_stops),
+        ] {
+            if n > 0 {
+                self.metrics.count(
+                    "paradero_realtime_ignored_total",
+                    &[("feed", feed.to_string()), ("reason", what.into())],
+                    n as u64,
+                );
+            }
+        }
+        self.metrics.gauge_labelled(
+            "paradero_realtime_live_runs",
+            &[("feed", feed.to_string())],
+            applied.runs as f64,
+        );
+        let tt = Arc::downgrade(&ds.timetable);
+        self.live.rcu(|cur| {
+            let base = if Weak::ptr_eq(&cur.timetable, &tt) {
+                cur.live.clone()
+            } else {
+                realtime::Live::default()
+            };
+            LiveState {
+                timetable: tt.clone(),
+                live: base.with(feed, overlay.clone(), now, max_age_s),
+            }
+        });
+        Ok(applied)
+    }
+
+    /// The next `limit` departures at `stop` from `time` of `day` on `ds`, live where the
+    /// real time speaks of a run (both doors' departures).
+    pub fn departures(
+        &self,
+        ds: &Dataset,
+        stop: StopIdx,
+        (day, time): (Day, i32),
+        limit: usize,
+        now: i64,
+    ) -> Departures {
+        let state = self.live.load();
+        let same = std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable));
+        let at = same.then(|| state.live.at(now));
+        let live = at.and_then(|a| {
+            a.age_s().map(|age_s| LiveInfo {
+                generation: a.generation(),
+                age_s,
+            })
+        });
+        Departures {
+            departures: planner::departures(&ds.timetable, stop, day, time, limit, at),
+            live,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Live buses from GTFS-Realtime: Caltrain's recording taken in at its own date, read by
+//! departures; an unreadable message changes nothing; what is live expires and does not
+//! survive a reload onto another timetable.
+
+use app::{App, Day};
+use std::path::Path;
+use std::sync::Arc;
+
+fn rt(file: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../feeds/rt")
+        .join(file)
+}
+
+fn caltrain() -> app::Dataset {
+    let spec = gtfs::FeedSpec {
+        id: "ct".into(),
+        path: rt("ct.zip"),
+    };
+    let tt = gtfs::load(&[spec], &gtfs::LoadConfig::default())
+        .unwrap()
+        .timetable;
+    app::Dataset {
+        timetable: Arc::new(tt),
+        streets: None,
+        places: None,
+        loaded_at: std::time::SystemTime::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_recorded_feed_makes_departures_live_until_it_expires() {
+    let a = App::new(caltrain(), app::Settings::default());
+    let bytes = std::fs::read(rt("ct-trip-updates.pb")).unwrap();
+    let ds = a.dataset();
+    let tt = &ds.timetable;
+    // Caltrain's San Francisco station, at 17:05 on the day of the recording.
+    let day = Day::parse("2023-11-07").unwrap();
+    let at = (day, 17 * 3600 + 5 * 60);
+    let stop = tt
+        .stop_by_id("ct:70012")
+        .expect("San Francisco, southbound");
+    let before = a.departures(&ds, stop, at, 10, 0);
+    assert!(before.live.is_none() && before.departures.iter().all(|d| !d.realtime));
+
+    // Garbage changes nothing.
+    assert!(matches!(
+        a.take_trip_updates("ct", b"not protobuf at all \xff\xff", 0, 0),
+        Err(app::Error::Invalid(_))
+    ));
+    assert!(a.departures(&ds, stop, at, 10, 0).live.is_none());
+
+    // Replayed at its date (no age check): live, with the recorded times.
+    let applied = a.take_trip_updates("ct", &bytes, 1_699_405_600, 0).unwrap();
+    assert_eq!((applied.runs, applied.unknown_trips), (19, 0));
+    let live = a.departures(&ds, stop, at, 10, 1_699_405_600);
+    let info = live.live.expect("something is live");
+    assert_eq!(info.generation, 1);
+    let live_ones: Vec<_> = live.departures.iter().filter(|d| d.realtime).collect();
+    assert!(!live_ones.is_empty(), "{:#?}", live.departures);
+    for d in &live_ones {
+        assert!(!d.approximate);
+        let delay = d.delay_s.unwrap();
+        assert!(delay.abs() < 3600, "{d:?}");
+        assert_eq!(d.departure == d.scheduled, delay == 0, "{d:?}");
+    }
+    // Soonest first, by the predicted time.
+    for w in live.departures.windows(2) {
+        assert!(w[0].departure_secs <= w[1].departure_secs);
+    }
+
+    // With an age limit the same message lives 5 minutes after its own time.
+    let a = App::new(caltrain(), app::Settings::default());
+    let ds = a.dataset();
+    let header = 1_699_405_534;
+    a.take_trip_updates("ct", &bytes, header + 10, 300).unwrap();
+    assert!(a.departures(&ds, stop, at, 10, header + 299).live.is_some());
+    assert!(a.departures(&ds, stop, at, 10, header + 301).live.is_none());
+    assert!(
+        a.departures(&ds, stop, at, 10, header + 301)
+            .departures
+            .iter()
+            .all(|d| !d.realtime)
+    );
+    // Taken in too late, it is refused whole.
+    let old = a
+        .take_trip_updates("ct", &bytes, header + 301, 300)
+        .unwrap();
+    assert!(old.too_old);
+
+    // A reload onto a new timetable: what was live belonged to the old one.
+    let a = App::new(caltrain(), app::Settings::default());
+    a.take_trip_updates("ct", &bytes, header, 0).unwrap();
+    a.swap(caltrain());
+    let ds = a.dataset();
+    let stop = ds.timetable.stop_by_id("ct:70012").unwrap();
+    assert!(a.departures(&ds, stop, at, 10, header).live.is_none());
+}
