@@ -859,6 +859,33 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_configuration_loads_and_names_files_that_exist() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let cfg = Config::from_parts(Some(&text), Some(&path), Vec::<(String, String)>::new())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            for f in &cfg.feeds {
+                assert!(f.path.exists(), "{}: {}", path.display(), f.path.display());
+                if let Some(rt) = f
+                    .realtime
+                    .as_ref()
+                    .filter(|r| !r.trip_updates.contains("://"))
+                {
+                    assert!(Path::new(&rt.trip_updates).exists(), "{}", rt.trip_updates);
+                }
+            }
+            seen += 1;
+        }
+        assert!(seen >= 2, "paradero.toml and the replay");
+    }
+
+    #[test]
     fn every_setting_is_documented_in_the_shipped_file() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/paradero.toml");
         let text = std::fs::read_to_string(path).unwrap();

@@ -176,7 +176,15 @@
     api('/v1/stops/' + encodeURIComponent(s.id) + '/departures?limit=6&lang=' + LANG).then(function (r) {
       if (!r.departures.length) list.appendChild(el('li', { text: t('web.departures_none') }));
       r.departures.forEach(function (d) {
-        list.appendChild(el('li', { text: t(d.approximate ? 'web.departure.approx' : 'web.departure', { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min }) }));
+        var args = { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min };
+        var key = d.approximate ? 'web.departure.approx' : 'web.departure';
+        if (d.realtime) {
+          // A live prediction says how it stands against the timetable.
+          var late = Math.round((d.delay_s || 0) / 60);
+          args.delay = late === 0 ? t('web.live.on_time') : t(late > 0 ? 'web.live.late' : 'web.live.early', { minutes: Math.abs(late) });
+          key = 'web.departure.live';
+        }
+        list.appendChild(el('li', { class: d.realtime ? 'live' : '', text: t(key, args) }));
       });
     }).catch(function (e) { list.appendChild(el('li', { text: e.message })); });
   }

@@ -16,6 +16,7 @@ mod contract;
 mod cross_site;
 mod faults;
 mod hardening;
+mod live;
 mod observatory;
 mod photos;
 mod places;
