@@ -36,7 +36,7 @@ pub mod when;
 mod words;
 
 pub use error::Error;
-pub use live::{Departures, LiveInfo};
+pub use live::{Departures, LiveInfo, LiveVehicle, VehicleFilter};
 pub use metrics::{Audience, Metrics};
 pub use observatory::{Obs, ObservatorySettings, TripCounters};
 pub use words::word;

@@ -36,7 +36,151 @@ pub struct Departures {
     pub live: Option<LiveInfo>,
 }
 
+/// A live vehicle, as riders (and officials) read it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveVehicle {
+    /// Namespaced route id.
+    pub route_id: String,
+    /// Route short name.
+    pub route_short_name: String,
+    /// Route colour.
+    pub route_color: Option<String>,
+    /// 0 or 1, when known.
+    pub direction: Option<u8>,
+    /// Destination sign of the run it serves, when known.
+    pub headsign: Option<String>,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Heading, degrees clockwise from north.
+    pub bearing: Option<f32>,
+    /// Seconds since it was seen there.
+    pub age_s: i64,
+    /// The operator's code for the vehicle: officials only (absent for the public).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// Which vehicles to show.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VehicleFilter {
+    /// One route only.
+    pub route: Option<timetable::RouteIdx>,
+    /// Inside `[west, south, east, north]` only.
+    pub bbox: Option<[f64; 4]>,
+    /// Whether the asker is an official (sees the vehicles' codes).
+    pub official: bool,
+}
+
 impl App {
+    /// Takes in one GTFS-Realtime VehiclePositions message of `feed`: its vehicles replace
+    /// the feed's, each shown until `timeout_s` after it was seen. What it could not place is
+    /// counted in the answer and the metrics.
+    pub fn take_vehicle_positions(
+        &self,
+        feed: &str,
+        bytes: &[u8],
+        now: i64,
+        (max_age_s, timeout_s): (u64, u64),
+    ) -> Result<realtime::Seen, Error> {
+        let lang = Lang::default();
+        let msg = realtime::decode(bytes).map_err(|e| {
+            self.metrics.count(
+                "paradero_realtime_messages_total",
+                &[("feed", feed.to_string()), ("outcome", "unreadable".into())],
+                1,
+            );
+            Error::Invalid(i18n::t(
+                lang,
+                "realtime.unreadable",
+                &[("feed", &feed), ("text", &e)],
+            ))
+        })?;
+        let ds = self.dataset();
+        let (mut vehicles, seen) = realtime::vehicles(
+            &ds.timetable,
+            feed,
+            &msg,
+            realtime::ApplyOptions { now, max_age_s },
+        );
+        // No age check is a replay: a recording's positions are shown as seen now.
+        if max_age_s == 0 {
+            for v in &mut vehicles {
+                v.seen_at = now;
+            }
+        }
+        for (what, n) in [
+            ("bad_position", seen.bad_positions),
+            ("from_the_future", seen.from_the_future),
+            ("too_old", seen.too_old),
+            ("unknown", seen.unknown),
+        ] {
+            if n > 0 {
+                self.metrics.count(
+                    "paradero_realtime_positions_dropped_total",
+                    &[("feed", feed.to_string()), ("reason", what.into())],
+                    n as u64,
+                );
+            }
+        }
+        self.metrics.gauge_labelled(
+            "paradero_realtime_vehicles",
+            &[("feed", feed.to_string())],
+            seen.vehicles as f64,
+        );
+        let tt = Arc::downgrade(&ds.timetable);
+        self.live.rcu(|cur| {
+            let base = if Weak::ptr_eq(&cur.timetable, &tt) {
+                cur.live.clone()
+            } else {
+                realtime::Live::default()
+            };
+            LiveState {
+                timetable: tt.clone(),
+                live: base.with_vehicles(feed, vehicles.clone(), now, timeout_s),
+            }
+        });
+        Ok(seen)
+    }
+
+    /// The live vehicles `filter` asks for, on `ds`, as of `now`.
+    pub fn vehicles(&self, ds: &Dataset, filter: VehicleFilter, now: i64) -> Vec<LiveVehicle> {
+        let state = self.live.load();
+        if !std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable)) {
+            return Vec::new();
+        }
+        let tt = &ds.timetable;
+        let inside = |v: &realtime::Vehicle| {
+            filter.bbox.is_none_or(|[w, s, e, n]| {
+                (s..=n).contains(&v.coord.lat()) && (w..=e).contains(&v.coord.lon())
+            })
+        };
+        state
+            .live
+            .at(now)
+            .vehicles()
+            .filter(|v| v.route.is_some() && filter.route.is_none_or(|r| v.route == Some(r)))
+            .filter(|v| inside(v))
+            .filter_map(|v| {
+                let route = tt.route(v.route?);
+                Some(LiveVehicle {
+                    route_id: route.id.clone(),
+                    route_short_name: route.short_name.clone(),
+                    route_color: route.color.clone(),
+                    direction: v.direction,
+                    headsign: v.trip.and_then(|t| tt.trip(t).headsign.clone()),
+                    lat: v.coord.lat(),
+                    lon: v.coord.lon(),
+                    bearing: v.bearing,
+                    age_s: (now - v.seen_at).max(0),
+                    code: v.code.clone().filter(|_| filter.official),
+                })
+            })
+            .collect()
+    }
+
     /// Takes in one GTFS-Realtime TripUpdates message of `feed` (its protobuf bytes): applied
     /// to the timetable served and swapped in whole; what it could not use is counted in the
     /// answer and in the metrics. A message that cannot be read changes nothing.

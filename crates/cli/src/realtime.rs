@@ -141,33 +141,56 @@ impl Source {
     }
 }
 
-/// Starts a poller per feed that has real time configured.
+/// What a source carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// TripUpdates.
+    TripUpdates,
+    /// VehiclePositions.
+    VehiclePositions,
+}
+
+/// Starts a poller per real-time source configured (each feed's TripUpdates and
+/// VehiclePositions).
 pub fn spawn_pollers(cfg: &config::Config, app: &Arc<App>) {
     for feed in &cfg.feeds {
         let Some(rt) = feed.realtime.clone() else {
             continue;
         };
-        let (app, id) = (Arc::clone(app), feed.id.clone());
-        tokio::spawn(async move {
-            let mut source = match Source::new(&rt.trip_updates) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(feed = %id, error = %e, "real time: no client");
-                    return;
+        let sources = [
+            (Kind::TripUpdates, rt.trip_updates.clone()),
+            (Kind::VehiclePositions, rt.vehicle_positions.clone()),
+        ];
+        for (kind, location) in sources {
+            let Some(location) = location else { continue };
+            let (app, id, rt) = (Arc::clone(app), feed.id.clone(), rt.clone());
+            tokio::spawn(async move {
+                let mut source = match Source::new(&location) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(feed = %id, error = %e, "real time: no client");
+                        return;
+                    }
+                };
+                let mut every = tokio::time::interval(Duration::from_secs(rt.poll_s));
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    every.tick().await;
+                    poll_once(&app, &id, kind, &mut source, &rt).await;
                 }
-            };
-            let mut every = tokio::time::interval(Duration::from_secs(rt.poll_s));
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                poll_once(&app, &id, &mut source, rt.max_age_s).await;
-            }
-        });
+            });
+        }
     }
 }
 
 /// Fetches once and takes the message in; failures are logged and counted.
-pub async fn poll_once(app: &App, feed: &str, source: &mut Source, max_age_s: u64) {
+pub async fn poll_once(
+    app: &App,
+    feed: &str,
+    kind: Kind,
+    source: &mut Source,
+    rt: &config::FeedRealtime,
+) {
     let failed = |reason: &'static str| {
         app.metrics().count(
             "paradero_realtime_fetch_errors_total",
@@ -175,28 +198,30 @@ pub async fn poll_once(app: &App, feed: &str, source: &mut Source, max_age_s: u6
             1,
         );
     };
-    match source.fetch().await {
-        Ok(None) => {}
-        Ok(Some(bytes)) => {
-            match app.take_trip_updates(feed, &bytes, crate::unix_now(), max_age_s) {
-                Ok(a) if a.too_old => {
-                    tracing::warn!(feed, "real time: the message is too old; not used")
-                }
-                Ok(a) => tracing::debug!(
-                    feed,
-                    runs = a.runs,
-                    unknown = a.unknown_trips,
-                    "real time taken in"
-                ),
-                Err(e) => {
-                    failed("unreadable");
-                    tracing::warn!(feed, error = %e, "real time: unreadable message");
-                }
-            }
-        }
+    let bytes = match source.fetch().await {
+        Ok(None) => return,
+        Ok(Some(bytes)) => bytes,
         Err(e) => {
             failed(e.reason());
             tracing::warn!(feed, error = %e, "real time: fetch failed; the last message stays until it expires");
+            return;
+        }
+    };
+    let now = crate::unix_now();
+    let taken = match kind {
+        Kind::TripUpdates => app
+            .take_trip_updates(feed, &bytes, now, rt.max_age_s)
+            .map(|a| (a.too_old, a.runs)),
+        Kind::VehiclePositions => app
+            .take_vehicle_positions(feed, &bytes, now, (rt.max_age_s, rt.vehicle_timeout_s))
+            .map(|s| (false, s.vehicles)),
+    };
+    match taken {
+        Ok((true, _)) => tracing::warn!(feed, "real time: the message is too old; not used"),
+        Ok((false, n)) => tracing::debug!(feed, ?kind, n, "real time taken in"),
+        Err(e) => {
+            failed("unreadable");
+            tracing::warn!(feed, error = %e, "real time: unreadable message");
         }
     }
 }

@@ -52,13 +52,20 @@ pub struct FeedConfig {
 pub struct FeedRealtime {
     /// TripUpdates: an `http(s)://` URL, or a file (`file://…` or a path, relative to the
     /// configuration file), so a recorded feed can be replayed.
-    pub trip_updates: String,
+    #[serde(default)]
+    pub trip_updates: Option<String>,
+    /// VehiclePositions, as `trip_updates`: where the buses are.
+    #[serde(default)]
+    pub vehicle_positions: Option<String>,
+    /// A vehicle not heard from for this long leaves the map (10–3600 s).
+    #[serde(default = "default_vehicle_timeout_s")]
+    pub vehicle_timeout_s: u64,
     /// Seconds between polls (1–3600).
     #[serde(default = "default_poll_s")]
     pub poll_s: u64,
     /// A message older than this (by its header, against the clock) is not used, and what
     /// was live stops being so this long after its message; 0: no age check (replaying a
-    /// recording at its own date). 0–86400.
+    /// recording at its own date: its vehicles are then shown as seen when read). 0–86400.
     #[serde(default = "default_max_age_s")]
     pub max_age_s: u64,
 }
@@ -69,6 +76,10 @@ fn default_poll_s() -> u64 {
 
 fn default_max_age_s() -> u64 {
     300
+}
+
+fn default_vehicle_timeout_s() -> u64 {
+    120
 }
 
 /// What a feed's times are.
@@ -510,14 +521,15 @@ impl Config {
                     }
                 }
                 // A real-time source that is a relative path (not a URL) is relative too.
-                if let Some(toml::Value::String(p)) = f
-                    .get_mut("realtime")
-                    .and_then(|r| r.get_mut("trip_updates"))
-                    && !p.contains("://")
-                    && !p.trim().is_empty()
-                    && Path::new(p).is_relative()
-                {
-                    *p = base.join(&*p).to_string_lossy().into_owned();
+                for key in ["trip_updates", "vehicle_positions"] {
+                    if let Some(toml::Value::String(p)) =
+                        f.get_mut("realtime").and_then(|r| r.get_mut(key))
+                        && !p.contains("://")
+                        && !p.trim().is_empty()
+                        && Path::new(p).is_relative()
+                    {
+                        *p = base.join(&*p).to_string_lossy().into_owned();
+                    }
                 }
             }
         }
@@ -672,9 +684,19 @@ impl Config {
                         "feeds.{id}.realtime.max_age_s must be within 0..=86400"
                     ));
                 }
-                if rt.trip_updates.trim().is_empty() {
+                if !(10..=3600).contains(&rt.vehicle_timeout_s) {
                     return Err(format!(
-                        "feeds.{id}.realtime.trip_updates must not be empty"
+                        "feeds.{id}.realtime.vehicle_timeout_s must be within 10..=3600"
+                    ));
+                }
+                let sources = [&rt.trip_updates, &rt.vehicle_positions];
+                if sources.iter().all(|s| s.is_none())
+                    || sources
+                        .iter()
+                        .any(|s| s.as_ref().is_some_and(|s| s.trim().is_empty()))
+                {
+                    return Err(format!(
+                        "feeds.{id}.realtime needs trip_updates or vehicle_positions, each a URL or a file"
                     ));
                 }
             }
@@ -872,12 +894,12 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             for f in &cfg.feeds {
                 assert!(f.path.exists(), "{}: {}", path.display(), f.path.display());
-                if let Some(rt) = f
-                    .realtime
-                    .as_ref()
-                    .filter(|r| !r.trip_updates.contains("://"))
+                let sources = f.realtime.iter();
+                for src in sources
+                    .flat_map(|r| [&r.trip_updates, &r.vehicle_positions])
+                    .flatten()
                 {
-                    assert!(Path::new(&rt.trip_updates).exists(), "{}", rt.trip_updates);
+                    assert!(src.contains("://") || Path::new(src).exists(), "{src}");
                 }
             }
             seen += 1;
@@ -1003,19 +1025,19 @@ mod tests {
         };
         let c = cfg(r#"{ trip_updates = "rt/tu.pb" }"#).unwrap();
         let rt = c.feeds[0].realtime.clone().unwrap();
-        assert_eq!(rt.trip_updates, "/etc/paradero/rt/tu.pb");
+        assert_eq!(rt.trip_updates.as_deref(), Some("/etc/paradero/rt/tu.pb"));
         assert_eq!((rt.poll_s, rt.max_age_s), (30, 300));
         let c = cfg(r#"{ trip_updates = "https://x.example/tu.pb", poll_s = 10 }"#).unwrap();
-        assert_eq!(
-            c.feeds[0].realtime.as_ref().unwrap().trip_updates,
-            "https://x.example/tu.pb"
-        );
+        let rt = c.feeds[0].realtime.as_ref().unwrap();
+        assert_eq!(rt.trip_updates.as_deref(), Some("https://x.example/tu.pb"));
+        assert_eq!(rt.vehicle_timeout_s, 120);
         for bad in [
             r#"{ trip_updates = "a", poll_s = 0 }"#,
             r#"{ trip_updates = "a", max_age_s = 86401 }"#,
             r#"{ trip_updates = " " }"#,
             r#"{ trip_updates = "a", every = 3 }"#,
             r#"{ poll_s = 3 }"#,
+            r#"{ vehicle_positions = "v.pb", vehicle_timeout_s = 5 }"#,
         ] {
             let e = cfg(bad).unwrap_err().to_string();
             assert!(

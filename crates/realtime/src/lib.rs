@@ -353,6 +353,116 @@ pub fn service_day_start(tz: chrono_tz::Tz, day: Day) -> i64 {
         - 12 * 3600
 }
 
+/// A vehicle where a feed last saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vehicle {
+    /// The operator's code for it (`vehicle.id`, else its label): for officials only.
+    pub code: Option<String>,
+    /// The run it serves, when the feed says and the timetable has it.
+    pub trip: Option<TripIdx>,
+    /// Its route: the trip's, else the one the feed names.
+    pub route: Option<timetable::RouteIdx>,
+    /// 0 or 1, when known.
+    pub direction: Option<u8>,
+    /// Where.
+    pub coord: timetable::Coord,
+    /// Heading, degrees clockwise from north, when given.
+    pub bearing: Option<f32>,
+    /// When it was there (Unix seconds).
+    pub seen_at: i64,
+}
+
+/// What reading positions did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Vehicles kept.
+    pub vehicles: usize,
+    /// Positions dropped: no position, or not a coordinate on Earth.
+    pub bad_positions: usize,
+    /// Positions from the future (more than a minute ahead of "now").
+    pub from_the_future: usize,
+    /// Positions older than the age allowed.
+    pub too_old: usize,
+    /// Positions naming neither a trip nor a route the timetable has.
+    pub unknown: usize,
+}
+
+/// The vehicles of a VehiclePositions message for the feed namespaced `feed`: on their trip
+/// and route where the timetable has them. A position that is not one, from the future or
+/// older than `opts.max_age_s` (when not 0) is dropped and counted.
+pub fn vehicles(
+    tt: &Timetable,
+    feed: &str,
+    msg: &FeedMessage,
+    opts: ApplyOptions,
+) -> (Vec<Vehicle>, Seen) {
+    let mut seen = Seen::default();
+    let mut out = Vec::new();
+    let header = msg
+        .header
+        .timestamp
+        .map_or(0, |t| i64::try_from(t).unwrap_or(0));
+    let max_age = i64::try_from(opts.max_age_s).unwrap_or(i64::MAX);
+    for e in &msg.entity {
+        let Some(v) = &e.vehicle else { continue };
+        let Some(p) = &v.position else {
+            seen.bad_positions += 1;
+            continue;
+        };
+        let Ok(coord) = timetable::Coord::new(f64::from(p.latitude), f64::from(p.longitude)) else {
+            seen.bad_positions += 1;
+            continue;
+        };
+        let at = v
+            .timestamp
+            .and_then(|t| i64::try_from(t).ok())
+            .unwrap_or(header);
+        if at > opts.now + 60 {
+            seen.from_the_future += 1;
+            continue;
+        }
+        if opts.max_age_s > 0 && opts.now - at > max_age {
+            seen.too_old += 1;
+            continue;
+        }
+        let desc = v.trip.as_ref();
+        let trip = desc
+            .and_then(|d| d.trip_id.as_deref())
+            .and_then(|id| tt.trip_by_id(&format!("{feed}:{id}")));
+        let route = trip.map(|t| tt.trip(t).route).or_else(|| {
+            desc.and_then(|d| d.route_id.as_deref())
+                .and_then(|id| tt.route_by_id(&format!("{feed}:{id}")))
+        });
+        if route.is_none() {
+            seen.unknown += 1;
+            continue;
+        }
+        let direction = desc
+            .and_then(|d| d.direction_id)
+            .and_then(|d| u8::try_from(d).ok())
+            .filter(|d| *d <= 1)
+            .or_else(|| trip.and_then(|t| tt.trip(t).direction));
+        let code = v
+            .vehicle
+            .as_ref()
+            .and_then(|d| d.id.clone().or_else(|| d.label.clone()))
+            .filter(|c| !c.is_empty());
+        out.push(Vehicle {
+            code,
+            trip,
+            route,
+            direction,
+            coord,
+            bearing: p
+                .bearing
+                .filter(|b| b.is_finite() && (0.0..=360.0).contains(b)),
+            seen_at: at,
+        });
+    }
+    seen.vehicles = out.len();
+    (out, seen)
+}
+
 /// What is live across the feeds, as served: each feed's latest overlay, until it expires.
 /// Immutable: a new message makes a new `Live` (the next generation), swapped in whole.
 #[derive(Debug, Clone, Default)]
@@ -366,6 +476,9 @@ pub struct Live {
 struct FeedLive {
     feed: String,
     overlay: std::sync::Arc<Overlay>,
+    /// Its vehicles, and how long one stays after it was last seen (seconds).
+    vehicles: std::sync::Arc<Vec<Vehicle>>,
+    vehicle_timeout_s: i64,
     /// When it was taken in (Unix seconds).
     applied_at: i64,
     /// When it stops being live (Unix seconds); `None`: never (a replay).
@@ -383,6 +496,13 @@ impl Live {
         };
         let expires_at = (max_age_s > 0)
             .then(|| since.saturating_add(i64::try_from(max_age_s).unwrap_or(i64::MAX)));
+        let (vehicles, vehicle_timeout_s) = self
+            .feeds
+            .iter()
+            .find(|f| f.feed == feed)
+            .map_or_else(Default::default, |f| {
+                (f.vehicles.clone(), f.vehicle_timeout_s)
+            });
         let mut feeds: Vec<FeedLive> = self
             .feeds
             .iter()
@@ -392,9 +512,43 @@ impl Live {
         feeds.push(FeedLive {
             feed: feed.to_string(),
             overlay: std::sync::Arc::new(overlay),
+            vehicles,
+            vehicle_timeout_s,
             applied_at: now,
             expires_at,
         });
+        Live {
+            generation: self.generation + 1,
+            feeds,
+        }
+    }
+
+    /// This, with `feed`'s vehicles replaced by `vehicles` (seen at `now`); each stays
+    /// `timeout_s` after it was last seen.
+    pub fn with_vehicles(
+        &self,
+        feed: &str,
+        vehicles: Vec<Vehicle>,
+        now: i64,
+        timeout_s: u64,
+    ) -> Live {
+        let mut feeds: Vec<FeedLive> = self.feeds.clone();
+        let timeout = i64::try_from(timeout_s).unwrap_or(i64::MAX);
+        match feeds.iter_mut().find(|f| f.feed == feed) {
+            Some(f) => {
+                f.vehicles = std::sync::Arc::new(vehicles);
+                f.vehicle_timeout_s = timeout;
+            }
+            None => feeds.push(FeedLive {
+                feed: feed.to_string(),
+                // No trip updates yet: nothing is predicted, the overlay never expires.
+                overlay: std::sync::Arc::new(Overlay::default()),
+                vehicles: std::sync::Arc::new(vehicles),
+                vehicle_timeout_s: timeout,
+                applied_at: now,
+                expires_at: None,
+            }),
+        }
         Live {
             generation: self.generation + 1,
             feeds,
@@ -429,6 +583,15 @@ impl<'a> LiveAt<'a> {
     /// Seconds since the newest live overlay was taken in; `None` when nothing is live.
     pub fn age_s(&self) -> Option<i64> {
         self.current().map(|f| self.now - f.applied_at).min()
+    }
+    /// The vehicles seen recently enough, across the feeds.
+    pub fn vehicles(&self) -> impl Iterator<Item = &'a Vehicle> + '_ {
+        let now = self.now;
+        self.live.feeds.iter().flat_map(move |f| {
+            f.vehicles
+                .iter()
+                .filter(move |v| now - v.seen_at <= f.vehicle_timeout_s)
+        })
     }
     /// The generation read.
     pub fn generation(&self) -> u64 {

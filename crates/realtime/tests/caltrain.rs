@@ -252,3 +252,74 @@ mod realtime_proto {
     pub use realtime::proto::trip_update::stop_time_update::ScheduleRelationship as StopRel;
     pub use realtime::proto::trip_update::{StopTimeEvent, StopTimeUpdate};
 }
+
+#[test]
+fn recorded_vehicles_sit_on_their_trips_and_bad_positions_are_dropped() {
+    let tt = caltrain();
+    let bytes = std::fs::read(feeds().join("ct-vehicle-positions.pb")).unwrap();
+    let msg = decode(&bytes).unwrap();
+    let header = msg.header.timestamp.unwrap() as i64;
+    let at_its_time = ApplyOptions {
+        now: header,
+        max_age_s: 0,
+    };
+    let (vehicles, seen) = realtime::vehicles(tt, "ct", &msg, at_its_time);
+    assert_eq!(seen.vehicles, 14, "{seen:?}");
+    assert_eq!(
+        (seen.unknown, seen.bad_positions, seen.from_the_future),
+        (0, 0, 0)
+    );
+    for (v, e) in vehicles.iter().zip(&msg.entity) {
+        let rec = e.vehicle.as_ref().unwrap();
+        let trip = v.trip.expect("every recorded trip is in the feed");
+        assert_eq!(
+            tt.trip(trip).id,
+            format!("ct:{}", rec.trip.as_ref().unwrap().trip_id())
+        );
+        assert_eq!(v.route, Some(tt.trip(trip).route));
+        assert_eq!(
+            v.direction.map(u32::from),
+            rec.trip.as_ref().unwrap().direction_id
+        );
+        assert_eq!(
+            v.code.as_deref(),
+            rec.vehicle.as_ref().unwrap().id.as_deref()
+        );
+        // On the Peninsula, where Caltrain runs.
+        assert!((37.0..38.0).contains(&v.coord.lat()) && (-122.6..-121.5).contains(&v.coord.lon()));
+    }
+    // Read three years later with an age limit: all too old. Replayed before its time: from
+    // the future. Positions that are not positions, and unknown trips and routes: dropped.
+    let late = ApplyOptions {
+        now: header + 3 * 365 * 86_400,
+        max_age_s: 300,
+    };
+    assert_eq!(realtime::vehicles(tt, "ct", &msg, late).1.too_old, 14);
+    let early = ApplyOptions {
+        now: header - 3600,
+        max_age_s: 0,
+    };
+    assert_eq!(
+        realtime::vehicles(tt, "ct", &msg, early).1.from_the_future,
+        14
+    );
+    let mut bad = msg.clone();
+    bad.entity.truncate(4);
+    let v = |i: usize, m: &mut FeedMessage| m.entity[i].vehicle.as_mut().unwrap().clone();
+    let mut e0 = v(0, &mut bad);
+    e0.position.as_mut().unwrap().latitude = 91.0;
+    let mut e1 = v(1, &mut bad);
+    e1.position = None;
+    let mut e2 = v(2, &mut bad);
+    let t = e2.trip.as_mut().unwrap();
+    (t.trip_id, t.route_id) = (Some("nope".into()), Some("nope".into()));
+    bad.entity[0].vehicle = Some(e0);
+    bad.entity[1].vehicle = Some(e1);
+    bad.entity[2].vehicle = Some(e2);
+    let (kept, seen) = realtime::vehicles(tt, "ct", &bad, at_its_time);
+    assert_eq!(
+        (kept.len(), seen.bad_positions, seen.unknown),
+        (1, 2, 1),
+        "{seen:?}"
+    );
+}

@@ -130,6 +130,41 @@ pub struct Departures {
     pub realtime: Option<app::LiveInfo>,
 }
 
+/// `GET /v1/vehicles`: GeoJSON.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Vehicles {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    #[schema(example = "FeatureCollection")]
+    pub kind: &'static str,
+    /// One point per vehicle.
+    pub features: Vec<VehicleFeature>,
+}
+
+/// A vehicle on the map.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehicleFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(example = "Feature")]
+    pub kind: &'static str,
+    /// Where it is.
+    pub geometry: Point,
+    /// What it is.
+    pub properties: app::LiveVehicle,
+}
+
+/// A GeoJSON point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Point {
+    /// Always `Point`.
+    #[serde(rename = "type")]
+    #[schema(example = "Point")]
+    pub kind: &'static str,
+    /// `[longitude, latitude]`.
+    pub coordinates: [f64; 2],
+}
+
 /// A route.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Route {

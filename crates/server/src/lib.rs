@@ -196,6 +196,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/tiles/{z}/{x}/{y}", get(places::tile))
         .route("/v1/stops/near", get(network::stops_near))
         .route("/v1/stops/{id}/departures", get(network::departures))
+        .route("/v1/vehicles", get(network::vehicles))
         .route("/v1/routes", get(network::routes))
         .route("/v1/routes/{id}", get(network::route))
         .route("/metrics", get(service::metrics))

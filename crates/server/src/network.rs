@@ -253,3 +253,86 @@ pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> An
         })?;
     Ok(Json(route_detail(tt, r)).into_response())
 }
+
+#[utoipa::path(get, path = "/v1/vehicles", tag = "network",
+    summary = "Live vehicles (GTFS-Realtime VehiclePositions) as GeoJSON points; an official's token also shows each vehicle's code",
+    params(
+        ("route" = Option<String>, Query, description = "A route id: its vehicles only"),
+        ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees: the vehicles inside only", example = "-122.6,37.2,-121.8,37.9"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
+    responses(
+        (status = 200, description = "The vehicles seen recently enough (none without real time)", body = answers::Vehicles),
+        (status = 400, description = "Malformed `bbox`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown route", body = Problem, content_type = "application/problem+json")))]
+/// `GET /v1/vehicles?route=&bbox=`: where the buses are.
+pub async fn vehicles(
+    State(s): State<Arc<AppState>>,
+    Query(p): Query,
+    headers: axum::http::HeaderMap,
+) -> Answer {
+    let lang = p.lang;
+    let ds = s.dataset();
+    let tt = &ds.timetable;
+    let route =
+        match p.get("route") {
+            None => None,
+            Some(id) => Some(tt.route_by_id(id).ok_or_else(|| {
+                Problem::not_found(i18n::t(lang, "error.no_route", &[("id", &id)]))
+            })?),
+        };
+    let bbox = p.get("bbox").map(|b| bbox(b, lang)).transpose()?;
+    // An official (a valid viewer's token) also sees the operators' codes; anyone else the
+    // same vehicles without them.
+    let token = crate::extract::bearer(&headers);
+    let official = match token {
+        Some(_) if s.app().observatory().is_some() => s
+            .app()
+            .authenticate(token, app::Role::Viewer, lang)
+            .await
+            .is_ok(),
+        _ => false,
+    };
+    let filter = app::VehicleFilter {
+        route,
+        bbox,
+        official,
+    };
+    let found = s.app().vehicles(&ds, filter, app::now_unix());
+    let features = found
+        .into_iter()
+        .map(|v| answers::VehicleFeature {
+            kind: "Feature",
+            geometry: answers::Point {
+                kind: "Point",
+                coordinates: [v.lon, v.lat],
+            },
+            properties: v,
+        })
+        .collect();
+    Ok(Json(answers::Vehicles {
+        kind: "FeatureCollection",
+        features,
+    })
+    .into_response())
+}
+
+/// `west,south,east,north`, each a finite number of degrees, west ≤ east, south ≤ north.
+fn bbox(text: &str, lang: i18n::Lang) -> Result<[f64; 4], Problem> {
+    let bad = || Problem::bad_request(i18n::t(lang, "error.bad_bbox", &[("text", &text)]));
+    let n: Vec<f64> = text
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    let [w, s, e, nn] = <[f64; 4]>::try_from(n).map_err(|_| bad())?;
+    let lon = -180.0..=180.0;
+    let lat = -90.0..=90.0;
+    if ![w, e].iter().all(|x| lon.contains(x))
+        || ![s, nn].iter().all(|x| lat.contains(x))
+        || w > e
+        || s > nn
+    {
+        return Err(bad());
+    }
+    Ok([w, s, e, nn])
+}

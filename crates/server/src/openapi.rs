@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         network::stops_search,
         network::stops_near,
         network::departures,
+        network::vehicles,
         network::routes,
         network::route,
         web::network,

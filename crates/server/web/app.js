@@ -53,6 +53,24 @@
   var network = L.layerGroup().addTo(map);
   var stopsLayer = L.layerGroup().addTo(map);
   var tripLayer = L.layerGroup().addTo(map);
+  // Live vehicles (GTFS-Realtime), redrawn every 15 s while the page is in view; none
+  // without real time, and nothing asked while the tab is hidden (a rider's data plan).
+  var vehiclesLayer = L.layerGroup().addTo(map);
+  function drawVehicles() {
+    if (document.hidden) return;
+    api('/v1/vehicles').then(function (r) {
+      vehiclesLayer.clearLayers();
+      r.features.forEach(function (f) {
+        var v = f.properties, c = f.geometry.coordinates;
+        var label = v.route_short_name + (v.headsign ? ' → ' + v.headsign : '');
+        L.circleMarker([c[1], c[0]], { radius: 7, weight: 2, color: '#fff', fillOpacity: 1,
+          fillColor: v.route_color ? '#' + v.route_color : '#0b5563', interactive: true })
+          .bindTooltip(t('web.vehicle', { route: label, seconds: v.age_s })).addTo(vehiclesLayer);
+      });
+    }).catch(function () { /* the map works without them */ });
+  }
+  drawVehicles();
+  setInterval(drawVehicles, 15000);
   // The trip is drawn in SVG (a few paths, each a DOM element); the network stays on canvas.
   var tripRenderer = L.svg();
   var pins = { from: null, to: null };

@@ -96,3 +96,72 @@ async fn a_recorded_feed_makes_departures_live_until_it_expires() {
     let stop = ds.timetable.stop_by_id("ct:70012").unwrap();
     assert!(a.departures(&ds, stop, at, 10, header).live.is_none());
 }
+
+#[tokio::test]
+async fn recorded_vehicles_are_shown_filtered_and_leave_when_not_heard_from() {
+    let a = App::new(caltrain(), app::Settings::default());
+    let ds = a.dataset();
+    let bytes = std::fs::read(rt("ct-vehicle-positions.pb")).unwrap();
+    let all = app::VehicleFilter::default();
+    assert!(
+        a.vehicles(&ds, all, 0).is_empty(),
+        "nothing before a message"
+    );
+    // A replay (no age check): the recording's 14 trains, seen now.
+    let now = 1_800_000_000;
+    let seen = a
+        .take_vehicle_positions("ct", &bytes, now, (0, 120))
+        .unwrap();
+    assert_eq!(seen.vehicles, 14);
+    let shown = a.vehicles(&ds, all, now + 5);
+    assert_eq!(shown.len(), 14);
+    assert!(shown.iter().all(|v| v.code.is_none() && v.age_s == 5));
+    // (filter) → how many: one route; a box around San Francisco; the whole Peninsula.
+    let l1 = ds.timetable.route_by_id("ct:L1").unwrap();
+    let on_l1 = shown.iter().filter(|v| v.route_id == "ct:L1").count();
+    let cases = [
+        (
+            app::VehicleFilter {
+                route: Some(l1),
+                ..all
+            },
+            on_l1,
+        ),
+        (
+            app::VehicleFilter {
+                bbox: Some([-122.6, 37.2, -121.8, 37.9]),
+                ..all
+            },
+            14,
+        ),
+        (
+            app::VehicleFilter {
+                bbox: Some([0.0, 0.0, 1.0, 1.0]),
+                ..all
+            },
+            0,
+        ),
+    ];
+    for (filter, n) in cases {
+        assert_eq!(a.vehicles(&ds, filter, now).len(), n, "{filter:?}");
+    }
+    assert!(on_l1 > 0);
+    // Officials see the operators' codes.
+    let official = app::VehicleFilter {
+        official: true,
+        ..all
+    };
+    assert!(
+        a.vehicles(&ds, official, now)
+            .iter()
+            .all(|v| v.code.is_some())
+    );
+    // Not heard from for longer than the timeout: gone from the map.
+    assert!(a.vehicles(&ds, all, now + 121).is_empty());
+    // Garbage changes nothing.
+    assert!(
+        a.take_vehicle_positions("ct", b"\xff\xff", now, (0, 120))
+            .is_err()
+    );
+    assert_eq!(a.vehicles(&ds, all, now + 1).len(), 14);
+}

@@ -279,6 +279,57 @@ async fn every_answer_matches_the_document() {
     call(get.clone(), "/v1/stops/nope/departures", None, None).await;
     let routes = call(get.clone(), "/v1/routes", None, None).await;
     let route = routes["routes"][0]["id"].as_str().unwrap().to_string();
+    // Live vehicles: none, then one bus of that route seen at the Plaza de Armas.
+    call(get.clone(), "/v1/vehicles", None, None).await;
+    let bus = realtime::proto::FeedEntity {
+        id: "1".into(),
+        vehicle: Some(realtime::proto::VehiclePosition {
+            trip: Some(realtime::proto::TripDescriptor {
+                route_id: Some(route.trim_start_matches("arequipa:").to_string()),
+                ..Default::default()
+            }),
+            vehicle: Some(realtime::proto::VehicleDescriptor {
+                id: Some("AQP-123".into()),
+                ..Default::default()
+            }),
+            position: Some(realtime::proto::Position {
+                latitude: -16.3989,
+                longitude: -71.5369,
+                bearing: Some(90.0),
+                ..Default::default()
+            }),
+            timestamp: Some(app::now_unix() as u64),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let msg = realtime::FeedMessage {
+        header: realtime::proto::FeedHeader {
+            gtfs_realtime_version: "2.0".into(),
+            ..Default::default()
+        },
+        entity: vec![bus],
+    };
+    let seen = state
+        .app()
+        .take_vehicle_positions(
+            "arequipa",
+            &prost::Message::encode_to_vec(&msg),
+            app::now_unix(),
+            (300, 600),
+        )
+        .unwrap();
+    assert_eq!(seen.vehicles, 1);
+    let live = call(
+        get.clone(),
+        &format!("/v1/vehicles?route={route}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(live["features"].as_array().unwrap().len(), 1, "{live}");
+    call(get.clone(), "/v1/vehicles?bbox=1,2", None, None).await;
+    call(get.clone(), "/v1/vehicles?route=nope", None, None).await;
     call(get.clone(), &format!("/v1/routes/{route}"), None, None).await;
     call(get.clone(), "/v1/routes/nope", None, None).await;
     call(get.clone(), "/v1/network", None, None).await;

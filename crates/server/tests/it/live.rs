@@ -77,3 +77,59 @@ async fn departures_say_which_are_live_and_how_late() {
         assert_eq!(d["approximate"], false);
     }
 }
+
+#[tokio::test]
+async fn vehicles_are_geojson_points_without_the_operators_codes() {
+    let state = caltrain();
+    let get = |uri: &'static str| {
+        let state = Arc::clone(&state);
+        async move {
+            let res = app(state)
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&body).unwrap())
+        }
+    };
+    let (s, v) = get("/v1/vehicles").await;
+    assert_eq!(
+        (s, v["features"].as_array().unwrap().len()),
+        (StatusCode::OK, 0)
+    );
+    let vp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/rt/ct-vehicle-positions.pb");
+    state
+        .app()
+        .take_vehicle_positions("ct", &std::fs::read(vp).unwrap(), app::now_unix(), (0, 600))
+        .unwrap();
+    let (s, v) = get("/v1/vehicles?bbox=-122.6,37.2,-121.8,37.9").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["type"], "FeatureCollection");
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), 14);
+    for f in features {
+        assert_eq!(f["geometry"]["type"], "Point");
+        assert!(
+            f["properties"]["route_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("ct:")
+        );
+        assert!(f["properties"].get("code").is_none(), "{f}");
+    }
+    // (query) → status: a malformed box, an unknown route.
+    for (uri, status) in [
+        ("/v1/vehicles?bbox=1,2,3", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?bbox=10,0,-10,1", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?bbox=a,b,c,d", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?route=nope", StatusCode::NOT_FOUND),
+    ] {
+        let (s, v) = get(uri).await;
+        assert_eq!(s, status, "{uri}: {v}");
+        assert!(
+            v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{uri}: {v}"
+        );
+    }
+}
