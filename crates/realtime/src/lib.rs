@@ -409,7 +409,9 @@ pub fn vehicles(
             seen.bad_positions += 1;
             continue;
         };
-        let Ok(coord) = timetable::Coord::new(f64::from(p.latitude), f64::from(p.longitude)) else {
+        // GTFS-Realtime sends `float`: six decimals (a tenth of a metre) is all it holds.
+        let r6 = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
+        let Ok(coord) = timetable::Coord::new(r6(p.latitude), r6(p.longitude)) else {
             seen.bad_positions += 1;
             continue;
         };
