@@ -165,3 +165,63 @@ async fn recorded_vehicles_are_shown_filtered_and_leave_when_not_heard_from() {
     );
     assert_eq!(a.vehicles(&ds, all, now + 1).len(), 14);
 }
+
+/// A message delaying every recorded run by `delay` seconds from its first stop on.
+fn delayed_by(tt: &app::Timetable, recorded: &realtime::FeedMessage, delay: i32) -> Vec<u8> {
+    use realtime::proto::trip_update::{StopTimeEvent, StopTimeUpdate};
+    let mut msg = recorded.clone();
+    for e in &mut msg.entity {
+        let u = e.trip_update.as_mut().unwrap();
+        let trip = tt.trip_by_id(&format!("ct:{}", u.trip.trip_id())).unwrap();
+        let first = tt.pattern_stops(tt.trip(trip).pattern)[0];
+        u.stop_time_update = vec![StopTimeUpdate {
+            stop_id: Some(tt.stop(first).id.trim_start_matches("ct:").to_string()),
+            departure: Some(StopTimeEvent {
+                delay: Some(delay),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }];
+    }
+    prost::Message::encode_to_vec(&msg)
+}
+
+#[test]
+fn every_answer_reads_one_generation_while_the_overlay_is_swapped_a_thousand_times() {
+    let a = App::new(caltrain(), app::Settings::default());
+    let ds = a.dataset();
+    let recorded = realtime::decode(&std::fs::read(rt("ct-trip-updates.pb")).unwrap()).unwrap();
+    let delay = |generation: u64| (generation % 5) as i32 * 60;
+    let messages: Vec<Vec<u8>> = (1..=1000)
+        .map(|g| delayed_by(&ds.timetable, &recorded, delay(g)))
+        .collect();
+    let stop = ds.timetable.stop_by_id("ct:70012").unwrap();
+    let at = (Day::parse("2023-11-07").unwrap(), 17 * 3600);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut checked = 0;
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        let got = a.departures(&ds, stop, at, 8, 1_699_405_600);
+                        let Some(info) = got.live else { continue };
+                        for d in got.departures.iter().filter(|d| d.realtime) {
+                            assert_eq!(d.delay_s, Some(delay(info.generation)), "{info:?} {d:?}");
+                            checked += 1;
+                        }
+                    }
+                    checked
+                })
+            })
+            .collect();
+        for m in &messages {
+            a.take_trip_updates("ct", m, 1_699_405_600, 0).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let checked: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+        assert!(checked > 0, "the readers saw live departures");
+    });
+    let last = a.departures(&ds, stop, at, 8, 1_699_405_600).live.unwrap();
+    assert_eq!(last.generation, 1000);
+}
