@@ -85,19 +85,7 @@ impl App {
         now: i64,
         (max_age_s, timeout_s): (u64, u64),
     ) -> Result<realtime::Seen, Error> {
-        let lang = Lang::default();
-        let msg = realtime::decode(bytes).map_err(|e| {
-            self.metrics.count(
-                "paradero_realtime_messages_total",
-                &[("feed", feed.to_string()), ("outcome", "unreadable".into())],
-                1,
-            );
-            Error::Invalid(i18n::t(
-                lang,
-                "realtime.unreadable",
-                &[("feed", &feed), ("text", &e)],
-            ))
-        })?;
+        let msg = self.decode_realtime(feed, bytes)?;
         let ds = self.dataset();
         let (mut vehicles, seen) = realtime::vehicles(
             &ds.timetable,
@@ -111,36 +99,23 @@ impl App {
                 v.seen_at = now;
             }
         }
-        for (what, n) in [
-            ("bad_position", seen.bad_positions),
-            ("from_the_future", seen.from_the_future),
-            ("too_old", seen.too_old),
-            ("unknown", seen.unknown),
-        ] {
-            if n > 0 {
-                self.metrics.count(
-                    "paradero_realtime_positions_dropped_total",
-                    &[("feed", feed.to_string()), ("reason", what.into())],
-                    n as u64,
-                );
-            }
-        }
+        self.count_ignored(
+            "paradero_realtime_positions_dropped_total",
+            feed,
+            &[
+                ("bad_position", seen.bad_positions),
+                ("from_the_future", seen.from_the_future),
+                ("too_old", seen.too_old),
+                ("unknown", seen.unknown),
+            ],
+        );
         self.metrics.gauge_labelled(
             "paradero_realtime_vehicles",
             &[("feed", feed.to_string())],
             seen.vehicles as f64,
         );
-        let tt = Arc::downgrade(&ds.timetable);
-        self.live.rcu(|cur| {
-            let base = if Weak::ptr_eq(&cur.timetable, &tt) {
-                cur.live.clone()
-            } else {
-                realtime::Live::default()
-            };
-            LiveState {
-                timetable: tt.clone(),
-                live: base.with_vehicles(feed, vehicles.clone(), now, timeout_s),
-            }
+        self.swap_live(&ds, |live| {
+            live.with_vehicles(feed, vehicles.clone(), now, timeout_s)
         });
         Ok(seen)
     }
@@ -191,20 +166,7 @@ impl App {
         now: i64,
         max_age_s: u64,
     ) -> Result<realtime::Applied, Error> {
-        let lang = Lang::default();
-        let unreadable = |e: String| {
-            self.metrics.count(
-                "paradero_realtime_messages_total",
-                &[("feed", feed.to_string()), ("outcome", "unreadable".into())],
-                1,
-            );
-            Error::Invalid(i18n::t(
-                lang,
-                "realtime.unreadable",
-                &[("feed", &feed), ("text", &e)],
-            ))
-        };
-        let msg = realtime::decode(bytes).map_err(unreadable)?;
+        let msg = self.decode_realtime(feed, bytes)?;
         let ds = self.dataset();
         let opts = realtime::ApplyOptions { now, max_age_s };
         let overlay = realtime::apply(&ds.timetable, feed, &msg, opts);
@@ -222,38 +184,23 @@ impl App {
         if applied.too_old {
             return Ok(applied);
         }
-        for (what, n) in [
-            ("unknown_trip", applied.unknown_trips),
-            ("not_running", applied.not_running),
-            ("unsupported", applied.unsupported),
-            ("bad_date", applied.bad_dates),
-            ("unmatched_stop", applied.unmatched_stops),
-        ] {
-            if n > 0 {
-                self.metrics.count(
-                    "paradero_realtime_ignored_total",
-                    &[("feed", feed.to_string()), ("reason", what.into())],
-                    n as u64,
-                );
-            }
-        }
+        self.count_ignored(
+            "paradero_realtime_ignored_total",
+            feed,
+            &[
+                ("unknown_trip", applied.unknown_trips),
+                ("not_running", applied.not_running),
+                ("unsupported", applied.unsupported),
+                ("bad_date", applied.bad_dates),
+                ("unmatched_stop", applied.unmatched_stops),
+            ],
+        );
         self.metrics.gauge_labelled(
             "paradero_realtime_live_runs",
             &[("feed", feed.to_string())],
             applied.runs as f64,
         );
-        let tt = Arc::downgrade(&ds.timetable);
-        self.live.rcu(|cur| {
-            let base = if Weak::ptr_eq(&cur.timetable, &tt) {
-                cur.live.clone()
-            } else {
-                realtime::Live::default()
-            };
-            LiveState {
-                timetable: tt.clone(),
-                live: base.with(feed, overlay.clone(), now, max_age_s),
-            }
-        });
+        self.swap_live(&ds, |live| live.with(feed, overlay.clone(), now, max_age_s));
         Ok(applied)
     }
 
@@ -280,5 +227,52 @@ impl App {
             departures: planner::departures(&ds.timetable, stop, day, time, limit, at),
             live,
         }
+    }
+}
+
+impl App {
+    /// A message's protobuf, or the error that says it is not one (counted).
+    fn decode_realtime(&self, feed: &str, bytes: &[u8]) -> Result<realtime::FeedMessage, Error> {
+        realtime::decode(bytes).map_err(|e| {
+            self.metrics.count(
+                "paradero_realtime_messages_total",
+                &[("feed", feed.to_string()), ("outcome", "unreadable".into())],
+                1,
+            );
+            let lang = Lang::default();
+            Error::Invalid(i18n::t(
+                lang,
+                "realtime.unreadable",
+                &[("feed", &feed), ("text", &e)],
+            ))
+        })
+    }
+
+    /// Counts what a message could not use, by reason.
+    fn count_ignored(&self, name: &'static str, feed: &str, reasons: &[(&str, usize)]) {
+        for &(reason, n) in reasons.iter().filter(|(_, n)| *n > 0) {
+            self.metrics.count(
+                name,
+                &[("feed", feed.to_string()), ("reason", reason.to_string())],
+                n as u64,
+            );
+        }
+    }
+
+    /// Swaps in `next(what is live)` for `ds`'s timetable (starting afresh when what was live
+    /// belonged to another timetable); retried if another message was taken in meanwhile.
+    fn swap_live(&self, ds: &Dataset, next: impl Fn(realtime::Live) -> realtime::Live) {
+        let tt = Arc::downgrade(&ds.timetable);
+        self.live.rcu(|cur| {
+            let base = if Weak::ptr_eq(&cur.timetable, &tt) {
+                cur.live.clone()
+            } else {
+                realtime::Live::default()
+            };
+            LiveState {
+                timetable: tt.clone(),
+                live: next(base),
+            }
+        });
     }
 }

@@ -44,8 +44,7 @@ async fn admins_add_and_retire_categories_and_the_forms_follow_at_once() {
         ("edu", Role::Editor),
         ("rosa", Role::Admin),
     ] {
-        let token = o.store().create_official(name, role, 0).await.unwrap();
-        who.push(a.authenticate(Some(&token), role, lang).await.unwrap());
+        who.push(f.official(name, role).await);
     }
     let [viewer, editor, admin] = [&who[0], &who[1], &who[2]];
     let new = "acoso_en_paradero";

@@ -48,6 +48,22 @@ pub struct Fresh {
     _dir: tempfile::TempDir,
 }
 
+impl Fresh {
+    /// A new official named `name` with `role`, signed in with the token just made.
+    pub async fn official(&self, name: &str, role: app::Role) -> app::Official {
+        let token = self
+            .obs
+            .store()
+            .create_official(name, role, 0)
+            .await
+            .unwrap();
+        self.app
+            .authenticate(Some(&token), role, i18n::Lang::Es)
+            .await
+            .unwrap()
+    }
+}
+
 pub async fn fresh() -> Fresh {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/paradero.db", dir.path().display());

@@ -32,7 +32,7 @@ fn kind<T: std::fmt::Debug>(r: &Result<T, Error>) -> &'static str {
 #[tokio::test]
 async fn a_reporter_adds_photos_officials_read_them_and_erasure_takes_them() {
     let f = fresh().await;
-    let (o, a) = (&f.obs, &f.app);
+    let a = &f.app;
     let lang = Lang::Es;
     let secret = a
         .file_report(&at_the_plaza("robo", None, Channel::Api), None, lang)
@@ -75,15 +75,7 @@ async fn a_reporter_adds_photos_officials_read_them_and_erasure_takes_them() {
     assert_eq!((added[0].width, added[0].height), (1600, 800));
     assert_eq!((added[1].width, added[1].height), (300, 200));
 
-    let token = o
-        .store()
-        .create_official("ana", Role::Viewer, 0)
-        .await
-        .unwrap();
-    let viewer = a
-        .authenticate(Some(&token), Role::Viewer, lang)
-        .await
-        .unwrap();
+    let viewer = f.official("ana", Role::Viewer).await;
     let case = a
         .follow_report(&secret, None, lang)
         .await

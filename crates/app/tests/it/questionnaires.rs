@@ -78,21 +78,10 @@ fn paradero() -> String {
 #[tokio::test]
 async fn an_admin_publishes_a_questionnaire_riders_answer_it_and_officials_export_it() {
     let f = fresh().await;
-    let (o, a) = (&f.obs, &f.app);
+    let a = &f.app;
     let lang = i18n::Lang::Es;
-    let store = o.store();
-    let who =
-        |t: String, role: Role| async move { a.authenticate(Some(&t), role, lang).await.unwrap() };
-    let viewer = who(
-        store.create_official("ana", Role::Viewer, 0).await.unwrap(),
-        Role::Viewer,
-    )
-    .await;
-    let admin = who(
-        store.create_official("rosa", Role::Admin, 0).await.unwrap(),
-        Role::Admin,
-    )
-    .await;
+    let viewer = f.official("ana", Role::Viewer).await;
+    let admin = f.official("rosa", Role::Admin).await;
     let e = a
         .publish_questionnaire(&viewer, "paradero", &paradero(), lang)
         .await;

@@ -16,15 +16,7 @@ async fn exact_figures_for_officials_at_once_public_ones_only_after_a_release() 
         a.file_report(&r, None, lang).await.unwrap();
     }
     let now = app::now_unix();
-    let token = o
-        .store()
-        .create_official("ana", Role::Viewer, 0)
-        .await
-        .unwrap();
-    let viewer = a
-        .authenticate(Some(&token), Role::Viewer, lang)
-        .await
-        .unwrap();
+    let viewer = f.official("ana", Role::Viewer).await;
     let tables = a
         .internal_figures(&viewer, (now - 86_400, now + 86_400), lang)
         .await
