@@ -121,22 +121,7 @@ impl Engine {
                     ("minutes", &d.wait_min),
                 ],
             ));
-            if d.realtime {
-                let delay = d.delay_s.unwrap_or(0);
-                let minutes = (delay.abs() + 30) / 60;
-                let said = match delay {
-                    _ if minutes == 0 => t(lang, "bot.dep.live_on_time", &[]),
-                    d if d > 0 => t(
-                        lang,
-                        "bot.dep.live",
-                        &[("delay", &t(lang, "bot.dep.late", &[("minutes", &minutes)]))],
-                    ),
-                    _ => t(
-                        lang,
-                        "bot.dep.live",
-                        &[("delay", &t(lang, "bot.dep.early", &[("minutes", &minutes)]))],
-                    ),
-                };
+            if let Some(said) = live_said(lang, d) {
                 text.push_str(&format!(" · {said}"));
             } else if let Some(h) = d.headway_s {
                 text.push(' ');
@@ -144,5 +129,64 @@ impl Engine {
             }
         }
         turn.out.push(Out::text(text));
+    }
+}
+
+/// How a live departure stands against the timetable ("en vivo, 2 min tarde"); `None` for a
+/// timetabled one.
+fn live_said(lang: Lang, d: &app::Departure) -> Option<String> {
+    if !d.realtime {
+        return None;
+    }
+    let delay = d.delay_s.unwrap_or(0);
+    let minutes = (delay.abs() + 30) / 60;
+    let by = |key: &str| t(lang, key, &[("minutes", &minutes)]);
+    Some(match delay {
+        _ if minutes == 0 => t(lang, "bot.dep.live_on_time", &[]),
+        d if d > 0 => t(lang, "bot.dep.live", &[("delay", &by("bot.dep.late"))]),
+        _ => t(lang, "bot.dep.live", &[("delay", &by("bot.dep.early"))]),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_departure_says_how_late_in_each_language() {
+        let dep = |realtime: bool, delay_s: Option<i32>| app::Departure {
+            route_id: "r".into(),
+            route_short_name: "A".into(),
+            route_color: None,
+            headsign: "Centro".into(),
+            departure: "2026-12-07T08:02:00-05:00".into(),
+            departure_secs: 8 * 3600 + 120,
+            wait_min: 2,
+            headway_s: None,
+            approximate: false,
+            realtime,
+            scheduled: "2026-12-07T08:00:00-05:00".into(),
+            delay_s,
+        };
+        // (departure, language) → what is said.
+        let cases = [
+            (dep(false, None), Lang::Es, None),
+            (dep(true, Some(120)), Lang::Es, Some("en vivo, 2 min tarde")),
+            (dep(true, Some(-90)), Lang::En, Some("live, 2 min early")),
+            (dep(true, Some(20)), Lang::Es, Some("en vivo, a tiempo")),
+            (
+                dep(true, Some(600)),
+                Lang::Qu,
+                Some("kunan pacha, 10 min qhipata"),
+            ),
+        ];
+        for (d, lang, want) in cases {
+            assert_eq!(
+                live_said(lang, &d).as_deref(),
+                want,
+                "{:?} {lang:?}",
+                d.delay_s
+            );
+        }
     }
 }
