@@ -262,7 +262,8 @@ pub async fn route(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> An
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`")),
     responses(
         (status = 200, description = "The vehicles seen recently enough (none without real time)", body = answers::Vehicles),
-        (status = 400, description = "Malformed `bbox`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bbox` is not four numbers", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`bbox` is off the Earth, or west of it is east (or south north)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown route", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/vehicles?route=&bbox=`: where the buses are.
 pub async fn vehicles(
@@ -316,7 +317,8 @@ pub async fn vehicles(
     .into_response())
 }
 
-/// `west,south,east,north`, each a finite number of degrees, west ≤ east, south ≤ north.
+/// `west,south,east,north`: four numbers (else 400), a box on the Earth with west ≤ east and
+/// south ≤ north (else 422: well formed, impossible).
 fn bbox(text: &str, lang: i18n::Lang) -> Result<[f64; 4], Problem> {
     let bad = || Problem::bad_request(i18n::t(lang, "error.bad_bbox", &[("text", &text)]));
     let n: Vec<f64> = text
@@ -324,15 +326,19 @@ fn bbox(text: &str, lang: i18n::Lang) -> Result<[f64; 4], Problem> {
         .map(|x| x.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .map_err(|_| bad())?;
-    let [w, s, e, nn] = <[f64; 4]>::try_from(n).map_err(|_| bad())?;
-    let lon = -180.0..=180.0;
-    let lat = -90.0..=90.0;
-    if ![w, e].iter().all(|x| lon.contains(x))
-        || ![s, nn].iter().all(|x| lat.contains(x))
-        || w > e
-        || s > nn
-    {
+    let [w, s, e, n] = <[f64; 4]>::try_from(n).map_err(|_| bad())?;
+    if [w, s, e, n].iter().any(|x| !x.is_finite()) {
         return Err(bad());
     }
-    Ok([w, s, e, nn])
+    let lon = -180.0..=180.0;
+    let lat = -90.0..=90.0;
+    let on_earth = lon.contains(&w) && lon.contains(&e) && lat.contains(&s) && lat.contains(&n);
+    if !on_earth || w > e || s > n {
+        return Err(Problem::unprocessable(i18n::t(
+            lang,
+            "error.bbox_impossible",
+            &[("text", &text)],
+        )));
+    }
+    Ok([w, s, e, n])
 }

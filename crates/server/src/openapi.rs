@@ -250,15 +250,19 @@ fn refine_bodies(
 /// A date, `YYYY-MM-DD` (one that exists: no 31 April; 29 February left to the handler), or
 /// nothing.
 const DATE: &str = r"^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))?$";
+/// A box: four decimal numbers, `west,south,east,north` (the point written `\x2E`: the
+/// contract test reads "." as "any character").
+const BBOX: &str = r"^-?[0-9]{1,3}(\x2E[0-9]{1,12})?(,-?[0-9]{1,3}(\x2E[0-9]{1,12})?){3}$";
 /// When a trip starts or ends: `YYYY-MM-DDTHH:MM`, `HH:MM` (today), or nothing.
 const TRIP_TIME: &str = r"^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))T)?(?:[01][0-9]|2[0-3]):[0-5][0-9])?$";
 
 /// The pattern of a query parameter, declared once here for every operation that takes it
 /// (utoipa's `pattern =` takes a literal only): dates (`from`/`to` described as
-/// `YYYY-MM-DD…`) and the times of a trip (`at`, `arrive_by`).
+/// `YYYY-MM-DD…`), the times of a trip (`at`, `arrive_by`) and boxes (`bbox`).
 fn pattern_of(name: &str, description: &str) -> Option<&'static str> {
     match name {
         "at" | "arrive_by" => Some(TRIP_TIME),
+        "bbox" => Some(BBOX),
         "from" | "to" if description.starts_with("YYYY-MM-DD") => Some(DATE),
         _ => None,
     }

@@ -121,7 +121,15 @@ async fn vehicles_are_geojson_points_without_the_operators_codes() {
     // (query) → status: a malformed box, an unknown route.
     for (uri, status) in [
         ("/v1/vehicles?bbox=1,2,3", StatusCode::BAD_REQUEST),
-        ("/v1/vehicles?bbox=10,0,-10,1", StatusCode::BAD_REQUEST),
+        (
+            "/v1/vehicles?bbox=10,0,-10,1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/v1/vehicles?bbox=0,0,200,1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/v1/vehicles?bbox=0,0,inf,1", StatusCode::BAD_REQUEST),
         ("/v1/vehicles?bbox=a,b,c,d", StatusCode::BAD_REQUEST),
         ("/v1/vehicles?route=nope", StatusCode::NOT_FOUND),
     ] {
