@@ -281,7 +281,8 @@ pub async fn vehicles(
                 Problem::not_found(i18n::t(lang, "error.no_route", &[("id", &id)]))
             })?),
         };
-    let bbox = p.get("bbox").map(|b| bbox(b, lang)).transpose()?;
+    // Present but empty is a malformed box, not no box.
+    let bbox = p.given("bbox").map(|b| bbox(b, lang)).transpose()?;
     // An official (a valid viewer's token) also sees the operators' codes; anyone else the
     // same vehicles without them.
     let token = crate::extract::bearer(&headers);
@@ -321,15 +322,24 @@ pub async fn vehicles(
 /// south ≤ north (else 422: well formed, impossible).
 fn bbox(text: &str, lang: i18n::Lang) -> Result<[f64; 4], Problem> {
     let bad = || Problem::bad_request(i18n::t(lang, "error.bad_bbox", &[("text", &text)]));
+    // Exactly what the document's pattern allows: `-`, 1–3 digits, a point and 1–12 digits.
+    let number = |x: &str| {
+        let x = x.strip_prefix('-').unwrap_or(x);
+        let (int, frac) = x.split_once('.').unwrap_or((x, "1"));
+        let digits = |d: &str, max: usize| {
+            (1..=max).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
+        };
+        digits(int, 3) && digits(frac, 12)
+    };
+    if !text.split(',').all(number) {
+        return Err(bad());
+    }
     let n: Vec<f64> = text
         .split(',')
-        .map(|x| x.trim().parse::<f64>())
+        .map(str::parse::<f64>)
         .collect::<Result<_, _>>()
         .map_err(|_| bad())?;
     let [w, s, e, n] = <[f64; 4]>::try_from(n).map_err(|_| bad())?;
-    if [w, s, e, n].iter().any(|x| !x.is_finite()) {
-        return Err(bad());
-    }
     let lon = -180.0..=180.0;
     let lat = -90.0..=90.0;
     let on_earth = lon.contains(&w) && lon.contains(&e) && lat.contains(&s) && lat.contains(&n);

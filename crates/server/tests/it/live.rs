@@ -130,6 +130,10 @@ async fn vehicles_are_geojson_points_without_the_operators_codes() {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         ("/v1/vehicles?bbox=0,0,inf,1", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?bbox=", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?bbox=1e2,0,1,1", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?bbox=1.,0,2,1", StatusCode::BAD_REQUEST),
+        ("/v1/vehicles?bbox=0001,0,2,1", StatusCode::BAD_REQUEST),
         ("/v1/vehicles?bbox=a,b,c,d", StatusCode::BAD_REQUEST),
         ("/v1/vehicles?route=nope", StatusCode::NOT_FOUND),
     ] {
