@@ -33,6 +33,8 @@ pub struct Departure {
     pub scheduled: String,
     /// When live: seconds later (positive) or earlier than the timetable.
     pub delay_s: Option<i32>,
+    /// A bus on the road that no timetable run matches (live, but nothing to be late for).
+    pub unscheduled: bool,
 }
 
 /// A candidate departure: when, on which pattern, which run.
@@ -44,6 +46,7 @@ struct Candidate {
     col: Option<u32>,
     scheduled: i32,
     live: bool,
+    unscheduled: bool,
 }
 
 /// How far before the time asked a run may be scheduled and still come late enough to be
@@ -73,6 +76,7 @@ pub fn departures(
         for d in -tt.max_days_back()..=1 {
             let base = d * DAY as i32;
             let from = time - base;
+            let (extra, spoken_of) = live_extras(tt, live, p, pos, day.offset(d), base, time);
             if tt.pattern(p).is_frequency() {
                 let off = tt.departure(p, pos, 0) as i32;
                 for (wi, w) in tt.windows(p).iter().enumerate() {
@@ -83,6 +87,13 @@ pub fn departures(
                     for _ in 0..limit {
                         let Some(start) = w.next_start(t0) else { break };
                         let t = start as i32 + off + base;
+                        t0 = start + 1;
+                        // A run that is live is offered as predicted (or, canceled, not at
+                        // all), never as scheduled.
+                        let half = (w.headway / 2) as i32;
+                        if spoken_of.iter().any(|s| (s - t).abs() < half.max(1)) {
+                            continue;
+                        }
                         out.push(Candidate {
                             t,
                             p,
@@ -90,8 +101,8 @@ pub fn departures(
                             col: None,
                             scheduled: t,
                             live: false,
+                            unscheduled: false,
                         });
-                        t0 = start + 1;
                     }
                 }
             } else {
@@ -124,11 +135,13 @@ pub fn departures(
                         window: None,
                         col: Some(c as u32),
                         scheduled,
-                        live: run.is_some(),
+                        live: run.is_some_and(|r| pos < r.horizon),
+                        unscheduled: false,
                     });
                     n += 1;
                 }
             }
+            out.extend(extra);
         }
     }
     out.sort();
@@ -143,6 +156,7 @@ pub fn departures(
                 col,
                 scheduled,
                 live,
+                unscheduled,
             } = c;
             let w = window.map(|wi| tt.windows(p)[wi]);
             let trip = match (w, col) {
@@ -170,10 +184,52 @@ pub fn departures(
                         || tt.route_times_estimated(tt.pattern(p).route)),
                 realtime: live,
                 scheduled: local_time(tz, day, scheduled),
-                delay_s: live.then_some(t - scheduled),
+                delay_s: (live && !unscheduled).then_some(t - scheduled),
+                unscheduled,
             }
         })
         .collect()
+}
+
+/// The live runs of pattern `p` on `day` beside its timetable columns (frequency-based,
+/// unscheduled or duplicated), as candidates departing stop position `pos` from `time`; and
+/// the scheduled times there of every such run, canceled ones included.
+fn live_extras(
+    tt: &Timetable,
+    live: Option<realtime::LiveAt<'_>>,
+    p: PatternIdx,
+    pos: usize,
+    day: Day,
+    base: i32,
+    time: i32,
+) -> (Vec<Candidate>, Vec<i32>) {
+    let Some(live) = live else {
+        return (Vec::new(), Vec::new());
+    };
+    let first = tt.departure(p, 0, 0) as i32;
+    let off = tt.departure(p, pos, 0) as i32 - first;
+    let spoken_of = live
+        .extra_runs(p, day)
+        .map(|r| r.start as i32 + off + base)
+        .collect();
+    let offered = live
+        .extra_runs(p, day)
+        .filter(|r| !r.run.canceled && !r.run.skipped[pos])
+        .map(|r| Candidate {
+            t: r.run.departures[pos] as i32 + base,
+            p,
+            window: tt
+                .windows(p)
+                .iter()
+                .position(|w| w.trip == r.trip && (w.start..w.end).contains(&r.start)),
+            col: None,
+            scheduled: r.start as i32 + off + base,
+            live: pos < r.run.horizon,
+            unscheduled: r.unscheduled,
+        })
+        .filter(|c| c.t >= time)
+        .collect();
+    (offered, spoken_of)
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@
 //! - `SKIPPED`: the run neither stops nor can be boarded there; times still flow through it.
 //! - `CANCELED`: the run does not run (its departures are not offered).
 //! - A trip not running on the service day asked is not resurrected; an unknown trip, or one
-//!   added, duplicated or unscheduled (frequency-based and unscheduled runs are not applied
-//!   yet), is counted.
+//!   `ADDED` (the timetable lacks its stops), is counted.
+//! - A frequency-based trip's `start_time` picks its run, which must lie in one of the trip's
+//!   windows that day; `UNSCHEDULED` takes any start (the run is the template's times from
+//!   it). `DUPLICATED` runs the scheduled trip again at the start date and time of its
+//!   `trip_properties`. These live beside the timetable's columns ([`ExtraRun`]).
 //! - A message older than `max_age_s` (by its header's timestamp, against the caller's "now")
 //!   is not applied; `max_age_s = 0` turns the check off, so a recording replays at its date.
 
@@ -28,6 +31,8 @@
 #[path = "transit_realtime.rs"]
 pub mod proto;
 
+pub mod fleet;
+
 pub use proto::FeedMessage;
 use proto::trip_descriptor::ScheduleRelationship as TripRel;
 use proto::trip_update::stop_time_update::ScheduleRelationship as StopRel;
@@ -35,7 +40,7 @@ use proto::trip_update::{StopTimeEvent, StopTimeUpdate};
 
 use chrono::TimeZone;
 use std::collections::HashMap;
-use timetable::{Day, Secs, Timetable, TripIdx, TripKind};
+use timetable::{Day, PatternIdx, Secs, Timetable, TripIdx, TripKind};
 
 /// Reads a `FeedMessage` from its protobuf bytes.
 pub fn decode(bytes: &[u8]) -> Result<FeedMessage, String> {
@@ -59,6 +64,28 @@ pub struct LiveRun {
     pub observed: Vec<bool>,
     /// The vehicle's id or label, if the feed gave one.
     pub vehicle: Option<String>,
+    /// Stop positions from here on are the timetable's (shifted by the delay before them),
+    /// not a prediction: too far ahead to say ([`fleet::HORIZON_S`]). The stop count when
+    /// every time is predicted.
+    pub horizon: usize,
+    /// When the run stops being live (Unix seconds): its vehicle not heard from; `None`:
+    /// with its message.
+    pub expires_at: Option<i64>,
+}
+
+/// A live run that is not a column of the timetable: a run of a frequency-based trip (at its
+/// start time), an unscheduled run of a pattern (a bus on the road that no timetable run
+/// matches), or a duplicate of a scheduled trip.
+#[derive(Debug, Clone)]
+pub struct ExtraRun {
+    /// The trip it runs as (a frequency template, or the trip duplicated).
+    pub trip: TripIdx,
+    /// Its start (departure from the first stop), seconds of the service day, as scheduled.
+    pub start: Secs,
+    /// Whether no timetable run matches it.
+    pub unscheduled: bool,
+    /// Its times.
+    pub run: std::sync::Arc<LiveRun>,
 }
 
 /// What applying a message did, for `/metrics` and the operator.
@@ -76,9 +103,13 @@ pub struct Applied {
     pub unknown_trips: usize,
     /// TripUpdates for a trip that does not run on its service day.
     pub not_running: usize,
-    /// TripUpdates not applied yet: added, duplicated or unscheduled trips, frequency-based
-    /// runs, or without a trip id.
+    /// TripUpdates adding a trip the timetable lacks (`ADDED`/`NEW`): not applied.
+    pub added: usize,
+    /// TripUpdates that cannot be applied as sent: no trip id, or a relationship that does
+    /// not fit the trip (say, `DUPLICATED` of a frequency template).
     pub unsupported: usize,
+    /// Runs of frequency-based trips, or duplicates, without a readable start time.
+    pub bad_start_times: usize,
     /// TripUpdates with an unreadable start date.
     pub bad_dates: usize,
     /// Whether the whole message was older than allowed (then nothing else is counted).
@@ -88,7 +119,8 @@ pub struct Applied {
 /// The live runs of one message, by trip and service day.
 #[derive(Debug, Clone, Default)]
 pub struct Overlay {
-    runs: HashMap<(TripIdx, Day), LiveRun>,
+    runs: HashMap<(TripIdx, Day), std::sync::Arc<LiveRun>>,
+    extra: HashMap<(PatternIdx, Day), Vec<ExtraRun>>,
     /// The message's header timestamp (Unix seconds; 0 if absent).
     pub feed_time: i64,
     /// What applying it did.
@@ -98,15 +130,19 @@ pub struct Overlay {
 impl Overlay {
     /// The live run of `trip` on service day `day`, if the feed spoke of it.
     pub fn run(&self, trip: TripIdx, day: Day) -> Option<&LiveRun> {
-        self.runs.get(&(trip, day))
+        self.runs.get(&(trip, day)).map(|r| &**r)
+    }
+    /// The live runs of pattern `p` on `day` that are not timetable columns.
+    pub fn extra_runs(&self, p: PatternIdx, day: Day) -> &[ExtraRun] {
+        self.extra.get(&(p, day)).map_or(&[], Vec::as_slice)
     }
     /// How many runs are live.
     pub fn len(&self) -> usize {
-        self.runs.len()
+        self.runs.len() + self.extra.values().map(Vec::len).sum::<usize>()
     }
     /// Whether no run is live.
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty()
+        self.len() == 0
     }
 }
 
@@ -140,97 +176,211 @@ pub fn apply(tt: &Timetable, feed: &str, msg: &FeedMessage, opts: ApplyOptions) 
         .feeds()
         .iter()
         .find(|f| f.id == feed)
+        .or_else(|| tt.feeds().first())
         .and_then(|f| f.timezone.parse().ok())
         .unwrap_or(chrono_tz::UTC);
     for entity in &msg.entity {
-        let Some(update) = &entity.trip_update else {
-            continue;
-        };
-        let a = &mut out.applied;
-        let trip_desc = &update.trip;
-        let relationship = trip_desc.schedule_relationship();
-        let Some(trip_id) = trip_desc.trip_id.as_deref() else {
-            a.unsupported += 1;
-            continue;
-        };
-        if !matches!(relationship, TripRel::Scheduled | TripRel::Canceled) {
-            a.unsupported += 1;
-            continue;
+        if let Some(update) = &entity.trip_update {
+            apply_update(tt, feed, tz, update, &mut out);
         }
-        let Some(trip) = tt.trip_by_id(&format!("{feed}:{trip_id}")) else {
-            a.unknown_trips += 1;
-            continue;
-        };
-        let t = tt.trip(trip);
-        let TripKind::Scheduled { col } = t.kind else {
-            a.unsupported += 1;
-            continue;
-        };
-        let day = match trip_desc.start_date.as_deref() {
-            Some(d) => match parse_date(d) {
-                Some(day) => day,
-                None => {
-                    a.bad_dates += 1;
-                    continue;
-                }
-            },
-            // No date: the service day of the message (or the one before, for a run past
-            // midnight), whichever the trip runs on.
-            None => {
-                let today = local_day(tz, feed_time);
-                match [today, today.offset(-1)]
-                    .into_iter()
-                    .find(|d| tt.service_active(t.service, *d))
-                {
-                    Some(d) => d,
-                    None => today,
-                }
-            }
-        };
-        if !tt.service_active(t.service, day) {
-            a.not_running += 1;
-            continue;
-        }
-        let p = t.pattern;
-        let n = tt.pattern(p).n_stops();
-        let col = col as usize;
-        let sched_arr: Vec<Secs> = (0..n).map(|i| tt.arrival(p, i, col)).collect();
-        let sched_dep: Vec<Secs> = (0..n).map(|i| tt.departure(p, i, col)).collect();
-        let mut run = LiveRun {
-            arrivals: sched_arr.clone(),
-            departures: sched_dep.clone(),
-            skipped: vec![false; n],
-            canceled: relationship == TripRel::Canceled,
-            observed: vec![false; n],
-            vehicle: update
-                .vehicle
-                .as_ref()
-                .and_then(|v| v.id.clone().or_else(|| v.label.clone()))
-                .filter(|v| !v.is_empty()),
-        };
-        if !run.canceled {
-            let base = service_day_start(tz, day);
-            let stops = tt.pattern_stops(p);
-            let (used, unmatched) = live_times(
-                &update.stop_time_update,
-                |id, from| {
-                    let want = tt.stop_by_id(&format!("{feed}:{id}"))?;
-                    (from..n).find(|&i| stops[i] == want)
-                },
-                base,
-                &sched_arr,
-                &sched_dep,
-                &mut run,
-            );
-            a.stop_updates += used;
-            a.unmatched_stops += unmatched;
-        } else {
-            a.canceled += 1;
-        }
-        a.runs += 1;
-        out.runs.insert((trip, day), run);
     }
     out
+}
+
+/// Where a live run goes: over a timetable column, or beside them.
+enum Slot {
+    Column,
+    Extra { start: Secs, unscheduled: bool },
+}
+
+/// One TripUpdate into `out` (or counted in `out.applied` when it cannot be used).
+fn apply_update(
+    tt: &Timetable,
+    feed: &str,
+    tz: chrono_tz::Tz,
+    update: &proto::TripUpdate,
+    out: &mut Overlay,
+) {
+    let a = &mut out.applied;
+    let desc = &update.trip;
+    #[allow(deprecated)]
+    let relationship = match desc.schedule_relationship() {
+        TripRel::Replacement => TripRel::Scheduled,
+        TripRel::Deleted => TripRel::Canceled,
+        r => r,
+    };
+    let Some(trip_id) = desc.trip_id.as_deref() else {
+        a.unsupported += 1;
+        return;
+    };
+    if relationship == TripRel::Added {
+        // A trip the timetable lacks: its stops and times would make a new pattern.
+        a.added += 1;
+        return;
+    }
+    let Some(trip) = tt.trip_by_id(&namespaced(feed, trip_id)) else {
+        a.unknown_trips += 1;
+        return;
+    };
+    let t = tt.trip(trip);
+    let props = update.trip_properties.as_ref();
+    let date = match relationship {
+        TripRel::Duplicated => props.and_then(|p| p.start_date.as_deref()),
+        _ => None,
+    }
+    .or(desc.start_date.as_deref());
+    let day = match date {
+        Some(d) => match parse_date(d) {
+            Some(day) => day,
+            None => {
+                a.bad_dates += 1;
+                return;
+            }
+        },
+        // No date: the service day of the message (or the one before, for a run past
+        // midnight), whichever the trip runs on.
+        None => {
+            let today = local_day(tz, out.feed_time);
+            [today, today.offset(-1)]
+                .into_iter()
+                .find(|d| tt.service_active(t.service, *d))
+                .unwrap_or(today)
+        }
+    };
+    // A duplicate runs on its own date; anything else only on a day its trip runs.
+    if relationship != TripRel::Duplicated && !tt.service_active(t.service, day) {
+        a.not_running += 1;
+        return;
+    }
+    let p = t.pattern;
+    let n = tt.pattern(p).n_stops();
+    let start_time = match relationship {
+        TripRel::Duplicated => props.and_then(|p| p.start_time.as_deref()),
+        _ => None,
+    }
+    .or(desc.start_time.as_deref());
+    let (col, slot) = match (t.kind, relationship) {
+        (TripKind::Scheduled { col }, TripRel::Scheduled | TripRel::Canceled) => {
+            (col as usize, Slot::Column)
+        }
+        (TripKind::Scheduled { col }, TripRel::Duplicated) => {
+            let Some(start) = start_time.and_then(parse_time) else {
+                a.bad_start_times += 1;
+                return;
+            };
+            (
+                col as usize,
+                Slot::Extra {
+                    start,
+                    unscheduled: false,
+                },
+            )
+        }
+        (TripKind::Frequency, TripRel::Scheduled | TripRel::Canceled | TripRel::Unscheduled) => {
+            // The start time picks the run (any start for an unscheduled one).
+            let Some(start) = start_time.and_then(parse_time) else {
+                a.bad_start_times += 1;
+                return;
+            };
+            let in_window = tt.windows(p).iter().any(|w| {
+                w.trip == trip
+                    && tt.service_active(w.service, day)
+                    && (w.start..w.end).contains(&start)
+            });
+            if relationship != TripRel::Unscheduled && !in_window {
+                a.not_running += 1;
+                return;
+            }
+            (
+                0,
+                Slot::Extra {
+                    start,
+                    unscheduled: relationship == TripRel::Unscheduled,
+                },
+            )
+        }
+        _ => {
+            a.unsupported += 1;
+            return;
+        }
+    };
+    // The schedule the updates apply to: the column's times, or the template's shifted to
+    // the run's start.
+    let shift = match slot {
+        Slot::Column => 0,
+        Slot::Extra { start, .. } => i64::from(start) - i64::from(tt.departure(p, 0, col)),
+    };
+    let sched = |t: Secs| clamp(i64::from(t) + shift);
+    let sched_arr: Vec<Secs> = (0..n).map(|i| sched(tt.arrival(p, i, col))).collect();
+    let sched_dep: Vec<Secs> = (0..n).map(|i| sched(tt.departure(p, i, col))).collect();
+    let mut run = LiveRun {
+        arrivals: sched_arr.clone(),
+        departures: sched_dep.clone(),
+        skipped: vec![false; n],
+        canceled: relationship == TripRel::Canceled,
+        observed: vec![false; n],
+        vehicle: update
+            .vehicle
+            .as_ref()
+            .and_then(|v| v.id.clone().or_else(|| v.label.clone()))
+            .filter(|v| !v.is_empty()),
+        horizon: n,
+        expires_at: None,
+    };
+    if run.canceled {
+        a.canceled += 1;
+    } else {
+        let base = service_day_start(tz, day);
+        let stops = tt.pattern_stops(p);
+        let (used, unmatched) = live_times(
+            &update.stop_time_update,
+            |id, from| {
+                let want = tt.stop_by_id(&namespaced(feed, id))?;
+                (from..n).find(|&i| stops[i] == want)
+            },
+            base,
+            &sched_arr,
+            &sched_dep,
+            &mut run,
+        );
+        a.stop_updates += used;
+        a.unmatched_stops += unmatched;
+    }
+    a.runs += 1;
+    let run = std::sync::Arc::new(run);
+    match slot {
+        Slot::Column => {
+            out.runs.insert((trip, day), run);
+        }
+        Slot::Extra { start, unscheduled } => {
+            let runs = out.extra.entry((p, day)).or_default();
+            // The same run spoken of twice: the later entity wins.
+            runs.retain(|r| !(r.trip == trip && r.start == start));
+            runs.push(ExtraRun {
+                trip,
+                start,
+                unscheduled,
+                run,
+            });
+        }
+    }
+}
+
+/// A feed's own id as the timetable spells it (`feed:id`); the feed `""` is a timetable
+/// written by hand (tests), whose ids are bare.
+fn namespaced(feed: &str, id: &str) -> String {
+    if feed.is_empty() {
+        id.to_string()
+    } else {
+        format!("{feed}:{id}")
+    }
+}
+
+/// `HH:MM:SS` (hours may pass 24, as GTFS allows), seconds of the service day.
+fn parse_time(s: &str) -> Option<Secs> {
+    let mut it = s.split(':').map(|x| x.parse::<u32>().ok());
+    let (h, m, sec) = (it.next()??, it.next()??, it.next()??);
+    (it.next().is_none() && m < 60 && sec < 60 && h < 48).then_some(h * 3600 + m * 60 + sec)
 }
 
 /// Applies a trip's stop updates to `run` (which starts as the schedule): returns the updates
@@ -316,14 +466,15 @@ fn live_times(
         }
         run.departures[i] = run.departures[i].max(run.arrivals[i]);
     }
-    for i in (0..first_update.min(n)).rev() {
+    // (No update at all: nothing to lower — a TripUpdate without stop updates is the schedule.)
+    for i in (0..first_update.min(n.saturating_sub(1))).rev() {
         run.departures[i] = run.departures[i].min(run.arrivals[i + 1]);
         run.arrivals[i] = run.arrivals[i].min(run.departures[i]);
     }
     (used, unmatched)
 }
 
-fn clamp(t: i64) -> Secs {
+pub(crate) fn clamp(t: i64) -> Secs {
     t.clamp(0, i64::from(Secs::MAX)) as Secs
 }
 
@@ -335,7 +486,7 @@ fn parse_date(s: &str) -> Option<Day> {
 }
 
 /// The local date of a Unix time.
-fn local_day(tz: chrono_tz::Tz, t: i64) -> Day {
+pub(crate) fn local_day(tz: chrono_tz::Tz, t: i64) -> Day {
     let d = tz.timestamp_opt(t, 0).single().map_or_else(
         || chrono::DateTime::UNIX_EPOCH.date_naive(),
         |d| d.date_naive(),
@@ -370,6 +521,11 @@ pub struct Vehicle {
     pub bearing: Option<f32>,
     /// When it was there (Unix seconds).
     pub seen_at: i64,
+    /// The start of the run it serves (seconds of the service day), for a run of a
+    /// frequency-based trip or an unscheduled one.
+    pub run_start: Option<Secs>,
+    /// Whether it serves no run the timetable has.
+    pub unscheduled: bool,
 }
 
 /// What reading positions did.
@@ -430,10 +586,10 @@ pub fn vehicles(
         let desc = v.trip.as_ref();
         let trip = desc
             .and_then(|d| d.trip_id.as_deref())
-            .and_then(|id| tt.trip_by_id(&format!("{feed}:{id}")));
+            .and_then(|id| tt.trip_by_id(&namespaced(feed, id)));
         let route = trip.map(|t| tt.trip(t).route).or_else(|| {
             desc.and_then(|d| d.route_id.as_deref())
-                .and_then(|id| tt.route_by_id(&format!("{feed}:{id}")))
+                .and_then(|id| tt.route_by_id(&namespaced(feed, id)))
         });
         if route.is_none() {
             seen.unknown += 1;
@@ -459,6 +615,8 @@ pub fn vehicles(
                 .bearing
                 .filter(|b| b.is_finite() && (0.0..=360.0).contains(b)),
             seen_at: at,
+            run_start: None,
+            unscheduled: false,
         });
     }
     seen.vehicles = out.len();
@@ -557,6 +715,36 @@ impl Live {
         }
     }
 
+    /// This, with source `name`'s runs and vehicles replaced at once (a fleet tracked from
+    /// positions: each run carries its own expiry, each vehicle stays `timeout_s`).
+    pub fn with_source(
+        &self,
+        name: &str,
+        overlay: Overlay,
+        vehicles: Vec<Vehicle>,
+        now: i64,
+        timeout_s: u64,
+    ) -> Live {
+        let mut feeds: Vec<FeedLive> = self
+            .feeds
+            .iter()
+            .filter(|f| f.feed != name)
+            .cloned()
+            .collect();
+        feeds.push(FeedLive {
+            feed: name.to_string(),
+            overlay: std::sync::Arc::new(overlay),
+            vehicles: std::sync::Arc::new(vehicles),
+            vehicle_timeout_s: i64::try_from(timeout_s).unwrap_or(i64::MAX),
+            applied_at: now,
+            expires_at: None,
+        });
+        Live {
+            generation: self.generation + 1,
+            feeds,
+        }
+    }
+
     /// What is live at `now`.
     pub fn at(&self, now: i64) -> LiveAt<'_> {
         LiveAt { live: self, now }
@@ -580,7 +768,18 @@ impl<'a> LiveAt<'a> {
     }
     /// The live run of `trip` on `day`, from whichever feed's overlay has it.
     pub fn run(&self, trip: TripIdx, day: Day) -> Option<&'a LiveRun> {
-        self.current().find_map(|f| f.overlay.run(trip, day))
+        let now = self.now;
+        self.current()
+            .filter_map(|f| f.overlay.run(trip, day))
+            .find(|r| r.expires_at.is_none_or(|e| now <= e))
+    }
+    /// The live runs of pattern `p` on `day` that are not timetable columns (frequency-based,
+    /// unscheduled or duplicated runs), across the feeds.
+    pub fn extra_runs(&self, p: PatternIdx, day: Day) -> impl Iterator<Item = &'a ExtraRun> + '_ {
+        let now = self.now;
+        self.current()
+            .flat_map(move |f| f.overlay.extra_runs(p, day))
+            .filter(move |r| r.run.expires_at.is_none_or(|e| now <= e))
     }
     /// Seconds since the newest live overlay was taken in; `None` when nothing is live.
     pub fn age_s(&self) -> Option<i64> {

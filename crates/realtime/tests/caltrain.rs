@@ -150,7 +150,7 @@ fn what_the_recording_lacks_is_counted_or_applied_by_the_rules() {
             }),
         ),
         (
-            "unsupported",
+            "added",
             Box::new(|m| {
                 m.entity[0]
                     .trip_update
@@ -180,7 +180,7 @@ fn what_the_recording_lacks_is_counted_or_applied_by_the_rules() {
         let a = &o.applied;
         let counted = match what {
             "unknown" => a.unknown_trips,
-            "unsupported" => a.unsupported,
+            "added" => a.added,
             "not running" => a.not_running,
             _ => a.bad_dates,
         };

@@ -138,7 +138,9 @@ fn live_said(lang: Lang, d: &app::Departure) -> Option<String> {
     if !d.realtime {
         return None;
     }
-    let delay = d.delay_s.unwrap_or(0);
+    let Some(delay) = d.delay_s.filter(|_| !d.unscheduled) else {
+        return Some(t(lang, "bot.dep.live_unscheduled", &[]));
+    };
     let minutes = (delay.abs() + 30) / 60;
     let by = |key: &str| t(lang, key, &[("minutes", &minutes)]);
     Some(match delay {
@@ -155,6 +157,7 @@ mod tests {
     #[test]
     fn a_live_departure_says_how_late_in_each_language() {
         let dep = |realtime: bool, delay_s: Option<i32>| app::Departure {
+            unscheduled: realtime && delay_s.is_none(),
             route_id: "r".into(),
             route_short_name: "A".into(),
             route_color: None,
@@ -174,6 +177,8 @@ mod tests {
             (dep(true, Some(120)), Lang::Es, Some("en vivo, 2 min tarde")),
             (dep(true, Some(-90)), Lang::En, Some("live, 2 min early")),
             (dep(true, Some(20)), Lang::Es, Some("en vivo, a tiempo")),
+            (dep(true, None), Lang::Es, Some("en vivo, fuera de horario")),
+            (dep(true, None), Lang::En, Some("live, off the timetable")),
             (
                 dep(true, Some(600)),
                 Lang::Qu,
