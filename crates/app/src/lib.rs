@@ -24,6 +24,7 @@ pub mod observatory;
 pub mod officials;
 pub mod photos;
 pub mod places;
+pub mod positions;
 pub mod questionnaires;
 pub mod ratings;
 pub mod releases;
@@ -103,6 +104,8 @@ pub struct Settings {
     pub observatory: Option<Arc<Obs>>,
     /// Safer trips from the observatory's releases; `None`: switched off.
     pub safety: Option<safety::SafetySettings>,
+    /// Operators' pushed positions.
+    pub operators: positions::OperatorSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -114,6 +117,7 @@ impl std::fmt::Debug for Settings {
             .field("max_concurrent_plans", &self.max_concurrent_plans)
             .field("observatory", &self.observatory.is_some())
             .field("safety", &self.safety)
+            .field("operators", &self.operators)
             .finish()
     }
 }
@@ -143,6 +147,7 @@ impl Settings {
                     search: cfg.safety.search,
                 },
             }),
+            operators: positions::OperatorSettings::from_config(&cfg.operators),
         }
     }
 }
@@ -168,6 +173,10 @@ pub struct App {
     metrics: Metrics,
     /// What is live (GTFS-Realtime), for the timetable it was applied to.
     live: ArcSwap<live::LiveState>,
+    /// The operators' vehicles (one writer at a time; readers read `live`).
+    fleet: std::sync::Mutex<positions::FleetState>,
+    /// This process's name among those sharing a database (random).
+    origin: String,
 }
 
 /// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
@@ -217,6 +226,8 @@ impl App {
             settings,
             metrics: Metrics::default(),
             live: ArcSwap::from_pointee(live::LiveState::default()),
+            fleet: positions::fleet_state(),
+            origin: format!("{:016x}", rand::random::<u64>()),
         })
     }
 
@@ -228,6 +239,11 @@ impl App {
     /// The current dataset.
     pub fn dataset(&self) -> Arc<Dataset> {
         self.data.load_full()
+    }
+
+    /// This process's name among those sharing a database.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The app's parameters.

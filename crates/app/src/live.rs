@@ -50,6 +50,15 @@ pub struct LiveVehicle {
     pub direction: Option<u8>,
     /// Destination sign of the run it serves, when known.
     pub headsign: Option<String>,
+    /// The trip it runs as (for a frequency-based run, the trip whose windows it is one run
+    /// of), when known.
+    pub trip_id: Option<String>,
+    /// The start of the run it serves, `HH:MM` at its first stop, for a run of a
+    /// frequency-based trip or an unscheduled one.
+    pub run_start: Option<String>,
+    /// Whether it serves no run of the timetable (a bus on the road at a time or place the
+    /// timetable does not say).
+    pub unscheduled: bool,
     /// Latitude.
     pub lat: f64,
     /// Longitude.
@@ -146,6 +155,11 @@ impl App {
                     route_color: route.color.clone(),
                     direction: v.direction,
                     headsign: v.trip.and_then(|t| tt.trip(t).headsign.clone()),
+                    trip_id: v.trip.map(|t| tt.trip(t).id.clone()),
+                    run_start: v
+                        .run_start
+                        .map(|s| format!("{:02}:{:02}", s / 3600, s / 60 % 60)),
+                    unscheduled: v.unscheduled,
                     lat: v.coord.lat(),
                     lon: v.coord.lon(),
                     bearing: v.bearing,
@@ -261,9 +275,13 @@ impl App {
 
     /// Swaps in `next(what is live)` for `ds`'s timetable (starting afresh when what was live
     /// belonged to another timetable); retried if another message was taken in meanwhile.
-    fn swap_live(&self, ds: &Dataset, next: impl Fn(realtime::Live) -> realtime::Live) {
+    pub(crate) fn swap_live(
+        &self,
+        ds: &Dataset,
+        next: impl Fn(realtime::Live) -> realtime::Live,
+    ) -> u64 {
         let tt = Arc::downgrade(&ds.timetable);
-        self.live.rcu(|cur| {
+        let prev = self.live.rcu(|cur| {
             let base = if Weak::ptr_eq(&cur.timetable, &tt) {
                 cur.live.clone()
             } else {
@@ -274,5 +292,11 @@ impl App {
                 live: next(base),
             }
         });
+        // What was swapped in is the previous one's successor (or a fresh start's first).
+        if Weak::ptr_eq(&prev.timetable, &tt) {
+            prev.live.generation + 1
+        } else {
+            1
+        }
     }
 }

@@ -7,6 +7,7 @@ mod observatory;
 mod plan;
 mod realtime;
 mod serve;
+mod simulate;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -47,6 +48,9 @@ enum Command {
     /// The observatory's public statistics: releases and the privacy budget.
     #[command(subcommand)]
     Observatory(observatory::Command),
+    /// Simulations: a fleet of buses posting its GPS to a server.
+    #[command(subcommand)]
+    Simulate(simulate::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,6 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(&cfg, args),
         Command::Serve(args) => serve::run(&cfg, args),
         Command::Admin(cmd) => admin::run(&cfg, cmd),
+        Command::Simulate(cmd) => simulate::run(&cfg, cmd),
         Command::Bot(args) => bot::run(&cfg, args),
         Command::Observatory(cmd) => observatory::run(&cfg, cmd),
     }

@@ -152,6 +152,37 @@ pub enum Kind {
 
 /// Starts a poller per real-time source configured (each feed's TripUpdates and
 /// VehiclePositions).
+/// Every second, the operators' positions other processes on the same database took (and,
+/// at start, those of the last minutes): see `app::positions`. Without the observatory's
+/// database there is nothing to follow.
+pub fn spawn_position_follower(app: &Arc<App>) {
+    if app.observatory().is_none() {
+        return;
+    }
+    let app = Arc::clone(app);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            every.tick().await;
+            match app.follow_positions(app::now_unix()).await {
+                Ok(_) if failing => {
+                    failing = false;
+                    tracing::info!("operators' positions: reading the database again");
+                }
+                Ok(_) => {}
+                // Said once per outage, not once a second.
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "operators' positions: cannot read the database");
+                }
+                Err(_) => {}
+            }
+        }
+    });
+}
+
 pub fn spawn_pollers(cfg: &config::Config, app: &Arc<App>) {
     for feed in &cfg.feeds {
         let Some(rt) = feed.realtime.clone() else {

@@ -119,6 +119,7 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         let app = app::App::new(dataset, settings);
         app.spawn_release_job();
         crate::realtime::spawn_pollers(cfg, &app);
+        crate::realtime::spawn_position_follower(&app);
         let state = server::AppState::new(Arc::clone(&app), http);
         // The chatbot in-process, on the same state, when a token is configured.
         let mut bot_running = None;

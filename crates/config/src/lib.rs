@@ -181,6 +181,16 @@ settings! {
 }
 
 settings! {
+    /// Bus operators pushing their fleet's GPS (`POST /v1/realtime/positions`).
+    pub struct OperatorsConfig {
+        /// Positions one request may carry; a larger batch is refused whole (413).
+        max_batch: usize = 1000, in 1..=10_000;
+        /// A pushed vehicle not heard from for this long leaves the map and its predictions.
+        vehicle_timeout_s: u64 = 120, in 10..=3600;
+    }
+}
+
+settings! {
     /// Safer trips: the planner weighs walking and waiting by the incidents the observatory's
     /// public releases show there and then (never raw reports).
     pub struct SafetyConfig {
@@ -415,6 +425,8 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Open311 GeoReport v2.
     pub open311: Open311Config,
+    /// Bus operators' pushed positions.
+    pub operators: OperatorsConfig,
 }
 
 impl Default for Config {
@@ -438,6 +450,7 @@ impl Default for Config {
             gtfs: GtfsConfig::default(),
             safety: SafetyConfig::default(),
             open311: Open311Config::default(),
+            operators: OperatorsConfig::default(),
         }
     }
 }
@@ -613,6 +626,7 @@ impl Config {
             self.bot.ranges("bot"),
             self.gtfs.ranges("gtfs"),
             self.safety.ranges("safety"),
+            self.operators.ranges("operators"),
         ]
         .concat()
     }
@@ -835,6 +849,7 @@ mod tests {
             ("bot", BotConfig::DECLARED),
             ("safety", SafetyConfig::DECLARED),
             ("open311", Open311Config::DECLARED),
+            ("operators", OperatorsConfig::DECLARED),
         ]
     }
 

@@ -151,6 +151,8 @@ impl Status {
 word_enum!(
     /// What an official may do.
     Role {
+        /// A bus company's: push its fleet's positions (for its own agencies); reads nothing.
+        Operator = "operator",
         /// Read raw reports and surveys.
         Viewer = "viewer",
         /// Also change report status.
@@ -402,6 +404,8 @@ pub struct Official {
     pub name: String,
     /// Role.
     pub role: Role,
+    /// For an operator: the (namespaced) agencies it speaks for; empty for others.
+    pub agencies: Vec<String>,
 }
 
 /// What an erasure removed.

@@ -231,6 +231,11 @@ impl Lines {
             .map(|&i| (i, &self.lines[i as usize]))
     }
 
+    /// Every line, numbered.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Line)> {
+        self.lines.iter().enumerate().map(|(i, l)| (i as u32, l))
+    }
+
     /// Line `i`.
     pub fn line(&self, i: u32) -> &Line {
         &self.lines[i as usize]
@@ -678,17 +683,17 @@ pub struct SimPosition {
 }
 
 impl Simulation {
-    /// `n` buses spread over `lines` (round robin), at `speed_kmh` ± 20 %, seeded.
-    pub fn new(lines: &Lines, n: usize, speed_kmh: f64, seed: u64) -> Simulation {
+    /// `n` buses spread over the lines `on` (round robin), at `speed_kmh` ± 20 %, seeded.
+    pub fn new(lines: &Lines, on: &[u32], n: usize, speed_kmh: f64, seed: u64) -> Simulation {
         let mut sim = Simulation {
             buses: Vec::with_capacity(n),
             rng: rand::SeedableRng::seed_from_u64(seed),
         };
-        if lines.is_empty() {
+        if on.is_empty() {
             return sim;
         }
         for i in 0..n {
-            let line = (i % lines.len()) as u32;
+            let line = on[i % on.len()];
             let len = lines.line(line).length_m();
             let along = sim.unit() * len * 0.8;
             let speed = speed_kmh / 3.6 * (0.8 + 0.4 * sim.unit());

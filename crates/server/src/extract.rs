@@ -45,6 +45,8 @@ pub trait Needs {
     const ROLE: Role;
 }
 
+/// Pushes its fleet's positions (and reads nothing).
+pub struct Operator;
 /// Reads figures, reports and exports.
 pub struct Viewer;
 /// Also handles reports.
@@ -52,6 +54,9 @@ pub struct Editor;
 /// Also manages categories, surveys and tokens.
 pub struct Admin;
 
+impl Needs for Operator {
+    const ROLE: Role = Role::Operator;
+}
 impl Needs for Viewer {
     const ROLE: Role = Role::Viewer;
 }

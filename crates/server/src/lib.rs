@@ -18,6 +18,7 @@ mod openapi;
 mod photos;
 mod places;
 mod plan;
+mod positions;
 mod problem;
 mod query;
 mod questionnaires;
@@ -275,8 +276,9 @@ pub fn app(state: Arc<AppState>) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        // Photos have their own body limit and deadline.
+        // Photos have their own body limit and deadline; operators' positions their own limit.
         .merge(photos::routes(&state))
+        .merge(positions::routes(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -2,7 +2,7 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, categories, indicators, network, open311, photos, places, plan,
+    AppState, Problem, categories, indicators, network, open311, photos, places, plan, positions,
     questionnaires, reports, service, surveys, web,
 };
 use axum::Json;
@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         network::stops_near,
         network::departures,
         network::vehicles,
+        positions::push,
         network::routes,
         network::route,
         web::network,
@@ -74,6 +75,7 @@ use utoipa::{Modify, OpenApi};
         (name = "planner", description = "Trip planning"),
         (name = "network", description = "Stops, routes, departures and feeds"),
         (name = "service", description = "Health, metrics and administration"),
+        (name = "realtime", description = "Bus operators' live positions"),
         (name = "observatory", description = "Incident reports, surveys and the anonymised indicators"),
         (name = "open311", description = "Open311 GeoReport v2 for civic tools; errors are `[{code, description}]`"),
     )

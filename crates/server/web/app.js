@@ -199,7 +199,8 @@
         if (d.realtime) {
           // A live prediction says how it stands against the timetable.
           var late = Math.round((d.delay_s || 0) / 60);
-          args.delay = late === 0 ? t('web.live.on_time') : t(late > 0 ? 'web.live.late' : 'web.live.early', { minutes: Math.abs(late) });
+          args.delay = d.unscheduled ? t('web.live.unscheduled')
+            : late === 0 ? t('web.live.on_time') : t(late > 0 ? 'web.live.late' : 'web.live.early', { minutes: Math.abs(late) });
           key = 'web.departure.live';
         }
         list.appendChild(el('li', { class: d.realtime ? 'live' : '', text: t(key, args) }));

@@ -267,6 +267,7 @@ pub use observatory::sha256_hex;
 mod bot;
 mod categories;
 mod idempotency;
+mod live;
 mod photos;
 mod questionnaires;
 mod releases;

@@ -9,6 +9,7 @@ mod officials;
 mod photos;
 mod places;
 mod plans;
+mod positions;
 mod questionnaires;
 mod ratings;
 mod releases;

@@ -11,6 +11,7 @@ async fn every_use_case_of_the_observatory_says_it_is_off_in_the_askers_language
     let who = Official {
         name: "ana".into(),
         role: Role::Admin,
+        agencies: vec![],
     };
     let filter = ReportFilter {
         from: 0,

@@ -517,6 +517,7 @@ fn admin_creates_tokens_that_open_the_raw_reports() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_string();
     assert!(token.starts_with("pdr_"), "{token}");
+    let token_of_ana = token.clone();
     let (status, _) = http(&served.addr, "GET", "/v1/reports", &[], "");
     assert_eq!(status, 401);
     let bearer = format!("Bearer {token}");
@@ -536,7 +537,89 @@ fn admin_creates_tokens_that_open_the_raw_reports() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
-    assert!(text(&bad.stderr).contains("viewer, editor or admin"));
+    assert!(text(&bad.stderr).contains("viewer, editor, admin or operator"));
+    // An operator speaks for agencies of the configured feeds, and only an operator does.
+    let token = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_paradero"))
+            .args(["admin", "token", "create", "--name", "Transcayma"])
+            .args(args)
+            .env_remove("PARADERO_CONFIG")
+            .env("PARADERO_STORE__URL", &url)
+            .output()
+            .unwrap()
+    };
+    for (args, says) in [
+        (&["--role", "operator"][..], "at least one agency"),
+        (
+            &["--role", "operator", "--agency", "lima:0"][..],
+            "not FEED:AGENCY_ID",
+        ),
+        (
+            &["--role", "viewer", "--agency", "arequipa:0"][..],
+            "for operators only",
+        ),
+    ] {
+        let out = token(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = token(&["--role", "operator", "--agency", "arequipa:0"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let operator = text(&out.stdout).trim().to_string();
+    assert!(operator.starts_with("pdr_"));
+    // The simulator drives that company's buses; the server shows them.
+    let sim = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "simulate",
+            "fleet",
+            "--agency",
+            "arequipa:0",
+            "--vehicles",
+            "6",
+        ])
+        .args(["--steps", "2", "--interval", "1", "--token", &operator])
+        .args(["--server", &format!("http://{}", served.addr)])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env_remove("PARADERO_CONFIG")
+        .output()
+        .unwrap();
+    assert!(sim.status.success(), "{}", text(&sim.stderr));
+    assert!(
+        text(&sim.stderr).contains("\"accepted\""),
+        "{}",
+        text(&sim.stderr)
+    );
+    let (status, map) = http(&served.addr, "GET", "/v1/vehicles", &[], "");
+    assert_eq!(status, 200);
+    let map: serde_json::Value = serde_json::from_str(&map).unwrap();
+    let buses = map["features"].as_array().unwrap();
+    assert!(buses.len() >= 5, "{map}");
+    assert!(buses.iter().all(|b| b["properties"]["code"].is_null()));
+    // A token that is not an operator's is refused, and the simulator says so.
+    let refused = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "simulate",
+            "fleet",
+            "--steps",
+            "1",
+            "--token",
+            &token_of_ana,
+        ])
+        .args(["--server", &format!("http://{}", served.addr)])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env_remove("PARADERO_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("403"),
+        "{}",
+        text(&refused.stderr)
+    );
     let revoke = Command::new(env!("CARGO_BIN_EXE_paradero"))
         .args(["admin", "token", "revoke", "--name", "Ana Quispe"])
         .env_remove("PARADERO_CONFIG")

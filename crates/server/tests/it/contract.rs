@@ -156,6 +156,10 @@ async fn every_answer_matches_the_document() {
         .create_official("ada", store::Role::Admin, 0)
         .await
         .unwrap();
+    let operator = store
+        .create_operator("transcayma", &["arequipa:0".to_string()], 0)
+        .await
+        .unwrap();
     let obs = app::Obs::start(store, app::ObservatorySettings::default());
     let state = with_obs(
         obs.clone(),
@@ -329,6 +333,67 @@ async fn every_answer_matches_the_document() {
     .await;
     assert_eq!(live["features"].as_array().unwrap().len(), 1, "{live}");
     call(get.clone(), "/v1/vehicles?bbox=1,2", None, None).await;
+    // An operator's GPS: taken, refused for another company's route, too many, unsigned, or
+    // sent as neither JSON nor protobuf.
+    let ping = |route: &str| {
+        json!({"vehicle": "AQP-9", "route": route, "lat": -16.3989, "lon": -71.5369,
+               "timestamp": app::now_unix()})
+    };
+    let positions = "/v1/realtime/positions";
+    let batch = |ps: Vec<Value>| json_body(json!({ "positions": ps }));
+    call(
+        post.clone(),
+        positions,
+        batch(vec![ping("Enace")]),
+        Some(&operator),
+    )
+    .await;
+    call(
+        post.clone(),
+        positions,
+        batch(vec![ping("B")]),
+        Some(&operator),
+    )
+    .await;
+    call(
+        post.clone(),
+        positions,
+        batch(vec![ping("Enace"); 1001]),
+        Some(&operator),
+    )
+    .await;
+    call(post.clone(), positions, batch(vec![ping("Enace")]), None).await;
+    call(
+        post.clone(),
+        positions,
+        batch(vec![ping("Enace")]),
+        Some(&editor),
+    )
+    .await;
+    call(
+        post.clone(),
+        positions,
+        Some(("text/csv", b"AQP-9,Enace".to_vec())),
+        Some(&operator),
+    )
+    .await;
+    call(
+        post.clone(),
+        positions,
+        Some((
+            "application/x-protobuf",
+            prost::Message::encode_to_vec(&msg),
+        )),
+        Some(&operator),
+    )
+    .await;
+    call(
+        post.clone(),
+        positions,
+        Some(("application/json", b"{\"positions\": 3}".to_vec())),
+        Some(&operator),
+    )
+    .await;
     call(get.clone(), "/v1/vehicles?route=nope", None, None).await;
     call(get.clone(), &format!("/v1/routes/{route}"), None, None).await;
     call(get.clone(), "/v1/routes/nope", None, None).await;
@@ -803,6 +868,14 @@ async fn every_answer_matches_the_document() {
         "answers that do not match the document:\n{}",
         failures.join("\n")
     );
+    // The operators' positions answered each way they can.
+    for status in [200, 400, 401, 403, 413, 415] {
+        let want = format!("POST /v1/realtime/positions {status}");
+        assert!(
+            checked.contains(&want),
+            "{want} never answered: {checked:?}"
+        );
+    }
     // Every operation of the document was exercised at least once.
     let ops: BTreeSet<String> = doc["paths"]
         .as_object()

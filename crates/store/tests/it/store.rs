@@ -391,9 +391,22 @@ async fn officials_tokens_are_hashed_and_revocable(s: &Store) {
         who,
         Official {
             name: "ana".into(),
-            role: Role::Editor
+            role: Role::Editor,
+            agencies: vec![],
         }
     );
+    // An operator's token speaks for its agencies, and for nothing of the observatory.
+    let agencies = ["arequipa:0".to_string(), "arequipa:3".to_string()];
+    let op = s
+        .create_operator("transcayma", &agencies, NOW)
+        .await
+        .unwrap();
+    let who = s.authenticate(&op).await.unwrap().unwrap();
+    assert_eq!(
+        (who.role, who.agencies),
+        (Role::Operator, agencies.to_vec())
+    );
+    assert!(Role::Operator < Role::Viewer);
     assert_eq!(s.authenticate("pdr_wrong").await.unwrap(), None);
     assert_eq!(s.authenticate("").await.unwrap(), None);
     assert_eq!(s.revoke_official("ana", NOW).await.unwrap(), 1);
@@ -402,6 +415,26 @@ async fn officials_tokens_are_hashed_and_revocable(s: &Store) {
 both!(
     officials_tokens_are_hashed_and_revocable,
     super::officials_tokens_are_hashed_and_revocable
+);
+
+/// Pushed positions shared between processes: written, read back from a time on, in order,
+/// and deleted once old.
+async fn live_positions_are_shared_then_forgotten(s: &Store) {
+    let ms = NOW * 1000;
+    let a = s.put_live_positions("p1", "[1]", ms).await.unwrap();
+    let b = s.put_live_positions("p2", "[2]", ms + 500).await.unwrap();
+    let all = s.live_positions_since(ms).await.unwrap();
+    assert_eq!(
+        all,
+        vec![(a, ms, "[1]".to_string()), (b, ms + 500, "[2]".to_string())]
+    );
+    assert_eq!(s.live_positions_since(ms + 1).await.unwrap().len(), 1);
+    assert_eq!(s.delete_live_positions_before(ms + 500).await.unwrap(), 1);
+    assert_eq!(s.live_positions_since(0).await.unwrap()[0].0, b);
+}
+both!(
+    live_positions_are_shared_then_forgotten,
+    super::live_positions_are_shared_then_forgotten
 );
 
 /// An updated seed becomes the next version of an unchanged earlier seed, and never
