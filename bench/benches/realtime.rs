@@ -92,5 +92,136 @@ fn realtime(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, realtime);
+/// A city's worth of TripUpdates: 1,000 live trips of 30 stops (50 routes × 20 trips, an
+/// update with a delay at every stop), decoded, applied and published as the next
+/// generation, as the poller does each time.
+fn city_trip_updates(c: &mut Criterion) {
+    let mut text = String::new();
+    for r in 0..50 {
+        for k in 0..20 {
+            let start = 6 * 60 + k * 15;
+            text.push_str(&format!("route R{r} id=T{r}x{k}:"));
+            for s in 0..30 {
+                let m = start + 2 * s;
+                text.push_str(&format!(" R{r}S{s} {}:{:02}", m / 60, m % 60));
+            }
+            text.push('\n');
+        }
+    }
+    let tt = timetable::text::parse(&text).unwrap();
+    let entity: Vec<FeedEntity> = (0..50)
+        .flat_map(|r| (0..20).map(move |k| (r, k)))
+        .map(|(r, k)| FeedEntity {
+            id: format!("{r}-{k}"),
+            trip_update: Some(TripUpdate {
+                trip: TripDescriptor {
+                    trip_id: Some(format!("T{r}x{k}")),
+                    start_date: Some("20261123".into()),
+                    ..Default::default()
+                },
+                stop_time_update: (0..30)
+                    .map(|s| StopTimeUpdate {
+                        stop_id: Some(format!("R{r}S{s}")),
+                        departure: Some(StopTimeEvent {
+                            delay: Some(30 * s),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let msg = realtime::FeedMessage {
+        header: FeedHeader {
+            gtfs_realtime_version: "2.0".into(),
+            timestamp: Some(1_795_000_000),
+            ..Default::default()
+        },
+        entity,
+    };
+    let bytes = msg.encode_to_vec();
+    let opts = realtime::ApplyOptions {
+        now: 1_795_000_000,
+        max_age_s: 0,
+    };
+    let o = realtime::apply(&tt, "", &msg, opts);
+    assert_eq!((o.applied.runs, o.applied.stop_updates), (1000, 30_000));
+    eprintln!("1,000 live trips × 30 stops: {} bytes", bytes.len());
+    let before = realtime::Live::default();
+    c.bench_function("realtime_city_1000_trips_x30_decode_apply_publish", |b| {
+        b.iter(|| {
+            let m = realtime::decode(black_box(&bytes)).unwrap();
+            let o = realtime::apply(&tt, "", &m, opts);
+            before.with("", o, opts.now, 0)
+        })
+    });
+}
+
+/// Operators' GPS on Arequipa: 500 buses tracked, a batch of 100 positions placed on their
+/// lines and the whole fleet's runs predicted and published (what one push costs).
+fn operators_positions(c: &mut Criterion) {
+    use realtime::fleet::{Fleet, Lines, Ping, Simulation};
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds");
+    let tt = gtfs::load(
+        &[gtfs::FeedSpec {
+            id: "arequipa".into(),
+            path: feeds.join("arequipa.zip"),
+        }],
+        &gtfs::LoadConfig::default(),
+    )
+    .unwrap()
+    .timetable;
+    let lines = Lines::new(&tt);
+    let on: Vec<u32> = lines.iter().map(|(i, _)| i).collect();
+    let mut sim = Simulation::new(&lines, &on, 500, 20.0, 3);
+    let day = Day::parse("20261123").unwrap();
+    let t0 = realtime::service_day_start("America/Lima".parse().unwrap(), day) + 8 * 3600;
+    // Pings of 20 posts, 5 s apart; the fleet warmed with the first.
+    let posts: Vec<Vec<Ping>> = (0..20)
+        .map(|k| {
+            sim.step(&lines, 5.0)
+                .into_iter()
+                .map(|p| Ping {
+                    vehicle: p.vehicle,
+                    routes: vec![p.route],
+                    direction: None,
+                    coord: p.coord,
+                    at: t0 + 5 * k,
+                    speed_mps: Some(p.speed_kmh / 3.6),
+                    heading: Some(p.heading),
+                })
+                .collect()
+        })
+        .collect();
+    let mut warm = Fleet::default();
+    for p in &posts[0] {
+        let _ = warm.observe(&lines, p, t0, 120);
+    }
+    assert!(warm.len() > 450, "{} tracked", warm.len());
+    let batches: Vec<&[Ping]> = posts[1..].iter().flat_map(|p| p.chunks(100)).collect();
+    let mut live = realtime::Live::default();
+    c.bench_function("realtime_positions_batch_100_of_500_buses_arequipa", |b| {
+        let mut i = 0;
+        b.iter_batched(
+            || {
+                i += 1;
+                (warm.clone(), batches[i % batches.len()])
+            },
+            |(mut fleet, batch)| {
+                let now = batch[0].at;
+                for p in batch {
+                    let _ = fleet.observe(&lines, p, now, 120);
+                }
+                let (vehicles, overlay) = fleet.live(&tt, &lines, now, 120);
+                live = live.with_source("operators", overlay, vehicles, now, 120);
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, realtime, city_trip_updates, operators_positions);
 criterion_main!(benches);
