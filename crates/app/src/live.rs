@@ -231,17 +231,26 @@ impl App {
         let state = self.live.load();
         let same = std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable));
         let at = same.then(|| state.live.at(now));
-        let live = at.and_then(|a| {
-            a.age_s().map(|age_s| LiveInfo {
-                generation: a.generation(),
-                age_s,
-            })
-        });
         Departures {
             departures: planner::departures(&ds.timetable, stop, day, time, limit, at),
-            live,
+            live: at.and_then(info),
         }
     }
+
+    /// Which real time is live on `ds` at `now`, if any (what answers say they read).
+    pub fn live_info(&self, ds: &Dataset, now: i64) -> Option<LiveInfo> {
+        let state = self.live.load();
+        let same = std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable));
+        same.then(|| state.live.at(now)).and_then(info)
+    }
+}
+
+/// The generation and age of what is live, when anything is.
+fn info(at: realtime::LiveAt<'_>) -> Option<LiveInfo> {
+    at.age_s().map(|age_s| LiveInfo {
+        generation: at.generation(),
+        age_s,
+    })
 }
 
 impl App {

@@ -139,6 +139,8 @@ pub struct Vehicles {
     pub kind: &'static str,
     /// One point per vehicle.
     pub features: Vec<VehicleFeature>,
+    /// The real time read (its generation and age); `null` when nothing is live.
+    pub realtime: Option<app::LiveInfo>,
 }
 
 /// A vehicle on the map.

@@ -299,7 +299,8 @@ pub async fn vehicles(
         bbox,
         official,
     };
-    let found = s.app().vehicles(&ds, filter, app::now_unix());
+    let now = app::now_unix();
+    let found = s.app().vehicles(&ds, filter, now);
     let features = found
         .into_iter()
         .map(|v| answers::VehicleFeature {
@@ -314,6 +315,7 @@ pub async fn vehicles(
     Ok(Json(answers::Vehicles {
         kind: "FeatureCollection",
         features,
+        realtime: s.app().live_info(&ds, now),
     })
     .into_response())
 }

@@ -204,6 +204,11 @@
       r.departures.forEach(function (d) {
         var args = { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min };
         var key = d.approximate ? 'web.departure.approx' : 'web.departure';
+        // A headway is not a timetable: "every 5 min", never a minute count it cannot keep.
+        if (d.headway_s && !d.realtime) {
+          args.headway = Math.round(d.headway_s / 60);
+          key = 'web.departure.headway';
+        }
         if (d.realtime) {
           // A live prediction says how it stands against the timetable.
           var late = Math.round((d.delay_s || 0) / 60);

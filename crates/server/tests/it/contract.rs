@@ -332,6 +332,7 @@ async fn every_answer_matches_the_document() {
     )
     .await;
     assert_eq!(live["features"].as_array().unwrap().len(), 1, "{live}");
+    assert!(live["realtime"]["generation"].as_u64() >= Some(1), "{live}");
     call(get.clone(), "/v1/vehicles?bbox=1,2", None, None).await;
     // An operator's GPS: taken, refused for another company's route, too many, unsigned, or
     // sent as neither JSON nor protobuf.
