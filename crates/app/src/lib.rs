@@ -37,7 +37,7 @@ pub mod when;
 mod words;
 
 pub use error::Error;
-pub use live::{Departures, LiveInfo, LiveVehicle, VehicleFilter};
+pub use live::{Departures, LiveInfo, LiveVehicle, ServiceAlert, VehicleFilter};
 pub use metrics::{Audience, Metrics};
 pub use observatory::{Obs, ObservatorySettings, TripCounters};
 pub use words::word;

@@ -72,6 +72,23 @@ pub struct LiveVehicle {
     pub code: Option<String>,
 }
 
+/// A service alert for a rider at a stop, in the asker's language where the feed has it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceAlert {
+    /// The feed's id for it.
+    pub id: String,
+    /// What it does to service: `NO_SERVICE`, `REDUCED_SERVICE`, `SIGNIFICANT_DELAYS`,
+    /// `DETOUR`, `STOP_MOVED`, … (`UNKNOWN_EFFECT` when the feed does not say).
+    pub effect: String,
+    /// Short text.
+    pub header: String,
+    /// Longer text, when given.
+    pub description: Option<String>,
+    /// A link for more, when given.
+    pub url: Option<String>,
+}
+
 /// Which vehicles to show.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VehicleFilter {
@@ -235,6 +252,88 @@ impl App {
             departures: planner::departures(&ds.timetable, stop, day, time, limit, at),
             live: at.and_then(info),
         }
+    }
+
+    /// The service alerts active at `now` for a rider at `stop`: the stop's own, its routes',
+    /// their agencies', and the network's; in `lang` where the feed has it.
+    pub fn alerts_at(
+        &self,
+        ds: &Dataset,
+        stop: StopIdx,
+        now: i64,
+        lang: Lang,
+    ) -> Vec<ServiceAlert> {
+        let state = self.live.load();
+        if !std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable)) {
+            return Vec::new();
+        }
+        let tt = &ds.timetable;
+        let routes: Vec<timetable::RouteIdx> = tt
+            .stop_patterns(stop)
+            .iter()
+            .map(|(p, _)| tt.pattern(*p).route)
+            .collect();
+        let code = lang.code();
+        state
+            .live
+            .at(now)
+            .alerts()
+            .filter(|a| {
+                a.everywhere
+                    || a.stops.contains(&stop)
+                    || routes
+                        .iter()
+                        .any(|&r| a.informs(stop, r, tt.route(r).agency))
+            })
+            .map(|a| {
+                let pick = |t: &[(String, String)]| {
+                    realtime::alerts::Alert::text(t, code).map(str::to_string)
+                };
+                ServiceAlert {
+                    id: a.id.clone(),
+                    effect: a.effect.to_string(),
+                    header: pick(&a.header)
+                        .or_else(|| pick(&a.description))
+                        .unwrap_or_default(),
+                    description: pick(&a.description).filter(|_| !a.header.is_empty()),
+                    url: pick(&a.url),
+                }
+            })
+            .collect()
+    }
+
+    /// Takes in one GTFS-Realtime Alerts message of `feed`: its alerts replace the feed's,
+    /// served until the message is `max_age_s` old (0: always). Alerts informing nothing the
+    /// timetable has, or without text, are counted and left out.
+    pub fn take_alerts(
+        &self,
+        feed: &str,
+        bytes: &[u8],
+        now: i64,
+        max_age_s: u64,
+    ) -> Result<realtime::alerts::AlertsRead, Error> {
+        let msg = self.decode_realtime(feed, bytes)?;
+        let ds = self.dataset();
+        let (alerts, read) = realtime::alerts::alerts(&ds.timetable, feed, &msg);
+        let feed_time = msg
+            .header
+            .timestamp
+            .and_then(|t| i64::try_from(t).ok())
+            .unwrap_or(0);
+        self.count_ignored(
+            "paradero_realtime_alerts_ignored_total",
+            feed,
+            &[("unmatched", read.unmatched), ("empty", read.empty)],
+        );
+        self.metrics.gauge_labelled(
+            "paradero_realtime_alerts",
+            &[("feed", feed.to_string())],
+            read.kept as f64,
+        );
+        self.swap_live(&ds, |live| {
+            live.with_alerts(feed, alerts.clone(), (now, feed_time), max_age_s)
+        });
+        Ok(read)
     }
 
     /// Which real time is live on `ds` at `now`, if any (what answers say they read).

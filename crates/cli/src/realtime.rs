@@ -148,10 +148,10 @@ pub enum Kind {
     TripUpdates,
     /// VehiclePositions.
     VehiclePositions,
+    /// Service alerts.
+    Alerts,
 }
 
-/// Starts a poller per real-time source configured (each feed's TripUpdates and
-/// VehiclePositions).
 /// Every second, the operators' positions other processes on the same database took (and,
 /// at start, those of the last minutes): see `app::positions`. Without the observatory's
 /// database there is nothing to follow.
@@ -183,6 +183,8 @@ pub fn spawn_position_follower(app: &Arc<App>) {
     });
 }
 
+/// Starts a poller per real-time source configured (each feed's TripUpdates,
+/// VehiclePositions and alerts).
 pub fn spawn_pollers(cfg: &config::Config, app: &Arc<App>) {
     for feed in &cfg.feeds {
         let Some(rt) = feed.realtime.clone() else {
@@ -191,6 +193,7 @@ pub fn spawn_pollers(cfg: &config::Config, app: &Arc<App>) {
         let sources = [
             (Kind::TripUpdates, rt.trip_updates.clone()),
             (Kind::VehiclePositions, rt.vehicle_positions.clone()),
+            (Kind::Alerts, rt.alerts.clone()),
         ];
         for (kind, location) in sources {
             let Some(location) = location else { continue };
@@ -246,6 +249,9 @@ pub async fn poll_once(
         Kind::VehiclePositions => app
             .take_vehicle_positions(feed, &bytes, now, (rt.max_age_s, rt.vehicle_timeout_s))
             .map(|s| (false, s.vehicles)),
+        Kind::Alerts => app
+            .take_alerts(feed, &bytes, now, rt.max_age_s)
+            .map(|a| (false, a.kept)),
     };
     match taken {
         Ok((true, _)) => tracing::warn!(feed, "real time: the message is too old; not used"),

@@ -57,6 +57,9 @@ pub struct FeedRealtime {
     /// VehiclePositions, as `trip_updates`: where the buses are.
     #[serde(default)]
     pub vehicle_positions: Option<String>,
+    /// Service alerts (strikes, detours, closed stops), as `trip_updates`.
+    #[serde(default)]
+    pub alerts: Option<String>,
     /// A vehicle not heard from for this long leaves the map (10–3600 s).
     #[serde(default = "default_vehicle_timeout_s")]
     pub vehicle_timeout_s: u64,
@@ -534,7 +537,7 @@ impl Config {
                     }
                 }
                 // A real-time source that is a relative path (not a URL) is relative too.
-                for key in ["trip_updates", "vehicle_positions"] {
+                for key in ["trip_updates", "vehicle_positions", "alerts"] {
                     if let Some(toml::Value::String(p)) =
                         f.get_mut("realtime").and_then(|r| r.get_mut(key))
                         && !p.contains("://")
@@ -703,14 +706,14 @@ impl Config {
                         "feeds.{id}.realtime.vehicle_timeout_s must be within 10..=3600"
                     ));
                 }
-                let sources = [&rt.trip_updates, &rt.vehicle_positions];
+                let sources = [&rt.trip_updates, &rt.vehicle_positions, &rt.alerts];
                 if sources.iter().all(|s| s.is_none())
                     || sources
                         .iter()
                         .any(|s| s.as_ref().is_some_and(|s| s.trim().is_empty()))
                 {
                     return Err(format!(
-                        "feeds.{id}.realtime needs trip_updates or vehicle_positions, each a URL or a file"
+                        "feeds.{id}.realtime needs trip_updates, vehicle_positions or alerts, each a URL or a file"
                     ));
                 }
             }

@@ -31,6 +31,7 @@
 #[path = "transit_realtime.rs"]
 pub mod proto;
 
+pub mod alerts;
 pub mod fleet;
 
 pub use proto::FeedMessage;
@@ -643,6 +644,9 @@ struct FeedLive {
     applied_at: i64,
     /// When it stops being live (Unix seconds); `None`: never (a replay).
     expires_at: Option<i64>,
+    /// Its service alerts, each active in its own periods; until `alerts_expire_at`.
+    alerts: std::sync::Arc<Vec<alerts::Alert>>,
+    alerts_expire_at: Option<i64>,
 }
 
 impl Live {
@@ -676,6 +680,8 @@ impl Live {
             vehicle_timeout_s,
             applied_at: now,
             expires_at,
+            alerts: self.alerts_of(feed),
+            alerts_expire_at: self.alerts_expiry_of(feed),
         });
         Live {
             generation: self.generation + 1,
@@ -707,6 +713,8 @@ impl Live {
                 vehicle_timeout_s: timeout,
                 applied_at: now,
                 expires_at: None,
+                alerts: std::sync::Arc::default(),
+                alerts_expire_at: None,
             }),
         }
         Live {
@@ -738,11 +746,63 @@ impl Live {
             vehicle_timeout_s: i64::try_from(timeout_s).unwrap_or(i64::MAX),
             applied_at: now,
             expires_at: None,
+            alerts: std::sync::Arc::default(),
+            alerts_expire_at: None,
         });
         Live {
             generation: self.generation + 1,
             feeds,
         }
+    }
+
+    /// This, with `feed`'s alerts replaced by `alerts` (read at `now`, from a message whose
+    /// header says `feed_time`): served until the message is `max_age_s` old (0: always).
+    pub fn with_alerts(
+        &self,
+        feed: &str,
+        alerts: Vec<alerts::Alert>,
+        (now, feed_time): (i64, i64),
+        max_age_s: u64,
+    ) -> Live {
+        let since = if feed_time > 0 { feed_time } else { now };
+        let expires = (max_age_s > 0)
+            .then(|| since.saturating_add(i64::try_from(max_age_s).unwrap_or(i64::MAX)));
+        let mut feeds = self.feeds.clone();
+        match feeds.iter_mut().find(|f| f.feed == feed) {
+            Some(f) => {
+                f.alerts = std::sync::Arc::new(alerts);
+                f.alerts_expire_at = expires;
+            }
+            None => feeds.push(FeedLive {
+                feed: feed.to_string(),
+                overlay: std::sync::Arc::new(Overlay::default()),
+                vehicles: std::sync::Arc::default(),
+                vehicle_timeout_s: 0,
+                applied_at: now,
+                expires_at: None,
+                alerts: std::sync::Arc::new(alerts),
+                alerts_expire_at: expires,
+            }),
+        }
+        Live {
+            generation: self.generation + 1,
+            feeds,
+        }
+    }
+
+    fn alerts_of(&self, feed: &str) -> std::sync::Arc<Vec<alerts::Alert>> {
+        self.feeds
+            .iter()
+            .find(|f| f.feed == feed)
+            .map(|f| f.alerts.clone())
+            .unwrap_or_default()
+    }
+
+    fn alerts_expiry_of(&self, feed: &str) -> Option<i64> {
+        self.feeds
+            .iter()
+            .find(|f| f.feed == feed)
+            .and_then(|f| f.alerts_expire_at)
     }
 
     /// What is live at `now`.
@@ -797,5 +857,15 @@ impl<'a> LiveAt<'a> {
     /// The generation read.
     pub fn generation(&self) -> u64 {
         self.live.generation
+    }
+    /// The alerts active now, across the feeds.
+    pub fn alerts(&self) -> impl Iterator<Item = &'a alerts::Alert> + '_ {
+        let now = self.now;
+        self.live
+            .feeds
+            .iter()
+            .filter(move |f| f.alerts_expire_at.is_none_or(|e| now <= e))
+            .flat_map(|f| f.alerts.iter())
+            .filter(move |a| a.active_at(now))
     }
 }

@@ -301,3 +301,105 @@ fn bad_positions_are_dropped_with_their_reason_and_never_move_the_bus() {
     let (vehicles, overlay) = fleet.live(&tt, &lines, now + 200, t);
     assert!(vehicles.is_empty() && overlay.is_empty());
 }
+
+#[test]
+fn alerts_inform_their_stops_routes_and_agencies_in_the_riders_language_while_active() {
+    use realtime::alerts::{Alert, alerts};
+    use realtime::proto::translated_string::Translation;
+    use realtime::proto::{self, EntitySelector, TimeRange, TranslatedString};
+    let tt = network();
+    let text = |pairs: &[(&str, &str)]| TranslatedString {
+        translation: pairs
+            .iter()
+            .map(|(l, t)| Translation {
+                text: (*t).into(),
+                language: Some((*l).into()),
+            })
+            .collect(),
+    };
+    let alert = |id: &str, sel: EntitySelector, period: Option<(u64, u64)>| FeedEntity {
+        id: id.into(),
+        alert: Some(proto::Alert {
+            informed_entity: vec![sel],
+            header_text: Some(text(&[
+                ("es", "Paro de transportistas"),
+                ("en", "Transport strike"),
+            ])),
+            active_period: period
+                .map(|(s, e)| TimeRange {
+                    start: Some(s),
+                    end: Some(e),
+                })
+                .into_iter()
+                .collect(),
+            ..proto::Alert::default()
+        }),
+        ..FeedEntity::default()
+    };
+    let msg = FeedMessage {
+        header: FeedHeader::default(),
+        entity: vec![
+            alert(
+                "stop",
+                EntitySelector {
+                    stop_id: Some("B".into()),
+                    ..EntitySelector::default()
+                },
+                Some((100, 200)),
+            ),
+            alert(
+                "route",
+                EntitySelector {
+                    route_id: Some("S".into()),
+                    ..EntitySelector::default()
+                },
+                None,
+            ),
+            alert(
+                "nowhere",
+                EntitySelector {
+                    stop_id: Some("ZZ".into()),
+                    ..EntitySelector::default()
+                },
+                None,
+            ),
+            FeedEntity {
+                id: "silent".into(),
+                alert: Some(proto::Alert {
+                    informed_entity: vec![EntitySelector::default()],
+                    ..proto::Alert::default()
+                }),
+                ..FeedEntity::default()
+            },
+        ],
+    };
+    let (kept, read) = alerts(&tt, "", &msg);
+    assert_eq!((read.kept, read.unmatched, read.empty), (2, 1, 1));
+    let b = tt.stop_by_id("B").unwrap();
+    let s = tt.route_by_id("S").unwrap();
+    let f = tt.route_by_id("F").unwrap();
+    let agency = tt.route(f).agency;
+    let stop_alert = &kept[0];
+    assert!(
+        stop_alert.informs(b, f, agency)
+            && !stop_alert.informs(tt.stop_by_id("A").unwrap(), f, agency)
+    );
+    assert!(kept[1].informs(tt.stop_by_id("A").unwrap(), s, agency));
+    assert!(!kept[1].informs(tt.stop_by_id("A").unwrap(), f, agency));
+    // Active in its period only; the rider's language, else the first.
+    assert!(!stop_alert.active_at(99) && stop_alert.active_at(100) && !stop_alert.active_at(200));
+    assert!(kept[1].active_at(i64::MAX));
+    assert_eq!(
+        Alert::text(&stop_alert.header, "en"),
+        Some("Transport strike")
+    );
+    assert_eq!(
+        Alert::text(&stop_alert.header, "qu"),
+        Some("Paro de transportistas")
+    );
+    // Served through `Live` while the message is young enough.
+    let live = realtime::Live::default().with_alerts("", kept, (150, 150), 60);
+    assert_eq!(live.at(150).alerts().count(), 2);
+    assert_eq!(live.at(205).alerts().count(), 1);
+    assert_eq!(live.at(211).alerts().count(), 0);
+}

@@ -128,6 +128,9 @@ pub struct Departures {
     pub departures: Vec<app::Departure>,
     /// The real time read (GTFS-Realtime); null when nothing is live.
     pub realtime: Option<app::LiveInfo>,
+    /// Service alerts for a rider here (the stop's, its routes', their agencies', the
+    /// network's), in the language asked where the feed has it.
+    pub alerts: Vec<app::ServiceAlert>,
 }
 
 /// `GET /v1/vehicles`: GeoJSON.

@@ -163,13 +163,15 @@ pub async fn departures(
         .ok_or_else(|| Problem::not_found(i18n::t(p.lang, "error.unknown_stop", &[("id", &id)])))?;
     let (day, time) = when(&p, "at", tt)?.unwrap_or_else(|| now(tt));
     let limit = p.number("limit", 10usize, 1..=50)?;
+    let now = app::now_unix();
     let found = s
         .app()
-        .departures(&ds, stop, (day, time as i32), limit, app::now_unix());
+        .departures(&ds, stop, (day, time as i32), limit, now);
     Ok(Json(answers::Departures {
         stop: stop_json(tt, stop),
         departures: found.departures,
         realtime: found.live,
+        alerts: s.app().alerts_at(&ds, stop, now, p.lang),
     })
     .into_response())
 }

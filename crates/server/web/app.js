@@ -200,6 +200,11 @@
     L.popup({ maxWidth: Math.min(260, map.getSize().x - 48), autoPanPadding: [16, 16], keepInView: true })
       .setLatLng([s.lat, s.lon]).setContent(box).openOn(map);
     api('/v1/stops/' + encodeURIComponent(s.id) + '/departures?limit=6&lang=' + LANG).then(function (r) {
+      // Service alerts first: a strike or a detour matters before any time.
+      (r.alerts || []).forEach(function (a) {
+        box.insertBefore(el('p', { class: 'alert', role: 'status',
+          text: t('web.alert') + ': ' + a.header + (a.description ? ' — ' + a.description : '') }), list);
+      });
       if (!r.departures.length) list.appendChild(el('li', { text: t('web.departures_none') }));
       r.departures.forEach(function (d) {
         var args = { route: d.route_short_name, headsign: d.headsign, time: clock(d.departure), minutes: d.wait_min };

@@ -225,3 +225,66 @@ fn every_answer_reads_one_generation_while_the_overlay_is_swapped_a_thousand_tim
     let last = a.departures(&ds, stop, at, 8, 1_699_405_600).live.unwrap();
     assert_eq!(last.generation, 1000);
 }
+
+#[tokio::test]
+async fn an_alert_reaches_the_riders_at_its_stops_in_their_language_until_it_expires() {
+    use prost::Message;
+    use realtime::proto::translated_string::Translation;
+    use realtime::proto::{
+        Alert, EntitySelector, FeedEntity, FeedHeader, FeedMessage, TranslatedString,
+    };
+    let a = App::new(caltrain(), app::Settings::default());
+    let ds = a.dataset();
+    let tt = &ds.timetable;
+    let sf = tt.stop_by_id("ct:70012").unwrap();
+    let other = tt.stop_by_id("ct:70021").unwrap();
+    let said = |pairs: &[(&str, &str)]| TranslatedString {
+        translation: pairs
+            .iter()
+            .map(|(l, t)| Translation {
+                text: (*t).into(),
+                language: Some((*l).into()),
+            })
+            .collect(),
+    };
+    let msg = FeedMessage {
+        header: FeedHeader {
+            gtfs_realtime_version: "2.0".into(),
+            timestamp: Some(1_000),
+            ..FeedHeader::default()
+        },
+        entity: vec![FeedEntity {
+            id: "closed".into(),
+            alert: Some(Alert {
+                informed_entity: vec![EntitySelector {
+                    stop_id: Some("70012".into()),
+                    ..EntitySelector::default()
+                }],
+                header_text: Some(said(&[("es", "Paradero cerrado"), ("en", "Stop closed")])),
+                description_text: Some(said(&[("es", "Use el paradero de la esquina")])),
+                ..Alert::default()
+            }),
+            ..FeedEntity::default()
+        }],
+    };
+    let read = a
+        .take_alerts("ct", &msg.encode_to_vec(), 1_010, 300)
+        .unwrap();
+    assert_eq!(read.kept, 1);
+    let es = a.alerts_at(&ds, sf, 1_010, i18n::Lang::Es);
+    assert_eq!(es.len(), 1);
+    assert_eq!(
+        (es[0].header.as_str(), es[0].description.as_deref()),
+        ("Paradero cerrado", Some("Use el paradero de la esquina"))
+    );
+    assert_eq!(
+        a.alerts_at(&ds, sf, 1_010, i18n::Lang::En)[0].header,
+        "Stop closed"
+    );
+    // Not at another stop; gone once its message is older than allowed.
+    assert!(a.alerts_at(&ds, other, 1_010, i18n::Lang::Es).is_empty());
+    assert!(a.alerts_at(&ds, sf, 1_301, i18n::Lang::Es).is_empty());
+    // Garbage changes nothing.
+    assert!(a.take_alerts("ct", b"\xff\xff", 1_010, 300).is_err());
+    assert_eq!(a.alerts_at(&ds, sf, 1_010, i18n::Lang::Es).len(), 1);
+}

@@ -104,6 +104,11 @@ impl Engine {
             "bot.dep.header",
             &[("stop", &stop_label(lang, &tt, stop))],
         );
+        // What a rider must know before waiting comes first: a strike, a detour.
+        for a in self.app.alerts_at(&ds, stop, app::now_unix(), lang) {
+            text.push('\n');
+            text.push_str(&t(lang, "bot.dep.alert", &[("text", &a.header)]));
+        }
         if deps.is_empty() {
             text.push('\n');
             text.push_str(&t(lang, "bot.dep.none", &[]));
