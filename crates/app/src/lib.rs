@@ -331,9 +331,12 @@ impl App {
     pub async fn plan(
         &self,
         ds: Arc<Dataset>,
-        req: planner::PlanRequest,
+        mut req: planner::PlanRequest,
     ) -> Result<planner::Plan, Error> {
         let cfg = self.settings.planner.clone();
+        // Live buses are boarded when predicted, canceled runs never (real time read as of
+        // now; runs of other days are the timetable's).
+        req.options.live = self.live_view(&ds, now_unix());
         let lang = req.lang;
         let _permit = self.plans.acquire().await.map_err(|_| Error::Unavailable {
             detail: "the server is shutting down".into(),

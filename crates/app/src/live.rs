@@ -14,7 +14,7 @@ use timetable::{Day, StopIdx, Timetable};
 #[derive(Debug, Default)]
 pub(crate) struct LiveState {
     timetable: Weak<Timetable>,
-    live: realtime::Live,
+    live: Arc<realtime::Live>,
 }
 
 /// Which real time an answer read.
@@ -336,6 +336,18 @@ impl App {
         Ok(read)
     }
 
+    /// What is live on `ds`, as of `now`, for a search to plan with (`None` when the real
+    /// time belongs to another timetable).
+    pub fn live_view(&self, ds: &Dataset, now: i64) -> Option<raptor::LiveView> {
+        let state = self.live.load();
+        std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable)).then(|| {
+            raptor::LiveView {
+                live: Arc::clone(&state.live),
+                now,
+            }
+        })
+    }
+
     /// Which real time is live on `ds` at `now`, if any (what answers say they read).
     pub fn live_info(&self, ds: &Dataset, now: i64) -> Option<LiveInfo> {
         let state = self.live.load();
@@ -391,13 +403,13 @@ impl App {
         let tt = Arc::downgrade(&ds.timetable);
         let prev = self.live.rcu(|cur| {
             let base = if Weak::ptr_eq(&cur.timetable, &tt) {
-                cur.live.clone()
+                (*cur.live).clone()
             } else {
                 realtime::Live::default()
             };
             LiveState {
                 timetable: tt.clone(),
-                live: next(base),
+                live: Arc::new(next(base)),
             }
         });
         // What was swapped in is the previous one's successor (or a fresh start's first).

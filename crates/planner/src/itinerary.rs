@@ -90,6 +90,16 @@ pub enum ItineraryLeg {
         intermediate_stops: Vec<StopRef>,
         /// For frequency runs: seconds between vehicles.
         headway_s: Option<u32>,
+        /// Whether the times are a live prediction (GTFS-Realtime, the operator's GPS):
+        /// the bus is boarded when it is predicted to come.
+        realtime: bool,
+        /// When live: the timetable's departure from the boarding stop, local ISO (absent
+        /// for a bus off the timetable).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        scheduled_departure: Option<String>,
+        /// When live: seconds later (positive) or earlier than the timetable at boarding.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        delay_s: Option<i32>,
         /// Whether the times are estimates: a headway promise only (`exact_times = 0`; the
         /// departure shown is the worst case), or a feed whose times are estimated (its city
         /// publishes no timetable; `times = "estimated"`).
@@ -251,6 +261,8 @@ pub(crate) struct Context<'a> {
     pub road_km: f64,
     pub lang: i18n::Lang,
     pub wheelchair: bool,
+    /// The real time the journeys were searched with.
+    pub live: Option<realtime::LiveAt<'a>>,
 }
 
 /// A walk leg: along the streets when they are given (else a straight line).
@@ -350,7 +362,7 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
             stop_ref(
                 tt,
                 stops[i],
-                Some(local_time(tz, day, r.run.departure(tt, p, i))),
+                Some(local_time(tz, day, r.run.departure(tt, ctx.live, p, i))),
             )
         })
         .collect();
@@ -361,7 +373,17 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
                 .distance_m(tt.stop(stops[i + 1]).coord)
         })
         .sum();
-    let window = r.run.frequency.then(|| tt.windows(p)[r.run.index as usize]);
+    let window = r
+        .run
+        .frequency
+        .then(|| tt.windows(p).get(r.run.index as usize).copied())
+        .flatten();
+    let live_run = r.run.live.and_then(|code| ctx.live?.pattern_run(p, code));
+    let live = live_run.is_some_and(|l| (r.board_pos as usize) < l.run.horizon);
+    // An unscheduled bus has nothing to be late for.
+    let unscheduled = r.run.frequency && window.is_none();
+    let scheduled =
+        (live && !unscheduled).then(|| r.run.scheduled_departure(tt, p, r.board_pos as usize));
     let headsign = trip
         .headsign
         .clone()
@@ -378,7 +400,11 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
         alight: stop_ref(tt, r.alight_stop, Some(local_time(tz, day, r.arrival))),
         intermediate_stops: inter,
         headway_s: window.map(|w| w.headway),
-        approximate: window.is_some_and(|w| !w.exact) || tt.route_times_estimated(trip.route),
+        realtime: live,
+        scheduled_departure: scheduled.map(|t| local_time(tz, day, t)),
+        delay_s: scheduled.map(|t| r.departure - t),
+        approximate: !live
+            && (window.is_some_and(|w| !w.exact) || tt.route_times_estimated(trip.route)),
         duration_s: r.arrival - r.departure,
         distance_m: dist.round() as u32,
         geometry: {

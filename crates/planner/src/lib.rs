@@ -381,6 +381,7 @@ fn plan_with(
         road_km,
         lang: req.lang,
         wheelchair,
+        live: req.options.live.as_ref().map(raptor::LiveView::at),
     };
     let mut its: Vec<Itinerary> = journeys
         .iter()

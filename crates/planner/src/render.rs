@@ -104,6 +104,8 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                 alight,
                 intermediate_stops,
                 headway_s,
+                realtime,
+                delay_s,
                 ..
             } => {
                 let mut l = t(
@@ -116,7 +118,18 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                         ("time", &hm(board.time.as_deref().unwrap_or(""))),
                     ],
                 );
-                if let Some(h) = headway_s {
+                if *realtime {
+                    // Boarded as the live bus is predicted: how it stands, not a headway.
+                    l.push(' ');
+                    let minutes = (delay_s.unwrap_or(0).abs() + 30) / 60;
+                    let key = match delay_s {
+                        None => "plan.ride.live_unscheduled",
+                        Some(_) if minutes == 0 => "plan.ride.live_on_time",
+                        Some(d) if *d > 0 => "plan.ride.live_late",
+                        Some(_) => "plan.ride.live_early",
+                    };
+                    l.push_str(&t(lang, key, &[("minutes", &minutes)]));
+                } else if let Some(h) = headway_s {
                     l.push(' ');
                     l.push_str(&t(
                         lang,

@@ -5,55 +5,109 @@ use timetable::{DAY, PatternIdx, Secs, StopIdx, Timetable, TripIdx};
 /// One vehicle run of a pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Run {
-    /// Scheduled: trip column. Frequency: window index within the pattern.
+    /// Scheduled: trip column. Frequency: window index within the pattern (`u32::MAX` for a
+    /// live run that matches no window).
     pub index: u32,
     /// Frequency: the run's start (departure from the pattern's first stop). Scheduled: 0.
     pub start: Secs,
-    /// Whether this is a frequency run.
+    /// Whether this is a frequency run (or a live run beside the timetable's columns).
     pub frequency: bool,
     /// Service day of the run relative to the query day (−1: yesterday's run past midnight).
     pub day_offset: i8,
+    /// A live run (real time): its code in the live view searched
+    /// ([`realtime::LiveAt::pattern_run`]); its times are the predicted ones.
+    pub live: Option<u32>,
+}
+
+/// The live times of `run`, if it is live and `live` still has it.
+fn live_run<'a>(
+    run: &Run,
+    live: Option<realtime::LiveAt<'a>>,
+    p: PatternIdx,
+) -> Option<&'a realtime::PatternRun> {
+    live?.pattern_run(p, run.live?)
 }
 
 impl Run {
-    /// Vehicle departure at position `pos`, seconds after midnight of the query day.
+    fn day(&self) -> i32 {
+        i32::from(self.day_offset) * DAY as i32
+    }
+    /// Vehicle departure at position `pos`, seconds after midnight of the query day: the
+    /// predicted one for a live run.
     #[inline]
-    pub fn departure(&self, tt: &Timetable, p: PatternIdx, pos: usize) -> i32 {
+    pub fn departure(
+        &self,
+        tt: &Timetable,
+        live: Option<realtime::LiveAt<'_>>,
+        p: PatternIdx,
+        pos: usize,
+    ) -> i32 {
+        match live_run(self, live, p) {
+            Some(r) => r.run.departures[pos] as i32 + self.day(),
+            None => self.scheduled_departure(tt, p, pos),
+        }
+    }
+    /// The timetable's departure at `pos` (for a live run, what it is late or early against).
+    #[inline]
+    pub fn scheduled_departure(&self, tt: &Timetable, p: PatternIdx, pos: usize) -> i32 {
         let t = if self.frequency {
             self.start + tt.departure(p, pos, 0)
         } else {
             tt.departure(p, pos, self.index as usize)
         };
-        t as i32 + i32::from(self.day_offset) * DAY as i32
+        t as i32 + self.day()
     }
-    /// Vehicle arrival at position `pos`, seconds after midnight of the query day.
+    /// Vehicle arrival at position `pos`, seconds after midnight of the query day: the
+    /// predicted one for a live run.
     #[inline]
-    pub fn arrival(&self, tt: &Timetable, p: PatternIdx, pos: usize) -> i32 {
+    pub fn arrival(
+        &self,
+        tt: &Timetable,
+        live: Option<realtime::LiveAt<'_>>,
+        p: PatternIdx,
+        pos: usize,
+    ) -> i32 {
+        if let Some(r) = live_run(self, live, p) {
+            return r.run.arrivals[pos] as i32 + self.day();
+        }
         let t = if self.frequency {
             self.start + tt.arrival(p, pos, 0)
         } else {
             tt.arrival(p, pos, self.index as usize)
         };
-        t as i32 + i32::from(self.day_offset) * DAY as i32
+        t as i32 + self.day()
     }
     /// Latest time a rider must be at position `pos` to take this run: the departure, except
-    /// for inexact frequencies, where the rider plans for a full headway's wait.
+    /// for inexact frequencies, where the rider plans for a full headway's wait (a live run
+    /// is taken when it is predicted).
     #[inline]
-    pub fn ready(&self, tt: &Timetable, p: PatternIdx, pos: usize) -> i32 {
-        if self.frequency {
-            let w = &tt.windows(p)[self.index as usize];
-            (w.ready_for(self.start) + tt.departure(p, pos, 0)) as i32
-                + i32::from(self.day_offset) * DAY as i32
-        } else {
-            self.departure(tt, p, pos)
+    pub fn ready(
+        &self,
+        tt: &Timetable,
+        live: Option<realtime::LiveAt<'_>>,
+        p: PatternIdx,
+        pos: usize,
+    ) -> i32 {
+        if self.live.is_some() || !self.frequency {
+            return self.departure(tt, live, p, pos);
         }
+        let w = &tt.windows(p)[self.index as usize];
+        (w.ready_for(self.start) + tt.departure(p, pos, 0)) as i32 + self.day()
     }
     /// The GTFS trip (for a frequency run: its template).
-    pub fn trip(&self, tt: &Timetable, p: PatternIdx) -> TripIdx {
-        if self.frequency {
-            tt.windows(p)[self.index as usize].trip
-        } else {
-            tt.pattern_trips(p)[self.index as usize]
+    pub fn trip(
+        &self,
+        tt: &Timetable,
+        live: Option<realtime::LiveAt<'_>>,
+        p: PatternIdx,
+    ) -> TripIdx {
+        if let Some(r) = live_run(self, live, p) {
+            return r.trip;
+        }
+        match (self.frequency, tt.windows(p).get(self.index as usize)) {
+            (true, Some(w)) => w.trip,
+            (true, None) => tt.pattern_trips(p)[0],
+            (false, _) => tt.pattern_trips(p)[self.index as usize],
         }
     }
 }

@@ -69,6 +69,32 @@ pub struct Options {
     /// Per stop, whether not to board or alight there (waiting somewhere unsafe at that hour,
     /// for the safer planner); `None`: every stop.
     pub avoid_stops: Option<std::sync::Arc<[bool]>>,
+    /// Real time to plan with: live runs are boarded when predicted, canceled runs and
+    /// skipped stops never; `None`: the timetable only.
+    pub live: Option<LiveView>,
+}
+
+/// What is live (GTFS-Realtime, operators' GPS) as of one moment, for a search to read.
+#[derive(Clone, Debug)]
+pub struct LiveView {
+    /// What is live (one generation, immutable).
+    pub live: std::sync::Arc<realtime::Live>,
+    /// "Now", Unix seconds: what has expired by then is not read.
+    pub now: i64,
+}
+
+impl LiveView {
+    /// The view.
+    pub fn at(&self) -> realtime::LiveAt<'_> {
+        self.live.at(self.now)
+    }
+}
+
+impl PartialEq for LiveView {
+    /// The same generation read at the same moment.
+    fn eq(&self, other: &LiveView) -> bool {
+        std::sync::Arc::ptr_eq(&self.live, &other.live) && self.now == other.now
+    }
 }
 
 impl Default for Options {
@@ -83,6 +109,7 @@ impl Default for Options {
             excluded_route_types: Vec::new(),
             excluded_agencies: Vec::new(),
             avoid_stops: None,
+            live: None,
         }
     }
 }

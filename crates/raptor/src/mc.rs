@@ -85,7 +85,9 @@ pub fn search_exposure(
     if req.arrive_by || rate.len() != tt.stops().len() {
         return Vec::new();
     }
-    let ctx = prepare(tt, sc, req, opts, false);
+    let mut ctx = prepare(tt, sc, req, opts, false);
+    // The exposure search reads the timetable only: real time is the fastest search's.
+    ctx.live = None;
     let mut m = Mc {
         tt,
         ctx: &ctx,
@@ -286,8 +288,8 @@ impl Mc<'_> {
                     if let Some(h) = self.board(sc, li, p, pos, k) {
                         // Keep runs no other in hand beats on both time and exposure (runs of
                         // a pattern never overtake: earlier here is earlier everywhere after).
-                        let departure = h.run.departure(tt, p, pos);
-                        let dep = |x: &InHand| x.run.departure(tt, p, pos);
+                        let departure = h.run.departure(tt, None, p, pos);
+                        let dep = |x: &InHand| x.run.departure(tt, None, p, pos);
                         if hand
                             .iter()
                             .any(|o| dep(o) <= departure && o.exposure <= h.exposure + 1e-9)
@@ -306,7 +308,7 @@ impl Mc<'_> {
     fn alight(&self, h: &InHand, p: PatternIdx, pos: usize, k: usize) -> Label {
         let tt = self.tt;
         let stop = tt.pattern_stops(p)[pos];
-        let arrival = h.run.arrival(tt, p, pos);
+        let arrival = h.run.arrival(tt, None, p, pos);
         let ready = match tt.same_stop_transfer(stop) {
             SameStopTransfer::Default => arrival + self.ctx.slack,
             SameStopTransfer::MinTime(t) => arrival + t as i32,
@@ -347,9 +349,9 @@ impl Mc<'_> {
         }
         let run = find_run::<false>(self.ctx, sc, p, pos, l.ready)?;
         let tt = self.tt;
-        let departure = run.departure(tt, p, pos);
+        let departure = run.departure(tt, None, p, pos);
         let waiting_from = if k == 1 {
-            run.ready(tt, p, pos)
+            run.ready(tt, None, p, pos)
         } else {
             l.arrival
         };
@@ -397,7 +399,7 @@ impl Mc<'_> {
             .map(|(_, exposure, i, wi)| {
                 let mut items = self.items(req, i, wi);
                 (
-                    assemble::<false>(self.tt, &mut items, &mut pending),
+                    assemble::<false>(self.tt, None, &mut items, &mut pending),
                     exposure,
                 )
             })

@@ -25,6 +25,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) max_time: i32,
     /// rRAPTOR: keys carry forward across rounds and runs, pruning is per round.
     pub(crate) range: bool,
+    /// Real time, when anything is live: live runs replace their columns (or run beside).
+    pub(crate) live: Option<realtime::LiveAt<'a>>,
+    /// The query's service day (live runs are of absolute days).
+    pub(crate) day: timetable::Day,
 }
 
 /// Answers a depart-at or arrive-by query: the Pareto set over (arrival — or, arrive-by,
@@ -158,6 +162,12 @@ pub(crate) fn prepare<'a>(
         avoid: opts.avoid_stops.as_deref(),
         max_time: tt.max_time() as i32,
         range,
+        live: opts
+            .live
+            .as_ref()
+            .map(crate::LiveView::at)
+            .filter(realtime::LiveAt::any_runs),
+        day: req.day,
     }
 }
 
@@ -421,6 +431,7 @@ pub(crate) fn find_run<const BACK: bool>(
                                     start: st,
                                     frequency: true,
                                     day_offset: d as i8,
+                                    live: None,
                                 },
                             ));
                         }
@@ -437,7 +448,8 @@ pub(crate) fn find_run<const BACK: bool>(
                     if best.is_some_and(|(b, _)| dep >= b) {
                         break;
                     }
-                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) {
+                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d)
+                    {
                         best = Some((
                             dep,
                             Run {
@@ -445,6 +457,7 @@ pub(crate) fn find_run<const BACK: bool>(
                                 start: 0,
                                 frequency: false,
                                 day_offset: d as i8,
+                                live: None,
                             },
                         ));
                         break;
@@ -452,6 +465,7 @@ pub(crate) fn find_run<const BACK: bool>(
                     c += 1;
                 }
             }
+            live_candidates::<false>(ctx, p, pos, d, t, &mut best);
         }
     } else {
         let latest = -ready;
@@ -487,6 +501,7 @@ pub(crate) fn find_run<const BACK: bool>(
                                     start: st,
                                     frequency: true,
                                     day_offset: d as i8,
+                                    live: None,
                                 },
                             ));
                         }
@@ -503,7 +518,8 @@ pub(crate) fn find_run<const BACK: bool>(
                     if best.is_some_and(|(b, _)| arr <= b) {
                         break;
                     }
-                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) {
+                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d)
+                    {
                         best = Some((
                             arr,
                             Run {
@@ -511,20 +527,90 @@ pub(crate) fn find_run<const BACK: bool>(
                                 start: 0,
                                 frequency: false,
                                 day_offset: d as i8,
+                                live: None,
                             },
                         ));
                         break;
                     }
                 }
             }
+            live_candidates::<true>(ctx, p, pos, d, t, &mut best);
         }
     }
     best.map(|b| b.1)
 }
 
-/// The run in hand during a pattern scan, resolved to its column and time offsets.
+/// Whether column `c` of `p` on the day `d` days from the query's is live (its times, or its
+/// cancellation, are the real time's, not the timetable's).
+#[inline]
+fn live_column(ctx: &Ctx<'_>, p: PatternIdx, c: usize, d: i32) -> bool {
+    ctx.live.is_some_and(|l| {
+        let day = ctx.day.offset(d);
+        l.pattern_runs(p)
+            .any(|(_, r)| r.column == Some(c as u32) && r.day == day)
+    })
+}
+
+/// The live runs of `p` on the day `d` days from the query's, as boarding candidates at `pos`
+/// for a rider ready at `t` (seconds of that day): forward, departing at or after `t`;
+/// backward, arriving at or before it. Canceled runs and skipped stops are never offered.
+fn live_candidates<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    p: PatternIdx,
+    pos: usize,
+    d: i32,
+    t: i32,
+    best: &mut Option<(i32, Run)>,
+) {
+    let Some(live) = ctx.live else { return };
+    let day = ctx.day.offset(d);
+    let base = d * DAY_I;
+    for (code, r) in live.pattern_runs(p) {
+        if r.day != day || r.run.canceled || r.run.skipped[pos] {
+            continue;
+        }
+        if ctx.wheelchair != Wheelchair::Off
+            && !accessible(ctx.wheelchair, ctx.tt.trip(r.trip).wheelchair)
+        {
+            continue;
+        }
+        let key = if BACK {
+            r.run.arrivals[pos] as i32
+        } else {
+            r.run.departures[pos] as i32
+        };
+        let better = if BACK {
+            key <= t && best.is_none_or(|(b, _)| key + base > b)
+        } else {
+            key >= t && best.is_none_or(|(b, _)| key + base < b)
+        };
+        if better {
+            let window = ctx
+                .tt
+                .windows(p)
+                .iter()
+                .position(|w| w.trip == r.trip && (w.start..w.end).contains(&r.start));
+            *best = Some((
+                key + base,
+                Run {
+                    index: match r.column {
+                        Some(c) => c,
+                        None => window.map_or(u32::MAX, |w| w as u32),
+                    },
+                    start: r.start,
+                    frequency: r.column.is_none(),
+                    day_offset: d as i8,
+                    live: Some(code),
+                },
+            ));
+        }
+    }
+}
+
+/// The run in hand during a pattern scan, resolved to its column and time offsets (or, live,
+/// to its predicted times).
 #[derive(Clone, Copy)]
-struct InHand {
+struct InHand<'a> {
     run: Run,
     col: usize,
     /// Added to the column's times: the day offset, plus the run start for frequencies.
@@ -533,12 +619,20 @@ struct InHand {
     ready_off: i32,
     board_pos: u32,
     from_foot: bool,
+    /// A live run's times (the day offset is added to them).
+    live: Option<&'a realtime::LiveRun>,
+    day: i32,
 }
 
-impl InHand {
-    fn new(tt: &Timetable, p: PatternIdx, run: Run, board_pos: u32, from_foot: bool) -> InHand {
+impl<'a> InHand<'a> {
+    fn new(ctx: &Ctx<'a>, p: PatternIdx, run: Run, board_pos: u32, from_foot: bool) -> InHand<'a> {
+        let tt = ctx.tt;
         let day = i32::from(run.day_offset) * DAY_I;
-        if run.frequency {
+        let live = run
+            .live
+            .and_then(|code| ctx.live?.pattern_run(p, code))
+            .map(|r| &*r.run);
+        if run.frequency && live.is_none() {
             let w = &tt.windows(p)[run.index as usize];
             InHand {
                 run,
@@ -547,15 +641,19 @@ impl InHand {
                 ready_off: day + w.ready_for(run.start) as i32,
                 board_pos,
                 from_foot,
+                live,
+                day,
             }
         } else {
             InHand {
                 run,
-                col: run.index as usize,
+                col: if run.frequency { 0 } else { run.index as usize },
                 off: day,
                 ready_off: day,
                 board_pos,
                 from_foot,
+                live,
+                day,
             }
         }
     }
@@ -571,24 +669,34 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
     } else {
         (flags::PICKUP, flags::DROP_OFF)
     };
-    // Keys of the run in hand at a position: where it can be boarded, and where left.
+    // Keys of the run in hand at a position: where it can be boarded, and where left (a live
+    // run's predicted times).
     let board = |h: &InHand, pos: usize| -> i32 {
-        if BACK {
-            -(arrs[pos * n_trips + h.col] as i32 + h.off)
-        } else {
-            deps[pos * n_trips + h.col] as i32 + h.off
+        match (h.live, BACK) {
+            (Some(r), true) => -(r.arrivals[pos] as i32 + h.day),
+            (Some(r), false) => r.departures[pos] as i32 + h.day,
+            (None, true) => -(arrs[pos * n_trips + h.col] as i32 + h.off),
+            (None, false) => deps[pos * n_trips + h.col] as i32 + h.off,
         }
     };
     let alight = |h: &InHand, pos: usize| -> i32 {
-        if BACK {
-            -(deps[pos * n_trips + h.col] as i32 + h.ready_off)
-        } else {
-            arrs[pos * n_trips + h.col] as i32 + h.off
+        match (h.live, BACK) {
+            (Some(r), true) => -(r.departures[pos] as i32 + h.day),
+            (Some(r), false) => r.arrivals[pos] as i32 + h.day,
+            (None, true) => -(deps[pos * n_trips + h.col] as i32 + h.ready_off),
+            (None, false) => arrs[pos * n_trips + h.col] as i32 + h.off,
         }
     };
+    // A live run cannot be left where it skips the stop.
+    let stops_at = |h: &InHand, pos: usize| h.live.is_none_or(|r| !r.skipped[pos]);
     let n = stops.len();
-    // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier.
-    let gap_slack = (sc.min_gap[p.idx()] - 1).max(0);
+    // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier
+    // (not so once real time moves runs: then every improvement looks again).
+    let gap_slack = if ctx.live.is_some_and(|l| l.pattern_runs(p).next().is_some()) {
+        0
+    } else {
+        (sc.min_gap[p.idx()] - 1).max(0)
+    };
     let mut cur: Option<InHand> = None;
     let steps = if BACK { from + 1 } else { n - from };
     let last = sc.pattern_last[p.idx()] as usize;
@@ -614,7 +722,17 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         {
             continue;
         }
-        if let Some(h) = &cur
+        // A live run in hand that skips this stop cannot be left here, but a later run
+        // boarded at the same place may stop (rare: only live runs skip).
+        let skipping_alt;
+        let hand = match &cur {
+            Some(h) if !stops_at(h, pos) && fl[pos] & alight_flag != 0 => {
+                skipping_alt = next_stopping::<BACK>(ctx, sc, p, h, pos, &board, &stops_at);
+                skipping_alt.as_ref()
+            }
+            other => other.as_ref(),
+        };
+        if let Some(h) = hand
             && fl[pos] & alight_flag != 0
         {
             let key = alight(h, pos);
@@ -655,13 +773,37 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
                     .is_none_or(|h| ready < board(h, pos) - gap_slack)
                 && let Some(run) = find_run::<BACK>(ctx, sc, p, pos, ready)
             {
-                let h = InHand::new(tt, p, run, pos as u32, from_foot);
+                let h = InHand::new(ctx, p, run, pos as u32, from_foot);
                 if cur.as_ref().is_none_or(|c| board(&h, pos) < board(c, pos)) {
                     cur = Some(h);
                 }
             }
         }
     }
+}
+
+/// The first run after `h` boarded where `h` was that stops at `pos` (a few tries: live runs
+/// that skip stops are rare).
+fn next_stopping<'a, const BACK: bool>(
+    ctx: &Ctx<'a>,
+    sc: &Scratch,
+    p: PatternIdx,
+    h: &InHand<'a>,
+    pos: usize,
+    board: &impl Fn(&InHand, usize) -> i32,
+    stops_at: &impl Fn(&InHand, usize) -> bool,
+) -> Option<InHand<'a>> {
+    let bp = h.board_pos as usize;
+    let mut prev = *h;
+    for _ in 0..8 {
+        let run = find_run::<BACK>(ctx, sc, p, bp, board(&prev, bp) + 1)?;
+        let next = InHand::new(ctx, p, run, h.board_pos, h.from_foot);
+        if stops_at(&next, pos) {
+            return Some(next);
+        }
+        prev = next;
+    }
+    None
 }
 
 /// One RAPTOR run from `sources` (walk times added to `key0`) towards `targets`. Labels of
@@ -890,7 +1032,7 @@ fn departs_before(ctx: &Ctx<'_>, sc: &Scratch, s: usize, from: i32, until: i32) 
             && tt.pattern_flags(p)[pos as usize] & flags::PICKUP != 0
             && (tt.windows(p).iter().any(|w| !w.exact)
                 || find_run::<false>(ctx, sc, p, pos as usize, from)
-                    .is_some_and(|r| r.departure(tt, p, pos as usize) < until))
+                    .is_some_and(|r| r.departure(tt, ctx.live, p, pos as usize) < until))
     })
 }
 
@@ -910,7 +1052,7 @@ fn collect<const BACK: bool>(
         }
         items.clear();
         if reconstruct::<BACK>(ctx, sc, k, stop as usize, via_foot, &mut items) {
-            let j = assemble::<BACK>(ctx.tt, &mut items, &mut pending);
+            let j = assemble::<BACK>(ctx.tt, ctx.live, &mut items, &mut pending);
             if j.walk_distance_m() <= opts.max_walk_total_m {
                 out.push(j);
             }
@@ -994,6 +1136,7 @@ fn reconstruct<const BACK: bool>(
 
 pub(crate) fn assemble<const BACK: bool>(
     tt: &Timetable,
+    live: Option<realtime::LiveAt<'_>>,
     items: &mut [Item],
     pending: &mut Vec<usize>,
 ) -> Journey {
@@ -1015,15 +1158,15 @@ pub(crate) fn assemble<const BACK: bool>(
                 let stops = tt.pattern_stops(p);
                 let ride = Ride {
                     pattern: p,
-                    trip: l.run.trip(tt, p),
+                    trip: l.run.trip(tt, live, p),
                     run: l.run,
                     board_pos: bp,
                     alight_pos: ap,
                     board_stop: stops[bp as usize],
                     alight_stop: stops[ap as usize],
-                    ready: l.run.ready(tt, p, bp as usize),
-                    departure: l.run.departure(tt, p, bp as usize),
-                    arrival: l.run.arrival(tt, p, ap as usize),
+                    ready: l.run.ready(tt, live, p, bp as usize),
+                    departure: l.run.departure(tt, live, p, bp as usize),
+                    arrival: l.run.arrival(tt, live, p, ap as usize),
                 };
                 // Walks before the first ride end when the rider must be at the stop.
                 let mut t = ride.ready;

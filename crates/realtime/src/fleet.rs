@@ -487,6 +487,7 @@ impl Fleet {
                 unscheduled: matches!(served, Served::Unscheduled { .. }),
             });
         }
+        overlay.index(tt);
         (vehicles, overlay)
     }
 }

@@ -122,13 +122,69 @@ pub struct Applied {
 pub struct Overlay {
     runs: HashMap<(TripIdx, Day), std::sync::Arc<LiveRun>>,
     extra: HashMap<(PatternIdx, Day), Vec<ExtraRun>>,
+    /// Every live run by pattern index, for routing (built by [`Overlay::index`]; a vector,
+    /// not a map: routing looks a pattern up at every boarding).
+    by_pattern: Vec<Vec<PatternRun>>,
     /// The message's header timestamp (Unix seconds; 0 if absent).
     pub feed_time: i64,
     /// What applying it did.
     pub applied: Applied,
 }
 
+/// A live run as routing reads it: on a pattern, on a service day, over a timetable column
+/// or beside them.
+#[derive(Debug, Clone)]
+pub struct PatternRun {
+    /// Its service day.
+    pub day: Day,
+    /// The timetable column it replaces; `None` for a run beside the columns.
+    pub column: Option<u32>,
+    /// The trip it runs as.
+    pub trip: TripIdx,
+    /// For a run beside the columns: its scheduled start (seconds of the service day).
+    pub start: Secs,
+    /// Its times.
+    pub run: std::sync::Arc<LiveRun>,
+}
+
 impl Overlay {
+    /// Indexes the live runs by pattern (done once, when the overlay is made).
+    pub(crate) fn index(&mut self, tt: &Timetable) {
+        let mut by: Vec<Vec<PatternRun>> = vec![Vec::new(); tt.patterns().len()];
+        for (&(trip, day), run) in &self.runs {
+            let t = tt.trip(trip);
+            if let TripKind::Scheduled { col } = t.kind {
+                by[t.pattern.idx()].push(PatternRun {
+                    day,
+                    column: Some(col),
+                    trip,
+                    start: 0,
+                    run: run.clone(),
+                });
+            }
+        }
+        for (&(p, day), runs) in &self.extra {
+            for r in runs {
+                by[p.idx()].push(PatternRun {
+                    day,
+                    column: None,
+                    trip: r.trip,
+                    start: r.start,
+                    run: r.run.clone(),
+                });
+            }
+        }
+        if by.iter().all(Vec::is_empty) {
+            by.clear();
+        }
+        self.by_pattern = by;
+    }
+
+    /// The live runs of pattern `p`, any day.
+    pub fn pattern_runs(&self, p: PatternIdx) -> &[PatternRun] {
+        self.by_pattern.get(p.idx()).map_or(&[], Vec::as_slice)
+    }
+
     /// The live run of `trip` on service day `day`, if the feed spoke of it.
     pub fn run(&self, trip: TripIdx, day: Day) -> Option<&LiveRun> {
         self.runs.get(&(trip, day)).map(|r| &**r)
@@ -185,6 +241,7 @@ pub fn apply(tt: &Timetable, feed: &str, msg: &FeedMessage, opts: ApplyOptions) 
             apply_update(tt, feed, tz, update, &mut out);
         }
     }
+    out.index(tt);
     out
 }
 
@@ -857,6 +914,40 @@ impl<'a> LiveAt<'a> {
     /// The generation read.
     pub fn generation(&self) -> u64 {
         self.live.generation
+    }
+    /// Whether any run is live at all (routing's fast path when not).
+    pub fn any_runs(&self) -> bool {
+        self.live
+            .feeds
+            .iter()
+            .any(|f| !f.overlay.by_pattern.is_empty())
+    }
+    /// The live runs of pattern `p` now, with a code that finds each again
+    /// ([`LiveAt::pattern_run`]).
+    pub fn pattern_runs(&self, p: PatternIdx) -> impl Iterator<Item = (u32, &'a PatternRun)> + '_ {
+        let now = self.now;
+        self.live
+            .feeds
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.expires_at.is_none_or(|e| now <= e))
+            .flat_map(move |(fi, f)| {
+                f.overlay
+                    .pattern_runs(p)
+                    .iter()
+                    .enumerate()
+                    .map(move |(ri, r)| (((fi as u32) << 20) | ri as u32, r))
+            })
+            .filter(move |(_, r)| r.run.expires_at.is_none_or(|e| now <= e))
+    }
+    /// The live run `code` of pattern `p` (as [`LiveAt::pattern_runs`] numbered it).
+    pub fn pattern_run(&self, p: PatternIdx, code: u32) -> Option<&'a PatternRun> {
+        let f = self.live.feeds.get((code >> 20) as usize)?;
+        f.overlay.pattern_runs(p).get((code & 0xF_FFFF) as usize)
+    }
+    /// "Now", as this view reads.
+    pub fn now(&self) -> i64 {
+        self.now
     }
     /// The alerts active now, across the feeds.
     pub fn alerts(&self) -> impl Iterator<Item = &'a alerts::Alert> + '_ {

@@ -428,7 +428,12 @@
         if (wait >= 60) steps.push(t('web.wait', { minutes: minutes(wait) }));
         var ax = it.approximate ? '.approx' : '';
         var ride = t('web.ride' + ax, { route: leg.route_short_name, headsign: leg.headsign, stop: stopName(leg.board), time: clock(leg.board.time) });
-        if (leg.headway_s) ride += ' (' + t('web.every' + ax, { minutes: minutes(leg.headway_s) }) + ')';
+        if (leg.realtime) {
+          // Boarded when the live bus is predicted to come.
+          var late = Math.round((leg.delay_s || 0) / 60);
+          ride += ' · ' + t('web.ride.live', { delay: leg.delay_s === undefined ? t('web.live.unscheduled')
+            : late === 0 ? t('web.live.on_time') : t(late > 0 ? 'web.live.late' : 'web.live.early', { minutes: Math.abs(late) }) });
+        } else if (leg.headway_s) ride += ' (' + t('web.every' + ax, { minutes: minutes(leg.headway_s) }) + ')';
         steps.push(ride);
         steps.push(t('web.alight' + ax, { stop: stopName(leg.alight), time: clock(leg.alight.time), stops: (leg.intermediate_stops || []).length + 1 }));
       }

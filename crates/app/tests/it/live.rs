@@ -288,3 +288,71 @@ async fn an_alert_reaches_the_riders_at_its_stops_in_their_language_until_it_exp
     assert!(a.take_alerts("ct", b"\xff\xff", 1_010, 300).is_err());
     assert_eq!(a.alerts_at(&ds, sf, 1_010, i18n::Lang::Es).len(), 1);
 }
+
+#[tokio::test]
+async fn a_plan_boards_the_recorded_runs_when_they_were_predicted() {
+    let a = App::new(caltrain(), app::Settings::default());
+    let ds = a.dataset();
+    let tt = &ds.timetable;
+    let day = Day::parse("2023-11-07").unwrap();
+    let sf = tt.stop_by_id("ct:70012").unwrap();
+    // Two stations down the line from San Francisco.
+    let (p, pos) = tt.stop_patterns(sf)[0];
+    let to = tt.pattern_stops(p)[pos as usize + 2];
+    let req = || app::PlanRequest {
+        from: planner::Endpoint::Stops(vec![sf]),
+        to: planner::Endpoint::Stops(vec![to]),
+        day,
+        time: 17 * 3600 + 5 * 60,
+        arrive_by: false,
+        window_secs: None,
+        options: Default::default(),
+        lang: i18n::Lang::Es,
+        safer: false,
+    };
+    let ride = |plan: &planner::Plan| {
+        plan.itineraries[0]
+            .legs
+            .iter()
+            .find_map(|l| match l {
+                planner::ItineraryLeg::Ride {
+                    board,
+                    realtime,
+                    delay_s,
+                    scheduled_departure,
+                    ..
+                } => Some((
+                    board.time.clone().unwrap(),
+                    *realtime,
+                    *delay_s,
+                    scheduled_departure.clone(),
+                )),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let before = ride(&a.plan(ds.clone(), req()).await.unwrap());
+    assert_eq!(
+        (before.1, before.2, before.3.as_deref()),
+        (false, None, None)
+    );
+
+    let bytes = std::fs::read(rt("ct-trip-updates.pb")).unwrap();
+    a.take_trip_updates("ct", &bytes, 1_699_405_600, 0).unwrap();
+    let plan = a.plan(ds.clone(), req()).await.unwrap();
+    let live = ride(&plan);
+    assert!(live.1, "{live:?}");
+    // Said as live in the plan's text (the bot's and the command line's).
+    let text = planner::render_itinerary(i18n::Lang::Es, 1, &plan.itineraries[0]);
+    assert!(text.contains("(en vivo, "), "{text}");
+    // The run boarded is the one the stop's live departures say comes first to it.
+    let deps = a.departures(&ds, sf, (day, 17 * 3600 + 5 * 60), 10, 1_699_405_600);
+    let same = deps
+        .departures
+        .iter()
+        .find(|d| d.departure == live.0)
+        .unwrap_or_else(|| panic!("{live:?} not in {:#?}", deps.departures));
+    assert!(same.realtime);
+    assert_eq!(live.2, same.delay_s);
+    assert_eq!(live.3.as_deref(), Some(same.scheduled.as_str()));
+}
