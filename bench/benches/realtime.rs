@@ -256,9 +256,13 @@ fn plans_with_live_buses(c: &mut Criterion) {
     let (vehicles, overlay) = fleet.live(&tt, &lines, t0 + 5, 120);
     eprintln!("{} live buses, {} live runs", vehicles.len(), overlay.len());
     let live = raptor::LiveView {
-        live: std::sync::Arc::new(
-            realtime::Live::default().with_source("operators", overlay, vehicles, t0 + 5, 120),
-        ),
+        live: std::sync::Arc::new(realtime::Live::default().with_source(
+            "operators",
+            overlay,
+            vehicles,
+            t0 + 5,
+            120,
+        )),
         now: t0 + 5,
     };
     let mut queries = random_coordinate_queries(&tt, 500, 0x11FE);

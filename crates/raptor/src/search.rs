@@ -690,12 +690,15 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
     // A live run cannot be left where it skips the stop.
     let stops_at = |h: &InHand, pos: usize| h.live.is_none_or(|r| !r.skipped[pos]);
     let n = stops.len();
-    // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier
-    // (not so once real time moves runs: then every improvement looks again).
-    let gap_slack = if ctx.live.is_some_and(|l| l.pattern_runs(p).next().is_some()) {
-        0
-    } else {
-        (sc.min_gap[p.idx()] - 1).max(0)
+    // Runs are at least `min_gap` apart: an earlier run is catchable only that much earlier.
+    // Real time breaks that only around live runs: with a live run in hand, or one of the
+    // pattern's live runs boardable before the run in hand, the search looks again.
+    let gap_slack = (sc.min_gap[p.idx()] - 1).max(0);
+    let look_again = |h: &InHand, pos: usize, ready: i32| -> bool {
+        let b = board(h, pos);
+        ready < b - gap_slack
+            || (ready < b
+                && (h.live.is_some() || live_boards_between::<BACK>(ctx, p, pos, ready, b)))
     };
     let mut cur: Option<InHand> = None;
     let steps = if BACK { from + 1 } else { n - from };
@@ -768,9 +771,7 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
         if sc.marked[su] && fl[pos] & board_flag != 0 {
             let (ready, from_foot) = sc.ready_at[su];
             if ready < INF
-                && cur
-                    .as_ref()
-                    .is_none_or(|h| ready < board(h, pos) - gap_slack)
+                && cur.as_ref().is_none_or(|h| look_again(h, pos, ready))
                 && let Some(run) = find_run::<BACK>(ctx, sc, p, pos, ready)
             {
                 let h = InHand::new(ctx, p, run, pos as u32, from_foot);
@@ -780,6 +781,33 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
             }
         }
     }
+}
+
+/// Whether a live run of `p` can be boarded at `pos` with a key in `[from, until)` (keys as
+/// the scan's: departures forward, negated arrivals backward).
+fn live_boards_between<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    p: PatternIdx,
+    pos: usize,
+    from: i32,
+    until: i32,
+) -> bool {
+    let Some(live) = ctx.live else { return false };
+    live.pattern_runs(p).any(|(_, r)| {
+        if r.run.canceled || r.run.skipped[pos] {
+            return false;
+        }
+        let d = r.day.0 - ctx.day.0;
+        if !DAY_OFFSETS.contains(&d) {
+            return false;
+        }
+        let key = if BACK {
+            -(r.run.arrivals[pos] as i32 + d * DAY_I)
+        } else {
+            r.run.departures[pos] as i32 + d * DAY_I
+        };
+        (from..until).contains(&key)
+    })
 }
 
 /// The first run after `h` boarded where `h` was that stops at `pos` (a few tries: live runs
