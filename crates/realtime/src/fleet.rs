@@ -337,10 +337,11 @@ impl Fleet {
         now: i64,
         timeout_s: i64,
     ) -> Result<(), Dropped> {
-        if ping.at > now + FUTURE_S {
+        // Saturating: a hostile timestamp (i64::MIN, i64::MAX) is only very old or very new.
+        if ping.at > now.saturating_add(FUTURE_S) {
             return Err(Dropped::FromTheFuture);
         }
-        if now - ping.at > timeout_s {
+        if now.saturating_sub(ping.at) > timeout_s {
             return Err(Dropped::TooOld);
         }
         let too_fast = |from: Coord, since: i64| {

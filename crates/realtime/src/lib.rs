@@ -481,8 +481,11 @@ fn live_times(
             let e = e.as_ref()?;
             // `time` wins over `delay` when both are given.
             e.time
-                .map(|t| t - base)
+                .map(|t| t.saturating_sub(base))
                 .or_else(|| e.delay.map(|d| i64::from(sched) + i64::from(d)))
+                // A time days away from its service day is no prediction; bounded so that no
+                // hostile value overflows what follows.
+                .map(|t| t.clamp(-10 * 86_400, 10 * 86_400))
         };
         let arr = at(&u.arrival, sched_arr[pos]);
         let dep = at(&u.departure, sched_dep[pos]);

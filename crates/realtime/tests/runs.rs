@@ -403,3 +403,38 @@ fn alerts_inform_their_stops_routes_and_agencies_in_the_riders_language_while_ac
     assert_eq!(live.at(205).alerts().count(), 1);
     assert_eq!(live.at(211).alerts().count(), 0);
 }
+
+#[test]
+fn hostile_times_and_delays_never_panic() {
+    let tt = network();
+    for t in [i64::MIN, i64::MAX, -1, 0] {
+        let msg = update("S1", TripRel::Scheduled, |u| {
+            u.stop_time_update = vec![
+                StopTimeUpdate {
+                    stop_id: Some("A".into()),
+                    arrival: Some(StopTimeEvent {
+                        time: Some(t),
+                        ..StopTimeEvent::default()
+                    }),
+                    ..StopTimeUpdate::default()
+                },
+                StopTimeUpdate {
+                    stop_id: Some("B".into()),
+                    departure: Some(StopTimeEvent {
+                        delay: Some(i32::MIN),
+                        ..StopTimeEvent::default()
+                    }),
+                    ..StopTimeUpdate::default()
+                },
+                delay_at("C", i32::MAX),
+            ];
+        });
+        let o = apply(&tt, "", &msg, REPLAY);
+        let r = o.run(tt.trip_by_id("S1").unwrap(), monday()).unwrap();
+        // Whatever came in, the run's times do not go backwards.
+        for k in 1..3 {
+            assert!(r.arrivals[k] >= r.departures[k - 1], "{t}: {r:?}");
+            assert!(r.departures[k] >= r.arrivals[k], "{t}: {r:?}");
+        }
+    }
+}
