@@ -197,6 +197,20 @@ pub struct Plan {
     /// date-time, so the answer can say "no buses now; the first leaves at 05:00 tomorrow".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_resumes: Option<String>,
+    /// The real time the plan read (absent when nothing was live): live buses were boarded
+    /// as this generation predicted them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<PlanLive>,
+}
+
+/// Which real time a plan read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanLive {
+    /// The generation of what is live (it grows with every message or batch taken in).
+    pub generation: u64,
+    /// Seconds since the newest live message was taken in.
+    pub age_s: i64,
 }
 
 /// A wait this long before the first ride means there is no service at the time asked.
@@ -437,11 +451,19 @@ fn plan_with(
     } else {
         its.sort_by(|a, b| choice::order(a, b, req.arrive_by));
     }
+    let realtime = req.options.live.as_ref().and_then(|v| {
+        let at = v.at();
+        at.age_s().map(|age_s| PlanLive {
+            generation: at.generation(),
+            age_s,
+        })
+    });
     Ok(Plan {
         date: req.day.to_string(),
         service_resumes: service_resumes(&its, req.time as i32, req.arrive_by),
         itineraries: its,
         safer: None,
+        realtime,
     })
 }
 

@@ -356,3 +356,112 @@ async fn a_plan_boards_the_recorded_runs_when_they_were_predicted() {
     assert_eq!(live.2, same.delay_s);
     assert_eq!(live.3.as_deref(), Some(same.scheduled.as_str()));
 }
+
+/// Real time swapped 1,000 times while two plans run at once: every plan says which
+/// generation it read and boards exactly what that generation predicted (odd generations
+/// the recording, even ones every run on time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_plan_reads_exactly_one_generation_while_real_time_is_swapped() {
+    use prost::Message;
+    use realtime::proto::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
+    let day = Day::parse("2023-11-07").unwrap();
+    let recorded = std::fs::read(rt("ct-trip-updates.pb")).unwrap();
+    let on_time = {
+        let ds = caltrain();
+        let tt = &ds.timetable;
+        FeedMessage {
+            header: FeedHeader {
+                gtfs_realtime_version: "2.0".into(),
+                ..FeedHeader::default()
+            },
+            entity: tt
+                .trips()
+                .iter()
+                .filter(|t| tt.service_active(t.service, day))
+                .map(|t| FeedEntity {
+                    id: t.id.clone(),
+                    trip_update: Some(TripUpdate {
+                        trip: TripDescriptor {
+                            trip_id: Some(t.id.trim_start_matches("ct:").into()),
+                            start_date: Some("20231107".into()),
+                            ..TripDescriptor::default()
+                        },
+                        ..TripUpdate::default()
+                    }),
+                    ..FeedEntity::default()
+                })
+                .collect(),
+        }
+        .encode_to_vec()
+    };
+    let a = App::new(caltrain(), app::Settings::default());
+    let ds = a.dataset();
+    let tt = &ds.timetable;
+    let sf = tt.stop_by_id("ct:70012").unwrap();
+    let (p, pos) = tt.stop_patterns(sf)[0];
+    let to = tt.pattern_stops(p)[pos as usize + 2];
+    let req = app::PlanRequest {
+        from: planner::Endpoint::Stops(vec![sf]),
+        to: planner::Endpoint::Stops(vec![to]),
+        day,
+        time: 17 * 3600 + 5 * 60,
+        arrive_by: false,
+        window_secs: None,
+        options: Default::default(),
+        lang: i18n::Lang::Es,
+        safer: false,
+    };
+    // What each message makes of the trip: the first itinerary's times.
+    let signature = |plan: &planner::Plan| {
+        plan.itineraries
+            .first()
+            .map(|i| (i.departure.clone(), i.arrival.clone()))
+    };
+    let expect = |bytes: &[u8]| {
+        let a = App::new(caltrain(), app::Settings::default());
+        a.take_trip_updates("ct", bytes, 1_699_405_600, 0).unwrap();
+        let req = req.clone();
+        async move { signature(&a.plan(a.dataset(), req).await.unwrap()) }
+    };
+    let (odd, even) = (expect(&recorded).await, expect(&on_time).await);
+    assert_ne!(odd, even, "the two generations must plan differently");
+
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let planners: Vec<_> = (0..2)
+        .map(|_| {
+            let (a, ds, req, done) = (a.clone(), ds.clone(), req.clone(), done.clone());
+            let (odd, even) = (odd.clone(), even.clone());
+            tokio::spawn(async move {
+                let mut checked = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) || checked == 0 {
+                    let plan = a.plan(ds.clone(), req.clone()).await.unwrap();
+                    let Some(live) = plan.realtime else { continue };
+                    let want = if live.generation % 2 == 1 {
+                        &odd
+                    } else {
+                        &even
+                    };
+                    assert_eq!(&signature(&plan), want, "generation {}", live.generation);
+                    checked += 1;
+                }
+                checked
+            })
+        })
+        .collect();
+    let swapper = {
+        let a = a.clone();
+        tokio::task::spawn_blocking(move || {
+            for k in 0..1000 {
+                let bytes = if k % 2 == 0 { &recorded } else { &on_time };
+                a.take_trip_updates("ct", bytes, 1_699_405_600, 0).unwrap();
+            }
+        })
+    };
+    swapper.await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut checked = 0;
+    for p in planners {
+        checked += p.await.unwrap();
+    }
+    assert!(checked >= 2, "{checked} plans checked");
+}
