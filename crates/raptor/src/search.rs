@@ -395,6 +395,21 @@ pub(crate) fn find_run<const BACK: bool>(
     pos: usize,
     ready: i32,
 ) -> Option<Run> {
+    if BACK {
+        latest_arriving(ctx, sc, p, pos, -ready)
+    } else {
+        earliest_departing(ctx, sc, p, pos, ready)
+    }
+}
+
+/// Forward: the run of `p` departing `pos` earliest at or after `ready`.
+fn earliest_departing(
+    ctx: &Ctx<'_>,
+    sc: &Scratch,
+    p: PatternIdx,
+    pos: usize,
+    ready: i32,
+) -> Option<Run> {
     let tt = ctx.tt;
     let ns = sc.n_services;
     let (lo, hi) = (*DAY_OFFSETS.start(), *DAY_OFFSETS.end());
@@ -402,140 +417,152 @@ pub(crate) fn find_run<const BACK: bool>(
     let trip_ok = |a: Accessibility| accessible(wheel, a);
     let is_freq = tt.pattern(p).is_frequency();
     let mut best: Option<(i32, Run)> = None;
-    if !BACK {
-        let d_lo = (ready - ctx.max_time).div_euclid(DAY_I)
-            + i32::from((ready - ctx.max_time).rem_euclid(DAY_I) != 0);
-        let d_hi = ready.div_euclid(DAY_I) + 1;
-        for d in d_lo.max(lo)..=d_hi.min(hi) {
-            let base = d * DAY_I;
-            if best.is_some_and(|(b, _)| base >= b) {
-                break;
-            }
-            let t = ready - base;
-            let oi = (d - lo) as usize * ns;
-            if is_freq {
-                let off = tt.departure(p, pos, 0) as i32;
-                for (wi, w) in tt.windows(p).iter().enumerate() {
-                    if !sc.active[oi + w.service.idx()]
-                        || (wheel != Wheelchair::Off && !trip_ok(tt.trip(w.trip).wheelchair))
-                    {
-                        continue;
-                    }
-                    if let Some(st) = w.next_start((t - off).max(0) as u32) {
-                        let dep = st as i32 + off + base;
-                        if best.is_none_or(|(b, _)| dep < b) {
-                            best = Some((
-                                dep,
-                                Run {
-                                    index: wi as u32,
-                                    start: st,
-                                    frequency: true,
-                                    day_offset: d as i8,
-                                    live: None,
-                                },
-                            ));
-                        }
-                    }
+    let d_lo = (ready - ctx.max_time).div_euclid(DAY_I)
+        + i32::from((ready - ctx.max_time).rem_euclid(DAY_I) != 0);
+    let d_hi = ready.div_euclid(DAY_I) + 1;
+    for d in d_lo.max(lo)..=d_hi.min(hi) {
+        let base = d * DAY_I;
+        if best.is_some_and(|(b, _)| base >= b) {
+            break;
+        }
+        let t = ready - base;
+        let oi = (d - lo) as usize * ns;
+        if is_freq {
+            let off = tt.departure(p, pos, 0) as i32;
+            for (wi, w) in tt.windows(p).iter().enumerate() {
+                if !sc.active[oi + w.service.idx()]
+                    || (wheel != Wheelchair::Off && !trip_ok(tt.trip(w.trip).wheelchair))
+                {
+                    continue;
                 }
-            } else {
-                let deps = tt.departures(p, pos);
-                let svc = tt.pattern_trip_services(p);
-                let wc = tt.pattern_trip_wheelchair(p);
-                let t0 = t.max(0) as u32;
-                let mut c = deps.partition_point(|&x| x < t0);
-                while c < deps.len() {
-                    let dep = deps[c] as i32 + base;
-                    if best.is_some_and(|(b, _)| dep >= b) {
-                        break;
-                    }
-                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d)
-                    {
+                if let Some(st) = w.next_start((t - off).max(0) as u32) {
+                    let dep = st as i32 + off + base;
+                    if best.is_none_or(|(b, _)| dep < b) {
                         best = Some((
                             dep,
                             Run {
-                                index: c as u32,
-                                start: 0,
-                                frequency: false,
+                                index: wi as u32,
+                                start: st,
+                                frequency: true,
                                 day_offset: d as i8,
                                 live: None,
                             },
                         ));
-                        break;
                     }
-                    c += 1;
                 }
             }
-            live_candidates::<false>(ctx, p, pos, d, t, &mut best);
-        }
-    } else {
-        let latest = -ready;
-        let d_hi = latest.div_euclid(DAY_I);
-        for d in (lo..=d_hi.min(hi)).rev() {
-            let base = d * DAY_I;
-            if best.is_some_and(|(b, _)| base + ctx.max_time < b) {
-                break;
+        } else {
+            let deps = tt.departures(p, pos);
+            let svc = tt.pattern_trip_services(p);
+            let wc = tt.pattern_trip_wheelchair(p);
+            let t0 = t.max(0) as u32;
+            let mut c = deps.partition_point(|&x| x < t0);
+            while c < deps.len() {
+                let dep = deps[c] as i32 + base;
+                if best.is_some_and(|(b, _)| dep >= b) {
+                    break;
+                }
+                if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d) {
+                    best = Some((
+                        dep,
+                        Run {
+                            index: c as u32,
+                            start: 0,
+                            frequency: false,
+                            day_offset: d as i8,
+                            live: None,
+                        },
+                    ));
+                    break;
+                }
+                c += 1;
             }
-            let t = latest - base;
-            if t < 0 {
+        }
+        live_candidates::<false>(ctx, p, pos, d, t, &mut best);
+    }
+    best.map(|b| b.1)
+}
+
+/// Backward: the run of `p` arriving at `pos` latest at or before `latest`.
+fn latest_arriving(
+    ctx: &Ctx<'_>,
+    sc: &Scratch,
+    p: PatternIdx,
+    pos: usize,
+    latest: i32,
+) -> Option<Run> {
+    let tt = ctx.tt;
+    let ns = sc.n_services;
+    let (lo, hi) = (*DAY_OFFSETS.start(), *DAY_OFFSETS.end());
+    let wheel = ctx.wheelchair;
+    let trip_ok = |a: Accessibility| accessible(wheel, a);
+    let is_freq = tt.pattern(p).is_frequency();
+    let mut best: Option<(i32, Run)> = None;
+    let d_hi = latest.div_euclid(DAY_I);
+    for d in (lo..=d_hi.min(hi)).rev() {
+        let base = d * DAY_I;
+        if best.is_some_and(|(b, _)| base + ctx.max_time < b) {
+            break;
+        }
+        let t = latest - base;
+        if t < 0 {
+            continue;
+        }
+        let oi = (d - lo) as usize * ns;
+        if is_freq {
+            let off = tt.arrival(p, pos, 0) as i32;
+            if t < off {
                 continue;
             }
-            let oi = (d - lo) as usize * ns;
-            if is_freq {
-                let off = tt.arrival(p, pos, 0) as i32;
-                if t < off {
+            for (wi, w) in tt.windows(p).iter().enumerate() {
+                if !sc.active[oi + w.service.idx()]
+                    || (wheel != Wheelchair::Off && !trip_ok(tt.trip(w.trip).wheelchair))
+                {
                     continue;
                 }
-                for (wi, w) in tt.windows(p).iter().enumerate() {
-                    if !sc.active[oi + w.service.idx()]
-                        || (wheel != Wheelchair::Off && !trip_ok(tt.trip(w.trip).wheelchair))
-                    {
-                        continue;
-                    }
-                    if let Some(st) = w.latest_start((t - off) as u32) {
-                        let arr = st as i32 + off + base;
-                        if best.is_none_or(|(b, _)| arr > b) {
-                            best = Some((
-                                arr,
-                                Run {
-                                    index: wi as u32,
-                                    start: st,
-                                    frequency: true,
-                                    day_offset: d as i8,
-                                    live: None,
-                                },
-                            ));
-                        }
-                    }
-                }
-            } else {
-                let arrs = tt.arrivals(p, pos);
-                let svc = tt.pattern_trip_services(p);
-                let wc = tt.pattern_trip_wheelchair(p);
-                let mut c = arrs.partition_point(|&x| x as i32 <= t);
-                while c > 0 {
-                    c -= 1;
-                    let arr = arrs[c] as i32 + base;
-                    if best.is_some_and(|(b, _)| arr <= b) {
-                        break;
-                    }
-                    if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d)
-                    {
+                if let Some(st) = w.latest_start((t - off) as u32) {
+                    let arr = st as i32 + off + base;
+                    if best.is_none_or(|(b, _)| arr > b) {
                         best = Some((
                             arr,
                             Run {
-                                index: c as u32,
-                                start: 0,
-                                frequency: false,
+                                index: wi as u32,
+                                start: st,
+                                frequency: true,
                                 day_offset: d as i8,
                                 live: None,
                             },
                         ));
-                        break;
                     }
                 }
             }
-            live_candidates::<true>(ctx, p, pos, d, t, &mut best);
+        } else {
+            let arrs = tt.arrivals(p, pos);
+            let svc = tt.pattern_trip_services(p);
+            let wc = tt.pattern_trip_wheelchair(p);
+            let mut c = arrs.partition_point(|&x| x as i32 <= t);
+            while c > 0 {
+                c -= 1;
+                let arr = arrs[c] as i32 + base;
+                if best.is_some_and(|(b, _)| arr <= b) {
+                    break;
+                }
+                if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d) {
+                    best = Some((
+                        arr,
+                        Run {
+                            index: c as u32,
+                            start: 0,
+                            frequency: false,
+                            day_offset: d as i8,
+                            live: None,
+                        },
+                    ));
+                    break;
+                }
+            }
         }
+        live_candidates::<true>(ctx, p, pos, d, t, &mut best);
     }
     best.map(|b| b.1)
 }

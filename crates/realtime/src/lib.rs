@@ -317,50 +317,8 @@ fn apply_update(
         _ => None,
     }
     .or(desc.start_time.as_deref());
-    let (col, slot) = match (t.kind, relationship) {
-        (TripKind::Scheduled { col }, TripRel::Scheduled | TripRel::Canceled) => {
-            (col as usize, Slot::Column)
-        }
-        (TripKind::Scheduled { col }, TripRel::Duplicated) => {
-            let Some(start) = start_time.and_then(parse_time) else {
-                a.bad_start_times += 1;
-                return;
-            };
-            (
-                col as usize,
-                Slot::Extra {
-                    start,
-                    unscheduled: false,
-                },
-            )
-        }
-        (TripKind::Frequency, TripRel::Scheduled | TripRel::Canceled | TripRel::Unscheduled) => {
-            // The start time picks the run (any start for an unscheduled one).
-            let Some(start) = start_time.and_then(parse_time) else {
-                a.bad_start_times += 1;
-                return;
-            };
-            let in_window = tt.windows(p).iter().any(|w| {
-                w.trip == trip
-                    && tt.service_active(w.service, day)
-                    && (w.start..w.end).contains(&start)
-            });
-            if relationship != TripRel::Unscheduled && !in_window {
-                a.not_running += 1;
-                return;
-            }
-            (
-                0,
-                Slot::Extra {
-                    start,
-                    unscheduled: relationship == TripRel::Unscheduled,
-                },
-            )
-        }
-        _ => {
-            a.unsupported += 1;
-            return;
-        }
+    let Some((col, slot)) = slot_of(tt, trip, relationship, (day, start_time), a) else {
+        return;
     };
     // The schedule the updates apply to: the column's times, or the template's shifted to
     // the run's start.
@@ -431,6 +389,62 @@ fn namespaced(feed: &str, id: &str) -> String {
         id.to_string()
     } else {
         format!("{feed}:{id}")
+    }
+}
+
+/// Which column's times a TripUpdate applies to, and where its live run goes; `None` (and
+/// counted in `a`) when it cannot be placed: a run needing a start time without one, a
+/// frequency run outside its trip's windows, or a relationship that does not fit the trip.
+fn slot_of(
+    tt: &Timetable,
+    trip: TripIdx,
+    relationship: TripRel,
+    (day, start_time): (Day, Option<&str>),
+    a: &mut Applied,
+) -> Option<(usize, Slot)> {
+    let p = tt.trip(trip).pattern;
+    let mut start = || {
+        let s = start_time.and_then(parse_time);
+        if s.is_none() {
+            a.bad_start_times += 1;
+        }
+        s
+    };
+    match (tt.trip(trip).kind, relationship) {
+        (TripKind::Scheduled { col }, TripRel::Scheduled | TripRel::Canceled) => {
+            Some((col as usize, Slot::Column))
+        }
+        (TripKind::Scheduled { col }, TripRel::Duplicated) => Some((
+            col as usize,
+            Slot::Extra {
+                start: start()?,
+                unscheduled: false,
+            },
+        )),
+        (TripKind::Frequency, TripRel::Scheduled | TripRel::Canceled | TripRel::Unscheduled) => {
+            // The start time picks the run (any start for an unscheduled one).
+            let start = start()?;
+            let in_window = tt.windows(p).iter().any(|w| {
+                w.trip == trip
+                    && tt.service_active(w.service, day)
+                    && (w.start..w.end).contains(&start)
+            });
+            if relationship != TripRel::Unscheduled && !in_window {
+                a.not_running += 1;
+                return None;
+            }
+            Some((
+                0,
+                Slot::Extra {
+                    start,
+                    unscheduled: relationship == TripRel::Unscheduled,
+                },
+            ))
+        }
+        _ => {
+            a.unsupported += 1;
+            None
+        }
     }
 }
 
@@ -718,35 +732,11 @@ impl Live {
         } else {
             now
         };
-        let expires_at = (max_age_s > 0)
-            .then(|| since.saturating_add(i64::try_from(max_age_s).unwrap_or(i64::MAX)));
-        let (vehicles, vehicle_timeout_s) = self
-            .feeds
-            .iter()
-            .find(|f| f.feed == feed)
-            .map_or_else(Default::default, |f| {
-                (f.vehicles.clone(), f.vehicle_timeout_s)
-            });
-        let mut feeds: Vec<FeedLive> = self
-            .feeds
-            .iter()
-            .filter(|f| f.feed != feed)
-            .cloned()
-            .collect();
-        feeds.push(FeedLive {
-            feed: feed.to_string(),
-            overlay: std::sync::Arc::new(overlay),
-            vehicles,
-            vehicle_timeout_s,
-            applied_at: now,
-            expires_at,
-            alerts: self.alerts_of(feed),
-            alerts_expire_at: self.alerts_expiry_of(feed),
-        });
-        Live {
-            generation: self.generation + 1,
-            feeds,
-        }
+        self.with_feed(feed, now, |f| {
+            f.overlay = std::sync::Arc::new(overlay);
+            f.applied_at = now;
+            f.expires_at = expiry(since, max_age_s);
+        })
     }
 
     /// This, with `feed`'s vehicles replaced by `vehicles` (seen at `now`); each stays
@@ -758,29 +748,10 @@ impl Live {
         now: i64,
         timeout_s: u64,
     ) -> Live {
-        let mut feeds: Vec<FeedLive> = self.feeds.clone();
-        let timeout = i64::try_from(timeout_s).unwrap_or(i64::MAX);
-        match feeds.iter_mut().find(|f| f.feed == feed) {
-            Some(f) => {
-                f.vehicles = std::sync::Arc::new(vehicles);
-                f.vehicle_timeout_s = timeout;
-            }
-            None => feeds.push(FeedLive {
-                feed: feed.to_string(),
-                // No trip updates yet: nothing is predicted, the overlay never expires.
-                overlay: std::sync::Arc::new(Overlay::default()),
-                vehicles: std::sync::Arc::new(vehicles),
-                vehicle_timeout_s: timeout,
-                applied_at: now,
-                expires_at: None,
-                alerts: std::sync::Arc::default(),
-                alerts_expire_at: None,
-            }),
-        }
-        Live {
-            generation: self.generation + 1,
-            feeds,
-        }
+        self.with_feed(feed, now, |f| {
+            f.vehicles = std::sync::Arc::new(vehicles);
+            f.vehicle_timeout_s = i64::try_from(timeout_s).unwrap_or(i64::MAX);
+        })
     }
 
     /// This, with source `name`'s runs and vehicles replaced at once (a fleet tracked from
@@ -793,26 +764,13 @@ impl Live {
         now: i64,
         timeout_s: u64,
     ) -> Live {
-        let mut feeds: Vec<FeedLive> = self
-            .feeds
-            .iter()
-            .filter(|f| f.feed != name)
-            .cloned()
-            .collect();
-        feeds.push(FeedLive {
-            feed: name.to_string(),
-            overlay: std::sync::Arc::new(overlay),
-            vehicles: std::sync::Arc::new(vehicles),
-            vehicle_timeout_s: i64::try_from(timeout_s).unwrap_or(i64::MAX),
-            applied_at: now,
-            expires_at: None,
-            alerts: std::sync::Arc::default(),
-            alerts_expire_at: None,
-        });
-        Live {
-            generation: self.generation + 1,
-            feeds,
-        }
+        self.with_feed(name, now, |f| {
+            f.overlay = std::sync::Arc::new(overlay);
+            f.vehicles = std::sync::Arc::new(vehicles);
+            f.vehicle_timeout_s = i64::try_from(timeout_s).unwrap_or(i64::MAX);
+            f.applied_at = now;
+            f.expires_at = None;
+        })
     }
 
     /// This, with `feed`'s alerts replaced by `alerts` (read at `now`, from a message whose
@@ -825,50 +783,48 @@ impl Live {
         max_age_s: u64,
     ) -> Live {
         let since = if feed_time > 0 { feed_time } else { now };
-        let expires = (max_age_s > 0)
-            .then(|| since.saturating_add(i64::try_from(max_age_s).unwrap_or(i64::MAX)));
+        self.with_feed(feed, now, |f| {
+            f.alerts = std::sync::Arc::new(alerts);
+            f.alerts_expire_at = expiry(since, max_age_s);
+        })
+    }
+
+    /// The next generation, with `feed`'s entry changed by `edit` (a new entry, with nothing
+    /// predicted, seen or announced and never expiring, when the feed had none).
+    fn with_feed(&self, feed: &str, now: i64, edit: impl FnOnce(&mut FeedLive)) -> Live {
         let mut feeds = self.feeds.clone();
-        match feeds.iter_mut().find(|f| f.feed == feed) {
-            Some(f) => {
-                f.alerts = std::sync::Arc::new(alerts);
-                f.alerts_expire_at = expires;
+        let i = match feeds.iter().position(|f| f.feed == feed) {
+            Some(i) => i,
+            None => {
+                feeds.push(FeedLive {
+                    feed: feed.to_string(),
+                    overlay: std::sync::Arc::new(Overlay::default()),
+                    vehicles: std::sync::Arc::default(),
+                    vehicle_timeout_s: 0,
+                    applied_at: now,
+                    expires_at: None,
+                    alerts: std::sync::Arc::default(),
+                    alerts_expire_at: None,
+                });
+                feeds.len() - 1
             }
-            None => feeds.push(FeedLive {
-                feed: feed.to_string(),
-                overlay: std::sync::Arc::new(Overlay::default()),
-                vehicles: std::sync::Arc::default(),
-                vehicle_timeout_s: 0,
-                applied_at: now,
-                expires_at: None,
-                alerts: std::sync::Arc::new(alerts),
-                alerts_expire_at: expires,
-            }),
-        }
+        };
+        edit(&mut feeds[i]);
         Live {
             generation: self.generation + 1,
             feeds,
         }
     }
 
-    fn alerts_of(&self, feed: &str) -> std::sync::Arc<Vec<alerts::Alert>> {
-        self.feeds
-            .iter()
-            .find(|f| f.feed == feed)
-            .map(|f| f.alerts.clone())
-            .unwrap_or_default()
-    }
-
-    fn alerts_expiry_of(&self, feed: &str) -> Option<i64> {
-        self.feeds
-            .iter()
-            .find(|f| f.feed == feed)
-            .and_then(|f| f.alerts_expire_at)
-    }
-
     /// What is live at `now`.
     pub fn at(&self, now: i64) -> LiveAt<'_> {
         LiveAt { live: self, now }
     }
+}
+
+/// When something taken in at `since` stops being live: `max_age_s` later; 0: never.
+fn expiry(since: i64, max_age_s: u64) -> Option<i64> {
+    (max_age_s > 0).then(|| since.saturating_add(i64::try_from(max_age_s).unwrap_or(i64::MAX)))
 }
 
 /// [`Live`] as of one instant: expired overlays are not read.
