@@ -163,7 +163,7 @@ fn city_trip_updates(c: &mut Criterion) {
 /// Operators' GPS on Arequipa: 500 buses tracked, a batch of 100 positions placed on their
 /// lines and the whole fleet's runs predicted and published (what one push costs).
 fn operators_positions(c: &mut Criterion) {
-    use realtime::fleet::{Fleet, Lines, Ping, Simulation};
+    use realtime::fleet::Lines;
     let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds");
     let tt = gtfs::load(
         &[gtfs::FeedSpec {
@@ -176,13 +176,29 @@ fn operators_positions(c: &mut Criterion) {
     .timetable;
     let lines = Lines::new(&tt);
     let on: Vec<u32> = lines.iter().map(|(i, _)| i).collect();
-    let mut sim = Simulation::new(&lines, &on, 500, 20.0, 3);
+    for buses in [500, 5_000] {
+        positions_batch(c, &tt, &lines, &on, buses);
+    }
+}
+
+/// One batch of 100 positions taken into a fleet of `buses` (placed, the whole fleet's runs
+/// attached and predicted — predictions of unchanged vehicles reused — and published).
+fn positions_batch(
+    c: &mut Criterion,
+    tt: &timetable::Timetable,
+    lines: &realtime::fleet::Lines,
+    on: &[u32],
+    buses: usize,
+) {
+    use realtime::fleet::{Fleet, Ping, Simulation};
+    let (tt, lines) = (tt, lines);
+    let mut sim = Simulation::new(lines, on, buses, 20.0, 3);
     let day = Day::parse("20261123").unwrap();
     let t0 = realtime::service_day_start("America/Lima".parse().unwrap(), day) + 8 * 3600;
-    // Pings of 20 posts, 5 s apart; the fleet warmed with the first.
+    // Pings of 20 posts, 5 s apart; the fleet warmed with the first, and published once.
     let posts: Vec<Vec<Ping>> = (0..20)
         .map(|k| {
-            sim.step(&lines, 5.0)
+            sim.step(lines, 5.0)
                 .into_iter()
                 .map(|p| Ping {
                     vehicle: p.vehicle,
@@ -198,29 +214,39 @@ fn operators_positions(c: &mut Criterion) {
         .collect();
     let mut warm = Fleet::default();
     for p in &posts[0] {
-        let _ = warm.observe(&lines, p, t0, 120);
+        let _ = warm.observe(lines, p, t0, 120);
     }
-    assert!(warm.len() > 450, "{} tracked", warm.len());
+    assert!(warm.len() > buses * 9 / 10, "{} tracked", warm.len());
+    let _ = warm.live(tt, lines, t0, 120);
     let batches: Vec<&[Ping]> = posts[1..].iter().flat_map(|p| p.chunks(100)).collect();
     let mut live = realtime::Live::default();
-    c.bench_function("realtime_positions_batch_100_of_500_buses_arequipa", |b| {
-        let mut i = 0;
-        b.iter_batched(
-            || {
-                i += 1;
-                (warm.clone(), batches[i % batches.len()])
-            },
-            |(mut fleet, batch)| {
-                let now = batch[0].at;
-                for p in batch {
-                    let _ = fleet.observe(&lines, p, now, 120);
-                }
-                let (vehicles, overlay) = fleet.live(&tt, &lines, now, 120);
-                live = live.with_source("operators", overlay, vehicles, now, 120);
-            },
-            criterion::BatchSize::SmallInput,
-        )
-    });
+    c.bench_function(
+        &format!("realtime_positions_batch_100_of_{buses}_buses_arequipa"),
+        |b| {
+            let mut i = 0;
+            b.iter_batched(
+                || {
+                    i += 1;
+                    (warm.clone(), batches[i % batches.len()])
+                },
+                |(mut fleet, batch)| {
+                    let now = batch[0].at;
+                    for p in batch {
+                        let _ = fleet.observe(lines, p, now, 120);
+                    }
+                    let (vehicles, overlay) = fleet.live(tt, lines, now, 120);
+                    live = live.with_source(
+                        "operators",
+                        std::sync::Arc::new(overlay),
+                        std::sync::Arc::new(vehicles),
+                        now,
+                        120,
+                    );
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        },
+    );
 }
 
 /// Plans on Arequipa at 08:00–08:30 with and without 500 live buses (the operators' GPS,
@@ -258,8 +284,8 @@ fn plans_with_live_buses(c: &mut Criterion) {
     let live = raptor::LiveView {
         live: std::sync::Arc::new(realtime::Live::default().with_source(
             "operators",
-            overlay,
-            vehicles,
+            std::sync::Arc::new(overlay),
+            std::sync::Arc::new(vehicles),
             t0 + 5,
             120,
         )),

@@ -175,6 +175,8 @@ pub struct App {
     live: ArcSwap<live::LiveState>,
     /// The operators' vehicles (one writer at a time; readers read `live`).
     fleet: std::sync::Mutex<positions::FleetState>,
+    /// Whose turn it is to publish the fleet (batches taken meanwhile ride along).
+    publishing: tokio::sync::Mutex<()>,
     /// This process's name among those sharing a database (random).
     origin: String,
 }
@@ -227,6 +229,7 @@ impl App {
             metrics: Metrics::default(),
             live: ArcSwap::from_pointee(live::LiveState::default()),
             fleet: positions::fleet_state(),
+            publishing: tokio::sync::Mutex::new(()),
             origin: format!("{:016x}", rand::random::<u64>()),
         })
     }

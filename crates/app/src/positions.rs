@@ -78,6 +78,11 @@ pub(crate) struct FleetState {
     taken: BTreeMap<i64, i64>,
     /// The newest batch time read from the database (milliseconds).
     read_ms: i64,
+    /// Batches observed, and how many of them the last publication included (with its
+    /// generation and vehicle count): a batch is answered once a publication includes it.
+    observed: u64,
+    published: u64,
+    published_as: (u64, usize),
 }
 
 /// The settings of pushed positions.
@@ -145,7 +150,8 @@ impl App {
             }
         }
         self.share_positions(&ds, &pings, now, lang).await?;
-        let (accepted, vehicles, generation) = self.place(&ds, &pings, now, &mut dropped);
+        let (accepted, batch) = self.observe(&ds, &pings, now, &mut dropped);
+        let (generation, vehicles) = self.publish(&ds, batch, now).await;
         Ok(PositionsTaken {
             accepted,
             dropped,
@@ -215,28 +221,30 @@ impl App {
         self.take_positions(who, positions, now, lang).await
     }
 
-    /// Places resolved positions and publishes the fleet; (accepted, vehicles, generation).
-    fn place(
+    /// Places resolved positions on their lines; (accepted, the batch's number). Quick (no
+    /// prediction): a batch waits for the lock only while another is placed or predicted.
+    fn observe(
         &self,
         ds: &Dataset,
         pings: &[Ping],
         now: i64,
         dropped: &mut BTreeMap<String, usize>,
-    ) -> (usize, usize, u64) {
+    ) -> (usize, u64) {
         let timeout = i64::try_from(self.settings.operators.vehicle_timeout_s).unwrap_or(120);
-        let mut guard = self.fleet.lock().unwrap_or_else(|e| e.into_inner());
-        let state = &mut *guard;
-        state.for_timetable(&ds.timetable);
-        let mut accepted = 0;
-        for ping in pings {
-            match state.fleet.observe(&state.lines, ping, now, timeout) {
-                Ok(()) => accepted += 1,
-                Err(reason) => *dropped.entry(reason.as_str().into()).or_default() += 1,
+        let (accepted, batch) = {
+            let mut guard = self.fleet.lock().unwrap_or_else(|e| e.into_inner());
+            let state = &mut *guard;
+            state.for_timetable(&ds.timetable);
+            let mut accepted = 0;
+            for ping in pings {
+                match state.fleet.observe(&state.lines, ping, now, timeout) {
+                    Ok(()) => accepted += 1,
+                    Err(reason) => *dropped.entry(reason.as_str().into()).or_default() += 1,
+                }
             }
-        }
-        state.fleet.forget_before(now - timeout);
-        let (vehicles, overlay) = state.fleet.live(&ds.timetable, &state.lines, now, timeout);
-        let tracked = vehicles.len();
+            state.observed += 1;
+            (accepted, state.observed)
+        };
         for (reason, n) in dropped.iter() {
             self.metrics.count(
                 "paradero_realtime_positions_dropped_total",
@@ -249,6 +257,27 @@ impl App {
             &[("feed", SOURCE.to_string())],
             accepted as u64,
         );
+        (accepted, batch)
+    }
+
+    /// Publishes the fleet as it is once batch `batch` is in it; (generation, vehicles).
+    /// Group commit: one publication at a time, and a batch observed while another was being
+    /// published rides along with the next (or finds itself already published), so that
+    /// publications — each a prediction of the whole fleet — are not one per batch.
+    async fn publish(&self, ds: &Dataset, batch: u64, now: i64) -> (u64, usize) {
+        let _turn = self.publishing.lock().await;
+        let timeout = i64::try_from(self.settings.operators.vehicle_timeout_s).unwrap_or(120);
+        let (upto, vehicles, overlay) = {
+            let mut guard = self.fleet.lock().unwrap_or_else(|e| e.into_inner());
+            let state = &mut *guard;
+            if state.published >= batch {
+                return state.published_as;
+            }
+            state.fleet.forget_before(now - timeout);
+            let (vehicles, overlay) = state.fleet.live(&ds.timetable, &state.lines, now, timeout);
+            (state.observed, Arc::new(vehicles), Arc::new(overlay))
+        };
+        let tracked = vehicles.len();
         self.metrics.gauge_labelled(
             "paradero_realtime_vehicles",
             &[("feed", SOURCE.to_string())],
@@ -258,7 +287,10 @@ impl App {
         let generation = self.swap_live(ds, |live| {
             live.with_source(SOURCE, overlay.clone(), vehicles.clone(), now, timeout_s)
         });
-        (accepted, tracked, generation)
+        let mut state = self.fleet.lock().unwrap_or_else(|e| e.into_inner());
+        state.published = state.published.max(upto);
+        state.published_as = (generation, tracked);
+        (generation, tracked)
     }
 
     /// Writes a batch for the other processes (and for after a restart); nothing to do
@@ -350,7 +382,8 @@ impl App {
         if batches > 0 {
             pings.sort_by_key(|p| p.at);
             let mut dropped = BTreeMap::new();
-            self.place(&ds, &pings, now, &mut dropped);
+            let (_, batch) = self.observe(&ds, &pings, now, &mut dropped);
+            self.publish(&ds, batch, now).await;
         }
         o.store
             .delete_live_positions_before((now - timeout) * 1000)

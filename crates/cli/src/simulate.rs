@@ -45,6 +45,13 @@ pub struct FleetArgs {
     /// Positions per request.
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Requests in flight at once (a step's batches are sent together, this many at a time).
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// Print one summary at the end (throughput, batch latency percentiles, drops by reason)
+    /// instead of a line per request: the load-generator mode, with `--steps`.
+    #[arg(long)]
+    summary: bool,
 }
 
 pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
@@ -108,45 +115,140 @@ pub fn run(cfg: &config::Config, cmd: Command) -> anyhow::Result<()> {
         args.feed,
         args.interval
     );
-    rt.block_on(async {
-        let mut step = 0u64;
-        loop {
-            step += 1;
-            let now = crate::unix_now();
-            let positions: Vec<serde_json::Value> = sim
-                .step(&lines, args.interval)
-                .into_iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "vehicle": p.vehicle,
-                        "route": tt.route(p.route).id,
-                        "lat": p.coord.lat(),
-                        "lon": p.coord.lon(),
-                        "timestamp": now,
-                        "speed_kmh": (p.speed_kmh * 10.0).round() / 10.0,
-                        "heading": p.heading.round(),
-                    })
+    let tally = rt.block_on(drive(&client, &url, &args, &tt, &lines, &mut sim))?;
+    if args.summary {
+        println!(
+            "{}",
+            tally.summary(args.vehicles, args.batch, args.concurrency)
+        );
+    }
+    Ok(())
+}
+
+/// What the posts met: latencies of the batches, positions accepted and dropped by reason.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    sent: usize,
+    accepted: usize,
+    dropped: std::collections::BTreeMap<String, usize>,
+    elapsed: Duration,
+    late_steps: u64,
+}
+
+impl Tally {
+    fn take(&mut self, latency: Duration, sent: usize, answer: &serde_json::Value) {
+        self.latencies.push(latency);
+        self.sent += sent;
+        self.accepted += answer["accepted"].as_u64().unwrap_or(0) as usize;
+        if let Some(d) = answer["dropped"].as_object() {
+            for (why, n) in d {
+                *self.dropped.entry(why.clone()).or_default() += n.as_u64().unwrap_or(0) as usize;
+            }
+        }
+    }
+
+    fn summary(&self, vehicles: usize, batch: usize, concurrency: usize) -> String {
+        let mut l = self.latencies.clone();
+        l.sort_unstable();
+        let at = |q: f64| {
+            l.get(((l.len() as f64 - 1.0) * q).round() as usize)
+                .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        };
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        format!(
+            "{vehicles} buses, batches of {batch}, {concurrency} in flight: {} posts in {secs:.1} s, \
+             {} positions sent ({:.0}/s), {} accepted ({:.0}/s), dropped {:?}; \
+             batch latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
+             steps that overran their interval: {}",
+            l.len(),
+            self.sent,
+            self.sent as f64 / secs,
+            self.accepted,
+            self.accepted as f64 / secs,
+            self.dropped,
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(1.0),
+            self.late_steps,
+        )
+    }
+}
+
+/// Steps the fleet every `--interval` seconds of the wall clock (a step that overruns is
+/// counted, and the next starts at once) and posts each step's positions in batches, up to
+/// `--concurrency` at a time.
+async fn drive(
+    client: &reqwest::Client,
+    url: &str,
+    args: &FleetArgs,
+    tt: &timetable::Timetable,
+    lines: &Lines,
+    sim: &mut Simulation,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::default();
+    let started = tokio::time::Instant::now();
+    let interval = Duration::from_secs_f64(args.interval);
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
+    let mut step = 0u64;
+    loop {
+        step += 1;
+        let now = crate::unix_now();
+        let positions: Vec<serde_json::Value> = sim
+            .step(lines, args.interval)
+            .into_iter()
+            .map(|p| {
+                serde_json::json!({
+                    "vehicle": p.vehicle,
+                    "route": tt.route(p.route).id,
+                    "lat": p.coord.lat(),
+                    "lon": p.coord.lon(),
+                    "timestamp": now,
+                    "speed_kmh": (p.speed_kmh * 10.0).round() / 10.0,
+                    "heading": p.heading.round(),
                 })
-                .collect();
-            for chunk in positions.chunks(args.batch) {
-                let answer = client
-                    .post(&url)
-                    .bearer_auth(&args.token)
-                    .json(&serde_json::json!({ "positions": chunk }))
+            })
+            .collect();
+        let mut posts = tokio::task::JoinSet::new();
+        for chunk in positions.chunks(args.batch) {
+            let body = serde_json::json!({ "positions": chunk });
+            let sent = chunk.len();
+            let permit = permits.clone().acquire_owned().await?;
+            let request = client.post(url).bearer_auth(&args.token).json(&body);
+            let url = url.to_owned();
+            posts.spawn(async move {
+                let t0 = std::time::Instant::now();
+                let answer = request
                     .send()
                     .await
                     .with_context(|| format!("posting to {url}"))?;
                 let status = answer.status();
                 let text = answer.text().await.unwrap_or_default();
+                let latency = t0.elapsed();
+                drop(permit);
                 if !status.is_success() {
                     return Err(anyhow!("{url} answered {status}: {text}"));
                 }
+                Ok::<_, anyhow::Error>((latency, sent, text))
+            });
+        }
+        while let Some(done) = posts.join_next().await {
+            let (latency, sent, text) = done.context("a post's task")??;
+            let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            tally.take(latency, sent, &answer);
+            if !args.summary {
                 eprintln!("step {step}: {text}");
             }
-            if args.steps > 0 && step >= args.steps {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_secs_f64(args.interval)).await;
         }
-    })
+        tally.elapsed = started.elapsed();
+        if args.steps > 0 && step >= args.steps {
+            return Ok(tally);
+        }
+        let next = started + interval * u32::try_from(step).unwrap_or(u32::MAX);
+        if tokio::time::Instant::now() > next {
+            tally.late_steps += 1;
+        }
+        tokio::time::sleep_until(next).await;
+    }
 }

@@ -318,6 +318,29 @@ pub struct Track {
     /// The last position dropped as a jump: when the next agrees with it, the vehicle really
     /// moved (a gap in its signal), and it is placed there.
     jumped_to: Option<(Coord, i64)>,
+    /// Its run as predicted from this position, made the first time it is published and
+    /// reused until the next position: a prediction depends only on the position and its
+    /// time, so publishing the fleet again costs a lookup per unchanged vehicle.
+    predicted: Cached,
+}
+
+/// A track's prediction, once made; a cache, so not part of what a track is (equal tracks
+/// are equal whether or not theirs was made yet).
+#[derive(Debug, Clone, Default)]
+struct Cached(std::sync::OnceLock<Predicted>);
+
+impl PartialEq for Cached {
+    fn eq(&self, _: &Cached) -> bool {
+        true
+    }
+}
+
+/// A track's service day, the start of the run it serves (seconds of that day) and its run.
+#[derive(Debug, Clone)]
+struct Predicted {
+    day: Day,
+    started: i64,
+    run: Arc<LiveRun>,
 }
 
 /// The vehicles being tracked, by code. Owned by one writer; what readers see is the
@@ -385,6 +408,7 @@ impl Fleet {
                 speed_mps: speed,
                 heading,
                 jumped_to: None,
+                predicted: Cached::default(),
             },
         );
         Ok(())
@@ -424,8 +448,6 @@ impl Fleet {
             .first()
             .and_then(|f| f.timezone.parse().ok())
             .unwrap_or(chrono_tz::UTC);
-        let day = local_day(tz, now);
-        let base = service_day_start(tz, day);
         let mut overlay = Overlay {
             feed_time: now,
             ..Overlay::default()
@@ -445,15 +467,24 @@ impl Fleet {
         });
         for (code, tr) in order {
             let line = lines.line(tr.line);
-            let mut run = predict(line, tr, now - base);
-            run.vehicle = Some(code.clone());
-            run.expires_at = Some(tr.at + timeout_s);
-            let started = (now - base) - line.scheduled_at(tr.along_m);
+            let Predicted { day, started, run } = tr.predicted.0.get_or_init(|| {
+                let day = local_day(tz, tr.at);
+                let at = tr.at - service_day_start(tz, day);
+                let mut run = predict(line, tr, at);
+                run.vehicle = Some(code.clone());
+                run.expires_at = Some(tr.at + timeout_s);
+                Predicted {
+                    day,
+                    started: at - line.scheduled_at(tr.along_m),
+                    run: Arc::new(run),
+                }
+            });
+            let (day, started, run) = (*day, *started, run.clone());
             let served = attach(tt, line, day, started, &claimed);
             let trip = match served {
                 Served::Scheduled(trip) => {
                     claimed.insert(trip);
-                    overlay.runs.insert((trip, day), Arc::new(run));
+                    overlay.runs.insert((trip, day), run);
                     Some(trip)
                 }
                 Served::Frequency { trip, start } | Served::Unscheduled { trip, start } => {
@@ -465,7 +496,7 @@ impl Fleet {
                             trip,
                             start,
                             unscheduled: matches!(served, Served::Unscheduled { .. }),
-                            run: Arc::new(run),
+                            run,
                         });
                     Some(trip)
                 }

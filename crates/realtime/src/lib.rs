@@ -759,14 +759,14 @@ impl Live {
     pub fn with_source(
         &self,
         name: &str,
-        overlay: Overlay,
-        vehicles: Vec<Vehicle>,
+        overlay: std::sync::Arc<Overlay>,
+        vehicles: std::sync::Arc<Vec<Vehicle>>,
         now: i64,
         timeout_s: u64,
     ) -> Live {
         self.with_feed(name, now, |f| {
-            f.overlay = std::sync::Arc::new(overlay);
-            f.vehicles = std::sync::Arc::new(vehicles);
+            f.overlay = overlay;
+            f.vehicles = vehicles;
             f.vehicle_timeout_s = i64::try_from(timeout_s).unwrap_or(i64::MAX);
             f.applied_at = now;
             f.expires_at = None;
