@@ -320,3 +320,47 @@ async fn every_process_on_the_database_sees_the_buses_and_a_restart_keeps_them()
             .is_empty()
     );
 }
+
+/// Group commit: batches posted at once on both cores share publications, and none is
+/// answered before a publication that includes it — so a generation's vehicle count is at
+/// least the number of (one-bus) batches answered with that generation or an earlier one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_at_once_are_answered_only_once_published() {
+    let f = fresh().await;
+    let who = transcayma(&f).await;
+    let now = eight_am();
+    let buses = drive(40, 1, 10.0, now).remove(0);
+    assert!(buses.len() >= 30, "{} buses", buses.len());
+    let mut posts = tokio::task::JoinSet::new();
+    for bus in buses.clone() {
+        let (app, who) = (f.app.clone(), who.clone());
+        posts.spawn(async move { app.take_positions(&who, vec![bus], now, Lang::Es).await });
+    }
+    let mut answers = Vec::new();
+    while let Some(a) = posts.join_next().await {
+        answers.push(a.unwrap().unwrap());
+    }
+    let accepted: usize = answers.iter().map(|a| a.accepted).sum();
+    assert!(accepted >= buses.len() - 2, "{accepted} accepted");
+    for a in &answers {
+        let answered_by_then = answers
+            .iter()
+            .filter(|b| b.generation <= a.generation && b.accepted == 1)
+            .count();
+        assert!(
+            a.vehicles >= answered_by_then,
+            "generation {} has {} buses but {answered_by_then} batches were answered with it \
+             or before",
+            a.generation,
+            a.vehicles
+        );
+    }
+    let generations: std::collections::BTreeSet<u64> =
+        answers.iter().map(|a| a.generation).collect();
+    assert!(generations.len() <= answers.len());
+    let ds = f.app.dataset();
+    assert_eq!(
+        f.app.vehicles(&ds, VehicleFilter::default(), now).len(),
+        accepted
+    );
+}
