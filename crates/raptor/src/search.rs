@@ -395,10 +395,25 @@ pub(crate) fn find_run<const BACK: bool>(
     pos: usize,
     ready: i32,
 ) -> Option<Run> {
+    if ctx.live.is_none() {
+        return find_run_among::<BACK>(ctx, sc, p, pos, ready, &PatternLive::NONE);
+    }
+    find_run_among::<BACK>(ctx, sc, p, pos, ready, &PatternLive::new(ctx, p))
+}
+
+/// The same, with the pattern's live runs gathered already.
+fn find_run_among<const BACK: bool>(
+    ctx: &Ctx<'_>,
+    sc: &Scratch,
+    p: PatternIdx,
+    pos: usize,
+    ready: i32,
+    live: &PatternLive<'_>,
+) -> Option<Run> {
     if BACK {
-        latest_arriving(ctx, sc, p, pos, -ready)
+        latest_arriving(ctx, sc, p, pos, -ready, live)
     } else {
-        earliest_departing(ctx, sc, p, pos, ready)
+        earliest_departing(ctx, sc, p, pos, ready, live)
     }
 }
 
@@ -409,6 +424,7 @@ fn earliest_departing(
     p: PatternIdx,
     pos: usize,
     ready: i32,
+    live: &PatternLive<'_>,
 ) -> Option<Run> {
     let tt = ctx.tt;
     let ns = sc.n_services;
@@ -462,7 +478,7 @@ fn earliest_departing(
                 if best.is_some_and(|(b, _)| dep >= b) {
                     break;
                 }
-                if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d) {
+                if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, live, c, d) {
                     best = Some((
                         dep,
                         Run {
@@ -478,7 +494,7 @@ fn earliest_departing(
                 c += 1;
             }
         }
-        live_candidates::<false>(ctx, p, pos, d, t, &mut best);
+        live_candidates::<false>(ctx, live, p, pos, d, t, &mut best);
     }
     best.map(|b| b.1)
 }
@@ -490,6 +506,7 @@ fn latest_arriving(
     p: PatternIdx,
     pos: usize,
     latest: i32,
+    live: &PatternLive<'_>,
 ) -> Option<Run> {
     let tt = ctx.tt;
     let ns = sc.n_services;
@@ -547,7 +564,7 @@ fn latest_arriving(
                 if best.is_some_and(|(b, _)| arr <= b) {
                     break;
                 }
-                if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, p, c, d) {
+                if sc.active[oi + svc[c].idx()] && trip_ok(wc[c]) && !live_column(ctx, live, c, d) {
                     best = Some((
                         arr,
                         Run {
@@ -562,7 +579,7 @@ fn latest_arriving(
                 }
             }
         }
-        live_candidates::<true>(ctx, p, pos, d, t, &mut best);
+        live_candidates::<true>(ctx, live, p, pos, d, t, &mut best);
     }
     best.map(|b| b.1)
 }
@@ -570,12 +587,11 @@ fn latest_arriving(
 /// Whether column `c` of `p` on the day `d` days from the query's is live (its times, or its
 /// cancellation, are the real time's, not the timetable's).
 #[inline]
-fn live_column(ctx: &Ctx<'_>, p: PatternIdx, c: usize, d: i32) -> bool {
-    ctx.live.is_some_and(|l| {
+fn live_column(ctx: &Ctx<'_>, live: &PatternLive<'_>, c: usize, d: i32) -> bool {
+    !live.is_empty() && {
         let day = ctx.day.offset(d);
-        l.pattern_runs(p)
-            .any(|(_, r)| r.column == Some(c as u32) && r.day == day)
-    })
+        live.any(|r| r.column == Some(c as u32) && r.day == day)
+    }
 }
 
 /// The live runs of `p` on the day `d` days from the query's, as boarding candidates at `pos`
@@ -583,29 +599,25 @@ fn live_column(ctx: &Ctx<'_>, p: PatternIdx, c: usize, d: i32) -> bool {
 /// backward, arriving at or before it. Canceled runs and skipped stops are never offered.
 fn live_candidates<const BACK: bool>(
     ctx: &Ctx<'_>,
+    live: &PatternLive<'_>,
     p: PatternIdx,
     pos: usize,
     d: i32,
     t: i32,
     best: &mut Option<(i32, Run)>,
 ) {
-    let Some(live) = ctx.live else { return };
+    if live.is_empty() {
+        return;
+    }
     let day = ctx.day.offset(d);
     let base = d * DAY_I;
-    for (code, r) in live.pattern_runs(p) {
-        if r.day != day || r.run.canceled || r.run.skipped[pos] {
-            continue;
-        }
-        if ctx.wheelchair != Wheelchair::Off
-            && !accessible(ctx.wheelchair, ctx.tt.trip(r.trip).wheelchair)
+    live.find_at::<BACK>(pos, |code, r, key| {
+        if r.day != day
+            || (ctx.wheelchair != Wheelchair::Off
+                && !accessible(ctx.wheelchair, ctx.tt.trip(r.trip).wheelchair))
         {
-            continue;
+            return false;
         }
-        let key = if BACK {
-            r.run.arrivals[pos] as i32
-        } else {
-            r.run.departures[pos] as i32
-        };
         let better = if BACK {
             key <= t && best.is_none_or(|(b, _)| key + base > b)
         } else {
@@ -631,7 +643,8 @@ fn live_candidates<const BACK: bool>(
                 },
             ));
         }
-    }
+        false
+    });
 }
 
 /// The run in hand during a pattern scan, resolved to its column and time offsets (or, live,
@@ -721,11 +734,13 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
     // Real time breaks that only around live runs: with a live run in hand, or one of the
     // pattern's live runs boardable before the run in hand, the search looks again.
     let gap_slack = (sc.min_gap[p.idx()] - 1).max(0);
+    let pattern_live = PatternLive::new(ctx, p);
     let look_again = |h: &InHand, pos: usize, ready: i32| -> bool {
         let b = board(h, pos);
         ready < b - gap_slack
             || (ready < b
-                && (h.live.is_some() || live_boards_between::<BACK>(ctx, p, pos, ready, b)))
+                && (h.live.is_some()
+                    || live_boards_between::<BACK>(ctx, &pattern_live, pos, ready, b)))
     };
     let mut cur: Option<InHand> = None;
     let steps = if BACK { from + 1 } else { n - from };
@@ -799,7 +814,7 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
             let (ready, from_foot) = sc.ready_at[su];
             if ready < INF
                 && cur.as_ref().is_none_or(|h| look_again(h, pos, ready))
-                && let Some(run) = find_run::<BACK>(ctx, sc, p, pos, ready)
+                && let Some(run) = find_run_among::<BACK>(ctx, sc, p, pos, ready, &pattern_live)
             {
                 let h = InHand::new(ctx, p, run, pos as u32, from_foot);
                 if cur.as_ref().is_none_or(|c| board(&h, pos) < board(c, pos)) {
@@ -810,31 +825,110 @@ fn scan<const BACK: bool>(ctx: &Ctx<'_>, sc: &mut Scratch, k: usize, p: PatternI
     }
 }
 
-/// Whether a live run of `p` can be boarded at `pos` with a key in `[from, until)` (keys as
-/// the scan's: departures forward, negated arrivals backward).
+/// The live runs of one pattern, gathered once per scan: asked at most boardings, walking
+/// the feeds each time cost more than the rest of what live runs add; their times at a stop
+/// are read side by side ([`realtime::PatternRuns`]).
+struct PatternLive<'a> {
+    blocks: [Option<(u32, &'a realtime::PatternRuns)>; PatternLive::HELD],
+    n: usize,
+    /// More feeds than fit, or some run expired: read them run by run from the view.
+    slow: Option<(realtime::LiveAt<'a>, PatternIdx)>,
+}
+
+impl<'a> PatternLive<'a> {
+    const HELD: usize = 2;
+
+    /// None: the timetable alone.
+    const NONE: PatternLive<'static> = PatternLive {
+        blocks: [None; PatternLive::HELD],
+        n: 0,
+        slow: None,
+    };
+
+    fn new(ctx: &Ctx<'a>, p: PatternIdx) -> PatternLive<'a> {
+        let mut out = PatternLive::NONE;
+        let Some(live) = ctx.live else { return out };
+        for (code, block, all_live) in live.pattern_blocks(p) {
+            if out.n == PatternLive::HELD || !all_live {
+                return PatternLive {
+                    slow: Some((live, p)),
+                    ..PatternLive::NONE
+                };
+            }
+            out.blocks[out.n] = Some((code, block));
+            out.n += 1;
+        }
+        out
+    }
+
+    fn is_empty(&self) -> bool {
+        self.n == 0 && self.slow.is_none()
+    }
+
+    /// Calls `f(code, run, key)` for each run that can be boarded at `pos` (forward: its
+    /// departure there; backward: its arrival), until `f` says stop; whether it did.
+    fn find_at<const BACK: bool>(
+        &self,
+        pos: usize,
+        mut f: impl FnMut(u32, &'a realtime::PatternRun, i32) -> bool,
+    ) -> bool {
+        if let Some((live, p)) = self.slow {
+            return live.pattern_runs(p).any(|(code, r)| {
+                !r.run.canceled && !r.run.skipped[pos] && {
+                    let key = if BACK {
+                        r.run.arrivals[pos]
+                    } else {
+                        r.run.departures[pos]
+                    };
+                    f(code, r, key as i32)
+                }
+            });
+        }
+        self.blocks[..self.n].iter().flatten().any(|&(base, b)| {
+            let n = b.runs.len();
+            let keys = if BACK { &b.arrivals } else { &b.departures };
+            let Some(at) = keys.get(pos * n..(pos + 1) * n) else {
+                return false;
+            };
+            at.iter().enumerate().any(|(r, &key)| {
+                let none = if BACK { i32::MIN } else { i32::MAX };
+                key != none && f(base | r as u32, &b.runs[r], key)
+            })
+        })
+    }
+
+    fn any(&self, f: impl Fn(&realtime::PatternRun) -> bool) -> bool {
+        match self.slow {
+            Some((live, p)) => live.pattern_runs(p).any(|(_, r)| f(r)),
+            None => self.blocks[..self.n]
+                .iter()
+                .flatten()
+                .any(|(_, b)| b.runs.iter().any(&f)),
+        }
+    }
+}
+
+/// Whether a live run of the pattern can be boarded at `pos` with a key in `[from, until)`
+/// (keys as the scan's: departures forward, negated arrivals backward).
 fn live_boards_between<const BACK: bool>(
     ctx: &Ctx<'_>,
-    p: PatternIdx,
+    live: &PatternLive<'_>,
     pos: usize,
     from: i32,
     until: i32,
 ) -> bool {
-    let Some(live) = ctx.live else { return false };
-    live.pattern_runs(p).any(|(_, r)| {
-        if r.run.canceled || r.run.skipped[pos] {
-            return false;
-        }
-        let d = r.day.0 - ctx.day.0;
-        if !DAY_OFFSETS.contains(&d) {
-            return false;
-        }
-        let key = if BACK {
-            -(r.run.arrivals[pos] as i32 + d * DAY_I)
-        } else {
-            r.run.departures[pos] as i32 + d * DAY_I
-        };
-        (from..until).contains(&key)
-    })
+    !live.is_empty()
+        && live.find_at::<BACK>(pos, |_, r, key| {
+            let d = r.day.0 - ctx.day.0;
+            DAY_OFFSETS.contains(&d) && {
+                let key = if BACK {
+                    -(key + d * DAY_I)
+                } else {
+                    key + d * DAY_I
+                };
+                (from..until).contains(&key)
+            }
+        })
 }
 
 /// The first run after `h` boarded where `h` was that stops at `pos` (a few tries: live runs

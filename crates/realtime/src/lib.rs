@@ -124,7 +124,7 @@ pub struct Overlay {
     extra: HashMap<(PatternIdx, Day), Vec<ExtraRun>>,
     /// Every live run by pattern index, for routing (built by [`Overlay::index`]; a vector,
     /// not a map: routing looks a pattern up at every boarding).
-    by_pattern: Vec<Vec<PatternRun>>,
+    by_pattern: Vec<PatternRuns>,
     /// The message's header timestamp (Unix seconds; 0 if absent).
     pub feed_time: i64,
     /// What applying it did.
@@ -145,12 +145,59 @@ pub struct PatternRun {
     pub start: Secs,
     /// Its times.
     pub run: std::sync::Arc<LiveRun>,
+    /// Until when it is live (its run's `expires_at`, kept here to be read without a jump).
+    pub expires_at: Option<i64>,
+}
+
+/// A pattern's live runs, with the times routing compares laid out as the timetable's are
+/// (position-major: the runs' keys at one stop side by side), so that looking for a live run
+/// to board reads one cache line rather than three allocations per run.
+#[derive(Debug, Clone, Default)]
+pub struct PatternRuns {
+    /// The runs.
+    pub runs: Vec<PatternRun>,
+    /// `departures[pos * runs.len() + r]`: run `r`'s predicted departure at `pos` (seconds of
+    /// its service day), or `i32::MAX` where it cannot be boarded (canceled, skipped).
+    pub departures: Vec<i32>,
+    /// Arrivals the same way, `i32::MIN` where it cannot be left.
+    pub arrivals: Vec<i32>,
+}
+
+impl PatternRuns {
+    fn new(runs: Vec<PatternRun>) -> PatternRuns {
+        let n = runs.len();
+        let stops = runs
+            .iter()
+            .map(|r| r.run.departures.len())
+            .min()
+            .unwrap_or(0);
+        let mut departures = vec![i32::MAX; stops * n];
+        let mut arrivals = vec![i32::MIN; stops * n];
+        for (r, pr) in runs.iter().enumerate() {
+            if pr.run.canceled {
+                continue;
+            }
+            for pos in 0..stops {
+                if !pr.run.skipped[pos] {
+                    let time = |t: Secs| i32::try_from(t).unwrap_or(i32::MAX - 1);
+                    departures[pos * n + r] = time(pr.run.departures[pos]);
+                    arrivals[pos * n + r] = time(pr.run.arrivals[pos]).max(i32::MIN + 1);
+                }
+            }
+        }
+        PatternRuns {
+            runs,
+            departures,
+            arrivals,
+        }
+    }
 }
 
 impl Overlay {
     /// Indexes the live runs by pattern (done once, when the overlay is made).
     pub(crate) fn index(&mut self, tt: &Timetable) {
         let mut by: Vec<Vec<PatternRun>> = vec![Vec::new(); tt.patterns().len()];
+        let expires = |r: &LiveRun| r.expires_at;
         for (&(trip, day), run) in &self.runs {
             let t = tt.trip(trip);
             if let TripKind::Scheduled { col } = t.kind {
@@ -160,6 +207,7 @@ impl Overlay {
                     trip,
                     start: 0,
                     run: run.clone(),
+                    expires_at: expires(run),
                 });
             }
         }
@@ -171,18 +219,26 @@ impl Overlay {
                     trip: r.trip,
                     start: r.start,
                     run: r.run.clone(),
+                    expires_at: expires(&r.run),
                 });
             }
         }
         if by.iter().all(Vec::is_empty) {
             by.clear();
         }
-        self.by_pattern = by;
+        self.by_pattern = by.into_iter().map(PatternRuns::new).collect();
     }
 
     /// The live runs of pattern `p`, any day.
     pub fn pattern_runs(&self, p: PatternIdx) -> &[PatternRun] {
-        self.by_pattern.get(p.idx()).map_or(&[], Vec::as_slice)
+        self.by_pattern
+            .get(p.idx())
+            .map_or(&[], |b| b.runs.as_slice())
+    }
+
+    /// The same, with their times laid out for routing.
+    pub fn pattern_block(&self, p: PatternIdx) -> Option<&PatternRuns> {
+        self.by_pattern.get(p.idx()).filter(|b| !b.runs.is_empty())
     }
 
     /// The live run of `trip` on service day `day`, if the feed spoke of it.
@@ -897,7 +953,27 @@ impl<'a> LiveAt<'a> {
                     .enumerate()
                     .map(move |(ri, r)| (((fi as u32) << 20) | ri as u32, r))
             })
-            .filter(move |(_, r)| r.run.expires_at.is_none_or(|e| now <= e))
+            .filter(move |(_, r)| r.expires_at.is_none_or(|e| now <= e))
+    }
+    /// The live runs of pattern `p` now, feed by feed, with their times laid out for routing:
+    /// (the code of the block's first run — codes of its runs follow — and the block), and
+    /// whether all of them are live now (else read [`LiveAt::pattern_runs`], which leaves
+    /// the expired out).
+    pub fn pattern_blocks(
+        &self,
+        p: PatternIdx,
+    ) -> impl Iterator<Item = (u32, &'a PatternRuns, bool)> + '_ {
+        let now = self.now;
+        self.live
+            .feeds
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.expires_at.is_none_or(|e| now <= e))
+            .filter_map(move |(fi, f)| {
+                let b = f.overlay.pattern_block(p)?;
+                let all = b.runs.iter().all(|r| r.expires_at.is_none_or(|e| now <= e));
+                Some(((fi as u32) << 20, b, all))
+            })
     }
     /// The live run `code` of pattern `p` (as [`LiveAt::pattern_runs`] numbered it).
     pub fn pattern_run(&self, p: PatternIdx, code: u32) -> Option<&'a PatternRun> {

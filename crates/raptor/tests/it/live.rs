@@ -227,3 +227,53 @@ fn a_live_bus_beside_the_timetable_is_boarded_when_it_comes() {
         "F A 08:25 - D 08:35"
     );
 }
+
+/// Live runs are read side by side per feed; with more feeds than a scan holds at once they
+/// are read run by run: either way the earliest bus is boarded, whichever feed tells of it.
+#[test]
+fn the_earliest_live_bus_is_boarded_whichever_of_many_feeds_has_it() {
+    let tt = timetable::text::parse(NET).unwrap();
+    let bus = |at: &str| {
+        let msg = FeedMessage {
+            header: FeedHeader {
+                gtfs_realtime_version: "2.0".into(),
+                ..FeedHeader::default()
+            },
+            entity: vec![update("F", TripRel::Unscheduled, Some(at), vec![])],
+        };
+        let opts = realtime::ApplyOptions {
+            now: 0,
+            max_age_s: 0,
+        };
+        realtime::apply(&tt, "", &msg, opts)
+    };
+    let mut live = realtime::Live::default();
+    let mut wanted = Vec::new();
+    for (feed, at, best) in [
+        ("a", "08:08:00", "F A 08:08 - D 08:18"),
+        ("b", "08:06:00", "F A 08:06 - D 08:16"),
+        ("c", "08:03:00", "F A 08:03 - D 08:13"),
+        ("d", "08:05:00", "F A 08:03 - D 08:13"),
+    ] {
+        live = live.with(feed, bus(at), 0, 0);
+        let view = LiveView {
+            live: Arc::new(live.clone()),
+            now: 0,
+        };
+        wanted.push((
+            feed,
+            best,
+            plan(&tt, Some(view.clone()), "A", "D", "08:01", false),
+        ));
+        // Arrive-by reads them too: at D by 08:17, the latest bus that makes it.
+        if feed == "d" {
+            assert_eq!(
+                plan(&tt, Some(view), "A", "D", "08:17", true),
+                "F A 08:06 - D 08:16"
+            );
+        }
+    }
+    for (feed, best, got) in wanted {
+        assert_eq!(got, best, "after feed {feed}");
+    }
+}
