@@ -32,6 +32,10 @@ impl Run {
     fn day(&self) -> i32 {
         i32::from(self.day_offset) * DAY as i32
     }
+    /// Whether the run stops at `pos` (a live run may skip it: then it cannot be left there).
+    pub fn stops_at(&self, live: Option<realtime::LiveAt<'_>>, p: PatternIdx, pos: usize) -> bool {
+        live_run(self, live, p).is_none_or(|r| !r.run.skipped.get(pos).copied().unwrap_or(false))
+    }
     /// Vehicle departure at position `pos`, seconds after midnight of the query day: the
     /// predicted one for a live run.
     #[inline]

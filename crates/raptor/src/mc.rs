@@ -85,9 +85,9 @@ pub fn search_exposure(
     if req.arrive_by || rate.len() != tt.stops().len() {
         return Vec::new();
     }
-    let mut ctx = prepare(tt, sc, req, opts, false);
-    // The exposure search reads the timetable only: real time is the fastest search's.
-    ctx.live = None;
+    // Real time as the fastest search reads it: live runs boarded when predicted, canceled
+    // runs and skipped stops never.
+    let ctx = prepare(tt, sc, req, opts, false);
     let mut m = Mc {
         tt,
         ctx: &ctx,
@@ -275,6 +275,9 @@ impl Mc<'_> {
             let s = stop.idx();
             if fl[pos] & flags::DROP_OFF != 0 {
                 for h in &hand {
+                    if !h.run.stops_at(self.ctx.live, p, pos) {
+                        continue;
+                    }
                     let l = self.alight(h, p, pos, k);
                     if let Some(i) = self.add(s, l) {
                         out.push((s, i));
@@ -287,16 +290,25 @@ impl Mc<'_> {
                 for &(_, li) in &boarding[lo..hi] {
                     if let Some(h) = self.board(sc, li, p, pos, k) {
                         // Keep runs no other in hand beats on both time and exposure (runs of
-                        // a pattern never overtake: earlier here is earlier everywhere after).
-                        let departure = h.run.departure(tt, None, p, pos);
-                        let dep = |x: &InHand| x.run.departure(tt, None, p, pos);
-                        if hand
-                            .iter()
-                            .any(|o| dep(o) <= departure && o.exposure <= h.exposure + 1e-9)
-                        {
+                        // a timetable never overtake: earlier here is earlier everywhere
+                        // after; a live run may be overtaken, so it is kept beside them).
+                        let live = self.ctx.live;
+                        let departure = h.run.departure(tt, live, p, pos);
+                        let dep = |x: &InHand| x.run.departure(tt, live, p, pos);
+                        let both_timetabled =
+                            |o: &InHand| o.run.live.is_none() && h.run.live.is_none();
+                        if hand.iter().any(|o| {
+                            both_timetabled(o)
+                                && dep(o) <= departure
+                                && o.exposure <= h.exposure + 1e-9
+                        }) {
                             continue;
                         }
-                        hand.retain(|o| !(departure <= dep(o) && h.exposure <= o.exposure + 1e-9));
+                        hand.retain(|o| {
+                            !(both_timetabled(o)
+                                && departure <= dep(o)
+                                && h.exposure <= o.exposure + 1e-9)
+                        });
                         hand.push(h);
                     }
                 }
@@ -308,7 +320,7 @@ impl Mc<'_> {
     fn alight(&self, h: &InHand, p: PatternIdx, pos: usize, k: usize) -> Label {
         let tt = self.tt;
         let stop = tt.pattern_stops(p)[pos];
-        let arrival = h.run.arrival(tt, None, p, pos);
+        let arrival = h.run.arrival(tt, self.ctx.live, p, pos);
         let ready = match tt.same_stop_transfer(stop) {
             SameStopTransfer::Default => arrival + self.ctx.slack,
             SameStopTransfer::MinTime(t) => arrival + t as i32,
@@ -349,9 +361,9 @@ impl Mc<'_> {
         }
         let run = find_run::<false>(self.ctx, sc, p, pos, l.ready)?;
         let tt = self.tt;
-        let departure = run.departure(tt, None, p, pos);
+        let departure = run.departure(tt, self.ctx.live, p, pos);
         let waiting_from = if k == 1 {
-            run.ready(tt, None, p, pos)
+            run.ready(tt, self.ctx.live, p, pos)
         } else {
             l.arrival
         };
@@ -399,7 +411,7 @@ impl Mc<'_> {
             .map(|(_, exposure, i, wi)| {
                 let mut items = self.items(req, i, wi);
                 (
-                    assemble::<false>(self.tt, None, &mut items, &mut pending),
+                    assemble::<false>(self.tt, self.ctx.live, &mut items, &mut pending),
                     exposure,
                 )
             })

@@ -79,6 +79,30 @@ fn live(tt: &Timetable, entities: Vec<FeedEntity>) -> LiveView {
     }
 }
 
+/// `ask(the request)` from stop `from` at `time` to stop `to` on Monday.
+fn asking<R>(
+    tt: &Timetable,
+    from: &str,
+    to: &str,
+    time: &str,
+    arrive_by: bool,
+    ask: impl FnOnce(&Request<'_>) -> R,
+) -> R {
+    let stop = |id: &str| StopWalk {
+        stop: tt.stop_by_id(id).unwrap(),
+        duration: 0,
+        distance_m: 0,
+    };
+    let (access, egress) = ([stop(from)], [stop(to)]);
+    ask(&Request {
+        day: monday(),
+        time: timetable::time::parse_clock(time).unwrap() as i32,
+        arrive_by,
+        access: &access,
+        egress: &egress,
+    })
+}
+
 /// The best journey's rides, `R A 08:05 - B 08:15`, from `from` at `time` to `to`.
 fn plan(
     tt: &Timetable,
@@ -88,24 +112,13 @@ fn plan(
     time: &str,
     arrive_by: bool,
 ) -> String {
-    let stop = |id: &str| StopWalk {
-        stop: tt.stop_by_id(id).unwrap(),
-        duration: 0,
-        distance_m: 0,
-    };
-    let (access, egress) = ([stop(from)], [stop(to)]);
-    let req = Request {
-        day: monday(),
-        time: timetable::time::parse_clock(time).unwrap() as i32,
-        arrive_by,
-        access: &access,
-        egress: &egress,
-    };
-    let opts = Options {
-        live,
-        ..Options::default()
-    };
-    let js = search(tt, &mut Scratch::new(tt), &req, &opts);
+    let js = asking(tt, from, to, time, arrive_by, |req| {
+        let opts = Options {
+            live,
+            ..Options::default()
+        };
+        search(tt, &mut Scratch::new(tt), req, &opts)
+    });
     let Some(j) = js.first() else {
         return "none".into();
     };
@@ -276,4 +289,47 @@ fn the_earliest_live_bus_is_boarded_whichever_of_many_feeds_has_it() {
     for (feed, best, got) in wanted {
         assert_eq!(got, best, "after feed {feed}");
     }
+}
+
+/// The safer search (McRAPTOR over exposure) reads real time as the fastest does: the live
+/// bus is boarded when it comes, and a canceled run is never offered.
+#[test]
+fn the_safer_search_boards_live_buses_and_never_canceled_runs() {
+    let tt = timetable::text::parse(NET).unwrap();
+    let rate = vec![1.0; tt.stops().len()];
+    let safer = |live: Option<LiveView>, from: &str, to: &str, time: &str| {
+        let opts = Options {
+            live,
+            ..Options::default()
+        };
+        asking(&tt, from, to, time, false, |req| {
+            raptor::search_exposure(&tt, &mut Scratch::new(&tt), req, &opts, &rate)
+        })
+        .iter()
+        .map(|(j, _)| {
+            j.legs
+                .iter()
+                .filter_map(|l| match l {
+                    Leg::Ride(r) => Some(format!(
+                        "{} {}",
+                        tt.stop(r.board_stop).id,
+                        timetable::Hm(r.departure as u32)
+                    )),
+                    Leg::Walk { .. } => None,
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(safer(None, "A", "D", "08:01"), vec!["A 08:21"]);
+    let bus = live(
+        &tt,
+        vec![update("F", TripRel::Unscheduled, Some("08:04:00"), vec![])],
+    );
+    assert_eq!(safer(Some(bus), "A", "D", "08:01"), vec!["A 08:04"]);
+    // T1 canceled: the rider at A at 07:55 for C waits for T2.
+    assert_eq!(safer(None, "A", "C", "07:55"), vec!["A 08:00"]);
+    let canceled = live(&tt, vec![update("T1", TripRel::Canceled, None, vec![])]);
+    assert_eq!(safer(Some(canceled), "A", "C", "07:55"), vec!["A 08:20"]);
 }
