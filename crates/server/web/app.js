@@ -197,7 +197,10 @@
     box.appendChild(list);
     box.appendChild(el('div', { class: 'row' }, [fromBtn, toBtn]));
     // Sized and panned to stay inside the map on a 360 px phone.
-    L.popup({ maxWidth: Math.min(260, map.getSize().x - 48), autoPanPadding: [16, 16], keepInView: true })
+    // Never taller than the map (its list scrolls), and panned again once the departures
+    // have come in and made it taller.
+    var popup = L.popup({ maxWidth: Math.min(260, map.getSize().x - 48), maxHeight: Math.max(160, map.getSize().y - 64),
+      autoPanPadding: [16, 16], keepInView: true })
       .setLatLng([s.lat, s.lon]).setContent(box).openOn(map);
     api('/v1/stops/' + encodeURIComponent(s.id) + '/departures?limit=6&lang=' + LANG).then(function (r) {
       // Service alerts first: a strike or a detour matters before any time.
@@ -223,6 +226,7 @@
         }
         list.appendChild(el('li', { class: d.realtime ? 'live' : '', text: t(key, args) }));
       });
+      if (popup.isOpen()) popup.update();
     }).catch(function (e) { list.appendChild(el('li', { text: e.message })); });
   }
 
@@ -590,5 +594,5 @@
   if (restore(location.search)) plan(true);
 
   // For tests and bookmarklets: the map and the current places.
-  window.paradero = { map: map, places: places };
+  window.paradero = { map: map, places: places, vehicles: vehiclesLayer };
 })();

@@ -1616,3 +1616,205 @@ async fn riders_page_on_a_360_px_phone_in_headless_chromium() {
     );
     c.close().await.unwrap();
 }
+
+/// Live buses on the riders' page: an operator's simulated fleet posts its positions; the page
+/// draws the buses inside the map's view, moves them as new positions come, says "en vivo" on
+/// each, and a stop ahead of one lists its departure as live.
+#[tokio::test]
+async fn riders_page_shows_buses_moving_and_live_departures_in_headless_chromium() {
+    use crate::http;
+    let served = Served::start(&[]);
+    let url = format!("sqlite://{}/paradero.db", served.data.path().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args(["admin", "token", "create", "--name", "Transcayma"])
+        .args(["--role", "operator", "--agency", "arequipa:0"])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // Four buses, a post a second for 40 s (the page polls every 5 s).
+    let sim = crate::simulate(
+        &served.addr,
+        &token,
+        &[
+            "--agency",
+            "arequipa:0",
+            "--vehicles",
+            "4",
+            "--steps",
+            "40",
+            "--interval",
+            "1",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let sim = Driver(sim);
+    let started = Instant::now();
+    let bus = loop {
+        let (status, body) = http(&served.addr, "GET", "/v1/vehicles", &[], "");
+        assert_eq!(status, 200, "{body}");
+        let map: Value = serde_json::from_str(&body).unwrap();
+        if let Some(b) = map["features"].as_array().and_then(|f| f.first()) {
+            break b.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no bus after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (lon, lat) = (
+        bus["geometry"]["coordinates"][0].as_f64().unwrap(),
+        bus["geometry"]["coordinates"][1].as_f64().unwrap(),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser_sized(profile.path(), (360, 740), true).await;
+    let base = format!("http://{}", served.addr);
+    open_planner(&c, &base, "es").await;
+    c.execute(
+        "window.paradero.map.setView([arguments[0], arguments[1]], 15); return true",
+        vec![json!(lat), json!(lon)],
+    )
+    .await
+    .unwrap();
+    let where_now = "return JSON.stringify(window.paradero.vehicles.getLayers().map(function (l) {
+                         var p = l.getLatLng(); return [p.lat.toFixed(6), p.lng.toFixed(6)]; }).sort())";
+    until(
+        &c,
+        "return window.paradero.vehicles.getLayers().length >= 1",
+        20,
+        where_now,
+    )
+    .await;
+    let first = js(&c, where_now).await;
+    let tooltip = js(
+        &c,
+        "return window.paradero.vehicles.getLayers()[0].getTooltip().getContent()",
+    )
+    .await;
+    assert!(
+        tooltip.as_str().unwrap().contains("en vivo"),
+        "tooltip {tooltip}"
+    );
+    // The next polls move them.
+    until(
+        &c,
+        &format!(
+            "return {} !== {}",
+            &where_now[7..],
+            serde_json::to_string(&first).unwrap()
+        ),
+        20,
+        where_now,
+    )
+    .await;
+
+    // The fleet stops posting: its predictions stay as they were (until the buses time out),
+    // so a departure a minute or more off is still live when the page asks.
+    drop(sim);
+    // A stop near the bus whose departures include a live one.
+    let (mut live_stop, mut seen) = (None, Vec::new());
+    let (_, near) = http(
+        &served.addr,
+        "GET",
+        &format!("/v1/stops/near?lat={lat:.5}&lon={lon:.5}&radius=2000&limit=200"),
+        &[],
+        "",
+    );
+    let near: Value = serde_json::from_str(&near).unwrap();
+    for s in near["stops"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        let (_, deps) = http(
+            &served.addr,
+            "GET",
+            &format!("/v1/stops/{id}/departures?limit=6"),
+            &[],
+            "",
+        );
+        let deps: Value = serde_json::from_str(&deps).unwrap_or_default();
+        // Live among the six the page lists, and still a few minutes off: still listed when
+        // the page asks, a few seconds later.
+        let live = deps["departures"].as_array().is_some_and(|d| {
+            d.iter().take(5).any(|d| {
+                d["realtime"] == json!(true) && d["wait_min"].as_i64().is_some_and(|m| m >= 1)
+            })
+        });
+        if live {
+            live_stop = Some(s.clone());
+            break;
+        }
+        if let Some(d) = deps["departures"].as_array()
+            && d.iter().any(|d| d["realtime"] == json!(true))
+        {
+            seen.push(
+                d.iter()
+                    .map(|d| format!("{}:{}", d["realtime"], d["wait_min"]))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+    }
+    let live_stop = live_stop.unwrap_or_else(|| {
+        panic!(
+            "no stop near a live bus lists it a few minutes off among its first five: {} \
+             stops near; with a live departure: {seen:?}",
+            near["stops"].as_array().map_or(0, Vec::len)
+        )
+    });
+
+    // The stop's popup lists the live departure, said so.
+    let (slat, slon) = (
+        live_stop["lat"].as_f64().unwrap(),
+        live_stop["lon"].as_f64().unwrap(),
+    );
+    c.execute(
+        "window.paradero.map.setView([arguments[0], arguments[1]], 18); return true",
+        vec![json!(slat), json!(slon)],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the stops load after a pause
+    tap_map(&c, slat, slon).await;
+    until(
+        &c,
+        "return !!document.querySelector('.popup-deps li.live')",
+        15,
+        "return (document.querySelector('.leaflet-popup') || {}).textContent || 'no popup'",
+    )
+    .await;
+    let text = js(
+        &c,
+        "return document.querySelector('.popup-deps li.live').textContent",
+    )
+    .await;
+    assert!(text.as_str().unwrap().contains("en vivo"), "{text}");
+    let title = js(
+        &c,
+        "return document.querySelector('.leaflet-popup strong').textContent",
+    )
+    .await;
+    assert_eq!(title, live_stop["name"], "the stop tapped");
+    // Once its departures are in, the popup is panned whole into the map (it used to grow
+    // past the map's top edge, the stop's name hidden under the header).
+    until(
+        &c,
+        "var p = document.querySelector('.leaflet-popup').getBoundingClientRect(),
+             m = document.getElementById('map').getBoundingClientRect();
+         return p.top >= m.top - 1 && p.bottom <= m.bottom + 1",
+        5,
+        "return JSON.stringify([document.querySelector('.leaflet-popup').getBoundingClientRect(),
+                                document.getElementById('map').getBoundingClientRect()])",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await; // the popup's fade
+    let shot = c.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("live-buses-es.png"), &shot).unwrap();
+    c.close().await.unwrap();
+}

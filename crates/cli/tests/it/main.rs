@@ -404,6 +404,18 @@ fn serve_answers_on_loopback_and_stops_on_sigterm() {
     assert!(status.success(), "exit {status:?}");
 }
 
+/// `paradero simulate fleet` against the server at `addr` with `token`, from the checkout
+/// (whose configuration names the feeds), with `args` after.
+pub fn simulate(addr: &str, token: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_paradero"));
+    c.args(["simulate", "fleet", "--token", token])
+        .args(["--server", &format!("http://{addr}")])
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env_remove("PARADERO_CONFIG");
+    c
+}
+
 /// One HTTP/1.1 exchange on a fresh connection: status and body.
 pub fn http(
     addr: &str,
@@ -572,21 +584,22 @@ fn admin_creates_tokens_that_open_the_raw_reports() {
     let operator = text(&out.stdout).trim().to_string();
     assert!(operator.starts_with("pdr_"));
     // The simulator drives that company's buses; the server shows them.
-    let sim = Command::new(env!("CARGO_BIN_EXE_paradero"))
-        .args([
-            "simulate",
-            "fleet",
+    let sim = simulate(
+        &served.addr,
+        &operator,
+        &[
             "--agency",
             "arequipa:0",
             "--vehicles",
             "6",
-        ])
-        .args(["--steps", "2", "--interval", "1", "--token", &operator])
-        .args(["--server", &format!("http://{}", served.addr)])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .env_remove("PARADERO_CONFIG")
-        .output()
-        .unwrap();
+            "--steps",
+            "2",
+            "--interval",
+            "1",
+        ],
+    )
+    .output()
+    .unwrap();
     assert!(sim.status.success(), "{}", text(&sim.stderr));
     assert!(
         text(&sim.stderr).contains("\"accepted\""),
@@ -599,19 +612,41 @@ fn admin_creates_tokens_that_open_the_raw_reports() {
     let buses = map["features"].as_array().unwrap();
     assert!(buses.len() >= 5, "{map}");
     assert!(buses.iter().all(|b| b["properties"]["code"].is_null()));
-    // A token that is not an operator's is refused, and the simulator says so.
-    let refused = Command::new(env!("CARGO_BIN_EXE_paradero"))
-        .args([
-            "simulate",
-            "fleet",
+    // As a load generator: batches in flight at once, and one summary line at the end.
+    let load = simulate(
+        &served.addr,
+        &operator,
+        &[
+            "--agency",
+            "arequipa:0",
+            "--seed",
+            "9",
+            "--vehicles",
+            "8",
+            "--batch",
+            "3",
+            "--concurrency",
+            "2",
             "--steps",
+            "2",
+            "--interval",
             "1",
-            "--token",
-            &token_of_ana,
-        ])
-        .args(["--server", &format!("http://{}", served.addr)])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .env_remove("PARADERO_CONFIG")
+            "--summary",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(load.status.success(), "{}", text(&load.stderr));
+    let summary = text(&load.stdout);
+    assert!(
+        summary.contains("8 buses, batches of 3, 2 in flight")
+            && summary.contains("batch latency p50")
+            && summary.contains("p99"),
+        "{summary}"
+    );
+    assert!(!summary.contains(" 0 posts"), "{summary}");
+    // A token that is not an operator's is refused, and the simulator says so.
+    let refused = simulate(&served.addr, &token_of_ana, &["--steps", "1"])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));
