@@ -68,7 +68,25 @@ impl Fresh {
 pub async fn fresh() -> Fresh {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/paradero.db", dir.path().display());
-    let store = store::Store::open(&url).await.unwrap();
+    fresh_at(&url, dir).await
+}
+
+/// The same on a fresh database of the PostgreSQL server `.ci/test` starts
+/// (`PARADERO_TEST_POSTGRES_URL`).
+pub async fn fresh_on_postgres() -> Fresh {
+    let base = std::env::var("PARADERO_TEST_POSTGRES_URL").expect(
+        "PARADERO_TEST_POSTGRES_URL must point at a PostgreSQL server: run the tests with \
+         `bash .ci/test`, which starts one on loopback",
+    );
+    let name = format!("paradero_a{:016x}", rand::random::<u64>());
+    let admin = store::Store::admin_connect(&base).await.unwrap();
+    admin.create_database(&name).await.unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    fresh_at(&format!("{prefix}/{name}"), tempfile::tempdir().unwrap()).await
+}
+
+async fn fresh_at(url: &str, dir: tempfile::TempDir) -> Fresh {
+    let store = store::Store::open(url).await.unwrap();
     let obs = app::Obs::start(store, app::ObservatorySettings::default());
     Fresh {
         app: app_with(Some(Arc::clone(&obs))),

@@ -282,7 +282,16 @@ async fn protobuf_positions_are_taken_as_json_ones_are() {
 
 #[tokio::test]
 async fn every_process_on_the_database_sees_the_buses_and_a_restart_keeps_them() {
-    let f = fresh().await;
+    every_process_sees_the_buses(fresh().await).await;
+}
+
+/// The scale-out path: the same with the processes on one PostgreSQL database.
+#[tokio::test]
+async fn every_process_on_postgresql_sees_the_buses_and_a_restart_keeps_them() {
+    every_process_sees_the_buses(crate::fresh_on_postgres().await).await;
+}
+
+async fn every_process_sees_the_buses(f: Fresh) {
     let who = transcayma(&f).await;
     let now = eight_am();
     let batch = drive(6, 1, 5.0, now).remove(0);
