@@ -321,3 +321,52 @@ impl StreetCity {
             .collect()
     }
 }
+
+/// Arequipa with 500 simulated buses live (each a run of its route, predicted) and the 500
+/// queries at 08:00–08:30 the live-plans benchmarks ask, on Monday 2026-11-23.
+#[derive(Debug)]
+pub struct LivePlans {
+    pub tt: Timetable,
+    pub day: Day,
+    pub live: raptor::LiveView,
+    pub queries: Vec<Query>,
+}
+
+pub fn arequipa_with_live_buses() -> LivePlans {
+    use realtime::fleet::{Fleet, Lines, Simulation};
+    let tt = load_feed("arequipa.zip");
+    let day = Day::parse("20261123").expect("a date");
+    let tz = "America/Lima".parse().expect("a time zone");
+    let t0 = realtime::service_day_start(tz, day) + 8 * 3600;
+    let lines = Lines::new(&tt);
+    let on: Vec<u32> = lines.iter().map(|(i, _)| i).collect();
+    let mut sim = Simulation::new(&lines, &on, 500, 20.0, 5);
+    let mut fleet = Fleet::default();
+    for k in 0..2 {
+        for p in sim.step(&lines, 5.0) {
+            let _ = fleet.observe(&lines, &p.ping(t0 + 5 * k), t0 + 5, 120);
+        }
+    }
+    let (vehicles, overlay) = fleet.live(&tt, &lines, t0 + 5, 120);
+    eprintln!("{} live buses, {} live runs", vehicles.len(), overlay.len());
+    let live = raptor::LiveView {
+        live: std::sync::Arc::new(realtime::Live::default().with_source(
+            "operators",
+            std::sync::Arc::new(overlay),
+            std::sync::Arc::new(vehicles),
+            t0 + 5,
+            120,
+        )),
+        now: t0 + 5,
+    };
+    let mut queries = random_coordinate_queries(&tt, 500, 0x11FE);
+    for (i, q) in queries.iter_mut().enumerate() {
+        q.time = 8 * 3600 + (i as i32 * 37) % 1800;
+    }
+    LivePlans {
+        tt,
+        day,
+        live,
+        queries,
+    }
+}

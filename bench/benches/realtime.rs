@@ -200,15 +200,7 @@ fn positions_batch(
         .map(|k| {
             sim.step(lines, 5.0)
                 .into_iter()
-                .map(|p| Ping {
-                    vehicle: p.vehicle,
-                    routes: vec![p.route],
-                    direction: None,
-                    coord: p.coord,
-                    at: t0 + 5 * k,
-                    speed_mps: Some(p.speed_kmh / 3.6),
-                    heading: Some(p.heading),
-                })
+                .map(|p| p.ping(t0 + 5 * k))
                 .collect()
         })
         .collect();
@@ -252,49 +244,12 @@ fn positions_batch(
 /// Plans on Arequipa at 08:00–08:30 with and without 500 live buses (the operators' GPS,
 /// simulated): the same 500 queries, medians compared.
 fn plans_with_live_buses(c: &mut Criterion) {
-    use paradero_bench::{load_feed, random_coordinate_queries};
-    use realtime::fleet::{Fleet, Lines, Ping, Simulation};
-    let tt = load_feed("arequipa.zip");
-    let day = Day::parse("20261123").unwrap();
-    let t0 = realtime::service_day_start("America/Lima".parse().unwrap(), day) + 8 * 3600;
-    let lines = Lines::new(&tt);
-    let on: Vec<u32> = lines.iter().map(|(i, _)| i).collect();
-    let mut sim = Simulation::new(&lines, &on, 500, 20.0, 5);
-    let mut fleet = Fleet::default();
-    for k in 0..2 {
-        for p in sim.step(&lines, 5.0) {
-            let _ = fleet.observe(
-                &lines,
-                &Ping {
-                    vehicle: p.vehicle,
-                    routes: vec![p.route],
-                    direction: None,
-                    coord: p.coord,
-                    at: t0 + 5 * k,
-                    speed_mps: Some(p.speed_kmh / 3.6),
-                    heading: Some(p.heading),
-                },
-                t0 + 5,
-                120,
-            );
-        }
-    }
-    let (vehicles, overlay) = fleet.live(&tt, &lines, t0 + 5, 120);
-    eprintln!("{} live buses, {} live runs", vehicles.len(), overlay.len());
-    let live = raptor::LiveView {
-        live: std::sync::Arc::new(realtime::Live::default().with_source(
-            "operators",
-            std::sync::Arc::new(overlay),
-            std::sync::Arc::new(vehicles),
-            t0 + 5,
-            120,
-        )),
-        now: t0 + 5,
-    };
-    let mut queries = random_coordinate_queries(&tt, 500, 0x11FE);
-    for (i, q) in queries.iter_mut().enumerate() {
-        q.time = 8 * 3600 + (i as i32 * 37) % 1800;
-    }
+    let paradero_bench::LivePlans {
+        tt,
+        day,
+        live,
+        queries,
+    } = paradero_bench::arequipa_with_live_buses();
     let mut sc = raptor::Scratch::new(&tt);
     let mut g = c.benchmark_group("arequipa_live");
     for (name, opts) in [

@@ -715,6 +715,21 @@ pub struct SimPosition {
     pub bad: bool,
 }
 
+impl SimPosition {
+    /// As a ping sent at `at` (Unix seconds), with its route, speed and heading.
+    pub fn ping(self, at: i64) -> Ping {
+        Ping {
+            vehicle: self.vehicle,
+            routes: vec![self.route],
+            direction: None,
+            coord: self.coord,
+            at,
+            speed_mps: Some(self.speed_kmh / 3.6),
+            heading: Some(self.heading),
+        }
+    }
+}
+
 impl Simulation {
     /// `n` buses spread over the lines `on` (round robin), at `speed_kmh` ± 20 %, seeded.
     pub fn new(lines: &Lines, on: &[u32], n: usize, speed_kmh: f64, seed: u64) -> Simulation {

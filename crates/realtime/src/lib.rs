@@ -941,19 +941,26 @@ impl<'a> LiveAt<'a> {
     /// ([`LiveAt::pattern_run`]).
     pub fn pattern_runs(&self, p: PatternIdx) -> impl Iterator<Item = (u32, &'a PatternRun)> + '_ {
         let now = self.now;
-        self.live
-            .feeds
-            .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.expires_at.is_none_or(|e| now <= e))
+        self.current_coded()
             .flat_map(move |(fi, f)| {
                 f.overlay
                     .pattern_runs(p)
                     .iter()
                     .enumerate()
-                    .map(move |(ri, r)| (((fi as u32) << 20) | ri as u32, r))
+                    .map(move |(ri, r)| (fi | ri as u32, r))
             })
             .filter(move |(_, r)| r.expires_at.is_none_or(|e| now <= e))
+    }
+    /// The feeds live now, each with the code of its first run (its index, shifted: run
+    /// codes are `feed << 20 | run`).
+    fn current_coded(&self) -> impl Iterator<Item = (u32, &'a FeedLive)> + '_ {
+        let now = self.now;
+        self.live
+            .feeds
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.expires_at.is_none_or(|e| now <= e))
+            .map(|(fi, f)| ((fi as u32) << 20, f))
     }
     /// The live runs of pattern `p` now, feed by feed, with their times laid out for routing:
     /// (the code of the block's first run — codes of its runs follow — and the block), and
@@ -964,16 +971,11 @@ impl<'a> LiveAt<'a> {
         p: PatternIdx,
     ) -> impl Iterator<Item = (u32, &'a PatternRuns, bool)> + '_ {
         let now = self.now;
-        self.live
-            .feeds
-            .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.expires_at.is_none_or(|e| now <= e))
-            .filter_map(move |(fi, f)| {
-                let b = f.overlay.pattern_block(p)?;
-                let all = b.runs.iter().all(|r| r.expires_at.is_none_or(|e| now <= e));
-                Some(((fi as u32) << 20, b, all))
-            })
+        self.current_coded().filter_map(move |(code, f)| {
+            let b = f.overlay.pattern_block(p)?;
+            let all = b.runs.iter().all(|r| r.expires_at.is_none_or(|e| now <= e));
+            Some((code, b, all))
+        })
     }
     /// The live run `code` of pattern `p` (as [`LiveAt::pattern_runs`] numbered it).
     pub fn pattern_run(&self, p: PatternIdx, code: u32) -> Option<&'a PatternRun> {
