@@ -11,6 +11,7 @@
 //!
 //! Nothing here knows HTTP or Telegram: no status codes, no chat ids, no JSON.
 
+pub mod alerts;
 mod cases;
 pub mod categories;
 pub mod city;
@@ -37,9 +38,10 @@ pub mod when;
 mod words;
 
 pub use error::Error;
-pub use live::{Departures, LiveInfo, LiveVehicle, ServiceAlert, VehicleFilter};
+pub use live::{Departures, LiveInfo, LiveVehicle, VehicleFilter};
 pub use metrics::{Audience, Metrics};
 pub use observatory::{Obs, ObservatorySettings, TripCounters};
+pub use planner::ServiceAlert;
 pub use words::word;
 
 // What the doors need of the lower crates' types and pure functions, re-exported so that `server`
@@ -179,6 +181,8 @@ pub struct App {
     publishing: tokio::sync::Mutex<()>,
     /// This process's name among those sharing a database (random).
     origin: String,
+    /// The officials' alerts last served.
+    alerts_seen: std::sync::Mutex<alerts::AlertsState>,
 }
 
 /// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
@@ -230,6 +234,7 @@ impl App {
             live: ArcSwap::from_pointee(live::LiveState::default()),
             fleet: positions::fleet_state(),
             publishing: tokio::sync::Mutex::new(()),
+            alerts_seen: std::sync::Mutex::default(),
             origin: format!("{:016x}", rand::random::<u64>()),
         })
     }

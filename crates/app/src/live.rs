@@ -17,6 +17,17 @@ pub(crate) struct LiveState {
     live: Arc<realtime::Live>,
 }
 
+impl LiveState {
+    /// The timetable it was applied to (compare with the dataset's).
+    pub(crate) fn timetable_ptr(&self) -> *const Timetable {
+        self.timetable.as_ptr()
+    }
+    /// What is live.
+    pub(crate) fn live(&self) -> &Arc<realtime::Live> {
+        &self.live
+    }
+}
+
 /// Which real time an answer read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -70,23 +81,6 @@ pub struct LiveVehicle {
     /// The operator's code for the vehicle: officials only (absent for the public).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-}
-
-/// A service alert for a rider at a stop, in the asker's language where the feed has it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ServiceAlert {
-    /// The feed's id for it.
-    pub id: String,
-    /// What it does to service: `NO_SERVICE`, `REDUCED_SERVICE`, `SIGNIFICANT_DELAYS`,
-    /// `DETOUR`, `STOP_MOVED`, … (`UNKNOWN_EFFECT` when the feed does not say).
-    pub effect: String,
-    /// Short text.
-    pub header: String,
-    /// Longer text, when given.
-    pub description: Option<String>,
-    /// A link for more, when given.
-    pub url: Option<String>,
 }
 
 /// Which vehicles to show.
@@ -262,44 +256,12 @@ impl App {
         stop: StopIdx,
         now: i64,
         lang: Lang,
-    ) -> Vec<ServiceAlert> {
+    ) -> Vec<planner::ServiceAlert> {
         let state = self.live.load();
         if !std::ptr::eq(state.timetable.as_ptr(), Arc::as_ptr(&ds.timetable)) {
             return Vec::new();
         }
-        let tt = &ds.timetable;
-        let routes: Vec<timetable::RouteIdx> = tt
-            .stop_patterns(stop)
-            .iter()
-            .map(|(p, _)| tt.pattern(*p).route)
-            .collect();
-        let code = lang.code();
-        state
-            .live
-            .at(now)
-            .alerts()
-            .filter(|a| {
-                a.everywhere
-                    || a.stops.contains(&stop)
-                    || routes
-                        .iter()
-                        .any(|&r| a.informs(stop, r, tt.route(r).agency))
-            })
-            .map(|a| {
-                let pick = |t: &[(String, String)]| {
-                    realtime::alerts::Alert::text(t, code).map(str::to_string)
-                };
-                ServiceAlert {
-                    id: a.id.clone(),
-                    effect: a.effect.to_string(),
-                    header: pick(&a.header)
-                        .or_else(|| pick(&a.description))
-                        .unwrap_or_default(),
-                    description: pick(&a.description).filter(|_| !a.header.is_empty()),
-                    url: pick(&a.url),
-                }
-            })
-            .collect()
+        planner::alerts::at_stop(&ds.timetable, state.live.at(now), stop, lang)
     }
 
     /// Takes in one GTFS-Realtime Alerts message of `feed`: its alerts replace the feed's,

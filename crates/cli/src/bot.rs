@@ -75,6 +75,9 @@ pub fn run(cfg: &config::Config, _args: Args) -> anyhow::Result<()> {
             o.spawn_photo_sweep();
         }
         let app = app::App::new(dataset, settings);
+        // What officials and operators write through the server reaches the bot's answers.
+        crate::realtime::spawn_pollers(cfg, &app);
+        crate::realtime::spawn_position_follower(&app);
         let (running, _) = start(cfg, app).await?;
         tracing::info!("paradero bot running");
         stop.await;

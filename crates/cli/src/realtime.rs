@@ -152,7 +152,7 @@ pub enum Kind {
     Alerts,
 }
 
-/// Every second, the operators' positions other processes on the same database took (and,
+/// Every second, the officials' alerts and the operators' positions other processes on the same database took (and,
 /// at start, those of the last minutes): see `app::positions`. Without the observatory's
 /// database there is nothing to follow.
 pub fn spawn_position_follower(app: &Arc<App>) {
@@ -166,6 +166,12 @@ pub fn spawn_position_follower(app: &Arc<App>) {
         let mut failing = false;
         loop {
             every.tick().await;
+            // Officials' alerts another process wrote (or ended), served within a second.
+            if let Err(e) = app.follow_alerts().await
+                && !failing
+            {
+                tracing::warn!(error = %e, "officials' alerts: cannot read the database");
+            }
             match app.follow_positions(app::now_unix()).await {
                 Ok(_) if failing => {
                     failing = false;

@@ -220,6 +220,7 @@ mod tests {
                 kind: "LineString",
                 coordinates: Vec::new(),
             },
+            alerts: Vec::new(),
         }
     }
 

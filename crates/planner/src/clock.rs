@@ -44,6 +44,22 @@ pub fn local_datetime(tt: &Timetable, t: i64) -> String {
         .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
 }
 
+/// A Unix time as RFC 3339 with the feed's offset then (`2026-12-02T08:01:07-05:00`).
+pub fn unix_rfc3339(tt: &Timetable, t: i64) -> String {
+    timezone(tt).timestamp_opt(t, 0).single().map_or_else(
+        || t.to_string(),
+        |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+    )
+}
+
+/// A Unix time as local `YYYY-MM-DDTHH:MM` in the feed's timezone (what the API takes).
+pub fn local_iso(tt: &Timetable, t: i64) -> String {
+    timezone(tt)
+        .timestamp_opt(t, 0)
+        .single()
+        .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%dT%H:%M").to_string())
+}
+
 /// A Unix time as the local date a rider reads, `DD/MM/YYYY`.
 pub fn local_date(tt: &Timetable, t: i64) -> String {
     timezone(tt)

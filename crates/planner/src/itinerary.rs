@@ -110,6 +110,10 @@ pub enum ItineraryLeg {
         distance_m: u32,
         /// The route's shape between the two stops, or stop-to-stop lines without a shape.
         geometry: LineString,
+        /// Service alerts for this route or its two stops, active when the bus is boarded,
+        /// in the rider's language (absent when none).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<crate::ServiceAlert>,
     },
 }
 
@@ -416,6 +420,19 @@ fn ride_leg(ctx: &Context<'_>, r: &raptor::Ride) -> (ItineraryLeg, f64) {
                 cut.unwrap_or_else(|| stops[bp..=ap].iter().map(|&s| tt.stop(s).coord).collect()),
             )
         },
+        alerts: ctx
+            .live
+            .map(|live| {
+                crate::alerts::for_ride(
+                    tt,
+                    live,
+                    trip.route,
+                    (r.board_stop, r.alight_stop),
+                    crate::clock::local_to_unix(tt, day, u32::try_from(r.departure).unwrap_or(0)),
+                    ctx.lang,
+                )
+            })
+            .unwrap_or_default(),
     };
     // CO₂ counts what the bus drives: along its geometry (the shape, where there is one).
     let driven = match &leg {

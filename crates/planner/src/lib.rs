@@ -4,6 +4,7 @@
 //! walking distance), runs RAPTOR, and dresses journeys for people: walk and ride legs with
 //! names, intermediate stops, waiting, GTFS fares v1 and a CO₂ comparison with the car.
 
+pub mod alerts;
 pub mod choice;
 pub mod clock;
 mod departures;
@@ -13,6 +14,7 @@ mod render;
 pub mod safety;
 mod walking;
 
+pub use alerts::ServiceAlert;
 pub use departures::{Departure, departures};
 pub use itinerary::{
     Co2, FareTotal, Itinerary, ItineraryLeg, LineString, StopRef, cut_shape, local_time,

@@ -10,8 +10,13 @@ use timetable::{AgencyIdx, RouteIdx, StopIdx, Timetable};
 /// One alert, as served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
-    /// The feed's entity id.
+    /// The feed's entity id (an official's alert: its id in paradero).
     pub id: String,
+    /// Where it comes from: the GTFS-Realtime feed's name, or `paradero` for one written by
+    /// officials.
+    pub source: String,
+    /// Its cause (`STRIKE`, `CONSTRUCTION`, …; `UNKNOWN_CAUSE` when not said).
+    pub cause: &'static str,
     /// Short text, by language (`""` when the feed gave none).
     pub header: Vec<(String, String)>,
     /// Longer text, by language.
@@ -26,6 +31,8 @@ pub struct Alert {
     pub routes: Vec<RouteIdx>,
     /// The agencies it informs (every route of theirs).
     pub agencies: Vec<AgencyIdx>,
+    /// A route at a stop only (riders of other routes there are not told).
+    pub route_stops: Vec<(RouteIdx, StopIdx)>,
     /// Whether it informs the whole network (an entity the feed left empty of ids).
     pub everywhere: bool,
     /// When it is active, `[start, end)` in Unix seconds (0: open); none: always.
@@ -48,6 +55,27 @@ impl Alert {
             || self.stops.contains(&stop)
             || self.routes.contains(&route)
             || self.agencies.contains(&agency)
+            || self.route_stops.contains(&(route, stop))
+    }
+
+    /// Whether it informs a rider on `route` (of `agency`) from stop `from` to stop `to`.
+    pub fn informs_ride(
+        &self,
+        route: RouteIdx,
+        agency: AgencyIdx,
+        from: StopIdx,
+        to: StopIdx,
+    ) -> bool {
+        self.informs(from, route, agency) || self.informs(to, route, agency)
+    }
+
+    /// Whether it names nothing at all (it informs no one).
+    pub fn names_nothing(&self) -> bool {
+        !self.everywhere
+            && self.stops.is_empty()
+            && self.routes.is_empty()
+            && self.agencies.is_empty()
+            && self.route_stops.is_empty()
     }
 
     /// The text in `lang` (`es`, `en`, `qu`), else the one without a language, else the
@@ -107,6 +135,12 @@ pub fn alerts(tt: &Timetable, feed: &str, msg: &proto::FeedMessage) -> (Vec<Aler
         }
         let mut alert = Alert {
             id: e.id.clone(),
+            source: if feed.is_empty() {
+                "feed".into()
+            } else {
+                feed.to_string()
+            },
+            cause: a.cause().as_str_name(),
             header,
             description,
             url: texts(a.url.as_ref()),
@@ -114,6 +148,7 @@ pub fn alerts(tt: &Timetable, feed: &str, msg: &proto::FeedMessage) -> (Vec<Aler
             stops: Vec::new(),
             routes: Vec::new(),
             agencies: Vec::new(),
+            route_stops: Vec::new(),
             everywhere: false,
             active: a
                 .active_period
@@ -153,7 +188,8 @@ pub fn alerts(tt: &Timetable, feed: &str, msg: &proto::FeedMessage) -> (Vec<Aler
                 || sel.trip.is_some()
                 || sel.route_type.is_some();
             match (stop, route, agency) {
-                // A stop and a route together: that route at that stop — kept as the stop.
+                // A stop and a route together: that route at that stop.
+                (Some(s), Some(r), _) if sel.route_id.is_some() => alert.route_stops.push((r, s)),
                 (Some(s), _, _) => alert.stops.push(s),
                 (None, Some(r), _) => alert.routes.push(r),
                 (None, None, Some(a)) => alert.agencies.push(a),
@@ -161,11 +197,7 @@ pub fn alerts(tt: &Timetable, feed: &str, msg: &proto::FeedMessage) -> (Vec<Aler
                 _ => {}
             }
         }
-        if alert.stops.is_empty()
-            && alert.routes.is_empty()
-            && alert.agencies.is_empty()
-            && !alert.everywhere
-        {
+        if alert.names_nothing() {
             read.unmatched += 1;
             continue;
         }

@@ -761,6 +761,9 @@ pub struct Live {
     /// Bumped by every overlay taken in; answers say which one they read.
     pub generation: u64,
     feeds: Vec<FeedLive>,
+    /// The alerts officials wrote (not a feed's: they never expire as a whole, and make no
+    /// answer "live"), each active in its own periods.
+    official_alerts: std::sync::Arc<Vec<alerts::Alert>>,
 }
 
 #[derive(Debug, Clone)]
@@ -845,6 +848,20 @@ impl Live {
         })
     }
 
+    /// This, with the officials' alerts replaced by `alerts`.
+    pub fn with_official_alerts(&self, alerts: std::sync::Arc<Vec<alerts::Alert>>) -> Live {
+        Live {
+            generation: self.generation + 1,
+            feeds: self.feeds.clone(),
+            official_alerts: alerts,
+        }
+    }
+
+    /// The officials' alerts (all of them, active or not).
+    pub fn official_alerts(&self) -> &std::sync::Arc<Vec<alerts::Alert>> {
+        &self.official_alerts
+    }
+
     /// The next generation, with `feed`'s entry changed by `edit` (a new entry, with nothing
     /// predicted, seen or announced and never expiring, when the feed had none).
     fn with_feed(&self, feed: &str, now: i64, edit: impl FnOnce(&mut FeedLive)) -> Live {
@@ -869,6 +886,7 @@ impl Live {
         Live {
             generation: self.generation + 1,
             feeds,
+            official_alerts: std::sync::Arc::clone(&self.official_alerts),
         }
     }
 
@@ -986,14 +1004,36 @@ impl<'a> LiveAt<'a> {
     pub fn now(&self) -> i64 {
         self.now
     }
-    /// The alerts active now, across the feeds.
+    /// The alerts active now: the officials', then the feeds'.
     pub fn alerts(&self) -> impl Iterator<Item = &'a alerts::Alert> + '_ {
+        self.alerts_active_at(self.now)
+    }
+    /// The alerts served now that are active at `t` (a trip later today, tomorrow).
+    pub fn alerts_active_at(&self, t: i64) -> impl Iterator<Item = &'a alerts::Alert> + '_ {
+        let now = self.now;
+        self.live
+            .official_alerts
+            .iter()
+            .chain(
+                self.live
+                    .feeds
+                    .iter()
+                    .filter(move |f| f.alerts_expire_at.is_none_or(|e| now <= e))
+                    .flat_map(|f| f.alerts.iter()),
+            )
+            .filter(move |a| a.active_at(t))
+    }
+    /// The feeds' alerts served now (active now or not).
+    pub fn feed_alerts(&self) -> impl Iterator<Item = &'a alerts::Alert> + '_ {
         let now = self.now;
         self.live
             .feeds
             .iter()
             .filter(move |f| f.alerts_expire_at.is_none_or(|e| now <= e))
             .flat_map(|f| f.alerts.iter())
-            .filter(move |a| a.active_at(now))
+    }
+    /// The feeds' live runs, feed by feed: (feed name, overlay), the expired left out.
+    pub fn overlays(&self) -> impl Iterator<Item = (&'a str, &'a Overlay)> + '_ {
+        self.current().map(|f| (f.feed.as_str(), &*f.overlay))
     }
 }

@@ -6,6 +6,7 @@
 //! query never stalls the async executor. The timetable sits behind an atomic pointer: a
 //! reload swaps it while requests in flight finish on the old one.
 
+mod alerts;
 pub mod answers;
 pub mod bodies;
 mod categories;
@@ -198,6 +199,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/stops/near", get(network::stops_near))
         .route("/v1/stops/{id}/departures", get(network::departures))
         .route("/v1/vehicles", get(network::vehicles))
+        .route("/v1/alerts", get(alerts::list).post(alerts::create))
+        .route(
+            "/v1/alerts/{id}",
+            axum::routing::put(alerts::update).delete(alerts::end),
+        )
         .route("/v1/routes", get(network::routes))
         .route("/v1/routes/{id}", get(network::route))
         .route("/metrics", get(service::metrics))

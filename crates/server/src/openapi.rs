@@ -2,8 +2,8 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, categories, indicators, network, open311, photos, places, plan, positions,
-    questionnaires, reports, service, surveys, web,
+    AppState, Problem, alerts, categories, indicators, network, open311, photos, places, plan,
+    positions, questionnaires, reports, service, surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -26,6 +26,10 @@ use utoipa::{Modify, OpenApi};
         network::departures,
         network::vehicles,
         positions::push,
+        alerts::list,
+        alerts::create,
+        alerts::update,
+        alerts::end,
         network::routes,
         network::route,
         web::network,

@@ -78,10 +78,21 @@ impl Store {
 
     /// Forgets a chat (profile, dialogue state, the link to its rider handle).
     pub async fn delete_bot_chat(&self, chat_id: i64) -> Result<bool> {
-        Ok(self
-            .write_one(sqlx::query("DELETE FROM bot_chats WHERE chat_id = $1").bind(chat_id))
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM bot_chats WHERE chat_id = $1")
+            .bind(chat_id)
+            .execute(tx.conn())
             .await?
-            > 0)
+            .rows_affected();
+        // Its subscriptions and alerts to tell it go with it.
+        for sql in [
+            "DELETE FROM alert_subscriptions WHERE chat_id = $1",
+            "DELETE FROM alert_deliveries WHERE chat_id = $1",
+        ] {
+            sqlx::query(sql).bind(chat_id).execute(tx.conn()).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
     }
 
     /// A rider's reports, newest first.

@@ -264,8 +264,10 @@ pub const IDEMPOTENCY_TTL_S: i64 = 86_400;
 
 pub use observatory::sha256_hex;
 
+mod alerts;
 mod bot;
 mod categories;
+pub use alerts::{AlertDelivery, StoredAlert};
 mod idempotency;
 mod live;
 mod photos;

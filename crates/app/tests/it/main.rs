@@ -2,6 +2,7 @@
 //! command line), checked in plain Rust without HTTP or Telegram. Each test reads as the use
 //! case: what goes in, what comes out, what is stored.
 
+mod alerts;
 mod categories;
 mod live;
 mod off;
