@@ -16,6 +16,7 @@ mod cases;
 pub mod categories;
 pub mod city;
 mod error;
+pub mod gtfs_rt;
 pub mod indicators;
 pub mod internal;
 mod live;
@@ -183,6 +184,8 @@ pub struct App {
     origin: String,
     /// The officials' alerts last served.
     alerts_seen: std::sync::Mutex<alerts::AlertsState>,
+    /// GTFS-Realtime out, built once per generation.
+    gtfs_rt_snapshots: gtfs_rt::Snapshots,
 }
 
 /// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
@@ -235,6 +238,7 @@ impl App {
             fleet: positions::fleet_state(),
             publishing: tokio::sync::Mutex::new(()),
             alerts_seen: std::sync::Mutex::default(),
+            gtfs_rt_snapshots: gtfs_rt::Snapshots::default(),
             origin: format!("{:016x}", rand::random::<u64>()),
         })
     }

@@ -249,6 +249,16 @@ impl Overlay {
     pub fn extra_runs(&self, p: PatternIdx, day: Day) -> &[ExtraRun] {
         self.extra.get(&(p, day)).map_or(&[], Vec::as_slice)
     }
+    /// The live runs over timetable columns: (trip, service day, run), in no order.
+    pub fn columns(&self) -> impl Iterator<Item = (TripIdx, Day, &LiveRun)> + '_ {
+        self.runs.iter().map(|(&(t, d), r)| (t, d, &**r))
+    }
+    /// The live runs beside the columns: (service day, run), in no order.
+    pub fn extras(&self) -> impl Iterator<Item = (Day, &ExtraRun)> + '_ {
+        self.extra
+            .iter()
+            .flat_map(|(&(_, d), runs)| runs.iter().map(move |r| (d, r)))
+    }
     /// How many runs are live.
     pub fn len(&self) -> usize {
         self.runs.len() + self.extra.values().map(Vec::len).sum::<usize>()
@@ -1022,6 +1032,10 @@ impl<'a> LiveAt<'a> {
                     .flat_map(|f| f.alerts.iter()),
             )
             .filter(move |a| a.active_at(t))
+    }
+    /// Every alert served now, active now or not: the officials', then the feeds'.
+    pub fn alerts_served(&self) -> impl Iterator<Item = &'a alerts::Alert> + '_ {
+        self.live.official_alerts.iter().chain(self.feed_alerts())
     }
     /// The feeds' alerts served now (active now or not).
     pub fn feed_alerts(&self) -> impl Iterator<Item = &'a alerts::Alert> + '_ {

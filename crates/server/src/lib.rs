@@ -11,6 +11,7 @@ pub mod answers;
 pub mod bodies;
 mod categories;
 mod extract;
+mod gtfs_rt;
 mod indicators;
 pub mod metrics;
 mod network;
@@ -200,6 +201,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/stops/{id}/departures", get(network::departures))
         .route("/v1/vehicles", get(network::vehicles))
         .route("/v1/alerts", get(alerts::list).post(alerts::create))
+        .route("/gtfs-rt/{kind}", get(gtfs_rt::feed))
         .route(
             "/v1/alerts/{id}",
             axum::routing::put(alerts::update).delete(alerts::end),

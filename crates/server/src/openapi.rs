@@ -2,8 +2,8 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, alerts, categories, indicators, network, open311, photos, places, plan,
-    positions, questionnaires, reports, service, surveys, web,
+    AppState, Problem, alerts, categories, gtfs_rt, indicators, network, open311, photos, places,
+    plan, positions, questionnaires, reports, service, surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         network::vehicles,
         positions::push,
         alerts::list,
+        gtfs_rt::feed,
         alerts::create,
         alerts::update,
         alerts::end,
@@ -299,6 +300,11 @@ pub fn document_for(
                     .iter()
                     .cloned()
                     .chain(sets.iter().cloned())
+                    .collect()
+            } else if path.starts_with("/gtfs-rt/") {
+                // GTFS-Realtime out speaks protobuf, or JSON for people.
+                std::iter::once(("format", words(&["protobuf", "json"])))
+                    .chain(sets.iter().filter(|(n, _)| *n != "format").cloned())
                     .collect()
             } else {
                 sets.clone()

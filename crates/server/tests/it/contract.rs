@@ -754,6 +754,102 @@ async fn every_answer_matches_the_document() {
     .await;
     call(Method::DELETE, retire, None, Some(&admin)).await;
     call(Method::DELETE, retire, None, Some(&admin)).await;
+    // Service alerts: written, refused, listed, changed, ended; then GTFS-Realtime out.
+    let alert = |route: &str, es: &str| {
+        Some((
+            "application/json",
+            format!(
+                r#"{{"cause":"STRIKE","effect":"NO_SERVICE","informed":[{{"route":"{route}"}}],"header":{{"es":"{es}","en":"Strike"}},"active":[{{"start":"2026-12-01T00:00"}}]}}"#
+            )
+            .into_bytes(),
+        ))
+    };
+    let made = call(
+        post.clone(),
+        "/v1/alerts",
+        alert(&route, "Paro"),
+        Some(&editor),
+    )
+    .await;
+    let alert_id = made["id"].as_str().unwrap().to_string();
+    call(
+        post.clone(),
+        "/v1/alerts",
+        alert("arequipa:nope", "Paro"),
+        Some(&editor),
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/alerts",
+        Some(("application/json", b"{}".to_vec())),
+        Some(&editor),
+    )
+    .await;
+    call(
+        post.clone(),
+        "/v1/alerts",
+        Some(("text/plain", b"x".to_vec())),
+        Some(&editor),
+    )
+    .await;
+    call(post.clone(), "/v1/alerts", alert(&route, "Paro"), None).await;
+    call(
+        post.clone(),
+        "/v1/alerts",
+        alert(&route, "Paro"),
+        Some(&operator),
+    )
+    .await;
+    call(get.clone(), "/v1/alerts", None, None).await;
+    let one = format!("/v1/alerts/{alert_id}");
+    call(
+        Method::PUT,
+        &one,
+        alert(&route, "Paro hasta el lunes"),
+        Some(&editor),
+    )
+    .await;
+    call(
+        Method::PUT,
+        "/v1/alerts/AL-NOPE",
+        alert(&route, "Paro"),
+        Some(&editor),
+    )
+    .await;
+    call(Method::PUT, &one, alert(&route, ""), Some(&editor)).await;
+    call(
+        Method::PUT,
+        &one,
+        Some(("application/json", b"[]".to_vec())),
+        Some(&editor),
+    )
+    .await;
+    call(
+        Method::PUT,
+        &one,
+        Some(("text/plain", b"x".to_vec())),
+        Some(&editor),
+    )
+    .await;
+    call(Method::PUT, &one, alert(&route, "Paro"), None).await;
+    call(Method::PUT, &one, alert(&route, "Paro"), Some(&operator)).await;
+    for kind in ["trip-updates", "vehicle-positions", "alerts"] {
+        call(get.clone(), &format!("/gtfs-rt/{kind}"), None, None).await;
+        call(
+            get.clone(),
+            &format!("/gtfs-rt/{kind}?format=json&feed=arequipa"),
+            None,
+            None,
+        )
+        .await;
+    }
+    call(get.clone(), "/gtfs-rt/alerts?format=xml", None, None).await;
+    call(get.clone(), "/gtfs-rt/nothing", None, None).await;
+    call(Method::DELETE, &one, None, Some(&operator)).await;
+    call(Method::DELETE, &one, None, None).await;
+    call(Method::DELETE, &one, None, Some(&editor)).await;
+    call(Method::DELETE, &one, None, Some(&editor)).await;
     let form = format!("service_code=acoso_verbal&attribute%5Bstop_id%5D={stop}&email=a%40b.c");
     let o311 = call(
         post.clone(),

@@ -145,3 +145,178 @@ async fn vehicles_are_geojson_points_without_the_operators_codes() {
         );
     }
 }
+
+/// `uri` with `headers`: status, headers, body.
+async fn fetch(
+    state: &Arc<AppState>,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut b = Request::get(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let res = app(Arc::clone(state))
+        .oneshot(b.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (status, h) = (res.status(), res.headers().clone());
+    (
+        status,
+        h,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn gtfs_realtime_out_gives_back_what_the_recorded_feed_said() {
+    let state = caltrain();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/rt");
+    let tu_in = std::fs::read(dir.join("ct-trip-updates.pb")).unwrap();
+    let vp_in = std::fs::read(dir.join("ct-vehicle-positions.pb")).unwrap();
+    let now = app::now_unix();
+    // Nothing live yet: three valid, empty feeds.
+    for kind in ["trip-updates", "vehicle-positions", "alerts"] {
+        let (s, h, body) = fetch(&state, &format!("/gtfs-rt/{kind}"), &[]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(h["content-type"], "application/x-protobuf");
+        let m = realtime::decode(&body).unwrap();
+        assert!(m.entity.is_empty());
+        assert!((m.header.timestamp.unwrap() as i64 - now).abs() < 60);
+    }
+    state.app().take_trip_updates("ct", &tu_in, now, 0).unwrap();
+    state
+        .app()
+        .take_vehicle_positions("ct", &vp_in, now, (0, 600))
+        .unwrap();
+
+    // Trip updates, in the feed's own ids: every trip the recording predicted is there, with
+    // the recording's own times at the stops it gave them for.
+    let (s, h, body) = fetch(&state, "/gtfs-rt/trip-updates?feed=ct", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let out = realtime::decode(&body).unwrap();
+    let input = realtime::decode(&tu_in).unwrap();
+    let ds = state.dataset();
+    let mut compared = 0;
+    for e in &input.entity {
+        let Some(tu) = &e.trip_update else { continue };
+        let Some(trip_id) = tu.trip.trip_id.as_deref() else {
+            continue;
+        };
+        if ds.timetable.trip_by_id(&format!("ct:{trip_id}")).is_none() {
+            continue;
+        }
+        let ours = out
+            .entity
+            .iter()
+            .filter_map(|e| e.trip_update.as_ref())
+            .find(|u| u.trip.trip_id.as_deref() == Some(trip_id))
+            .unwrap_or_else(|| panic!("trip {trip_id} is not re-published"));
+        for stu in &tu.stop_time_update {
+            let (Some(stop), Some(t)) = (
+                stu.stop_id.as_deref(),
+                stu.departure.as_ref().and_then(|d| d.time),
+            ) else {
+                continue;
+            };
+            let Some(mine) = ours
+                .stop_time_update
+                .iter()
+                .find(|x| x.stop_id.as_deref() == Some(stop))
+            else {
+                continue;
+            };
+            assert_eq!(
+                mine.departure.as_ref().and_then(|d| d.time),
+                Some(t),
+                "trip {trip_id} at {stop}"
+            );
+            compared += 1;
+        }
+        // Times never go back along the trip.
+        let times: Vec<i64> = ours
+            .stop_time_update
+            .iter()
+            .flat_map(|x| [x.arrival.as_ref(), x.departure.as_ref()])
+            .flatten()
+            .filter_map(|ev| ev.time)
+            .collect();
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "trip {trip_id}: {times:?}"
+        );
+    }
+    assert!(compared > 10, "only {compared} times compared");
+    // Every id is the static feed's.
+    for u in out.entity.iter().filter_map(|e| e.trip_update.as_ref()) {
+        let t = u.trip.trip_id.as_deref().unwrap();
+        assert!(ds.timetable.trip_by_id(&format!("ct:{t}")).is_some(), "{t}");
+        for x in &u.stop_time_update {
+            let s = x.stop_id.as_deref().unwrap();
+            assert!(ds.timetable.stop_by_id(&format!("ct:{s}")).is_some(), "{s}");
+        }
+    }
+
+    // Conditional GET: the same snapshot is 304; compressed when asked.
+    let etag = h["etag"].to_str().unwrap().to_string();
+    let (s, _, body) = fetch(
+        &state,
+        "/gtfs-rt/trip-updates?feed=ct",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!((s, body.len()), (StatusCode::NOT_MODIFIED, 0));
+    let (s, h, _) = fetch(
+        &state,
+        "/gtfs-rt/trip-updates?feed=ct",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(
+        (s, &h["content-encoding"]),
+        (
+            StatusCode::OK,
+            &"gzip".parse::<axum::http::HeaderValue>().unwrap()
+        )
+    );
+
+    // Vehicle positions: the recording's fourteen, namespaced without `feed`, no codes.
+    let (_, _, body) = fetch(&state, "/gtfs-rt/vehicle-positions", &[]).await;
+    let vp = realtime::decode(&body).unwrap();
+    assert_eq!(vp.entity.len(), 14);
+    for e in &vp.entity {
+        let v = e.vehicle.as_ref().unwrap();
+        assert!(
+            v.trip
+                .as_ref()
+                .unwrap()
+                .route_id
+                .as_deref()
+                .unwrap()
+                .starts_with("ct:")
+        );
+        assert!(v.vehicle.is_none());
+    }
+    // JSON for people says the same.
+    let (s, h, body) = fetch(&state, "/gtfs-rt/vehicle-positions?format=json", &[]).await;
+    assert_eq!(
+        (s, &h["content-type"]),
+        (
+            StatusCode::OK,
+            &"application/json"
+                .parse::<axum::http::HeaderValue>()
+                .unwrap()
+        )
+    );
+    let j: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(j["entity"].as_array().unwrap().len(), 14);
+    assert_eq!(j["header"]["incrementality"], "FULL_DATASET");
+    // A feed not served, a kind that is none, a format that is neither.
+    for (uri, want) in [
+        ("/gtfs-rt/alerts?feed=nope", StatusCode::NOT_FOUND),
+        ("/gtfs-rt/positions", StatusCode::NOT_FOUND),
+        ("/gtfs-rt/alerts?format=xml", StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(fetch(&state, uri, &[]).await.0, want, "{uri}");
+    }
+}
