@@ -75,8 +75,11 @@ impl Snapshot {
 /// from.
 #[derive(Debug, Default)]
 pub(crate) struct Snapshots {
-    built: Mutex<Vec<(Kind, Option<String>, (usize, u64), Arc<Snapshot>)>>,
+    built: Mutex<Vec<Built>>,
 }
+
+/// A snapshot, with what it was built for: (kind, feed, (timetable, generation), it).
+type Built = (Kind, Option<String>, (usize, u64), Arc<Snapshot>);
 
 impl App {
     /// The `kind` feed as of now (all feeds' ids namespaced; or only `feed`'s, with its own
@@ -137,7 +140,6 @@ impl App {
                 gtfs_realtime_version: "2.0".into(),
                 incrementality: Some(proto::feed_header::Incrementality::FullDataset as i32),
                 timestamp: Some(timestamp),
-                ..Default::default()
             },
             entity,
         };
