@@ -691,3 +691,258 @@ impl App {
 fn still_to_come(a: &realtime::alerts::Alert, now: i64) -> bool {
     a.active.is_empty() || a.active.iter().any(|&(_, e)| e == 0 || now < e)
 }
+
+/// A route a chat follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowedRoute {
+    /// Namespaced id.
+    pub id: String,
+    /// Short name, as riders know it.
+    pub short_name: String,
+    /// Where it goes (its long name).
+    pub long_name: String,
+}
+
+/// An alert to tell a chat, rendered in its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertToTell {
+    /// The outbox row (to mark sent or failed).
+    pub delivery: i64,
+    /// The chat.
+    pub chat_id: i64,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+    /// The message (plain text).
+    pub text: String,
+}
+
+/// How long a delivery is leased to the process sending it (a process killed mid-send gives
+/// it up to another after this).
+const LEASE_S: i64 = 60;
+/// Tries before a delivery that keeps failing (not a rate limit) is given up.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+impl App {
+    /// The routes `typed` names: an id, or every route with that short name (both
+    /// directions of a line are two routes).
+    fn routes_typed(&self, typed: &str) -> Vec<FollowedRoute> {
+        let ds = self.dataset();
+        let tt = &ds.timetable;
+        let t = typed.trim();
+        let fold = |s: &str| s.trim().to_lowercase();
+        let want = fold(t);
+        let found: Vec<RouteIdx> = match tt.route_by_id(t) {
+            Some(r) => vec![r],
+            None => (0..tt.routes().len())
+                .map(RouteIdx::new)
+                .filter(|&r| !want.is_empty() && fold(&tt.route(r).short_name) == want)
+                .collect(),
+        };
+        found
+            .into_iter()
+            .map(|r| FollowedRoute {
+                id: tt.route(r).id.clone(),
+                short_name: tt.route(r).short_name.clone(),
+                long_name: tt.route(r).long_name.clone(),
+            })
+            .collect()
+    }
+
+    /// Subscribes chat `chat_id` to the alerts of the routes `typed` names; the routes.
+    pub async fn follow_route_alerts(
+        &self,
+        chat_id: i64,
+        typed: &str,
+        lang: Lang,
+    ) -> Result<Vec<FollowedRoute>, Error> {
+        let o = self.require_observatory(lang)?;
+        let routes = self.routes_typed(typed);
+        if routes.is_empty() {
+            return Err(Error::NotFound(i18n::t(
+                lang,
+                "bot.alerts.no_route",
+                &[("text", &typed.trim())],
+            )));
+        }
+        let now = crate::now_unix();
+        for r in &routes {
+            o.store
+                .subscribe_alerts(chat_id, &r.id, now)
+                .await
+                .map_err(|e| Error::from_store(&e, lang))?;
+        }
+        Ok(routes)
+    }
+
+    /// Unsubscribes chat `chat_id` from the routes `typed` names (all: `None`); how many
+    /// subscriptions ended.
+    pub async fn unfollow_route_alerts(
+        &self,
+        chat_id: i64,
+        typed: Option<&str>,
+        lang: Lang,
+    ) -> Result<u64, Error> {
+        let o = self.require_observatory(lang)?;
+        let map = |e: store::StoreError| Error::from_store(&e, lang);
+        match typed {
+            None => o.store.unsubscribe_alerts(chat_id, None).await.map_err(map),
+            Some(t) => {
+                let mut n = 0;
+                for r in self.routes_typed(t) {
+                    n += o
+                        .store
+                        .unsubscribe_alerts(chat_id, Some(&r.id))
+                        .await
+                        .map_err(map)?;
+                }
+                Ok(n)
+            }
+        }
+    }
+
+    /// The routes chat `chat_id` follows (those still in the timetable).
+    pub async fn followed_routes(
+        &self,
+        chat_id: i64,
+        lang: Lang,
+    ) -> Result<Vec<FollowedRoute>, Error> {
+        let o = self.require_observatory(lang)?;
+        let ids = o
+            .store
+            .alert_subscriptions(chat_id)
+            .await
+            .map_err(|e| Error::from_store(&e, lang))?;
+        let ds = self.dataset();
+        let tt = &ds.timetable;
+        Ok(ids
+            .iter()
+            .filter_map(|id| tt.route_by_id(id))
+            .map(|r| FollowedRoute {
+                id: tt.route(r).id.clone(),
+                short_name: tt.route(r).short_name.clone(),
+                long_name: tt.route(r).long_name.clone(),
+            })
+            .collect())
+    }
+
+    /// The alerts due to subscribed chats, leased to the caller (another process does not
+    /// send them meanwhile), each rendered in its chat's language. A delivery of a version
+    /// since replaced, or of an alert since ended, is marked done unsent: a chat is told the
+    /// latest once.
+    pub async fn alerts_to_tell(&self, limit: i64) -> Result<Vec<AlertToTell>, Error> {
+        let Some(o) = self.observatory() else {
+            return Ok(Vec::new());
+        };
+        let map = |e: store::StoreError| Error::from_store(&e, Lang::default());
+        let now = crate::now_unix();
+        let leased = o
+            .store
+            .lease_alert_deliveries(now, LEASE_S, limit)
+            .await
+            .map_err(map)?;
+        let ds = self.dataset();
+        let tt = &ds.timetable;
+        let mut out = Vec::new();
+        for d in leased {
+            let stored = o.store.alert(&d.alert_id).await.map_err(map)?;
+            let current = stored
+                .as_ref()
+                .filter(|a| a.ended_at.is_none() && a.version == d.version);
+            let Some(a) = current.and_then(|s| serde_json::from_str::<AlertIn>(&s.body).ok())
+            else {
+                o.store.alert_delivered(d.id, now).await.map_err(map)?;
+                continue;
+            };
+            let lang = Lang::parse(&d.lang).unwrap_or_default();
+            out.push(AlertToTell {
+                delivery: d.id,
+                chat_id: d.chat_id,
+                attempts: d.attempts,
+                text: render(tt, &a, lang),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A delivery was sent.
+    pub async fn alert_told(&self, delivery: i64) -> Result<(), Error> {
+        let o = self.require_observatory(Lang::default())?;
+        o.store
+            .alert_delivered(delivery, crate::now_unix())
+            .await
+            .map_err(|e| Error::from_store(&e, Lang::default()))
+    }
+
+    /// A delivery failed: tried again after a back-off growing with its tries, or given up
+    /// after [`MAX_ATTEMPTS`] or when the chat is gone (`chat_gone`: it blocked the bot or
+    /// was deleted — its subscriptions end too).
+    pub async fn alert_not_told(&self, t: &AlertToTell, chat_gone: bool) -> Result<(), Error> {
+        let o = self.require_observatory(Lang::default())?;
+        let map = |e: store::StoreError| Error::from_store(&e, Lang::default());
+        let give_up = chat_gone || t.attempts >= MAX_ATTEMPTS;
+        let backoff = 30_i64.saturating_mul(1 << t.attempts.clamp(0, 7));
+        o.store
+            .alert_delivery_failed(t.delivery, crate::now_unix() + backoff, give_up)
+            .await
+            .map_err(map)?;
+        if chat_gone {
+            o.store
+                .unsubscribe_alerts(t.chat_id, None)
+                .await
+                .map_err(map)?;
+        }
+        Ok(())
+    }
+}
+
+/// An alert as a chat message: what it does, to which routes, the text, the link.
+fn render(tt: &Timetable, a: &AlertIn, lang: Lang) -> String {
+    let pick = |t: &Texts| {
+        match lang {
+            Lang::En => t.en.clone(),
+            Lang::Qu => t.qu.clone(),
+            Lang::Es => None,
+        }
+        .filter(|x| !x.trim().is_empty())
+        .unwrap_or_else(|| t.es.clone())
+    };
+    let mut names: Vec<String> = a
+        .informed
+        .iter()
+        .filter_map(|e| e.route.as_deref())
+        .filter_map(|r| tt.route_by_id(r))
+        .map(|r| tt.route(r).short_name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut text = i18n::t(
+        lang,
+        "bot.alerts.told",
+        &[
+            (
+                "effect",
+                &i18n::t(lang, &format!("alerts.effect.{}", a.effect.as_str()), &[]),
+            ),
+            ("header", &pick(&a.header)),
+        ],
+    );
+    if !names.is_empty() {
+        text.push('\n');
+        text.push_str(&i18n::t(
+            lang,
+            "bot.alerts.routes",
+            &[("routes", &names.join(", "))],
+        ));
+    }
+    if let Some(d) = &a.description {
+        text.push_str("\n\n");
+        text.push_str(&pick(d));
+    }
+    if let Some(u) = &a.url {
+        text.push('\n');
+        text.push_str(u);
+    }
+    text.push_str("\n\n");
+    text.push_str(&i18n::t(lang, "bot.alerts.stop_hint", &[]));
+    text
+}

@@ -74,6 +74,8 @@ struct Inner {
     flood: Mutex<HashMap<String, (u32, u32)>>,
     /// Longest a `getUpdates` waits for an update.
     max_poll: Duration,
+    /// Chats that blocked the bot: sending to them answers 403.
+    blocked: Mutex<std::collections::HashSet<i64>>,
     /// Files riders sent (photos), by file id, served by `getFile` and the download path.
     files: Mutex<HashMap<String, Vec<u8>>>,
 }
@@ -161,6 +163,22 @@ async fn method(
             )
                 .into_response();
         }
+    }
+    if name.starts_with("send")
+        && let Some(chat) = params.get("chat_id").and_then(Value::as_i64)
+        && inner.blocked.lock().expect("fake lock").contains(&chat)
+    {
+        inner.calls.lock().expect("fake lock").push(Call {
+            method: format!("{name}:blocked"),
+            params: params.clone(),
+            at: Instant::now(),
+        });
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(json!({ "ok": false, "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user" })),
+        )
+            .into_response();
     }
     let result = match name.as_str() {
         "getme" => json!({ "id": 123456, "is_bot": true, "first_name": "paradero",
@@ -413,6 +431,15 @@ impl FakeTelegram {
             .lock()
             .expect("fake lock")
             .insert(name.to_ascii_lowercase(), (n, retry_after));
+    }
+
+    /// Chat `chat_id` blocks the bot: what is sent to it from now on answers 403.
+    pub fn block(&self, chat_id: i64) {
+        self.inner
+            .blocked
+            .lock()
+            .expect("fake lock")
+            .insert(chat_id);
     }
 
     /// Every call so far.

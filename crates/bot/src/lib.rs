@@ -281,6 +281,53 @@ pub async fn deliver_notifications(bot: Bot, engine: Arc<Engine>, every: Duratio
     }
 }
 
+/// Tells chats that follow a route about its new and changed service alerts (the store's
+/// outbox, leased so that two bot processes never send the same one at once), every `every`,
+/// until the task is dropped. Telegram's flood control is waited out; a chat that blocked
+/// the bot or is gone is given up with its subscriptions; other failures are tried again
+/// later, a few times.
+pub async fn deliver_alerts(bot: Bot, engine: Arc<Engine>, every: Duration) {
+    let app = Arc::clone(engine.app());
+    if app.observatory().is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let due = match app.alerts_to_tell(50).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "reading alerts to tell failed");
+                continue;
+            }
+        };
+        for a in due {
+            let sent = with_retry("sendMessage", || {
+                bot.send_message(ChatId(a.chat_id), &a.text).send()
+            })
+            .await;
+            let done = match sent {
+                Ok(_) => app.alert_told(a.delivery).await,
+                Err(RequestError::Api(
+                    ApiError::BotBlocked
+                    | ApiError::ChatNotFound
+                    | ApiError::UserDeactivated
+                    | ApiError::BotKicked,
+                )) => app.alert_not_told(&a, true).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempts = a.attempts, "alert not delivered; will retry");
+                    app.alert_not_told(&a, false).await
+                }
+            };
+            if let Err(e) = done {
+                // The lease runs out and the alert is sent again: at least once.
+                tracing::error!(error = %e, "recording an alert's delivery failed");
+            }
+        }
+    }
+}
+
 type Handler = teloxide::dispatching::UpdateHandler<RequestError>;
 
 fn handler() -> Handler {
@@ -372,10 +419,15 @@ where
         .await;
     });
     engine.set_photo_source(photo_source(bot.clone(), engine.photo_limit()));
+    let alerts = tokio::spawn(deliver_alerts(
+        bot.clone(),
+        Arc::clone(&engine),
+        notify_every,
+    ));
     let notify = tokio::spawn(deliver_notifications(bot, engine, notify_every));
     Running {
         shutdown,
-        tasks: vec![dispatch, notify],
+        tasks: vec![dispatch, notify, alerts],
     }
 }
 

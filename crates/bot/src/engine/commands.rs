@@ -32,6 +32,8 @@ pub enum Action {
     Report,
     /// The rider's reports and their status.
     MyReports,
+    /// Follow (or leave) a route's service alerts.
+    Alerts,
     /// Rate a ride.
     Rating,
     /// The surveys open to answers.
@@ -56,7 +58,7 @@ impl Command {
 }
 
 /// Every command, once: the dispatcher, the command menu and the help text read this table.
-pub const COMMANDS: [Command; 12] = [
+pub const COMMANDS: [Command; 13] = [
     Command {
         name: "start",
         aliases: &[],
@@ -86,6 +88,12 @@ pub const COMMANDS: [Command; 12] = [
         aliases: &["my_reports"],
         in_help: true,
         action: Action::MyReports,
+    },
+    Command {
+        name: "alertas",
+        aliases: &["alerts", "willakuy"],
+        in_help: true,
+        action: Action::Alerts,
     },
     Command {
         name: "encuesta",

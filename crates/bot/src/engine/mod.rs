@@ -5,6 +5,7 @@
 //! departures, report, survey, profile, erase, language), each with its steps and questions;
 //! shared pieces of questions in `prompts`, reading places in `places`.
 
+mod alerts;
 mod commands;
 mod departures;
 mod erase;
@@ -448,6 +449,10 @@ impl Engine {
             }
             Action::MyReports => {
                 self.my_reports(rider, turn).await?;
+                return Ok(());
+            }
+            Action::Alerts => {
+                self.alerts_command(chat, turn, args).await?;
                 return Ok(());
             }
             Action::Rating => {

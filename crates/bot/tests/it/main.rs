@@ -2,6 +2,7 @@
 //! Telegram Bot API on loopback, with the Arequipa timetable and a SQLite store in a temp
 //! dir. Every conversation of the issue, restarts, notifications, bad input and erasure.
 
+mod alerts;
 mod conversations;
 mod fuzz;
 
