@@ -205,6 +205,9 @@ pub struct AlertOut {
     pub active_now: bool,
     /// What it informs.
     pub informed: Vec<Informed>,
+    /// What it informs, as riders name it: the routes' short names, the stops' and
+    /// agencies' names.
+    pub affects: Vec<String>,
     /// Short text.
     pub header: Texts,
     /// Longer text.
@@ -419,6 +422,31 @@ fn stop_routes(tt: &Timetable, stop: StopIdx) -> BTreeSet<RouteIdx> {
         .collect()
 }
 
+/// What `informed` names, as riders read it.
+fn affects(tt: &Timetable, informed: &[Informed]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in informed {
+        let name = match (&e.route, &e.stop, &e.agency) {
+            (Some(r), Some(s), _) => tt
+                .route_by_id(r)
+                .zip(tt.stop_by_id(s))
+                .map(|(r, s)| format!("{} @ {}", tt.route(r).short_name, tt.stop(s).name)),
+            (Some(r), None, _) => tt.route_by_id(r).map(|r| tt.route(r).short_name.clone()),
+            (None, Some(s), _) => tt.stop_by_id(s).map(|s| tt.stop(s).name.clone()),
+            (None, None, Some(g)) => tt
+                .agencies()
+                .iter()
+                .find(|x| x.id == *g)
+                .map(|x| x.name.clone()),
+            (None, None, None) => None,
+        };
+        if let Some(n) = name.filter(|n| !out.contains(n)) {
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// A stored alert as served.
 fn out_of_stored(
     tt: &Timetable,
@@ -449,6 +477,7 @@ fn out_of_stored(
             active: a.active.clone(),
             active_now: checked.alert.active_at(now),
             informed: a.informed.clone(),
+            affects: affects(tt, &kept.informed),
             header: a.header.clone(),
             description: a.description.clone(),
             url: a.url.clone(),
@@ -500,6 +529,7 @@ fn out_of_feed(tt: &Timetable, a: &realtime::alerts::Alert, now: i64) -> AlertOu
             })
             .collect(),
         active_now: a.active_at(now),
+        affects: affects(tt, &informed),
         informed,
         header: Texts::from_pairs(&a.header).unwrap_or_default(),
         description: Texts::from_pairs(&a.description),

@@ -345,6 +345,8 @@ pub async fn dashboard(
                 "gender.",
                 "category.",
                 "indicator.",
+                "alerts.effect.",
+                "alerts.cause.",
                 "obs.no_release",
             ],
         )

@@ -78,6 +78,35 @@
   }
   drawVehicles();
   setInterval(drawVehicles, 5000);
+  // Service alerts in force, on the map: a strike or a detour is seen before planning. A
+  // button on the map says how many; it opens the list (plain text, never markup).
+  var alertsBox = L.control({ position: 'topright' });
+  alertsBox.onAdd = function () {
+    var d = L.DomUtil.create('div', 'map-alerts');
+    d.hidden = true;
+    L.DomEvent.disableClickPropagation(d);
+    return d;
+  };
+  alertsBox.addTo(map);
+  function drawAlerts() {
+    if (document.hidden) return;
+    api('/v1/alerts?lang=' + LANG).then(function (r) {
+      var now = (r.alerts || []).filter(function (a) { return a.active_now; });
+      var box = alertsBox.getContainer();
+      box.innerHTML = '';
+      box.hidden = !now.length;
+      window.paradero.alerts = now;
+      if (!now.length) return;
+      var pick = function (x) { return (x && (x[LANG] || x.es)) || ''; };
+      var list = el('ul', {}, now.map(function (a) {
+        return el('li', { 'data-alert': a.id, text: (a.affects.length ? a.affects.join(', ') + ': ' : '') + pick(a.header) });
+      }));
+      var det = el('details', {}, [el('summary', { text: t('web.alerts_now', { n: now.length }) }), list]);
+      box.appendChild(det);
+    }).catch(function () { /* the map works without them */ });
+  }
+  setTimeout(drawAlerts, 0);
+  setInterval(drawAlerts, 60000);
   map.on('moveend', drawVehicles);
   // The trip is drawn in SVG (a few paths, each a DOM element); the network stays on canvas.
   var tripRenderer = L.svg();
@@ -438,6 +467,10 @@
           ride += ' · ' + t('web.ride.live', { delay: leg.delay_s === undefined ? t('web.live.unscheduled')
             : late === 0 ? t('web.live.on_time') : t(late > 0 ? 'web.live.late' : 'web.live.early', { minutes: Math.abs(late) }) });
         } else if (leg.headway_s) ride += ' (' + t('web.every' + ax, { minutes: minutes(leg.headway_s) }) + ')';
+        // Service alerts on this route or its two stops, before the ride they change.
+        (leg.alerts || []).forEach(function (a) {
+          steps.push({ alert: t('web.alert') + ': ' + a.header + (a.description ? ' — ' + a.description : '') });
+        });
         steps.push(ride);
         steps.push(t('web.alight' + ax, { stop: stopName(leg.alight), time: clock(leg.alight.time), stops: (leg.intermediate_stops || []).length + 1 }));
       }
@@ -494,6 +527,7 @@
       ].concat(routes));
       var steps = el('ol', { class: 'steps' }, legSteps(it).map(function (s) {
         if (typeof s === 'string') return el('li', { text: s });
+        if (s.alert) return el('li', { class: 'alert', role: 'status', text: s.alert });
         // Turn by turn, folded: the first line says where, the rest opens on demand.
         var turns = s.turns.length ? el('details', { class: 'turns' }, [
           el('summary', { text: t('web.turns', { n: s.turns.length }) }),
@@ -510,9 +544,20 @@
       var head = entry.safer ? el('p', { class: 'safer' }, [el('strong', { text: t('web.safer_title') }), document.createTextNode(' ' + entry.safer.summary)]) : null;
       var share = el('button', { type: 'button', class: 'secondary share', text: t('web.share') });
       share.onclick = function () { shareTrip(it); };
+      // Alerts on any ride of the option, once each, where the rider looks first.
+      var seen = {};
+      var warns = [];
+      it.legs.forEach(function (l) {
+        (l.alerts || []).forEach(function (a) {
+          if (seen[a.id]) return;
+          seen[a.id] = true;
+          warns.push(el('p', { class: 'alert', role: 'status', 'data-alert': a.id,
+            text: t('web.alert_on', { route: l.route_short_name }) + ': ' + a.header }));
+        });
+      });
       var labels = (it.labels || []).length ? el('ul', { class: 'labels' }, it.labels.map(function (l) { return el('li', { text: t('web.label.' + l) }); })) : null;
       var li = el('li', { 'aria-label': t('web.option', { n: i + 1 }), class: entry.safer ? 'safer-option' : '' },
-        [head, labels, summary, gist(it), steps].concat(notes).concat([el('p', { class: 'meta', text: meta.join(' · ') }), el('div', { class: 'row' }, [show, share])]));
+        [head, labels].concat(warns).concat([summary, gist(it), steps]).concat(notes).concat([el('p', { class: 'meta', text: meta.join(' · ') }), el('div', { class: 'row' }, [show, share])]));
       show.onclick = function () {
         draw(it, li);
         // The map may be scrolled out of view on a phone: bring it back.

@@ -371,6 +371,158 @@
     }).then(function () { document.body.dataset.state = 'ready'; })
       .catch(function (e) { status(e.message, true); document.body.dataset.state = 'error'; });
   }
+
+  // ---- service alerts: written by editors, read by riders everywhere ----
+  var EFFECTS = ['DETOUR', 'NO_SERVICE', 'REDUCED_SERVICE', 'SIGNIFICANT_DELAYS', 'STOP_MOVED', 'MODIFIED_SERVICE',
+    'ADDITIONAL_SERVICE', 'ACCESSIBILITY_ISSUE', 'OTHER_EFFECT', 'NO_EFFECT', 'UNKNOWN_EFFECT'];
+  var CAUSES = ['UNKNOWN_CAUSE', 'CONSTRUCTION', 'STRIKE', 'DEMONSTRATION', 'ACCIDENT', 'HOLIDAY', 'WEATHER',
+    'MAINTENANCE', 'TECHNICAL_PROBLEM', 'POLICE_ACTIVITY', 'MEDICAL_EMERGENCY', 'OTHER_CAUSE'];
+  EFFECTS.forEach(function (e) { var o = el('option', label('alerts.effect.', e)); o.value = e; $('alert-effect').appendChild(o); });
+  CAUSES.forEach(function (c) { var o = el('option', label('alerts.cause.', c)); o.value = c; $('alert-cause').appendChild(o); });
+  var chosen = [];
+  var routeInfo = {};
+  function alertStatus(text, err) { var s = $('alert-status'); s.textContent = text || ''; s.className = err ? 'error' : ''; }
+  function chosenName(x) {
+    if (x.route) return (routeInfo[x.route] ? routeInfo[x.route].short_name : routeLabel(x.route));
+    return t('dash.alert_stop', { name: x.name || x.stop });
+  }
+  function drawChosen() {
+    var ul = $('alert-chosen');
+    ul.textContent = '';
+    chosen.forEach(function (x, i) {
+      var li = el('li', chosenName(x) + ' ');
+      var rm = el('button', '×', 'secondary'); rm.type = 'button';
+      rm.setAttribute('aria-label', t('dash.alert_remove', { name: chosenName(x) }));
+      rm.onclick = function () { chosen.splice(i, 1); drawChosen(); };
+      li.appendChild(rm);
+      ul.appendChild(li);
+    });
+  }
+  function choose(x) {
+    if (chosen.some(function (y) { return y.route === x.route && y.stop === x.stop; })) return;
+    chosen.push(x); drawChosen();
+  }
+  api('/v1/routes').then(function (r) {
+    var dl = $('alert-routes');
+    r.routes.forEach(function (x) {
+      routeInfo[x.id] = x;
+      var o = document.createElement('option'); o.value = x.id; o.label = x.short_name + ' — ' + x.long_name;
+      dl.appendChild(o);
+    });
+  }).catch(function () {});
+  $('alert-add-route').onclick = function () {
+    var v = $('alert-route').value.trim();
+    if (!v) return;
+    // An id, or a short name (both directions of a line).
+    var ids = routeInfo[v] ? [v] : Object.keys(routeInfo).filter(function (id) {
+      return routeInfo[id].short_name.toLowerCase() === v.toLowerCase();
+    });
+    if (!ids.length) { alertStatus(v + '?', true); return; }
+    ids.forEach(function (id) { choose({ route: id }); });
+    $('alert-route').value = '';
+    alertStatus('');
+  };
+  // Stops to pick on a map: those in view once zoomed in enough to tell them apart.
+  var amap = L.map('alert-map', { preferCanvas: true, attributionControl: false }).setView([-16.4, -71.535], 13);
+  var stopDots = L.layerGroup().addTo(amap);
+  api('/v1/network').then(function (n) {
+    L.geoJSON(n, { style: function (f) { return { color: f.properties.color ? '#' + f.properties.color : '#0b5563', weight: 1.5, opacity: 0.5 }; },
+      interactive: false }).addTo(amap);
+  }).catch(function () {});
+  function drawStops() {
+    stopDots.clearLayers();
+    if (amap.getZoom() < 15) return;
+    var c = amap.getCenter();
+    api('/v1/stops/near?lat=' + c.lat.toFixed(5) + '&lon=' + c.lng.toFixed(5) + '&radius=1000&limit=200').then(function (r) {
+      stopDots.clearLayers();
+      r.stops.forEach(function (s) {
+        L.circleMarker([s.lat, s.lon], { radius: 6, color: '#7a4e00', fillColor: '#ffd166', fillOpacity: 1, weight: 2 })
+          .bindTooltip(s.name || s.id)
+          .on('click', function () { choose({ stop: s.id, name: s.name }); })
+          .addTo(stopDots);
+      });
+    }).catch(function () {});
+  }
+  amap.on('moveend', drawStops);
+  window.paraderoDash = { alertMap: amap, choose: choose };
+  function texts(prefix) {
+    var o = { es: $(prefix + 'es').value.trim() };
+    ['en', 'qu'].forEach(function (l) { var v = $(prefix + l).value.trim(); if (v) o[l] = v; });
+    return o;
+  }
+  function alertBody() {
+    var body = {
+      cause: $('alert-cause').value, effect: $('alert-effect').value,
+      informed: chosen.map(function (x) { var o = {}; if (x.route) o.route = x.route; if (x.stop) o.stop = x.stop; return o; }),
+      header: texts('alert-'),
+      active: []
+    };
+    var d = texts('alert-desc-');
+    if (d.es) body.description = d;
+    var url = $('alert-url').value.trim();
+    if (url) body.url = url;
+    var start = $('alert-start').value, end = $('alert-end').value;
+    if (start || end) { var p = {}; if (start) p.start = start; if (end) p.end = end; body.active.push(p); }
+    return body;
+  }
+  function loadAlerts() {
+    return api('/v1/alerts?lang=' + LANG).then(function (r) {
+      var ul = $('alert-list');
+      ul.textContent = '';
+      if (!r.alerts.length) { ul.appendChild(el('li', t('dash.alert_none'))); return; }
+      r.alerts.forEach(function (a) {
+        var li = el('li');
+        li.dataset.alert = a.id;
+        var what = label('alerts.effect.', a.effect) + ' · ' + (a.affects || []).join(', ') +
+          (a.active_now ? '' : ' · ' + t('dash.alert_upcoming')) +
+          (a.source !== 'paradero' ? ' · ' + t('dash.alert_from_feed', { source: a.source }) : '');
+        li.appendChild(el('strong', a.header[LANG] || a.header.es));
+        li.appendChild(el('span', ' — ' + what + ' '));
+        if (a.source === 'paradero') {
+          var edit = el('button', t('dash.alert_edit'), 'secondary'); edit.type = 'button';
+          edit.onclick = function () { editAlert(a); };
+          var end = el('button', t('dash.alert_end_now'), 'secondary'); end.type = 'button';
+          end.onclick = function () {
+            api('/v1/alerts/' + encodeURIComponent(a.id) + '?lang=' + LANG, { method: 'DELETE', auth: true })
+              .then(function () { alertStatus(t('dash.alert_ended', { id: a.id })); return loadAlerts(); })
+              .catch(function (e) { alertStatus(e.message, true); });
+          };
+          li.appendChild(edit); li.appendChild(end);
+        }
+        ul.appendChild(li);
+      });
+    });
+  }
+  function editAlert(a) {
+    $('alert-id').value = a.id;
+    $('alert-effect').value = a.effect; $('alert-cause').value = a.cause;
+    ['es', 'en', 'qu'].forEach(function (l) {
+      $('alert-' + l).value = a.header[l] || '';
+      $('alert-desc-' + l).value = (a.description && a.description[l]) || '';
+    });
+    $('alert-url').value = a.url || '';
+    var p = a.active[0] || {};
+    $('alert-start').value = p.start || ''; $('alert-end').value = p.end || '';
+    chosen = a.informed.map(function (x) { return { route: x.route, stop: x.stop }; });
+    drawChosen();
+    $('alert-es').focus();
+  }
+  $('alert-form').addEventListener('reset', function () { $('alert-id').value = ''; chosen = []; drawChosen(); alertStatus(''); });
+  $('alert-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    if (!chosen.length) { alertStatus(t('dash.alert_nothing'), true); return; }
+    var id = $('alert-id').value;
+    sessionStorage.setItem('paradero-token', token());
+    api(id ? '/v1/alerts/' + encodeURIComponent(id) + '?lang=' + LANG : '/v1/alerts?lang=' + LANG,
+      { method: id ? 'PUT' : 'POST', auth: true, body: JSON.stringify(alertBody()) })
+      .then(function (a) {
+        $('alert-form').reset();
+        alertStatus(t('dash.alert_saved', { id: a.id }));
+        return loadAlerts();
+      })
+      .catch(function (e) { alertStatus(e.message, true); });
+  });
+  loadAlerts().catch(function () {});
   $('filters').addEventListener('submit', function (ev) { ev.preventDefault(); refresh(); });
   refresh();
 })();

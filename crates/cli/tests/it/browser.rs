@@ -1842,3 +1842,193 @@ fn deps_of(addr: &str, stop: &str) -> Value {
     );
     serde_json::from_str(&deps).unwrap_or_default()
 }
+
+/// A line riders take: a plan from a stop of the first long route to a stop four further,
+/// and the route the plan's first ride takes ((from, to), (route id, short name)).
+fn a_planned_ride(addr: &str, at: &str) -> ((String, String), (String, String)) {
+    use crate::http;
+    let (_, body) = http(addr, "GET", "/v1/routes", &[], "");
+    let routes: Value = serde_json::from_str(&body).unwrap();
+    for r in routes["routes"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let (_, body) = http(addr, "GET", &format!("/v1/routes/{id}"), &[], "");
+        let detail: Value = serde_json::from_str(&body).unwrap();
+        let stops = detail["stops"].as_array().unwrap();
+        if stops.len() < 8 {
+            continue;
+        }
+        let (from, to) = (
+            stops[1]["id"].as_str().unwrap().to_string(),
+            stops[5]["id"].as_str().unwrap().to_string(),
+        );
+        let (status, body) = http(
+            addr,
+            "GET",
+            &format!("/v1/plan?from={from}&to={to}&at={at}"),
+            &[],
+            "",
+        );
+        if status != 200 {
+            continue;
+        }
+        let plan: Value = serde_json::from_str(&body).unwrap();
+        let ride = plan["itineraries"][0]["legs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|l| l["mode"] == "ride");
+        if let Some(l) = ride {
+            return (
+                (from, to),
+                (
+                    l["route_id"].as_str().unwrap().to_string(),
+                    l["route_short_name"].as_str().unwrap().to_string(),
+                ),
+            );
+        }
+    }
+    panic!("no ride planned on any route");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_written_on_the_dashboard_reaches_the_itinerary_and_a_following_chat_in_headless_chromium()
+ {
+    use bot::fake::{FakeTelegram, TOKEN};
+    let fake = FakeTelegram::start().await;
+    let api = fake.url();
+    let served = Served::start(&[
+        ("TELOXIDE_TOKEN", TOKEN),
+        ("PARADERO_BOT__API_URL", &api),
+        ("PARADERO_BOT__POLL_TIMEOUT_S", "1"),
+    ]);
+    let addr = served.addr.clone();
+    let url = format!("sqlite://{}/paradero.db", served.data.path().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "admin", "token", "create", "--name", "Ana", "--role", "editor",
+        ])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // Tomorrow at 09:00 in Arequipa: every line runs.
+    let day = (chrono::Utc::now() + chrono::Duration::hours(19)).format("%Y-%m-%d");
+    let at = format!("{day}T09:00");
+    let ((from, to), (route, short)) = a_planned_ride(&addr, &at);
+
+    // A rider follows the line in the chat.
+    let chat = 4242;
+    fake.text(chat, &format!("/alertas {route}"));
+    let sent = fake.wait_sent(chat, 1, Duration::from_secs(60)).await;
+    assert!(sent[0].text().contains(&short), "{}", sent[0].text());
+
+    // An editor writes the alert on the dashboard, on a phone; the header tries markup.
+    let header = "Desvío por obras <img src=x onerror=\"window.pwned=1\">";
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser_sized(profile.path(), (360, 740), true).await;
+    c.goto(&format!("http://{addr}/observatorio?lang=es"))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.getElementById('alert-routes').options.length > 0",
+        30,
+        "return document.getElementById('alert-status').textContent",
+    )
+    .await;
+    c.execute(
+        "document.getElementById('token').value = arguments[0];
+         document.getElementById('alert-route').value = arguments[1];
+         document.getElementById('alert-add-route').click();
+         document.getElementById('alert-effect').value = 'DETOUR';
+         document.getElementById('alert-cause').value = 'CONSTRUCTION';
+         document.getElementById('alert-es').value = arguments[2];
+         document.getElementById('alert-en').value = 'Detour: roadworks';
+         return true",
+        vec![json!(token), json!(route), json!(header)],
+    )
+    .await
+    .unwrap();
+    let chip = js(
+        &c,
+        "return document.getElementById('alert-chosen').textContent",
+    )
+    .await;
+    assert!(chip.as_str().unwrap().contains(&short), "{chip}");
+    c.find(Locator::Id("alert-save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return /AL-/.test(document.getElementById('alert-status').textContent)
+              && document.querySelectorAll('#alert-list li[data-alert]').length === 1",
+        20,
+        "return document.getElementById('alert-status').textContent + ' | ' + document.getElementById('alert-list').textContent",
+    )
+    .await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let section = c.find(Locator::Id("alerts-section")).await.unwrap();
+    section.clone().click().await.ok();
+    std::fs::write(
+        dir.join("observatorio-alert-phone.png"),
+        section.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // The rider planning that trip sees it on the leg, as text; the chat is told once.
+    c.goto(&format!(
+        "http://{addr}/?lang=es&from={from}&to={to}&at={at}"
+    ))
+    .await
+    .unwrap();
+    until(
+        &c,
+        "return document.querySelectorAll('#results .alert[data-alert]').length > 0",
+        30,
+        "return document.getElementById('status').textContent + ' | ' + document.getElementById('results').textContent.slice(0, 300)",
+    )
+    .await;
+    let shown = js(
+        &c,
+        "return document.querySelector('#results .alert[data-alert]').textContent",
+    )
+    .await;
+    assert!(
+        shown.as_str().unwrap().contains(header) && shown.as_str().unwrap().contains(&short),
+        "{shown}"
+    );
+    let markup = js(
+        &c,
+        "return document.querySelectorAll('#results img, .map-alerts img').length + ':' + String(window.pwned)",
+    )
+    .await;
+    assert_eq!(
+        markup,
+        json!("0:undefined"),
+        "the header was rendered as markup"
+    );
+    // And on the map, in force.
+    until(
+        &c,
+        "return !document.querySelector('.map-alerts').hidden",
+        70,
+        "return document.querySelector('.map-alerts').outerHTML",
+    )
+    .await;
+    std::fs::write(
+        dir.join("plan-with-alert-phone.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let told = fake.wait_sent(chat, 2, Duration::from_secs(30)).await;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told[1].text().contains(header), "{}", told[1].text());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.sent_to(chat).len(), 2, "told once");
+}
