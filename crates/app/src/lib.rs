@@ -33,6 +33,7 @@ pub mod releases;
 pub mod reports;
 pub mod riders;
 pub mod safety;
+pub mod service;
 pub mod share;
 pub mod trips;
 pub mod when;

@@ -83,6 +83,11 @@ pub(crate) struct FleetState {
     observed: u64,
     published: u64,
     published_as: (u64, usize),
+    /// Service delivered, counted from the stops the buses pass (every process counts every
+    /// bus: its own batches and those it follows).
+    pub(crate) delivered: realtime::service::Delivered,
+    /// Whether `delivered` was resumed from the cells stored (once per timetable).
+    pub(crate) resumed: bool,
 }
 
 /// The settings of pushed positions.
@@ -92,6 +97,8 @@ pub struct OperatorSettings {
     pub max_batch: usize,
     /// Seconds a vehicle stays after it was last heard from.
     pub vehicle_timeout_s: u64,
+    /// Days raw positions are kept.
+    pub keep_positions_days: u64,
 }
 
 impl OperatorSettings {
@@ -100,6 +107,7 @@ impl OperatorSettings {
         OperatorSettings {
             max_batch: cfg.max_batch,
             vehicle_timeout_s: cfg.vehicle_timeout_s,
+            keep_positions_days: cfg.keep_positions_days,
         }
     }
 }
@@ -241,6 +249,10 @@ impl App {
                     Ok(()) => accepted += 1,
                     Err(reason) => *dropped.entry(reason.as_str().into()).or_default() += 1,
                 }
+            }
+            let tz = planner::clock::timezone(&ds.timetable);
+            for p in state.fleet.take_passed() {
+                state.delivered.record(&ds.timetable, &state.lines, tz, &p);
             }
             state.observed += 1;
             (accepted, state.observed)
@@ -385,8 +397,10 @@ impl App {
             let (_, batch) = self.observe(&ds, &pings, now, &mut dropped);
             self.publish(&ds, batch, now).await;
         }
+        // Raw positions are kept `keep_positions_days` (then only service delivered's sums).
+        let keep = i64::try_from(self.settings.operators.keep_positions_days).unwrap_or(7) * 86_400;
         o.store
-            .delete_live_positions_before((now - timeout) * 1000)
+            .delete_live_positions_before((now - keep) * 1000)
             .await
             .map_err(|e| Error::from_store(&e, Lang::default()))?;
         Ok(batches)
@@ -394,12 +408,22 @@ impl App {
 }
 
 impl FleetState {
+    /// The lines placed on (for what service delivered reads of them).
+    pub(crate) fn lines(&self) -> &Arc<Lines> {
+        &self.lines
+    }
+    /// Makes it serve `tt` (see [`FleetState::for_timetable`]).
+    pub(crate) fn serve(&mut self, tt: &Arc<Timetable>) {
+        self.for_timetable(tt);
+    }
     /// Starts afresh (lines and vehicles) when the timetable served changed.
     fn for_timetable(&mut self, tt: &Arc<Timetable>) {
         if !std::ptr::eq(self.timetable.as_ptr(), Arc::as_ptr(tt)) {
             self.timetable = Arc::downgrade(tt);
             self.lines = Arc::new(Lines::new(tt));
             self.fleet = Fleet::default();
+            self.delivered = realtime::service::Delivered::default();
+            self.resumed = false;
         }
     }
 }

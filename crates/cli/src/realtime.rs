@@ -164,8 +164,17 @@ pub fn spawn_position_follower(app: &Arc<App>) {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
+        let mut ticks: u64 = 0;
         loop {
             every.tick().await;
+            ticks += 1;
+            // Service delivered's cells, written every five seconds.
+            if ticks.is_multiple_of(5)
+                && let Err(e) = app.flush_service(app::now_unix()).await
+                && !failing
+            {
+                tracing::warn!(error = %e, "service delivered: cannot write to the database");
+            }
             // Officials' alerts another process wrote (or ended), served within a second.
             if let Err(e) = app.follow_alerts().await
                 && !failing

@@ -141,6 +141,10 @@ pub fn run(cfg: &config::Config, args: Args) -> anyhow::Result<()> {
         if let Some(b) = bot_running {
             b.stop().await;
         }
+        // Service delivered counted since the last write, before the store closes.
+        if let Err(e) = app.flush_service(app::now_unix()).await {
+            tracing::warn!(error = %e, "service delivered: the last minutes were not written");
+        }
         // Trips still queued are written before the process exits, unless the store is down:
         // then the process still exits, after saying what was lost.
         if let Some(o) = obs {

@@ -190,6 +190,9 @@ settings! {
         max_batch: usize = 1000, in 1..=10_000;
         /// A pushed vehicle not heard from for this long leaves the map and its predictions.
         vehicle_timeout_s: u64 = 120, in 10..=3600;
+        /// Days the raw positions are kept (a vehicle's code and times say a driver's shift);
+        /// service delivered is kept as hourly sums without codes.
+        keep_positions_days: u64 = 7, in 1..=90;
     }
 }
 

@@ -106,6 +106,28 @@ impl Line {
         &self.stop_at
     }
 
+    /// Metres along after `secs` of scheduled travel from the start (stopped at a stop while
+    /// the timetable dwells there); `None` past the end.
+    pub fn along_after(&self, secs: i64) -> Option<f64> {
+        if secs < 0 {
+            return None;
+        }
+        // The stops reached by then; the bus is at the last of them or on its way on.
+        let k = self.offsets.partition_point(|o| o.0 <= secs).max(1);
+        let dep = self.offsets[k - 1].1;
+        if secs <= dep {
+            return Some(self.stop_at[k - 1]);
+        }
+        let next = self.offsets.get(k)?.0;
+        let f = (secs - dep) as f64 / (next - dep).max(1) as f64;
+        Some(self.stop_at[k - 1] + (self.stop_at[k] - self.stop_at[k - 1]) * f)
+    }
+
+    /// Scheduled (arrival, departure) at each stop position, seconds after the run's start.
+    pub fn offsets(&self) -> &[(i64, i64)] {
+        &self.offsets
+    }
+
     /// The point nearest `at` on the part of the line between `from_m` and `to_m` metres
     /// along: (metres along, metres away).
     fn project(&self, at: Coord, from_m: f64, to_m: f64) -> Option<(f64, f64)> {
@@ -348,6 +370,22 @@ struct Predicted {
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     tracks: HashMap<String, Track>,
+    /// Stops passed since the last [`Fleet::take_passed`].
+    passed: Vec<Passage>,
+}
+
+/// A vehicle passing a stop of its line, between two of its positions (the time
+/// interpolated along the line): what service delivered is measured from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passage {
+    /// The line.
+    pub line: u32,
+    /// The stop's position on it.
+    pub pos: u32,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// The vehicle's code.
+    pub vehicle: String,
 }
 
 impl Fleet {
@@ -398,6 +436,22 @@ impl Fleet {
         let heading = ping
             .heading
             .or_else(|| Some(lines.line(line).bearing_at(along) as f32));
+        // The stops passed since the last position on the same line, moving forward.
+        if let Some(p) = prev.filter(|p| p.line == line && along > p.along_m) {
+            let stops = lines.line(line).stops_along();
+            let first = stops.partition_point(|&m| m <= p.along_m);
+            let last = stops.partition_point(|&m| m <= along);
+            let span = along - p.along_m;
+            for (k, &m) in stops.iter().enumerate().take(last).skip(first) {
+                let f = (m - p.along_m) / span;
+                self.passed.push(Passage {
+                    line,
+                    pos: k as u32,
+                    at: p.at + ((ping.at - p.at) as f64 * f).round() as i64,
+                    vehicle: ping.vehicle.clone(),
+                });
+            }
+        }
         self.tracks.insert(
             ping.vehicle.clone(),
             Track {
@@ -412,6 +466,11 @@ impl Fleet {
             },
         );
         Ok(())
+    }
+
+    /// The stops passed since the last call, in the order seen.
+    pub fn take_passed(&mut self) -> Vec<Passage> {
+        std::mem::take(&mut self.passed)
     }
 
     /// Forgets vehicles last seen before `t`.
@@ -696,6 +755,39 @@ struct SimBus {
     line: u32,
     along_m: f64,
     speed_mps: f64,
+}
+
+/// Buses driven along one line by a list of departures, each at the timetable's own pace and
+/// exactly on it: to test what service delivered measures (half the frequency, bunching, a
+/// gap), where [`Simulation`] drives a realistic, noisy fleet.
+#[derive(Debug, Clone)]
+pub struct OnTimetable {
+    /// The line.
+    pub line: u32,
+    /// (vehicle code, Unix time it leaves the first stop).
+    pub departures: Vec<(String, i64)>,
+}
+
+impl OnTimetable {
+    /// Where the buses are at `t`: one ping per bus on the road.
+    pub fn at(&self, lines: &Lines, t: i64) -> Vec<Ping> {
+        let line = lines.line(self.line);
+        self.departures
+            .iter()
+            .filter_map(|(code, d)| {
+                let along = line.along_after(t - d)?;
+                Some(Ping {
+                    vehicle: code.clone(),
+                    routes: vec![line.route],
+                    direction: line.direction,
+                    coord: line.point_at(along),
+                    at: t,
+                    speed_mps: None,
+                    heading: Some(line.bearing_at(along) as f32),
+                })
+            })
+            .collect()
+    }
 }
 
 /// One simulated position, as an operator would send it.

@@ -33,6 +33,7 @@ pub mod proto;
 
 pub mod alerts;
 pub mod fleet;
+pub mod service;
 
 pub use proto::FeedMessage;
 use proto::trip_descriptor::ScheduleRelationship as TripRel;

@@ -28,6 +28,7 @@ mod ratelimit;
 mod reports;
 mod serve;
 mod service;
+mod service_delivered;
 mod surveys;
 mod web;
 
@@ -202,6 +203,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/vehicles", get(network::vehicles))
         .route("/v1/alerts", get(alerts::list).post(alerts::create))
         .route("/gtfs-rt/{kind}", get(gtfs_rt::feed))
+        .route("/v1/service", get(service_delivered::public))
+        .route("/v1/observatory/service", get(service_delivered::officials))
         .route(
             "/v1/alerts/{id}",
             axum::routing::put(alerts::update).delete(alerts::end),

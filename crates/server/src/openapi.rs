@@ -3,7 +3,7 @@
 
 use crate::{
     AppState, Problem, alerts, categories, gtfs_rt, indicators, network, open311, photos, places,
-    plan, positions, questionnaires, reports, service, surveys, web,
+    plan, positions, questionnaires, reports, service, service_delivered, surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         positions::push,
         alerts::list,
         gtfs_rt::feed,
+        service_delivered::officials,
+        service_delivered::public,
         alerts::create,
         alerts::update,
         alerts::end,

@@ -280,6 +280,8 @@ mod admin;
 mod officials;
 mod reports;
 mod riders;
+mod service;
+pub use service::ServiceRow;
 mod surveys;
 #[cfg(feature = "test-support")]
 pub mod testing;

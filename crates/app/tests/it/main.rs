@@ -17,6 +17,7 @@ mod releases;
 mod reload;
 mod reports;
 mod riders;
+mod service;
 mod share;
 mod when;
 

@@ -845,6 +845,61 @@ async fn every_answer_matches_the_document() {
         .await;
     }
     call(get.clone(), "/gtfs-rt/alerts?format=xml", None, None).await;
+    // Service delivered: officials' exact figures (JSON, CSV), the public's week.
+    for q in [
+        "",
+        "?by=day&format=csv",
+        "?from=2026-12-01&to=2026-12-07&route=ROUTE",
+    ] {
+        let q = q.replace("ROUTE", &route);
+        call(
+            get.clone(),
+            &format!("/v1/observatory/service{q}"),
+            None,
+            Some(&editor),
+        )
+        .await;
+    }
+    call(
+        get.clone(),
+        "/v1/observatory/service?by=week",
+        None,
+        Some(&editor),
+    )
+    .await;
+    call(
+        get.clone(),
+        "/v1/observatory/service?from=2026-12-09&to=2026-12-01",
+        None,
+        Some(&editor),
+    )
+    .await;
+    call(
+        get.clone(),
+        "/v1/observatory/service?route=nope",
+        None,
+        Some(&editor),
+    )
+    .await;
+    call(get.clone(), "/v1/observatory/service", None, None).await;
+    call(
+        get.clone(),
+        "/v1/observatory/service",
+        None,
+        Some(&operator),
+    )
+    .await;
+    call(get.clone(), "/v1/service", None, None).await;
+    call(
+        get.clone(),
+        "/v1/service?week=2026-W49&format=csv",
+        None,
+        None,
+    )
+    .await;
+    call(get.clone(), "/v1/service?week=2026-49", None, None).await;
+    call(get.clone(), "/v1/service?route=nope", None, None).await;
+
     call(get.clone(), "/gtfs-rt/nothing", None, None).await;
     call(Method::DELETE, &one, None, Some(&operator)).await;
     call(Method::DELETE, &one, None, None).await;
