@@ -106,9 +106,16 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                 headway_s,
                 realtime,
                 delay_s,
+                alerts,
                 ..
             } => {
-                let mut l = t(
+                // Service alerts first: a strike or a detour matters before any time.
+                let mut l = String::new();
+                for a in alerts {
+                    l.push_str(&t(lang, "plan.alert", &[("header", &a.header)]));
+                    l.push_str("\n   ");
+                }
+                l += &t(
                     lang,
                     &approx("plan.ride"),
                     &[

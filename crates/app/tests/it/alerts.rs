@@ -60,13 +60,19 @@ async fn leg_alerts(a: &app::App, from: StopIdx, to: StopIdx, lang: Lang) -> Vec
         safer: false,
     };
     let plan = a.plan(ds, req).await.unwrap();
+    // What the bot and `paradero plan` say carries them too, before the ride.
+    let text = planner::render_itinerary(lang, 1, &plan.itineraries[0]);
     plan.itineraries[0]
         .legs
         .iter()
         .find_map(|l| match l {
-            planner::ItineraryLeg::Ride { alerts, .. } => {
-                Some(alerts.iter().map(|a| a.header.clone()).collect())
-            }
+            planner::ItineraryLeg::Ride { alerts, .. } => Some(
+                alerts
+                    .iter()
+                    .inspect(|a| assert!(text.contains(&a.header), "{text}"))
+                    .map(|a| a.header.clone())
+                    .collect(),
+            ),
             _ => None,
         })
         .unwrap()
