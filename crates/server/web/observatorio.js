@@ -523,6 +523,117 @@
       .catch(function (e) { alertStatus(e.message, true); });
   });
   loadAlerts().catch(function () {});
-  $('filters').addEventListener('submit', function (ev) { ev.preventDefault(); refresh(); });
+
+  // ---- service delivered: a week's excess waiting time per route × hour, worst first ----
+  function isoWeek(d) {
+    var t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
+    var day = t.getUTCDay() || 7;
+    t.setUTCDate(t.getUTCDate() + 4 - day);
+    var y = t.getUTCFullYear();
+    var w = Math.ceil(((t - Date.UTC(y, 0, 1)) / 86400000 + 1) / 7);
+    return y + '-W' + (w < 10 ? '0' : '') + w;
+  }
+  function weekDays(w) {
+    var m = /^(\d{4})-W(\d{2})$/.exec(w);
+    if (!m) return null;
+    var jan4 = new Date(Date.UTC(+m[1], 0, 4));
+    var mon = new Date(jan4.getTime() - ((jan4.getUTCDay() || 7) - 1) * 86400000 + (+m[2] - 1) * 7 * 86400000);
+    var sun = new Date(mon.getTime() + 6 * 86400000);
+    return [mon.toISOString().slice(0, 10), sun.toISOString().slice(0, 10)];
+  }
+  $('service-week').value = isoWeek(new Date());
+  var EWT_MAX = 10;
+  function loadService() {
+    var w = $('service-week').value || isoWeek(new Date());
+    var days = weekDays(w);
+    if (!days) return Promise.resolve();
+    var official = !!token();
+    var path = official
+      ? '/v1/observatory/service?from=' + days[0] + '&to=' + days[1] + '&by=hour&lang=' + LANG
+      : '/v1/service?week=' + w + '&lang=' + LANG;
+    $('service-csv').href = path + '&format=csv';
+    // Officials' CSV needs their token: fetched, then saved.
+    $('service-csv').onclick = official ? function (ev) {
+      ev.preventDefault();
+      fetch(path + '&format=csv', { headers: { Authorization: 'Bearer ' + token() } })
+        .then(function (r) { return r.blob(); })
+        .then(function (b) {
+          var a = document.createElement('a');
+          a.href = URL.createObjectURL(b); a.download = 'servicio-' + w + '.csv';
+          document.body.appendChild(a); a.click(); a.remove();
+        });
+    } : null;
+    return api(path, { auth: official }).then(function (r) {
+      drawService(r, official);
+    }).catch(function (e) { $('service-heat').textContent = e.message; });
+  }
+  function drawService(r, official) {
+    var box = $('service-heat');
+    box.textContent = '';
+    var tbody = $('service-table').querySelector('tbody');
+    tbody.textContent = '';
+    $('service-legend').textContent = t('dash.service_legend', { max: EWT_MAX });
+    if (!r.figures.length) { box.textContent = t('dash.service_none'); $('service-table').hidden = true; return; }
+    // Rows: route and direction, in the answer's order (worst first); columns: hours.
+    var rows = [], byRow = {}, cols = [];
+    r.figures.forEach(function (f) {
+      var key = f.route_id + '|' + f.direction;
+      if (!byRow[key]) { byRow[key] = { name: f.route_short_name + (f.direction ? ' ↩' : ''), cells: {}, all: [] }; rows.push(key); }
+      byRow[key].cells[f.hour] = f;
+      byRow[key].all.push(f);
+      if (cols.indexOf(f.hour) < 0) cols.push(f.hour);
+    });
+    cols.sort();
+    var shown = rows.slice(0, 30);
+    var cw = 22, ch = 18, left = 90, top = 20;
+    var vw = left + cols.length * cw, vh = top + shown.length * ch;
+    // Drawn at 1.4 px a unit, never wider than the page.
+    var s = svg('svg', { viewBox: '0 0 ' + vw + ' ' + vh, width: Math.round(vw * 1.4), height: Math.round(vh * 1.4), role: 'presentation' });
+    cols.forEach(function (c, i) {
+      var tx = svg('text', { x: left + i * cw + cw / 2, y: 14, 'text-anchor': 'middle', 'font-size': 9 });
+      tx.textContent = c.length > 2 ? c.slice(0, 2) : c;
+      s.appendChild(tx);
+    });
+    shown.forEach(function (key, j) {
+      var row = byRow[key];
+      var name = svg('text', { x: left - 4, y: top + j * ch + 13, 'text-anchor': 'end', 'font-size': 10 });
+      name.textContent = row.name.slice(0, 14);
+      s.appendChild(name);
+      cols.forEach(function (c, i) {
+        var f = row.cells[c];
+        var e = f && f.ewt_min !== null && f.ewt_min !== undefined ? f.ewt_min : null;
+        var k = e === null ? 0 : Math.max(0, Math.min(1, e / EWT_MAX));
+        var fill = e === null ? '#d9d9d9' : 'rgb(' + Math.round(255 - 120 * k) + ',' + Math.round(255 - 235 * k) + ',' + Math.round(255 - 235 * k) + ')';
+        var rect = svg('rect', { x: left + i * cw, y: top + j * ch, width: cw - 1, height: ch - 1, fill: fill });
+        var title = svg('title');
+        title.textContent = row.name + ' ' + c + ': ' + (e === null ? '—' : e.toFixed(1) + ' min');
+        rect.appendChild(title);
+        s.appendChild(rect);
+      });
+      // The table: the week per route, worst first.
+      var runs = 0, promised = 0, cv = [], ewt = [], trip = [], sched = [], planned = 0;
+      row.all.forEach(function (f) {
+        runs += f.runs; promised += f.runs_promised; planned += f.planned_trips || 0;
+        if (f.headway_cv !== null) cv.push(f.headway_cv);
+        if (f.ewt_min !== null) ewt.push(f.ewt_min);
+        if (f.trip_time_min !== null) { trip.push(f.trip_time_min); sched.push(f.scheduled_trip_time_min); }
+      });
+      var mean = function (a) { return a.length ? (a.reduce(function (x, y) { return x + y; }, 0) / a.length) : null; };
+      var fmt = function (x) { return x === null ? '—' : x.toFixed(1); };
+      var tr = document.createElement('tr');
+      [row.name, runs + ' / ' + Math.round(promised), fmt(mean(cv)), fmt(mean(ewt)),
+        fmt(mean(trip)) + ' / ' + fmt(mean(sched)), official ? String(planned) : '—'].forEach(function (v, i) {
+        var td = el(i === 0 ? 'th' : 'td', v);
+        if (i === 0) td.setAttribute('scope', 'row');
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    box.appendChild(s);
+    $('service-table').hidden = false;
+  }
+  $('service-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadService(); });
+  loadService();
+  $('filters').addEventListener('submit', function (ev) { ev.preventDefault(); refresh(); loadService(); });
   refresh();
 })();

@@ -1918,6 +1918,55 @@ async fn an_alert_written_on_the_dashboard_reaches_the_itinerary_and_a_following
     let at = format!("{day}T09:00");
     let ((from, to), (route, short)) = a_planned_ride(&addr, &at);
 
+    // An operator's buses on the road (for the dashboard's service delivered), until the
+    // public's weekly figures have a route.
+    let out = Command::new(env!("CARGO_BIN_EXE_paradero"))
+        .args([
+            "admin", "token", "create", "--name", "Op", "--role", "operator",
+        ])
+        .args(["--agency", "arequipa:0"])
+        .env_remove("PARADERO_CONFIG")
+        .env("PARADERO_STORE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let op = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let sim = crate::simulate(
+        &addr,
+        &op,
+        &[
+            "--agency",
+            "arequipa:0",
+            "--vehicles",
+            "30",
+            "--steps",
+            "60",
+            "--interval",
+            "1",
+            "--speed",
+            "40",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let _sim = Driver(sim);
+    let started = Instant::now();
+    loop {
+        let (status, body) = crate::http(&addr, "GET", "/v1/service", &[], "");
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        if v["figures"].as_array().is_some_and(|f| !f.is_empty()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "no service figures: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // A rider follows the line in the chat.
     let chat = 4242;
     fake.text(chat, &format!("/alertas {route}"));
@@ -1950,6 +1999,23 @@ async fn an_alert_written_on_the_dashboard_reaches_the_itinerary_and_a_following
         vec![json!(token), json!(route), json!(header)],
     )
     .await
+    .unwrap();
+    // Service delivered drawn: a heat map cell per route and hour band, a table row per route.
+    until(
+        &c,
+        "return document.querySelectorAll('#service-heat rect').length > 0
+              && document.querySelectorAll('#service-table tbody tr').length > 0",
+        20,
+        "return document.getElementById('service-heat').textContent",
+    )
+    .await;
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&e2e).unwrap();
+    let service = c.find(Locator::Id("service-section")).await.unwrap();
+    std::fs::write(
+        e2e.join("observatorio-service-phone.png"),
+        service.screenshot().await.unwrap(),
+    )
     .unwrap();
     let chip = js(
         &c,
