@@ -278,11 +278,20 @@ impl App {
         let tt = &ds.timetable;
         let iso = |d: Day| d.date().format("%Y-%m-%d").to_string();
         let route_id = route.map(|r| tt.route(r).id.clone());
-        let rows = o
-            .store
-            .service_cells(&iso(from), &iso(to), route_id.as_deref())
-            .await
-            .map_err(map)?;
+        // Summed by the database unless asked day by day.
+        let rows = match by {
+            By::DayHour => {
+                o.store
+                    .service_cells(&iso(from), &iso(to), route_id.as_deref())
+                    .await
+            }
+            By::Hour | By::Band => {
+                o.store
+                    .service_cells_by_hour(&iso(from), &iso(to), route_id.as_deref())
+                    .await
+            }
+        }
+        .map_err(map)?;
         let planned: HashMap<(String, i64), i64> = if official {
             o.store
                 .planned_by_route_hour(&iso(from), &iso(to))
@@ -324,15 +333,22 @@ impl App {
             g.0.push(cell_of(r));
         }
         if official {
+            // Planned trips are per route and hour (a route's two directions are one in
+            // riders' plans): beside direction 0, or the only direction seen.
+            let mut by_route_hour: HashMap<(String, String), i64> = HashMap::new();
             for ((route, hour), n) in &planned {
                 let h = match by {
                     By::Band => band(*hour),
                     _ => format!("{hour:02}"),
                 };
-                for (k, g) in groups.iter_mut() {
-                    if &k.0 == route && k.3 == h && k.1 == 0 {
-                        g.1 += n;
-                    }
+                *by_route_hour.entry((route.clone(), h)).or_default() += n;
+            }
+            for (k, g) in groups.iter_mut() {
+                if k.1 == 0 {
+                    g.1 += by_route_hour
+                        .get(&(k.0.clone(), k.3.clone()))
+                        .copied()
+                        .unwrap_or(0);
                 }
             }
         }

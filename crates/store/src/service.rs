@@ -155,6 +155,36 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// The cells of local days `from..=to` summed per route, direction and hour (the days
+    /// together; `day` left empty): what the dashboard's week reads, summed by the database.
+    pub async fn service_cells_by_hour(
+        &self,
+        from: &str,
+        to: &str,
+        route: Option<&str>,
+    ) -> Result<Vec<ServiceRow>> {
+        let sql = format!(
+            "SELECT CAST('' AS TEXT), route_id, direction, local_hour, CAST(SUM(runs) AS BIGINT),
+                    SUM(promised), CAST(MAX(vehicles) AS BIGINT), CAST(SUM(headways) AS BIGINT),
+                    SUM(h_sum), SUM(h_sq), CAST(SUM(sched_n) AS BIGINT), SUM(sched_sum),
+                    SUM(sched_sq), SUM(h_sum_sched), SUM(h_sq_sched), SUM(travel_obs_s),
+                    SUM(travel_sched_s), CAST(MAX(until_t) AS BIGINT)
+             FROM service_cells WHERE local_day >= $1 AND local_day <= $2 {}
+             GROUP BY route_id, direction, local_hour",
+            if route.is_some() {
+                "AND route_id = $3"
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query(&sql).bind(from).bind(to);
+        if let Some(r) = route {
+            q = q.bind(r);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Planned trips per (route, local hour) on local days `from..=to` (the trips' own
     /// rollup, exact: officials only).
     pub async fn planned_by_route_hour(
