@@ -434,3 +434,107 @@ async fn another_process_serves_and_ends_it_within_a_follow_on_sqlite() {
 async fn another_process_serves_and_ends_it_within_a_follow_on_postgres() {
     another_process_serves_and_ends_it_within_a_follow(fresh_on_postgres().await).await;
 }
+
+async fn followers_are_told_once_and_gone_chats_are_given_up(f: Fresh) {
+    let editor = f.official("ana", Role::Editor).await;
+    let (_, route_id, _) = a_ride(&f);
+    let (ana, beto) = (501, 502);
+    let ds = f.app.dataset();
+    let short = ds
+        .timetable
+        .route(ds.timetable.route_by_id(&route_id).unwrap())
+        .short_name
+        .clone();
+    // A line by its short name follows every route of that name.
+    let followed = f
+        .app
+        .follow_route_alerts(ana, &short, Lang::Es)
+        .await
+        .unwrap();
+    assert!(followed.iter().any(|r| r.id == route_id), "{followed:?}");
+    f.app
+        .follow_route_alerts(beto, &route_id, Lang::Es)
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.app
+            .follow_route_alerts(ana, "no-such-line", Lang::Es)
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    let now = app::now_unix();
+    let made = f
+        .app
+        .create_alert(
+            &editor,
+            &alert_on(vec![route(&route_id)], "Paro"),
+            now,
+            Lang::Es,
+        )
+        .await
+        .unwrap();
+    let due = f.app.alerts_to_tell(10).await.unwrap();
+    let mut chats: Vec<i64> = due.iter().map(|d| d.chat_id).collect();
+    chats.sort_unstable();
+    assert_eq!(chats, [ana, beto]);
+    assert!(
+        due.iter()
+            .all(|d| d.text.contains("Paro") && d.text.contains(&short))
+    );
+    // Leased: not handed out again while being sent.
+    assert!(f.app.alerts_to_tell(10).await.unwrap().is_empty());
+    let (to_ana, to_beto) = if due[0].chat_id == ana {
+        (&due[0], &due[1])
+    } else {
+        (&due[1], &due[0])
+    };
+    f.app.alert_told(to_ana.delivery).await.unwrap();
+    // Beto blocked the bot: given up, and his subscription with it.
+    f.app.alert_not_told(to_beto, true).await.unwrap();
+    assert!(
+        f.app
+            .followed_routes(beto, Lang::Es)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        f.obs.store().alert_delivery_counts(&made.id).await.unwrap(),
+        (1, 1, 0)
+    );
+    // Edited: Ana is told the new version, once; ended before it is sent: not at all.
+    f.app
+        .update_alert(
+            &editor,
+            &made.id,
+            &alert_on(vec![route(&route_id)], "Paro hasta el lunes"),
+            now,
+            Lang::Es,
+        )
+        .await
+        .unwrap();
+    f.app
+        .end_alert(&editor, &made.id, now, Lang::Es)
+        .await
+        .unwrap();
+    assert!(f.app.alerts_to_tell(10).await.unwrap().is_empty());
+    // Erasing the chat erases its subscriptions.
+    f.app.erase_rider("rider-ana", ana, Lang::Es).await.unwrap();
+    assert!(
+        f.app
+            .followed_routes(ana, Lang::Es)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn followers_are_told_once_and_gone_chats_are_given_up_on_sqlite() {
+    followers_are_told_once_and_gone_chats_are_given_up(fresh().await).await;
+}
+
+#[tokio::test]
+async fn followers_are_told_once_and_gone_chats_are_given_up_on_postgres() {
+    followers_are_told_once_and_gone_chats_are_given_up(fresh_on_postgres().await).await;
+}
