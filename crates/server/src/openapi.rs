@@ -268,11 +268,15 @@ const TRIP_TIME: &str = r"^(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0
 /// The pattern of a query parameter, declared once here for every operation that takes it
 /// (utoipa's `pattern =` takes a literal only): dates (`from`/`to` described as
 /// `YYYY-MM-DD…`), the times of a trip (`at`, `arrive_by`) and boxes (`bbox`).
+/// An ISO week, `2026-W49` (the public's service delivered).
+const WEEK: &str = "^[0-9]{4}-W[0-9]{2}$";
+
 fn pattern_of(name: &str, description: &str) -> Option<&'static str> {
     match name {
         "at" | "arrive_by" => Some(TRIP_TIME),
         "bbox" => Some(BBOX),
         "from" | "to" if description.starts_with("YYYY-MM-DD") => Some(DATE),
+        "week" => Some(WEEK),
         _ => None,
     }
 }

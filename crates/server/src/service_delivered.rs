@@ -132,7 +132,8 @@ pub async fn officials(
             (ServiceReport = "application/json"),
             (String = "text/csv"))),
         (status = 400, description = "A malformed week or `format`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown route, or the observatory is off", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "Unknown route, or the observatory is off", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A week that year does not have (`W00`, `W54`)", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/service` (public, weekly).
 pub async fn public(
     State(s): State<Arc<AppState>>,
@@ -140,23 +141,22 @@ pub async fn public(
     Observatory(app): Observatory,
 ) -> Result<Response, Problem> {
     let today = app::clock::now(&s.dataset().timetable).0;
-    let monday = match p.get("week") {
+    // Present but empty (`week=`) is malformed, not absent.
+    let monday = match p.given("week") {
         None => today.offset(-(today.weekday() as i32)),
         Some(w) => {
-            let parsed = w
+            // Malformed is a 400; well formed but not a week of that year (W00, W54) a 422.
+            let parts = w
                 .split_once("-W")
-                .and_then(|(y, n)| Some((y.parse::<i32>().ok()?, n.parse::<u32>().ok()?)))
-                .filter(|_| w.len() == 8)
-                .and_then(|(y, n)| chrono::NaiveDate::from_isoywd_opt(y, n, chrono::Weekday::Mon));
-            match parsed {
+                .filter(|_| w.len() == 8 && w.is_ascii())
+                .and_then(|(y, n)| Some((y.parse::<i32>().ok()?, n.parse::<u32>().ok()?)));
+            let bad = || i18n::t(p.lang, "service.bad_week", &[("text", &w)]);
+            let Some((y, n)) = parts else {
+                return Err(Problem::bad_request(bad()));
+            };
+            match chrono::NaiveDate::from_isoywd_opt(y, n, chrono::Weekday::Mon) {
                 Some(d) => app::Day::from_date(d),
-                None => {
-                    return Err(Problem::bad_request(i18n::t(
-                        p.lang,
-                        "service.bad_week",
-                        &[("text", &w)],
-                    )));
-                }
+                None => return Err(Problem::unprocessable(bad())),
             }
         }
     };

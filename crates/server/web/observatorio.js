@@ -425,9 +425,15 @@
   // Stops to pick on a map: those in view once zoomed in enough to tell them apart.
   var amap = L.map('alert-map', { preferCanvas: true, attributionControl: false }).setView([-16.4, -71.535], 13);
   var stopDots = L.layerGroup().addTo(amap);
+  // The routes are drawn too: tapping one adds it (its name in a tooltip).
   api('/v1/network').then(function (n) {
-    L.geoJSON(n, { style: function (f) { return { color: f.properties.color ? '#' + f.properties.color : '#0b5563', weight: 1.5, opacity: 0.5 }; },
-      interactive: false }).addTo(amap);
+    L.geoJSON(n, {
+      style: function (f) { return { color: f.properties.color ? '#' + f.properties.color : '#0b5563', weight: 3, opacity: 0.5 }; },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(f.properties.short_name + ' — ' + f.properties.long_name, { sticky: true });
+        layer.on('click', function () { choose({ route: f.properties.id }); });
+      }
+    }).addTo(amap);
   }).catch(function () {});
   function drawStops() {
     stopDots.clearLayers();
@@ -444,7 +450,7 @@
     }).catch(function () {});
   }
   amap.on('moveend', drawStops);
-  window.paraderoDash = { alertMap: amap, choose: choose };
+  window.paraderoDash = { alertMap: amap, stops: stopDots, choose: choose };
   function texts(prefix) {
     var o = { es: $(prefix + 'es').value.trim() };
     ['en', 'qu'].forEach(function (l) { var v = $(prefix + l).value.trim(); if (v) o[l] = v; });

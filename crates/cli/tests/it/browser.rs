@@ -2023,6 +2023,35 @@ async fn an_alert_written_on_the_dashboard_reaches_the_itinerary_and_a_following
     )
     .await;
     assert!(chip.as_str().unwrap().contains(&short), "{chip}");
+    // A stop picked on the form's map too: zoomed in where the rider boards, a stop tapped.
+    let (_, body) = crate::http(&addr, "GET", &format!("/v1/routes/{route}"), &[], "");
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    let stop = &detail["stops"][1];
+    c.execute(
+        "window.paraderoDash.alertMap.setView([arguments[0], arguments[1]], 16); return true",
+        vec![stop["lat"].clone(), stop["lon"].clone()],
+    )
+    .await
+    .unwrap();
+    until(
+        &c,
+        "return window.paraderoDash.stops.getLayers().length > 0",
+        20,
+        "return window.paraderoDash.alertMap.getZoom()",
+    )
+    .await;
+    c.execute(
+        "window.paraderoDash.stops.getLayers()[0].fire('click'); return true",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let chips = js(
+        &c,
+        "return document.querySelectorAll('#alert-chosen li').length",
+    )
+    .await;
+    assert_eq!(chips, json!(2), "a route and a stop chosen");
     c.find(Locator::Id("alert-save"))
         .await
         .unwrap()

@@ -898,6 +898,8 @@ async fn every_answer_matches_the_document() {
     )
     .await;
     call(get.clone(), "/v1/service?week=2026-49", None, None).await;
+    call(get.clone(), "/v1/service?week=2026-W54", None, None).await;
+    call(get.clone(), "/v1/service?week=", None, None).await;
     call(get.clone(), "/v1/service?route=nope", None, None).await;
 
     call(get.clone(), "/gtfs-rt/nothing", None, None).await;
