@@ -344,8 +344,26 @@ fn check(tt: &Timetable, a: &AlertIn, id: &str, lang: Lang) -> Result<Checked, E
         everywhere: false,
         active,
     };
+    let routes = inform(tt, &a.informed, &mut alert, lang)?;
+    Ok(Checked {
+        alert,
+        routes: routes.into_iter().map(|r| tt.route(r).id.clone()).collect(),
+    })
+}
+
+/// Resolves what an alert informs into `alert`, each entity checked against the timetable;
+/// the routes whose followers are told.
+fn inform(
+    tt: &Timetable,
+    informed: &[Informed],
+    alert: &mut realtime::alerts::Alert,
+    lang: Lang,
+) -> Result<BTreeSet<RouteIdx>, Error> {
+    let bad = |key: &str, args: &[(&str, &dyn std::fmt::Display)]| {
+        Error::Unprocessable(i18n::t(lang, key, args))
+    };
     let mut routes: BTreeSet<RouteIdx> = BTreeSet::new();
-    for (i, e) in a.informed.iter().enumerate() {
+    for (i, e) in informed.iter().enumerate() {
         let n = i + 1;
         let route = e
             .route
@@ -408,10 +426,7 @@ fn check(tt: &Timetable, a: &AlertIn, id: &str, lang: Lang) -> Result<Checked, E
             (None, None, None) => return Err(bad("alerts.empty_entity", &[("n", &n)])),
         }
     }
-    Ok(Checked {
-        alert,
-        routes: routes.into_iter().map(|r| tt.route(r).id.clone()).collect(),
-    })
+    Ok(routes)
 }
 
 /// The routes that call at `stop`.

@@ -155,27 +155,12 @@ fn row_of(k: &CellKey, c: &Cell, route_id: &str) -> ServiceRow {
     }
 }
 
-/// Sums cells of several hours or days into one: runs, promises and sums add; vehicles is
-/// the most in any one of them.
+/// Sums cells of several hours or days into one ([`Cell::pool`]).
 fn pool(cells: &[Cell]) -> Cell {
-    let mut out = Cell::default();
-    for c in cells {
-        out.runs += c.runs;
-        out.promised += c.promised;
-        out.vehicles = out.vehicles.max(c.vehicles);
-        out.headways += c.headways;
-        out.h_sum += c.h_sum;
-        out.h_sq += c.h_sq;
-        out.sched_n += c.sched_n;
-        out.sched_sum += c.sched_sum;
-        out.sched_sq += c.sched_sq;
-        out.h_sum_sched += c.h_sum_sched;
-        out.h_sq_sched += c.h_sq_sched;
-        out.travel_obs_s += c.travel_obs_s;
-        out.travel_sched_s += c.travel_sched_s;
-        out.until = out.until.max(c.until);
-    }
-    out
+    cells.iter().fold(Cell::default(), |mut out, c| {
+        out.pool(c);
+        out
+    })
 }
 
 /// How figures are grouped.

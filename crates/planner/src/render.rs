@@ -35,6 +35,28 @@ fn minutes(secs: i32) -> i32 {
     (secs + 59) / 60
 }
 
+/// How a ride stands: live against the timetable (boarded as the bus is predicted, not a
+/// headway), else its headway (`every_key`), else nothing.
+fn ride_timing(
+    lang: Lang,
+    realtime: bool,
+    delay_s: Option<i32>,
+    headway_s: Option<u32>,
+    every_key: &str,
+) -> Option<String> {
+    if realtime {
+        let minutes = (delay_s.unwrap_or(0).abs() + 30) / 60;
+        let key = match delay_s {
+            None => "plan.ride.live_unscheduled",
+            Some(_) if minutes == 0 => "plan.ride.live_on_time",
+            Some(d) if d > 0 => "plan.ride.live_late",
+            Some(_) => "plan.ride.live_early",
+        };
+        return Some(t(lang, key, &[("minutes", &minutes)]));
+    }
+    headway_s.map(|h| t(lang, every_key, &[("minutes", &(h / 60))]))
+}
+
 /// One itinerary, as lines of text.
 pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
     let approx = |key: &'static str| -> String {
@@ -125,24 +147,15 @@ pub fn render_itinerary(lang: Lang, n: usize, it: &Itinerary) -> String {
                         ("time", &hm(board.time.as_deref().unwrap_or(""))),
                     ],
                 );
-                if *realtime {
-                    // Boarded as the live bus is predicted: how it stands, not a headway.
+                if let Some(when) = ride_timing(
+                    lang,
+                    *realtime,
+                    *delay_s,
+                    *headway_s,
+                    &approx("plan.ride.every"),
+                ) {
                     l.push(' ');
-                    let minutes = (delay_s.unwrap_or(0).abs() + 30) / 60;
-                    let key = match delay_s {
-                        None => "plan.ride.live_unscheduled",
-                        Some(_) if minutes == 0 => "plan.ride.live_on_time",
-                        Some(d) if *d > 0 => "plan.ride.live_late",
-                        Some(_) => "plan.ride.live_early",
-                    };
-                    l.push_str(&t(lang, key, &[("minutes", &minutes)]));
-                } else if let Some(h) = headway_s {
-                    l.push(' ');
-                    l.push_str(&t(
-                        lang,
-                        &approx("plan.ride.every"),
-                        &[("minutes", &(h / 60))],
-                    ));
+                    l.push_str(&when);
                 }
                 l.push_str("\n   ");
                 l.push_str(&t(

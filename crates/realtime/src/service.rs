@@ -94,10 +94,19 @@ impl Cell {
     pub fn travel_ratio(&self) -> Option<f64> {
         (self.travel_sched_s > 0.0).then(|| self.travel_obs_s / self.travel_sched_s)
     }
-    /// Adds `o` (another process's or an earlier count of the same cell).
+    /// Adds `o`, an earlier count of the same cell (resumed after a restart): the promise
+    /// and the vehicles are the cell's, not summed.
     pub fn add(&mut self, o: &Cell) {
+        let (promised, vehicles) = (self.promised.max(o.promised), self.vehicles.max(o.vehicles));
+        self.pool(o);
+        self.promised = promised;
+        self.vehicles = vehicles;
+    }
+    /// Pools `o`, another hour's or day's cell, into this one: runs, promises and sums add;
+    /// vehicles is the most in any one of them.
+    pub fn pool(&mut self, o: &Cell) {
         self.runs += o.runs;
-        self.promised = self.promised.max(o.promised);
+        self.promised += o.promised;
         self.vehicles = self.vehicles.max(o.vehicles);
         self.headways += o.headways;
         self.h_sum += o.h_sum;
