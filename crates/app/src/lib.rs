@@ -24,6 +24,7 @@ pub mod map;
 pub mod metrics;
 pub mod observatory;
 pub mod officials;
+pub mod offline_bundle;
 pub mod photos;
 pub mod places;
 pub mod positions;
@@ -187,6 +188,8 @@ pub struct App {
     alerts_seen: std::sync::Mutex<alerts::AlertsState>,
     /// GTFS-Realtime out, built once per generation.
     gtfs_rt_snapshots: gtfs_rt::Snapshots,
+    /// The phone's timetable bundles of the dataset served.
+    bundles: offline_bundle::Bundles,
 }
 
 /// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
@@ -240,6 +243,7 @@ impl App {
             publishing: tokio::sync::Mutex::new(()),
             alerts_seen: std::sync::Mutex::default(),
             gtfs_rt_snapshots: gtfs_rt::Snapshots::default(),
+            bundles: Default::default(),
             origin: format!("{:016x}", rand::random::<u64>()),
         })
     }

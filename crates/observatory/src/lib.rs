@@ -10,7 +10,9 @@ pub mod privacy;
 pub mod publish;
 pub mod questionnaire;
 pub mod release;
-pub mod zone;
+/// Zones live with the timetable (the planner, the phone's router included, reads them
+/// without the privacy machinery); re-exported here where the observatory always had them.
+pub use timetable::zone;
 
 use sha2::{Digest, Sha256};
 

@@ -117,23 +117,27 @@ pub enum ItineraryLeg {
     },
 }
 
+/// The index of the point of `points` nearest `c` from `start` on, by squared equirectangular
+/// distance with longitudes scaled by `k` (the cosine of a latitude nearby): the same order as
+/// great-circle distance at a city's scale, without trigonometry for every point of a long
+/// shape. [`cut_shape`] cuts legs at these points.
+pub fn nearest_point(points: &[Coord], c: Coord, start: usize, k: f64) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, p) in points.iter().enumerate().skip(start) {
+        let (dy, dx) = (p.lat() - c.lat(), (p.lon() - c.lon()) * k);
+        let d = dx * dx + dy * dy;
+        if best.is_none_or(|(_, b)| d < b) {
+            best = Some((i, d));
+        }
+    }
+    best.map(|b| b.0)
+}
+
 /// The part of a shape between two stops: from the shape point nearest the first stop to the
 /// one nearest the second, searching forward (routes can pass near a stop twice).
 pub fn cut_shape(points: &[Coord], from: Coord, to: Coord) -> Option<Vec<Coord>> {
-    // Nearest by squared equirectangular distance: the same order as great-circle distance
-    // at a city's scale, without trigonometry for every point of a long shape.
     let k = from.lat().to_radians().cos();
-    let nearest = |c: Coord, start: usize| {
-        let mut best: Option<(usize, f64)> = None;
-        for (i, p) in points.iter().enumerate().skip(start) {
-            let (dy, dx) = (p.lat() - c.lat(), (p.lon() - c.lon()) * k);
-            let d = dx * dx + dy * dy;
-            if best.is_none_or(|(_, b)| d < b) {
-                best = Some((i, d));
-            }
-        }
-        best.map(|b| b.0)
-    };
+    let nearest = |c: Coord, start: usize| nearest_point(points, c, start, k);
     let a = nearest(from, 0)?;
     let b = nearest(to, a)?;
     // A shape far from the stops (more than 300 m) is not this trip's: fall back.

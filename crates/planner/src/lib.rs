@@ -18,6 +18,7 @@ pub use alerts::ServiceAlert;
 pub use departures::{Departure, departures};
 pub use itinerary::{
     Co2, FareTotal, Itinerary, ItineraryLeg, LineString, StopRef, cut_shape, local_time,
+    nearest_point,
 };
 pub use places::{
     PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_route_names,
@@ -31,7 +32,7 @@ use rayon::prelude::*;
 use timetable::{Coord, Day, Secs, StopIdx, Timetable};
 
 /// Planner parameters: the `[planner]` section of the configuration.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlannerConfig {
     /// Stops within this straight-line distance of a coordinate are walked to, metres.

@@ -159,7 +159,7 @@ impl RiskSurface {
     ) -> RiskSurface {
         let mut map: HashMap<(i64, i64), [RiskCell; 3]> = HashMap::new();
         for (zone, part, cell) in cells {
-            if let Some(z) = observatory::zone::parse_zone(&zone)
+            if let Some(z) = timetable::zone::parse_zone(&zone)
                 && part < 3
             {
                 map.entry(z).or_insert(
@@ -262,7 +262,7 @@ impl RiskSurface {
 
     /// The cell at a point and part of the day (average risk where the release says nothing).
     pub fn at(&self, lat: f64, lon: f64, part: usize) -> RiskCell {
-        let z = observatory::zone::zone_cell(lat, lon, self.cell_m);
+        let z = timetable::zone::zone_cell(lat, lon, self.cell_m);
         self.cells.get(&z).map_or(
             RiskCell {
                 relative: 1.0,
@@ -529,7 +529,7 @@ pub fn service_exposure(
     let zone: Vec<(i64, i64)> = tt
         .stops()
         .iter()
-        .map(|s| observatory::zone::zone_cell(s.coord.lat(), s.coord.lon(), cell_m))
+        .map(|s| timetable::zone::zone_cell(s.coord.lat(), s.coord.lon(), cell_m))
         .collect();
     let mut out: HashMap<(i64, i64), [f64; 3]> = HashMap::new();
     let mut add = |stop: StopIdx, secs: u32| {
@@ -628,7 +628,7 @@ pub fn surface(
     for c in released {
         let Some(f) = fam(&c.family) else { continue };
         let part = c.part.min(2);
-        let e = observatory::zone::parse_zone(&c.zone)
+        let e = timetable::zone::parse_zone(&c.zone)
             .and_then(|z| exposure.get(&z))
             .map_or(0.0, |e| e[part]);
         let m = city(f, part);

@@ -64,16 +64,7 @@ pub async fn feed(
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, "no-cache".to_string()),
     ];
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == etag
-        });
-    if matches {
+    if crate::extract::if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     Ok(if json {

@@ -15,6 +15,7 @@ mod gtfs_rt;
 mod indicators;
 pub mod metrics;
 mod network;
+mod offline_api;
 mod open311;
 mod openapi;
 mod photos;
@@ -203,6 +204,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/vehicles", get(network::vehicles))
         .route("/v1/alerts", get(alerts::list).post(alerts::create))
         .route("/gtfs-rt/{kind}", get(gtfs_rt::feed))
+        .route("/v1/offline", get(offline_api::list))
+        .route("/v1/offline/{feed}", get(offline_api::bundle))
         .route("/v1/service", get(service_delivered::public))
         .route("/v1/observatory/service", get(service_delivered::officials))
         .route(

@@ -2,8 +2,9 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, alerts, categories, gtfs_rt, indicators, network, open311, photos, places,
-    plan, positions, questionnaires, reports, service, service_delivered, surveys, web,
+    AppState, Problem, alerts, categories, gtfs_rt, indicators, network, offline_api, open311,
+    photos, places, plan, positions, questionnaires, reports, service, service_delivered, surveys,
+    web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -28,6 +29,8 @@ use utoipa::{Modify, OpenApi};
         positions::push,
         alerts::list,
         gtfs_rt::feed,
+        offline_api::list,
+        offline_api::bundle,
         service_delivered::officials,
         service_delivered::public,
         alerts::create,
@@ -83,6 +86,7 @@ use utoipa::{Modify, OpenApi};
         (name = "network", description = "Stops, routes, departures and feeds"),
         (name = "service", description = "Health, metrics and administration"),
         (name = "realtime", description = "Bus operators' live positions"),
+        (name = "offline", description = "Timetables for the phone to plan with no connection"),
         (name = "observatory", description = "Incident reports, surveys and the anonymised indicators"),
         (name = "open311", description = "Open311 GeoReport v2 for civic tools; errors are `[{code, description}]`"),
     )

@@ -283,6 +283,10 @@ impl TimetableBuilder {
     pub fn fare(&self, id: &str) -> Option<FareIdx> {
         self.fare_by_id.get(id).copied()
     }
+    /// Number of fares added.
+    pub fn fares_len(&self) -> usize {
+        self.fares.len()
+    }
     /// Adds a fare rule.
     pub fn add_fare_rule(&mut self, r: FareRule) {
         self.fare_rules.push(r);
@@ -516,6 +520,7 @@ impl Timetable {
             search_names: Default::default(),
             footpath_config: cfg.footpaths,
             transfers: Vec::new(),
+            walked: None,
         }
     }
 }

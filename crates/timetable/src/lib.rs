@@ -17,6 +17,7 @@ pub mod ids;
 pub mod text;
 pub mod time;
 pub mod warnings;
+pub mod zone;
 
 pub use builder::{BuildConfig, StopTimeSpec, TimetableBuilder, TripSpec};
 pub use calendar::ServiceDays;
@@ -403,6 +404,9 @@ pub struct Timetable {
     pub(crate) search_names: std::sync::OnceLock<Vec<(String, Vec<String>)>>,
     pub(crate) footpath_config: footpaths::FootpathConfig,
     pub(crate) transfers: Vec<footpaths::TransferSpec>,
+    /// The street walks the footpaths were measured from ([`Timetable::with_street_footpaths`]),
+    /// kept so the phone's copy (`offline` bundle) walks as the server does.
+    pub(crate) walked: Option<std::sync::Arc<[Option<Vec<footpaths::Walked>>]>>,
 }
 
 impl Timetable {
@@ -636,7 +640,19 @@ impl Timetable {
             Some(walked),
         );
         self.set_footpaths(fp);
+        self.walked = Some(walked.into());
         self
+    }
+
+    /// The street walks the footpaths were measured from, if they were (see
+    /// [`Timetable::with_street_footpaths`]).
+    pub fn walked(&self) -> Option<&[Option<Vec<footpaths::Walked>>]> {
+        self.walked.as_deref()
+    }
+
+    /// The `transfers.txt` rules the footpaths were built with.
+    pub fn transfer_rules(&self) -> &[footpaths::TransferSpec] {
+        &self.transfers
     }
 
     /// The same timetable with the times of the feeds named in `feeds` (by id) marked as

@@ -63,7 +63,7 @@ fn rides(it: &planner::Itinerary) -> String {
 /// Around stop A (and the walk to it) `cell` at night (21–05); average by day.
 fn spot_at_a(tt: &Timetable, cell: RiskCell) -> RiskSurface {
     let cell_m = 100.0;
-    let zone = |lat: f64, lon: f64| observatory::zone::zone_of(lat, lon, cell_m);
+    let zone = |lat: f64, lon: f64| timetable::zone::zone_of(lat, lon, cell_m);
     let cells = [
         (zone(-16.4000, -71.4980), 2, cell),
         (zone(-16.4000, -71.4995), 2, cell),

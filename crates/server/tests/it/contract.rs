@@ -845,6 +845,9 @@ async fn every_answer_matches_the_document() {
         .await;
     }
     call(get.clone(), "/gtfs-rt/alerts?format=xml", None, None).await;
+    call(get.clone(), "/v1/offline", None, None).await;
+    call(get.clone(), "/v1/offline/arequipa", None, None).await;
+    call(get.clone(), "/v1/offline/lima", None, None).await;
     // Service delivered: officials' exact figures (JSON, CSV), the public's week.
     for q in [
         "",

@@ -18,6 +18,7 @@ mod faults;
 mod hardening;
 mod live;
 mod observatory;
+mod offline;
 mod photos;
 mod places;
 mod safety;
