@@ -37,7 +37,8 @@ pub mod safety;
 pub mod service;
 pub mod share;
 pub mod trips;
-pub mod when;
+/// Local times as every door takes them (the phone's router too, hence in the planner).
+pub use planner::when;
 mod words;
 
 pub use error::Error;
@@ -56,7 +57,7 @@ pub use ::observatory::{publish, questionnaire, release};
 pub use planner::{
     Departure, Endpoint, Itinerary, ItineraryLeg, LineString, Plan, PlanError, PlanRequest, clock,
     fold, parse_endpoint, plan_notes, render_itinerary, render_option, route_stops, search_routes,
-    search_stops, stop_display_name, stop_route_names, stop_routes,
+    search_stops, stop_display_name, stop_route_names, stop_routes, wheelchair_param,
 };
 /// The wheelchair setting of a search.
 pub use raptor::Wheelchair;

@@ -17,7 +17,15 @@ pub fn timezone(tt: &Timetable) -> Tz {
 
 /// "Now" in the feed's timezone, as a service day and seconds after midnight.
 pub fn now(tt: &Timetable) -> (Day, Secs) {
-    let t = chrono::Utc::now().with_timezone(&timezone(tt));
+    at_unix(tt, chrono::Utc::now().timestamp())
+}
+
+/// The local day and seconds after midnight of a Unix time, in the feed's timezone (the
+/// phone's router reads its clock from the page: WebAssembly has none of its own).
+pub fn at_unix(tt: &Timetable, t: i64) -> (Day, Secs) {
+    let t = chrono::DateTime::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .with_timezone(&timezone(tt));
     (
         Day::from_date(t.date_naive()),
         t.num_seconds_from_midnight(),

@@ -13,6 +13,7 @@ mod places;
 mod render;
 pub mod safety;
 mod walking;
+pub mod when;
 
 pub use alerts::ServiceAlert;
 pub use departures::{Departure, departures};
@@ -61,6 +62,17 @@ impl Default for PlannerConfig {
             co2_car_g_per_km: 168.0,
             max_itineraries: 5,
         }
+    }
+}
+
+/// The `wheelchair` parameter as every door takes it: absent or `false`, `true` (avoid what is
+/// marked inaccessible) or `strict` (only what is marked accessible); `None` for anything else.
+pub fn wheelchair_param(v: Option<&str>) -> Option<raptor::Wheelchair> {
+    match v {
+        None | Some("false" | "0" | "no") => Some(raptor::Wheelchair::Off),
+        Some("true" | "1" | "yes") => Some(raptor::Wheelchair::Accessible),
+        Some("strict") => Some(raptor::Wheelchair::Strict),
+        Some(_) => None,
     }
 }
 

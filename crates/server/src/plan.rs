@@ -5,7 +5,6 @@ use crate::extract::Query;
 use crate::query::Params;
 use crate::{AppState, Problem};
 use app::PlanRequest;
-use app::Wheelchair;
 use app::clock::now;
 use app::{AgeBand, Gender, Profile, Purpose};
 use app::{Day, Secs, Timetable};
@@ -99,18 +98,13 @@ pub async fn plan(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Res
         },
     };
     let mut options = s.app().settings().routing.clone();
-    options.wheelchair = match p.get("wheelchair") {
-        None | Some("false" | "0" | "no") => Wheelchair::Off,
-        Some("true" | "1" | "yes") => Wheelchair::Accessible,
-        Some("strict") => Wheelchair::Strict,
-        Some(other) => {
-            return Err(Problem::bad_request(i18n::t(
-                lang,
-                "error.wheelchair_param",
-                &[("value", &other)],
-            )));
-        }
-    };
+    options.wheelchair = app::wheelchair_param(p.get("wheelchair")).ok_or_else(|| {
+        Problem::bad_request(i18n::t(
+            lang,
+            "error.wheelchair_param",
+            &[("value", &p.get("wheelchair").unwrap_or(""))],
+        ))
+    })?;
     options.max_transfers = p.number("max_transfers", options.max_transfers, 0..=15)?;
     options.max_walk_leg_m = p.number("max_walk_m", options.max_walk_leg_m, 0..=5_000)?;
     // Consent and profile are checked before routing: a bad value is a 400, not a lost record.

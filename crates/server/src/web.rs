@@ -22,7 +22,21 @@ struct Asset {
     body: &'static [u8],
 }
 
+/// The phone's router, built for WebAssembly by `build.rs` (empty when the target was not
+/// installed: the page then plans online only).
+pub(crate) const PHONE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone.wasm"));
+
 const ASSETS: &[Asset] = &[
+    Asset {
+        name: "phone.wasm",
+        content_type: "application/wasm",
+        body: PHONE_WASM,
+    },
+    Asset {
+        name: "offline.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/offline.js"),
+    },
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
@@ -99,7 +113,7 @@ fn version() -> &'static str {
 
 /// `GET /assets/{name}`.
 pub async fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
+    match ASSETS.iter().find(|a| a.name == name && !a.body.is_empty()) {
         Some(a) => (
             [
                 (header::CONTENT_TYPE, a.content_type),

@@ -33,13 +33,120 @@
     st.textContent = text || '';
     st.className = isError ? 'error' : '';
   }
+  // ---- offline: the timetable kept on the phone, planned on by a worker (offline.js) ----
+  var ASSET_V = (document.currentScript && document.currentScript.src.split('?v=')[1]) || '';
+  var OFF = { worker: null, ready: false, rec: null, seq: 0, waiting: {} };
+  // What the phone can answer: plans, departures and stop search.
+  var OFFLINE_PATHS = /^\/v1\/(plan\?|places\?|stops\?|stops\/[^?\/]+\/departures\?)/;
+  function idb(mode, fn) {
+    return new Promise(function (ok, ko) {
+      if (!window.indexedDB) return ko(new Error('no IndexedDB'));
+      var open = indexedDB.open('paradero', 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore('bundles', { keyPath: 'feed' }); };
+      open.onerror = function () { ko(open.error); };
+      open.onsuccess = function () {
+        var tx = open.result.transaction('bundles', mode), req = fn(tx.objectStore('bundles'));
+        tx.oncomplete = function () { ok(req && req.result); };
+        tx.onerror = function () { ko(tx.error); };
+      };
+    });
+  }
+  function ask(msg) {
+    return new Promise(function (ok) {
+      msg.id = ++OFF.seq;
+      OFF.waiting[msg.id] = ok;
+      OFF.worker.postMessage(msg);
+    });
+  }
+  function startOffline(rec) {
+    if (!OFF.worker) {
+      OFF.worker = new Worker('/assets/offline.js?v=' + ASSET_V);
+      OFF.worker.onmessage = function (e) { var f = OFF.waiting[e.data.id]; delete OFF.waiting[e.data.id]; if (f) f(e.data); };
+    }
+    return ask({ type: 'load', bytes: rec.bytes }).then(function (m) {
+      if (!m.ok) throw new Error(m.body.detail);
+      OFF.ready = true; OFF.rec = rec; OFF.about = m.body;
+      window.paradero.offline = { ready: true, version: rec.version, about: m.body };
+      return m.body;
+    });
+  }
+  function savedDate(rec) {
+    var d = new Date(rec.saved);
+    return d.getDate() + '/' + (d.getMonth() + 1);
+  }
+  function offlineNote(show) {
+    var n = $('offline-note');
+    if (!show) { if (n) n.hidden = true; return; }
+    if (!n) {
+      n = el('p', { id: 'offline-note', class: 'alert', role: 'status' });
+      $('status').parentNode.insertBefore(n, $('status'));
+    }
+    n.textContent = t('web.offline.using', { date: savedDate(OFF.rec) });
+    n.hidden = false;
+  }
+  function offlineAnswer(path) {
+    return ask({ type: 'ask', path: path, now: Date.now() / 1000 }).then(function (m) {
+      if (!m.ok) throw new Error(m.body.detail);
+      offlineNote(true);
+      if (m.status >= 400) { var e = new Error(m.body.detail); e.status = m.status; throw e; }
+      return m.body;
+    });
+  }
+  // The server answers within a few seconds or the phone does (when it keeps the timetable).
   function api(path) {
-    return fetch(path, { headers: { Accept: 'application/json' } }).then(function (r) {
+    var ctl = window.AbortController ? new AbortController() : null;
+    var timer = ctl && OFF.ready && setTimeout(function () { ctl.abort(); }, 5000);
+    return fetch(path, { headers: { Accept: 'application/json' }, signal: ctl ? ctl.signal : undefined }).then(function (r) {
+      clearTimeout(timer);
+      if (r.ok) offlineNote(false);
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) { var e = new Error(body.detail || r.statusText); e.status = r.status; throw e; }
         return body;
       });
+    }, function (err) {
+      clearTimeout(timer);
+      if (OFF.ready && OFFLINE_PATHS.test(path)) return offlineAnswer(path);
+      throw err;
     });
+  }
+  function saveBundle(b) {
+    return fetch(b.url).then(function (r) {
+      if (!r.ok) throw new Error(r.statusText);
+      return r.arrayBuffer();
+    }).then(function (bytes) {
+      var rec = { feed: b.feed, version: b.version, bytes: bytes, saved: Date.now() };
+      // Loaded first: a damaged download is refused by the worker and never kept.
+      return startOffline(rec).then(function () { return idb('readwrite', function (st) { return st.put(rec); }); }).then(function () { return rec; });
+    });
+  }
+  function offerOffline() {
+    window.paradero = window.paradero || {};
+    if (!window.Worker || !window.WebAssembly || !window.indexedDB) return;
+    idb('readonly', function (st) { return st.getAll(); }).then(function (recs) {
+      var rec = (recs || [])[0];
+      var started = rec ? startOffline(rec).catch(function () { rec = null; }) : Promise.resolve();
+      return started.then(function () {
+        return fetch('/v1/offline').then(function (r) { return r.json(); }).then(function (list) {
+          var b = (list.bundles || [])[0];
+          if (!b) return;
+          // Kept current: a new feed on the server, a new bundle (asked for once, then kept).
+          if (rec && rec.version !== b.version) return saveBundle(b).catch(function () { /* keep the old one */ });
+          if (rec) return;
+          var btn = el('button', { type: 'button', id: 'offline-save', class: 'secondary',
+            text: t('web.offline.offer', { size: Math.round(b.gzip_bytes / 1024) + ' KB' }) });
+          btn.onclick = function () {
+            btn.disabled = true;
+            saveBundle(b).then(function (r) {
+              btn.replaceWith(el('p', { id: 'offline-saved', class: 'hint', text: t('web.offline.saved', { date: savedDate(r) }) }));
+            }).catch(function (e) {
+              btn.disabled = false;
+              status(t('web.offline.failed', { reason: e.message }), true);
+            });
+          };
+          $('status').parentNode.insertBefore(btn, $('status'));
+        });
+      });
+    }).catch(function () { /* the page works online without it */ });
   }
   function failed(err) {
     status(err && err.status ? err.message : t('web.network_error'), true);
@@ -640,4 +747,9 @@
 
   // For tests and bookmarklets: the map and the current places.
   window.paradero = { map: map, places: places, vehicles: vehiclesLayer };
+  // For tests: the API as the page asks it (falling back to the phone), and the phone's worker.
+  window.paradero.api = api;
+  window.paradero.offlineAsk = function (path) { return ask({ type: 'ask', path: path, now: Date.now() / 1000 }); };
+  window.paradero.offlineLoad = function (bytes) { return ask({ type: 'load', bytes: bytes }); };
+  offerOffline();
 })();

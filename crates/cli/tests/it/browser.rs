@@ -169,6 +169,39 @@ async fn tap_map(c: &Client, lat: f64, lon: f64) {
     c.perform_actions(tap).await.unwrap();
 }
 
+/// Plans tomorrow at 08:00 (a fixed departure, so a test does not depend on the hour it runs
+/// at; tomorrow, so a shared link of the trip has not expired) by two taps: origin near the
+/// Plaza de Armas, destination in the south. Gives tomorrow's date.
+async fn plan_by_two_taps(c: &Client) -> String {
+    let mode = c.find(Locator::Id("mode")).await.unwrap();
+    mode.select_by_value("at").await.unwrap();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    js(
+        c,
+        &format!("document.getElementById('time').value = '{tomorrow}T08:00'; return true"),
+    )
+    .await;
+    tap_map(c, -16.3989, -71.5369).await;
+    until(
+        c,
+        "return !!window.paradero.places.from",
+        5,
+        "return 'no origin'",
+    )
+    .await;
+    tap_map(c, -16.4250, -71.5200).await;
+    until(
+        c,
+        "return document.body.dataset.state === 'planned'",
+        30,
+        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
+    )
+    .await;
+    tomorrow
+}
+
 #[tokio::test]
 async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     let served = Served::start(&[]);
@@ -190,34 +223,7 @@ async fn riders_page_plans_a_trip_from_two_taps_in_headless_chromium() {
     .await;
     assert_eq!(unlabelled, json!([]), "controls without a label");
 
-    // A fixed departure, so the test does not depend on the hour it runs at.
-    let mode = c.find(Locator::Id("mode")).await.unwrap();
-    mode.select_by_value("at").await.unwrap();
-    // Tomorrow at 08:00, so that a shared link of the trip has not expired yet.
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
-    js(
-        &c,
-        &format!("document.getElementById('time').value = '{tomorrow}T08:00'; return true"),
-    )
-    .await;
-
-    // Two taps: origin near the Plaza de Armas, destination in the south.
-    tap_map(&c, -16.3989, -71.5369).await;
-    until(
-        &c,
-        "return !!window.paradero.places.from",
-        5,
-        "return 'no origin'",
-    )
-    .await;
-    tap_map(&c, -16.4250, -71.5200).await;
-    until(
-        &c,
-        "return document.body.dataset.state === 'planned'",
-        30,
-        "return document.body.dataset.state + ': ' + document.getElementById('status').textContent",
-    )
-    .await;
+    plan_by_two_taps(&c).await;
 
     let results = c.find_all(Locator::Css("#results > li")).await.unwrap();
     assert!(!results.is_empty());
@@ -2126,4 +2132,177 @@ async fn an_alert_written_on_the_dashboard_reaches_the_itinerary_and_a_following
     assert!(told[1].text().contains(header), "{}", told[1].text());
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(fake.sent_to(chat).len(), 2, "told once");
+}
+
+/// Strips what the phone draws from simplified shapes (geometry, the CO₂ measured along it);
+/// numbers compared as numbers.
+fn journeys_of(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("geometry");
+                m.remove("co2");
+                m.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            // JavaScript has one number type: 1.0 comes back from the page as 1.
+            Value::Number(n) => *v = json!(n.as_f64()),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// The page keeps Arequipa's timetable when asked (one tap), plans 200 random trips in its
+/// worker exactly as the server does (same journeys, same times), and when the server is gone
+/// plans from two taps and shows a stop's departures, saying it is offline; a damaged bundle is
+/// refused with the reason and the worker keeps answering.
+#[tokio::test]
+async fn riders_page_plans_offline_in_its_worker_as_the_server_does_in_headless_chromium() {
+    use crate::http;
+    // 200 plans asked of the server in a row: no per-client limit for this test.
+    let mut served = Served::start(&[("PARADERO_SERVER__RATE_LIMIT_PER_MINUTE", "0")]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    let base = format!("http://{}", served.addr);
+    open_planner(&c, &base, "es").await;
+    until(
+        &c,
+        "return !!document.getElementById('offline-save')",
+        20,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+    let offer = js(
+        &c,
+        "return document.getElementById('offline-save').textContent",
+    )
+    .await;
+    assert!(
+        offer.as_str().unwrap().contains("sin conexión") && offer.as_str().unwrap().contains("KB"),
+        "{offer}"
+    );
+    c.find(Locator::Id("offline-save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return !!(window.paradero.offline && window.paradero.offline.ready) && !!document.getElementById('offline-saved')",
+        30,
+        "return document.getElementById('status').textContent",
+    )
+    .await;
+
+    // 200 random trips over the city, tomorrow: the worker's plan is the server's.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let mut seed: u64 = 30;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let (mut same, mut with_rides, mut ms) = (0, 0, Vec::new());
+    for i in 0..200 {
+        let (a, b) = (
+            (-16.44 + 0.08 * next(), -71.57 + 0.08 * next()),
+            (-16.44 + 0.08 * next(), -71.57 + 0.08 * next()),
+        );
+        let hour = 5 + (next() * 17.0) as u32;
+        let path = format!(
+            "/v1/plan?from={:.5},{:.5}&to={:.5},{:.5}&at={tomorrow}T{hour:02}:{:02}&lang=es",
+            a.0,
+            a.1,
+            b.0,
+            b.1,
+            (next() * 59.0) as u32
+        );
+        let (status, body) = http(&served.addr, "GET", &path, &[], "");
+        let phone = js(
+            &c,
+            &format!(
+                "var done = arguments[arguments.length - 1]; return window.paradero.offlineAsk({:?})",
+                path
+            )
+            .replace("var done = arguments[arguments.length - 1]; ", ""),
+        )
+        .await;
+        assert_eq!(
+            phone["status"], status,
+            "query {i}: {path}: {body} vs {phone}"
+        );
+        let server: Value = serde_json::from_str(&body).unwrap();
+        if status == 200 {
+            assert_eq!(
+                journeys_of(phone["body"].clone()),
+                journeys_of(server.clone()),
+                "query {i}: {path}"
+            );
+            same += 1;
+            if server["itineraries"].as_array().is_some_and(|x| {
+                x.iter()
+                    .any(|it| it["legs"].as_array().is_some_and(|l| l.len() > 1))
+            }) {
+                with_rides += 1;
+            }
+        }
+        ms.push(phone["ms"].as_f64().unwrap_or(0.0));
+    }
+    ms.sort_by(f64::total_cmp);
+    eprintln!(
+        "offline: {same} of 200 plans compared equal ({with_rides} ride buses); worker median {:.1} ms",
+        ms[100]
+    );
+    assert!(with_rides > 100, "{with_rides} plans with rides");
+
+    // A damaged bundle: refused with the reason; the worker still answers.
+    let refused = js(
+        &c,
+        "var b = new Uint8Array(64); b.set([80,82,68,82,79,84,84,0,1,0]); return window.paradero.offlineLoad(b.buffer)",
+    )
+    .await;
+    assert_eq!(refused["ok"], false);
+    assert!(
+        refused["body"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("download it again"),
+        "{refused}"
+    );
+
+    // The server gone: two taps plan on the phone, and the page says so.
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    plan_by_two_taps(&c).await;
+    assert!(
+        !c.find_all(Locator::Css("#results > li"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let note = js(
+        &c,
+        "var n = document.getElementById('offline-note'); return n && !n.hidden && n.textContent",
+    )
+    .await;
+    assert!(
+        note.as_str().is_some_and(|n| n.contains("Sin conexión")),
+        "{note}"
+    );
+    let stop = js(&c, "return window.paradero.offlineAsk('/v1/stops?q=plaza&limit=1').then(function (m) { return m.body.stops[0].id; })").await;
+    let deps = js(
+        &c,
+        &format!(
+            "return window.paradero.api('/v1/stops/' + encodeURIComponent({stop}) + '/departures?limit=6&at={tomorrow}T08:00')"
+        ),
+    )
+    .await;
+    assert!(!deps["departures"].as_array().unwrap().is_empty(), "{deps}");
+    std::fs::create_dir_all("../../target/e2e").ok();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write("../../target/e2e/offline.png", png).unwrap();
 }

@@ -1,5 +1,5 @@
 //! Local times as every door takes them — one parser for the HTTP API's parameters and bodies,
-//! `paradero plan` and what riders type to the bot.
+//! `paradero plan`, what riders type to the bot and the phone's router offline.
 
 use i18n::Lang;
 use timetable::{DAY, Day, Secs};
