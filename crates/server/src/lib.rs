@@ -186,6 +186,8 @@ pub fn app(state: Arc<AppState>) -> Router {
     let routed = Router::new()
         .route("/", get(web::index))
         .route("/docs", get(web::docs))
+        .route("/sw.js", get(web::service_worker))
+        .route("/manifest.webmanifest", get(web::manifest))
         .route("/observatorio", get(web::dashboard))
         .route("/compartir", get(web::shared))
         .route("/assets/{name}", get(web::asset))

@@ -241,6 +241,50 @@ fn html(body: String) -> Response {
         .into_response()
 }
 
+const SERVICE_WORKER: &str = include_str!("../web/sw.js");
+
+/// `GET /sw.js`: the service worker that keeps the riders' page for use with no connection
+/// (at the root, so its scope is the whole site; never cached by HTTP, so updates are seen).
+pub async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        SERVICE_WORKER.replace("{{version}}", version()),
+    )
+        .into_response()
+}
+
+/// `GET /manifest.webmanifest`: what installs the riders' page on a phone's home screen, in
+/// the asker's language.
+pub async fn manifest(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    let lang = page_lang(raw.as_deref(), &headers);
+    let body = serde_json::json!({
+        "name": i18n::t(lang, "web.manifest.name", &[]),
+        "short_name": "paradero",
+        "description": i18n::t(lang, "web.description", &[]),
+        "lang": lang.code(),
+        "start_url": format!("/?lang={}", lang.code()),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f7f7f2",
+        "theme_color": "#0b5563",
+        "icons": [
+            { "src": format!("/assets/icon.svg?v={}", version()), "sizes": "any", "type": "image/svg+xml", "purpose": "any" }
+        ]
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/manifest+json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// `GET /`: the riders' page.
 pub async fn index(
     State(s): State<Arc<AppState>>,

@@ -752,4 +752,6 @@
   window.paradero.offlineAsk = function (path) { return ask({ type: 'ask', path: path, now: Date.now() / 1000 }); };
   window.paradero.offlineLoad = function (bytes) { return ask({ type: 'load', bytes: bytes }); };
   offerOffline();
+  // Installable, and opens with no connection: the service worker keeps the page (sw.js).
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(function () { /* online only */ });
 })();

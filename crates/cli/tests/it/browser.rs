@@ -2274,9 +2274,47 @@ async fn riders_page_plans_offline_in_its_worker_as_the_server_does_in_headless_
         "{refused}"
     );
 
-    // The server gone: two taps plan on the phone, and the page says so.
+    // Installable: a manifest in the rider's language and a service worker in control (after a
+    // visit, the page, its assets and the network map are kept).
+    let manifest: Value = serde_json::from_str(
+        &http(
+            &served.addr,
+            "GET",
+            "/manifest.webmanifest?lang=qu",
+            &[],
+            "",
+        )
+        .1,
+    )
+    .unwrap();
+    assert_eq!(manifest["lang"], "qu");
+    assert_eq!(manifest["display"], "standalone");
+    c.refresh().await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.network === 'ready' && !!navigator.serviceWorker.controller && !!(window.paradero.offline && window.paradero.offline.ready)",
+        30,
+        "return String(!!navigator.serviceWorker.controller)",
+    )
+    .await;
+    // Kept: the saved timetable is not offered again.
+    assert_eq!(
+        js(&c, "return !!document.getElementById('offline-save')").await,
+        false
+    );
+
+    // The server gone: the page opens again from the phone, two taps plan on the phone, and
+    // the page says so.
     served.child.kill().unwrap();
     served.child.wait().unwrap();
+    c.refresh().await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.network === 'ready' && !!(window.paradero.offline && window.paradero.offline.ready)",
+        30,
+        "return document.body.dataset.network + ' ' + document.getElementById('status').textContent",
+    )
+    .await;
     plan_by_two_taps(&c).await;
     assert!(
         !c.find_all(Locator::Css("#results > li"))

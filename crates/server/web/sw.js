@@ -1,0 +1,64 @@
+// paradero's service worker: the riders' page opens with no connection. The app shell (the
+// page, its script and styles, the map library, the phone's router) is kept under this
+// version's cache; assets are fetched by versioned URL, so a new version never mixes with an
+// open page's. The network map and the map's home view are kept as last seen. Every other API
+// answer goes to the network (the page itself falls back to the router on the phone).
+'use strict';
+var VERSION = '{{version}}';
+var CACHE = 'paradero-' + VERSION;
+var SHELL = [
+  '/',
+  '/assets/app.js?v=' + VERSION,
+  '/assets/app.css?v=' + VERSION,
+  '/assets/leaflet.js?v=' + VERSION,
+  '/assets/leaflet.css?v=' + VERSION,
+  '/assets/icon.svg?v=' + VERSION,
+  '/assets/offline.js?v=' + VERSION,
+  '/assets/phone.wasm?v=' + VERSION,
+  '/manifest.webmanifest'
+];
+var KEPT = ['/v1/network', '/v1/map'];
+
+self.addEventListener('install', function (e) {
+  e.waitUntil(caches.open(CACHE).then(function (c) {
+    // One by one: a router the server does not have (built without the WebAssembly target)
+    // does not stop the rest from being kept.
+    return Promise.all(SHELL.map(function (u) { return c.add(u).catch(function () {}); }));
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener('activate', function (e) {
+  e.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf('paradero-') === 0 && k !== CACHE; })
+      .map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function networkFirst(req, key) {
+  return fetch(req).then(function (r) {
+    if (r.ok) {
+      var copy = r.clone();
+      caches.open(CACHE).then(function (c) { c.put(key, copy); });
+    }
+    return r;
+  }).catch(function () {
+    return caches.match(key, { ignoreSearch: true }).then(function (hit) {
+      if (hit) return hit;
+      throw new Error('offline');
+    });
+  });
+}
+
+self.addEventListener('fetch', function (e) {
+  var req = e.request;
+  if (req.method !== 'GET') return;
+  var url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (req.mode === 'navigate' && url.pathname === '/') {
+    e.respondWith(networkFirst(req, '/'));
+  } else if (url.pathname.indexOf('/assets/') === 0 || url.pathname === '/manifest.webmanifest') {
+    e.respondWith(caches.match(req).then(function (hit) { return hit || networkFirst(req, req); }));
+  } else if (KEPT.indexOf(url.pathname) >= 0) {
+    e.respondWith(networkFirst(req, url.pathname));
+  }
+});
