@@ -236,6 +236,39 @@ fn no_crate_depends_on_what_its_layer_forbids() {
                 "axum", "hyper", "tower", "teloxide", "utoipa", "server", "bot",
             ],
         ),
+        // The phone's timetable and router build for WebAssembly: no runtime, no database,
+        // no HTTP, no OS randomness, and nothing of the privacy machinery (OpenSSL).
+        (
+            "offline",
+            &[
+                "tokio",
+                "sqlx",
+                "axum",
+                "hyper",
+                "reqwest",
+                "store",
+                "app",
+                "observatory",
+                "getrandom",
+                "opendp",
+            ],
+        ),
+        (
+            "phone",
+            &[
+                "tokio",
+                "sqlx",
+                "axum",
+                "hyper",
+                "reqwest",
+                "store",
+                "app",
+                "observatory",
+                "getrandom",
+                "opendp",
+                "gtfs",
+            ],
+        ),
         // The HTTP crate never imports the chatbot or Telegram.
         ("server", &["bot", "teloxide"]),
         // The chatbot never imports the HTTP crate: both are adapters over `app`.

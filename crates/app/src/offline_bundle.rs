@@ -4,6 +4,8 @@
 
 use crate::{App, Dataset, Error};
 use i18n::Lang;
+/// The layout bundles are written in (the page's router reads this one only).
+pub use offline::FORMAT;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -70,7 +70,7 @@ pub async fn list(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Res
     Ok((
         [(header::CACHE_CONTROL, "no-cache")],
         Json(BundleList {
-            format: offline::FORMAT,
+            format: app::offline_bundle::FORMAT,
             bundles,
         }),
     )
