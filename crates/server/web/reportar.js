@@ -1,6 +1,6 @@
 // paradero: report an incident from the web, follow it and erase it. Plain script, no build
-// step. Nothing is kept in the browser: the secret reference is shown once, for the reporter
-// to keep. Every text comes from the catalog the server embedded in the page (#strings).
+// step. The secret reference is shown once, for the reporter to keep; a report written with no
+// connection waits in the browser (IndexedDB) until it is sent, and is then deleted. Every text comes from the catalog the server embedded in the page (#strings).
 (function () {
   'use strict';
   var S = JSON.parse(document.getElementById('strings').textContent);
@@ -169,6 +169,115 @@
       });
     });
   }
+  // ---- the outbox: what was written with no connection waits on the phone ----
+  // Kept in IndexedDB with its idempotency key (so however often it is retried, from however
+  // many tabs, it is filed once) and its photo, it survives closing the page; it is sent when
+  // the connection returns (on the next visit, when the browser says it is online, and every
+  // 20 s while something waits), then the reporter's secret reference is shown.
+  var PHOTO_MAX = 8 * 1024 * 1024;
+  function outbox(mode, fn) {
+    return new Promise(function (ok, ko) {
+      if (!window.indexedDB) return ko(new Error('no IndexedDB'));
+      var open = indexedDB.open('paradero-outbox', 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore('reports', { keyPath: 'key' }); };
+      open.onerror = function () { ko(open.error); };
+      open.onsuccess = function () {
+        var tx = open.result.transaction('reports', mode), req = fn(tx.objectStore('reports'));
+        tx.oncomplete = function () { open.result.close(); ok(req && req.result); };
+        tx.onerror = function () { open.result.close(); ko(tx.error); };
+      };
+    });
+  }
+  function drawOutbox() {
+    return outbox('readonly', function (st) { return st.getAll(); }).then(function (items) {
+      var list = $('outbox-list');
+      list.textContent = '';
+      (items || []).forEach(function (it) {
+        var li = el('li', (labels[it.body.category] || it.body.category) + ' · ' + new Date(it.created).toLocaleString(LANG) + (it.photo ? ' · 📷' : '') +
+          (it.refused ? ' — ' + it.refused : ''));
+        var del = el('button', t('web.report.outbox_delete'), 'secondary');
+        del.type = 'button';
+        del.onclick = function () { outbox('readwrite', function (st) { return st.delete(it.key); }).then(drawOutbox); };
+        li.appendChild(document.createTextNode(' '));
+        li.appendChild(del);
+        list.appendChild(li);
+      });
+      $('outbox').hidden = !(items && items.length);
+      // What still waits to be sent (refused ones stay listed, for their reason).
+      document.body.dataset.outbox = String((items || []).filter(function (it) { return !it.refused; }).length);
+      return items || [];
+    }).catch(function () { return []; });
+  }
+  function showFiled(reference) {
+    $('filed-reference').textContent = reference;
+    $('filed').hidden = false;
+    $('reference').value = reference;
+  }
+  var flushing = false;
+  function sendOne(it) {
+    // Filed already (a reference kept) but the photo not yet sent: only the photo is left.
+    var filed = it.reference ? Promise.resolve({ reference: it.reference })
+      : call('POST', '/v1/reports?lang=' + (it.lang || LANG), it.body, { 'Idempotency-Key': it.key });
+    return filed.then(function (r) {
+      showFiled(r.reference);
+      if (!it.photo) return r;
+      it.reference = r.reference;
+      return outbox('readwrite', function (st) { return st.put(it); }).then(function () {
+        return sendPhoto(r.reference, it.photo).then(function () { return r; }, function (err) {
+          // Refused (too big, not a photo): the report stands; only a lost connection retries.
+          if (err && err.status) return r;
+          throw err;
+        });
+      });
+    }).then(function (r) {
+      return outbox('readwrite', function (st) { return st.delete(it.key); }).then(function () {
+        say($('report-status'), t('web.report.outbox_sent'));
+        document.body.dataset.state = 'filed';
+        return r;
+      });
+    }, function (err) {
+      // The server said no (a category since removed, say): it will not say yes later. Kept,
+      // with the reason, for the reporter to read and delete; not sent again by itself.
+      if (err && err.status && err.status < 500 && err.status !== 429) {
+        it.refused = err.message;
+        return outbox('readwrite', function (st) { return st.put(it); }).then(function () {
+          say($('report-status'), err.message, true);
+        });
+      }
+      throw err;
+    });
+  }
+  function flush() {
+    if (flushing) return Promise.resolve();
+    flushing = true;
+    var run = function () {
+      return outbox('readonly', function (st) { return st.getAll(); }).then(function (items) {
+        return (items || []).filter(function (it) { return !it.refused; })
+          .reduce(function (p, it) { return p.then(function () { return sendOne(it); }); }, Promise.resolve());
+      });
+    };
+    // One tab at a time sends (the idempotency key makes a second sending harmless anyway).
+    var locked = navigator.locks ? navigator.locks.request('paradero-outbox', run) : run();
+    return locked.catch(function () { /* still offline: kept for later */ })
+      .then(function () { flushing = false; return drawOutbox(); });
+  }
+  function keep(body, photo) {
+    var it = { key: key, body: body, lang: LANG, created: Date.now() };
+    if (photo && photo.size <= PHOTO_MAX) it.photo = photo;
+    return outbox('readwrite', function (st) { return st.put(it); }).then(function () {
+      say($('report-status'), t(photo && !it.photo ? 'web.report.queued_no_photo' : 'web.report.queued'));
+      document.body.dataset.state = 'queued';
+      $('report-form').reset();
+      count();
+      key = newKey();
+      return drawOutbox();
+    });
+  }
+  drawOutbox().then(function (items) { if (items.length) flush(); });
+  window.addEventListener('online', flush);
+  setInterval(function () { if (document.body.dataset.outbox !== '0' && document.body.dataset.outbox) flush(); }, 20000);
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(function () { /* online only */ });
+
   $('report-form').onsubmit = function (ev) {
     ev.preventDefault();
     var box = $('report-status');
@@ -205,7 +314,11 @@
         say(box, t('web.report.photo_failed', { detail: err && err.status ? err.message : t('web.network_error') }), true);
         document.body.dataset.photo = 'failed';
       }).then(function () { document.body.dataset.state = 'filed'; });
-    }).catch(failed(box)).then(function () { $('send').disabled = false; });
+    }).catch(function (err) {
+      // No answer at all (no connection): kept on the phone, sent when it returns.
+      if (!(err && err.status)) return keep(body, photo).catch(function () { failed(box)(err); });
+      failed(box)(err);
+    }).then(function () { $('send').disabled = false; });
   };
 
   // ---- following and erasing, with the secret ----
@@ -255,5 +368,5 @@
       .catch(failed($('followed')));
   };
 
-  window.paradero = { map: map, setPlace: setPlace };
+  window.paradero = { map: map, setPlace: setPlace, flush: flush };
 })();

@@ -15,9 +15,12 @@ var SHELL = [
   '/assets/icon.svg?v=' + VERSION,
   '/assets/offline.js?v=' + VERSION,
   '/assets/phone.wasm?v=' + VERSION,
+  '/assets/reportar.js?v=' + VERSION,
   '/manifest.webmanifest'
 ];
 var KEPT = ['/v1/network', '/v1/map'];
+// Pages that open with no connection: the planner, and the report form (whose reports wait).
+var PAGES = ['/', '/reportar'];
 
 self.addEventListener('install', function (e) {
   e.waitUntil(caches.open(CACHE).then(function (c) {
@@ -54,8 +57,8 @@ self.addEventListener('fetch', function (e) {
   if (req.method !== 'GET') return;
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  if (req.mode === 'navigate' && url.pathname === '/') {
-    e.respondWith(networkFirst(req, '/'));
+  if (req.mode === 'navigate' && PAGES.indexOf(url.pathname) >= 0) {
+    e.respondWith(networkFirst(req, url.pathname));
   } else if (url.pathname.indexOf('/assets/') === 0 || url.pathname === '/manifest.webmanifest') {
     e.respondWith(caches.match(req).then(function (hit) { return hit || networkFirst(req, req); }));
   } else if (KEPT.indexOf(url.pathname) >= 0) {

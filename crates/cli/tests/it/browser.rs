@@ -169,6 +169,22 @@ async fn tap_map(c: &Client, lat: f64, lon: f64) {
     c.perform_actions(tap).await.unwrap();
 }
 
+/// Picks a photo (80 × 60, its blue channel `blue`, written into `dir`) in the report form.
+async fn choose_photo(c: &Client, dir: &Path, blue: u8) {
+    let picture = dir.join("paradero.jpg");
+    image::RgbImage::from_fn(80, 60, |x, y| {
+        image::Rgb([(x * 3) as u8, (y * 4) as u8, blue])
+    })
+    .save(&picture)
+    .unwrap();
+    c.find(Locator::Id("photo"))
+        .await
+        .unwrap()
+        .send_keys(&picture.display().to_string())
+        .await
+        .unwrap();
+}
+
 /// Plans tomorrow at 08:00 (a fixed departure, so a test does not depend on the hour it runs
 /// at; tomorrow, so a shared link of the trip has not expired) by two taps: origin near the
 /// Plaza de Armas, destination in the south. Gives tomorrow's date.
@@ -1083,17 +1099,7 @@ async fn report_page_files_follows_and_erases_a_report_in_headless_chromium() {
     )
     .await;
     // A photo from the phone's gallery.
-    let picture = profile.path().join("paradero.jpg");
-    let img = image::RgbImage::from_fn(80, 60, |x, y| {
-        image::Rgb([(x * 3) as u8, (y * 4) as u8, 120])
-    });
-    img.save(&picture).unwrap();
-    c.find(Locator::Id("photo"))
-        .await
-        .unwrap()
-        .send_keys(&picture.display().to_string())
-        .await
-        .unwrap();
+    choose_photo(&c, profile.path(), 120).await;
     c.find(Locator::Id("send"))
         .await
         .unwrap()
@@ -2343,4 +2349,107 @@ async fn riders_page_plans_offline_in_its_worker_as_the_server_does_in_headless_
     std::fs::create_dir_all("../../target/e2e").ok();
     let png = c.screenshot().await.unwrap();
     std::fs::write("../../target/e2e/offline.png", png).unwrap();
+}
+
+/// A report typed with no connection: kept on the phone with its photo, still there after the
+/// page is opened again offline, sent once when the server is back (its secret reference then
+/// shown), and not sent again.
+#[tokio::test]
+async fn a_report_written_offline_arrives_once_with_its_photo_in_headless_chromium() {
+    use crate::http;
+    let mut served = Served::start(&[]);
+    let (addr, data) = (served.addr.clone(), std::sync::Arc::clone(&served.data));
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    let page = format!("http://{addr}/reportar?lang=es");
+    let ready = "return document.body.dataset.categories === 'ready' && document.body.dataset.network === 'ready' && !!navigator.serviceWorker.controller";
+    c.goto(&page).await.unwrap();
+    until(
+        &c,
+        ready,
+        30,
+        "return JSON.stringify(document.body.dataset)",
+    )
+    .await;
+    // A second visit: the service worker keeps the page from now on.
+    c.refresh().await.unwrap();
+    until(
+        &c,
+        ready,
+        30,
+        "return JSON.stringify(document.body.dataset)",
+    )
+    .await;
+    c.find(Locator::Id("category"))
+        .await
+        .unwrap()
+        .select_by_value("acoso_verbal")
+        .await
+        .unwrap();
+    // The place as a tap sets it (taps themselves are tested with the online report).
+    js(
+        &c,
+        "window.paradero.setPlace(-16.3989, -71.5369); return true",
+    )
+    .await;
+    choose_photo(&c, profile.path(), 90).await;
+
+    // The server gone: sending keeps it on the phone, and says so.
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    c.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "return document.body.dataset.state === 'queued' && document.body.dataset.outbox === '1'",
+        15,
+        "return document.body.dataset.state + ': ' + document.getElementById('report-status').textContent",
+    )
+    .await;
+    let said = js(
+        &c,
+        "return document.getElementById('report-status').textContent",
+    )
+    .await;
+    assert_eq!(said, i18n::t(i18n::Lang::Es, "web.report.queued", &[]));
+    // Opened again with no connection: the page comes from the phone, the report still waits.
+    c.refresh().await.unwrap();
+    until(
+        &c,
+        "return document.body.dataset.outbox === '1' && !document.getElementById('outbox').hidden",
+        15,
+        "return JSON.stringify(document.body.dataset)",
+    )
+    .await;
+
+    // Back: sent once, the reference shown, the photo with it; asked again, nothing more.
+    let _back = Served::start_at(data, &addr, &[]);
+    js(&c, "window.paradero.flush(); return true").await;
+    until(
+        &c,
+        "return document.body.dataset.state === 'filed' && document.body.dataset.outbox === '0'",
+        20,
+        "return JSON.stringify(document.body.dataset) + document.getElementById('report-status').textContent",
+    )
+    .await;
+    let reference = js(
+        &c,
+        "return document.getElementById('filed-reference').textContent",
+    )
+    .await;
+    let reference = reference.as_str().unwrap().to_string();
+    assert!(reference.starts_with("R-"), "{reference}");
+    let (status, body) = http(&addr, "GET", &format!("/v1/reports/{reference}"), &[], "");
+    assert_eq!(status, 200, "{body}");
+    js(&c, "window.paradero.flush(); return true").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let photos = std::fs::read_dir(_back.data.path().join("photos"))
+        .unwrap()
+        .count();
+    assert_eq!(photos, 1, "one photo, sent once");
+    assert_eq!(js(&c, "return document.body.dataset.outbox").await, "0");
 }

@@ -316,10 +316,19 @@ impl Served {
 
     /// Starts a server on the database in `data` (restarts share it).
     pub fn start_in(data: std::sync::Arc<tempfile::TempDir>, env: &[(&str, &str)]) -> Served {
+        Served::start_at(data, "127.0.0.1:0", env)
+    }
+
+    /// [`Served::start_in`] listening on `listen` (a restart on the address a browser knows).
+    pub fn start_at(
+        data: std::sync::Arc<tempfile::TempDir>,
+        listen: &str,
+        env: &[(&str, &str)],
+    ) -> Served {
         use std::io::BufRead;
         let url = format!("sqlite://{}/paradero.db", data.path().display());
         let mut child = Command::new(env!("CARGO_BIN_EXE_paradero"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
             .env_remove("PARADERO_CONFIG")
             .env("PARADERO_STORE__URL", url)
