@@ -1,6 +1,7 @@
 // paradero's service worker: the riders' page opens with no connection. The app shell (the
-// page, its script and styles, the map library, the phone's router) is kept under this
-// version's cache; assets are fetched by versioned URL, so a new version never mixes with an
+// page, its script and styles, the map library) is kept under this version's cache; the
+// phone's router (half a megabyte) only once the rider chose to save the timetables, when the
+// page first asks for it; assets are fetched by versioned URL, so a new version never mixes with an
 // open page's. The network map and the map's home view are kept as last seen. Every other API
 // answer goes to the network (the page itself falls back to the router on the phone).
 'use strict';
@@ -13,8 +14,6 @@ var SHELL = [
   '/assets/leaflet.js?v=' + VERSION,
   '/assets/leaflet.css?v=' + VERSION,
   '/assets/icon.svg?v=' + VERSION,
-  '/assets/offline.js?v=' + VERSION,
-  '/assets/phone.wasm?v=' + VERSION,
   '/assets/reportar.js?v=' + VERSION,
   '/manifest.webmanifest'
 ];
@@ -24,8 +23,7 @@ var PAGES = ['/', '/reportar'];
 
 self.addEventListener('install', function (e) {
   e.waitUntil(caches.open(CACHE).then(function (c) {
-    // One by one: a router the server does not have (built without the WebAssembly target)
-    // does not stop the rest from being kept.
+    // One by one: one that fails does not stop the rest from being kept.
     return Promise.all(SHELL.map(function (u) { return c.add(u).catch(function () {}); }));
   }).then(function () { return self.skipWaiting(); }));
 });
