@@ -116,7 +116,13 @@
     }).then(function (bytes) {
       var rec = { feed: b.feed, version: b.version, bytes: bytes, saved: Date.now() };
       // Loaded first: a damaged download is refused by the worker and never kept.
-      return startOffline(rec).then(function () { return idb('readwrite', function (st) { return st.put(rec); }); }).then(function () { return rec; });
+      return startOffline(rec).then(function () { return idb('readwrite', function (st) { return st.put(rec); }); }).then(function () {
+        // The service worker keeps the router too, from now on (it is not fetched before).
+        if (navigator.serviceWorker) {
+          navigator.serviceWorker.ready.then(function (r) { if (r.active) r.active.postMessage('keep-router'); });
+        }
+        return rec;
+      });
     });
   }
   function offerOffline() {

@@ -21,11 +21,40 @@ var KEPT = ['/v1/network', '/v1/map'];
 // Pages that open with no connection: the planner, and the report form (whose reports wait).
 var PAGES = ['/', '/reportar'];
 
+var ROUTER = ['/assets/offline.js?v=' + VERSION, '/assets/phone.wasm?v=' + VERSION];
+
+// One by one: one that fails does not stop the rest from being kept.
+function keep(urls) {
+  return caches.open(CACHE).then(function (c) {
+    return Promise.all(urls.map(function (u) { return c.add(u).catch(function () {}); }));
+  });
+}
+
+// Whether the rider saved a timetable (the page keeps it in IndexedDB `paradero`).
+function routerWanted() {
+  return new Promise(function (ok) {
+    try {
+      var open = indexedDB.open('paradero', 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore('bundles', { keyPath: 'feed' }); };
+      open.onerror = function () { ok(false); };
+      open.onsuccess = function () {
+        var req = open.result.transaction('bundles', 'readonly').objectStore('bundles').count();
+        req.onsuccess = function () { open.result.close(); ok(req.result > 0); };
+        req.onerror = function () { open.result.close(); ok(false); };
+      };
+    } catch (err) { ok(false); }
+  });
+}
+
 self.addEventListener('install', function (e) {
-  e.waitUntil(caches.open(CACHE).then(function (c) {
-    // One by one: one that fails does not stop the rest from being kept.
-    return Promise.all(SHELL.map(function (u) { return c.add(u).catch(function () {}); }));
+  e.waitUntil(keep(SHELL).then(routerWanted).then(function (wanted) {
+    return wanted && keep(ROUTER);
   }).then(function () { return self.skipWaiting(); }));
+});
+
+// The page says the rider saved a timetable: keep the router to plan with it offline.
+self.addEventListener('message', function (e) {
+  if (e.data === 'keep-router') e.waitUntil(keep(ROUTER));
 });
 
 self.addEventListener('activate', function (e) {

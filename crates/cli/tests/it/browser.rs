@@ -2341,6 +2341,15 @@ async fn riders_page_plans_offline_in_its_worker_as_the_server_does_in_headless_
         "{refused}"
     );
 
+    // Saved: the service worker keeps the router from now on (and not before: installing the
+    // page does not download it).
+    until(
+        &c,
+        "var done = false; caches.keys().then(function (ks) { return Promise.all(ks.map(function (k) { return caches.open(k).then(function (c) { return c.keys(); }); })); }).then(function (all) { window.__kept = [].concat.apply([], all).map(function (r) { return r.url; }); }); return (window.__kept || []).some(function (u) { return u.indexOf('/assets/phone.wasm') >= 0; })",
+        20,
+        "return JSON.stringify(window.__kept || [])",
+    )
+    .await;
     // Installable: a manifest in the rider's language and a service worker in control (after a
     // visit, the page, its assets and the network map are kept).
     let manifest: Value = serde_json::from_str(
