@@ -8,7 +8,7 @@ use i18n::Lang;
 pub use offline::FORMAT;
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// One feed's bundle, ready to serve.
 #[derive(Debug)]
@@ -23,8 +23,9 @@ pub struct Bundle {
     pub gzip_bytes: usize,
 }
 
-/// A timetable and its bundles by feed.
-type OfTimetable = (Arc<timetable::Timetable>, HashMap<String, Arc<Bundle>>);
+/// A timetable and its bundles by feed. Weak: a reload's old timetable is not kept alive for
+/// its bundles (and its address cannot be reused while the `Weak` stands).
+type OfTimetable = (Weak<timetable::Timetable>, HashMap<String, Arc<Bundle>>);
 
 /// Bundles of the dataset last asked about.
 #[derive(Default, Debug)]
@@ -50,7 +51,7 @@ impl App {
         {
             let of = self.bundles.of.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((tt, map)) = of.as_ref()
-                && Arc::ptr_eq(tt, &ds.timetable)
+                && std::ptr::eq(tt.as_ptr(), Arc::as_ptr(&ds.timetable))
                 && let Some(b) = map.get(feed)
             {
                 return Ok(Arc::clone(b));
@@ -84,12 +85,12 @@ impl App {
         let b = Arc::new(built);
         let mut of = self.bundles.of.lock().unwrap_or_else(|e| e.into_inner());
         match of.as_mut() {
-            Some((tt, map)) if Arc::ptr_eq(tt, &ds.timetable) => {
+            Some((tt, map)) if std::ptr::eq(tt.as_ptr(), Arc::as_ptr(&ds.timetable)) => {
                 map.insert(feed.to_string(), Arc::clone(&b));
             }
             _ => {
                 *of = Some((
-                    Arc::clone(&ds.timetable),
+                    Arc::downgrade(&ds.timetable),
                     HashMap::from([(feed.to_string(), Arc::clone(&b))]),
                 ));
             }
