@@ -43,7 +43,9 @@ pub struct BundleList {
 #[utoipa::path(get, path = "/v1/offline", tag = "offline",
     summary = "The timetables a phone can keep to plan offline: one bundle per feed, its version and size",
     params(("lang" = Option<String>, Query, description = "`es`, `en` or `qu` (messages)")),
-    responses((status = 200, description = "The bundles", body = BundleList)))]
+    responses(
+        (status = 200, description = "The bundles", body = BundleList),
+        (status = 400, description = "A bad `lang`", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/offline`.
 pub async fn list(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let ds = s.dataset();
@@ -85,6 +87,7 @@ pub async fn list(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Res
     responses(
         (status = 200, description = "The bundle", content((Vec<u8> = "application/octet-stream"))),
         (status = 304, description = "Not changed since the ETag given in `If-None-Match`"),
+        (status = 400, description = "A bad `lang`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such feed", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/offline/{feed}`.
 pub async fn bundle(
