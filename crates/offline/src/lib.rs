@@ -239,13 +239,16 @@ struct Payload {
     services: Vec<(i32, Vec<u32>)>,
     shapes: Vec<ShapeB>,
     /// Stop sequences with their pickup/drop-off flags, shared by trips.
-    sequences: Vec<(Vec<u32>, Vec<u8>)>,
+    sequences: Vec<Sequence>,
     trips: Vec<TripB>,
     transfers: Vec<(u32, u32, u8, u32)>,
     walked: Option<Vec<Option<Vec<WalkB>>>>,
     fares: Vec<FareB>,
     fare_rules: Vec<FareRuleB>,
 }
+
+/// A stop sequence (stops, pickup/drop-off flags), shared by the trips that follow it.
+type Sequence = (Vec<u32>, Vec<u8>);
 
 /// A street walk: to stop, metres, step-free.
 type WalkB = (u32, u32, bool);
@@ -405,8 +408,57 @@ pub fn export(
             });
         }
     }
-    let services: Vec<(i32, Vec<u32>)> = tt
-        .services()
+    let services = service_runs(tt);
+    let (shapes, sequences, trips) = trips_of(tt, &prefix, &route_new, &stop_new);
+    let transfers = transfer_rows(tt, &stop_new);
+    let walked = street_walks(tt, &stop_new);
+    let (fares, fare_rules) = fares_of(tt, &prefix, &agency_new, &route_new);
+    let fc = tt.footpath_config();
+    let iso = |d: Day| d.to_string();
+    let payload = Payload {
+        meta: Meta {
+            feed: f.id.clone(),
+            feed_version: f.version.clone(),
+            loaded_unix,
+            service_from: f.service_span.map(|s| iso(s.0)),
+            service_to: f.service_span.map(|s| iso(s.1)),
+        },
+        settings,
+        feed: FeedB {
+            id: f.id.clone(),
+            timezone: f.timezone.clone(),
+            publisher: f.publisher.clone(),
+            version: f.version.clone(),
+            estimated_times: f.estimated_times,
+        },
+        footpaths: (fc.radius_m, fc.detour_factor, fc.walking_speed_m_s),
+        agencies,
+        stops,
+        coords,
+        exact,
+        routes,
+        services,
+        shapes,
+        sequences,
+        trips,
+        transfers,
+        walked,
+        fares,
+        fare_rules,
+    };
+    let meta = payload.meta.clone();
+    let body = postcard::to_allocvec(&payload).ok()?;
+    let mut out = Vec::with_capacity(HEADER + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(&body));
+    out.extend_from_slice(&body);
+    Some((out, meta))
+}
+
+/// Each service as its first day and the lengths of its runs of days on and off, in turn.
+fn service_runs(tt: &Timetable) -> Vec<(i32, Vec<u32>)> {
+    tt.services()
         .iter()
         .map(|s| {
             let mut days = s.iter();
@@ -427,7 +479,17 @@ pub fn export(
             runs.push(run);
             (first.0, runs)
         })
-        .collect();
+        .collect()
+}
+
+/// The feed's trips with the stop sequences and shapes they use, renumbered for the bundle.
+fn trips_of(
+    tt: &Timetable,
+    prefix: &str,
+    route_new: &[u32],
+    stop_new: &[u32],
+) -> (Vec<ShapeB>, Vec<Sequence>, Vec<TripB>) {
+    let short = |id: &str| short_id(prefix, id);
     let mut shape_new = vec![u32::MAX; tt.shapes().len()];
     let mut shapes = Vec::new();
     let mut sequences: Vec<(Vec<u32>, Vec<u8>)> = Vec::new();
@@ -514,8 +576,12 @@ pub fn export(
             windows,
         });
     }
-    let transfers = tt
-        .transfer_rules()
+    (shapes, sequences, trips)
+}
+
+/// The `transfers.txt` rules between the feed's stops.
+fn transfer_rows(tt: &Timetable, stop_new: &[u32]) -> Vec<(u32, u32, u8, u32)> {
+    tt.transfer_rules()
         .iter()
         .filter(|r| stop_new[r.from.idx()] != u32::MAX && stop_new[r.to.idx()] != u32::MAX)
         .map(|r| {
@@ -527,8 +593,12 @@ pub fn export(
             };
             (stop_new[r.from.idx()], stop_new[r.to.idx()], k, secs)
         })
-        .collect();
-    let walked = tt.walked().map(|w| {
+        .collect()
+}
+
+/// The street walks from and to the feed's stops, if the footpaths were measured on streets.
+fn street_walks(tt: &Timetable, stop_new: &[u32]) -> Option<Vec<Option<Vec<WalkB>>>> {
+    tt.walked().map(|w| {
         w.iter()
             .enumerate()
             .filter(|(i, _)| stop_new[*i] != u32::MAX)
@@ -541,7 +611,17 @@ pub fn export(
                 })
             })
             .collect()
-    });
+    })
+}
+
+/// The fares of the feed's agencies (and, with one feed, those of no agency) and their rules.
+fn fares_of(
+    tt: &Timetable,
+    prefix: &str,
+    agency_new: &[u32],
+    route_new: &[u32],
+) -> (Vec<FareB>, Vec<FareRuleB>) {
+    let short = |id: &str| short_id(prefix, id);
     let mut fare_new = vec![u32::MAX; tt.fares().len()];
     let mut fares = Vec::new();
     for (i, fa) in tt.fares().iter().enumerate() {
@@ -573,47 +653,7 @@ pub fn export(
             contains_id: r.contains_id.clone(),
         })
         .collect();
-    let fc = tt.footpath_config();
-    let iso = |d: Day| d.to_string();
-    let payload = Payload {
-        meta: Meta {
-            feed: f.id.clone(),
-            feed_version: f.version.clone(),
-            loaded_unix,
-            service_from: f.service_span.map(|s| iso(s.0)),
-            service_to: f.service_span.map(|s| iso(s.1)),
-        },
-        settings,
-        feed: FeedB {
-            id: f.id.clone(),
-            timezone: f.timezone.clone(),
-            publisher: f.publisher.clone(),
-            version: f.version.clone(),
-            estimated_times: f.estimated_times,
-        },
-        footpaths: (fc.radius_m, fc.detour_factor, fc.walking_speed_m_s),
-        agencies,
-        stops,
-        coords,
-        exact,
-        routes,
-        services,
-        shapes,
-        sequences,
-        trips,
-        transfers,
-        walked,
-        fares,
-        fare_rules,
-    };
-    let meta = payload.meta.clone();
-    let body = postcard::to_allocvec(&payload).ok()?;
-    let mut out = Vec::with_capacity(HEADER + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT.to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(&body));
-    out.extend_from_slice(&body);
-    Some((out, meta))
+    (fares, fare_rules)
 }
 
 /// The SHA-256 of a bundle's payload, hex (its version: the ETag and what the page compares).
@@ -661,8 +701,161 @@ fn access(code: u8) -> Result<Accessibility, BundleError> {
     Accessibility::from_gtfs(code.into()).ok_or_else(|| invalid("accessibility code"))
 }
 
+fn rejected(e: timetable::builder::Rejected) -> BundleError {
+    BundleError::Invalid(e.to_string())
+}
+
+/// `i` as an index into something of `n`, or the bundle is invalid (`what` says where).
+fn within(i: u32, n: usize, what: &str) -> Result<usize, BundleError> {
+    if (i as usize) < n {
+        Ok(i as usize)
+    } else {
+        Err(invalid(what))
+    }
+}
+
+/// The street walks read back, every stop index checked.
+fn walks_back(
+    w: Vec<Option<Vec<WalkB>>>,
+    n_stops: usize,
+) -> Result<Vec<Option<Vec<Walked>>>, BundleError> {
+    if w.len() != n_stops {
+        return Err(invalid("street walks"));
+    }
+    w.into_iter()
+        .map(|list| {
+            list.map(|l| {
+                l.into_iter()
+                    .map(|(to, distance_m, step_free)| {
+                        Ok(Walked {
+                            to: StopIdx::new(within(to, n_stops, "street walk")?),
+                            distance_m,
+                            step_free,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, BundleError>>()
+            })
+            .transpose()
+        })
+        .collect::<Result<Vec<_>, _>>()
+}
+
+/// Adds the fares and their rules, every index checked.
+fn add_fares(
+    b: &mut TimetableBuilder,
+    long: &dyn Fn(String) -> String,
+    fares: Vec<FareB>,
+    fare_rules: Vec<FareRuleB>,
+    n_agencies: usize,
+    n_routes: usize,
+) -> Result<(), BundleError> {
+    for fa in fares {
+        let agency = match fa.agency {
+            Some(a) => Some(AgencyIdx::new(within(a, n_agencies, "fare agency")?)),
+            None => None,
+        };
+        b.add_fare(Fare {
+            id: long(fa.id),
+            price: fa.price,
+            currency: fa.currency,
+            payment_method: fa.payment_method,
+            transfers: fa.transfers,
+            transfer_duration: fa.transfer_duration,
+            agency,
+        })
+        .map_err(rejected)?;
+    }
+    let n_fares = b.fares_len();
+    for r in fare_rules {
+        let route = match r.route {
+            Some(x) => Some(RouteIdx::new(within(x, n_routes, "fare rule route")?)),
+            None => None,
+        };
+        b.add_fare_rule(FareRule {
+            fare: FareIdx::new(within(r.fare, n_fares, "fare rule fare")?),
+            route,
+            origin_id: r.origin_id,
+            destination_id: r.destination_id,
+            contains_id: r.contains_id,
+        });
+    }
+    Ok(())
+}
+
+/// Adds the trips (with their frequency windows) over their stop sequences, every index and
+/// count checked; `counts` are the stops, routes, services and shapes added before.
+fn add_trips(
+    b: &mut TimetableBuilder,
+    long: &dyn Fn(String) -> String,
+    trips: Vec<TripB>,
+    sequences: &[Sequence],
+    (n_stops, n_routes, n_services, n_shapes): (usize, usize, usize, usize),
+) -> Result<(), BundleError> {
+    for t in trips {
+        let (stops, fl) = sequences
+            .get(t.sequence as usize)
+            .ok_or_else(|| invalid("trip stop sequence"))?;
+        if stops.len() != t.times.len() || fl.len() != stops.len() || stops.is_empty() {
+            return Err(invalid("trip times"));
+        }
+        let mut prev = t.first;
+        let mut stop_times = Vec::with_capacity(stops.len());
+        for ((&s, &f), &(da, dd)) in stops.iter().zip(fl).zip(&t.times) {
+            let arrival = prev.wrapping_add(da);
+            let departure = arrival.wrapping_add(dd);
+            prev = departure;
+            stop_times.push(StopTimeSpec {
+                stop: StopIdx::new(within(s, n_stops, "trip stop")?),
+                arrival,
+                departure,
+                pickup: f & flags::PICKUP != 0,
+                drop_off: f & flags::DROP_OFF != 0,
+            });
+        }
+        let shape = match t.shape {
+            Some(s) => Some(ShapeIdx::new(within(s, n_shapes, "trip shape")?)),
+            None => None,
+        };
+        let trip = b
+            .add_trip(TripSpec {
+                id: long(t.id),
+                route: RouteIdx::new(within(t.route, n_routes, "trip route")?),
+                service: ServiceIdx(within(t.service, n_services, "trip service")? as u32),
+                headsign: t.headsign,
+                short_name: t.short_name,
+                direction: t.direction,
+                block_id: t.block_id,
+                shape,
+                wheelchair: access(t.wheelchair)?,
+                stop_times,
+            })
+            .map_err(rejected)?;
+        for (start, end, headway, exact) in t.windows {
+            b.add_frequency(trip, start, end, headway, exact)
+                .map_err(rejected)?;
+        }
+    }
+    Ok(())
+}
+
+/// The walking settings the server built with, if they make sense.
+fn build_config(
+    (radius_m, detour_factor, walking_speed_m_s): (f64, f64, f64),
+) -> Result<BuildConfig, BundleError> {
+    let ok = |x: f64| x.is_finite() && x >= 0.0;
+    if !(ok(radius_m) && ok(detour_factor) && ok(walking_speed_m_s) && walking_speed_m_s > 0.0) {
+        return Err(invalid("walking settings"));
+    }
+    Ok(BuildConfig {
+        footpaths: FootpathConfig {
+            radius_m,
+            detour_factor,
+            walking_speed_m_s,
+        },
+    })
+}
+
 fn rebuild(p: Payload) -> Result<Imported, BundleError> {
-    let rejected = |e: timetable::builder::Rejected| BundleError::Invalid(e.to_string());
     let (n_stops, n_routes, n_services, n_shapes, n_agencies) = (
         p.stops.len(),
         p.routes.len(),
@@ -670,13 +863,6 @@ fn rebuild(p: Payload) -> Result<Imported, BundleError> {
         p.shapes.len(),
         p.agencies.len(),
     );
-    let within = |i: u32, n: usize, what: &str| {
-        if (i as usize) < n {
-            Ok(i as usize)
-        } else {
-            Err(invalid(what))
-        }
-    };
     let prefix = format!("{}:", p.feed.id);
     let long = |id: String| long_id(&prefix, id);
     let mut b = TimetableBuilder::new();
@@ -779,51 +965,8 @@ fn rebuild(p: Payload) -> Result<Imported, BundleError> {
         })
         .map_err(rejected)?;
     }
-    for t in p.trips {
-        let (stops, fl) = p
-            .sequences
-            .get(t.sequence as usize)
-            .ok_or_else(|| invalid("trip stop sequence"))?;
-        if stops.len() != t.times.len() || fl.len() != stops.len() || stops.is_empty() {
-            return Err(invalid("trip times"));
-        }
-        let mut prev = t.first;
-        let mut stop_times = Vec::with_capacity(stops.len());
-        for ((&s, &f), &(da, dd)) in stops.iter().zip(fl).zip(&t.times) {
-            let arrival = prev.wrapping_add(da);
-            let departure = arrival.wrapping_add(dd);
-            prev = departure;
-            stop_times.push(StopTimeSpec {
-                stop: StopIdx::new(within(s, n_stops, "trip stop")?),
-                arrival,
-                departure,
-                pickup: f & flags::PICKUP != 0,
-                drop_off: f & flags::DROP_OFF != 0,
-            });
-        }
-        let shape = match t.shape {
-            Some(s) => Some(ShapeIdx::new(within(s, n_shapes, "trip shape")?)),
-            None => None,
-        };
-        let trip = b
-            .add_trip(TripSpec {
-                id: long(t.id),
-                route: RouteIdx::new(within(t.route, n_routes, "trip route")?),
-                service: ServiceIdx(within(t.service, n_services, "trip service")? as u32),
-                headsign: t.headsign,
-                short_name: t.short_name,
-                direction: t.direction,
-                block_id: t.block_id,
-                shape,
-                wheelchair: access(t.wheelchair)?,
-                stop_times,
-            })
-            .map_err(rejected)?;
-        for (start, end, headway, exact) in t.windows {
-            b.add_frequency(trip, start, end, headway, exact)
-                .map_err(rejected)?;
-        }
-    }
+    let counts = (n_stops, n_routes, n_services, n_shapes);
+    add_trips(&mut b, &long, p.trips, &p.sequences, counts)?;
     for (from, to, k, secs) in p.transfers {
         let kind = match k {
             0 => TransferKind::Recommended,
@@ -838,72 +981,12 @@ fn rebuild(p: Payload) -> Result<Imported, BundleError> {
             kind,
         });
     }
-    for fa in p.fares {
-        let agency = match fa.agency {
-            Some(a) => Some(AgencyIdx::new(within(a, n_agencies, "fare agency")?)),
-            None => None,
-        };
-        b.add_fare(Fare {
-            id: long(fa.id),
-            price: fa.price,
-            currency: fa.currency,
-            payment_method: fa.payment_method,
-            transfers: fa.transfers,
-            transfer_duration: fa.transfer_duration,
-            agency,
-        })
-        .map_err(rejected)?;
-    }
-    let n_fares = b.fares_len();
-    for r in p.fare_rules {
-        let route = match r.route {
-            Some(x) => Some(RouteIdx::new(within(x, n_routes, "fare rule route")?)),
-            None => None,
-        };
-        b.add_fare_rule(FareRule {
-            fare: FareIdx::new(within(r.fare, n_fares, "fare rule fare")?),
-            route,
-            origin_id: r.origin_id,
-            destination_id: r.destination_id,
-            contains_id: r.contains_id,
-        });
-    }
-    let (radius_m, detour_factor, walking_speed_m_s) = p.footpaths;
-    let ok = |x: f64| x.is_finite() && x >= 0.0;
-    if !(ok(radius_m) && ok(detour_factor) && ok(walking_speed_m_s) && walking_speed_m_s > 0.0) {
-        return Err(invalid("walking settings"));
-    }
-    let cfg = BuildConfig {
-        footpaths: FootpathConfig {
-            radius_m,
-            detour_factor,
-            walking_speed_m_s,
-        },
-    };
+    add_fares(&mut b, &long, p.fares, p.fare_rules, n_agencies, n_routes)?;
+    let cfg = build_config(p.footpaths)?;
     let mut warnings = Warnings::default();
     let mut tt = b.build(&cfg, &mut warnings);
     if let Some(w) = p.walked {
-        if w.len() != n_stops {
-            return Err(invalid("street walks"));
-        }
-        let walked = w
-            .into_iter()
-            .map(|list| {
-                list.map(|l| {
-                    l.into_iter()
-                        .map(|(to, distance_m, step_free)| {
-                            Ok(Walked {
-                                to: StopIdx::new(within(to, n_stops, "street walk")?),
-                                distance_m,
-                                step_free,
-                            })
-                        })
-                        .collect::<Result<Vec<_>, BundleError>>()
-                })
-                .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        tt = tt.with_street_footpaths(&walked);
+        tt = tt.with_street_footpaths(&walks_back(w, n_stops)?);
     }
     if p.feed.estimated_times {
         tt = tt.with_estimated_times(std::slice::from_ref(&p.feed.id));
