@@ -32,7 +32,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 base="http://127.0.0.1:$port"
-pages=(/ /reportar /encuestas /compartir /observatorio)
+# `/` asks the city on a fresh browser; `/trujillo` is a city page with its streets.
+pages=(/ /trujillo /reportar /encuestas /compartir /observatorio)
 fail=0
 perf_min="${PARADERO_LH_PERF_MIN:-95}"
 printf '%-14s %5s %5s %5s %5s\n' page perf a11y bp seo

@@ -62,6 +62,18 @@ pub fn load(
     extracts: &[PathBuf],
     how: StreetsLoad,
 ) -> Result<City, CityError> {
+    load_for(specs, cfg, extracts, how, None)
+}
+
+/// [`load`], where the extracts cover the feeds named in `on_streets` only (another city's
+/// stops, far from these streets, are not warned about).
+pub fn load_for(
+    specs: &[gtfs::FeedSpec],
+    cfg: &gtfs::LoadConfig,
+    extracts: &[PathBuf],
+    how: StreetsLoad,
+    on_streets: Option<&[String]>,
+) -> Result<City, CityError> {
     let loaded = gtfs::load(specs, cfg)?;
     let feeds_s = loaded.elapsed.as_secs_f64();
     if extracts.is_empty() {
@@ -98,11 +110,14 @@ pub fn load(
     let tt = tt.with_street_footpaths(&walked);
     let mut warnings = loaded.warnings;
     let unsnapped = st.unsnapped_stops();
+    let covered = |stop: &timetable::Stop| {
+        on_streets.is_none_or(|ids| ids.contains(&tt.feeds()[stop.feed.idx()].id))
+    };
     for (stop, _) in tt
         .stops()
         .iter()
         .zip(&st.stops.snaps)
-        .filter(|(_, s)| s.is_none())
+        .filter(|(stop, s)| s.is_none() && covered(stop))
     {
         warnings.push("stop_off_streets", || {
             format!(

@@ -14,6 +14,7 @@
 pub mod alerts;
 mod cases;
 pub mod categories;
+pub mod cities;
 pub mod city;
 mod error;
 pub mod gtfs_rt;
@@ -112,6 +113,8 @@ pub struct Settings {
     pub safety: Option<safety::SafetySettings>,
     /// Operators' pushed positions.
     pub operators: positions::OperatorSettings,
+    /// The cities served (`[[cities]]`, or one per feed).
+    pub cities: Vec<config::CityConfig>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -124,6 +127,7 @@ impl std::fmt::Debug for Settings {
             .field("observatory", &self.observatory.is_some())
             .field("safety", &self.safety)
             .field("operators", &self.operators)
+            .field("cities", &self.cities)
             .finish()
     }
 }
@@ -154,6 +158,7 @@ impl Settings {
                 },
             }),
             operators: positions::OperatorSettings::from_config(&cfg.operators),
+            cities: cfg.cities(),
         }
     }
 }
@@ -191,7 +196,12 @@ pub struct App {
     gtfs_rt_snapshots: gtfs_rt::Snapshots,
     /// The phone's timetable bundles of the dataset served.
     bundles: offline_bundle::Bundles,
+    /// The cities as read against the dataset they were read for.
+    cities: std::sync::Mutex<Option<CitiesRead>>,
 }
+
+/// The cities as read against a dataset (held weakly: a reload's old one is freed).
+type CitiesRead = (std::sync::Weak<Dataset>, Arc<Vec<cities::CityView>>);
 
 /// One blocking-pool thread's working memory for the dataset it was made for: routing scratch
 /// and, with streets, the street search (the `Arc` kept here also keeps that dataset's
@@ -245,6 +255,7 @@ impl App {
             alerts_seen: std::sync::Mutex::default(),
             gtfs_rt_snapshots: gtfs_rt::Snapshots::default(),
             bundles: Default::default(),
+            cities: std::sync::Mutex::new(None),
             origin: format!("{:016x}", rand::random::<u64>()),
         })
     }
@@ -306,6 +317,22 @@ impl App {
             .map_or(0.0, |d| d.as_secs_f64());
         self.metrics
             .gauge("paradero_feed_loaded_timestamp_seconds", loaded);
+        // Each feed's days left (its feed_info end date, else its last day of service), and
+        // whether that is within the warning (an alert rule: `paradero_feed_expiring == 1`).
+        let ds = self.dataset();
+        let today = planner::clock::now(&ds.timetable).0;
+        for v in cities::validity(&ds.timetable, today) {
+            let feed = [("feed", v.feed.clone())];
+            if let Some(d) = v.days_left {
+                self.metrics
+                    .gauge_labelled("paradero_feed_days_left", &feed, d as f64);
+            }
+            self.metrics.gauge_labelled(
+                "paradero_feed_expiring",
+                &feed,
+                if v.expiring() { 1.0 } else { 0.0 },
+            );
+        }
         if let Some(o) = self.observatory() {
             let c = o.trip_counters();
             for (name, v) in [
@@ -356,6 +383,7 @@ impl App {
         // now; runs of other days are the timetable's).
         req.options.live = self.live_view(&ds, now_unix());
         let lang = req.lang;
+        self.check_city(&ds, &req, None)?;
         let _permit = self.plans.acquire().await.map_err(|_| Error::Unavailable {
             detail: "the server is shutting down".into(),
             retry_after_s: None,
@@ -375,6 +403,53 @@ impl App {
             started.elapsed().as_secs_f64(),
         );
         result.map_err(|e| Error::plan(e, lang))
+    }
+
+    /// The cities served, read against `ds` (cached for the dataset being served).
+    pub fn cities_of(&self, ds: &Arc<Dataset>) -> Arc<Vec<cities::CityView>> {
+        let mut cache = self.cities.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((weak, views)) = cache.as_ref()
+            && weak.upgrade().is_some_and(|d| Arc::ptr_eq(&d, ds))
+        {
+            return Arc::clone(views);
+        }
+        let views = Arc::new(cities::views(&self.settings.cities, ds));
+        *cache = Some((Arc::downgrade(ds), Arc::clone(&views)));
+        views
+    }
+
+    /// The city `id`'s index among [`App::cities_of`], or a not-found error naming those
+    /// served.
+    pub fn city_index(
+        &self,
+        ds: &Arc<Dataset>,
+        id: &str,
+        lang: i18n::Lang,
+    ) -> Result<usize, Error> {
+        cities::find(&self.cities_of(ds), id, lang).map(|(i, _)| i)
+    }
+
+    /// Refuses a plan from one city to another, or outside the city `within` the rider chose
+    /// (an unknown city is a not-found error). [`App::plan`] checks the first itself.
+    pub fn check_city(
+        &self,
+        ds: &Arc<Dataset>,
+        req: &planner::PlanRequest,
+        within: Option<&str>,
+    ) -> Result<(), Error> {
+        let views = self.cities_of(ds);
+        let within = match within {
+            Some(id) => Some(cities::find(&views, id, req.lang)?.0),
+            None => None,
+        };
+        cities::check_plan(
+            &views,
+            &ds.timetable,
+            req,
+            within,
+            self.settings.planner.max_access_m,
+        )
+        .map_err(|e| Error::plan(e, req.lang))
     }
 
     /// Plans as [`App::plan`] does and records the trip for the observatory (off the request

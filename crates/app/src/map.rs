@@ -114,9 +114,17 @@ fn round5(x: f64) -> f64 {
 /// The network as GeoJSON: one feature per route and distinct shape, simplified to 8 m,
 /// plus the bounding box of all stops.
 pub fn network(tt: &Timetable) -> NetworkMap {
+    network_of(tt, None)
+}
+
+/// [`network`], of the routes of `feeds` only (a city's) when given.
+pub fn network_of(tt: &Timetable, feeds: Option<&[timetable::FeedIdx]>) -> NetworkMap {
     let mut features = Vec::new();
     for (ri, route) in tt.routes().iter().enumerate() {
         let r = timetable::RouteIdx::new(ri);
+        if feeds.is_some_and(|f| !f.contains(&tt.agencies()[route.agency.idx()].feed)) {
+            continue;
+        }
         let mut shapes: Vec<timetable::ShapeIdx> = tt
             .trips()
             .iter()
@@ -171,7 +179,11 @@ pub fn network(tt: &Timetable) -> NetworkMap {
         });
     }
     let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    for s in tt.stops() {
+    for s in tt
+        .stops()
+        .iter()
+        .filter(|s| feeds.is_none_or(|f| f.contains(&s.feed)))
+    {
         bbox[0] = bbox[0].min(s.coord.lon());
         bbox[1] = bbox[1].min(s.coord.lat());
         bbox[2] = bbox[2].max(s.coord.lon());

@@ -180,6 +180,12 @@ pub fn load_city(
         .filter(|f| specs.iter().any(|s| s.id == f.id && s.path == f.path))
         .filter_map(|f| f.osm.clone())
         .collect();
+    let on_streets: Vec<String> = cfg
+        .feeds
+        .iter()
+        .filter(|f| f.osm.is_some())
+        .map(|f| f.id.clone())
+        .collect();
     let how = app::city::StreetsLoad {
         snap_m: cfg.walking.snap_m,
         max_osm_mib: cfg.walking.max_osm_mib,
@@ -191,8 +197,8 @@ pub fn load_city(
         .filter(|f| specs.iter().any(|s| s.id == f.id && s.path == f.path))
         .filter_map(|f| f.places.clone())
         .collect();
-    let city =
-        app::city::load(specs, &load_config(cfg), &extracts, how).context("loading the city")?;
+    let city = app::city::load_for(specs, &load_config(cfg), &extracts, how, Some(&on_streets))
+        .context("loading the city")?;
     let (mut city, named) = app::city::with_places(city, &places).context("loading the city")?;
     if named > 0 {
         tracing::info!(stops = named, "unnamed stops named from the place list");

@@ -46,6 +46,58 @@ pub struct FeedConfig {
     pub realtime: Option<FeedRealtime>,
 }
 
+/// A city the server serves: its own feeds, map and languages. Riders pick one (the page's
+/// `/{id}`, the bot's `/ciudad`); every search, plan and departure is within it, and a plan
+/// from one city to another is refused.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CityConfig {
+    /// The city's address (`trujillo` → `/trujillo`): lower-case letters, digits and `-`.
+    pub id: String,
+    /// Its name as riders read it ("Trujillo").
+    pub name: String,
+    /// The ids of its `[[feeds]]` (each feed belongs to one city).
+    pub feeds: Vec<String>,
+    /// The map's home view, `[west, south, east, north]` in degrees; by default the box of
+    /// its stops.
+    #[serde(default)]
+    pub home: Option<[f64; 4]>,
+    /// The languages offered to its riders, first the default (`es`, `en`, `qu`).
+    #[serde(default = "default_city_languages")]
+    pub languages: Vec<String>,
+}
+
+/// A feed id as a city's name: `arequipa` → `Arequipa`.
+pub fn capitalized(id: &str) -> String {
+    let mut c = id.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn default_city_languages() -> Vec<String> {
+    vec!["es".into(), "en".into(), "qu".into()]
+}
+
+impl Config {
+    /// The cities served: those configured, or one per feed (named after it) when none is.
+    pub fn cities(&self) -> Vec<CityConfig> {
+        if !self.cities.is_empty() {
+            return self.cities.clone();
+        }
+        self.feeds
+            .iter()
+            .map(|f| CityConfig {
+                id: f.id.clone(),
+                name: capitalized(&f.id),
+                feeds: vec![f.id.clone()],
+                home: None,
+                languages: default_city_languages(),
+            })
+            .collect()
+    }
+}
+
 /// Where a feed's GTFS-Realtime is read, and how often.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -411,6 +463,8 @@ impl BotConfig {
 pub struct Config {
     /// Feeds loaded into one timetable (they must share a timezone).
     pub feeds: Vec<FeedConfig>,
+    /// The cities those feeds serve (by default one per feed).
+    pub cities: Vec<CityConfig>,
     /// Walking parameters.
     pub walking: WalkingConfig,
     /// Routing defaults.
@@ -446,6 +500,7 @@ impl Default for Config {
                 times: FeedTimes::Timetable,
                 realtime: None,
             }],
+            cities: Vec::new(),
             walking: WalkingConfig::default(),
             routing: RoutingConfig::default(),
             planner: PlannerConfig::default(),
@@ -564,6 +619,13 @@ impl Config {
         let env_sets_store_url = env
             .iter()
             .any(|(k, _)| k == "PARADERO_STORE__URL" || k == "PARADERO_STORE");
+        // Feeds replaced from the environment without cities: the file's cities named the
+        // file's feeds, so each new feed is a city of its own.
+        if env.iter().any(|(k, _)| k == "PARADERO_FEEDS")
+            && !env.iter().any(|(k, _)| k.starts_with("PARADERO_CITIES"))
+        {
+            table.remove("cities");
+        }
         for (key, raw) in env {
             let path = key["PARADERO_".len()..].to_ascii_lowercase();
             let parts: Vec<&str> = path.split("__").collect();
@@ -721,6 +783,85 @@ impl Config {
                 }
             }
         }
+        self.check_cities()
+    }
+
+    /// Cities have distinct ids usable in an address and real names; every feed belongs to
+    /// exactly one city; languages are the catalog's.
+    fn check_cities(&self) -> Result<(), String> {
+        if self.cities.is_empty() {
+            return Ok(());
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut owner: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for c in &self.cities {
+            let id = &c.id;
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            {
+                return Err(format!(
+                    "city id `{id}` must be lower-case letters, digits and `-` (it is the city's address)"
+                ));
+            }
+            if RESERVED_PATHS.contains(&id.as_str()) {
+                return Err(format!(
+                    "city id `{id}` is one of the server's own addresses; choose another"
+                ));
+            }
+            if !ids.insert(id) {
+                return Err(format!("city id `{id}` appears twice"));
+            }
+            if c.name.trim().is_empty() {
+                return Err(format!("cities.{id}.name is empty"));
+            }
+            if c.feeds.is_empty() {
+                return Err(format!("cities.{id}.feeds names no feed"));
+            }
+            for f in &c.feeds {
+                if !self.feeds.iter().any(|x| &x.id == f) {
+                    return Err(format!("cities.{id}.feeds: no [[feeds]] has id `{f}`"));
+                }
+                if let Some(other) = owner.insert(f, id) {
+                    return Err(format!(
+                        "feed `{f}` belongs to two cities, `{other}` and `{id}`"
+                    ));
+                }
+            }
+            if let Some(h) = c.home
+                && !(h.iter().all(|x| x.is_finite())
+                    && (-180.0..=180.0).contains(&h[0])
+                    && (-180.0..=180.0).contains(&h[2])
+                    && (-90.0..=90.0).contains(&h[1])
+                    && (-90.0..=90.0).contains(&h[3])
+                    && h[0] < h[2]
+                    && h[1] < h[3])
+            {
+                return Err(format!(
+                    "cities.{id}.home must be [west, south, east, north] in degrees, west < east, south < north"
+                ));
+            }
+            if c.languages.is_empty()
+                || c.languages
+                    .iter()
+                    .any(|l| !["es", "en", "qu"].contains(&l.as_str()))
+            {
+                return Err(format!(
+                    "cities.{id}.languages must list some of es, en, qu"
+                ));
+            }
+        }
+        if let Some(f) = self
+            .feeds
+            .iter()
+            .find(|f| !owner.contains_key(f.id.as_str()))
+        {
+            return Err(format!(
+                "feed `{}` belongs to no city: add it to a [[cities]] entry's feeds",
+                f.id
+            ));
+        }
         Ok(())
     }
 }
@@ -808,9 +949,28 @@ fn observatory_families() -> [&'static str; 4] {
     ["acoso", "robo", "agresion", "otro"]
 }
 
+/// The server's own first path segments, which a city's address cannot take.
+const RESERVED_PATHS: &[&str] = &[
+    "v1",
+    "docs",
+    "assets",
+    "observatorio",
+    "compartir",
+    "reportar",
+    "encuestas",
+    "open311",
+    "gtfs-rt",
+    "metrics",
+    "healthz",
+    "openapi.json",
+    "sw.js",
+    "manifest.webmanifest",
+];
+
 /// Top-level fields and sections (so that `PARADERO_WALKING=3` is an error, not silence).
 const TOP_LEVEL: &[&str] = &[
     "feeds",
+    "cities",
     "walking",
     "routing",
     "planner",
@@ -972,12 +1132,83 @@ mod tests {
             cfg.store.sqlite_path().unwrap(),
             path.parent().unwrap().join("../data/paradero.db")
         );
-        assert_eq!(cfg.feeds.len(), 1);
-        assert!(
-            cfg.feeds[0].path.is_file(),
-            "{:?} resolves to the shipped feed",
-            cfg.feeds[0].path
-        );
+        // Arequipa with its place list, Trujillo on its streets: two cities.
+        assert_eq!(cfg.feeds.len(), 2);
+        for f in &cfg.feeds {
+            assert!(
+                f.path.is_file(),
+                "{:?} resolves to the shipped feed",
+                f.path
+            );
+        }
+        assert!(cfg.feeds[1].osm.as_ref().is_some_and(|p| p.is_file()));
+        let ids: Vec<String> = cfg.cities().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["arequipa", "trujillo"]);
+        // Feeds replaced from the environment (without cities): one city per feed.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let other = Config::from_parts(
+            Some(&text),
+            Some(&path),
+            env(&[("PARADERO_FEEDS", "[{ id = \"sp\", path = \"sp.zip\" }]")]),
+        )
+        .unwrap();
+        assert_eq!(other.cities().len(), 1);
+        assert_eq!(other.cities()[0].name, "Sp");
+    }
+
+    #[test]
+    fn cities_are_checked_each_feed_in_exactly_one() {
+        let feeds =
+            "[[feeds]]\nid = \"a\"\npath = \"a.zip\"\n[[feeds]]\nid = \"b\"\npath = \"b.zip\"\n";
+        let with =
+            |cities: &str| Config::from_parts(Some(&format!("{feeds}{cities}")), None, env(&[]));
+        // Without [[cities]], one per feed.
+        let c = with("").unwrap();
+        assert_eq!(c.cities().len(), 2);
+        assert_eq!(c.cities()[1].feeds, ["b"]);
+        let ok = with("[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\nhome = [-72.0, -17.0, -71.0, -16.0]\n").unwrap();
+        assert_eq!(ok.cities()[0].languages, ["es", "en", "qu"]);
+        for (bad, says) in [
+            (
+                "[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\"]\n",
+                "feed `b` belongs to no city",
+            ),
+            (
+                "[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\", \"b\", \"c\"]\n",
+                "no [[feeds]] has id `c`",
+            ),
+            (
+                "[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\n[[cities]]\nid = \"y\"\nname = \"Y\"\nfeeds = [\"b\"]\n",
+                "belongs to two cities",
+            ),
+            (
+                "[[cities]]\nid = \"Lima Sur\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\n",
+                "lower-case letters",
+            ),
+            (
+                "[[cities]]\nid = \"reportar\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\n",
+                "server's own addresses",
+            ),
+            (
+                "[[cities]]\nid = \"x\"\nname = \" \"\nfeeds = [\"a\", \"b\"]\n",
+                "name is empty",
+            ),
+            (
+                "[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\nhome = [-71.0, -17.0, -72.0, -16.0]\n",
+                "west < east",
+            ),
+            (
+                "[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\nlanguages = [\"fr\"]\n",
+                "some of es, en, qu",
+            ),
+            (
+                "[[cities]]\nid = \"x\"\nname = \"X\"\nfeeds = [\"a\", \"b\"]\n[[cities]]\nid = \"x\"\nname = \"Y\"\nfeeds = []\n",
+                "appears twice",
+            ),
+        ] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -23,8 +23,8 @@ use timetable::{
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"PRDROTT\0";
 /// The layout this build writes and reads; a bundle of another is refused (the page fetches
-/// a new one).
-pub const FORMAT: u16 = 1;
+/// a new one). 2: stops carry the code painted at them (`stop_code`).
+pub const FORMAT: u16 = 2;
 const HEADER: usize = 8 + 2 + 32;
 /// Shapes on the phone are drawn, not measured to the metre: points within this of the line
 /// through their neighbours are left out. (A leg's CO₂, measured along its shape, may then
@@ -268,6 +268,7 @@ struct StopB {
     name: String,
     parent_station: Option<String>,
     zone_id: Option<String>,
+    code: Option<String>,
     wheelchair: u8,
 }
 
@@ -387,6 +388,7 @@ pub fn export(
                 name: s.name.clone(),
                 parent_station: s.parent_station.as_deref().map(short),
                 zone_id: s.zone_id.clone(),
+                code: s.code.clone(),
                 wheelchair: access_code(s.wheelchair),
             });
         }
@@ -872,6 +874,7 @@ fn rebuild(p: Payload) -> Result<Imported, BundleError> {
         publisher: p.feed.publisher.clone(),
         version: p.feed.version.clone(),
         service_span: None,
+        valid_until: None,
         estimated_times: false,
     });
     for (id, name, url, timezone) in p.agencies {
@@ -913,6 +916,7 @@ fn rebuild(p: Payload) -> Result<Imported, BundleError> {
             coord,
             parent_station: s.parent_station.map(long),
             zone_id: s.zone_id,
+            code: s.code,
             wheelchair: access(s.wheelchair)?,
         })
         .map_err(rejected)?;

@@ -23,7 +23,7 @@ pub use itinerary::{
 };
 pub use places::{
     PlaceMatch, find_places, fold, route_stops, search_routes, search_stops, stop_route_names,
-    stop_routes, unnamed,
+    stop_routes, stops_by_code, unnamed,
 };
 pub use render::{plan_notes, render_itinerary, render_option, render_text, stop_display_name};
 pub use walking::{OnStreets, StreetScratch, WalkStep};
@@ -108,6 +108,25 @@ pub enum PlanError {
     /// Origin and destination coincide.
     #[error("origin and destination are the same place")]
     SamePlace,
+    /// Origin and destination are in different cities: each city's network is planned on its
+    /// own.
+    #[error(
+        "the origin is in {from} and the destination in {to}: paradero plans trips within one city"
+    )]
+    DifferentCities {
+        /// The origin's city, by name.
+        from: String,
+        /// The destination's city, by name.
+        to: String,
+    },
+    /// A place lies in another city than the one the rider chose.
+    #[error("that place is in {place}, not in {chosen}: change the city to plan there")]
+    OtherCity {
+        /// The place's city, by name.
+        place: String,
+        /// The city chosen, by name.
+        chosen: String,
+    },
 }
 
 impl PlanError {
@@ -135,6 +154,16 @@ impl PlanError {
             }
             PlanError::NoService(day) => t(lang, "error.no_service", &[("date", day)]),
             PlanError::SamePlace => t(lang, "error.same_place", &[]),
+            PlanError::DifferentCities { from, to } => t(
+                lang,
+                "error.different_cities",
+                &[("from", from), ("to", to)],
+            ),
+            PlanError::OtherCity { place, chosen } => t(
+                lang,
+                "error.other_city",
+                &[("place", place), ("chosen", chosen)],
+            ),
         }
     }
 }
@@ -168,6 +197,11 @@ pub fn parse_endpoint(tt: &Timetable, text: &str) -> Result<Endpoint, PlanError>
         if !st.is_empty() {
             return Ok(Endpoint::Stops(st.to_vec()));
         }
+    }
+    // The code painted at the stop (`stop_code`), as riders type it.
+    let by_code = places::stops_by_code(tt, s);
+    if !by_code.is_empty() {
+        return Ok(Endpoint::Stops(by_code));
     }
     Err(PlanError::UnknownStop(s.to_string()))
 }

@@ -289,8 +289,11 @@ pub(crate) fn dress(
 
 /// The distance by road between origin and destination for the car comparison, km: the
 /// straight line × the detour the city's streets impose (measured on its street graph when
-/// loaded), else × the configured detour factor.
+/// loaded and both ends are on it: another city served beside it keeps its own), else × the
+/// configured detour factor.
 pub(crate) fn car_km(tt: &Timetable, on: Option<&OnStreets<'_>>, a: Coord, b: Coord) -> f64 {
-    let detour = on.map_or(tt.footpath_config().detour_factor, |o| o.streets.detour);
+    let detour = on
+        .filter(|o| o.streets.snap(a, false).is_some() && o.streets.snap(b, false).is_some())
+        .map_or(tt.footpath_config().detour_factor, |o| o.streets.detour);
     detour * a.distance_m(b) / 1000.0
 }

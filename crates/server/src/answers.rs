@@ -47,6 +47,13 @@ pub struct Feed {
     pub valid_from: Option<String>,
     /// Last service date.
     pub valid_to: Option<String>,
+    /// `feed_info.txt`'s end date (`feed_end_date`), `YYYY-MM-DD`, when given.
+    pub feed_end_date: Option<String>,
+    /// Days until the feed ends (its end date, else its last service date); negative once
+    /// it has.
+    pub days_left: Option<i64>,
+    /// It ends within 30 days (or has ended): a new feed is due.
+    pub expiring: bool,
     /// Stops.
     pub stops: usize,
     /// Routes.
@@ -62,6 +69,9 @@ pub struct Stop {
     pub id: String,
     /// Name (empty or `Innominada` for many OpenStreetMap stops).
     pub name: String,
+    /// The code painted at the stop (`stop_code`), when the feed gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// Latitude.
     pub lat: f64,
     /// Longitude.
@@ -99,6 +109,9 @@ pub struct NearStop<'a> {
     pub id: &'a str,
     /// Name.
     pub name: &'a str,
+    /// The code painted at the stop (`stop_code`), when the feed gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'a str>,
     /// Latitude.
     pub lat: f64,
     /// Longitude.

@@ -10,6 +10,7 @@ mod alerts;
 pub mod answers;
 pub mod bodies;
 mod categories;
+mod cities;
 mod extract;
 mod gtfs_rt;
 mod indicators;
@@ -45,6 +46,9 @@ use axum::Router;
 use axum::routing::get;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The network map's bodies, by city (`""`: every city).
+type NetworkBodies = std::collections::HashMap<String, axum::body::Bytes>;
 
 /// The HTTP front door's parameters (the application's are in [`app::Settings`]).
 #[derive(Clone)]
@@ -144,7 +148,7 @@ pub struct AppState {
     limiter: Limiter,
     lookups: Limiter,
     /// `/v1/network` for the timetable it was built from.
-    network: std::sync::Mutex<Option<(Arc<Timetable>, axum::body::Bytes)>>,
+    network: std::sync::Mutex<Option<(Arc<Timetable>, NetworkBodies)>>,
     /// Street map tiles served.
     tiles: places::TileCache,
 }
@@ -195,6 +199,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/network", get(web::network))
         .route("/healthz", get(service::healthz))
         .route("/v1/feeds", get(network::feeds))
+        .route("/v1/cities", get(cities::list))
+        .route("/{city}", get(web::city_page))
         .route("/v1/plan", get(plan::plan))
         .route("/v1/stops", get(network::stops_search))
         .route("/v1/places", get(places::places))

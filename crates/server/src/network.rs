@@ -20,6 +20,7 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
     let ds = s.dataset();
     let tt = &ds.timetable;
     let loaded: chrono::DateTime<chrono::Utc> = ds.loaded_at.into();
+    let validity = app::cities::validity(tt, now(tt).0);
     let feeds = tt
         .feeds()
         .iter()
@@ -33,6 +34,9 @@ pub async fn feeds(State(s): State<Arc<AppState>>) -> Response {
                 version: f.version.clone(),
                 valid_from: f.service_span.map(|x| x.0.to_string()),
                 valid_to: f.service_span.map(|x| x.1.to_string()),
+                feed_end_date: f.valid_until.map(|d| d.to_string()),
+                days_left: validity[i].days_left,
+                expiring: validity[i].expiring(),
                 stops: tt.stops().iter().filter(|s| s.feed == fi).count(),
                 routes: tt
                     .routes()
@@ -51,6 +55,7 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
     answers::Stop {
         id: st.id.clone(),
         name: st.name.clone(),
+        code: st.code.clone(),
         lat: st.coord.lat(),
         lon: st.coord.lon(),
         routes: app::stop_routes(tt, s),
@@ -62,10 +67,12 @@ fn stop_json(tt: &Timetable, s: StopIdx) -> answers::Stop {
     description = "Most Arequipa stops are unnamed OpenStreetMap nodes, so routes whose names match are returned too, with their stops in order.",
     params(
         ("q" = String, Query, description = "At least 2 characters besides spaces; no NUL", example = "villalba", pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*[^\s\u0000][^\u0000]*$"),
-        ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100)),
+        ("limit" = Option<usize>, Query, description = "1–100, default 20", minimum = 1, maximum = 100),
+        ("city" = Option<String>, Query, description = "A city's id (`/v1/cities`): its stops and routes only")),
     responses(
         (status = 200, description = "Stops and routes whose names match", body = answers::StopSearch),
-        (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "Missing or too short `q`, bad `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city", body = Problem, content_type = "application/problem+json")))]
 pub async fn stops_search(State(s): State<Arc<AppState>>, Query(p): Query) -> Answer {
     let q = app::fold(p.need("q")?);
     if q.chars().count() < 2 {
@@ -73,15 +80,19 @@ pub async fn stops_search(State(s): State<Arc<AppState>>, Query(p): Query) -> An
     }
     let limit = p.number("limit", 20usize, 1..=100)?;
     let ds = s.dataset();
+    let city = crate::cities::chosen(&s, &ds, &p)?;
     let tt = &ds.timetable;
+    let in_city = |feed: app::FeedIdx| city.as_ref().is_none_or(|c| c.has_feed(feed));
     let stops = app::search_stops(tt, &q)
         .into_iter()
+        .filter(|&s| in_city(tt.stop(s).feed))
         .take(limit)
         .map(|s| stop_json(tt, s))
         .collect();
     // Most Arequipa stops are unnamed: routes whose names match lead to their stops.
     let routes = app::search_routes(tt, &q)
         .into_iter()
+        .filter(|&r| in_city(tt.agencies()[tt.route(r).agency.idx()].feed))
         .take(limit)
         .map(|i| {
             let r = tt.route(i);
@@ -129,6 +140,7 @@ pub async fn stops_near(State(s): State<Arc<AppState>>, Query(p): Query) -> Answ
             answers::NearStop {
                 id: &st.id,
                 name: &st.name,
+                code: st.code.as_deref(),
                 lat: st.coord.lat(),
                 lon: st.coord.lon(),
                 routes: app::stop_route_names(tt, StopIdx(i)),
@@ -219,15 +231,25 @@ fn route_detail(tt: &Timetable, r: app::RouteIdx) -> answers::RouteDetail {
 }
 
 #[utoipa::path(get, path = "/v1/routes", tag = "network",
-    summary = "All routes with colour, agency and type",
-    responses((status = 200, description = "Every route", body = answers::Routes)))]
-pub async fn routes(State(s): State<Arc<AppState>>) -> Response {
+    summary = "All routes (a city's with `city`) with colour, agency and type",
+    params(("city" = Option<String>, Query, description = "A city's id (`/v1/cities`): its routes only"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`, for error messages")),
+    responses((status = 200, description = "Every route", body = answers::Routes),
+        (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city", body = Problem, content_type = "application/problem+json")))]
+pub async fn routes(State(s): State<Arc<AppState>>, Query(p): Query) -> Answer {
     let ds = s.dataset();
+    let city = crate::cities::chosen(&s, &ds, &p)?;
     let tt = &ds.timetable;
     let routes = (0..tt.routes().len())
-        .map(|i| route_json(tt, app::RouteIdx::new(i)))
+        .map(app::RouteIdx::new)
+        .filter(|&r| {
+            city.as_ref()
+                .is_none_or(|c| c.has_feed(tt.agencies()[tt.route(r).agency.idx()].feed))
+        })
+        .map(|r| route_json(tt, r))
         .collect();
-    Json(answers::Routes { routes }).into_response()
+    Ok(Json(answers::Routes { routes }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/routes/{id}", tag = "network",

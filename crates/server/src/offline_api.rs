@@ -42,15 +42,23 @@ pub struct BundleList {
 
 #[utoipa::path(get, path = "/v1/offline", tag = "offline",
     summary = "The timetables a phone can keep to plan offline: one bundle per feed, its version and size",
-    params(("lang" = Option<String>, Query, description = "`es`, `en` or `qu` (messages)")),
+    params(("lang" = Option<String>, Query, description = "`es`, `en` or `qu` (messages)"),
+        ("city" = Option<String>, Query, description = "A city's id (`/v1/cities`): its feeds' bundles only")),
     responses(
         (status = 200, description = "The bundles", body = BundleList),
-        (status = 400, description = "A bad `lang`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A bad `lang`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/offline`.
 pub async fn list(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let ds = s.dataset();
+    let city = crate::cities::chosen(&s, &ds, &p)?;
     let mut bundles = Vec::new();
-    for f in ds.timetable.feeds() {
+    for f in ds
+        .timetable
+        .feeds()
+        .iter()
+        .filter(|f| city.as_ref().is_none_or(|c| c.feeds.contains(&f.id)))
+    {
         let b = s
             .app()
             .offline_bundle(Arc::clone(&ds), &f.id, p.lang)

@@ -2,9 +2,9 @@
 //! `/openapi.json` and rendered for people at `/docs`.
 
 use crate::{
-    AppState, Problem, alerts, categories, gtfs_rt, indicators, network, offline_api, open311,
-    photos, places, plan, positions, questionnaires, reports, service, service_delivered, surveys,
-    web,
+    AppState, Problem, alerts, categories, cities, gtfs_rt, indicators, network, offline_api,
+    open311, photos, places, plan, positions, questionnaires, reports, service, service_delivered,
+    surveys, web,
 };
 use axum::Json;
 use axum::extract::State;
@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         places::map_info,
         places::tile,
         network::feeds,
+        cities::list,
         service::healthz,
         service::metrics,
         service::reload,

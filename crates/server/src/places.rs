@@ -24,9 +24,11 @@ pub struct Places {
     description = "Accents and case do not matter and small typos are forgiven (\"vilalba\" finds \"Villalba\").",
     params(("q" = String, Query, description = "What the rider typed (at most 100 characters)", min_length = 1, max_length = 100),
         ("limit" = Option<usize>, Query, description = "1–50, default 10", minimum = 1, maximum = 50),
+        ("city" = Option<String>, Query, description = "A city's id (`/v1/cities`): places in it only"),
         ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`, for error messages")),
     responses((status = 200, description = "Places, best first (none when nothing matches)", body = Places),
-        (status = 400, description = "`q` missing or over 100 characters, or a malformed `limit`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "`q` missing or over 100 characters, or a malformed `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city", body = Problem, content_type = "application/problem+json")))]
 /// `GET /v1/places?q=`.
 pub async fn places(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let q = p.need("q")?.to_string();
@@ -39,8 +41,26 @@ pub async fn places(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<R
         )));
     }
     let limit = p.number("limit", 10usize, 1..=50)?;
-    let found = s.app().find_places(s.dataset(), q, limit).await?;
-    Ok(Json(Places { places: found }).into_response())
+    let ds = s.dataset();
+    let Some(city) = crate::cities::chosen(&s, &ds, &p)? else {
+        let found = s.app().find_places(ds, q, limit).await?;
+        return Ok(Json(Places { places: found }).into_response());
+    };
+    // Searched over every city, then kept within the one asked for (a place is in the city
+    // of the stop nearest to it).
+    let views = s.app().cities_of(&ds);
+    let tt = Arc::clone(&ds.timetable);
+    let found = s.app().find_places(ds, q, 50).await?;
+    let places = found
+        .into_iter()
+        .filter(|pl| {
+            Coord::new(pl.lat, pl.lon).is_ok_and(|c| {
+                app::cities::of_point(&views, &tt, c).is_some_and(|i| views[i].id == city.id)
+            })
+        })
+        .take(limit)
+        .collect();
+    Ok(Json(Places { places }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/places/reverse", tag = "network",

@@ -61,12 +61,13 @@ pub fn profile_from(p: &Params) -> Result<Option<Profile>, Problem> {
         ("disability" = Option<String>, Query, description = "Consented profile: `true` if the rider has a disability"),
         ("caregiver" = Option<String>, Query, description = "Consented profile: `true` if the rider travels caring for someone"),
         ("channel" = Option<String>, Query, description = "`web` when the riders' page asks; otherwise `api`"),
+        ("city" = Option<String>, Query, description = "The rider's city (an id of `/v1/cities`): origin and destination must lie in it. Without it, they must lie in one city"),
         ("prefer" = Option<String>, Query, description = "`fastest` (default) or `safer`: also the safer trip, with less walking and waiting where and when the observatory's releases show more incidents, as `safer` beside the itineraries (when it differs)")),
     responses(
         (status = 200, description = "The itineraries found (none when nothing runs in time)", body = app::Plan),
         (status = 400, description = "Malformed input (a coordinate, time, window or option that cannot be read)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown stop id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown stop id or city", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Valid but impossible: no service that day, a point far outside the network, origin = destination, origin and destination in different cities (or outside `city`), both `at` and `arrive_by`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Response, Problem> {
     let ds = s.dataset();
@@ -139,6 +140,7 @@ pub async fn plan(State(s): State<Arc<AppState>>, Query(p): Query) -> Result<Res
         lang,
         safer,
     };
+    s.app().check_city(&ds, &req, p.get("city"))?;
     let asker = app::trips::Asker {
         channel,
         profile,

@@ -90,7 +90,9 @@ impl From<app::Error> for Problem {
                 app::PlanError::UnknownStop(_) => StatusCode::NOT_FOUND,
                 app::PlanError::OutsideArea { .. }
                 | app::PlanError::NoService(_)
-                | app::PlanError::SamePlace => StatusCode::UNPROCESSABLE_ENTITY,
+                | app::PlanError::SamePlace
+                | app::PlanError::DifferentCities { .. }
+                | app::PlanError::OtherCity { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             },
         };
         let retry = match &e {

@@ -291,10 +291,16 @@ pub async fn index(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let page = render(INDEX, page_lang(raw.as_deref(), &headers), &["web."]);
+    let ds = s.dataset();
+    riders_page(&s, &ds, page_lang(raw.as_deref(), &headers), "")
+}
+
+/// The riders' page, on `city` (`""`: the page chooses: the last city chosen, the rider's
+/// location, else it asks).
+fn riders_page(s: &AppState, ds: &Arc<app::Dataset>, lang: i18n::Lang, city: &str) -> Response {
+    let page = render(INDEX, lang, &["web."]);
     // What the page can honestly offer: a safer trip only with a release behind it, and a
     // wheelchair search that says when the feed marks no stop or trip either way.
-    let ds = s.dataset();
     let tt = &ds.timetable;
     let access_known = (0..tt.stops().len())
         .any(|i| tt.stop_wheelchair(app::StopIdx(i as u32)) != app::Accessibility::Unknown)
@@ -303,6 +309,7 @@ pub async fn index(
                 .iter()
                 .any(|a| *a != app::Accessibility::Unknown)
         });
+    let cities = serde_json::to_string(s.app().cities_of(ds).as_ref()).unwrap_or_default();
     html(
         page.replace(
             "@SHARE_HOURS@",
@@ -316,8 +323,19 @@ pub async fn index(
                 "none"
             },
         )
-        .replace("@ACCESS@", if access_known { "known" } else { "none" }),
+        .replace("@ACCESS@", if access_known { "known" } else { "none" })
+        .replace("@CITY@", &attr_escape(city))
+        .replace("@CITIES@", &attr_escape(&cities)),
     )
+}
+
+/// Text made safe inside a double-quoted HTML attribute.
+fn attr_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
 }
 
 /// `GET /compartir`: a trip a rider shared. The trip is in the link's fragment (never sent to
@@ -414,23 +432,37 @@ pub async fn dashboard(
 
 /// `GET /v1/network`: built once per timetable and kept until the next reload.
 #[utoipa::path(get, path = "/v1/network", tag = "network",
-    summary = "The whole network as GeoJSON: one MultiLineString per route (simplified to 8 m) and the stops' bounding box",
-    responses((status = 200, description = "A GeoJSON FeatureCollection with `bbox`", body = app::map::NetworkMap, content_type = "application/geo+json")))]
-pub async fn network(State(s): State<Arc<AppState>>) -> Response {
+    summary = "The network as GeoJSON (a city's with `city`): one MultiLineString per route (simplified to 8 m) and the stops' bounding box",
+    params(("city" = Option<String>, Query, description = "A city's id (`/v1/cities`): its routes only"),
+        ("lang" = Option<String>, Query, description = "`es` (default), `en` or `qu`, for error messages")),
+    responses((status = 200, description = "A GeoJSON FeatureCollection with `bbox`", body = app::map::NetworkMap, content_type = "application/geo+json"),
+        (status = 400, description = "A malformed parameter", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city", body = crate::Problem, content_type = "application/problem+json")))]
+pub async fn network(
+    State(s): State<Arc<AppState>>,
+    crate::extract::Query(p): crate::extract::Query,
+) -> Response {
     let ds = s.dataset();
+    let city = match crate::cities::chosen(&s, &ds, &p) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let key = city.as_ref().map(|c| c.id.clone()).unwrap_or_default();
     let cached: Option<Bytes> = {
         let guard = s.network.lock().unwrap_or_else(|e| e.into_inner());
         guard
             .as_ref()
             .filter(|(tt, _)| Arc::ptr_eq(tt, &ds.timetable))
-            .map(|(_, body)| body.clone())
+            .and_then(|(_, bodies)| bodies.get(&key).cloned())
     };
     let body = match cached {
         Some(b) => b,
         None => {
             let tt = Arc::clone(&ds.timetable);
+            let feeds = city.map(|c| c.feed_idx);
             let built = tokio::task::spawn_blocking(move || {
-                Bytes::from(serde_json::to_vec(&app::map::network(&tt)).unwrap_or_default())
+                let map = app::map::network_of(&tt, feeds.as_deref());
+                Bytes::from(serde_json::to_vec(&map).unwrap_or_default())
             })
             .await;
             let Ok(body) = built else {
@@ -440,8 +472,16 @@ pub async fn network(State(s): State<Arc<AppState>>) -> Response {
                 )
                 .into_response();
             };
-            *s.network.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((Arc::clone(&ds.timetable), body.clone()));
+            let mut guard = s.network.lock().unwrap_or_else(|e| e.into_inner());
+            if !guard
+                .as_ref()
+                .is_some_and(|(tt, _)| Arc::ptr_eq(tt, &ds.timetable))
+            {
+                *guard = Some((Arc::clone(&ds.timetable), Default::default()));
+            }
+            if let Some((_, bodies)) = guard.as_mut() {
+                bodies.insert(key, body.clone());
+            }
             body
         }
     };
@@ -451,6 +491,23 @@ pub async fn network(State(s): State<Arc<AppState>>) -> Response {
         HeaderValue::from_static("public, max-age=300"),
     );
     r
+}
+
+/// `GET /{city}`: the riders' page opened on that city (`/trujillo`); an address no city
+/// has is a 404.
+pub async fn city_page(
+    State(s): State<Arc<AppState>>,
+    axum::extract::Path(city): axum::extract::Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let ds = s.dataset();
+    let lang = page_lang(raw.as_deref(), &headers);
+    let views = s.app().cities_of(&ds);
+    if let Err(e) = app::cities::find(&views, &city, lang) {
+        return crate::Problem::from(e).into_response();
+    }
+    riders_page(&s, &ds, lang, &city)
 }
 
 #[cfg(test)]

@@ -33,6 +33,95 @@
     st.textContent = text || '';
     st.className = isError ? 'error' : '';
   }
+  // ---- the city: its address (/trujillo), else the last one chosen, else where the rider is
+  // (only if location was already granted: no prompt before they ask), else asked ----
+  var CITIES = [];
+  try { CITIES = JSON.parse(document.body.dataset.cities || '[]'); } catch (e) { CITIES = []; }
+  var CITY = null;
+  function cityById(id) { return CITIES.filter(function (c) { return c.id === id; })[0] || null; }
+  function savedCity() { try { return cityById(localStorage.getItem('paradero-city')); } catch (e) { return null; } }
+  function cityAt(lat, lon) {
+    var best = null, bestD = Infinity;
+    CITIES.forEach(function (c) {
+      if (!c.home) return;
+      var h = c.home;
+      var dx = Math.max(h[0] - lon, 0, lon - h[2]), dy = Math.max(h[1] - lat, 0, lat - h[3]);
+      var d = dx * dx + dy * dy;
+      if (d < bestD) { bestD = d; best = c; }
+    });
+    // Within about 50 km of a city's box: that city; farther, the rider chooses.
+    return bestD < 0.2 ? best : null;
+  }
+  // Requests kept within the rider's city.
+  var CITY_PATHS = /^\/v1\/(plan|places|stops|network|routes|offline)(\?|$)/;
+  function inCity(path) {
+    if (!CITY || !CITY_PATHS.test(path)) return path;
+    return path + (path.indexOf('?') < 0 ? '?' : '&') + 'city=' + encodeURIComponent(CITY.id);
+  }
+  function pickCity() {
+    return new Promise(function (ok) {
+      var old = $('city-picker');
+      if (old) old.remove();
+      var box = el('section', { id: 'city-picker', class: 'city-picker', 'aria-labelledby': 'city-picker-title' });
+      box.appendChild(el('h2', { id: 'city-picker-title', text: t('web.city.choose') }));
+      var list = el('div', { class: 'row' });
+      CITIES.forEach(function (c) {
+        var b = el('button', { type: 'button', 'data-city': c.id, text: c.name });
+        b.onclick = function () { box.remove(); ok(c); };
+        list.appendChild(b);
+      });
+      box.appendChild(list);
+      var main = document.querySelector('main');
+      main.insertBefore(box, main.firstChild);
+      list.firstChild.focus();
+    });
+  }
+  // The city of a planner address someone sent (`?from=-8.11,-79.03` or a stop id): the trip's.
+  function linkedCity() {
+    var from = new URLSearchParams(location.search).get('from');
+    if (!from) return null;
+    var ll = from.split(',').map(Number);
+    if (ll.length === 2 && isFinite(ll[0]) && isFinite(ll[1])) return cityAt(ll[0], ll[1]);
+    var feed = from.split(':')[0];
+    return CITIES.filter(function (c) { return c.feeds.indexOf(feed) >= 0; })[0] || null;
+  }
+  function chooseCity() {
+    var c = cityById(document.body.dataset.city) || linkedCity() || savedCity() || (CITIES.length === 1 ? CITIES[0] : null);
+    if (c || !CITIES.length) return Promise.resolve(c);
+    var located = navigator.permissions && navigator.geolocation
+      ? navigator.permissions.query({ name: 'geolocation' }).then(function (st) {
+        if (st.state !== 'granted') return null;
+        return new Promise(function (ok) {
+          navigator.geolocation.getCurrentPosition(function (p) { ok(cityAt(p.coords.latitude, p.coords.longitude)); },
+            function () { ok(null); }, { timeout: 4000, maximumAge: 600000 });
+        });
+      }).catch(function () { return null; })
+      : Promise.resolve(null);
+    return located.then(function (found) { return found || pickCity(); });
+  }
+  function showCity(c) {
+    CITY = c;
+    try { localStorage.setItem('paradero-city', c.id); } catch (e) { /* private mode: asked again */ }
+    document.body.dataset.city = c.id;
+    if (location.pathname !== '/' + c.id) history.replaceState(null, '', '/' + c.id + location.search + location.hash);
+    // The language links keep the city.
+    Array.prototype.forEach.call(document.querySelectorAll('.langs a'), function (a) {
+      a.setAttribute('href', '/' + c.id + a.getAttribute('href').replace(/^\/[^?]*/, ''));
+    });
+    if (CITIES.length > 1) {
+      var b = $('city-change') || el('button', { type: 'button', id: 'city-change', class: 'secondary city' });
+      b.textContent = c.name;
+      b.setAttribute('aria-label', t('web.city.label') + ': ' + c.name + '. ' + t('web.city.change'));
+      b.onclick = function () {
+        pickCity().then(function (n) {
+          try { localStorage.setItem('paradero-city', n.id); } catch (e) { /* asked again */ }
+          if (n.id !== c.id) location.assign('/' + n.id + location.search);
+        });
+      };
+      if (!b.parentNode) document.querySelector('header').insertBefore(b, document.querySelector('header nav'));
+    }
+  }
+
   // ---- offline: the timetable kept on the phone, planned on by a worker (offline.js) ----
   var ASSET_V = (document.currentScript && document.currentScript.src.split('?v=')[1]) || '';
   var OFF = { worker: null, ready: false, rec: null, seq: 0, waiting: {} };
@@ -94,6 +183,7 @@
   }
   // The server answers within a few seconds or the phone does (when it keeps the timetable).
   function api(path) {
+    path = inCity(path);
     var ctl = window.AbortController ? new AbortController() : null;
     var timer = ctl && OFF.ready && setTimeout(function () { ctl.abort(); }, 5000);
     return fetch(path, { headers: { Accept: 'application/json' }, signal: ctl ? ctl.signal : undefined }).then(function (r) {
@@ -129,10 +219,11 @@
     window.paradero = window.paradero || {};
     if (!window.Worker || !window.WebAssembly || !window.indexedDB) return;
     idb('readonly', function (st) { return st.getAll(); }).then(function (recs) {
-      var rec = (recs || [])[0];
+      // The rider's city's timetable (each city's is kept apart, by feed).
+      var rec = (recs || []).filter(function (r) { return !CITY || CITY.feeds.indexOf(r.feed) >= 0; })[0];
       var started = rec ? startOffline(rec).catch(function () { rec = null; }) : Promise.resolve();
       return started.then(function () {
-        return fetch('/v1/offline').then(function (r) { return r.json(); }).then(function (list) {
+        return fetch(inCity('/v1/offline')).then(function (r) { return r.json(); }).then(function (list) {
           var b = (list.bundles || [])[0];
           if (!b) return;
           // Kept current: a new feed on the server, a new bundle (asked for once, then kept).
@@ -288,24 +379,27 @@
       return tile;
     }
   });
-  api('/v1/map').then(function (m) {
-    if (!m.streets) return;
-    new StreetTiles({ maxZoom: m.max_zoom, minZoom: 10, attribution: t('web.osm_attribution') }).addTo(map);
-    document.getElementById('map').classList.add('streets');
-    document.body.dataset.streets = 'ready';
-  }).catch(function () { /* the network alone is still a map */ });
+  // The street map where the city has one, and the city's network over it.
+  function loadMap() {
+    api('/v1/map').then(function (m) {
+      if (!m.streets || (CITY && !CITY.streets)) return;
+      new StreetTiles({ maxZoom: m.max_zoom, minZoom: 10, attribution: t('web.osm_attribution') }).addTo(map);
+      document.getElementById('map').classList.add('streets');
+      document.body.dataset.streets = 'ready';
+    }).catch(function () { /* the network alone is still a map */ });
 
-  api('/v1/network').then(function (gj) {
-    L.geoJSON(gj, {
-      interactive: false,
-      style: function (f) {
-        var c = f.properties.color ? '#' + f.properties.color : '#607d8b';
-        return { color: c, weight: 2, opacity: 0.45 };
-      }
-    }).addTo(network);
-    if (gj.bbox) map.fitBounds([[gj.bbox[1], gj.bbox[0]], [gj.bbox[3], gj.bbox[2]]], { padding: [8, 8] });
-    document.body.dataset.network = 'ready';
-  }).catch(failed);
+    api('/v1/network').then(function (gj) {
+      L.geoJSON(gj, {
+        interactive: false,
+        style: function (f) {
+          var c = f.properties.color ? '#' + f.properties.color : '#607d8b';
+          return { color: c, weight: 2, opacity: 0.45 };
+        }
+      }).addTo(network);
+      if (gj.bbox && !(CITY && CITY.home)) map.fitBounds([[gj.bbox[1], gj.bbox[0]], [gj.bbox[3], gj.bbox[2]]], { padding: [8, 8] });
+      document.body.dataset.network = 'ready';
+    }).catch(failed);
+  }
 
   // Stops appear once zoomed in (there are thousands); a tap shows their next departures.
   var stopsTimer = null;
@@ -748,8 +842,6 @@
     else status(url);
   }
 
-  // A planner address (a reload, a bookmark, a link someone sent) plans its trip at once.
-  if (restore(location.search)) plan(true);
 
   // For tests and bookmarklets: the map and the current places.
   window.paradero = { map: map, places: places, vehicles: vehiclesLayer };
@@ -757,7 +849,15 @@
   window.paradero.api = api;
   window.paradero.offlineAsk = function (path) { return ask({ type: 'ask', path: path, now: Date.now() / 1000 }); };
   window.paradero.offlineLoad = function (bytes) { return ask({ type: 'load', bytes: bytes }); };
-  offerOffline();
+  // The city first: the map opens on it, and every search and plan stays within it.
+  chooseCity().then(function (c) {
+    if (c) showCity(c);
+    if (c && c.home) map.fitBounds([[c.home[1], c.home[0]], [c.home[3], c.home[2]]], { padding: [8, 8], animate: false });
+    loadMap();
+    // A planner address (a reload, a bookmark, a link someone sent) plans its trip at once.
+    if (restore(location.search)) plan(true);
+    offerOffline();
+  });
   // Installable, and opens with no connection: the service worker keeps the page (sw.js).
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(function () { /* online only */ });
 })();

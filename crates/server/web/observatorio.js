@@ -277,6 +277,18 @@
   // ---- incident grid map ----
   var map = L.map('zone-map', { preferCanvas: true, attributionControl: false }).setView([-16.4, -71.535], 12);
   var zones = L.layerGroup().addTo(map);
+  // Feeds that end within 30 days (or have ended): a new one is due.
+  api('/v1/feeds').then(function (r) {
+    var box = $('feed-alerts');
+    (r.feeds || []).filter(function (f) { return f.expiring; }).forEach(function (f) {
+      var until = f.feed_end_date || f.valid_to;
+      var p = el('p', t(f.days_left < 0 ? 'dash.feed_expired' : 'dash.feed_expiring',
+        { feed: f.id, date: until, days: f.days_left }), 'alert');
+      p.dataset.feed = f.id;
+      box.appendChild(p);
+    });
+    document.body.dataset.feeds = 'checked';
+  }).catch(function () { /* the figures do not depend on it */ });
   api('/v1/network').then(function (gj) {
     L.geoJSON(gj, { interactive: false, style: { color: '#8d99ae', weight: 1, opacity: 0.5 } }).addTo(map);
     if (gj.bbox) map.fitBounds([[gj.bbox[1], gj.bbox[0]], [gj.bbox[3], gj.bbox[2]]]);

@@ -64,7 +64,9 @@ self.addEventListener('activate', function (e) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-function networkFirst(req, key) {
+// `fallback`: what else may answer with no connection (a city's page never opened online
+// opens as the planner's, which then takes the city from its address).
+function networkFirst(req, key, fallback) {
   return fetch(req).then(function (r) {
     if (r.ok) {
       var copy = r.clone();
@@ -72,12 +74,18 @@ function networkFirst(req, key) {
     }
     return r;
   }).catch(function () {
-    return caches.match(key, { ignoreSearch: true }).then(function (hit) {
+    return caches.match(key).then(function (hit) {
+      return hit || (fallback && caches.match(fallback, { ignoreSearch: true }));
+    }).then(function (hit) {
       if (hit) return hit;
       throw new Error('offline');
     });
   });
 }
+
+// A city's address (`/trujillo`): one path segment that is none of the other pages.
+var OTHER_PAGES = /^\/(reportar|encuestas|observatorio|compartir|docs|sw\.js|healthz|metrics)$/;
+function isCityPage(path) { return /^\/[a-z0-9-]+$/.test(path) && !OTHER_PAGES.test(path); }
 
 self.addEventListener('fetch', function (e) {
   var req = e.request;
@@ -86,9 +94,13 @@ self.addEventListener('fetch', function (e) {
   if (url.origin !== self.location.origin) return;
   if (req.mode === 'navigate' && PAGES.indexOf(url.pathname) >= 0) {
     e.respondWith(networkFirst(req, url.pathname));
+  } else if (req.mode === 'navigate' && isCityPage(url.pathname)) {
+    e.respondWith(networkFirst(req, url.pathname, '/'));
   } else if (url.pathname.indexOf('/assets/') === 0 || url.pathname === '/manifest.webmanifest') {
     e.respondWith(caches.match(req).then(function (hit) { return hit || networkFirst(req, req); }));
   } else if (KEPT.indexOf(url.pathname) >= 0) {
-    e.respondWith(networkFirst(req, url.pathname));
+    // Each city's network map is kept apart (`?city=`).
+    var city = url.searchParams.get('city');
+    e.respondWith(networkFirst(req, url.pathname + (city ? '?city=' + city : '')));
   }
 });

@@ -66,6 +66,8 @@ fn kind(e: &Error) -> &'static str {
             PlanError::OutsideArea { .. } => "outside_area",
             PlanError::NoService(_) => "no_service",
             PlanError::SamePlace => "same_place",
+            PlanError::DifferentCities { .. } => "different_cities",
+            PlanError::OtherCity { .. } => "other_city",
         },
         other => panic!("not a planner's reason: {other:?}"),
     }

@@ -95,7 +95,47 @@ fn a_fresh_clone_serves_with_the_readmes_first_command() {
     }
     let (status, body) = health.expect("the server listens on 127.0.0.1:8080 within a minute");
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"stops\":6711"), "{body}");
+    // Arequipa's 6,711 stops and Trujillo's 4,067.
+    assert!(body.contains("\"stops\":10778"), "{body}");
+    let (status, body) = http(addr, "GET", "/v1/cities", &[], "");
+    assert_eq!(status, 200, "{body}");
+    let cities: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ids: Vec<&str> = cities["cities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["arequipa", "trujillo"], "{body}");
+    // Trujillo walks on its streets (the shipped extract); Arequipa has none.
+    assert_eq!(cities["cities"][1]["streets"], true, "{body}");
+    assert_eq!(cities["cities"][0]["streets"], false, "{body}");
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/v1/plan?from=-8.1116,-79.0288&to=-8.0900,-79.0400&at=2026-11-23T08:00&city=trujillo",
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"itineraries\":[{"), "{body}");
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/v1/plan?from=-16.3989,-71.5369&to=-8.1116,-79.0288&at=2026-11-23T08:00",
+        &[],
+        "",
+    );
+    assert_eq!(
+        status, 422,
+        "a plan from Arequipa to Trujillo is refused: {body}"
+    );
+    assert!(
+        body.contains("Arequipa") && body.contains("Trujillo"),
+        "{body}"
+    );
+    let (status, body) = http(addr, "GET", "/trujillo", &[], "");
+    assert_eq!(status, 200, "{body}");
     let (status, body) = http(
         addr,
         "GET",

@@ -210,11 +210,11 @@ fn damaged_bundles_are_refused_with_their_reason() {
         BundleError::Checksum
     );
     let mut newer = good.clone();
-    newer[8] = 2;
+    newer[8] = 3;
     assert_eq!(
         offline::import(&newer).unwrap_err(),
         BundleError::Format {
-            found: 2,
+            found: 3,
             expected: offline::FORMAT
         }
     );

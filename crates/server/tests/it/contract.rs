@@ -221,6 +221,12 @@ async fn every_answer_matches_the_document() {
     // The planner and the network.
     call(get.clone(), "/healthz", None, None).await;
     call(get.clone(), "/v1/feeds", None, None).await;
+    call(get.clone(), "/v1/cities", None, None).await;
+    call(get.clone(), "/v1/network?city=lima", None, None).await;
+    call(get.clone(), "/v1/routes?city=lima", None, None).await;
+    call(get.clone(), "/v1/stops?q=av&city=lima", None, None).await;
+    call(get.clone(), "/v1/places?q=plaza&city=lima", None, None).await;
+    call(get.clone(), "/v1/offline?city=lima", None, None).await;
     call(
         get.clone(),
         &format!("/v1/plan?from={FROM}&to={TO}&at=2026-11-23T08:00"),

@@ -12,6 +12,7 @@ use tower::ServiceExt;
 
 mod attacks;
 mod categories_as_data;
+mod cities;
 mod contract;
 mod cross_site;
 mod faults;
