@@ -468,6 +468,10 @@ pub struct ChatState {
     /// Last trip planned.
     #[serde(default)]
     pub last_trip: Option<LastTrip>,
+    /// The rider's city (`/ciudad`, or the first place they planned from); searches and plans
+    /// stay within it.
+    #[serde(default)]
+    pub city: Option<String>,
 }
 
 impl ChatState {
@@ -505,6 +509,7 @@ mod tests {
                 },
             }),
             last_trip: None,
+            city: Some("trujillo".into()),
         };
         assert_eq!(ChatState::from_json(&s.to_json()), s);
         assert_eq!(ChatState::from_json("{not json"), ChatState::default());

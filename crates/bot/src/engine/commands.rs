@@ -42,6 +42,8 @@ pub enum Action {
     Profile,
     /// Choose the language.
     Language,
+    /// Choose the city.
+    City,
     /// Erase everything kept about the rider.
     Erase,
     /// Leave whatever was being asked.
@@ -58,7 +60,7 @@ impl Command {
 }
 
 /// Every command, once: the dispatcher, the command menu and the help text read this table.
-pub const COMMANDS: [Command; 13] = [
+pub const COMMANDS: [Command; 14] = [
     Command {
         name: "start",
         aliases: &[],
@@ -118,6 +120,12 @@ pub const COMMANDS: [Command; 13] = [
         aliases: &["language", "simi"],
         in_help: true,
         action: Action::Language,
+    },
+    Command {
+        name: "ciudad",
+        aliases: &["city", "llaqta"],
+        in_help: true,
+        action: Action::City,
     },
     Command {
         name: "borrar",

@@ -44,7 +44,7 @@ impl Engine {
                         point: None,
                         route: None,
                     }),
-                    _ => self.place(lang, &choices, input, false),
+                    _ => self.place(lang, &choices, input, false, turn.state.city.as_deref()),
                 };
                 match picked {
                     // A place that is no stop (a plaza, a market, a corner): the stops around

@@ -372,6 +372,10 @@ impl Engine {
                     self.survey_start(turn);
                     Flow::Done
                 }
+                Input::Button(b) if b.starts_with("city:") => {
+                    self.city_command(turn, &b[5..]);
+                    Flow::Done
+                }
                 Input::Button(b) if b.starts_with("q:") => {
                     self.questionnaire_button(rider, turn, b).await?
                 }
@@ -403,6 +407,57 @@ impl Engine {
         Ok(())
     }
 
+    /// `/ciudad [name]`: sets the rider's city by id or name, or offers them as buttons.
+    fn city_command(&self, turn: &mut Turn, args: &str) {
+        let lang = turn.lang;
+        let ds = self.app.dataset();
+        let views = self.app.cities_of(&ds);
+        let wanted = app::fold(args.trim());
+        if !wanted.is_empty() {
+            match views
+                .iter()
+                .find(|c| c.id == wanted || app::fold(&c.name) == wanted)
+            {
+                Some(c) => {
+                    turn.state.city = Some(c.id.clone());
+                    turn.out
+                        .push(Out::text(t(lang, "bot.city.set", &[("city", &c.name)])));
+                }
+                None => {
+                    let names: Vec<&str> = views.iter().map(|c| c.name.as_str()).collect();
+                    turn.out.push(Out::text(t(
+                        lang,
+                        "bot.city.unknown",
+                        &[("text", &args.trim()), ("cities", &names.join(", "))],
+                    )));
+                }
+            }
+            return;
+        }
+        let current = turn
+            .state
+            .city
+            .as_deref()
+            .and_then(|id| views.iter().find(|c| c.id == id));
+        if views.len() < 2 {
+            // One city: nothing to choose (never a menu of one).
+            let name = views.first().map_or("", |c| c.name.as_str());
+            turn.out
+                .push(Out::text(t(lang, "bot.city.only", &[("city", &name)])));
+            return;
+        }
+        let question = match current {
+            Some(c) => t(lang, "bot.city.current", &[("city", &c.name)]),
+            None => t(lang, "bot.city.choose", &[]),
+        };
+        let buttons = views
+            .iter()
+            .map(|c| (c.name.clone(), format!("city:{}", c.id)))
+            .collect();
+        turn.out
+            .push(Out::buttons(question, prompts::rows_of(buttons, 2)));
+    }
+
     async fn command(
         &self,
         chat: i64,
@@ -428,6 +483,10 @@ impl Engine {
                 LanguageStep::Choose { onboarding: true }.into()
             }
             Action::Language => LanguageStep::Choose { onboarding: false }.into(),
+            Action::City => {
+                self.city_command(turn, args);
+                return Ok(());
+            }
             Action::Route => RouteStep::From { choices: vec![] }.into(),
             Action::Departures => DeparturesStep::Stop { choices: vec![] }.into(),
             Action::Report => {

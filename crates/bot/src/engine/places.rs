@@ -35,6 +35,7 @@ impl Engine {
         choices: &[Place],
         input: Input,
         routes_too: bool,
+        city: Option<&str>,
     ) -> Picked {
         let tt = self.app.dataset().timetable.clone();
         match input {
@@ -73,7 +74,13 @@ impl Engine {
             Input::Text(s) => {
                 // Coordinates typed or pasted.
                 if let Ok(app::Endpoint::Coord(c)) = app::parse_endpoint(&tt, &s) {
-                    return self.place(lang, choices, Input::Location(c.lat(), c.lon()), false);
+                    return self.place(
+                        lang,
+                        choices,
+                        Input::Location(c.lat(), c.lon()),
+                        false,
+                        city,
+                    );
                 }
                 let ds = self.app.dataset();
                 let mut found: Vec<Place> = app::places::find(&ds, &s, 6)
@@ -95,6 +102,8 @@ impl Engine {
                             .is_ok_and(|c| tt.stop_index().nearest(c).is_some_and(|n| n.1 <= reach))
                     })
                 });
+                // Within the rider's city (`/ciudad`), when chosen.
+                found.retain(|p| self.in_city(&ds, city, p));
                 if !routes_too {
                     // Departures are at stops: stops found by name first, then places (their
                     // stops are offered next).
@@ -113,6 +122,23 @@ impl Engine {
                 Picked::Nothing(t(lang, "bot.use_buttons", &[]))
             }
         }
+    }
+
+    /// Whether a place lies in the city `city` (any place when none is chosen).
+    fn in_city(&self, ds: &std::sync::Arc<app::Dataset>, city: Option<&str>, p: &Place) -> bool {
+        let Some(city) = city else { return true };
+        let views = self.app.cities_of(ds);
+        let tt = &ds.timetable;
+        let of = match (&p.point, p.stops.first()) {
+            (Some((lat, lon)), _) => Coord::new(*lat, *lon)
+                .ok()
+                .and_then(|c| app::cities::of_point(&views, tt, c)),
+            (None, Some(id)) => tt
+                .stop_by_id(id)
+                .and_then(|s| app::cities::of_stop(&views, tt, s)),
+            (None, None) => None,
+        };
+        of.is_none_or(|i| views[i].id == city)
     }
 
     /// A place found by name, as the conversation keeps it: stops (with the routes calling

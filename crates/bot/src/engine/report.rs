@@ -22,7 +22,7 @@ impl Engine {
         input: Input,
     ) {
         let lang = turn.lang;
-        match self.place(lang, &choices, input, true) {
+        match self.place(lang, &choices, input, true, turn.state.city.as_deref()) {
             Picked::One(p) => {
                 draft.place = Some(p);
                 match self.check(&draft, lang) {

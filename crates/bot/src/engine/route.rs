@@ -24,7 +24,7 @@ impl Engine {
         let lang = turn.lang;
         match (step, input) {
             (RouteStep::From { choices }, input) => {
-                match self.place(lang, &choices, input, true) {
+                match self.place(lang, &choices, input, true, turn.state.city.as_deref()) {
                     Picked::One(from) => {
                         turn.go(RouteStep::To {
                             from,
@@ -44,7 +44,7 @@ impl Engine {
                 self.ask(turn);
             }
             (RouteStep::To { from, choices }, input) => {
-                match self.place(lang, &choices, input, true) {
+                match self.place(lang, &choices, input, true, turn.state.city.as_deref()) {
                     Picked::One(to) => turn.go(RouteStep::When { from, to }),
                     Picked::Many(choices, out) => {
                         turn.out.push(out);
@@ -191,6 +191,22 @@ impl Engine {
             profile,
             rider: Some(rider.to_string()),
         };
+        // Within the rider's city; a rider who never chose one is in the city they plan from.
+        if let Err(e) = self.app.check_city(&ds, &req, turn.state.city.as_deref()) {
+            turn.out.push(Out::text(format!(
+                "{}\n{}",
+                e.detail(),
+                t(lang, "bot.city.hint", &[])
+            )));
+            return Ok(());
+        }
+        if turn.state.city.is_none() {
+            let views = self.app.cities_of(&ds);
+            if views.len() > 1 {
+                turn.state.city =
+                    app::cities::of_endpoint(&views, &tt, &req.from).map(|i| views[i].id.clone());
+            }
+        }
         let result = match self.app.plan_trip(Arc::clone(&ds), req, asker).await {
             Err(app::Error::Plan { detail, .. }) => Err(detail),
             Err(e) => return Err(EngineError::Internal(e.detail().to_string())),

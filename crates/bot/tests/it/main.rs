@@ -3,6 +3,7 @@
 //! dir. Every conversation of the issue, restarts, notifications, bad input and erasure.
 
 mod alerts;
+mod cities;
 mod conversations;
 mod fuzz;
 
@@ -40,6 +41,8 @@ pub struct Harness {
     pub settings: bot::BotSettings,
     _dir: tempfile::TempDir,
     url: String,
+    /// Arequipa and Trujillo, as the shipped configuration serves them.
+    two_cities: bool,
 }
 
 pub fn connection(fake: &FakeTelegram) -> bot::Connection {
@@ -49,6 +52,50 @@ pub fn connection(fake: &FakeTelegram) -> bot::Connection {
         poll_timeout_s: 1,
         notify_every: Duration::from_millis(100),
     }
+}
+
+/// Arequipa (as [`arequipa`]) and Trujillo's feed, in one timetable, served as two cities.
+fn two_cities() -> &'static Arc<Timetable> {
+    static BOTH: OnceLock<Arc<Timetable>> = OnceLock::new();
+    BOTH.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let specs: Vec<gtfs::FeedSpec> = ["arequipa", "trujillo"]
+            .iter()
+            .map(|id| gtfs::FeedSpec {
+                id: id.to_string(),
+                path: root.join(format!("feeds/{id}.zip")),
+            })
+            .collect();
+        let tt = gtfs::load(&specs, &gtfs::LoadConfig::default())
+            .unwrap()
+            .timetable;
+        Arc::new(tt.with_estimated_times(&["arequipa".into(), "trujillo".into()]))
+    })
+}
+
+pub async fn two_cities_state(url: &str) -> Arc<app::App> {
+    let store = store::Store::open(url).await.expect("store opens");
+    let obs = app::Obs::start(store, app::ObservatorySettings::default());
+    let city = |id: &str, name: &str| config::CityConfig {
+        id: id.into(),
+        name: name.into(),
+        feeds: vec![id.into()],
+        home: None,
+        languages: vec!["es".into(), "en".into(), "qu".into()],
+    };
+    app::App::new(
+        app::Dataset {
+            timetable: two_cities().clone(),
+            streets: None,
+            places: arequipa().1.clone(),
+            loaded_at: std::time::SystemTime::now(),
+        },
+        app::Settings {
+            observatory: Some(obs),
+            cities: vec![city("arequipa", "Arequipa"), city("trujillo", "Trujillo")],
+            ..app::Settings::default()
+        },
+    )
 }
 
 pub async fn app_state(url: &str) -> Arc<app::App> {
@@ -74,10 +121,23 @@ impl Harness {
     }
 
     pub async fn with(settings: bot::BotSettings) -> Harness {
+        Harness::build(settings, false).await
+    }
+
+    /// A bot serving Arequipa and Trujillo.
+    pub async fn two_cities() -> Harness {
+        Harness::build(bot::BotSettings::default(), true).await
+    }
+
+    async fn build(settings: bot::BotSettings, two_cities: bool) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("bot.db").display());
         let fake = FakeTelegram::start().await;
-        let state = app_state(&url).await;
+        let state = if two_cities {
+            two_cities_state(&url).await
+        } else {
+            app_state(&url).await
+        };
         let mut h = Harness {
             fake,
             state,
@@ -85,6 +145,7 @@ impl Harness {
             settings,
             _dir: dir,
             url,
+            two_cities,
         };
         h.run().await;
         h
@@ -109,7 +170,11 @@ impl Harness {
             o.flush().await;
             o.store().close().await;
         }
-        self.state = app_state(&self.url).await;
+        self.state = if self.two_cities {
+            two_cities_state(&self.url).await
+        } else {
+            app_state(&self.url).await
+        };
         self.run().await;
     }
 
