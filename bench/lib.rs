@@ -122,6 +122,7 @@ pub fn synthetic_city(g: usize, seed: u64) -> Timetable {
         publisher: None,
         version: None,
         service_span: None,
+        valid_until: None,
         estimated_times: false,
     });
     let agency = b
@@ -159,6 +160,7 @@ pub fn synthetic_city(g: usize, seed: u64) -> Timetable {
                         coord: c,
                         parent_station: None,
                         zone_id: None,
+                        code: None,
                         wheelchair: Accessibility::Unknown,
                     })
                     .expect("stop");
@@ -369,4 +371,17 @@ pub fn arequipa_with_live_buses() -> LivePlans {
         live,
         queries,
     }
+}
+
+/// A field of this process's `/proc/self/status` (`VmRSS:`, `VmHWM:`), MB; 0 where there is
+/// none.
+pub fn rss(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -19,17 +19,6 @@ use std::io::Write;
 use std::time::Instant;
 use timetable::Coord;
 
-fn rss(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// Gzipped size, KB.
 fn gz_kb(bytes: &[u8]) -> f64 {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

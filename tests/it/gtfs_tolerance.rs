@@ -444,3 +444,60 @@ proptest! {
         let _ = load_dir(dir.path());
     }
 }
+
+#[test]
+fn a_stop_is_found_by_the_code_painted_at_it() {
+    let l = load_with(&[(
+        "stops.txt",
+        Some("stop_id,stop_code,stop_name,stop_lat,stop_lon\nS1, 4021 ,Plaza,-16.40,-71.53\nS2,AB-7,Dos,-16.41,-71.53\n"),
+    )])
+    .unwrap();
+    let tt = &l.timetable;
+    assert_eq!(tt.stop(StopIdx(0)).code.as_deref(), Some("4021"));
+    // Typed as riders type it: spaces around, another case.
+    for (typed, stop) in [("4021", 0), (" 4021 ", 0), ("ab-7", 1), ("AB-7", 1)] {
+        assert_eq!(
+            planner::parse_endpoint(tt, typed),
+            Ok(planner::Endpoint::Stops(vec![StopIdx(stop)])),
+            "{typed:?}"
+        );
+        assert_eq!(
+            planner::search_stops(tt, &planner::fold(typed.trim()))[0],
+            StopIdx(stop)
+        );
+    }
+    // An id still wins over a code, and an unknown code is an unknown stop.
+    assert_eq!(
+        planner::parse_endpoint(tt, "S2"),
+        Ok(planner::Endpoint::Stops(vec![StopIdx(1)]))
+    );
+    assert!(matches!(
+        planner::parse_endpoint(tt, "9999"),
+        Err(planner::PlanError::UnknownStop(_))
+    ));
+    // Without the column, no stop has a code.
+    let l = load_with(&[]).unwrap();
+    assert!(l.timetable.stops().iter().all(|s| s.code.is_none()));
+}
+
+#[test]
+fn feed_info_end_date_is_read_and_a_bad_one_is_a_warning() {
+    let l = load_with(&[(
+        "feed_info.txt",
+        Some("feed_publisher_name,feed_publisher_url,feed_lang,feed_end_date\nMuni,https://x,es,20270115\n"),
+    )])
+    .unwrap();
+    assert_eq!(
+        l.timetable.feeds()[0].valid_until,
+        Day::parse("20270115"),
+        "{:?}",
+        l.warnings
+    );
+    let l = load_with(&[(
+        "feed_info.txt",
+        Some("feed_publisher_name,feed_publisher_url,feed_lang,feed_end_date\nMuni,https://x,es,15/01/2027\n"),
+    )])
+    .unwrap();
+    assert_eq!(l.timetable.feeds()[0].valid_until, None);
+    assert_eq!(l.warnings.count("feed_info_bad_end_date"), 1);
+}

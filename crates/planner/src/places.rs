@@ -32,7 +32,8 @@ pub fn search_stops(tt: &Timetable, q: &str) -> Vec<StopIdx> {
     let mut hits: Vec<(u8, StopIdx)> = Vec::new();
     for (i, (name, _)) in search_names(tt).iter().enumerate() {
         let name = name.as_str();
-        let rank = if name == q {
+        let coded = tt.stops()[i].code.as_deref().is_some_and(|c| fold(c) == q);
+        let rank = if coded || name == q {
             0
         } else if name.starts_with(q) {
             1
@@ -45,6 +46,21 @@ pub fn search_stops(tt: &Timetable, q: &str) -> Vec<StopIdx> {
     }
     hits.sort_by_key(|&(r, s)| (r, tt.stop(s).name.len(), s));
     hits.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The stops whose code (`stop_code`, painted at the stop) is `code`, ignoring case, accents
+/// and spaces around it.
+pub fn stops_by_code(tt: &Timetable, code: &str) -> Vec<StopIdx> {
+    let code = fold(code.trim());
+    if code.is_empty() {
+        return Vec::new();
+    }
+    tt.stops()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.code.as_deref().is_some_and(|c| fold(c.trim()) == code))
+        .map(|(i, _)| StopIdx::new(i))
+        .collect()
 }
 
 /// The stops' names folded (as [`fold`]) and as words (as the place lists' search reads

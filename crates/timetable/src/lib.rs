@@ -65,6 +65,9 @@ pub struct Feed {
     pub version: Option<String>,
     /// Days with any service.
     pub service_span: Option<(Day, Day)>,
+    /// The last day the publisher vouches for (`feed_info.txt` `feed_end_date`): after it the
+    /// feed may no longer describe the buses, whatever its calendar says.
+    pub valid_until: Option<Day>,
     /// Its times are estimates, not a published timetable (a generator's default headways,
     /// say; `times = "estimated"` in the configuration): every ride and departure on it says
     /// so, and the riders' texts say "hacia las 12:14", never "a las".
@@ -101,6 +104,8 @@ pub struct Stop {
     pub parent_station: Option<String>,
     /// Fare zone, for fare rules.
     pub zone_id: Option<String>,
+    /// The code painted at the stop (`stop_code`), which riders type to find it.
+    pub code: Option<String>,
     /// Wheelchair boarding (after inheriting from the parent station when unknown).
     pub wheelchair: Accessibility,
 }

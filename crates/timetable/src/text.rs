@@ -91,6 +91,7 @@ impl Parser {
             publisher: None,
             version: None,
             service_span: None,
+            valid_until: None,
             estimated_times: false,
         });
         let agency = b
@@ -137,6 +138,7 @@ impl Parser {
                 coord,
                 parent_station: None,
                 zone_id: None,
+                code: None,
                 wheelchair,
             })
             .map_err(|e| e.to_string())

@@ -48,17 +48,25 @@ pub(crate) fn read(
         });
     };
 
-    let (publisher, version) = match feed_info {
+    let (publisher, version, valid_until) = match feed_info {
         Some(t) => {
             let row = t.rows().next();
+            let end = row.and_then(|r| r.get(t.col("feed_end_date")));
+            let valid_until = end.and_then(Day::parse);
+            if let (Some(e), None) = (end, valid_until) {
+                w.push("feed_info_bad_end_date", || {
+                    format!("feed_info.txt: feed_end_date `{e}` is not a YYYYMMDD date; ignored")
+                });
+            }
             (
                 row.and_then(|r| r.get(t.col("feed_publisher_name")))
                     .map(str::to_string),
                 row.and_then(|r| r.get(t.col("feed_version")))
                     .map(str::to_string),
+                valid_until,
             )
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let feed = b.add_feed(Feed {
         id: feed_id.to_string(),
@@ -66,6 +74,7 @@ pub(crate) fn read(
         publisher,
         version,
         service_span: None,
+        valid_until,
         estimated_times: false,
     });
 

@@ -25,6 +25,7 @@ pub(crate) fn read(
         stops_t.col("wheelchair_boarding"),
         stops_t.col("zone_id"),
     );
+    let s_code = stops_t.col("stop_code");
     // Stations first, so platforms can inherit their wheelchair boarding.
     let mut station_wc: HashMap<&str, Accessibility> = HashMap::new();
     for row in stops_t.rows() {
@@ -87,6 +88,7 @@ pub(crate) fn read(
             coord,
             parent_station: parent.map(|p| ns(feed_id, p)),
             zone_id: row.get(s_zone).map(str::to_string),
+            code: row.get(s_code).map(str::to_string),
             wheelchair: wc,
         };
         if let Err(e) = b.add_stop(stop) {
