@@ -146,7 +146,14 @@ fn main() {
     );
 
     // 3. Plans in Trujillo: straight lines against its streets.
-    let straight = load_feed("trujillo");
+    let straight = app::city::load(
+        &specs(&["trujillo"]),
+        &gtfs::LoadConfig::default(),
+        &[],
+        how(),
+    )
+    .expect("Trujillo")
+    .timetable;
     let trujillo = app::city::load(
         &specs(&["trujillo"]),
         &gtfs::LoadConfig::default(),
