@@ -505,6 +505,13 @@ pub async fn city_page(
     let lang = page_lang(raw.as_deref(), &headers);
     let views = s.app().cities_of(&ds);
     if let Err(e) = app::cities::find(&views, &city, lang) {
+        // Typed in capitals (`/Trujillo`): the city's own address.
+        let lower = city.to_lowercase();
+        if lower != city && views.iter().any(|c| c.id == lower) {
+            let query = raw.map(|q| format!("?{q}")).unwrap_or_default();
+            return axum::response::Redirect::permanent(&format!("/{lower}{query}"))
+                .into_response();
+        }
         return crate::Problem::from(e).into_response();
     }
     riders_page(&s, &ds, lang, &city)

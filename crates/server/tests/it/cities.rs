@@ -271,10 +271,21 @@ async fn an_unknown_city_is_a_not_found_naming_those_served_never_echoed_into_a_
             "{uri}: {v}"
         );
     }
+    // A city's address typed in capitals leads to it, with the query.
+    let res = server::app(two_cities())
+        .oneshot(
+            Request::get("/Trujillo?lang=qu")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(res.headers()["location"], "/trujillo?lang=qu");
     for uri in [
         "/%3Cscript%3E",
         "/v1/network?city=%22%3E%3Cscript%3E",
-        "/ARequipa",
+        "/Lima",
     ] {
         let (s, _, body) = get(uri).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{uri}");
