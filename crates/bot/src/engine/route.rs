@@ -12,6 +12,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Engine {
+    /// Whether a trip lies within the rider's city (else says so, with how to change it); a
+    /// rider who never chose one is from now on in the city they plan from.
+    fn within_city(&self, turn: &mut Turn, ds: &Arc<app::Dataset>, req: &app::PlanRequest) -> bool {
+        if let Err(e) = self.app.check_city(ds, req, turn.state.city.as_deref()) {
+            turn.out.push(Out::text(format!(
+                "{}\n{}",
+                e.detail(),
+                t(turn.lang, "bot.city.hint", &[])
+            )));
+            return false;
+        }
+        if turn.state.city.is_none() {
+            let views = self.app.cities_of(ds);
+            if views.len() > 1 {
+                turn.state.city = app::cities::of_endpoint(&views, &ds.timetable, &req.from)
+                    .map(|i| views[i].id.clone());
+            }
+        }
+        true
+    }
+
     /// `/ruta`'s questions; also the "later" button of a plan shown.
     pub(super) async fn route_step(
         &self,
@@ -191,21 +212,8 @@ impl Engine {
             profile,
             rider: Some(rider.to_string()),
         };
-        // Within the rider's city; a rider who never chose one is in the city they plan from.
-        if let Err(e) = self.app.check_city(&ds, &req, turn.state.city.as_deref()) {
-            turn.out.push(Out::text(format!(
-                "{}\n{}",
-                e.detail(),
-                t(lang, "bot.city.hint", &[])
-            )));
+        if !self.within_city(turn, &ds, &req) {
             return Ok(());
-        }
-        if turn.state.city.is_none() {
-            let views = self.app.cities_of(&ds);
-            if views.len() > 1 {
-                turn.state.city =
-                    app::cities::of_endpoint(&views, &tt, &req.from).map(|i| views[i].id.clone());
-            }
         }
         let result = match self.app.plan_trip(Arc::clone(&ds), req, asker).await {
             Err(app::Error::Plan { detail, .. }) => Err(detail),
