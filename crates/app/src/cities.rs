@@ -46,13 +46,7 @@ pub fn views(configured: &[config::CityConfig], ds: &Dataset) -> Vec<CityView> {
     let mut configured = configured.to_vec();
     for f in tt.feeds() {
         if !configured.iter().any(|c| c.feeds.contains(&f.id)) {
-            configured.push(config::CityConfig {
-                id: f.id.clone(),
-                name: config::capitalized(&f.id),
-                feeds: vec![f.id.clone()],
-                home: None,
-                languages: vec!["es".into(), "en".into(), "qu".into()],
-            });
+            configured.push(config::CityConfig::of_feed(&f.id));
         }
     }
     let mut out: Vec<CityView> = configured
@@ -170,15 +164,13 @@ pub fn check_plan(
     if cities.len() < 2 {
         return Ok(());
     }
+    // One nearest-stop lookup per point: its distance and its city.
     let city = |e: &planner::Endpoint| match e {
-        planner::Endpoint::Coord(c)
-            if tt
-                .stop_index()
-                .nearest(*c)
-                .is_none_or(|(_, d)| d > max_access_m) =>
-        {
-            None
-        }
+        planner::Endpoint::Coord(c) => tt
+            .stop_index()
+            .nearest(*c)
+            .filter(|&(_, d)| d <= max_access_m)
+            .and_then(|(s, _)| of_stop(cities, tt, StopIdx(s))),
         e => of_endpoint(cities, tt, e),
     };
     let from = city(&req.from);

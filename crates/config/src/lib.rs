@@ -67,8 +67,21 @@ pub struct CityConfig {
     pub languages: Vec<String>,
 }
 
+impl CityConfig {
+    /// A feed served as a city of its own, named after it (`arequipa` → "Arequipa").
+    pub fn of_feed(id: &str) -> CityConfig {
+        CityConfig {
+            id: id.to_string(),
+            name: capitalized(id),
+            feeds: vec![id.to_string()],
+            home: None,
+            languages: default_city_languages(),
+        }
+    }
+}
+
 /// A feed id as a city's name: `arequipa` → `Arequipa`.
-pub fn capitalized(id: &str) -> String {
+fn capitalized(id: &str) -> String {
     let mut c = id.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
@@ -87,13 +100,7 @@ impl Config {
         }
         self.feeds
             .iter()
-            .map(|f| CityConfig {
-                id: f.id.clone(),
-                name: capitalized(&f.id),
-                feeds: vec![f.id.clone()],
-                home: None,
-                languages: default_city_languages(),
-            })
+            .map(|f| CityConfig::of_feed(&f.id))
             .collect()
     }
 }
